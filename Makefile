@@ -1,0 +1,39 @@
+# Thresher — the two commands a new user needs: `make demo` and `make test`.
+# Both install the missing system packages first (Debian/Ubuntu, via apt-get).
+
+SWIFT        ?= swift
+APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SCENARIO     ?= Scenarios/default.yaml
+BIN          := .build/release/thresher
+
+.PHONY: deps build demo test bench clean
+
+## deps: install the system libraries (OpenBLAS, LAPACKE, pkg-config) when any is missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## build: optimised build of the `thresher` command.
+build: deps
+	$(SWIFT) build -c release --product thresher
+
+## demo: build, then run the default scenario end to end.
+demo: build
+	$(BIN) run $(SCENARIO)
+
+## test: the whole test suite (release mode: the statistical tests draw hundreds of thousands of paths).
+test: deps
+	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
+	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
+
+## bench: the performance comparison table (see Benchmarks/README.md).
+bench: build
+	Benchmarks/run.sh
+
+clean:
+	rm -rf .build

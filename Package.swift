@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Thresher: a parallel Monte Carlo stress-testing engine that sets the penalty thresholds of
+/// crypto-derivatives venues. See README.md for the module map.
+let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Thresher",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "thresher", targets: ["thresher"]),
+        .library(name: "ThresherCore", targets: ["Engine", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLapack",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
+        ),
+        .target(name: "LinearAlgebra", dependencies: ["CLapack"], swiftSettings: optimise),
+        .target(name: "Distributions", swiftSettings: optimise),
+        .target(name: "RandomStreams", dependencies: ["Distributions"], swiftSettings: optimise),
+        .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra"], swiftSettings: optimise),
+        .target(name: "Shocks", dependencies: ["LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"], swiftSettings: optimise),
+        .target(name: "TailStats", swiftSettings: optimise),
+        .target(name: "Revaluation", dependencies: ["Shocks", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
+        .target(name: "Engine", dependencies: ["Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
+        .target(name: "Reports", dependencies: ["Engine", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
+        .target(name: "ThresherCLI", dependencies: [
+            "Engine", "Reports", "ScenarioSpec", "Shocks",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimise),
+        .executableTarget(name: "thresher", dependencies: ["ThresherCLI"], swiftSettings: optimise),
+        .testTarget(name: "ThresherTests", dependencies: [
+            "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
+            "Revaluation", "TailStats", "Engine", "Reports", "ThresherCLI",
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,102 @@
+import Foundation
+import Revaluation
+import ScenarioSpec
+import Shocks
+import TailStats
+
+/// Options of a Monte Carlo run that are not part of the scenario.
+public struct RunSettings: Sendable {
+    public var threads: Int
+    public var chunkSize: Int
+    /// First path and path count: a run can cover any aligned slice of the scenario's paths (a
+    /// split across processes or machines), merged afterwards with `PortfolioAggregates.merge`.
+    public var pathRange: Range<Int>?
+
+    public init(threads: Int = defaultThreadCount, chunkSize: Int = ChunkPlan.defaultChunkSize, pathRange: Range<Int>? = nil) {
+        self.threads = threads
+        self.chunkSize = chunkSize
+        self.pathRange = pathRange
+    }
+}
+
+/// Loss aggregates of a run: one accumulator for the book and one per account.
+public struct PortfolioAggregates: Sendable {
+    public var book: TailAccumulator
+    public var accounts: [TailAccumulator]
+
+    public init(plan: TailPlan, accountCount: Int) {
+        book = TailAccumulator(plan: plan)
+        accounts = Array(repeating: TailAccumulator(plan: plan), count: accountCount)
+    }
+
+    /// Folds in the aggregates of other paths.
+    public mutating func merge(_ other: PortfolioAggregates) {
+        book.merge(other.book)
+        for a in accounts.indices { accounts[a].merge(other.accounts[a]) }
+    }
+}
+
+/// The finished result of `thresher run`.
+public struct PortfolioRunResult: Sendable {
+    public let scenario: Scenario
+    public let paths: Int
+    public let threads: Int
+    public let chunkSize: Int
+    public let elapsedSeconds: Double
+    public let book: TailSummary
+    public let accounts: [TailSummary]
+    public var pathsPerSecond: Double { Double(paths) / max(elapsedSeconds, 1e-9) }
+}
+
+/// Revalues every account of the scenario on every path and aggregates the loss tails.
+public struct PortfolioRun {
+    public let scenario: Scenario
+    public let model: MarketModel
+    public let book: Book
+
+    public init(scenario: Scenario) throws {
+        self.scenario = scenario
+        model = try MarketModel(scenario: scenario)
+        book = Book(scenario: scenario)
+    }
+
+    public var tailPlan: TailPlan {
+        TailPlan(totalPaths: scenario.simulation.paths, levels: scenario.risk.confidence.map(\.value))
+    }
+
+    /// The aggregates over `settings.pathRange` (all paths by default). Exposed so that slices
+    /// run apart (other processes, other machines) can be merged exactly.
+    public func aggregate(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioAggregates {
+        let range = settings.pathRange ?? 0..<scenario.simulation.paths
+        precondition(range.lowerBound % TailAccumulator.blockSize == 0, "a path slice must start on a multiple of \(TailAccumulator.blockSize)")
+        let plan = try ChunkPlan(totalPaths: range.count, chunkSize: settings.chunkSize)
+        let tailPlan = self.tailPlan
+        let capacity = min(settings.chunkSize, max(range.count, 1))
+        let states = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation, progress: progress,
+            makeState: { _ in
+                (ShockBuffers(assetCount: model.assetCount, capacity: capacity), Revaluer(book: book, capacity: capacity),
+                 PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount))
+            },
+            process: { state, paths in
+                let (shocks, revaluer) = (state.0, state.1)
+                model.generate(firstPath: range.lowerBound + paths.lowerBound, count: paths.count, into: shocks)
+                revaluer.revalue(shocks)
+                state.2.book.add(revaluer.bookLosses, count: paths.count)
+                for a in 0..<book.accountCount {
+                    state.2.accounts[a].add(revaluer.losses + a * capacity, count: paths.count)
+                }
+            })
+        var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount)
+        for state in states { total.merge(state.2) }
+        return total
+    }
+
+    /// Runs all paths and summarises.
+    public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioRunResult {
+        let start = DispatchTime.now()
+        let totals = try aggregate(settings: settings, cancellation: cancellation, progress: progress)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return PortfolioRunResult(scenario: scenario, paths: totals.book.count, threads: settings.threads, chunkSize: settings.chunkSize,
+                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: totals.accounts.map { $0.summary() })
+    }
+}

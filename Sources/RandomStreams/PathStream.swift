@@ -1,0 +1,88 @@
+import Distributions
+import Foundation
+
+/// Which independent stream of a path a draw comes from. Each (seed, path, stream) triple is its
+/// own Philox counter space, so adding draws to one stream never shifts another.
+public enum StreamID: UInt32, Sendable {
+    /// Standard normals z that are correlated into the asset shocks.
+    case assetNormals = 0
+    /// The chi-square mixing variable W of the Student-t and t-copula models.
+    case mixing = 1
+    /// Independent normals η of the implied-volatility shocks.
+    case volatilityNormals = 2
+    /// Draws of the liquidation step (the second market move of the calibration waterfall).
+    case liquidationNormals = 3
+    case liquidationMixing = 4
+}
+
+/// The random numbers of one Monte Carlo path: a pure function of (seed, path, stream).
+///
+/// Philox counter layout: (block index, stream id, path low 32 bits, path high 32 bits); key =
+/// the seed's two 32-bit halves. Draws of path p therefore never depend on thread count, chunk size
+/// or the order in which chunks run.
+public struct PathStream {
+    private let key0: UInt32, key1: UInt32
+    private let stream: UInt32, pathLow: UInt32, pathHigh: UInt32
+    private var blockIndex: UInt32 = 0
+    private var buffered: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    private var bufferedWords = 0
+
+    public init(seed: UInt64, path: Int, stream: StreamID) {
+        key0 = UInt32(truncatingIfNeeded: seed)
+        key1 = UInt32(truncatingIfNeeded: seed >> 32)
+        self.stream = stream.rawValue
+        pathLow = UInt32(truncatingIfNeeded: UInt64(path))
+        pathHigh = UInt32(truncatingIfNeeded: UInt64(path) >> 32)
+    }
+
+    /// 64 random bits: two consecutive 32-bit words of the stream.
+    @inline(__always)
+    public mutating func nextUInt64() -> UInt64 {
+        if bufferedWords == 0 {
+            buffered = Philox4x32.block(blockIndex, stream, pathLow, pathHigh, key: key0, key1)
+            blockIndex &+= 1
+            bufferedWords = 4
+            return UInt64(buffered.0) << 32 | UInt64(buffered.1)
+        }
+        bufferedWords = 0
+        return UInt64(buffered.2) << 32 | UInt64(buffered.3)
+    }
+
+    /// A uniform on the open interval (0, 1): (k + ½)·2⁻⁵³ with k the top 53 random bits.
+    @inline(__always)
+    public mutating func nextUniform() -> Double {
+        (Double(nextUInt64() >> 11) + 0.5) * 0x1p-53
+    }
+
+    /// A standard normal by inversion, Φ⁻¹(u) (AS 241): one uniform per normal, so a path's
+    /// normals are a fixed function of its counter (no rejection).
+    @inline(__always)
+    public mutating func nextNormal() -> Double {
+        StandardNormal.quantile(nextUniform())
+    }
+
+    /// A Gamma(shape, 1) variate by Marsaglia and Tsang (2000), "A simple method for generating
+    /// gamma variables", ACM TOMS 26(3). For shape < 1 it uses Gamma(shape+1)·U^{1/shape}.
+    public mutating func nextGamma(shape: Double) -> Double {
+        if shape < 1 {
+            let boosted = nextGamma(shape: shape + 1)
+            return boosted * pow(nextUniform(), 1 / shape)
+        }
+        let d = shape - 1.0 / 3.0
+        let c = 1 / (9 * d).squareRoot()
+        while true {
+            let z = nextNormal()
+            let t = 1 + c * z
+            if t <= 0 { continue }
+            let v = t * t * t
+            let u = nextUniform()
+            if log(u) < 0.5 * z * z + d - d * v + d * log(v) { return d * v }
+        }
+    }
+
+    /// A chi-square variate with ν degrees of freedom: 2·Gamma(ν/2).
+    @inline(__always)
+    public mutating func nextChiSquare(dof: Double) -> Double {
+        2 * nextGamma(shape: 0.5 * dof)
+    }
+}

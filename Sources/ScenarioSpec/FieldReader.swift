@@ -1,0 +1,161 @@
+/// Reads one mapping of the document with its field path, so that every error names the field.
+/// It records which keys were read; `finish()` then rejects the rest as unknown fields (typos such
+/// as `volatility` for `vol`).
+struct FieldReader {
+    let file: String
+    let path: String
+    let line: Int?
+    private let entries: [ConfigEntry]
+    private var consumed = Set<String>()
+
+    init(_ node: ConfigNode, file: String, path: String) throws {
+        guard case .mapping(let entries, let line) = node else {
+            throw ScenarioError(file: file, path: path, line: node.line, message: "expected a mapping of fields, got \(node.kindDescription)")
+        }
+        self.file = file
+        self.path = path
+        self.line = line
+        self.entries = entries
+    }
+
+    func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func error(_ key: String, _ message: String, node: ConfigNode? = nil) -> ScenarioError {
+        ScenarioError(file: file, path: childPath(key), line: node?.line ?? line, message: message)
+    }
+
+    var keys: [String] { entries.map(\.key) }
+
+    /// The raw node of `key`, if present (and marks it as read).
+    mutating func node(_ key: String) -> ConfigNode? {
+        consumed.insert(key)
+        return entries.first { $0.key == key }?.value
+    }
+
+    /// A required field, parsed by `parse(node, path)`.
+    mutating func required<T>(_ key: String, _ parse: (ConfigNode, String) throws -> T) throws -> T {
+        guard let value = node(key) else { throw error(key, "missing required field '\(key)'") }
+        return try parse(value, childPath(key))
+    }
+
+    /// An optional field: nil when absent.
+    mutating func optional<T>(_ key: String, _ parse: (ConfigNode, String) throws -> T) throws -> T? {
+        guard let value = node(key) else { return nil }
+        return try parse(value, childPath(key))
+    }
+
+    /// Rejects any field that was never read, suggesting the closest known one.
+    func finish(known: [String]) throws {
+        for entry in entries where !consumed.contains(entry.key) {
+            var message = "unknown field '\(entry.key)'"
+            if let guess = closest(entry.key, among: known) { message += " (did you mean '\(guess)'?)" }
+            message += "; allowed here: \(known.joined(separator: ", "))"
+            throw ScenarioError(file: file, path: childPath(entry.key), line: entry.line, message: message)
+        }
+    }
+}
+
+/// The known name nearest to `word` by edit distance, if it is plausibly a typo of it (or shares a
+/// 3-letter prefix, as `volatility` does with `vol`).
+private func closest(_ word: String, among names: [String]) -> String? {
+    let lower = word.lowercased()
+    let scored = names.map { ($0, editDistance(lower, $0.lowercased())) }
+    if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, best.0.count / 3) { return best.0 }
+    return names.first { $0.count >= 3 && lower.hasPrefix($0.lowercased().prefix(3)) }
+}
+
+private func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where j <= b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}
+
+// MARK: - Scalar parsers: (node, path) → value, each error naming the path.
+
+struct ScalarParsers {
+    let file: String
+
+    func fail(_ node: ConfigNode, _ path: String, _ message: String) -> ScenarioError {
+        ScenarioError(file: file, path: path, line: node.line, message: message)
+    }
+
+    func text(_ node: ConfigNode, _ path: String) throws -> String {
+        guard case .scalar(let text, _) = node else { throw fail(node, path, "expected a value, got \(node.kindDescription)") }
+        return text
+    }
+
+    /// A finite real number. YAML spellings `.inf`/`.nan` and non-numbers are rejected.
+    func number(_ node: ConfigNode, _ path: String) throws -> Double {
+        let raw = try text(node, path)
+        guard let value = Double(raw.replacingOccurrences(of: "_", with: "")) else {
+            throw fail(node, path, "expected a number, got '\(raw)'")
+        }
+        guard value.isFinite else { throw fail(node, path, "must be a finite number, got '\(raw)'") }
+        return value
+    }
+
+    func positive(_ node: ConfigNode, _ path: String) throws -> Double {
+        let value = try number(node, path)
+        guard value > 0 else { throw fail(node, path, "must be > 0, got \(value)") }
+        return value
+    }
+
+    func nonNegative(_ node: ConfigNode, _ path: String) throws -> Double {
+        let value = try number(node, path)
+        guard value >= 0 else { throw fail(node, path, "must be ≥ 0, got \(value)") }
+        return value
+    }
+
+    /// Degrees of freedom of a standardized t: must exceed 2 so the variance exists.
+    func degreesOfFreedom(_ node: ConfigNode, _ path: String) throws -> Double {
+        let value = try number(node, path)
+        guard value > 2 else { throw fail(node, path, "degrees of freedom must be > 2 (finite variance), got \(value)") }
+        return value
+    }
+
+    func integer(_ node: ConfigNode, _ path: String) throws -> Int {
+        let raw = try text(node, path)
+        let cleaned = raw.replacingOccurrences(of: "_", with: "")
+        if let value = Int(cleaned) { return value }
+        if let real = Double(cleaned), real.isFinite, real == real.rounded(), abs(real) < 9e15 { return Int(real) }
+        throw fail(node, path, "expected a whole number, got '\(raw)'")
+    }
+
+    func positiveInteger(_ node: ConfigNode, _ path: String) throws -> Int {
+        let value = try integer(node, path)
+        guard value > 0 else { throw fail(node, path, "must be a whole number > 0, got \(value)") }
+        return value
+    }
+
+    func identifier(_ node: ConfigNode, _ path: String) throws -> String {
+        let value = try text(node, path)
+        guard !value.isEmpty else { throw fail(node, path, "must not be empty") }
+        return value
+    }
+
+    func list(_ node: ConfigNode, _ path: String) throws -> [(ConfigNode, String)] {
+        guard case .sequence(let items, _) = node else { throw fail(node, path, "expected a list, got \(node.kindDescription)") }
+        return items.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
+    }
+
+    func mapping(_ node: ConfigNode, _ path: String) throws -> [ConfigEntry] {
+        guard case .mapping(let entries, _) = node else { throw fail(node, path, "expected a mapping, got \(node.kindDescription)") }
+        return entries
+    }
+
+    func oneOf(_ node: ConfigNode, _ path: String, _ allowed: [String]) throws -> String {
+        let value = try text(node, path)
+        guard allowed.contains(value) else {
+            throw fail(node, path, "unknown value '\(value)'; expected one of: \(allowed.joined(separator: ", "))")
+        }
+        return value
+    }
+}

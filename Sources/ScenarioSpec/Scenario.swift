@@ -1,0 +1,123 @@
+/// A scenario file, parsed and validated: the market model, the book, and what to report.
+/// Field names follow the file format documented in `Scenarios/README.md`.
+public struct Scenario: Sendable {
+    public var name: String
+    public var simulation: Simulation
+    public var market: Market
+    public var portfolio: Portfolio
+    public var risk: Risk
+}
+
+/// `simulation:` — how many paths, which seed, which horizon.
+public struct Simulation: Sendable {
+    /// Number of Monte Carlo paths N (> 0).
+    public var paths: Int
+    /// Seed of the Philox streams; the draws of path p depend only on (seed, p).
+    public var seed: UInt64
+    /// Risk horizon in calendar days (> 0); pricing uses h = horizon_days/365 years.
+    public var horizonDays: Double
+    public var horizonYears: Double { horizonDays / 365 }
+}
+
+/// `market:` — assets, their dependence and their tails.
+public struct Market: Sendable {
+    /// Annual continuously compounded rate used for discounting and forwards.
+    public var rate: Double
+    public var assets: [Asset]
+    /// The validated correlation matrix (repaired if the file asked for `repair: nearest`).
+    public var correlation: [[Double]]
+    /// Largest entry change made by `repair: nearest`; nil when no repair was asked or needed.
+    public var correlationRepairChange: Double?
+    public var tails: TailModel
+    public var volShocks: VolShocks?
+
+    public func assetIndex(_ id: String) -> Int? { assets.firstIndex { $0.id == id } }
+}
+
+/// One asset: spot in USD and annualised log-return volatility.
+public struct Asset: Sendable {
+    public var id: String
+    /// Spot price now, USD (> 0).
+    public var spot: Double
+    /// Annualised volatility of log returns σ (> 0).
+    public var vol: Double
+    /// Marginal degrees of freedom under the t-copula (> 2); nil means a normal marginal.
+    public var dof: Double?
+}
+
+/// `market.tails` — the joint distribution of the standardized shocks ε (unit variance).
+public enum TailModel: Sendable, Equatable {
+    /// ε = L z.
+    case gaussian
+    /// ε = √((ν−2)/ν) · L z / √(W/ν), one W ~ χ²(ν) per path.
+    case studentT(dof: Double)
+    /// Student-t copula with dof ν_c; marginals from each asset's `dof` (t) or normal.
+    case tCopula(dof: Double)
+
+    public var name: String {
+        switch self {
+        case .gaussian: return "gaussian"
+        case .studentT: return "student-t"
+        case .tCopula: return "t-copula"
+        }
+    }
+}
+
+/// `market.vol_shocks` — lognormal implied-vol shocks correlated with the spot shock.
+public struct VolShocks: Sendable {
+    /// Annualised volatility of log implied vol.
+    public var volOfVol: Double
+    /// ρ between an asset's spot shock ε_i and its vol shock ξ_i, in [−1, 1].
+    public var spotCorrelation: Double
+}
+
+/// `portfolio:` — the accounts of the book.
+public struct Portfolio: Sendable {
+    public var accounts: [Account]
+}
+
+public struct Account: Sendable {
+    public var id: String
+    /// Collateral by currency: "USD" or an asset id, amounts ≥ 0 (coins valued at the shocked spot).
+    public var collateral: [(currency: String, amount: Double)]
+    public var positions: [Position]
+}
+
+/// One position of an account. Quantities are signed: negative is short.
+public enum Position: Sendable {
+    /// Spot holding of `quantity` coins.
+    case spot(asset: String, quantity: Double)
+    /// Linear USD-settled perpetual on `quantity` coins.
+    case perp(asset: String, quantity: Double)
+    /// Dated future on `quantity` coins expiring in `expiryDays`.
+    case future(asset: String, quantity: Double, expiryDays: Double)
+    /// Coin-margined inverse perpetual: `contracts` of `contractValue` USD each.
+    case inversePerp(asset: String, contracts: Double, contractValue: Double)
+    /// European option on `quantity` coins, Black–Scholes with implied vol `iv`.
+    case option(asset: String, right: OptionRight, strike: Double, expiryDays: Double, quantity: Double, iv: Double)
+
+    public var asset: String {
+        switch self {
+        case .spot(let a, _), .perp(let a, _), .future(let a, _, _), .inversePerp(let a, _, _), .option(let a, _, _, _, _, _): return a
+        }
+    }
+}
+
+public enum OptionRight: String, Sendable {
+    case call, put
+}
+
+/// `risk:` — confidence levels of VaR and ES.
+public struct Risk: Sendable {
+    public var confidence: [ConfidenceLevel]
+}
+
+/// A confidence level α in (0, 1), with its spelling in the file (report keys use it: "0.99").
+public struct ConfidenceLevel: Sendable, Equatable {
+    public var value: Double
+    public var label: String
+    public init(value: Double, label: String) {
+        self.value = value
+        self.label = label
+    }
+}

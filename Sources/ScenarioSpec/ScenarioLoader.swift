@@ -1,0 +1,297 @@
+import Foundation
+import LinearAlgebra
+
+extension Scenario {
+    /// Reads, parses and validates a scenario file (YAML or JSON).
+    /// - Parameter overrides: `--set PATH=VALUE` edits applied to the document before validation.
+    /// - Throws: `ScenarioError` (bad content, with field path) or `ScenarioFileError` (unreadable).
+    public static func load(path: String, overrides: [Override] = []) throws -> Scenario {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ScenarioFileError(path: path, reason: FileManager.default.fileExists(atPath: path)
+                                    ? "cannot be read as UTF-8 text" : "no such file")
+        }
+        var document = try ConfigNode.parse(text, file: path)
+        for override in overrides { try document.apply(override) }
+        return try Scenario(document: document, file: path)
+    }
+
+    /// Validates an already-parsed document.
+    public init(document: ConfigNode, file: String) throws {
+        let p = ScalarParsers(file: file)
+        var top = try FieldReader(document, file: file, path: "")
+        name = try top.required("name", p.identifier)
+        simulation = try top.required("simulation") { try Simulation(node: $0, path: $1, p) }
+        market = try top.required("market") { try Market(node: $0, path: $1, p) }
+        let market = self.market
+        portfolio = try top.required("portfolio") { try Portfolio(node: $0, path: $1, market: market, p) }
+        risk = try top.optional("risk") { try Risk(node: $0, path: $1, p) } ?? Risk(confidence: [ConfidenceLevel(value: 0.99, label: "0.99")])
+        try top.finish(known: Scenario.topLevelFields)
+    }
+
+    static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk"]
+}
+
+/// The scenario file itself could not be read.
+public struct ScenarioFileError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+extension Simulation {
+    init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        paths = try r.required("paths", p.positiveInteger)
+        let seedValue = try r.optional("seed", p.integer) ?? 0
+        guard seedValue >= 0 else { throw r.error("seed", "must be a whole number ≥ 0, got \(seedValue)") }
+        seed = UInt64(seedValue)
+        horizonDays = try r.optional("horizon_days", p.positive) ?? 1
+        try r.finish(known: ["paths", "seed", "horizon_days"])
+    }
+}
+
+extension Market {
+    init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        rate = try r.optional("rate", p.number) ?? 0
+        let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, p) } ?? .gaussian
+        self.tails = tails
+        assets = try r.required("assets") { node, path in
+            let items = try p.list(node, path)
+            guard !items.isEmpty else { throw p.fail(node, path, "at least one asset is needed") }
+            var seen = Set<String>()
+            return try items.map { item, itemPath in
+                let asset = try Asset(node: item, path: itemPath, tails: tails, p)
+                guard asset.id != "USD" else { throw p.fail(item, "\(itemPath).id", "'USD' is the quote currency, not an asset id") }
+                guard seen.insert(asset.id).inserted else { throw p.fail(item, "\(itemPath).id", "duplicate asset id '\(asset.id)'") }
+                return asset
+            }
+        }
+        let count = assets.count
+        if let correlationNode = r.node("correlation") {
+            let checked = try CorrelationInput(node: correlationNode, path: r.childPath("correlation"), assetCount: count, p)
+            correlation = checked.matrix
+            correlationRepairChange = checked.repairChange
+        } else if count == 1 {
+            correlation = [[1]]
+            correlationRepairChange = nil
+        } else {
+            throw r.error("correlation", "missing required field 'correlation' (needed for \(count) assets): give {matrix: [[…]]} or {uniform: ρ}")
+        }
+        volShocks = try r.optional("vol_shocks") { try VolShocks(node: $0, path: $1, p) }
+        try r.finish(known: ["rate", "assets", "correlation", "tails", "vol_shocks"])
+    }
+}
+
+extension Asset {
+    init(node: ConfigNode, path: String, tails: TailModel, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        id = try r.required("id", p.identifier)
+        spot = try r.required("spot", p.positive)
+        vol = try r.required("vol", p.positive)
+        dof = try r.optional("dof", p.degreesOfFreedom)
+        if dof != nil, case .tCopula = tails {} else if dof != nil {
+            FileHandle.standardError.write(Data("warning: \(p.file): \(path).dof: marginal dof is used by the t-copula model only; ignored under '\(tails.name)'\n".utf8))
+        }
+        try r.finish(known: ["id", "spot", "vol", "dof"])
+    }
+}
+
+extension TailModel {
+    init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        let model = try r.required("model") { try p.oneOf($0, $1, ["gaussian", "student-t", "t-copula"]) }
+        let dof = try r.optional("dof", p.degreesOfFreedom)
+        switch model {
+        case "gaussian":
+            if dof != nil { throw r.error("dof", "the gaussian model takes no dof") }
+            self = .gaussian
+        case "student-t":
+            guard let dof else { throw r.error("dof", "missing required field 'dof' (> 2) for model student-t") }
+            self = .studentT(dof: dof)
+        default:
+            guard let dof else { throw r.error("dof", "missing required field 'dof' (> 2, the copula's dof) for model t-copula") }
+            self = .tCopula(dof: dof)
+        }
+        try r.finish(known: ["model", "dof"])
+    }
+}
+
+extension VolShocks {
+    init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        volOfVol = try r.required("vol_of_vol", p.nonNegative)
+        spotCorrelation = try r.optional("spot_correlation") { node, path in
+            let rho = try p.number(node, path)
+            guard (-1...1).contains(rho) else { throw p.fail(node, path, "must be in [−1, 1], got \(rho)") }
+            return rho
+        } ?? 0
+        try r.finish(known: ["vol_of_vol", "spot_correlation"])
+    }
+}
+
+/// `market.correlation`: `{matrix: [[…]], repair: none|nearest}` or `{uniform: ρ}`, checked and,
+/// if asked, repaired to the nearest correlation matrix.
+struct CorrelationInput {
+    var matrix: [[Double]]
+    var repairChange: Double?
+
+    init(node: ConfigNode, path: String, assetCount n: Int, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        let repair = try r.optional("repair") { try p.oneOf($0, $1, ["none", "nearest"]) } ?? "none"
+        let uniform = try r.optional("uniform", p.number)
+        let explicit = try r.optional("matrix") { node, path in
+            try p.list(node, path).map { row, rowPath in try p.list(row, rowPath).map { try p.number($0.0, $0.1) } }
+        }
+        let matrixNode = r.node("matrix")
+        try r.finish(known: ["matrix", "uniform", "repair"])
+        switch (explicit, uniform) {
+        case (nil, nil):
+            throw r.error("matrix", "give either 'matrix' (\(n)×\(n)) or 'uniform' (one pairwise correlation)")
+        case (.some, .some):
+            throw r.error("uniform", "give either 'matrix' or 'uniform', not both")
+        case (nil, let rho?):
+            let lowest = n > 1 ? -1 / Double(n - 1) : -1
+            guard rho > lowest, rho < 1 || n == 1 else {
+                throw r.error("uniform", "a uniform correlation for \(n) assets must be in (\(lowest), 1) to be positive definite, got \(rho)")
+            }
+            matrix = (0..<n).map { i in (0..<n).map { j in i == j ? 1 : rho } }
+            repairChange = nil
+            return
+        case (let rows?, nil):
+            matrix = rows
+        }
+        let matrixPath = r.childPath("matrix")
+        let anchor = matrixNode ?? node
+        guard matrix.count == n else {
+            throw p.fail(anchor, matrixPath, "must be \(n)×\(n) (one row per asset), got \(matrix.count) rows")
+        }
+        for (i, row) in matrix.enumerated() where row.count != n {
+            throw p.fail(anchor, "\(matrixPath)[\(i)]", "row \(i) has \(row.count) entries; expected \(n)")
+        }
+        for i in 0..<n {
+            guard abs(matrix[i][i] - 1) <= 1e-12 else {
+                throw p.fail(anchor, "\(matrixPath)[\(i)][\(i)]", "diagonal entries must be 1, got \(matrix[i][i])")
+            }
+            for j in 0..<n {
+                guard (-1...1).contains(matrix[i][j]) else {
+                    throw p.fail(anchor, "\(matrixPath)[\(i)][\(j)]", "correlations must be in [−1, 1], got \(matrix[i][j])")
+                }
+                guard abs(matrix[i][j] - matrix[j][i]) <= 1e-12 else {
+                    throw p.fail(anchor, "\(matrixPath)[\(i)][\(j)]", "not symmetric: entry (\(i),\(j)) = \(matrix[i][j]) but (\(j),\(i)) = \(matrix[j][i])")
+                }
+            }
+        }
+        let candidate = Matrix(rowArrays: matrix)
+        do {
+            _ = try candidate.choleskyLower()
+            repairChange = repair == "nearest" ? 0 : nil
+        } catch LinearAlgebraError.notPositiveDefinite(let minor) {
+            guard repair == "nearest" else {
+                throw p.fail(anchor, matrixPath, "not positive definite: the leading \(minor)×\(minor) minor is not positive; fix the matrix or set 'repair: nearest'")
+            }
+            let repaired = try candidate.nearestCorrelation()
+            matrix = (0..<n).map { i in (0..<n).map { j in repaired.matrix[i, j] } }
+            repairChange = repaired.largestChange
+        }
+    }
+}
+
+extension Portfolio {
+    init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        accounts = try r.required("accounts") { node, path in
+            let items = try p.list(node, path)
+            guard !items.isEmpty else { throw p.fail(node, path, "at least one account is needed") }
+            var seen = Set<String>()
+            return try items.map { item, itemPath in
+                let account = try Account(node: item, path: itemPath, market: market, p)
+                guard seen.insert(account.id).inserted else { throw p.fail(item, "\(itemPath).id", "duplicate account id '\(account.id)'") }
+                return account
+            }
+        }
+        try r.finish(known: ["accounts"])
+    }
+}
+
+extension Account {
+    init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        id = try r.required("id", p.identifier)
+        collateral = try r.optional("collateral") { node, path in
+            try p.mapping(node, path).map { entry in
+                let entryPath = "\(path).\(entry.key)"
+                guard entry.key == "USD" || market.assetIndex(entry.key) != nil else {
+                    throw p.fail(entry.value, entryPath, "collateral in unknown asset '\(entry.key)'; use USD or one of: \(market.assets.map(\.id).joined(separator: ", "))")
+                }
+                return (entry.key, try p.nonNegative(entry.value, entryPath))
+            }
+        } ?? []
+        positions = try r.optional("positions") { node, path in
+            try p.list(node, path).map { try Position(node: $0.0, path: $0.1, market: market, p) }
+        } ?? []
+        try r.finish(known: ["id", "collateral", "positions"])
+    }
+}
+
+extension Position {
+    static let types = ["spot", "perp", "future", "inverse-perp", "option"]
+
+    init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        let type = try r.required("type") { try p.oneOf($0, $1, Position.types) }
+        let asset = try r.required("asset") { node, path in
+            let id = try p.identifier(node, path)
+            guard market.assetIndex(id) != nil else {
+                throw p.fail(node, path, "unknown asset '\(id)'; known assets: \(market.assets.map(\.id).joined(separator: ", "))")
+            }
+            return id
+        }
+        switch type {
+        case "spot":
+            self = .spot(asset: asset, quantity: try r.required("quantity", p.number))
+            try r.finish(known: ["type", "asset", "quantity"])
+        case "perp":
+            self = .perp(asset: asset, quantity: try r.required("quantity", p.number))
+            try r.finish(known: ["type", "asset", "quantity"])
+        case "future":
+            let quantity = try r.required("quantity", p.number)
+            self = .future(asset: asset, quantity: quantity, expiryDays: try r.required("expiry_days", p.nonNegative))
+            try r.finish(known: ["type", "asset", "quantity", "expiry_days"])
+        case "inverse-perp":
+            let contracts = try r.required("contracts", p.number)
+            self = .inversePerp(asset: asset, contracts: contracts, contractValue: try r.required("contract_value", p.positive))
+            try r.finish(known: ["type", "asset", "contracts", "contract_value"])
+        default:
+            let right = try r.required("right") { OptionRight(rawValue: try p.oneOf($0, $1, ["call", "put"]))! }
+            let strike = try r.required("strike", p.positive)
+            let expiry = try r.required("expiry_days", p.positive)
+            let quantity = try r.required("quantity", p.number)
+            let iv = try r.required("iv", p.positive)
+            self = .option(asset: asset, right: right, strike: strike, expiryDays: expiry, quantity: quantity, iv: iv)
+            try r.finish(known: ["type", "asset", "right", "strike", "expiry_days", "quantity", "iv"])
+        }
+    }
+}
+
+extension Risk {
+    init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
+        var r = try FieldReader(node, file: p.file, path: path)
+        confidence = try r.required("confidence") { node, path in
+            let items = try p.list(node, path)
+            guard !items.isEmpty else { throw p.fail(node, path, "give at least one confidence level") }
+            var levels: [ConfidenceLevel] = []
+            for (item, itemPath) in items {
+                let value = try p.number(item, itemPath)
+                guard value > 0, value < 1 else { throw p.fail(item, itemPath, "confidence must be in (0, 1), got \(value)") }
+                guard !levels.contains(where: { $0.value == value }) else { throw p.fail(item, itemPath, "duplicate confidence level \(value)") }
+                levels.append(ConfidenceLevel(value: value, label: try p.text(item, itemPath)))
+            }
+            return levels
+        }
+        try r.finish(known: ["confidence"])
+    }
+}

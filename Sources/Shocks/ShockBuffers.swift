@@ -1,0 +1,48 @@
+/// Per-worker storage for one chunk of paths, allocated once and reused for every chunk (no
+/// allocation per path). Every array is asset-major: entry (asset i, path j of the chunk) is at
+/// `i * capacity + j`, so a kernel that walks one asset over the paths of a chunk reads
+/// contiguous memory.
+public final class ShockBuffers {
+    public let assetCount: Int
+    /// The most paths a chunk may hold (the row stride of every array).
+    public let capacity: Int
+    /// Paths in the current chunk (≤ capacity).
+    public internal(set) var count = 0
+    /// Index of the chunk's first path.
+    public internal(set) var firstPath = 0
+    /// Standardized shocks ε.
+    public let epsilon: UnsafeMutablePointer<Double>
+    /// Shocked log spot log S'.
+    public let logSpot: UnsafeMutablePointer<Double>
+    /// Shocked spot S', USD.
+    public let spot: UnsafeMutablePointer<Double>
+    /// Implied-vol multiplier iv'/iv = exp(vol_of_vol·√h·ξ); all ones without vol shocks.
+    public let volFactor: UnsafeMutablePointer<Double>
+    /// Per-path scale of the t mixing, √(ν/W) (or √((ν−2)/W) for the standardized Student-t).
+    let mixing: UnsafeMutablePointer<Double>
+
+    public init(assetCount: Int, capacity: Int) {
+        self.assetCount = assetCount
+        self.capacity = capacity
+        let size = assetCount * capacity
+        epsilon = .allocate(capacity: size)
+        logSpot = .allocate(capacity: size)
+        spot = .allocate(capacity: size)
+        volFactor = .allocate(capacity: size)
+        volFactor.initialize(repeating: 1, count: size)
+        mixing = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        epsilon.deallocate()
+        logSpot.deallocate()
+        spot.deallocate()
+        volFactor.deallocate()
+        mixing.deallocate()
+    }
+
+    /// Asset `i`'s row of an asset-major array.
+    @inline(__always) public func row(_ base: UnsafeMutablePointer<Double>, asset i: Int) -> UnsafeMutablePointer<Double> {
+        base + i * capacity
+    }
+}

@@ -1,0 +1,94 @@
+/// An exact, order-independent sum of doubles: a fixed-point superaccumulator covering the whole
+/// double range (2⁻¹⁰⁷⁴ … 2¹⁰²⁴) in 32-bit limbs held in Int64 words.
+///
+/// Each addend is split exactly into three 32-bit pieces, so the accumulated value is the exact
+/// mathematical sum whatever the order of additions or merges. That is what makes means and
+/// variances bit-identical for any thread count, chunk size or split of the paths. `value` rounds
+/// the exact sum to the nearest double once, at the end.
+public struct ExactSum: Sendable, Equatable {
+    /// value = Σ limbs[k] · 2^(32·k − offset).
+    private var limbs: [Int64]
+    /// Additions since the last carry normalisation; each limb absorbs < 2³² per addition, so
+    /// normalising every 2³⁰ additions keeps every word far from overflow.
+    private var pendingAdditions = 0
+    private static let offset = 1088  // 2^-1074 lands at bit 14 of limb 0
+    private static let limbCount = 68
+
+    public init() { limbs = Array(repeating: 0, count: Self.limbCount) }
+
+    /// Adds x exactly. Non-finite values are a caller bug (losses are finite by construction).
+    public mutating func add(_ x: Double) {
+        precondition(x.isFinite, "ExactSum: non-finite addend \(x)")
+        if x == 0 { return }
+        let bits = x.bitPattern
+        let exponentBits = Int((bits >> 52) & 0x7FF)
+        var mantissa = bits & ((1 << 52) - 1)
+        let exponent: Int
+        if exponentBits == 0 { exponent = -1074 } else { mantissa |= 1 << 52; exponent = exponentBits - 1075 }
+        // x = ±mantissa · 2^exponent
+        let position = exponent + Self.offset
+        let limb = position >> 5
+        let wide = UInt128(mantissa) << UInt128(position & 31)
+        let pieces = (Int64(wide & 0xFFFF_FFFF), Int64((wide >> 32) & 0xFFFF_FFFF), Int64(wide >> 64))
+        if x < 0 {
+            limbs[limb] -= pieces.0; limbs[limb + 1] -= pieces.1; limbs[limb + 2] -= pieces.2
+        } else {
+            limbs[limb] += pieces.0; limbs[limb + 1] += pieces.1; limbs[limb + 2] += pieces.2
+        }
+        pendingAdditions += 1
+        if pendingAdditions >= 1 << 30 { normalize() }
+    }
+
+    /// Adds another exact sum: the result is the exact sum of both.
+    public mutating func merge(_ other: ExactSum) {
+        var other = other
+        other.normalize()
+        normalize()
+        for k in 0..<Self.limbCount { limbs[k] += other.limbs[k] }
+        pendingAdditions = 1
+    }
+
+    /// Propagates carries so that every limb but the last lies in [0, 2³²).
+    private mutating func normalize() {
+        for k in 0..<(Self.limbCount - 1) {
+            let carry = limbs[k] >> 32  // arithmetic shift: floor division by 2³²
+            limbs[k] -= carry << 32
+            limbs[k + 1] += carry
+        }
+        pendingAdditions = 0
+    }
+
+    /// The sum, rounded to a double. A pure function of the exact sum, so identical for every
+    /// order of the same addends.
+    public var value: Double {
+        var magnitude = self
+        magnitude.normalize()
+        // After normalisation the top limb carries the sign (two's-complement style): negate a
+        // negative sum so that every limb is in [0, 2³²) and the conversion cannot overflow.
+        let negative = magnitude.limbs[Self.limbCount - 1] < 0
+        if negative {
+            for k in 0..<Self.limbCount { magnitude.limbs[k] = -magnitude.limbs[k] }
+            magnitude.normalize()
+        }
+        var total = 0.0
+        // Least significant first, so that the small limbs are absorbed before the large ones.
+        for k in 0..<Self.limbCount where magnitude.limbs[k] != 0 {
+            // Limb 0 sits below the smallest subnormal: scale it in two exact steps.
+            total += k == 0 ? Double(magnitude.limbs[0]) * 0x1p-14 * 0x1p-1074 : Double(magnitude.limbs[k]) * exp2Int(32 * k - Self.offset)
+        }
+        return negative ? -total : total
+    }
+
+    public static func == (a: ExactSum, b: ExactSum) -> Bool {
+        var x = a, y = b
+        x.normalize(); y.normalize()
+        return x.limbs == y.limbs
+    }
+}
+
+/// 2^e as a double, exactly, for −1074 ≤ e ≤ 1023.
+@inline(__always)
+private func exp2Int(_ e: Int) -> Double {
+    if e >= -1022 { return Double(sign: .plus, exponentBitPattern: UInt(e + 1023), significandBitPattern: 0) }
+    return Double(sign: .plus, exponentBitPattern: 0, significandBitPattern: UInt64(1) << UInt64(e + 1074))
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// What a tail accumulator must be able to answer: the total path count N and the confidence
+/// levels α, which fix the ranks k = ⌈(1−α)·N⌉ and hence how many of the largest losses to keep.
+public struct TailPlan: Sendable {
+    public let totalPaths: Int
+    public let levels: [Double]
+    /// Losses kept: the largest rank needed by any level, plus the order statistics the VaR
+    /// standard error reads (√(N·α(1−α)) ranks beyond k), capped at N.
+    public let capacity: Int
+
+    public init(totalPaths: Int, levels: [Double]) {
+        self.totalPaths = totalPaths
+        self.levels = levels
+        capacity = min(totalPaths, levels.map { level in
+            TailPlan.rank(level: level, paths: totalPaths) + TailPlan.rankSpread(level: level, paths: totalPaths) + 1
+        }.max() ?? 1)
+    }
+
+    /// k = ⌈(1−α)·N⌉, the rank (1-based, largest first) of VaR_α among N losses. (1−α)·N is
+    /// rounded to 1e-9 first so that, e.g., (1 − 0.99)·10⁶ = 10000.000000000002 gives 10000.
+    public static func rank(level: Double, paths: Int) -> Int {
+        let exact = (1 - level) * Double(paths)
+        let rounded = (exact * 1e9).rounded() / 1e9
+        return min(paths, max(1, Int(rounded.rounded(.up))))
+    }
+
+    /// √(N·α(1−α)), the standard deviation of the number of losses above VaR_α, in ranks.
+    static func rankSpread(level: Double, paths: Int) -> Int {
+        Int((Double(paths) * level * (1 - level)).squareRoot().rounded(.up))
+    }
+}
+
+/// A mergeable accumulator of one loss variable over paths: exact sums for mean and variance and
+/// the K largest losses (K from `TailPlan`), so memory is O(K) whatever the number of paths.
+///
+/// Values are fed in *blocks of consecutive paths aligned to multiples of `TailAccumulator.blockSize`*
+/// (the engine's chunks are made of such blocks). A block's sum is taken in path order and then
+/// added exactly, so the result does not depend on which worker saw which block or in what order
+/// blocks were merged: any thread count, chunk size or split of the paths gives identical numbers.
+public struct TailAccumulator: Sendable {
+    /// Paths per block: chunks and path splits must be multiples of it.
+    public static let blockSize = 64
+
+    public let plan: TailPlan
+    public private(set) var count = 0
+    private var sum = ExactSum()
+    private var sumOfSquares = ExactSum()
+    /// Candidates for the K largest; after a compaction it holds exactly the K largest so far,
+    /// sorted descending, and `threshold` is the smallest of them.
+    private var candidates: [Double] = []
+    private var threshold = -Double.infinity
+
+    public init(plan: TailPlan) {
+        self.plan = plan
+        candidates.reserveCapacity(2 * plan.capacity)
+    }
+
+    /// Adds the losses of one block of consecutive paths (at most `blockSize`, starting on a
+    /// multiple of `blockSize`).
+    public mutating func addBlock(_ values: UnsafePointer<Double>, count n: Int) {
+        var blockSum = 0.0, blockSquares = 0.0
+        for j in 0..<n {
+            let v = values[j]
+            blockSum += v
+            blockSquares += v * v
+            if v > threshold {
+                candidates.append(v)
+                if candidates.count >= 2 * plan.capacity { compact() }
+            }
+        }
+        sum.add(blockSum)
+        sumOfSquares.add(blockSquares)
+        count += n
+    }
+
+    /// Adds `count` consecutive paths' losses starting at an aligned path, block by block.
+    public mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
+        var start = 0
+        while start < n {
+            let size = min(Self.blockSize, n - start)
+            addBlock(values + start, count: size)
+            start += size
+        }
+    }
+
+    /// Merges another accumulator of *other* paths under the same plan.
+    public mutating func merge(_ other: TailAccumulator) {
+        precondition(plan.totalPaths == other.plan.totalPaths && plan.levels == other.plan.levels)
+        count += other.count
+        sum.merge(other.sum)
+        sumOfSquares.merge(other.sumOfSquares)
+        let floor = threshold
+        candidates.append(contentsOf: other.candidates.lazy.filter { $0 > floor })
+        compact()
+    }
+
+    /// Keeps the K largest candidates, sorted descending.
+    private mutating func compact() {
+        candidates.sort(by: >)
+        if candidates.count > plan.capacity { candidates.removeLast(candidates.count - plan.capacity) }
+        if candidates.count == plan.capacity { threshold = candidates[plan.capacity - 1] }
+    }
+
+    /// The finished statistics. VaR_α is the k-th largest loss and ES_α the mean of the k largest,
+    /// k = ⌈(1−α)·n⌉ with n the paths seen.
+    ///
+    /// Standard errors (asymptotic, from the retained tail alone):
+    /// - VaR: half the distance between the order statistics m = ⌈√(n·α(1−α))⌉ ranks either side of
+    ///   rank k — the distribution-free width of one standard deviation of the empirical quantile.
+    /// - ES: √((Var[L | L ≥ VaR] + α·(ES − VaR)²)/k) (Manistre & Hancock 2005; Yamai & Yoshiba 2002).
+    public func summary() -> TailSummary {
+        var copy = self
+        copy.compact()
+        let tail = copy.candidates
+        let n = Double(count)
+        let mean = sum.value / n
+        let variance = count > 1 ? max(0, (sumOfSquares.value - n * mean * mean) / (n - 1)) : 0
+        var levels: [TailSummary.Level] = []
+        for alpha in plan.levels {
+            let k = TailPlan.rank(level: alpha, paths: count)
+            guard k <= tail.count else { levels.append(.init(alpha: alpha, rank: k, valueAtRisk: .nan, expectedShortfall: .nan, valueAtRiskStandardError: .nan, expectedShortfallStandardError: .nan)); continue }
+            let valueAtRisk = tail[k - 1]
+            var total = 0.0
+            for v in tail[0..<k] { total += v }
+            let es = total / Double(k)
+            var squares = 0.0
+            for v in tail[0..<k] { squares += (v - es) * (v - es) }
+            let tailVariance = k > 1 ? squares / Double(k - 1) : 0
+            let esError = ((tailVariance + alpha * (es - valueAtRisk) * (es - valueAtRisk)) / Double(k)).squareRoot()
+            let spread = TailPlan.rankSpread(level: alpha, paths: count)
+            let above = tail[max(0, k - 1 - spread)]
+            let below = tail[min(tail.count - 1, k - 1 + spread)]
+            levels.append(.init(alpha: alpha, rank: k, valueAtRisk: valueAtRisk, expectedShortfall: es,
+                                valueAtRiskStandardError: 0.5 * (above - below), expectedShortfallStandardError: esError))
+        }
+        return TailSummary(paths: count, mean: mean, standardDeviation: variance.squareRoot(), levels: levels,
+                           largestLosses: tail)
+    }
+}
+
+/// Finished statistics of one loss variable (USD, loss positive).
+public struct TailSummary: Sendable {
+    public struct Level: Sendable {
+        public let alpha: Double
+        /// k = ⌈(1−α)·N⌉.
+        public let rank: Int
+        public let valueAtRisk: Double
+        public let expectedShortfall: Double
+        public let valueAtRiskStandardError: Double
+        public let expectedShortfallStandardError: Double
+    }
+
+    public let paths: Int
+    public let mean: Double
+    public let standardDeviation: Double
+    public let levels: [Level]
+    /// The retained largest losses, descending (the tail the levels were read from).
+    public let largestLosses: [Double]
+
+    public func level(_ alpha: Double) -> Level? { levels.first { $0.alpha == alpha } }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Engine
+import Foundation
+import LinearAlgebra
+import Reports
+import ScenarioSpec
+
+/// Options shared by every command that simulates.
+struct SimulationOptions: ParsableArguments {
+    @Option(help: "Number of Monte Carlo paths (default: simulation.paths of the scenario).")
+    var paths: Int?
+
+    @Option(help: "Seed of the random streams (default: simulation.seed of the scenario).")
+    var seed: UInt64?
+
+    @Option(help: "Worker threads (default: the number of active processors). Results do not depend on it.")
+    var threads: Int = defaultThreadCount
+
+    @Option(help: "Paths per chunk of work, a multiple of 64. Results do not depend on it.")
+    var chunkSize: Int = ChunkPlan.defaultChunkSize
+
+    func validate() throws {
+        if let paths, paths <= 0 { throw ValidationError("--paths must be > 0, got \(paths)") }
+        if threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        if chunkSize <= 0 || chunkSize % 64 != 0 { throw ValidationError("--chunk-size must be a positive multiple of 64, got \(chunkSize)") }
+    }
+
+    var settings: RunSettings { RunSettings(threads: threads, chunkSize: chunkSize) }
+
+    /// Applies --paths and --seed to a loaded scenario.
+    func apply(to scenario: inout Scenario) {
+        if let paths { scenario.simulation.paths = paths }
+        if let seed { scenario.simulation.seed = seed }
+    }
+}
+
+/// Runs a command body, turning every error a user can cause into a one-line message on stderr and
+/// a documented exit code — never a stack trace.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ScenarioError {
+        throw fail("error: \(error)", ExitStatus.invalidScenario)
+    } catch let error as ScenarioFileError {
+        throw fail("error: \(error)", ExitStatus.missingInput)
+    } catch let error as OutputFile.Failure {
+        throw fail("error: \(error)", ExitStatus.cannotWrite)
+    } catch EngineError.cancelled {
+        throw fail("interrupted: nothing was written", ExitStatus.interrupted)
+    } catch let error as EngineError {
+        throw fail("error: \(error)", ExitStatus.usage)
+    } catch let error as LinearAlgebraError {
+        throw fail("error: \(error)", ExitStatus.internalFailure)
+    }
+}
+
+private func fail(_ message: String, _ code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    return ExitCode(code)
+}
+
+/// Ctrl-C sets the cancellation; workers stop after the chunk in hand.
+func installInterruptHandler(_ cancellation: Cancellation) -> DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler { cancellation.cancel() }
+    source.resume()
+    return source
+}
+
+/// A progress bar on stderr, shown only when stderr is a terminal and the run lasts over a second.
+final class ProgressBar {
+    private let progress: RunProgress
+    private let timer: DispatchSourceTimer
+    private let start = Date()
+    private var shown = false
+
+    init?(progress: RunProgress, quiet: Bool) {
+        guard !quiet, isatty(STDERR_FILENO) == 1 else { return nil }
+        self.progress = progress
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + 1, repeating: 0.25)
+        timer.setEventHandler { [unowned self] in self.draw() }
+        timer.resume()
+    }
+
+    private func draw() {
+        shown = true
+        let fraction = Double(progress.completed) / Double(max(progress.total, 1))
+        let elapsed = Date().timeIntervalSince(start)
+        let width = 30, filled = Int(fraction * Double(width))
+        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let line = String(format: "\r%@ %5.1f%%  %.0f paths/s  ETA %.0f s ", bar, fraction * 100, Double(progress.completed) / max(elapsed, 1e-9), eta)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        timer.cancel()
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

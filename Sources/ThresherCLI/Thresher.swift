@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+
+/// The `thresher` command: a root with one subcommand per job.
+public struct Thresher: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "thresher",
+        abstract: "Parallel Monte Carlo stress testing that sets the penalty thresholds of crypto-derivatives venues.",
+        discussion: """
+        Exit codes: 0 success; 64 bad command-line usage; 65 invalid scenario (the message names the \
+        file, line and field); 66 input file missing or unreadable; 70 internal or numerical failure; \
+        73 an output file cannot be written; 130 interrupted (Ctrl-C).
+        """,
+        subcommands: [Validate.self, Sample.self, Run.self]
+    )
+
+    public init() {}
+}
+
+/// Documented process exit codes (BSD sysexits where one fits).
+public enum ExitStatus {
+    public static let usage: Int32 = 64
+    public static let invalidScenario: Int32 = 65
+    public static let missingInput: Int32 = 66
+    public static let internalFailure: Int32 = 70
+    public static let cannotWrite: Int32 = 73
+    public static let interrupted: Int32 = 130
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import ScenarioSpec
+
+/// `thresher validate FILE`: parse and check a scenario, print a one-line summary.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a scenario file; report the first mistake with its field path.")
+
+    @Argument(help: "Scenario file (.yaml, .yml or .json).")
+    var file: String
+
+    func run() throws {
+        try reportingErrors {
+            let scenario = try Scenario.load(path: file)
+            let positions = scenario.portfolio.accounts.reduce(0) { $0 + $1.positions.count }
+            var line = "\(file): ok — '\(scenario.name)': \(scenario.market.assets.count) assets, "
+            line += "\(scenario.portfolio.accounts.count) accounts, \(positions) positions, \(scenario.market.tails.name) tails"
+            if let change = scenario.market.correlationRepairChange {
+                line += "; correlation repaired (largest entry change \(String(format: "%.3g", change)))"
+            }
+            print(line)
+        }
+    }
+}

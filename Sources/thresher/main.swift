@@ -1,0 +1,3 @@
+import ThresherCLI
+
+Thresher.main()
