@@ -1,14 +1,13 @@
 /// Reads one mapping of the document with its field path, so that every error names the field.
-/// It records which keys were read; `finish()` then rejects the rest as unknown fields (typos such
-/// as `volatility` for `vol`).
+/// Keys outside `known` are rejected up front, before any missing-field check, so a typo such as
+/// `volatility` is reported as itself (with a suggestion) rather than as a missing `vol`.
 struct FieldReader {
     let file: String
     let path: String
     let line: Int?
     private let entries: [ConfigEntry]
-    private var consumed = Set<String>()
 
-    init(_ node: ConfigNode, file: String, path: String) throws {
+    init(_ node: ConfigNode, file: String, path: String, known: [String]) throws {
         guard case .mapping(let entries, let line) = node else {
             throw ScenarioError(file: file, path: path, line: node.line, message: "expected a mapping of fields, got \(node.kindDescription)")
         }
@@ -16,6 +15,7 @@ struct FieldReader {
         self.path = path
         self.line = line
         self.entries = entries
+        try rejectUnknown(allowed: known)
     }
 
     func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -26,30 +26,30 @@ struct FieldReader {
 
     var keys: [String] { entries.map(\.key) }
 
-    /// The raw node of `key`, if present (and marks it as read).
-    mutating func node(_ key: String) -> ConfigNode? {
-        consumed.insert(key)
-        return entries.first { $0.key == key }?.value
+    /// The raw node of `key`, if present.
+    func node(_ key: String) -> ConfigNode? {
+        entries.first { $0.key == key }?.value
     }
 
     /// A required field, parsed by `parse(node, path)`.
-    mutating func required<T>(_ key: String, _ parse: (ConfigNode, String) throws -> T) throws -> T {
+    func required<T>(_ key: String, _ parse: (ConfigNode, String) throws -> T) throws -> T {
         guard let value = node(key) else { throw error(key, "missing required field '\(key)'") }
         return try parse(value, childPath(key))
     }
 
     /// An optional field: nil when absent.
-    mutating func optional<T>(_ key: String, _ parse: (ConfigNode, String) throws -> T) throws -> T? {
+    func optional<T>(_ key: String, _ parse: (ConfigNode, String) throws -> T) throws -> T? {
         guard let value = node(key) else { return nil }
         return try parse(value, childPath(key))
     }
 
-    /// Rejects any field that was never read, suggesting the closest known one.
-    func finish(known: [String]) throws {
-        for entry in entries where !consumed.contains(entry.key) {
+    /// Rejects any field not in `allowed`, suggesting the closest allowed one. Readers whose fields
+    /// depend on another field (a position's `type`) call it again with the narrower list.
+    func rejectUnknown(allowed: [String]) throws {
+        for entry in entries where !allowed.contains(entry.key) {
             var message = "unknown field '\(entry.key)'"
-            if let guess = closest(entry.key, among: known) { message += " (did you mean '\(guess)'?)" }
-            message += "; allowed here: \(known.joined(separator: ", "))"
+            if let guess = closest(entry.key, among: allowed) { message += " (did you mean '\(guess)'?)" }
+            message += "; allowed here: \(allowed.joined(separator: ", "))"
             throw ScenarioError(file: file, path: childPath(entry.key), line: entry.line, message: message)
         }
     }
@@ -95,6 +95,9 @@ struct ScalarParsers {
     /// A finite real number. YAML spellings `.inf`/`.nan` and non-numbers are rejected.
     func number(_ node: ConfigNode, _ path: String) throws -> Double {
         let raw = try text(node, path)
+        if [".nan", ".inf", "+.inf", "-.inf"].contains(raw.lowercased()) {
+            throw fail(node, path, "must be a finite number, got '\(raw)'")
+        }
         guard let value = Double(raw.replacingOccurrences(of: "_", with: "")) else {
             throw fail(node, path, "expected a number, got '\(raw)'")
         }

@@ -21,14 +21,13 @@ extension Scenario {
     /// Validates an already-parsed document.
     public init(document: ConfigNode, file: String) throws {
         let p = ScalarParsers(file: file)
-        var top = try FieldReader(document, file: file, path: "")
+        let top = try FieldReader(document, file: file, path: "", known: Scenario.topLevelFields)
         name = try top.required("name", p.identifier)
         simulation = try top.required("simulation") { try Simulation(node: $0, path: $1, p) }
         market = try top.required("market") { try Market(node: $0, path: $1, p) }
         let market = self.market
         portfolio = try top.required("portfolio") { try Portfolio(node: $0, path: $1, market: market, p) }
         risk = try top.optional("risk") { try Risk(node: $0, path: $1, p) } ?? Risk(confidence: [ConfidenceLevel(value: 0.99, label: "0.99")])
-        try top.finish(known: Scenario.topLevelFields)
     }
 
     static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk"]
@@ -43,19 +42,18 @@ public struct ScenarioFileError: Error, CustomStringConvertible, Sendable {
 
 extension Simulation {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["paths", "seed", "horizon_days"])
         paths = try r.required("paths", p.positiveInteger)
         let seedValue = try r.optional("seed", p.integer) ?? 0
         guard seedValue >= 0 else { throw r.error("seed", "must be a whole number ≥ 0, got \(seedValue)") }
         seed = UInt64(seedValue)
         horizonDays = try r.optional("horizon_days", p.positive) ?? 1
-        try r.finish(known: ["paths", "seed", "horizon_days"])
     }
 }
 
 extension Market {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks"])
         rate = try r.optional("rate", p.number) ?? 0
         let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, p) } ?? .gaussian
         self.tails = tails
@@ -82,13 +80,12 @@ extension Market {
             throw r.error("correlation", "missing required field 'correlation' (needed for \(count) assets): give {matrix: [[…]]} or {uniform: ρ}")
         }
         volShocks = try r.optional("vol_shocks") { try VolShocks(node: $0, path: $1, p) }
-        try r.finish(known: ["rate", "assets", "correlation", "tails", "vol_shocks"])
     }
 }
 
 extension Asset {
     init(node: ConfigNode, path: String, tails: TailModel, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["id", "spot", "vol", "dof"])
         id = try r.required("id", p.identifier)
         spot = try r.required("spot", p.positive)
         vol = try r.required("vol", p.positive)
@@ -96,13 +93,12 @@ extension Asset {
         if dof != nil, case .tCopula = tails {} else if dof != nil {
             FileHandle.standardError.write(Data("warning: \(p.file): \(path).dof: marginal dof is used by the t-copula model only; ignored under '\(tails.name)'\n".utf8))
         }
-        try r.finish(known: ["id", "spot", "vol", "dof"])
     }
 }
 
 extension TailModel {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["model", "dof"])
         let model = try r.required("model") { try p.oneOf($0, $1, ["gaussian", "student-t", "t-copula"]) }
         let dof = try r.optional("dof", p.degreesOfFreedom)
         switch model {
@@ -116,20 +112,18 @@ extension TailModel {
             guard let dof else { throw r.error("dof", "missing required field 'dof' (> 2, the copula's dof) for model t-copula") }
             self = .tCopula(dof: dof)
         }
-        try r.finish(known: ["model", "dof"])
     }
 }
 
 extension VolShocks {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["vol_of_vol", "spot_correlation"])
         volOfVol = try r.required("vol_of_vol", p.nonNegative)
         spotCorrelation = try r.optional("spot_correlation") { node, path in
             let rho = try p.number(node, path)
             guard (-1...1).contains(rho) else { throw p.fail(node, path, "must be in [−1, 1], got \(rho)") }
             return rho
         } ?? 0
-        try r.finish(known: ["vol_of_vol", "spot_correlation"])
     }
 }
 
@@ -140,14 +134,13 @@ struct CorrelationInput {
     var repairChange: Double?
 
     init(node: ConfigNode, path: String, assetCount n: Int, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["matrix", "uniform", "repair"])
         let repair = try r.optional("repair") { try p.oneOf($0, $1, ["none", "nearest"]) } ?? "none"
         let uniform = try r.optional("uniform", p.number)
         let explicit = try r.optional("matrix") { node, path in
             try p.list(node, path).map { row, rowPath in try p.list(row, rowPath).map { try p.number($0.0, $0.1) } }
         }
         let matrixNode = r.node("matrix")
-        try r.finish(known: ["matrix", "uniform", "repair"])
         switch (explicit, uniform) {
         case (nil, nil):
             throw r.error("matrix", "give either 'matrix' (\(n)×\(n)) or 'uniform' (one pairwise correlation)")
@@ -202,7 +195,7 @@ struct CorrelationInput {
 
 extension Portfolio {
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["accounts"])
         accounts = try r.required("accounts") { node, path in
             let items = try p.list(node, path)
             guard !items.isEmpty else { throw p.fail(node, path, "at least one account is needed") }
@@ -213,13 +206,12 @@ extension Portfolio {
                 return account
             }
         }
-        try r.finish(known: ["accounts"])
     }
 }
 
 extension Account {
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["id", "collateral", "positions"])
         id = try r.required("id", p.identifier)
         collateral = try r.optional("collateral") { node, path in
             try p.mapping(node, path).map { entry in
@@ -233,15 +225,21 @@ extension Account {
         positions = try r.optional("positions") { node, path in
             try p.list(node, path).map { try Position(node: $0.0, path: $0.1, market: market, p) }
         } ?? []
-        try r.finish(known: ["id", "collateral", "positions"])
     }
 }
 
 extension Position {
+    /// The fields of each position type besides `type` and `asset`.
+    static let fields: [String: [String]] = [
+        "spot": ["quantity"], "perp": ["quantity"], "future": ["quantity", "expiry_days"],
+        "inverse-perp": ["contracts", "contract_value"],
+        "option": ["right", "strike", "expiry_days", "quantity", "iv"],
+    ]
     static let types = ["spot", "perp", "future", "inverse-perp", "option"]
+    static let allFields = ["type", "asset", "quantity", "expiry_days", "contracts", "contract_value", "right", "strike", "iv"]
 
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: Position.allFields)
         let type = try r.required("type") { try p.oneOf($0, $1, Position.types) }
         let asset = try r.required("asset") { node, path in
             let id = try p.identifier(node, path)
@@ -250,21 +248,18 @@ extension Position {
             }
             return id
         }
+        try r.rejectUnknown(allowed: ["type", "asset"] + Position.fields[type]!)
         switch type {
         case "spot":
             self = .spot(asset: asset, quantity: try r.required("quantity", p.number))
-            try r.finish(known: ["type", "asset", "quantity"])
         case "perp":
             self = .perp(asset: asset, quantity: try r.required("quantity", p.number))
-            try r.finish(known: ["type", "asset", "quantity"])
         case "future":
             let quantity = try r.required("quantity", p.number)
             self = .future(asset: asset, quantity: quantity, expiryDays: try r.required("expiry_days", p.nonNegative))
-            try r.finish(known: ["type", "asset", "quantity", "expiry_days"])
         case "inverse-perp":
             let contracts = try r.required("contracts", p.number)
             self = .inversePerp(asset: asset, contracts: contracts, contractValue: try r.required("contract_value", p.positive))
-            try r.finish(known: ["type", "asset", "contracts", "contract_value"])
         default:
             let right = try r.required("right") { OptionRight(rawValue: try p.oneOf($0, $1, ["call", "put"]))! }
             let strike = try r.required("strike", p.positive)
@@ -272,14 +267,13 @@ extension Position {
             let quantity = try r.required("quantity", p.number)
             let iv = try r.required("iv", p.positive)
             self = .option(asset: asset, right: right, strike: strike, expiryDays: expiry, quantity: quantity, iv: iv)
-            try r.finish(known: ["type", "asset", "right", "strike", "expiry_days", "quantity", "iv"])
         }
     }
 }
 
 extension Risk {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        var r = try FieldReader(node, file: p.file, path: path)
+        let r = try FieldReader(node, file: p.file, path: path, known: ["confidence"])
         confidence = try r.required("confidence") { node, path in
             let items = try p.list(node, path)
             guard !items.isEmpty else { throw p.fail(node, path, "give at least one confidence level") }
@@ -292,6 +286,5 @@ extension Risk {
             }
             return levels
         }
-        try r.finish(known: ["confidence"])
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import ScenarioSpec
+import XCTest
+
+/// Writes `text` to a fresh temporary file with the given extension and returns its path.
+func temporaryFile(_ text: String, extension ext: String = "yaml") -> String {
+    let path = NSTemporaryDirectory() + "thresher-test-\(UUID().uuidString).\(ext)"
+    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    return path
+}
+
+/// Parses and validates a scenario held in a string.
+func loadScenario(_ yaml: String, overrides: [String] = []) throws -> Scenario {
+    try Scenario.load(path: temporaryFile(yaml), overrides: overrides.map { try Override($0) })
+}
+
+/// Asserts that loading fails with a ScenarioError whose field path is `path` and whose message
+/// contains `fragment`.
+func assertRejected(_ yaml: String, path: String, mentioning fragment: String = "", overrides: [String] = [],
+                    file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        _ = try loadScenario(yaml, overrides: overrides)
+        XCTFail("accepted a bad scenario; expected an error at \(path)", file: file, line: line)
+    } catch let error as ScenarioError {
+        XCTAssertEqual(error.path, path, "\(error)", file: file, line: line)
+        XCTAssertTrue(error.description.contains(path), "message does not name the field: \(error)", file: file, line: line)
+        if !fragment.isEmpty {
+            XCTAssertTrue(error.message.contains(fragment), "message lacks '\(fragment)': \(error)", file: file, line: line)
+        }
+    } catch {
+        XCTFail("unexpected error type: \(error)", file: file, line: line)
+    }
+}
+
+/// A one-account scenario with the given assets block, correlation, tails and positions.
+func scenarioText(paths: Int = 200_000, seed: Int = 7, horizonDays: Double = 1, rate: Double = 0,
+                  assets: String = "    - {id: BTC, spot: 50000, vol: 0.8}",
+                  correlation: String = "", tails: String = "{model: gaussian}", volShocks: String = "",
+                  collateral: String = "{USD: 1000000}",
+                  positions: String = "        - {type: perp, asset: BTC, quantity: 1}",
+                  confidence: String = "[0.99, 0.999]") -> String {
+    """
+    name: test
+    simulation: {paths: \(paths), seed: \(seed), horizon_days: \(horizonDays)}
+    market:
+      rate: \(rate)
+      assets:
+    \(assets)
+    \(correlation.isEmpty ? "" : "  correlation: \(correlation)")
+      tails: \(tails)
+    \(volShocks.isEmpty ? "" : "  vol_shocks: \(volShocks)")
+    portfolio:
+      accounts:
+        - id: acct
+          collateral: \(collateral)
+          positions:
+    \(positions)
+    risk: {confidence: \(confidence)}
+    """
+}
+
+// MARK: - Statistics used by the tests
+
+/// The Kolmogorov–Smirnov statistic D = sup |F_n(x) − F(x)| of a sample against a CDF.
+func kolmogorovSmirnov(_ sample: [Double], cdf: (Double) -> Double) -> Double {
+    let sorted = sample.sorted()
+    let n = Double(sorted.count)
+    var d = 0.0
+    for (i, x) in sorted.enumerated() {
+        let f = cdf(x)
+        d = max(d, Double(i + 1) / n - f, f - Double(i) / n)
+    }
+    return d
+}
+
+/// The asymptotic 1 % critical value of the one-sample KS statistic, 1.6276/√n.
+func kolmogorovSmirnovCritical1Percent(_ n: Int) -> Double { 1.6276 / Double(n).squareRoot() }
+
+/// Kendall's τ-a of two samples, O(n²).
+func kendallTau(_ x: [Double], _ y: [Double]) -> Double {
+    var concordant = 0, discordant = 0
+    for i in 0..<x.count {
+        for j in (i + 1)..<x.count {
+            let s = (x[i] - x[j]) * (y[i] - y[j])
+            if s > 0 { concordant += 1 } else if s < 0 { discordant += 1 }
+        }
+    }
+    let pairs = Double(x.count * (x.count - 1) / 2)
+    return Double(concordant - discordant) / pairs
+}
+
+func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(x.count) }
+
+func variance(_ x: [Double]) -> Double {
+    let m = mean(x)
+    return x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1)
+}
+
+func correlation(_ x: [Double], _ y: [Double]) -> Double {
+    let mx = mean(x), my = mean(y)
+    var sxy = 0.0, sxx = 0.0, syy = 0.0
+    for k in x.indices { sxy += (x[k] - mx) * (y[k] - my); sxx += (x[k] - mx) * (x[k] - mx); syy += (y[k] - my) * (y[k] - my) }
+    return sxy / (sxx * syy).squareRoot()
+}
