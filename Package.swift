@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "thresher", targets: ["thresher"]),
-        .library(name: "ThresherCore", targets: ["Engine", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats"]),
+        .library(name: "ThresherCore", targets: ["Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,15 +30,16 @@ let package = Package(
         .target(name: "TailStats", swiftSettings: optimise),
         .target(name: "Revaluation", dependencies: ["Shocks", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
         .target(name: "Engine", dependencies: ["Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
-        .target(name: "Reports", dependencies: ["Engine", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
+        .target(name: "Calibration", dependencies: ["Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
+        .target(name: "Reports", dependencies: ["Engine", "Calibration", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
         .target(name: "ThresherCLI", dependencies: [
-            "Engine", "Reports", "ScenarioSpec", "Shocks",
+            "Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "thresher", dependencies: ["ThresherCLI"], swiftSettings: optimise),
         .testTarget(name: "ThresherTests", dependencies: [
             "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
-            "Revaluation", "TailStats", "Engine", "Reports", "ThresherCLI",
+            "Revaluation", "TailStats", "Engine", "Calibration", "Reports", "ThresherCLI",
         ]),
     ],
     swiftLanguageModes: [.v5]

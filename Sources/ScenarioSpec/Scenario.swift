@@ -6,6 +6,8 @@ public struct Scenario: Sendable {
     public var market: Market
     public var portfolio: Portfolio
     public var risk: Risk
+    /// Inputs of `thresher calibrate`, if the file has a `calibration:` section.
+    public var calibration: CalibrationSpec?
 }
 
 /// `simulation:` — how many paths, which seed, which horizon.

@@ -28,9 +28,11 @@ extension Scenario {
         let market = self.market
         portfolio = try top.required("portfolio") { try Portfolio(node: $0, path: $1, market: market, p) }
         risk = try top.optional("risk") { try Risk(node: $0, path: $1, p) } ?? Risk(confidence: [ConfidenceLevel(value: 0.99, label: "0.99")])
+        let portfolio = self.portfolio
+        calibration = try top.optional("calibration") { try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, p) }
     }
 
-    static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk"]
+    static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk", "calibration", "stress", "stress_library"]
 }
 
 /// The scenario file itself could not be read.

@@ -18,6 +18,8 @@ public struct MarketModel: Sendable {
     public let assetIDs: [String]
     public var assetCount: Int { assetIDs.count }
     public let seed: UInt64
+    /// Annual continuously compounded rate (for repricing).
+    public let rate: Double
     /// Lower Cholesky factor of the correlation matrix, n×n row-major.
     public let choleskyFactor: [Double]
     public let tails: TailModel
@@ -61,6 +63,7 @@ public struct MarketModel: Sendable {
         let horizonYears = (horizonDays ?? scenario.simulation.horizonDays) / 365
         assetIDs = market.assets.map(\.id)
         seed = scenario.simulation.seed
+        rate = market.rate
         choleskyFactor = try Matrix(rowArrays: market.correlation).choleskyLower().elements
         tails = market.tails
         spots = market.assets.map(\.spot)

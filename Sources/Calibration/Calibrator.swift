@@ -1,0 +1,313 @@
+import Engine
+import Foundation
+import Revaluation
+import ScenarioSpec
+import Shocks
+import TailStats
+
+/// The thresholds of `thresher calibrate` (README, "Calibration model"). All expectations are per
+/// path (means over paths), USD.
+public struct CalibrationResult: Sendable {
+    public struct Penalty: Sendable {
+        /// π*, the smallest rate in [0, max_rate] whose expected income covers coverage × E[deficit].
+        public let rate: Double
+        public let coverage: Double
+        public let maxRate: Double
+        public let reached: Bool
+        /// E[penalty income] at π* (at max_rate when not reached).
+        public let expectedIncome: Double
+        public let expectedDeficit: Double
+        /// Grid step of the search; π* is within one step above the exact smallest rate.
+        public let resolution: Double
+    }
+
+    public struct InsuranceFund: Sendable {
+        public let confidence: Double
+        /// VaR and ES of the per-path net deficit Σ deficits − Σ penalties at π*.
+        public let valueAtRisk: Double
+        public let expectedShortfall: Double
+        public let valueAtRiskStandardError: Double
+        public let expectedShortfallStandardError: Double
+        public let balance: Double?
+        /// P(net deficit > balance): the probability of auto-deleveraging.
+        public let adlProbability: Double?
+    }
+
+    public struct AccountThresholds: Sendable {
+        public let id: String
+        public let equity: Double
+        public let maintenanceRequirement: Double
+        public let liquidationProbability: Double
+        public let expectedDeficit: Double
+        /// Loss thresholds, USD: warn = VaR 95 %, reduce-only = VaR 99 %, liquidate = equity − requirement.
+        public let warn: Double
+        public let reduceOnly: Double
+        public let liquidate: Double
+    }
+
+    public let scenario: Scenario
+    public let paths: Int
+    public let threads: Int
+    public let elapsedSeconds: Double
+    public let ladder: MarginLadder
+    public let penalty: Penalty
+    public let insuranceFund: InsuranceFund
+    public let accounts: [AccountThresholds]
+}
+
+public enum CalibrationError: Error, CustomStringConvertible {
+    case missingSection(file: String)
+    public var description: String {
+        switch self {
+        case .missingSection(let file): return "\(file): calibration: the scenario has no 'calibration' section (see Scenarios/README.md)"
+        }
+    }
+}
+
+/// Runs the three passes of the calibration over the same paths (common random numbers):
+/// A. quantiles of each asset's standardized shock → the margin ladder;
+/// B. the waterfall → liquidation counts, deficits and penalty income on a grid of rates → π*;
+/// C. the waterfall again at π* → the per-path net deficit → insurance-fund VaR/ES and ADL.
+public struct Calibrator {
+    public let scenario: Scenario
+    public let spec: CalibrationSpec
+    /// Points of the penalty-rate grid over [0, max_rate].
+    public static let penaltyGridPoints = 4000
+
+    public init(scenario: Scenario) throws {
+        guard let spec = scenario.calibration else { throw CalibrationError.missingSection(file: scenario.name) }
+        self.scenario = scenario
+        self.spec = spec
+    }
+
+    public func run(settings: RunSettings, cancellation: Cancellation? = nil) throws -> CalibrationResult {
+        let start = DispatchTime.now()
+        let ladder = try estimateLadder(settings: settings, cancellation: cancellation)
+        let waterfall = try Waterfall(scenario: scenario, spec: spec, ladder: ladder)
+        let paths = scenario.simulation.paths
+        let plan = try ChunkPlan(totalPaths: paths, chunkSize: settings.chunkSize)
+        let capacity = min(settings.chunkSize, paths)
+        let accounts = waterfall.book.accountCount
+
+        // Pass B.
+        let thresholdPlan = TailPlan(totalPaths: paths, levels: [0.95, 0.99])
+        let grid = PenaltyGrid(maxRate: spec.penaltyMaxRate, points: Self.penaltyGridPoints)
+        let passB = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation,
+            makeState: { _ in (WaterfallBuffers(waterfall: waterfall, capacity: capacity), WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)) },
+            process: { state, range in
+                waterfall.process(range, state.0)
+                state.1.add(state.0, count: range.count)
+            })
+        var totals = WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)
+        for state in passB { totals.merge(state.1) }
+        let deficitTotal = totals.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value
+        let target = spec.penaltyCoverage * deficitTotal
+        let (rate, reached) = totals.grid.smallestRate(reaching: target)
+
+        // Pass C.
+        let fundPlan = TailPlan(totalPaths: paths, levels: [spec.insuranceConfidence])
+        let passC = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation,
+            makeState: { _ in (WaterfallBuffers(waterfall: waterfall, capacity: capacity), FundTotals(plan: fundPlan), [Double](repeating: 0, count: capacity)) },
+            process: { state, range in
+                waterfall.process(range, state.0)
+                state.1.add(state.0, accounts: accounts, count: range.count, rate: rate, balance: spec.insuranceBalance, scratch: &state.2)
+            })
+        var fund = FundTotals(plan: fundPlan)
+        for state in passC { fund.merge(state.1) }
+
+        let n = Double(paths)
+        let fundSummary = fund.netDeficit.summary().levels[0]
+        let thresholds = totals.accountLosses.map { $0.summary() }
+        let accountResults = (0..<accounts).map { a -> CalibrationResult.AccountThresholds in
+            let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
+            let equity = waterfall.book.equityNow[a]
+            return .init(id: waterfall.book.accountIDs[a], equity: equity, maintenanceRequirement: requirement,
+                         liquidationProbability: Double(totals.liquidations[a]) / n, expectedDeficit: totals.deficits[a].value / n,
+                         warn: thresholds[a].levels[0].valueAtRisk, reduceOnly: thresholds[a].levels[1].valueAtRisk,
+                         liquidate: equity - requirement)
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return CalibrationResult(
+            scenario: scenario, paths: paths, threads: settings.threads, elapsedSeconds: elapsed, ladder: ladder,
+            penalty: .init(rate: rate, coverage: spec.penaltyCoverage, maxRate: spec.penaltyMaxRate, reached: reached,
+                           expectedIncome: fund.income.value / n, expectedDeficit: deficitTotal / n, resolution: grid.step),
+            insuranceFund: .init(confidence: spec.insuranceConfidence, valueAtRisk: fundSummary.valueAtRisk,
+                                 expectedShortfall: fundSummary.expectedShortfall,
+                                 valueAtRiskStandardError: fundSummary.valueAtRiskStandardError,
+                                 expectedShortfallStandardError: fundSummary.expectedShortfallStandardError,
+                                 balance: spec.insuranceBalance, adlProbability: spec.insuranceBalance.map { _ in Double(fund.adlCount) / n }),
+            accounts: accountResults)
+    }
+
+    /// Pass A: ε_p and ε_{1−p} of every asset with depth, each with its order-statistic standard error.
+    public func estimateLadder(settings: RunSettings, cancellation: Cancellation? = nil) throws -> MarginLadder {
+        let model = try MarketModel(scenario: scenario)
+        let paths = scenario.simulation.paths
+        let plan = try ChunkPlan(totalPaths: paths, chunkSize: settings.chunkSize)
+        let capacity = min(settings.chunkSize, paths)
+        let tailPlan = TailPlan(totalPaths: paths, levels: [1 - spec.breachProbability])
+        let n = model.assetCount
+        let states = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation,
+            makeState: { _ in
+                (ShockBuffers(assetCount: n, capacity: capacity), [TailAccumulator](repeating: TailAccumulator(plan: tailPlan), count: 2 * n),
+                 [Double](repeating: 0, count: capacity))
+            },
+            process: { state, range in
+                model.generateStandardized(firstPath: range.lowerBound, count: range.count, into: state.0)
+                for i in 0..<n {
+                    let row = state.0.epsilon + i * capacity
+                    state.1[2 * i + 1].add(row, count: range.count)           // upper tail of ε
+                    for j in 0..<range.count { state.2[j] = -row[j] }
+                    state.2.withUnsafeBufferPointer { state.1[2 * i].add($0.baseAddress!, count: range.count) }  // upper tail of −ε
+                }
+            })
+        var tails = [TailAccumulator](repeating: TailAccumulator(plan: tailPlan), count: 2 * n)
+        for state in states { for k in tails.indices { tails[k].merge(state.1[k]) } }
+        var lower: [(value: Double, standardError: Double)?] = []
+        var upper: [(value: Double, standardError: Double)?] = []
+        for (i, asset) in scenario.market.assets.enumerated() {
+            guard spec.depth[asset.id] != nil else { lower.append(nil); upper.append(nil); continue }
+            let low = tails[2 * i].summary().levels[0], high = tails[2 * i + 1].summary().levels[0]
+            lower.append((-low.valueAtRisk, low.valueAtRiskStandardError))
+            upper.append((high.valueAtRisk, high.valueAtRiskStandardError))
+        }
+        return MarginLadder(scenario: scenario, spec: spec, lowerQuantiles: lower, upperQuantiles: upper)
+    }
+}
+
+/// Expected penalty income as a function of the rate π, accumulated on a grid in one pass.
+///
+/// An event (a liquidation with notional N and final equity E2) yields min(π·N, E2⁺): π·N below
+/// its breakpoint b = E2⁺/N and E2⁺ above. Each event adds N to the slope of every grid point
+/// below b and E2⁺ to the constant of every point from b on (difference arrays, O(1) per event),
+/// so income(π_g) = π_g·slope_g + constant_g. Sums are exact, hence thread-invariant.
+struct PenaltyGrid: Sendable {
+    let step: Double
+    let points: Int
+    var slopeChanges: [ExactSum]
+    var constantChanges: [ExactSum]
+
+    init(maxRate: Double, points: Int) {
+        self.points = points
+        step = maxRate / Double(points)
+        slopeChanges = Array(repeating: ExactSum(), count: points + 2)
+        constantChanges = Array(repeating: ExactSum(), count: points + 2)
+    }
+
+    /// Grid point g is the rate g·step, g = 0…points.
+    mutating func add(notional: Double, equity: Double) {
+        let positive = max(equity, 0)
+        guard notional > 0 else { return }
+        let breakpoint = positive / notional
+        let first = step > 0 ? min(points + 1, Int((breakpoint / step).rounded(.up))) : (breakpoint > 0 ? points + 1 : 0)
+        slopeChanges[0].add(notional)
+        slopeChanges[first].add(-notional)
+        constantChanges[first].add(positive)
+    }
+
+    mutating func merge(_ other: PenaltyGrid) {
+        for g in slopeChanges.indices {
+            slopeChanges[g].merge(other.slopeChanges[g])
+            constantChanges[g].merge(other.constantChanges[g])
+        }
+    }
+
+    /// The smallest rate with income ≥ target, interpolated linearly inside the grid cell where it
+    /// is crossed (income is concave in π, so the interpolated rate still meets the target);
+    /// `reached` is false when even the largest rate falls short.
+    func smallestRate(reaching target: Double) -> (rate: Double, reached: Bool) {
+        if target <= 0 { return (0, true) }
+        var slope = ExactSum(), constant = ExactSum()
+        var previous = 0.0
+        for g in 0...points {
+            slope.merge(slopeChanges[g])
+            constant.merge(constantChanges[g])
+            let rate = Double(g) * step
+            let income = rate * slope.value + constant.value
+            if income >= target {
+                if g == 0 { return (0, true) }
+                let fraction = (target - previous) / (income - previous)
+                return (Double(g - 1) * step + fraction * step, true)
+            }
+            previous = income
+        }
+        return (Double(points) * step, false)
+    }
+}
+
+/// Pass B aggregates of one worker.
+struct WaterfallTotals: Sendable {
+    var liquidations: [Int]
+    var deficits: [ExactSum]
+    var accountLosses: [TailAccumulator]
+    var grid: PenaltyGrid
+
+    init(accounts: Int, plan: TailPlan, grid: PenaltyGrid) {
+        liquidations = Array(repeating: 0, count: accounts)
+        deficits = Array(repeating: ExactSum(), count: accounts)
+        accountLosses = Array(repeating: TailAccumulator(plan: plan), count: accounts)
+        self.grid = grid
+    }
+
+    mutating func add(_ buffers: WaterfallBuffers, count m: Int) {
+        let ld = buffers.capacity
+        for a in liquidations.indices {
+            buffers.loss.withUnsafeBufferPointer { accountLosses[a].add($0.baseAddress! + a * ld, count: m) }
+            // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
+            for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
+                var blockDeficit = 0.0
+                for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[a * ld + j] {
+                    let k = a * ld + j
+                    liquidations[a] += 1
+                    blockDeficit += max(-buffers.finalEquity[k], 0)
+                    grid.add(notional: buffers.notional[k], equity: buffers.finalEquity[k])
+                }
+                deficits[a].add(blockDeficit)
+            }
+        }
+    }
+
+    mutating func merge(_ other: WaterfallTotals) {
+        for a in liquidations.indices {
+            liquidations[a] += other.liquidations[a]
+            deficits[a].merge(other.deficits[a])
+            accountLosses[a].merge(other.accountLosses[a])
+        }
+        grid.merge(other.grid)
+    }
+}
+
+/// Pass C aggregates of one worker: net deficit tail, income at π*, ADL count.
+struct FundTotals: Sendable {
+    var netDeficit: TailAccumulator
+    var income = ExactSum()
+    var adlCount = 0
+
+    init(plan: TailPlan) { netDeficit = TailAccumulator(plan: plan) }
+
+    mutating func add(_ buffers: WaterfallBuffers, accounts: Int, count m: Int, rate: Double, balance: Double?, scratch: inout [Double]) {
+        let ld = buffers.capacity
+        var blockIncome = 0.0
+        for j in 0..<m {
+            if j % TailAccumulator.blockSize == 0 { income.add(blockIncome); blockIncome = 0 }
+            var net = 0.0
+            for a in 0..<accounts where buffers.liquidated[a * ld + j] {
+                let k = a * ld + j
+                let e2 = buffers.finalEquity[k]
+                let penalty = min(rate * buffers.notional[k], max(e2, 0))
+                net += max(-e2, 0) - penalty
+                blockIncome += penalty
+            }
+            scratch[j] = net
+            if let balance, net > balance { adlCount += 1 }
+        }
+        income.add(blockIncome)
+        scratch.withUnsafeBufferPointer { netDeficit.add($0.baseAddress!, count: m) }
+    }
+
+    mutating func merge(_ other: FundTotals) {
+        netDeficit.merge(other.netDeficit)
+        income.merge(other.income)
+        adlCount += other.adlCount
+    }
+}

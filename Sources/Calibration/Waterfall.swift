@@ -1,0 +1,152 @@
+import Foundation
+import LinearAlgebra
+import Revaluation
+import ScenarioSpec
+import Shocks
+
+/// A position as the venue margins it: its notional at a spot, and the side it loses on.
+struct MarginedPosition: Sendable {
+    let asset: Int
+    /// Notional = perSpot·S + fixed: |q|·S for quantity positions, |C|·V for inverse perps.
+    let perSpot: Double
+    let fixed: Double
+    /// Long loses when the price falls. Options take the side of their delta (a short put is long).
+    let side: Side
+
+    @inline(__always) func notional(spot: Double) -> Double { perSpot * spot + fixed }
+
+    init(_ position: Position, market: Market) {
+        asset = market.assetIndex(position.asset)!
+        switch position {
+        case .spot(_, let q), .perp(_, let q), .future(_, let q, _):
+            perSpot = abs(q); fixed = 0; side = q >= 0 ? .long : .short
+        case .inversePerp(_, let contracts, let value):
+            perSpot = 0; fixed = abs(contracts) * value; side = contracts >= 0 ? .long : .short
+        case .option(_, let right, _, _, let q, _):
+            perSpot = abs(q); fixed = 0; side = (q >= 0) == (right == .call) ? .long : .short
+        }
+    }
+}
+
+/// The per-path liquidation waterfall of every account (README, "Calibration model"):
+/// 1. the horizon move: E1 = equity now − loss, requirement M1 = Σ |notional at S'|·MMR(asset, tier, side);
+///    the account is liquidated if E1 < M1;
+/// 2. liquidated accounts only: an independent move over h_liq of each asset (h_liq from the
+///    account's gross notional in it; same correlations and tails), slippage Σ I(n_i)·n_i, and
+///    E2 = E1 + P&L(S' → S'') − slippage.
+/// Shared read-only by all workers; `WaterfallBuffers` holds one worker's chunk.
+struct Waterfall: Sendable {
+    let model: MarketModel
+    let book: Book
+    let ladder: MarginLadder
+    let positions: [[MarginedPosition]]
+    /// Liquidation cost per asset (nil for assets without depth).
+    let costs: [LiquidationCost?]
+    let vols: [Double]
+    /// Range of `book.options` held by each account.
+    let optionRanges: [Range<Int>]
+
+    init(scenario: Scenario, spec: CalibrationSpec, ladder: MarginLadder) throws {
+        model = try MarketModel(scenario: scenario)
+        book = Book(scenario: scenario)
+        self.ladder = ladder
+        let market = scenario.market
+        positions = scenario.portfolio.accounts.map { $0.positions.map { MarginedPosition($0, market: market) } }
+        costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
+        vols = market.assets.map(\.vol)
+        var ranges: [Range<Int>] = []
+        for a in 0..<book.accountCount {
+            let start = book.options.firstIndex { $0.account == a } ?? book.options.count
+            let end = book.options[start...].firstIndex { $0.account != a } ?? book.options.count
+            ranges.append(start..<end)
+        }
+        optionRanges = ranges
+    }
+
+    /// The maintenance requirement Σ |notional|·MMR of account `a` at the given spots.
+    func requirement(account a: Int, spot: (Int) -> Double) -> Double {
+        positions[a].reduce(0) { total, position in
+            let n = position.notional(spot: spot(position.asset))
+            return total + n * ladder.rate(asset: position.asset, notional: n, side: position.side)
+        }
+    }
+
+    /// Runs the waterfall on the chunk `paths` into `buffers`.
+    func process(_ paths: Range<Int>, _ buffers: WaterfallBuffers) {
+        let m = paths.count, ld = buffers.capacity, n = model.assetCount
+        model.generate(firstPath: paths.lowerBound, count: m, into: buffers.shocks)
+        buffers.revaluer.revalue(buffers.shocks)
+        model.generateStandardized(firstPath: paths.lowerBound, count: m, into: buffers.liquidation, draw: .liquidation)
+        let spot = buffers.shocks.spot, eps = buffers.liquidation.epsilon
+        for a in 0..<book.accountCount {
+            let losses = buffers.revaluer.losses + a * ld
+            for j in 0..<m {
+                let k = a * ld + j
+                let e1 = book.equityNow[a] - losses[j]
+                buffers.loss[k] = losses[j]
+                let m1 = requirement(account: a) { spot[$0 * ld + j] }
+                buffers.liquidated[k] = e1 < m1
+                guard e1 < m1 else { buffers.finalEquity[k] = e1; buffers.notional[k] = 0; continue }
+                // Step 2: gross notional per asset, the further move, slippage.
+                for b in 0..<n { buffers.grossNotional[b] = 0 }
+                var slippage = 0.0, total = 0.0
+                for position in positions[a] {
+                    let notional = position.notional(spot: spot[position.asset * ld + j])
+                    buffers.grossNotional[position.asset] += notional
+                    total += notional
+                    slippage += (costs[position.asset]?.rate(notional: notional) ?? 0) * notional
+                }
+                var profit = 0.0
+                for b in 0..<n {
+                    let before = spot[b * ld + j]
+                    let years = costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
+                    // S'' = S'·exp(σ·√h_liq·ε''), ε'' the standardized liquidation shock.
+                    buffers.movedSpot[b] = before * exp(vols[b] * years.squareRoot() * eps[b * ld + j])
+                    buffers.liquidationYears[b] = years
+                    profit += book.linearWeights[a * n + b] * (buffers.movedSpot[b] - before)
+                }
+                for leg in book.options[optionRanges[a]] {
+                    let vol = leg.impliedVol * buffers.shocks.volFactor[leg.asset * ld + j]
+                    let before = BlackScholes.price(isCall: leg.isCall, spot: spot[leg.asset * ld + j], strike: leg.strike,
+                                                    years: leg.remainingYears, rate: model.rate, vol: vol)
+                    let after = BlackScholes.price(isCall: leg.isCall, spot: buffers.movedSpot[leg.asset], strike: leg.strike,
+                                                   years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: model.rate, vol: vol)
+                    profit += leg.quantity * (after - before)
+                }
+                buffers.finalEquity[k] = e1 + profit - slippage
+                buffers.notional[k] = total
+            }
+        }
+    }
+}
+
+/// One worker's storage for the waterfall of a chunk; outcome arrays are accounts × capacity.
+final class WaterfallBuffers {
+    let capacity: Int
+    let shocks: ShockBuffers
+    let liquidation: ShockBuffers
+    let revaluer: Revaluer
+    /// Horizon loss, liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i.
+    var loss: [Double]
+    var liquidated: [Bool]
+    var finalEquity: [Double]
+    var notional: [Double]
+    var grossNotional: [Double]
+    var movedSpot: [Double]
+    var liquidationYears: [Double]
+
+    init(waterfall: Waterfall, capacity: Int) {
+        self.capacity = capacity
+        let n = waterfall.model.assetCount, accounts = waterfall.book.accountCount
+        shocks = ShockBuffers(assetCount: n, capacity: capacity)
+        liquidation = ShockBuffers(assetCount: n, capacity: capacity)
+        revaluer = Revaluer(book: waterfall.book, capacity: capacity)
+        loss = Array(repeating: 0, count: accounts * capacity)
+        liquidated = Array(repeating: false, count: accounts * capacity)
+        finalEquity = Array(repeating: 0, count: accounts * capacity)
+        notional = Array(repeating: 0, count: accounts * capacity)
+        grossNotional = Array(repeating: 0, count: n)
+        movedSpot = Array(repeating: 0, count: n)
+        liquidationYears = Array(repeating: 0, count: n)
+    }
+}

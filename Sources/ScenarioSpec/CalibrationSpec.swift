@@ -1,0 +1,86 @@
+/// `calibration:` — the inputs of `thresher calibrate` (see README, "Calibration model").
+public struct CalibrationSpec: Sendable {
+    /// p: target probability that a liquidation loses more than the maintenance margin, in (0, 1).
+    public var breachProbability: Double
+    /// Base time to close a position, hours (> 0).
+    public var liquidationHorizonHours: Double
+    /// USD market depth per asset id (> 0); required for every asset a position is held in.
+    public var depth: [String: Double]
+    /// Square-root impact coefficient k (≥ 0).
+    public var impact: Double
+    /// Position notionals of the margin ladder, USD, strictly increasing, > 0.
+    public var tiers: [Double]
+    /// Penalty income must cover `penaltyCoverage` × expected deficit (> 0).
+    public var penaltyCoverage: Double
+    /// Largest liquidation penalty rate searched, in [0, 1].
+    public var penaltyMaxRate: Double
+    /// Confidence of the insurance-fund VaR/ES, in (0, 1).
+    public var insuranceConfidence: Double
+    /// Current insurance-fund balance, USD (≥ 0), if known.
+    public var insuranceBalance: Double?
+}
+
+extension CalibrationSpec {
+    init(node: ConfigNode, path: String, market: Market, portfolio: Portfolio, _ p: ScalarParsers) throws {
+        let r = try FieldReader(node, file: p.file, path: path, known: ["breach_probability", "liquidation", "tiers", "penalty", "insurance_fund"])
+        breachProbability = try r.required("breach_probability") { node, path in
+            let value = try p.number(node, path)
+            guard value > 0, value < 1 else { throw p.fail(node, path, "must be in (0, 1), got \(value)") }
+            return value
+        }
+        let liquidation = try r.required("liquidation") { node, path in
+            try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact"])
+        }
+        liquidationHorizonHours = try liquidation.required("horizon_hours", p.positive)
+        impact = try liquidation.optional("impact", p.nonNegative) ?? 0
+        depth = try liquidation.required("depth") { node, path in
+            var depth: [String: Double] = [:]
+            for entry in try p.mapping(node, path) {
+                let entryPath = "\(path).\(entry.key)"
+                guard market.assetIndex(entry.key) != nil else {
+                    throw p.fail(entry.value, entryPath, "unknown asset '\(entry.key)'; known assets: \(market.assets.map(\.id).joined(separator: ", "))")
+                }
+                depth[entry.key] = try p.positive(entry.value, entryPath)
+            }
+            return depth
+        }
+        let depthPath = liquidation.childPath("depth")
+        for account in portfolio.accounts {
+            for position in account.positions where depth[position.asset] == nil {
+                throw ScenarioError(file: p.file, path: "\(depthPath).\(position.asset)", line: liquidation.node("depth")?.line,
+                                    message: "missing market depth for '\(position.asset)', held by account '\(account.id)'")
+            }
+        }
+        tiers = try r.required("tiers") { node, path in
+            let items = try p.list(node, path)
+            guard !items.isEmpty else { throw p.fail(node, path, "give at least one tier notional") }
+            var tiers: [Double] = []
+            for (item, itemPath) in items {
+                let value = try p.positive(item, itemPath)
+                if let last = tiers.last, value <= last {
+                    throw p.fail(item, itemPath, "tiers must be strictly increasing: \(value) follows \(last)")
+                }
+                tiers.append(value)
+            }
+            return tiers
+        }
+        let penalty = try r.optional("penalty") { node, path in
+            try FieldReader(node, file: p.file, path: path, known: ["coverage", "max_rate"])
+        }
+        penaltyCoverage = try penalty?.optional("coverage", p.positive) ?? 1
+        penaltyMaxRate = try penalty?.optional("max_rate") { node, path in
+            let value = try p.number(node, path)
+            guard value >= 0, value <= 1 else { throw p.fail(node, path, "must be in [0, 1], got \(value)") }
+            return value
+        } ?? 0.05
+        let fund = try r.optional("insurance_fund") { node, path in
+            try FieldReader(node, file: p.file, path: path, known: ["confidence", "balance"])
+        }
+        insuranceConfidence = try fund?.optional("confidence") { node, path in
+            let value = try p.number(node, path)
+            guard value > 0, value < 1 else { throw p.fail(node, path, "must be in (0, 1), got \(value)") }
+            return value
+        } ?? 0.999
+        insuranceBalance = try fund?.optional("balance", p.nonNegative)
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Calibration
+import Engine
+import Foundation
+import Reports
+import ScenarioSpec
+
+/// `thresher calibrate FILE`: margin ladder, liquidation penalty, insurance fund, account thresholds.
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Set the venue's thresholds: maintenance-margin ladder, liquidation penalty rate, insurance fund, account action ladder.")
+
+    @Argument(help: "Scenario file with a 'calibration' section.")
+    var file: String
+
+    @OptionGroup var simulation: SimulationOptions
+
+    @Option(help: "Also write the JSON report to this file.")
+    var json: String?
+
+    @Flag(help: "Print no table.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            var scenario = try Scenario.load(path: file)
+            simulation.apply(to: &scenario)
+            guard scenario.calibration != nil else {
+                throw ScenarioError(file: file, path: "calibration", line: nil, message: "missing section: thresher calibrate needs a 'calibration' section (see Scenarios/README.md)")
+            }
+            let cancellation = Cancellation()
+            let interrupt = installInterruptHandler(cancellation)
+            defer { interrupt.cancel() }
+            let result = try Calibrator(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation)
+            let report = CalibrationReport(result: result)
+            if let json { try OutputFile.write(report.json.fileData, to: json) }
+            if !quiet { print(report.table, terminator: "") }
+        }
+    }
+}

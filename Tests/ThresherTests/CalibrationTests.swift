@@ -1,0 +1,167 @@
+import Calibration
+import Distributions
+import Engine
+import Foundation
+import ScenarioSpec
+import XCTest
+
+final class CalibrationTests: XCTestCase {
+    func calibrationText(p: Double = 0.01, tiers: String = "[100000, 1000000, 5000000]", depth: String = "{BTC: 50000000}",
+                         maxRate: Double = 0.05, balance: String = ", balance: 100000") -> String {
+        """
+
+        calibration:
+          breach_probability: \(p)
+          liquidation: {horizon_hours: 4, depth: \(depth), impact: 0.5}
+          tiers: \(tiers)
+          penalty: {coverage: 1.0, max_rate: \(maxRate)}
+          insurance_fund: {confidence: 0.99\(balance)}
+        """
+    }
+
+    /// One asset under student-t ν = 4: MMR_long(n) = 1 − exp(σ√h_liq·√((ν−2)/ν)·t_ν⁻¹(p)) + I(n) and
+    /// MMR_short(n) = exp(σ√h_liq·√((ν−2)/ν)·t_ν⁻¹(1−p)) − 1 + I(n), within 4 standard errors.
+    func testLadderMatchesTheStudentTClosedForm() throws {
+        let text = scenarioText(paths: 400_000, tails: "{model: student-t, dof: 4}") + calibrationText(p: 0.001)
+        let scenario = try loadScenario(text)
+        let ladder = try Calibrator(scenario: scenario).estimateLadder(settings: RunSettings(threads: 2))
+        let t = StudentT(dof: 4), scale = 0.5.squareRoot(), vol = 0.8, depth = 50_000_000.0
+        for rung in ladder.rungs[0] {
+            let years = 4.0 / (24 * 365) * (1 + rung.tier / depth)
+            let s = vol * years.squareRoot()
+            let impact = 0.5 * vol * (1.0 / 365).squareRoot() * (rung.tier / depth).squareRoot()
+            let long = 1 - exp(s * scale * t.quantile(0.001)) + impact
+            let short = exp(s * scale * t.quantile(0.999)) - 1 + impact
+            XCTAssertEqual(rung.long, long, accuracy: 4 * rung.standardError, "tier \(rung.tier)")
+            XCTAssertEqual(rung.short, short, accuracy: 4 * rung.standardError, "tier \(rung.tier)")
+            XCTAssertEqual(rung.liquidationHours, years * 24 * 365, accuracy: 1e-9)
+            XCTAssertEqual(rung.impact, impact, accuracy: 1e-15)
+        }
+        // Monotone in tier: bigger positions take longer to close and move the market more.
+        for asset in ladder.rungs where !asset.isEmpty {
+            for k in 1..<asset.count { XCTAssertGreaterThan(asset[k].rate, asset[k - 1].rate) }
+        }
+        XCTAssertEqual(ladder.tierIndex(notional: 50_000), 0)
+        XCTAssertEqual(ladder.tierIndex(notional: 100_000), 0)
+        XCTAssertEqual(ladder.tierIndex(notional: 2_000_000), 2)
+        XCTAssertEqual(ladder.tierIndex(notional: 9e9), 2)
+    }
+
+    /// The waterfall of a one-account book (long 10 BTC perp on 40,000 USD, gaussian) re-simulated
+    /// here with an independent generator (SplitMix64 + Box–Muller) and Thresher's own ladder and
+    /// penalty rate: liquidation probability, expected deficit and expected penalty income must agree
+    /// within 4 combined standard errors.
+    func testWaterfallAgainstAnIndependentResimulation() throws {
+        let paths = 200_000
+        let text = scenarioText(paths: paths, tails: "{model: gaussian}", collateral: "{USD: 40000}",
+                                positions: "        - {type: perp, asset: BTC, quantity: 10}") + calibrationText(p: 0.02)
+        let scenario = try loadScenario(text)
+        let result = try Calibrator(scenario: scenario).run(settings: RunSettings(threads: 2))
+        let account = result.accounts[0]
+        let pi = result.penalty.rate
+        XCTAssertTrue(result.penalty.reached)
+        XCTAssertGreaterThan(account.liquidationProbability, 0.05)
+        XCTAssertGreaterThan(result.penalty.expectedDeficit, 0)
+
+        // Independent re-simulation of the same model.
+        let spot = 50_000.0, vol = 0.8, q = 10.0, collateral = 40_000.0, depth = 50_000_000.0
+        let s = vol * (1.0 / 365).squareRoot()
+        var rng = SplitMix64(seed: 2024)
+        var liquidated = [Double](), deficit = [Double](), income = [Double]()
+        for _ in 0..<paths {
+            let moved = spot * exp(s * rng.nextNormal())
+            let notional = q * moved
+            let e1 = collateral + q * (moved - spot)
+            let m1 = notional * result.ladder.rate(asset: 0, notional: notional, side: .long)
+            guard e1 < m1 else { liquidated.append(0); deficit.append(0); income.append(0); continue }
+            let years = 4.0 / (24 * 365) * (1 + notional / depth)
+            let final = moved * exp(vol * years.squareRoot() * rng.nextNormal())
+            let slippage = 0.5 * vol * (1.0 / 365).squareRoot() * (notional / depth).squareRoot() * notional
+            let e2 = e1 + q * (final - moved) - slippage
+            liquidated.append(1)
+            deficit.append(max(-e2, 0))
+            income.append(min(pi * notional, max(e2, 0)))
+        }
+        func check(_ sample: [Double], _ thresher: Double, _ name: String) {
+            let se = (variance(sample) / Double(paths)).squareRoot() * 2.0.squareRoot()  // two independent estimates
+            XCTAssertEqual(thresher, mean(sample), accuracy: 4 * se, name)
+        }
+        check(liquidated, account.liquidationProbability, "liquidation probability")
+        check(deficit, account.expectedDeficit, "expected deficit")
+        check(income, result.penalty.expectedIncome, "expected income")
+    }
+
+    /// π* meets the coverage constraint with the income computed exactly at π*, and is the smallest
+    /// such rate up to the grid resolution.
+    func testPenaltySearchMeetsCoverage() throws {
+        let text = scenarioText(paths: 100_000, tails: "{model: student-t, dof: 4}", collateral: "{USD: 45000}",
+                                positions: "        - {type: perp, asset: BTC, quantity: -10}") + calibrationText(p: 0.02, maxRate: 0.5)
+        let scenario = try loadScenario(text)
+        let calibrator = try Calibrator(scenario: scenario)
+        let result = try calibrator.run(settings: RunSettings(threads: 2))
+        let penalty = result.penalty
+        XCTAssertTrue(penalty.reached)
+        XCTAssertGreaterThan(penalty.rate, 0)
+        XCTAssertGreaterThanOrEqual(penalty.expectedIncome, penalty.coverage * penalty.expectedDeficit * (1 - 1e-12))
+        // A rate two grid steps lower falls short: rerun with max_rate just below π*.
+        var lower = scenario
+        lower.calibration?.penaltyMaxRate = penalty.rate - 2 * penalty.resolution
+        let short = try Calibrator(scenario: lower).run(settings: RunSettings(threads: 2)).penalty
+        XCTAssertFalse(short.reached)
+        XCTAssertLessThan(short.expectedIncome, short.expectedDeficit)
+        XCTAssertEqual(short.expectedDeficit, penalty.expectedDeficit)
+    }
+
+    func testMaxRateTooSmallIsAFindingNotAnError() throws {
+        let text = scenarioText(paths: 50_000, tails: "{model: student-t, dof: 3}", collateral: "{USD: 25000}",
+                                positions: "        - {type: perp, asset: BTC, quantity: 10}") + calibrationText(p: 0.1, maxRate: 0.00001)
+        let result = try Calibrator(scenario: loadScenario(text)).run(settings: RunSettings(threads: 1))
+        XCTAssertFalse(result.penalty.reached)
+        XCTAssertEqual(result.penalty.rate, 0.00001, accuracy: 1e-15)
+    }
+
+    func testCalibrationIsThreadAndChunkInvariant() throws {
+        var scenario = try Scenario.load(path: "Scenarios/default.yaml")
+        scenario.simulation.paths = 20_000
+        let a = try Calibrator(scenario: scenario).run(settings: RunSettings(threads: 1, chunkSize: 1024))
+        let b = try Calibrator(scenario: scenario).run(settings: RunSettings(threads: 2, chunkSize: 320))
+        XCTAssertEqual(a.penalty.rate, b.penalty.rate)
+        XCTAssertEqual(a.penalty.expectedIncome, b.penalty.expectedIncome)
+        XCTAssertEqual(a.insuranceFund.expectedShortfall, b.insuranceFund.expectedShortfall)
+        XCTAssertEqual(a.ladder.rungs.flatMap { $0.map(\.rate) }, b.ladder.rungs.flatMap { $0.map(\.rate) })
+        XCTAssertEqual(a.accounts.map(\.expectedDeficit), b.accounts.map(\.expectedDeficit))
+    }
+
+    func testBadCalibrationInputIsRejectedNamingTheField() {
+        let base = scenarioText(paths: 1000)
+        assertRejected(base + calibrationText(tiers: "[1000000, 100000]"), path: "calibration.tiers[1]", mentioning: "increasing")
+        assertRejected(base + calibrationText(tiers: "[0, 100000]"), path: "calibration.tiers[0]", mentioning: "> 0")
+        assertRejected(base + calibrationText(tiers: "[-5]"), path: "calibration.tiers[0]", mentioning: "> 0")
+        assertRejected(base + calibrationText(depth: "{}"), path: "calibration.liquidation.depth.BTC", mentioning: "depth")
+        assertRejected(base + calibrationText(depth: "{BTC: 1, ETH: 2}"), path: "calibration.liquidation.depth.ETH", mentioning: "unknown asset")
+        assertRejected(base + calibrationText(p: 0), path: "calibration.breach_probability", mentioning: "(0, 1)")
+        assertRejected(base + calibrationText(p: 1.5), path: "calibration.breach_probability", mentioning: "(0, 1)")
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014) with Box–Muller normals: the test's own generator, unrelated
+/// to Thresher's Philox streams.
+struct SplitMix64 {
+    var state: UInt64
+    var spare: Double?
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextUniform() -> Double { (Double(next() >> 11) + 0.5) * 0x1p-53 }
+    mutating func nextNormal() -> Double {
+        if let z = spare { spare = nil; return z }
+        let r = (-2 * log(nextUniform())).squareRoot(), theta = 2 * Double.pi * nextUniform()
+        spare = r * sin(theta)
+        return r * cos(theta)
+    }
+}
