@@ -23,16 +23,20 @@ public struct RunSettings: Sendable {
 public struct PortfolioAggregates: Sendable {
     public var book: TailAccumulator
     public var accounts: [TailAccumulator]
+    /// Distribution of the book loss, for the report's histogram.
+    public var bookHistogram: Histogram
 
-    public init(plan: TailPlan, accountCount: Int) {
+    public init(plan: TailPlan, accountCount: Int, histogram: Histogram) {
         book = TailAccumulator(plan: plan)
         accounts = Array(repeating: TailAccumulator(plan: plan), count: accountCount)
+        bookHistogram = histogram
     }
 
     /// Folds in the aggregates of other paths.
     public mutating func merge(_ other: PortfolioAggregates) {
         book.merge(other.book)
         for a in accounts.indices { accounts[a].merge(other.accounts[a]) }
+        bookHistogram.merge(other.bookHistogram)
     }
 }
 
@@ -45,6 +49,7 @@ public struct PortfolioRunResult: Sendable {
     public let elapsedSeconds: Double
     public let book: TailSummary
     public let accounts: [TailSummary]
+    public let bookHistogram: Histogram
     public var pathsPerSecond: Double { Double(paths) / max(elapsedSeconds, 1e-9) }
 }
 
@@ -71,22 +76,24 @@ public struct PortfolioRun {
         precondition(range.lowerBound % TailAccumulator.blockSize == 0, "a path slice must start on a multiple of \(TailAccumulator.blockSize)")
         let plan = try ChunkPlan(totalPaths: range.count, chunkSize: settings.chunkSize)
         let tailPlan = self.tailPlan
+        let histogram = pilotHistogram()
         let capacity = min(settings.chunkSize, max(range.count, 1))
         let states = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation, progress: progress,
             makeState: { _ in
                 (ShockBuffers(assetCount: model.assetCount, capacity: capacity), Revaluer(book: book, capacity: capacity),
-                 PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount))
+                 PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram))
             },
             process: { state, paths in
                 let (shocks, revaluer) = (state.0, state.1)
                 model.generate(firstPath: range.lowerBound + paths.lowerBound, count: paths.count, into: shocks)
                 revaluer.revalue(shocks)
                 state.2.book.add(revaluer.bookLosses, count: paths.count)
+                state.2.bookHistogram.add(revaluer.bookLosses, count: paths.count)
                 for a in 0..<book.accountCount {
                     state.2.accounts[a].add(revaluer.losses + a * capacity, count: paths.count)
                 }
             })
-        var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount)
+        var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram)
         for state in states { total.merge(state.2) }
         return total
     }
@@ -97,6 +104,18 @@ public struct PortfolioRun {
         let totals = try aggregate(settings: settings, cancellation: cancellation, progress: progress)
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return PortfolioRunResult(scenario: scenario, paths: totals.book.count, threads: settings.threads, chunkSize: settings.chunkSize,
-                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: totals.accounts.map { $0.summary() })
+                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: totals.accounts.map { $0.summary() },
+                                  bookHistogram: totals.bookHistogram)
+    }
+
+    /// Histogram bins from the book losses of the first 4,096 paths (the same paths for every
+    /// thread count, chunk size and slice, so slices merge).
+    func pilotHistogram() -> Histogram {
+        let count = min(4096, scenario.simulation.paths)
+        let shocks = ShockBuffers(assetCount: model.assetCount, capacity: count)
+        let revaluer = Revaluer(book: book, capacity: count)
+        model.generate(firstPath: 0, count: count, into: shocks)
+        revaluer.revalue(shocks)
+        return Histogram(covering: Array(UnsafeBufferPointer(start: revaluer.bookLosses, count: count)), bins: 80)
     }
 }

@@ -77,5 +77,45 @@ public struct CalibrationReport {
     }
 }
 
+extension CalibrationReport {
+    /// HTML: the margin ladder (chart and table), penalty, fund and the account action ladder.
+    public var html: String {
+        let r = result
+        var page = HTMLPage(title: "Thresher calibration — \(r.scenario.name)", lines: [
+            "\(grouped(r.paths)) paths, breach probability \(r.scenario.calibration?.breachProbability ?? .nan)",
+        ] + overrides)
+        let assets = r.ladder.rungs.filter { !$0.isEmpty }
+        let chart = SVGChart.lines(series: assets.map { ($0[0].asset, $0.map { ($0.tier, $0.rate * 100) }) },
+                                   title: "Maintenance-margin rate by tier", xLabel: "position notional (tier), USD, log scale",
+                                   yLabel: "maintenance margin, % of notional", logX: true, formatY: { String(format: "%.0f%%", $0) })
+        let rows = assets.flatMap { $0 }.map { [$0.asset, money($0.tier), rate($0.long), rate($0.short), rate($0.rate), rate($0.standardError), String(format: "%.1fx", 1 / $0.rate), String(format: "%.1f", $0.liquidationHours)] }
+        page.section("Maintenance-margin ladder", note: "A position of notional x uses the first tier ≥ x; max leverage = 1/MMR.",
+                     chart + HTMLPage.table(header: ["asset", "tier ≤ USD", "long", "short", "MMR", "± se", "max leverage", "liquidation hours"], rows: rows))
+        let p = r.penalty, f = r.insuranceFund
+        var fundRows = [["VaR \(percent(f.confidence))", money(f.valueAtRisk)], ["ES \(percent(f.confidence))", money(f.expectedShortfall)]]
+        if let balance = f.balance, let adl = f.adlProbability { fundRows += [["balance", money(balance)], ["ADL probability", String(format: "%.3g", adl)]] }
+        page.section("Liquidation penalty and insurance fund", HTMLPage.table(header: ["", ""], rows: [
+            ["penalty rate", rate(p.rate) + (p.reached ? "" : " (not reached: max_rate too small)")],
+            ["expected income per path", money(p.expectedIncome)], ["expected deficit per path", money(p.expectedDeficit)],
+        ] + fundRows))
+        page.section("Account action ladder", note: "Loss thresholds in USD: warn = VaR 95 %, reduce-only = VaR 99 %, liquidate = equity − requirement.",
+                     SVGChart.bars(categories: r.accounts.map(\.id), series: [("warn", r.accounts.map(\.warn)), ("reduce-only", r.accounts.map(\.reduceOnly)), ("liquidate", r.accounts.map(\.liquidate))],
+                                   title: "Loss thresholds by account", xLabel: "loss, USD")
+                     + HTMLPage.table(header: ["account", "equity", "requirement", "P(liquidation)", "E[deficit]", "warn", "reduce-only", "liquidate"],
+                                      rows: r.accounts.map { [$0.id, money($0.equity), money($0.maintenanceRequirement), String(format: "%.4g", $0.liquidationProbability), money($0.expectedDeficit), money($0.warn), money($0.reduceOnly), money($0.liquidate)] }))
+        return page.rendered
+    }
+
+    /// ladder.csv and accounts.csv.
+    public var csvFiles: [(name: String, contents: String)] {
+        let r = result
+        let ladder = csv(header: ["asset", "tier", "long", "short", "rate", "stderr", "liquidation_hours", "max_leverage"],
+                         rows: r.ladder.rungs.flatMap { $0 }.map { [$0.asset, csvNumber($0.tier), csvNumber($0.long), csvNumber($0.short), csvNumber($0.rate), csvNumber($0.standardError), csvNumber($0.liquidationHours), csvNumber(1 / $0.rate)] })
+        let accounts = csv(header: ["account", "equity", "maintenance_requirement", "liquidation_probability", "expected_deficit", "warn", "reduce_only", "liquidate"],
+                           rows: r.accounts.map { [$0.id, csvNumber($0.equity), csvNumber($0.maintenanceRequirement), csvNumber($0.liquidationProbability), csvNumber($0.expectedDeficit), csvNumber($0.warn), csvNumber($0.reduceOnly), csvNumber($0.liquidate)] })
+        return [("ladder.csv", ladder), ("accounts.csv", accounts)]
+    }
+}
+
 /// A rate as a percentage with three significant decimals.
 func rate(_ x: Double) -> String { String(format: "%.3f%%", x * 100) }

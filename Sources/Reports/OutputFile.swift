@@ -12,6 +12,10 @@ public final class OutputFile: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let path: String
         public let reason: String
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
         public var description: String { "cannot write \(path): \(reason)" }
     }
 

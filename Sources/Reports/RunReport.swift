@@ -10,9 +10,13 @@ public struct RunReport {
     /// `--set` / `--shock` overrides, echoed so every report says what it was run on.
     public let overrides: [String]
 
-    public init(result: PortfolioRunResult, overrides: [String] = []) {
+    /// Deterministic stresses of the scenario, shown in the HTML report when present.
+    public let stresses: [StressOutcome]
+
+    public init(result: PortfolioRunResult, overrides: [String] = [], stresses: [StressOutcome] = []) {
         self.result = result
         self.overrides = overrides
+        self.stresses = stresses
     }
 
     public var json: JSONValue {
@@ -90,6 +94,62 @@ func tailDescription(_ tails: TailModel) -> String {
     case .gaussian: return "gaussian shocks"
     case .studentT(let dof): return "student-t shocks (ν = \(dof))"
     case .tCopula(let dof): return "t-copula (ν = \(dof))"
+    }
+}
+
+extension RunReport {
+    /// The self-contained HTML report: loss histogram with VaR/ES markers, log-scale tail
+    /// exceedance, per-account VaR/ES bars, the stress table if the scenario has stresses.
+    public var html: String {
+        let scenario = result.scenario
+        let levels = scenario.risk.confidence
+        var page = HTMLPage(title: "Thresher risk report — \(scenario.name)", lines: [
+            "\(grouped(result.paths)) paths, seed \(scenario.simulation.seed), horizon \(scenario.simulation.horizonDays) days, \(tailDescription(scenario.market.tails))",
+        ] + overrides)
+        var markers: [SVGChart.Marker] = []
+        for (k, level) in result.book.levels.enumerated() {
+            markers.append(.init(label: "VaR \(percent(level.alpha))", value: level.valueAtRisk, color: SVGChart.palette[(2 * k + 1) % 6]))
+            markers.append(.init(label: "ES \(percent(level.alpha))", value: level.expectedShortfall, color: SVGChart.palette[(2 * k + 2) % 6]))
+        }
+        page.section("Book loss distribution", SVGChart.histogram(result.bookHistogram, markers: markers,
+                     title: "Book loss over \(scenario.simulation.horizonDays) days", xLabel: "book loss, USD (positive = loss)"))
+        page.section("Tail of the book loss", note: "Empirical probability that the loss exceeds x, from the largest losses kept by the tail aggregator.",
+                     SVGChart.exceedance(result.book.largestLosses, paths: result.paths, markers: markers,
+                                         title: "Tail exceedance P(loss > x)", xLabel: "book loss x, USD"))
+        let names = ["BOOK"] + scenario.portfolio.accounts.map(\.id)
+        let summaries = [result.book] + result.accounts
+        var series: [(name: String, values: [Double])] = []
+        for (k, level) in levels.enumerated() {
+            series.append(("VaR \(percent(level.value))", summaries.map { $0.levels[k].valueAtRisk }))
+            series.append(("ES \(percent(level.value))", summaries.map { $0.levels[k].expectedShortfall }))
+        }
+        var header = ["", "mean loss", "std loss"]
+        for level in levels { header += ["VaR \(percent(level.value))", "± se", "ES \(percent(level.value))", "± se"] }
+        let rows = zip(names, summaries).map { name, s in
+            [name, money(s.mean), money(s.standardDeviation)] + s.levels.flatMap {
+                [money($0.valueAtRisk), money($0.valueAtRiskStandardError), money($0.expectedShortfall), money($0.expectedShortfallStandardError)]
+            }
+        }
+        page.section("VaR and ES by account",
+                     SVGChart.bars(categories: names, series: series, title: "VaR and ES by account", xLabel: "loss, USD") + HTMLPage.table(header: header, rows: rows))
+        if !stresses.isEmpty {
+            page.section("Deterministic stresses", StressReport(scenario: scenario, outcomes: stresses).htmlSection)
+        }
+        return page.rendered
+    }
+
+    /// accounts.csv: one row per account (and the book), one column per statistic and level.
+    public var csvFiles: [(name: String, contents: String)] {
+        let levels = result.scenario.risk.confidence
+        var header = ["account", "mean_loss", "std_loss"]
+        for level in levels { header += ["var_\(level.label)", "es_\(level.label)", "var_stderr_\(level.label)", "es_stderr_\(level.label)"] }
+        let names = ["BOOK"] + result.scenario.portfolio.accounts.map(\.id)
+        let rows = zip(names, [result.book] + result.accounts).map { name, s in
+            [name, csvNumber(s.mean), csvNumber(s.standardDeviation)] + s.levels.flatMap {
+                [csvNumber($0.valueAtRisk), csvNumber($0.expectedShortfall), csvNumber($0.valueAtRiskStandardError), csvNumber($0.expectedShortfallStandardError)]
+            }
+        }
+        return [("accounts.csv", csv(header: header, rows: rows))]
     }
 }
 

@@ -8,6 +8,8 @@ public struct Scenario: Sendable {
     public var risk: Risk
     /// Inputs of `thresher calibrate`, if the file has a `calibration:` section.
     public var calibration: CalibrationSpec?
+    /// Deterministic stresses: the inline `stress:` list, then each `stress_library` in order.
+    public var stresses: [StressScenario]
 }
 
 /// `simulation:` — how many paths, which seed, which horizon.

@@ -30,6 +30,7 @@ extension Scenario {
         risk = try top.optional("risk") { try Risk(node: $0, path: $1, p) } ?? Risk(confidence: [ConfidenceLevel(value: 0.99, label: "0.99")])
         let portfolio = self.portfolio
         calibration = try top.optional("calibration") { try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, p) }
+        stresses = try Scenario.loadStresses(top: top, file: file, market: market, p)
     }
 
     static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk", "calibration", "stress", "stress_library"]

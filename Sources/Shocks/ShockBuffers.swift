@@ -1,3 +1,5 @@
+import Foundation
+
 /// Per-worker storage for one chunk of paths, allocated once and reused for every chunk (no
 /// allocation per path). Every array is asset-major: entry (asset i, path j of the chunk) is at
 /// `i * capacity + j`, so a kernel that walks one asset over the paths of a chunk reads
@@ -44,5 +46,20 @@ public final class ShockBuffers {
     /// Asset `i`'s row of an asset-major array.
     @inline(__always) public func row(_ base: UnsafeMutablePointer<Double>, asset i: Int) -> UnsafeMutablePointer<Double> {
         base + i * capacity
+    }
+}
+
+extension ShockBuffers {
+    /// Sets path column `j` to a deterministic market state (a stress): shocked spots and implied-vol
+    /// multipliers per asset. The standardized shocks of that column are left at zero.
+    public func setDeterministicState(column j: Int, spots: [Double], volFactors: [Double]) {
+        precondition(j < capacity && spots.count == assetCount && volFactors.count == assetCount)
+        for i in 0..<assetCount {
+            spot[i * capacity + j] = spots[i]
+            logSpot[i * capacity + j] = log(spots[i])
+            volFactor[i * capacity + j] = volFactors[i]
+            epsilon[i * capacity + j] = 0
+        }
+        count = max(count, j + 1)
     }
 }

@@ -15,15 +15,16 @@ struct Calibrate: ParsableCommand {
 
     @OptionGroup var simulation: SimulationOptions
 
-    @Option(help: "Also write the JSON report to this file.")
-    var json: String?
+    @OptionGroup var whatIf: WhatIfOptions
+
+    @OptionGroup var output: ReportOptions
 
     @Flag(help: "Print no table.")
     var quiet = false
 
     func run() throws {
         try reportingErrors {
-            var scenario = try Scenario.load(path: file)
+            var (scenario, echo) = try whatIf.load(file)
             simulation.apply(to: &scenario)
             guard scenario.calibration != nil else {
                 throw ScenarioError(file: file, path: "calibration", line: nil, message: "missing section: thresher calibrate needs a 'calibration' section (see Scenarios/README.md)")
@@ -32,8 +33,8 @@ struct Calibrate: ParsableCommand {
             let interrupt = installInterruptHandler(cancellation)
             defer { interrupt.cancel() }
             let result = try Calibrator(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation)
-            let report = CalibrationReport(result: result)
-            if let json { try OutputFile.write(report.json.fileData, to: json) }
+            let report = CalibrationReport(result: result, overrides: echo)
+            try output.write(json: report.json, html: report.html, csvFiles: report.csvFiles)
             if !quiet { print(report.table, terminator: "") }
         }
     }

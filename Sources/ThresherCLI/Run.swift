@@ -13,15 +13,16 @@ struct Run: ParsableCommand {
 
     @OptionGroup var simulation: SimulationOptions
 
-    @Option(help: "Also write the JSON report to this file.")
-    var json: String?
+    @OptionGroup var whatIf: WhatIfOptions
+
+    @OptionGroup var output: ReportOptions
 
     @Flag(help: "Print no table and no progress bar.")
     var quiet = false
 
     func run() throws {
         try reportingErrors {
-            var scenario = try Scenario.load(path: file)
+            var (scenario, echo) = try whatIf.load(file)
             simulation.apply(to: &scenario)
             let cancellation = Cancellation()
             let interrupt = installInterruptHandler(cancellation)
@@ -36,8 +37,8 @@ struct Run: ParsableCommand {
                 bar?.finish()
                 throw error
             }
-            let report = RunReport(result: result)
-            if let json { try OutputFile.write(report.json.fileData, to: json) }
+            let report = RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario))
+            try output.write(json: report.json, html: report.html, csvFiles: report.csvFiles)
             if !quiet { print(report.table, terminator: "") }
         }
     }

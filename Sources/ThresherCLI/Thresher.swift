@@ -11,7 +11,7 @@ public struct Thresher: ParsableCommand {
         file, line and field); 66 input file missing or unreadable; 70 internal or numerical failure; \
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
-        subcommands: [Validate.self, Sample.self, Run.self, Calibrate.self]
+        subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self]
     )
 
     public init() {}

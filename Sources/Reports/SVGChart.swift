@@ -1,0 +1,174 @@
+import Foundation
+import TailStats
+
+/// Inline SVG charts for the HTML report: plain SVG 1.1, no scripts, no external resources.
+/// Every chart has a title, labelled axes with units and a legend where it has more than one series.
+enum SVGChart {
+    static let width = 720.0, height = 320.0
+    static let margin = (left: 90.0, right: 20.0, top: 36.0, bottom: 56.0)
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+
+    struct Marker {
+        let label: String
+        let value: Double
+        let color: String
+    }
+
+    /// Loss histogram with vertical VaR/ES markers.
+    static func histogram(_ h: Histogram, markers: [Marker], title: String, xLabel: String) -> String {
+        let maxCount = Double(h.counts.max() ?? 1)
+        let xs = Axis(low: h.lower, high: h.upper, pixels: (margin.left, width - margin.right))
+        let ys = Axis(low: 0, high: maxCount * 1.08 / Double(h.total), pixels: (height - margin.bottom, margin.top))
+        var body = ""
+        for (k, count) in h.counts.enumerated() where count > 0 {
+            let x0 = xs.map(h.lower + Double(k) * h.binWidth), x1 = xs.map(h.lower + Double(k + 1) * h.binWidth)
+            let y = ys.map(Double(count) / Double(h.total))
+            body += rect(x0, y, max(x1 - x0 - 0.5, 0.5), height - margin.bottom - y, fill: "#9ecae1")
+        }
+        body += markerLines(markers, axis: xs)
+        return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: "fraction of paths per bin", body: body,
+                     legend: markers.map { ($0.label, $0.color) }, formatY: { String(format: "%.3g", $0) })
+    }
+
+    /// P(loss > x) on a log scale, from the retained tail: the i-th largest of N losses has
+    /// exceedance probability i/N.
+    static func exceedance(_ largest: [Double], paths: Int, markers: [Marker], title: String, xLabel: String) -> String {
+        guard largest.count > 1 else { return "" }
+        var points: [(Double, Double)] = []
+        var rank = 1
+        while rank <= largest.count {
+            points.append((largest[rank - 1], log10(Double(rank) / Double(paths))))
+            rank = max(rank + 1, Int(Double(rank) * 1.05))
+        }
+        let xs = Axis(low: points.map(\.0).min()!, high: points.map(\.0).max()!, pixels: (margin.left, width - margin.right))
+        let ys = Axis(low: floor(points.map(\.1).min()!), high: ceil(points.map(\.1).max()!), pixels: (height - margin.bottom, margin.top), integerTicks: true)
+        let path = points.map { "\(f(xs.map($0.0))),\(f(ys.map($0.1)))" }.joined(separator: " ")
+        var body = "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"
+        body += markerLines(markers, axis: xs)
+        return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: "P(loss > x), log scale", body: body,
+                     legend: [("empirical tail", "#1f77b4")] + markers.map { ($0.label, $0.color) },
+                     formatY: { "1e\(Int($0))" })
+    }
+
+    /// Horizontal grouped bars: one group per category, one bar per series.
+    static func bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String) -> String {
+        let all = series.flatMap(\.values).filter(\.isFinite)
+        let low = min(0, all.min() ?? 0), high = max(all.max() ?? 1, low + 1)
+        let rowHeight = 14.0 * Double(series.count) + 10
+        let chartHeight = margin.top + margin.bottom + rowHeight * Double(categories.count)
+        let xs = Axis(low: low, high: high * 1.05, pixels: (130, width - margin.right))
+        var body = ""
+        for (c, category) in categories.enumerated() {
+            let top = margin.top + Double(c) * rowHeight
+            body += text(category, x: 124, y: top + rowHeight / 2 + 4, anchor: "end")
+            for (s, item) in series.enumerated() where item.values[c].isFinite {
+                let x0 = xs.map(min(0, item.values[c])), x1 = xs.map(max(0, item.values[c]))
+                body += rect(x0, top + 4 + Double(s) * 14, max(x1 - x0, 0.5), 12, fill: palette[s % palette.count])
+            }
+        }
+        return frame(title: title, xAxis: xs, yAxis: nil, xLabel: xLabel, yLabel: "", body: body,
+                     legend: series.enumerated().map { ($0.element.name, palette[$0.offset % palette.count]) },
+                     chartHeight: chartHeight, leftEdge: 130)
+    }
+
+    /// Lines of y against x (log-scaled x when asked), one per series.
+    static func lines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String,
+                      logX: Bool, formatY: @escaping (Double) -> String) -> String {
+        let all = series.flatMap(\.points)
+        guard !all.isEmpty else { return "" }
+        let tx: (Double) -> Double = logX ? { log10($0) } : { $0 }
+        let xs = Axis(low: all.map { tx($0.0) }.min()!, high: all.map { tx($0.0) }.max()!, pixels: (margin.left, width - margin.right), integerTicks: logX)
+        let ys = Axis(low: 0, high: all.map(\.1).max()! * 1.1, pixels: (height - margin.bottom, margin.top))
+        var body = ""
+        for (s, item) in series.enumerated() {
+            let color = palette[s % palette.count]
+            body += "<polyline points=\"\(item.points.map { "\(f(xs.map(tx($0.0)))),\(f(ys.map($0.1)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+            for p in item.points { body += "<circle cx=\"\(f(xs.map(tx(p.0))))\" cy=\"\(f(ys.map(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
+        }
+        return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: yLabel, body: body,
+                     legend: series.enumerated().map { ($0.element.name, palette[$0.offset % palette.count]) },
+                     formatX: logX ? { money(pow(10, $0)) } : nil, formatY: formatY)
+    }
+
+    // MARK: - Building blocks
+
+    /// A linear axis from data to pixels with "nice" ticks.
+    struct Axis {
+        let low: Double, high: Double
+        let pixels: (Double, Double)
+        var integerTicks = false
+
+        init(low: Double, high: Double, pixels: (Double, Double), integerTicks: Bool = false) {
+            self.low = low
+            self.high = high > low ? high : low + 1
+            self.pixels = pixels
+            self.integerTicks = integerTicks
+        }
+
+        func map(_ v: Double) -> Double { pixels.0 + (v - low) / (high - low) * (pixels.1 - pixels.0) }
+
+        var ticks: [Double] {
+            let span = high - low
+            var step = pow(10, floor(log10(span / 5)))
+            for factor in [2.0, 5.0, 10.0] where span / step > 7 { step = pow(10, floor(log10(span / 5))) * factor }
+            if integerTicks { step = max(1, step.rounded()) }
+            var tick = ceil(low / step) * step, result: [Double] = []
+            while tick <= high + 1e-9 * span { result.append(tick); tick += step }
+            return result
+        }
+    }
+
+    static func frame(title: String, xAxis: Axis, yAxis: Axis?, xLabel: String, yLabel: String, body: String,
+                      legend: [(String, String)], chartHeight: Double = height, leftEdge: Double = margin.left,
+                      formatX: ((Double) -> String)? = nil, formatY: ((Double) -> String) = { String(format: "%.3g", $0) }) -> String {
+        let bottom = chartHeight - margin.bottom
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(chartHeight))\" viewBox=\"0 0 \(f(width)) \(f(chartHeight))\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n"
+        svg += "<title>\(escape(title))</title>\n"
+        svg += text(title, x: width / 2, y: 20, anchor: "middle", weight: "bold", size: 14)
+        svg += "<line x1=\"\(f(leftEdge))\" y1=\"\(f(bottom))\" x2=\"\(f(width - margin.right))\" y2=\"\(f(bottom))\" stroke=\"#333\"/>\n"
+        for tick in xAxis.ticks {
+            let x = xAxis.map(tick)
+            svg += "<line x1=\"\(f(x))\" y1=\"\(f(bottom))\" x2=\"\(f(x))\" y2=\"\(f(bottom + 5))\" stroke=\"#333\"/>\n"
+            svg += text(formatX?(tick) ?? money(tick), x: x, y: bottom + 18, anchor: "middle")
+        }
+        svg += text(xLabel, x: (leftEdge + width - margin.right) / 2, y: chartHeight - 14, anchor: "middle")
+        if let yAxis {
+            svg += "<line x1=\"\(f(leftEdge))\" y1=\"\(f(margin.top))\" x2=\"\(f(leftEdge))\" y2=\"\(f(bottom))\" stroke=\"#333\"/>\n"
+            for tick in yAxis.ticks {
+                let y = yAxis.map(tick)
+                svg += "<line x1=\"\(f(leftEdge - 5))\" y1=\"\(f(y))\" x2=\"\(f(width - margin.right))\" y2=\"\(f(y))\" stroke=\"#ddd\"/>\n"
+                svg += text(formatY(tick), x: leftEdge - 8, y: y + 4, anchor: "end")
+            }
+            svg += "<text x=\"16\" y=\"\(f((margin.top + bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f((margin.top + bottom) / 2)))\">\(escape(yLabel))</text>\n"
+        }
+        svg += body
+        var x = width - margin.right
+        for (label, color) in legend.reversed() {
+            x -= 24 + Double(label.count) * 6.6
+            svg += rect(x, margin.top - 4, 12, 12, fill: color) + text(label, x: x + 16, y: margin.top + 6, anchor: "start")
+        }
+        return svg + "</svg>\n"
+    }
+
+    static func markerLines(_ markers: [Marker], axis: Axis) -> String {
+        markers.filter { $0.value.isFinite && $0.value >= axis.low && $0.value <= axis.high }.map { m in
+            "<line x1=\"\(f(axis.map(m.value)))\" y1=\"\(f(margin.top + 14))\" x2=\"\(f(axis.map(m.value)))\" y2=\"\(f(height - margin.bottom))\" stroke=\"\(m.color)\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>\n"
+        }.joined()
+    }
+
+    static func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String) -> String {
+        "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"\(fill)\"/>\n"
+    }
+
+    static func text(_ s: String, x: Double, y: Double, anchor: String, weight: String = "normal", size: Int = 12) -> String {
+        "<text x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\" font-size=\"\(size)\">\(escape(s))</text>\n"
+    }
+
+    static func f(_ x: Double) -> String { String(format: "%.1f", x) }
+}
+
+/// Escapes text for HTML/SVG content and attributes.
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// One deterministic stress: relative spot and implied-vol moves and the time that passes.
+/// S' = S·(1 + spot move), iv' = iv·(1 + vol move); assets not named move by the `*` entry if the
+/// stress has one, else not at all.
+public struct StressScenario: Sendable, Equatable {
+    public var name: String
+    /// Relative spot move per asset id, > −1; key "*" applies to every asset not named.
+    public var spotMoves: [String: Double]
+    /// Relative implied-vol change per asset id, > −1; key "*" as above.
+    public var volMoves: [String: Double]
+    /// Days that pass (nil: the scenario's simulation.horizon_days).
+    public var horizonDays: Double?
+    /// Where the stress comes from: "inline" or the library name.
+    public var origin: String
+
+    public func spotMove(_ asset: String) -> Double { spotMoves[asset] ?? spotMoves["*"] ?? 0 }
+    public func volMove(_ asset: String) -> Double { volMoves[asset] ?? volMoves["*"] ?? 0 }
+}
+
+/// Where `stress_library` names are looked up, first match wins: `$THRESHER_STRESS_LIBRARY`, the
+/// folder `stress/` beside the scenario file or one level up, `Scenarios/stress/` under the working
+/// directory, and the source tree's `Scenarios/stress/` found from the executable's location.
+public enum StressLibrary {
+    public static func searchPaths(scenarioFile: String) -> [String] {
+        var paths: [String] = []
+        if let custom = ProcessInfo.processInfo.environment["THRESHER_STRESS_LIBRARY"] { paths.append(custom) }
+        let scenarioDirectory = URL(fileURLWithPath: scenarioFile).deletingLastPathComponent()
+        paths.append(scenarioDirectory.appendingPathComponent("stress").path)
+        paths.append(scenarioDirectory.deletingLastPathComponent().appendingPathComponent("stress").path)
+        paths.append(FileManager.default.currentDirectoryPath + "/Scenarios/stress")
+        var executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        for _ in 0..<4 {
+            executable.deleteLastPathComponent()
+            paths.append(executable.appendingPathComponent("Scenarios/stress").path)
+        }
+        return paths
+    }
+
+    /// The file of library `name`, or nil.
+    public static func locate(_ name: String, scenarioFile: String) -> String? {
+        for directory in searchPaths(scenarioFile: scenarioFile) {
+            for ext in ["yaml", "yml", "json"] {
+                let path = "\(directory)/\(name).\(ext)"
+                if FileManager.default.fileExists(atPath: path) { return path }
+            }
+        }
+        return nil
+    }
+
+    /// Loads a library file: `{description, source, stresses: [...]}`. Library stresses may name
+    /// assets the scenario lacks (the library is shared): those moves are ignored.
+    static func load(_ name: String, path: String, market: Market) throws -> [StressScenario] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ScenarioError(file: path, path: "", line: nil, message: "stress library '\(name)' cannot be read")
+        }
+        let document = try ConfigNode.parse(text, file: path)
+        let p = ScalarParsers(file: path)
+        let r = try FieldReader(document, file: path, path: "", known: ["description", "source", "stresses"])
+        return try r.required("stresses") { node, path in
+            try p.list(node, path).map { try StressScenario(node: $0.0, path: $0.1, market: market, origin: name, strictAssets: false, p) }
+        }
+    }
+}
+
+extension StressScenario {
+    init(node: ConfigNode, path: String, market: Market, origin: String, strictAssets: Bool, _ p: ScalarParsers) throws {
+        let r = try FieldReader(node, file: p.file, path: path, known: ["name", "spot", "vol", "horizon_days", "description"])
+        name = try r.required("name", p.identifier)
+        func moves(_ key: String, _ what: String) throws -> [String: Double] {
+            try r.optional(key) { node, path in
+                var moves: [String: Double] = [:]
+                for entry in try p.mapping(node, path) {
+                    let entryPath = "\(path).\(entry.key)"
+                    if entry.key != "*", market.assetIndex(entry.key) == nil {
+                        guard !strictAssets else {
+                            throw p.fail(entry.value, entryPath, "unknown asset '\(entry.key)'; known assets: \(market.assets.map(\.id).joined(separator: ", ")) (or * for all)")
+                        }
+                        continue
+                    }
+                    let move = try p.number(entry.value, entryPath)
+                    guard move > -1 else { throw p.fail(entry.value, entryPath, "a relative \(what) move must be > −1 (−100 %), got \(move)") }
+                    moves[entry.key] = move
+                }
+                return moves
+            } ?? [:]
+        }
+        spotMoves = try moves("spot", "spot")
+        volMoves = try moves("vol", "implied-vol")
+        horizonDays = try r.optional("horizon_days", p.nonNegative)
+        self.origin = origin
+    }
+}
+
+extension Scenario {
+    /// Inline `stress:` entries followed by those of every `stress_library` name, in file order.
+    static func loadStresses(top: FieldReader, file: String, market: Market, _ p: ScalarParsers) throws -> [StressScenario] {
+        var stresses = try top.optional("stress") { node, path in
+            try p.list(node, path).map { try StressScenario(node: $0.0, path: $0.1, market: market, origin: "inline", strictAssets: true, p) }
+        } ?? []
+        let libraries = try top.optional("stress_library") { node, path in try p.list(node, path).map { (try p.identifier($0.0, $0.1), $0.0, $0.1) } } ?? []
+        for (name, node, path) in libraries {
+            guard let location = StressLibrary.locate(name, scenarioFile: file) else {
+                throw p.fail(node, path, "no stress library named '\(name)' (looked in: \(StressLibrary.searchPaths(scenarioFile: file).joined(separator: ", ")))")
+            }
+            stresses += try StressLibrary.load(name, path: location, market: market)
+        }
+        var seen = Set<String>()
+        for stress in stresses where !seen.insert(stress.name).inserted {
+            throw ScenarioError(file: file, path: "stress", line: top.node("stress")?.line, message: "duplicate stress name '\(stress.name)'")
+        }
+        return stresses
+    }
+}

@@ -1,0 +1,42 @@
+/// A fixed-bin histogram with under- and overflow counts. Counts are integers, so merging is exact
+/// and order-independent. The bins must be fixed before the run (the engine takes them from a
+/// pilot of the first paths, which are the same for every thread count and split).
+public struct Histogram: Sendable, Equatable {
+    public let lower: Double
+    public let upper: Double
+    public private(set) var counts: [Int]
+    public private(set) var underflow = 0
+    public private(set) var overflow = 0
+
+    public init(lower: Double, upper: Double, bins: Int) {
+        precondition(upper > lower && bins > 0)
+        self.lower = lower
+        self.upper = upper
+        counts = Array(repeating: 0, count: bins)
+    }
+
+    /// Bins covering a pilot sample, widened by half its range on each side.
+    public init(covering pilot: [Double], bins: Int) {
+        let low = pilot.min() ?? 0, high = pilot.max() ?? 1
+        let pad = max(high - low, 1e-9 * max(abs(low), abs(high), 1)) * 0.5
+        self.init(lower: low - pad, upper: high + pad, bins: bins)
+    }
+
+    public var binWidth: Double { (upper - lower) / Double(counts.count) }
+    public var total: Int { counts.reduce(underflow + overflow, +) }
+
+    public mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
+        let scale = Double(counts.count) / (upper - lower)
+        for j in 0..<n {
+            let position = (values[j] - lower) * scale
+            if position < 0 { underflow += 1 } else if position >= Double(counts.count) { overflow += 1 } else { counts[Int(position)] += 1 }
+        }
+    }
+
+    public mutating func merge(_ other: Histogram) {
+        precondition(lower == other.lower && upper == other.upper && counts.count == other.counts.count)
+        for k in counts.indices { counts[k] += other.counts[k] }
+        underflow += other.underflow
+        overflow += other.overflow
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Reports
+
+/// `thresher stress FILE`: exact revaluation of the book under the scenario's deterministic stresses.
+struct Stress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Revalue the book exactly under the scenario's deterministic stresses (inline 'stress:' and 'stress_library').")
+
+    @Argument(help: "Scenario file.")
+    var file: String
+
+    @OptionGroup var whatIf: WhatIfOptions
+
+    @OptionGroup var output: ReportOptions
+
+    @Flag(help: "Print no table.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let (scenario, echo) = try whatIf.load(file)
+            let report = StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario), overrides: echo)
+            try output.write(json: report.json, html: report.html, csvFiles: report.csvFiles)
+            if !quiet { print(report.table, terminator: "") }
+        }
+    }
+}
