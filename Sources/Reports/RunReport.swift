@@ -108,8 +108,8 @@ extension RunReport {
         ] + overrides)
         var markers: [SVGChart.Marker] = []
         for (k, level) in result.book.levels.enumerated() {
-            markers.append(.init(label: "VaR \(percent(level.alpha))", value: level.valueAtRisk, color: SVGChart.palette[(2 * k + 1) % 6]))
-            markers.append(.init(label: "ES \(percent(level.alpha))", value: level.expectedShortfall, color: SVGChart.palette[(2 * k + 2) % 6]))
+            markers.append(.init(label: "VaR \(percent(level.alpha))", value: level.valueAtRisk, color: SVGChart.seriesColor(2 * k)))
+            markers.append(.init(label: "ES \(percent(level.alpha))", value: level.expectedShortfall, color: SVGChart.seriesColor(2 * k + 1)))
         }
         page.section("Book loss distribution", SVGChart.histogram(result.bookHistogram, markers: markers,
                      title: "Book loss over \(scenario.simulation.horizonDays) days", xLabel: "book loss, USD (positive = loss)"))
@@ -164,6 +164,7 @@ func percent(_ x: Double) -> String {
 /// Whole dollars with thousands separators; small amounts keep two decimals.
 public func money(_ x: Double) -> String {
     guard x.isFinite else { return "n/a" }
+    if x == 0 { return "0" }
     if abs(x) < 100 { return String(format: "%.2f", x) }
     return (x < 0 ? "-" : "") + grouped(Int(abs(x).rounded()))
 }

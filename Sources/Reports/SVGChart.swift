@@ -6,7 +6,11 @@ import TailStats
 enum SVGChart {
     static let width = 720.0, height = 320.0
     static let margin = (left: 90.0, right: 20.0, top: 36.0, bottom: 56.0)
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+    /// Colour of the s-th statistic (VaR 99 %, ES 99 %, …), the same in every chart; the first
+    /// palette entry is kept for the data itself (histogram, empirical tail, single series).
+    static func seriesColor(_ s: Int) -> String { palette[1 + s % (palette.count - 1)] }
 
     struct Marker {
         let label: String
@@ -55,20 +59,22 @@ enum SVGChart {
         let all = series.flatMap(\.values).filter(\.isFinite)
         let low = min(0, all.min() ?? 0), high = max(all.max() ?? 1, low + 1)
         let rowHeight = 14.0 * Double(series.count) + 10
-        let chartHeight = margin.top + margin.bottom + rowHeight * Double(categories.count)
-        let xs = Axis(low: low, high: high * 1.05, pixels: (130, width - margin.right))
+        let top = margin.top + 16  // room for the legend
+        let chartHeight = top + margin.bottom + rowHeight * Double(categories.count)
+        let left = min(320, 16 + 6.6 * Double(categories.map(\.count).max() ?? 10))
+        let xs = Axis(low: low, high: high * 1.05, pixels: (left, width - margin.right))
         var body = ""
         for (c, category) in categories.enumerated() {
-            let top = margin.top + Double(c) * rowHeight
-            body += text(category, x: 124, y: top + rowHeight / 2 + 4, anchor: "end")
+            let rowTop = top + Double(c) * rowHeight
+            body += text(category, x: left - 6, y: rowTop + rowHeight / 2 + 4, anchor: "end")
             for (s, item) in series.enumerated() where item.values[c].isFinite {
                 let x0 = xs.map(min(0, item.values[c])), x1 = xs.map(max(0, item.values[c]))
-                body += rect(x0, top + 4 + Double(s) * 14, max(x1 - x0, 0.5), 12, fill: palette[s % palette.count])
+                body += rect(x0, rowTop + 4 + Double(s) * 14, max(x1 - x0, 0.5), 12, fill: seriesColor(s))
             }
         }
         return frame(title: title, xAxis: xs, yAxis: nil, xLabel: xLabel, yLabel: "", body: body,
-                     legend: series.enumerated().map { ($0.element.name, palette[$0.offset % palette.count]) },
-                     chartHeight: chartHeight, leftEdge: 130)
+                     legend: series.enumerated().map { ($0.element.name, seriesColor($0.offset)) },
+                     chartHeight: chartHeight, leftEdge: left)
     }
 
     /// Lines of y against x (log-scaled x when asked), one per series.
@@ -81,12 +87,12 @@ enum SVGChart {
         let ys = Axis(low: 0, high: all.map(\.1).max()! * 1.1, pixels: (height - margin.bottom, margin.top))
         var body = ""
         for (s, item) in series.enumerated() {
-            let color = palette[s % palette.count]
+            let color = seriesColor(s)
             body += "<polyline points=\"\(item.points.map { "\(f(xs.map(tx($0.0)))),\(f(ys.map($0.1)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             for p in item.points { body += "<circle cx=\"\(f(xs.map(tx(p.0))))\" cy=\"\(f(ys.map(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
         }
         return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: yLabel, body: body,
-                     legend: series.enumerated().map { ($0.element.name, palette[$0.offset % palette.count]) },
+                     legend: series.enumerated().map { ($0.element.name, seriesColor($0.offset)) },
                      formatX: logX ? { money(pow(10, $0)) } : nil, formatY: formatY)
     }
 

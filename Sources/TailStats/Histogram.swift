@@ -15,10 +15,10 @@ public struct Histogram: Sendable, Equatable {
         counts = Array(repeating: 0, count: bins)
     }
 
-    /// Bins covering a pilot sample, widened by half its range on each side.
+    /// Bins covering a pilot sample, widened by a quarter of its range on each side.
     public init(covering pilot: [Double], bins: Int) {
         let low = pilot.min() ?? 0, high = pilot.max() ?? 1
-        let pad = max(high - low, 1e-9 * max(abs(low), abs(high), 1)) * 0.5
+        let pad = max(high - low, 1e-9 * max(abs(low), abs(high), 1)) * 0.25
         self.init(lower: low - pad, upper: high + pad, bins: bins)
     }
 

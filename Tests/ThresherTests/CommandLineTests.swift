@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+
+/// The `thresher` binary end to end: documented exit codes, messages naming the field, and outputs
+/// that are never left half-written.
+final class CommandLineTests: XCTestCase {
+    var binary: String!
+
+    override func setUpWithError() throws {
+        guard let found = [".build/release/thresher", ".build/debug/thresher"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("build the thresher executable first (make test does)")
+        }
+        binary = found
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testExitCodes() throws {
+        let bad = temporaryFile(scenarioText(assets: "    - {id: BTC, spot: 50000, vol: -1}"))
+        let invalid = try run(["validate", bad])
+        XCTAssertEqual(invalid.status, 65)
+        XCTAssertTrue(invalid.stderr.contains("market.assets[0].vol"), invalid.stderr)
+        XCTAssertFalse(invalid.stderr.contains("Fatal"))
+        XCTAssertEqual(try run(["run", "/nonexistent.yaml"]).status, 66)
+        XCTAssertEqual(try run(["run", "Scenarios/default.yaml", "--threads", "0"]).status, 64)
+        XCTAssertEqual(try run(["run", "Scenarios/default.yaml", "--chunk-size", "100"]).status, 64)
+        XCTAssertEqual(try run(["run", "Scenarios/default.yaml", "--paths", "1000", "--json", "/nonexistent/dir/x.json", "--quiet"]).status, 73)
+        let override = try run(["run", "Scenarios/default.yaml", "--paths", "1000", "--set", "market.assets.NOPE.vol=1"])
+        XCTAssertEqual(override.status, 65)
+        XCTAssertTrue(override.stderr.contains("market.assets.NOPE"), override.stderr)
+        XCTAssertEqual(try run(["validate", "Scenarios/default.yaml"]).status, 0)
+    }
+
+    /// A failed run leaves an existing output file untouched.
+    func testFailedRunKeepsThePreviousOutput() throws {
+        let path = NSTemporaryDirectory() + "keep-\(UUID().uuidString).json"
+        try "previous".write(toFile: path, atomically: true, encoding: .utf8)
+        let bad = temporaryFile(scenarioText(paths: -1))
+        XCTAssertEqual(try run(["run", bad, "--json", path]).status, 65)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "previous")
+    }
+
+    /// The JSON report's numbers are identical for --threads 1 and 2.
+    func testJSONIsThreadInvariant() throws {
+        var reports: [String] = []
+        for threads in ["1", "2"] {
+            let path = NSTemporaryDirectory() + "run-\(threads)-\(UUID().uuidString).json"
+            XCTAssertEqual(try run(["run", "Scenarios/default.yaml", "--paths", "20000", "--threads", threads, "--json", path, "--quiet"]).status, 0)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            reports.append(text.split(separator: "\n").filter { !$0.contains("elapsed") && !$0.contains("per_second") && !$0.contains("\"threads\"") }.joined(separator: "\n"))
+        }
+        XCTAssertEqual(reports[0], reports[1])
+        XCTAssertTrue(reports[0].contains("\"var\""))
+    }
+}

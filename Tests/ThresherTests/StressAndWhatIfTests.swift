@@ -1,0 +1,173 @@
+import Engine
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Reports
+import ScenarioSpec
+import XCTest
+
+final class StressAndWhatIfTests: XCTestCase {
+    let mixedBook = """
+    name: mixed
+    simulation: {paths: 20000, seed: 3, horizon_days: 2}
+    market:
+      rate: 0.05
+      assets:
+        - {id: BTC, spot: 60000, vol: 0.6}
+        - {id: ETH, spot: 3000, vol: 0.8}
+      correlation: {uniform: 0.7}
+      tails: {model: student-t, dof: 5}
+      vol_shocks: {vol_of_vol: 1.0, spot_correlation: -0.5}
+    portfolio:
+      accounts:
+        - id: a
+          collateral: {USD: 100000, ETH: 10}
+          positions:
+            - {type: spot, asset: BTC, quantity: 2}
+            - {type: perp, asset: ETH, quantity: -30}
+            - {type: future, asset: BTC, quantity: 1.5, expiry_days: 60}
+            - {type: inverse-perp, asset: BTC, contracts: -1000, contract_value: 100}
+        - id: b
+          positions:
+            - {type: option, asset: BTC, right: put, strike: 55000, expiry_days: 30, quantity: -4, iv: 0.65}
+            - {type: option, asset: ETH, right: call, strike: 3300, expiry_days: 10, quantity: 25, iv: 0.9}
+            - {type: option, asset: ETH, right: put, strike: 2900, expiry_days: 1, quantity: 10, iv: 0.9}
+    stress:
+      - {name: crash, spot: {BTC: -0.3, ETH: -0.35}, vol: {BTC: 0.5, ETH: 0.8}, horizon_days: 1}
+      - {name: rally, spot: {"*": 0.2}, vol: {"*": -0.2}}
+      - {name: instant, spot: {ETH: -0.1}, horizon_days: 0}
+    """
+
+    /// Black–Scholes written out again here, independent of the engine's pricing code.
+    func bs(_ call: Bool, _ s: Double, _ k: Double, _ t: Double, _ r: Double, _ v: Double) -> Double {
+        if t <= 0 { return call ? max(s - k, 0) : max(k - s, 0) }
+        let d1 = (log(s / k) + (r + v * v / 2) * t) / (v * t.squareRoot()), d2 = d1 - v * t.squareRoot()
+        let n: (Double) -> Double = { 0.5 * erfc(-$0 / 2.0.squareRoot()) }
+        return call ? s * n(d1) - k * exp(-r * t) * n(d2) : k * exp(-r * t) * n(-d2) - s * n(-d1)
+    }
+
+    /// Each stress loss equals a revaluation written out by hand, to 1e-9 relative.
+    func testStressLossesMatchHandRevaluation() throws {
+        let scenario = try loadScenario(mixedBook)
+        let outcomes = StressTest.evaluate(scenario)
+        XCTAssertEqual(outcomes.map(\.stress.name), ["crash", "rally", "instant"])
+        let r = 0.05
+        for o in outcomes {
+            let h = o.horizonDays / 365
+            let btc = 60000 * (1 + o.stress.spotMove("BTC")), eth = 3000 * (1 + o.stress.spotMove("ETH"))
+            let vb = 1 + o.stress.volMove("BTC"), ve = 1 + o.stress.volMove("ETH")
+            let pnlA = 10 * (eth - 3000) + 2 * (btc - 60000) - 30 * (eth - 3000)
+                + 1.5 * (btc * exp(r * (60.0 / 365 - h)) - 60000 * exp(r * 60.0 / 365))
+                - 1000 * 100 * (btc / 60000 - 1)
+            let pnlB = -4 * (bs(false, btc, 55000, 30.0 / 365 - h, r, 0.65 * vb) - bs(false, 60000, 55000, 30.0 / 365, r, 0.65))
+                + 25 * (bs(true, eth, 3300, 10.0 / 365 - h, r, 0.9 * ve) - bs(true, 3000, 3300, 10.0 / 365, r, 0.9))
+                + 10 * (bs(false, eth, 2900, 1.0 / 365 - h, r, 0.9 * ve) - bs(false, 3000, 2900, 1.0 / 365, r, 0.9))
+            XCTAssertEqual(o.accountLosses[0], -pnlA, accuracy: 1e-9 * abs(pnlA), o.stress.name)
+            XCTAssertEqual(o.accountLosses[1], -pnlB, accuracy: 1e-9 * abs(pnlB), o.stress.name)
+            XCTAssertEqual(o.bookLoss, -(pnlA + pnlB), accuracy: 1e-9 * abs(pnlA + pnlB))
+        }
+        XCTAssertEqual(outcomes[1].horizonDays, 2)  // default: simulation.horizon_days
+    }
+
+    func testStressLibrariesLoadByName() throws {
+        let scenario = try Scenario.load(path: "Scenarios/default.yaml")
+        XCTAssertTrue(scenario.stresses.contains { $0.origin == "historical" })
+        let grid = try loadScenario(mixedBook + "\nstress_library: [grid-16, extended]")
+        XCTAssertEqual(grid.stresses.filter { $0.origin == "grid-16" }.count, 27)
+        XCTAssertEqual(grid.stresses.filter { $0.origin == "extended" }.count, 7)
+        let down = try XCTUnwrap(grid.stresses.first { $0.name == "grid-16 spot -16% vol up" })
+        XCTAssertEqual(down.spotMove("ETH"), -0.16)
+        XCTAssertEqual(down.volMove("BTC"), 0.3)
+    }
+
+    func testBadStressesAreNamed() {
+        assertRejected(mixedBook + "\n  - {name: x, spot: {SOL: -0.2}}", path: "stress[3].spot.SOL", mentioning: "unknown asset")
+        assertRejected(mixedBook + "\n  - {name: x, spot: {BTC: -1.2}}", path: "stress[3].spot.BTC", mentioning: "> −1")
+        assertRejected(mixedBook + "\n  - {name: x, volatility: {BTC: 1}}", path: "stress[3].volatility", mentioning: "vol")
+        assertRejected(mixedBook + "\nstress_library: [no-such-library]", path: "stress_library[0]", mentioning: "no-such-library")
+    }
+
+    // MARK: --set
+
+    func testSetOnEveryAddressingForm() throws {
+        let s = try loadScenario(mixedBook, overrides: [
+            "market.assets.BTC.vol=1.2",                         // list element by id
+            "market.assets.1.spot=2500",                         // list element by index
+            "portfolio.accounts.a.collateral.USD=3e6",           // id, then mapping key
+            "market.tails.dof=3",                                // nested mapping
+            "simulation.seed=99",                                // plain field
+            "risk={confidence: [0.95, 0.975]}",                  // a whole mapping in flow YAML
+            "portfolio.accounts.b.positions.0.strike=50000",     // deep: id, list index, field
+            "market.correlation={uniform: 0.5}",
+        ])
+        XCTAssertEqual(s.market.assets[0].vol, 1.2)
+        XCTAssertEqual(s.market.assets[1].spot, 2500)
+        XCTAssertEqual(s.portfolio.accounts[0].collateral.first { $0.currency == "USD" }?.amount, 3e6)
+        XCTAssertEqual(s.market.tails, .studentT(dof: 3))
+        XCTAssertEqual(s.simulation.seed, 99)
+        XCTAssertEqual(s.risk.confidence.map(\.label), ["0.95", "0.975"])
+        guard case .option(_, _, let strike, _, _, _) = s.portfolio.accounts[1].positions[0] else { return XCTFail() }
+        XCTAssertEqual(strike, 50000)
+        XCTAssertEqual(s.market.correlation[0][1], 0.5)
+        // An optional field the file left out can be added.
+        XCTAssertEqual(try loadScenario(mixedBook, overrides: ["portfolio.accounts.b.collateral={USD: 5}"]).portfolio.accounts[1].collateral.count, 1)
+    }
+
+    func testBadOverridesAreNamed() {
+        assertRejected(mixedBook, path: "market.assets.SOL", mentioning: "no element with id 'SOL'", overrides: ["market.assets.SOL.vol=1"])
+        assertRejected(mixedBook, path: "market.nonsense", mentioning: "unknown path", overrides: ["market.nonsense.x=1"])
+        assertRejected(mixedBook, path: "market.rate.x", mentioning: "is a value", overrides: ["market.rate.x=1"])
+        assertRejected(mixedBook, path: "market.assets.BTC", mentioning: "expected PATH=VALUE", overrides: ["market.assets.BTC"])
+        // A value that is wrong for the schema is caught by validation, naming the field.
+        assertRejected(mixedBook, path: "market.assets[0].vol", mentioning: "> 0", overrides: ["market.assets.BTC.vol=-1"])
+        assertRejected(mixedBook, path: "market.assets[0].volatility", mentioning: "unknown field", overrides: ["market.assets.BTC.volatility=1"])
+    }
+
+    /// What-ifs move VaR the right way: more vol, more loss; a bigger long, more loss.
+    func testWhatIfMovesValueAtRiskTheRightWay() throws {
+        func var99(_ overrides: [String]) throws -> Double {
+            let scenario = try loadScenario(mixedBook, overrides: overrides)
+            return try PortfolioRun(scenario: scenario).run(settings: RunSettings(threads: 2)).book.levels[0].valueAtRisk
+        }
+        let base = try var99([])
+        XCTAssertGreaterThan(try var99(["market.assets.BTC.vol=1.2", "market.assets.ETH.vol=1.6"]), base * 1.3)
+        XCTAssertGreaterThan(try var99(["portfolio.accounts.a.positions.0.quantity=20"]), base)
+    }
+
+    // MARK: Reports
+
+    func testHTMLReportIsWellFormedAndHasTheCharts() throws {
+        let scenario = try loadScenario(mixedBook)
+        let result = try PortfolioRun(scenario: scenario).run(settings: RunSettings(threads: 2))
+        let html = RunReport(result: result, overrides: ["--set x=1"], stresses: StressTest.evaluate(scenario)).html
+        let parser = XMLParser(data: Data(html.utf8))
+        XCTAssertTrue(parser.parse(), "HTML is not well-formed: \(String(describing: parser.parserError))")
+        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 4)  // histogram, exceedance, account bars, stress bars
+        for title in ["Book loss over", "Tail exceedance", "VaR and ES by account", "Book loss under each stress", "crash", "--set x=1"] {
+            XCTAssertTrue(html.contains(title), title)
+        }
+        XCTAssertFalse(html.contains("<script"))
+        XCTAssertFalse(html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"))
+        XCTAssertEqual(result.bookHistogram.total, 20000)
+    }
+
+    /// Renders the HTML report with headless Chromium when it is installed (skipped otherwise).
+    func testHTMLRendersInChromium() throws {
+        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let browser else { throw XCTSkip("no Chromium on this machine") }
+        let scenario = try loadScenario(mixedBook)
+        let result = try PortfolioRun(scenario: scenario).run(settings: RunSettings(threads: 2))
+        let page = NSTemporaryDirectory() + "thresher-\(UUID().uuidString).html", png = page + ".png"
+        try RunReport(result: result).html.write(toFile: page, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: browser)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--screenshot=\(png)", "--window-size=1000,1400", "file://\(page)"]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
+        XCTAssertGreaterThan(size ?? 0, 20_000, "screenshot missing or blank")
+    }
+}
