@@ -79,7 +79,7 @@ struct Waterfall: Sendable {
         model.generateStandardized(firstPath: paths.lowerBound, count: m, into: buffers.liquidation, draw: .liquidation)
         let spot = buffers.shocks.spot, eps = buffers.liquidation.epsilon
         for a in 0..<book.accountCount {
-            let losses = buffers.revaluer.losses + a * ld
+            let losses = buffers.revaluer.lossRow(account: a)
             for j in 0..<m {
                 let k = a * ld + j
                 let e1 = book.equityNow[a] - losses[j]

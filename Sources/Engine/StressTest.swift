@@ -28,7 +28,7 @@ public enum StressTest {
             let revaluer = Revaluer(book: book, capacity: 1)
             revaluer.revalue(state)
             return StressOutcome(stress: stress, horizonDays: horizon, bookLoss: revaluer.bookLosses[0],
-                                 accountLosses: (0..<book.accountCount).map { revaluer.losses[$0] })
+                                 accountLosses: (0..<book.accountCount).map { revaluer.lossRow(account: $0)[0] })
         }
     }
 }

@@ -10,14 +10,14 @@ public func multiplyLowerTriangular(_ lower: UnsafePointer<Double>, order n: Int
                 Int32(n), Int32(m), 1.0, lower, Int32(n), block, Int32(leadingDimension))
 }
 
-/// C ← A·B + C for row-major A (m×k), B (k×n, row stride `ldb`) and C (m×n, row stride `ldc`),
+/// C ← α·A·B + C for row-major A (m×k), B (k×n, row stride `ldb`) and C (m×n, row stride `ldc`),
 /// through `cblas_dgemm`.
 @inline(__always)
 public func multiplyAccumulate(_ a: UnsafePointer<Double>, rows m: Int, inner k: Int,
                                _ b: UnsafePointer<Double>, columns n: Int, ldb: Int,
-                               into c: UnsafeMutablePointer<Double>, ldc: Int) {
+                               into c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double = 1) {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                1.0, a, Int32(k), b, Int32(ldb), 1.0, c, Int32(ldc))
+                alpha, a, Int32(k), b, Int32(ldb), 1.0, c, Int32(ldc))
 }
 
 /// Make OpenBLAS single-threaded: the Dispatch worker pool owns the cores, each worker calls BLAS

@@ -26,6 +26,11 @@ public struct Book: Sendable {
     public let equityNow: [Double]
     /// |notional| now per account and asset, USD (accounts × assets): the size a venue margins.
     public let grossNotional: [Double]
+    /// The book's linear P&L: W's column sums and c's total.
+    public let bookWeights: [Double]
+    public let bookConstant: Double
+    /// `options[optionStart[a] ..< optionStart[a + 1]]` are account a's options.
+    public let optionStart: [Int]
 
     public init(scenario: Scenario) {
         let market = scenario.market
@@ -75,6 +80,11 @@ public struct Book: Sendable {
         }
         linearWeights = weights
         linearConstants = constants
+        var bookRow = [Double](repeating: 0, count: n)
+        for a in 0..<accountIDs.count { for i in 0..<n { bookRow[i] += weights[a * n + i] } }
+        bookWeights = bookRow
+        bookConstant = constants.reduce(0, +)
+        optionStart = (0...accountIDs.count).map { a in options.firstIndex { $0.account >= a } ?? options.count }
         self.options = options
         equityNow = equity
         grossNotional = notional

@@ -1,78 +1,129 @@
+import CVectorMath
 import Foundation
 import LinearAlgebra
 import Shocks
 
-/// Per-worker revaluation of one chunk: fills the loss of every account on every path of the chunk.
-/// Owns its buffers (allocated once); `losses` is accounts × capacity, account-major, so each
-/// account's losses over the chunk are contiguous for the tail aggregators.
+/// Per-worker revaluation of one chunk: the loss of every account on every path of the chunk.
+///
+/// Accounts are revalued in blocks of `accountsPerBlock` so that a block's losses
+/// (accountsPerBlock × chunk) stay in cache while the tail aggregators read them; the book's loss
+/// is accumulated alongside. Buffers are allocated once.
 public final class Revaluer {
     public let book: Book
     public let capacity: Int
-    /// Loss (USD, positive = loss) of account a on chunk path j at `a * capacity + j`.
+    public let accountsPerBlock: Int
+    /// Loss (USD, positive = loss) of account `block.lowerBound + r` on chunk path j at `r * capacity + j`.
     public let losses: UnsafeMutablePointer<Double>
-    /// Book loss per chunk path (sum over accounts).
+    /// Book loss per chunk path: complete once every account block of the chunk has been revalued.
     public let bookLosses: UnsafeMutablePointer<Double>
+    /// The accounts whose losses `losses` holds.
+    public private(set) var block: Range<Int> = 0..<0
+    /// Scratch for the option kernel: the erfc arguments and results of a chunk (2 × capacity each).
+    private let erfcArguments: UnsafeMutablePointer<Double>
+    private let erfcValues: UnsafeMutablePointer<Double>
 
-    public init(book: Book, capacity: Int) {
+    /// - Parameter accountsPerBlock: accounts revalued at a time (default: all of them).
+    public init(book: Book, capacity: Int, accountsPerBlock: Int? = nil) {
         self.book = book
         self.capacity = capacity
-        losses = .allocate(capacity: max(book.accountCount, 1) * capacity)
+        self.accountsPerBlock = max(1, min(accountsPerBlock ?? book.accountCount, book.accountCount))
+        losses = .allocate(capacity: self.accountsPerBlock * capacity)
         bookLosses = .allocate(capacity: capacity)
+        erfcArguments = .allocate(capacity: 2 * capacity)
+        erfcValues = .allocate(capacity: 2 * capacity)
     }
 
     deinit {
         losses.deallocate()
         bookLosses.deallocate()
+        erfcArguments.deallocate()
+        erfcValues.deallocate()
     }
 
-    /// Revalues the chunk held in `shocks`: P&L = W·S' + c by one `cblas_dgemm`, then each option,
-    /// then losses = −P&L and the book total.
+    /// The row of account `a` (which must be in `block`).
+    @inline(__always) public func lossRow(account a: Int) -> UnsafeMutablePointer<Double> {
+        losses + (a - block.lowerBound) * capacity
+    }
+
+    /// Revalues every account of the chunk (they must fit in one block).
     public func revalue(_ shocks: ShockBuffers) {
-        let m = shocks.count, ld = capacity, accounts = book.accountCount
+        precondition(accountsPerBlock >= book.accountCount)
+        beginChunk(shocks)
+        revalue(shocks, accounts: 0..<book.accountCount)
+    }
+
+    /// Starts a chunk: the book's linear loss, −w·S' − c over the chunk (options follow per block).
+    public func beginChunk(_ shocks: ShockBuffers) {
         precondition(shocks.capacity == capacity)
-        // P&L starts at c, then += W (accounts × assets) · S' (assets × m).
-        for a in 0..<accounts {
-            let row = losses + a * ld
-            let c = book.linearConstants[a]
+        let m = shocks.count
+        for j in 0..<m { bookLosses[j] = -book.bookConstant }
+        book.bookWeights.withUnsafeBufferPointer { w in
+            multiplyAccumulate(w.baseAddress!, rows: 1, inner: book.assetCount, shocks.spot, columns: m, ldb: capacity,
+                               into: bookLosses, ldc: capacity, alpha: -1)
+        }
+    }
+
+    /// Losses of the accounts in `accounts` (at most `accountsPerBlock`): the linear part is one
+    /// `cblas_dgemm`, L = −W·S' − c; then each option of those accounts subtracts its P&L from its
+    /// account's row and from the book's.
+    public func revalue(_ shocks: ShockBuffers, accounts: Range<Int>) {
+        precondition(accounts.count <= accountsPerBlock)
+        block = accounts
+        let m = shocks.count, ld = capacity, n = book.assetCount
+        for a in accounts {
+            let row = lossRow(account: a)
+            let c = -book.linearConstants[a]
             for j in 0..<m { row[j] = c }
         }
         book.linearWeights.withUnsafeBufferPointer { w in
-            multiplyAccumulate(w.baseAddress!, rows: accounts, inner: book.assetCount, shocks.spot, columns: m, ldb: ld,
-                               into: losses, ldc: ld)
+            multiplyAccumulate(w.baseAddress! + accounts.lowerBound * n, rows: accounts.count, inner: n, shocks.spot, columns: m,
+                               ldb: ld, into: losses, ldc: ld, alpha: -1)
         }
-        for leg in book.options {
-            addOptionProfit(leg, shocks: shocks, into: losses + leg.account * ld)
-        }
-        for j in 0..<m { bookLosses[j] = 0 }
-        for a in 0..<accounts {
-            let row = losses + a * ld
-            for j in 0..<m {
-                row[j] = -row[j]
-                bookLosses[j] += row[j]
-            }
+        for leg in book.options[book.optionStart[accounts.lowerBound]..<book.optionStart[accounts.upperBound]] {
+            subtractOptionProfit(leg, shocks: shocks, account: lossRow(account: leg.account), book: bookLosses)
         }
     }
 
-    /// pnl[j] += q·(V(S'_j, iv·f_j, τ') − V₀) for one option over the chunk.
+    /// account[j] −= P&L_j and book[j] −= P&L_j with P&L_j = q·(V(S'_j, iv·f_j, τ') − V₀), for one
+    /// option over the chunk.
     @inline(__always)
-    private func addOptionProfit(_ leg: OptionLeg, shocks: ShockBuffers, into pnl: UnsafeMutablePointer<Double>) {
+    private func subtractOptionProfit(_ leg: OptionLeg, shocks: ShockBuffers, account: UnsafeMutablePointer<Double>, book: UnsafeMutablePointer<Double>) {
         let m = shocks.count
         let spot = shocks.row(shocks.spot, asset: leg.asset)
         let q = leg.quantity, v0 = leg.valueNow
         if leg.remainingYears <= 0 {
-            for j in 0..<m { pnl[j] += q * (BlackScholes.intrinsic(isCall: leg.isCall, spot: spot[j], strike: leg.strike) - v0) }
+            for j in 0..<m {
+                let profit = q * (BlackScholes.intrinsic(isCall: leg.isCall, spot: spot[j], strike: leg.strike) - v0)
+                account[j] -= profit
+                book[j] -= profit
+            }
             return
         }
+        // Three passes, so the transcendental work is vectorised: the erfc arguments, erfc of all
+        // of them at once (SLEEF), the prices. With Φ(x) = ½·erfc(−x/√2):
+        // call = S'·Φ(d1) − K̃·Φ(d2) = ½(S'·erfc(−d1/√2) − K̃·erfc(−d2/√2)),
+        // put = K̃·Φ(−d2) − S'·Φ(−d1) = −½(S'·erfc(d1/√2) − K̃·erfc(d2/√2)).
         let logSpot = shocks.row(shocks.logSpot, asset: leg.asset)
         let volFactor = shocks.row(shocks.volFactor, asset: leg.asset)
         let tau = leg.remainingYears, rootTau = leg.rootRemaining, iv = leg.impliedVol
         let drift = leg.rateTimesRemaining - leg.logStrike, discounted = leg.discountedStrike
+        let scale = (leg.isCall ? -1.0 : 1.0) * 0.7071067811865475244
+        let x1 = erfcArguments, x2 = erfcArguments + m
         for j in 0..<m {
             let vol = iv * volFactor[j]
             let stdDev = vol * rootTau
             let d1 = (logSpot[j] + drift + 0.5 * vol * vol * tau) / stdDev
-            let price = BlackScholes.price(isCall: leg.isCall, spot: spot[j], discountedStrike: discounted, d1: d1, d2: d1 - stdDev)
-            pnl[j] += q * (price - v0)
+            x1[j] = scale * d1
+            x2[j] = scale * (d1 - stdDev)
+        }
+        thresher_erfc(erfcArguments, erfcValues, 2 * m)
+        let e1 = erfcValues, e2 = erfcValues + m
+        let half = leg.isCall ? 0.5 : -0.5
+        for j in 0..<m {
+            let price = half * (spot[j] * e1[j] - discounted * e2[j])
+            let profit = q * (price - v0)
+            account[j] -= profit
+            book[j] -= profit
         }
     }
 }

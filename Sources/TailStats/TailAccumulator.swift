@@ -46,8 +46,8 @@ public struct TailAccumulator: Sendable {
     public private(set) var count = 0
     private var sum = ExactSum()
     private var sumOfSquares = ExactSum()
-    /// Candidates for the K largest; after a compaction it holds exactly the K largest so far,
-    /// sorted descending, and `threshold` is the smallest of them.
+    /// Candidates for the K largest; after a compaction it holds exactly the K largest so far (in
+    /// no particular order) and `threshold` is the smallest of them.
     private var candidates: [Double] = []
     private var threshold = -Double.infinity
 
@@ -58,20 +58,42 @@ public struct TailAccumulator: Sendable {
 
     /// Adds the losses of one block of consecutive paths (at most `blockSize`, starting on a
     /// multiple of `blockSize`).
+    ///
+    /// The block's sum, sum of squares and maximum are taken in four SIMD lanes in a fixed order (so
+    /// they depend only on the block's values); the tail is touched only when the block's maximum
+    /// beats the current threshold, which after warm-up is rare.
     public mutating func addBlock(_ values: UnsafePointer<Double>, count n: Int) {
-        var blockSum = 0.0, blockSquares = 0.0
-        for j in 0..<n {
+        var sum4 = SIMD4<Double>(), squares4 = SIMD4<Double>(), max4 = SIMD4<Double>(repeating: -.infinity)
+        var j = 0
+        let raw = UnsafeRawPointer(values)
+        while j + 4 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
+            sum4 += v
+            squares4 += v * v
+            max4 = max4.replacing(with: v, where: v .> max4)
+            j += 4
+        }
+        var blockSum = sum4.sum(), blockSquares = squares4.sum(), blockMax = max4.max()
+        while j < n {
             let v = values[j]
             blockSum += v
             blockSquares += v * v
-            if v > threshold {
-                candidates.append(v)
-                if candidates.count >= 2 * plan.capacity { compact() }
-            }
+            blockMax = max(blockMax, v)
+            j += 1
         }
         sum.add(blockSum)
         sumOfSquares.add(blockSquares)
         count += n
+        guard blockMax > threshold else { return }
+        if threshold == -.infinity, candidates.count + n < 2 * plan.capacity {
+            // Warm-up: every value is a candidate.
+            candidates.append(contentsOf: UnsafeBufferPointer(start: values, count: n))
+            return
+        }
+        for k in 0..<n where values[k] > threshold {
+            candidates.append(values[k])
+            if candidates.count >= 2 * plan.capacity { compact() }
+        }
     }
 
     /// Adds `count` consecutive paths' losses starting at an aligned path, block by block.
@@ -95,11 +117,16 @@ public struct TailAccumulator: Sendable {
         compact()
     }
 
-    /// Keeps the K largest candidates, sorted descending.
+    /// Keeps the K largest candidates (by selection, O(n) on average), and raises the threshold to
+    /// the smallest of them once K are held.
     private mutating func compact() {
-        candidates.sort(by: >)
-        if candidates.count > plan.capacity { candidates.removeLast(candidates.count - plan.capacity) }
-        if candidates.count == plan.capacity { threshold = candidates[plan.capacity - 1] }
+        let k = plan.capacity
+        guard candidates.count >= k else { return }
+        if candidates.count > k {
+            candidates.withUnsafeMutableBufferPointer { selectLargest(k, in: $0) }
+            candidates.removeLast(candidates.count - k)
+        }
+        threshold = candidates.min()!
     }
 
     /// The finished statistics. VaR_α is the k-th largest loss and ES_α the mean of the k largest,
@@ -112,7 +139,7 @@ public struct TailAccumulator: Sendable {
     public func summary() -> TailSummary {
         var copy = self
         copy.compact()
-        let tail = copy.candidates
+        let tail = copy.candidates.sorted(by: >)
         let n = Double(count)
         let mean = sum.value / n
         let variance = count > 1 ? max(0, (sumOfSquares.value - n * mean * mean) / (n - 1)) : 0
@@ -159,4 +186,27 @@ public struct TailSummary: Sendable {
     public let largestLosses: [Double]
 
     public func level(_ alpha: Double) -> Level? { levels.first { $0.alpha == alpha } }
+}
+
+/// Rearranges `values` so that its first k entries are its k largest (in no order): Hoare-partition
+/// quickselect with a median-of-three pivot.
+/// - Complexity: O(n) on average.
+func selectLargest(_ k: Int, in values: UnsafeMutableBufferPointer<Double>) {
+    var low = 0, high = values.count - 1
+    while low < high {
+        let mid = low + (high - low) / 2
+        // Median of three, ordered descending.
+        if values[mid] > values[low] { values.swapAt(mid, low) }
+        if values[high] > values[low] { values.swapAt(high, low) }
+        if values[high] > values[mid] { values.swapAt(high, mid) }
+        let pivot = values[mid]
+        var i = low, j = high
+        while i <= j {
+            while values[i] > pivot { i += 1 }
+            while values[j] < pivot { j -= 1 }
+            if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+        }
+        // Now [low, j] ≥ pivot ≥ [i, high]; keep the side holding position k − 1.
+        if k - 1 <= j { high = j } else if k - 1 >= i { low = i } else { return }
+    }
 }
