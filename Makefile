@@ -1,16 +1,15 @@
 # Thresher — the two commands a new user needs: `make demo` and `make test`.
-# Both install the missing system packages first (Debian/Ubuntu, via apt-get):
-# OpenBLAS + LAPACKE (linear algebra), SLEEF (vectorised erfc/exp), pkg-config.
+# Both install the missing system packages first (Debian/Ubuntu, via apt-get).
 
 SWIFT        ?= swift
-APT_PACKAGES := libopenblas-dev liblapacke-dev libsleef-dev pkg-config
+APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SCENARIO     ?= Scenarios/default.yaml
 BIN          := .build/release/thresher
 
 .PHONY: deps build demo test bench clean
 
-## deps: install the system libraries (OpenBLAS, LAPACKE, SLEEF, pkg-config) when any is missing.
+## deps: install the system libraries (OpenBLAS, LAPACKE, pkg-config) when any is missing.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

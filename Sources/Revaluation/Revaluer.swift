@@ -1,4 +1,3 @@
-import CVectorMath
 import Foundation
 import LinearAlgebra
 import Shocks
@@ -18,9 +17,6 @@ public final class Revaluer {
     public let bookLosses: UnsafeMutablePointer<Double>
     /// The accounts whose losses `losses` holds.
     public private(set) var block: Range<Int> = 0..<0
-    /// Scratch for the option kernel: the erfc arguments and results of a chunk (2 × capacity each).
-    private let erfcArguments: UnsafeMutablePointer<Double>
-    private let erfcValues: UnsafeMutablePointer<Double>
 
     /// - Parameter accountsPerBlock: accounts revalued at a time (default: all of them).
     public init(book: Book, capacity: Int, accountsPerBlock: Int? = nil) {
@@ -29,15 +25,11 @@ public final class Revaluer {
         self.accountsPerBlock = max(1, min(accountsPerBlock ?? book.accountCount, book.accountCount))
         losses = .allocate(capacity: self.accountsPerBlock * capacity)
         bookLosses = .allocate(capacity: capacity)
-        erfcArguments = .allocate(capacity: 2 * capacity)
-        erfcValues = .allocate(capacity: 2 * capacity)
     }
 
     deinit {
         losses.deallocate()
         bookLosses.deallocate()
-        erfcArguments.deallocate()
-        erfcValues.deallocate()
     }
 
     /// The row of account `a` (which must be in `block`).
@@ -99,28 +91,15 @@ public final class Revaluer {
             }
             return
         }
-        // Three passes, so the transcendental work is vectorised: the erfc arguments, erfc of all
-        // of them at once (SLEEF), the prices. With Φ(x) = ½·erfc(−x/√2):
-        // call = S'·Φ(d1) − K̃·Φ(d2) = ½(S'·erfc(−d1/√2) − K̃·erfc(−d2/√2)),
-        // put = K̃·Φ(−d2) − S'·Φ(−d1) = −½(S'·erfc(d1/√2) − K̃·erfc(d2/√2)).
         let logSpot = shocks.row(shocks.logSpot, asset: leg.asset)
         let volFactor = shocks.row(shocks.volFactor, asset: leg.asset)
         let tau = leg.remainingYears, rootTau = leg.rootRemaining, iv = leg.impliedVol
         let drift = leg.rateTimesRemaining - leg.logStrike, discounted = leg.discountedStrike
-        let scale = (leg.isCall ? -1.0 : 1.0) * 0.7071067811865475244
-        let x1 = erfcArguments, x2 = erfcArguments + m
         for j in 0..<m {
             let vol = iv * volFactor[j]
             let stdDev = vol * rootTau
             let d1 = (logSpot[j] + drift + 0.5 * vol * vol * tau) / stdDev
-            x1[j] = scale * d1
-            x2[j] = scale * (d1 - stdDev)
-        }
-        thresher_erfc(erfcArguments, erfcValues, 2 * m)
-        let e1 = erfcValues, e2 = erfcValues + m
-        let half = leg.isCall ? 0.5 : -0.5
-        for j in 0..<m {
-            let price = half * (spot[j] * e1[j] - discounted * e2[j])
+            let price = BlackScholes.price(isCall: leg.isCall, spot: spot[j], discountedStrike: discounted, d1: d1, d2: d1 - stdDev)
             let profit = q * (price - v0)
             account[j] -= profit
             book[j] -= profit

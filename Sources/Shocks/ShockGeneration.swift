@@ -1,4 +1,3 @@
-import CVectorMath
 import Foundation
 import LinearAlgebra
 import RandomStreams
@@ -71,8 +70,11 @@ extension MarketModel {
         for i in 0..<assetCount {
             let epsilon = buffers.epsilon + i * ld, logSpot = buffers.logSpot + i * ld, spot = buffers.spot + i * ld
             let base = logSpots[i], scale = returnScales[i]
-            for j in 0..<count { logSpot[j] = base + scale * epsilon[j] }
-            thresher_exp(logSpot, spot, count)
+            for j in 0..<count {
+                let x = base + scale * epsilon[j]
+                logSpot[j] = x
+                spot[j] = exp(x)
+            }
         }
         guard let volShock, draw == .horizon else { return }
         let n = assetCount
@@ -84,9 +86,8 @@ extension MarketModel {
             let epsilon = buffers.epsilon + i * ld, factor = buffers.volFactor + i * ld
             for j in 0..<count {
                 let xi = volShock.spotCorrelation * epsilon[j] + volShock.independentWeight * factor[j]
-                factor[j] = volShock.scale * xi
+                factor[j] = exp(volShock.scale * xi)
             }
-            thresher_exp(factor, factor, count)
         }
     }
 }
