@@ -48,6 +48,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "thresher", dependencies: ["ThresherCLI"], swiftSettings: optimise),
+        .executableTarget(name: "thresher-bench", dependencies: ["Engine", "LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "ThresherCLI"],
+                          path: "Benchmarks/ThresherBench", swiftSettings: optimise),
         .testTarget(name: "ThresherTests", dependencies: [
             "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
             "Revaluation", "TailStats", "Engine", "Calibration", "Reports", "ThresherCLI",

@@ -20,6 +20,8 @@ public final class ShockBuffers {
     public let spot: UnsafeMutablePointer<Double>
     /// Implied-vol multiplier iv'/iv = exp(vol_of_vol·√h·ξ); all ones without vol shocks.
     public let volFactor: UnsafeMutablePointer<Double>
+    /// Uniforms of the chunk before their transform to normals (asset-major, like ε).
+    let uniforms: UnsafeMutablePointer<Double>
     /// Per-path scale of the t mixing, √(ν/W) (or √((ν−2)/W) for the standardized Student-t).
     let mixing: UnsafeMutablePointer<Double>
 
@@ -33,6 +35,7 @@ public final class ShockBuffers {
         volFactor = .allocate(capacity: size)
         volFactor.initialize(repeating: 1, count: size)
         mixing = .allocate(capacity: capacity)
+        uniforms = .allocate(capacity: size)
     }
 
     deinit {
@@ -41,6 +44,7 @@ public final class ShockBuffers {
         spot.deallocate()
         volFactor.deallocate()
         mixing.deallocate()
+        uniforms.deallocate()
     }
 
     /// Asset `i`'s row of an asset-major array.

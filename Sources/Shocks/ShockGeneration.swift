@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import RandomStreams
+import Distributions
 
 extension MarketModel {
     /// Which random streams a generation reads: the main horizon move, or the independent
@@ -23,10 +24,7 @@ extension MarketModel {
         buffers.count = count
         let n = assetCount, ld = buffers.capacity
         let z = buffers.epsilon
-        for j in 0..<count {
-            var stream = PathStream(seed: seed, path: firstPath + j, stream: draw.normals)
-            for i in 0..<n { z[i * ld + j] = stream.nextNormal() }
-        }
+        drawNormals(firstPath: firstPath, count: count, stream: draw.normals, into: z, buffers: buffers)
         choleskyFactor.withUnsafeBufferPointer { factor in
             multiplyLowerTriangular(factor.baseAddress!, order: n, into: z, columns: count, leadingDimension: ld)
         }
@@ -62,6 +60,19 @@ extension MarketModel {
         }
     }
 
+    /// Standard normals of `stream` for each path of the chunk, asset-major into `out`: each path's
+    /// uniforms come from its own stream (PathStream.nextUniform, in asset order), then one
+    /// vectorised inverse-CDF pass turns the chunk into normals — the same values as
+    /// `PathStream.nextNormal` would give.
+    func drawNormals(firstPath: Int, count: Int, stream id: StreamID, into out: UnsafeMutablePointer<Double>, buffers: ShockBuffers) {
+        let ld = buffers.capacity, u = buffers.uniforms
+        for j in 0..<count {
+            var stream = PathStream(seed: seed, path: firstPath + j, stream: id)
+            for i in 0..<assetCount { u[i * ld + j] = stream.nextUniform() }
+        }
+        for i in 0..<assetCount { StandardNormal.quantiles(u + i * ld, into: out + i * ld, count: count) }
+    }
+
     /// Fills the whole chunk: standardized shocks, shocked log spot and spot, and (with vol shocks)
     /// the implied-vol multipliers.
     public func generate(firstPath: Int, count: Int, into buffers: ShockBuffers, draw: Draw = .horizon) {
@@ -78,10 +89,7 @@ extension MarketModel {
         }
         guard let volShock, draw == .horizon else { return }
         let n = assetCount
-        for j in 0..<count {
-            var stream = PathStream(seed: seed, path: firstPath + j, stream: .volatilityNormals)
-            for i in 0..<n { buffers.volFactor[i * ld + j] = stream.nextNormal() }
-        }
+        drawNormals(firstPath: firstPath, count: count, stream: .volatilityNormals, into: buffers.volFactor, buffers: buffers)
         for i in 0..<n {
             let epsilon = buffers.epsilon + i * ld, factor = buffers.volFactor + i * ld
             for j in 0..<count {

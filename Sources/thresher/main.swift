@@ -1,3 +1,4 @@
 import ThresherCLI
 
+ensureSingleThreadedBLASEnvironment()
 Thresher.main()
