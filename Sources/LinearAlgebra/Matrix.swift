@@ -22,12 +22,6 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         self.init(rows: rowArrays.count, columns: columns, elements: rowArrays.flatMap { $0 })
     }
 
-    public static func identity(_ n: Int) -> Matrix {
-        var m = Matrix(rows: n, columns: n, elements: Array(repeating: 0, count: n * n))
-        for i in 0..<n { m[i, i] = 1 }
-        return m
-    }
-
     public subscript(row: Int, column: Int) -> Double {
         get { elements[row * columns + column] }
         set { elements[row * columns + column] = newValue }

@@ -24,8 +24,6 @@ public struct Book: Sendable {
     /// Equity now per account, USD: collateral + spot holdings + option values (perps, futures
     /// and inverse perps are worth zero at their mark).
     public let equityNow: [Double]
-    /// |notional| now per account and asset, USD (accounts × assets): the size a venue margins.
-    public let grossNotional: [Double]
     /// The book's linear P&L: W's column sums and c's total.
     public let bookWeights: [Double]
     public let bookConstant: Double
@@ -42,7 +40,6 @@ public struct Book: Sendable {
         var weights = [Double](repeating: 0, count: accountIDs.count * n)
         var constants = [Double](repeating: 0, count: accountIDs.count)
         var equity = [Double](repeating: 0, count: accountIDs.count)
-        var notional = [Double](repeating: 0, count: accountIDs.count * n)
         var options: [OptionLeg] = []
         for (a, account) in scenario.portfolio.accounts.enumerated() {
             for (currency, amount) in account.collateral {
@@ -57,24 +54,20 @@ public struct Book: Sendable {
                 switch position {
                 case .spot(_, let q):
                     weights[a * n + i] += q; constants[a] -= q * spot
-                    equity[a] += q * spot; notional[a * n + i] += abs(q) * spot
+                    equity[a] += q * spot
                 case .perp(_, let q):
                     weights[a * n + i] += q; constants[a] -= q * spot
-                    notional[a * n + i] += abs(q) * spot
                 case .future(_, let q, let expiryDays):
                     let t = expiryDays / 365
                     weights[a * n + i] += q * exp(r * max(t - h, 0)); constants[a] -= q * spot * exp(r * t)
-                    notional[a * n + i] += abs(q) * spot
                 case .inversePerp(_, let contracts, let value):
                     weights[a * n + i] += contracts * value / spot; constants[a] -= contracts * value
-                    notional[a * n + i] += abs(contracts) * value
                 case .option(_, let right, let strike, let expiryDays, let q, let iv):
                     let leg = OptionLeg(account: a, asset: i, isCall: right == .call, strike: strike,
                                         years: expiryDays / 365, horizonYears: h, quantity: q, impliedVol: iv,
                                         spot: spot, rate: r)
                     options.append(leg)
                     equity[a] += q * leg.valueNow
-                    notional[a * n + i] += abs(q) * spot
                 }
             }
         }
@@ -87,7 +80,6 @@ public struct Book: Sendable {
         optionStart = (0...accountIDs.count).map { a in options.firstIndex { $0.account >= a } ?? options.count }
         self.options = options
         equityNow = equity
-        grossNotional = notional
     }
 }
 

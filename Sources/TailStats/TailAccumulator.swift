@@ -185,7 +185,6 @@ public struct TailSummary: Sendable {
     /// The retained largest losses, descending (the tail the levels were read from).
     public let largestLosses: [Double]
 
-    public func level(_ alpha: Double) -> Level? { levels.first { $0.alpha == alpha } }
 }
 
 /// Rearranges `values` so that its first k entries are its k largest (in no order): Hoare-partition
