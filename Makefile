@@ -29,7 +29,7 @@ demo: build
 ## test: the whole test suite (release mode: the statistical tests draw hundreds of thousands of paths).
 test: deps
 	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
-	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
+	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build --disable-swift-testing
 
 ## bench: the performance comparison table (see Benchmarks/README.md).
 bench: build
