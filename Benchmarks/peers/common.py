@@ -1,11 +1,20 @@
 """Shared by the NumPy and Numba peers: read a Thresher scenario (linear instruments and European
 options, student-t or gaussian tails, optional vol shocks) into arrays, and the tail statistics."""
+import argparse
 import json
 import math
 import sys
 
 import numpy as np
 import yaml
+
+
+def arguments():
+    """SCENARIO [--paths N], the command line of both peers."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario")
+    parser.add_argument("--paths", type=int)
+    return parser.parse_args()
 
 
 def load(path):

@@ -3,14 +3,13 @@
 Compiled once on a small run first; the time reported is the compute time of the full run after JIT.
 
 usage: numba_peer.py SCENARIO [--paths N]   → one JSON line with VaR/ES and the compute time."""
-import argparse
 import math
 import time
 
 import numba
 import numpy as np
 
-from common import load, tail_report
+from common import arguments, load, tail_report
 
 
 @numba.njit(parallel=True, fastmath=False, cache=False)
@@ -59,10 +58,7 @@ def simulate(N, seed, L, spot, scale, w, const, nu, vov_h, rho, o_asset, o_call,
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("scenario")
-    ap.add_argument("--paths", type=int)
-    args = ap.parse_args()
+    args = arguments()
     m = load(args.scenario)
     N = args.paths or m["paths"]
     o = m["opt"]

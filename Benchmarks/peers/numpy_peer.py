@@ -3,21 +3,17 @@
 scipy.special.ndtr, vectorised over paths (in batches of 50,000 to bound memory) and options.
 
 usage: numpy_peer.py SCENARIO [--paths N]   → one JSON line with VaR/ES and the wall time."""
-import argparse
 import time
 
 import numpy as np
 from scipy.special import ndtr
 
-from common import load, tail_report
+from common import arguments, load, tail_report
 
 
 def main():
     start = time.perf_counter()
-    ap = argparse.ArgumentParser()
-    ap.add_argument("scenario")
-    ap.add_argument("--paths", type=int)
-    args = ap.parse_args()
+    args = arguments()
     m = load(args.scenario)
     N = args.paths or m["paths"]
     rng = np.random.default_rng(m["seed"])

@@ -25,18 +25,7 @@ public enum StandardNormal {
             return .nan
         }
         let q = p - 0.5
-        if abs(q) <= 0.425 {
-            let r = 0.180625 - q * q
-            let num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r
-                + 6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r
-                + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r
-                + 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0)
-            let den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r
-                + 3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r
-                + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r
-                + 4.2313330701600911252e+1) * r + 1.0)
-            return q * num / den
-        }
+        if abs(q) <= 0.425 { return centralQuantile(q) }
         let tail = q < 0 ? p : 1 - p
         let x = lowerTailQuantileMagnitude(tail)
         return q < 0 ? -x : x
@@ -47,22 +36,24 @@ public enum StandardNormal {
     /// Two passes: AS 241's central rational for every element (branch-free, so the compiler
     /// vectorises it), then the tail formula for the ~15 % of elements with |u − ½| > 0.425.
     public static func quantiles(_ u: UnsafePointer<Double>, into z: UnsafeMutablePointer<Double>, count: Int) {
-        for k in 0..<count {
-            let q = u[k] - 0.5
-            let r = 0.180625 - q * q
-            let num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r
-                + 6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r
-                + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r
-                + 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0)
-            let den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r
-                + 3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r
-                + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r
-                + 4.2313330701600911252e+1) * r + 1.0)
-            z[k] = q * num / den
-        }
+        for k in 0..<count { z[k] = centralQuantile(u[k] - 0.5) }
         for k in 0..<count where abs(u[k] - 0.5) > 0.425 {
             z[k] = quantile(u[k])
         }
+    }
+
+    /// AS 241's central branch, Φ⁻¹(½ + q) for |q| ≤ 0.425: q·A(r)/B(r), r = 0.180625 − q², degree 7.
+    @inline(__always) static func centralQuantile(_ q: Double) -> Double {
+        let r = 0.180625 - q * q
+        let num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r
+            + 6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r
+            + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r
+            + 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0)
+        let den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r
+            + 3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r
+            + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r
+            + 4.2313330701600911252e+1) * r + 1.0)
+        return q * num / den
     }
 
     /// The x ≥ 0 with 1 − Φ(x) = q, for q in (0, ½]: the upper-tail quantile, accurate for tiny q

@@ -23,11 +23,7 @@ public struct CalibrationSpec: Sendable {
 extension CalibrationSpec {
     init(node: ConfigNode, path: String, market: Market, portfolio: Portfolio, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["breach_probability", "liquidation", "tiers", "penalty", "insurance_fund"])
-        breachProbability = try r.required("breach_probability") { node, path in
-            let value = try p.number(node, path)
-            guard value > 0, value < 1 else { throw p.fail(node, path, "must be in (0, 1), got \(value)") }
-            return value
-        }
+        breachProbability = try r.required("breach_probability", p.openUnitInterval)
         let liquidation = try r.required("liquidation") { node, path in
             try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact"])
         }
@@ -76,11 +72,7 @@ extension CalibrationSpec {
         let fund = try r.optional("insurance_fund") { node, path in
             try FieldReader(node, file: p.file, path: path, known: ["confidence", "balance"])
         }
-        insuranceConfidence = try fund?.optional("confidence") { node, path in
-            let value = try p.number(node, path)
-            guard value > 0, value < 1 else { throw p.fail(node, path, "must be in (0, 1), got \(value)") }
-            return value
-        } ?? 0.999
+        insuranceConfidence = try fund?.optional("confidence", p.openUnitInterval) ?? 0.999
         insuranceBalance = try fund?.optional("balance", p.nonNegative)
     }
 }

@@ -117,6 +117,13 @@ struct ScalarParsers {
         return value
     }
 
+    /// A probability or confidence level strictly between 0 and 1.
+    func openUnitInterval(_ node: ConfigNode, _ path: String) throws -> Double {
+        let value = try number(node, path)
+        guard value > 0, value < 1 else { throw fail(node, path, "must be in (0, 1), got \(value)") }
+        return value
+    }
+
     /// Degrees of freedom of a standardized t: must exceed 2 so the variance exists.
     func degreesOfFreedom(_ node: ConfigNode, _ path: String) throws -> Double {
         let value = try number(node, path)

@@ -282,8 +282,7 @@ extension Risk {
             guard !items.isEmpty else { throw p.fail(node, path, "give at least one confidence level") }
             var levels: [ConfidenceLevel] = []
             for (item, itemPath) in items {
-                let value = try p.number(item, itemPath)
-                guard value > 0, value < 1 else { throw p.fail(item, itemPath, "confidence must be in (0, 1), got \(value)") }
+                let value = try p.openUnitInterval(item, itemPath)
                 guard !levels.contains(where: { $0.value == value }) else { throw p.fail(item, itemPath, "duplicate confidence level \(value)") }
                 levels.append(ConfidenceLevel(value: value, label: try p.text(item, itemPath)))
             }
