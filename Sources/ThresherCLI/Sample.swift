@@ -15,12 +15,14 @@ struct Sample: ParsableCommand {
 
     @OptionGroup var simulation: SimulationOptions
 
+    @OptionGroup var whatIf: WhatIfOptions
+
     @Option(help: "Output .npy file (written to a temporary file, then renamed).")
     var out: String
 
     func run() throws {
         try reportingErrors {
-            var scenario = try Scenario.load(path: file)
+            var scenario = try whatIf.load(file).scenario
             simulation.apply(to: &scenario)
             let model = try MarketModel(scenario: scenario)
             let cancellation = Cancellation()

@@ -9,15 +9,18 @@ struct Validate: ParsableCommand {
     @Argument(help: "Scenario file (.yaml, .yml or .json).")
     var file: String
 
+    @OptionGroup var whatIf: WhatIfOptions
+
     func run() throws {
         try reportingErrors {
-            let scenario = try Scenario.load(path: file)
+            let (scenario, echo) = try whatIf.load(file)
             let positions = scenario.portfolio.accounts.reduce(0) { $0 + $1.positions.count }
             var line = "\(file): ok — '\(scenario.name)': \(scenario.market.assets.count) assets, "
             line += "\(scenario.portfolio.accounts.count) accounts, \(positions) positions, \(scenario.market.tails.name) tails"
             if let change = scenario.market.correlationRepairChange {
                 line += "; correlation repaired (largest entry change \(String(format: "%.3g", change)))"
             }
+            if !echo.isEmpty { line += "; with \(echo.joined(separator: ", "))" }
             print(line)
         }
     }
