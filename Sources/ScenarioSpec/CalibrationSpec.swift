@@ -48,8 +48,7 @@ extension CalibrationSpec {
             }
         }
         tiers = try r.required("tiers") { node, path in
-            let items = try p.list(node, path)
-            guard !items.isEmpty else { throw p.fail(node, path, "give at least one tier notional") }
+            let items = try p.nonEmptyList(node, path, of: "tier notional")
             var tiers: [Double] = []
             for (item, itemPath) in items {
                 let value = try p.positive(item, itemPath)

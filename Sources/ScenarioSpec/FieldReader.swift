@@ -156,6 +156,13 @@ struct ScalarParsers {
         return items.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
     }
 
+    /// A list that must hold at least one `what`.
+    func nonEmptyList(_ node: ConfigNode, _ path: String, of what: String) throws -> [(ConfigNode, String)] {
+        let items = try list(node, path)
+        guard !items.isEmpty else { throw fail(node, path, "give at least one \(what)") }
+        return items
+    }
+
     func mapping(_ node: ConfigNode, _ path: String) throws -> [ConfigEntry] {
         guard case .mapping(let entries, _) = node else { throw fail(node, path, "expected a mapping, got \(node.kindDescription)") }
         return entries

@@ -61,8 +61,7 @@ extension Market {
         let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, p) } ?? .gaussian
         self.tails = tails
         assets = try r.required("assets") { node, path in
-            let items = try p.list(node, path)
-            guard !items.isEmpty else { throw p.fail(node, path, "at least one asset is needed") }
+            let items = try p.nonEmptyList(node, path, of: "asset")
             var seen = Set<String>()
             return try items.map { item, itemPath in
                 let asset = try Asset(node: item, path: itemPath, tails: tails, p)
@@ -200,8 +199,7 @@ extension Portfolio {
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["accounts"])
         accounts = try r.required("accounts") { node, path in
-            let items = try p.list(node, path)
-            guard !items.isEmpty else { throw p.fail(node, path, "at least one account is needed") }
+            let items = try p.nonEmptyList(node, path, of: "account")
             var seen = Set<String>()
             return try items.map { item, itemPath in
                 let account = try Account(node: item, path: itemPath, market: market, p)
@@ -239,7 +237,7 @@ extension Position {
         "option": ["right", "strike", "expiry_days", "quantity", "iv"],
     ]
     static let types = ["spot", "perp", "future", "inverse-perp", "option"]
-    static let allFields = ["type", "asset", "quantity", "expiry_days", "contracts", "contract_value", "right", "strike", "iv"]
+    static let allFields = ["type", "asset"] + Set(fields.values.joined()).sorted()
 
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: Position.allFields)
@@ -278,8 +276,7 @@ extension Risk {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["confidence"])
         confidence = try r.required("confidence") { node, path in
-            let items = try p.list(node, path)
-            guard !items.isEmpty else { throw p.fail(node, path, "give at least one confidence level") }
+            let items = try p.nonEmptyList(node, path, of: "confidence level")
             var levels: [ConfidenceLevel] = []
             for (item, itemPath) in items {
                 let value = try p.openUnitInterval(item, itemPath)
