@@ -15,6 +15,12 @@ let targetCPU = ["-target-cpu", ProcessInfo.processInfo.environment["THRESHER_TA
 let targetCPU: [String] = []
 #endif
 let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-enforce-exclusivity=unchecked"] + targetCPU, .when(configuration: .release))]
+/// The C kernels: -O3 and the same CPU target as the Swift code.
+#if arch(x86_64)
+let kernelFlags = ["-O3", "-march=" + (ProcessInfo.processInfo.environment["THRESHER_TARGET_CPU"] ?? "haswell")]
+#else
+let kernelFlags = ["-O3"]
+#endif
 
 let package = Package(
     name: "Thresher",
@@ -33,13 +39,14 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
         ),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(kernelFlags, .when(configuration: .release))]),
         .target(name: "LinearAlgebra", dependencies: ["CLapack"], swiftSettings: optimise),
         .target(name: "Distributions", swiftSettings: optimise),
         .target(name: "RandomStreams", dependencies: ["Distributions"], swiftSettings: optimise),
         .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra"], swiftSettings: optimise),
-        .target(name: "Shocks", dependencies: ["LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"], swiftSettings: optimise),
+        .target(name: "Shocks", dependencies: ["CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"], swiftSettings: optimise),
         .target(name: "TailStats", swiftSettings: optimise),
-        .target(name: "Revaluation", dependencies: ["Shocks", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
+        .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
         .target(name: "Engine", dependencies: ["Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
         .target(name: "Calibration", dependencies: ["Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
         .target(name: "Reports", dependencies: ["Engine", "Calibration", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
@@ -51,7 +58,7 @@ let package = Package(
         .executableTarget(name: "thresher-bench", dependencies: ["Engine", "LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "ThresherCLI"],
                           path: "Benchmarks/ThresherBench", swiftSettings: optimise),
         .testTarget(name: "ThresherTests", dependencies: [
-            "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
+            "CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
             "Revaluation", "TailStats", "Engine", "Calibration", "Reports", "ThresherCLI",
         ]),
     ],

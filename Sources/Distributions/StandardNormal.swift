@@ -31,17 +31,6 @@ public enum StandardNormal {
         return q < 0 ? -x : x
     }
 
-    /// z[k] = Φ⁻¹(u[k]) for uniforms in (0, 1), bit-identical to `quantile`.
-    ///
-    /// Two passes: AS 241's central rational for every element (branch-free, so the compiler
-    /// vectorises it), then the tail formula for the ~15 % of elements with |u − ½| > 0.425.
-    public static func quantiles(_ u: UnsafePointer<Double>, into z: UnsafeMutablePointer<Double>, count: Int) {
-        for k in 0..<count { z[k] = centralQuantile(u[k] - 0.5) }
-        for k in 0..<count where abs(u[k] - 0.5) > 0.425 {
-            z[k] = quantile(u[k])
-        }
-    }
-
     /// AS 241's central branch, Φ⁻¹(½ + q) for |q| ≤ 0.425: q·A(r)/B(r), r = 0.180625 − q², degree 7.
     @inline(__always) static func centralQuantile(_ q: Double) -> Double {
         let r = 0.180625 - q * q

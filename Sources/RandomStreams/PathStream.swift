@@ -48,10 +48,12 @@ public struct PathStream {
         return UInt64(buffered.2) << 32 | UInt64(buffered.3)
     }
 
-    /// A uniform on the open interval (0, 1): (k + ½)·2⁻⁵³ with k the top 53 random bits.
+    /// A uniform on the open interval (0, 1): (k + ½)·2⁻⁵² with k the top 52 random bits — exact, and
+    /// symmetric (1 − u is another such value), so Φ⁻¹ never sees a rounded tail. The chunk kernel
+    /// `thresher_philox_uniforms` produces the same values.
     @inline(__always)
     public mutating func nextUniform() -> Double {
-        (Double(nextUInt64() >> 11) + 0.5) * 0x1p-53
+        (Double(nextUInt64() >> 12) + 0.5) * 0x1p-52
     }
 
     /// A standard normal by inversion, Φ⁻¹(u) (AS 241): one uniform per normal, so a path's

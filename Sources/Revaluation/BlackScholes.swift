@@ -12,7 +12,7 @@ public enum BlackScholes {
         return price(isCall: isCall, spot: spot, discountedStrike: strike * exp(-rate * tau), d1: d1, d2: d1 - stdDev)
     }
 
-    /// The price from precomputed d1, d2 and K·e^{−rτ} (the hot loop's form).
+    /// The price from d1, d2 and K·e^{−rτ}.
     @inline(__always)
     public static func price(isCall: Bool, spot: Double, discountedStrike: Double, d1: Double, d2: Double) -> Double {
         // Φ(x) = ½·erfc(−x/√2)

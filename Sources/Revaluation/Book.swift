@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import ScenarioSpec
 
@@ -95,11 +96,9 @@ public struct OptionLeg: Sendable {
     public let remainingYears: Double
     /// V(S, iv, T): the price now.
     public let valueNow: Double
-    /// ln K, √τ', K·e^{−rτ'}, r·τ' — hoisted out of the per-path loop.
-    public let logStrike: Double
-    public let rootRemaining: Double
-    public let discountedStrike: Double
-    public let rateTimesRemaining: Double
+    /// Everything the per-path kernel needs, hoisted out of the loop over paths: ½·iv·√τ',
+    /// 1/(iv·√τ'), r·τ' − ln K, K·e^{−rτ'} and its reciprocal, q, V₀ (`thresher_subtract_option_profit`).
+    public let terms: ThresherOptionTerms
 
     public init(account: Int, asset: Int, isCall: Bool, strike: Double, years: Double, horizonYears: Double,
                 quantity: Double, impliedVol: Double, spot: Double, rate: Double) {
@@ -111,9 +110,10 @@ public struct OptionLeg: Sendable {
         self.impliedVol = impliedVol
         remainingYears = years - horizonYears
         valueNow = BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol)
-        logStrike = log(strike)
-        rootRemaining = max(remainingYears, 0).squareRoot()
-        discountedStrike = strike * exp(-rate * max(remainingYears, 0))
-        rateTimesRemaining = rate * max(remainingYears, 0)
+        let tau = max(remainingYears, 0), stdDev = impliedVol * tau.squareRoot()
+        let discountedStrike = strike * exp(-rate * tau)
+        terms = ThresherOptionTerms(isCall: isCall ? 1 : 0, halfStdDev: 0.5 * stdDev, inverseStdDev: 1 / stdDev,
+                                    drift: rate * tau - log(strike), discountedStrike: discountedStrike,
+                                    inverseDiscountedStrike: 1 / discountedStrike, quantity: quantity, valueNow: valueNow)
     }
 }

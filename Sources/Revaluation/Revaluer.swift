@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import LinearAlgebra
 import Shocks
@@ -77,13 +78,13 @@ public final class Revaluer {
     }
 
     /// account[j] −= P&L_j and book[j] −= P&L_j with P&L_j = q·(V(S'_j, iv·f_j, τ') − V₀), for one
-    /// option over the chunk.
+    /// option over the chunk: the Black–Scholes vector kernel, or the intrinsic value once expired.
     @inline(__always)
     private func subtractOptionProfit(_ leg: OptionLeg, shocks: ShockBuffers, account: UnsafeMutablePointer<Double>, book: UnsafeMutablePointer<Double>) {
         let m = shocks.count
         let spot = shocks.row(shocks.spot, asset: leg.asset)
-        let q = leg.quantity, v0 = leg.valueNow
         if leg.remainingYears <= 0 {
+            let q = leg.quantity, v0 = leg.valueNow
             for j in 0..<m {
                 let profit = q * (BlackScholes.intrinsic(isCall: leg.isCall, spot: spot[j], strike: leg.strike) - v0)
                 account[j] -= profit
@@ -91,18 +92,10 @@ public final class Revaluer {
             }
             return
         }
-        let logSpot = shocks.row(shocks.logSpot, asset: leg.asset)
-        let volFactor = shocks.row(shocks.volFactor, asset: leg.asset)
-        let tau = leg.remainingYears, rootTau = leg.rootRemaining, iv = leg.impliedVol
-        let drift = leg.rateTimesRemaining - leg.logStrike, discounted = leg.discountedStrike
-        for j in 0..<m {
-            let vol = iv * volFactor[j]
-            let stdDev = vol * rootTau
-            let d1 = (logSpot[j] + drift + 0.5 * vol * vol * tau) / stdDev
-            let price = BlackScholes.price(isCall: leg.isCall, spot: spot[j], discountedStrike: discounted, d1: d1, d2: d1 - stdDev)
-            let profit = q * (price - v0)
-            account[j] -= profit
-            book[j] -= profit
+        withUnsafePointer(to: leg.terms) { terms in
+            thresher_subtract_option_profit(terms, m, spot, shocks.row(shocks.logSpot, asset: leg.asset),
+                                            shocks.row(shocks.volFactor, asset: leg.asset),
+                                            shocks.row(shocks.inverseVolFactor, asset: leg.asset), account, book)
         }
     }
 }

@@ -20,8 +20,8 @@ public final class ShockBuffers {
     public let spot: UnsafeMutablePointer<Double>
     /// Implied-vol multiplier iv'/iv = exp(vol_of_vol·√h·ξ); all ones without vol shocks.
     public let volFactor: UnsafeMutablePointer<Double>
-    /// Uniforms of the chunk before their transform to normals (asset-major, like ε).
-    let uniforms: UnsafeMutablePointer<Double>
+    /// Its reciprocal iv/iv' (the option kernel multiplies by it instead of dividing per option).
+    public let inverseVolFactor: UnsafeMutablePointer<Double>
     /// Per-path scale of the t mixing, √(ν/W) (or √((ν−2)/W) for the standardized Student-t).
     let mixing: UnsafeMutablePointer<Double>
 
@@ -34,8 +34,9 @@ public final class ShockBuffers {
         spot = .allocate(capacity: size)
         volFactor = .allocate(capacity: size)
         volFactor.initialize(repeating: 1, count: size)
+        inverseVolFactor = .allocate(capacity: size)
+        inverseVolFactor.initialize(repeating: 1, count: size)
         mixing = .allocate(capacity: capacity)
-        uniforms = .allocate(capacity: size)
     }
 
     deinit {
@@ -43,8 +44,8 @@ public final class ShockBuffers {
         logSpot.deallocate()
         spot.deallocate()
         volFactor.deallocate()
+        inverseVolFactor.deallocate()
         mixing.deallocate()
-        uniforms.deallocate()
     }
 
     /// Asset `i`'s row of an asset-major array.
@@ -62,6 +63,7 @@ extension ShockBuffers {
             spot[i * capacity + j] = spots[i]
             logSpot[i * capacity + j] = log(spots[i])
             volFactor[i * capacity + j] = volFactors[i]
+            inverseVolFactor[i * capacity + j] = 1 / volFactors[i]
             epsilon[i * capacity + j] = 0
         }
         count = max(count, j + 1)

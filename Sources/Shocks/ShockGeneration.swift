@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import LinearAlgebra
 import RandomStreams
@@ -60,17 +61,13 @@ extension MarketModel {
         }
     }
 
-    /// Standard normals of `stream` for each path of the chunk, asset-major into `out`: each path's
-    /// uniforms come from its own stream (PathStream.nextUniform, in asset order), then one
-    /// vectorised inverse-CDF pass turns the chunk into normals — the same values as
-    /// `PathStream.nextNormal` would give.
+    /// Standard normals of `stream` for each path of the chunk, asset-major into `out`: the Philox
+    /// uniforms of each path's own stream (the values of `PathStream.nextUniform`, in asset order),
+    /// then Φ⁻¹ row by row — both vector kernels (CKernels).
     func drawNormals(firstPath: Int, count: Int, stream id: StreamID, into out: UnsafeMutablePointer<Double>, buffers: ShockBuffers) {
-        let ld = buffers.capacity, u = buffers.uniforms
-        for j in 0..<count {
-            var stream = PathStream(seed: seed, path: firstPath + j, stream: id)
-            for i in 0..<assetCount { u[i * ld + j] = stream.nextUniform() }
-        }
-        for i in 0..<assetCount { StandardNormal.quantiles(u + i * ld, into: out + i * ld, count: count) }
+        let ld = buffers.capacity
+        thresher_philox_uniforms(seed, id.rawValue, Int64(firstPath), count, assetCount, out, ld)
+        for i in 0..<assetCount { thresher_normal_quantiles(out + i * ld, count) }
     }
 
     /// Fills the whole chunk: standardized shocks, shocked log spot and spot, and (with vol shocks)
@@ -79,23 +76,19 @@ extension MarketModel {
         generateStandardized(firstPath: firstPath, count: count, into: buffers, draw: draw)
         let ld = buffers.capacity
         for i in 0..<assetCount {
-            let epsilon = buffers.epsilon + i * ld, logSpot = buffers.logSpot + i * ld, spot = buffers.spot + i * ld
+            let epsilon = buffers.epsilon + i * ld, logSpot = buffers.logSpot + i * ld
             let base = logSpots[i], scale = returnScales[i]
-            for j in 0..<count {
-                let x = base + scale * epsilon[j]
-                logSpot[j] = x
-                spot[j] = exp(x)
-            }
+            for j in 0..<count { logSpot[j] = base + scale * epsilon[j] }
+            thresher_exp(logSpot, buffers.spot + i * ld, count)
         }
         guard let volShock, draw == .horizon else { return }
-        let n = assetCount
-        drawNormals(firstPath: firstPath, count: count, stream: .volatilityNormals, into: buffers.volFactor, buffers: buffers)
-        for i in 0..<n {
-            let epsilon = buffers.epsilon + i * ld, factor = buffers.volFactor + i * ld
-            for j in 0..<count {
-                let xi = volShock.spotCorrelation * epsilon[j] + volShock.independentWeight * factor[j]
-                factor[j] = exp(volShock.scale * xi)
-            }
+        // ξ = ρε + √(1−ρ²)η is built in `inverseVolFactor` (as scratch), then f = e^{scale·ξ} and 1/f.
+        let eta = buffers.inverseVolFactor
+        drawNormals(firstPath: firstPath, count: count, stream: .volatilityNormals, into: eta, buffers: buffers)
+        for i in 0..<assetCount {
+            let epsilon = buffers.epsilon + i * ld, xi = eta + i * ld
+            for j in 0..<count { xi[j] = volShock.spotCorrelation * epsilon[j] + volShock.independentWeight * xi[j] }
+            thresher_exp_and_reciprocal(xi, volShock.scale, buffers.volFactor + i * ld, xi, count)
         }
     }
 }

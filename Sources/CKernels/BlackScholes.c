@@ -1,0 +1,69 @@
+// Black–Scholes repricing of one option over the paths of a chunk (see CKernels.h for the math).
+#include <math.h>
+#include "CKernels.h"
+#include "VectorMath.h"
+
+/// Hart's rational, Φ(−y) ≈ e^{−y²/2}·P(y)/Q(y): P of degree 6 and Q of degree 7 (coefficients
+/// from the constant term up).
+static const double hartNumerator[7] = {220.206867912376, 221.213596169931, 112.079291497871, 33.912866078383,
+                                        6.37396220353165, 0.700383064443688, 3.52624965998911e-02};
+static const double hartDenominator[8] = {440.413735824752, 793.826512519948, 637.333633378831, 296.564248779674,
+                                          86.7807322029461, 16.064177579207, 1.75566716318264, 8.83883476483184e-02};
+
+/// e^{−y²/2}, and 0 beyond y = 37.5 (where Φ(−y) < 1e-307).
+KERNEL vdouble gaussianFactor(vdouble y) {
+    vlong beyond = y > splat(37.5);
+    vdouble e = vexp(splat(-0.5) * vmin(y * y, splat(1406.25)));
+    return select(beyond, splat(0.0), e);
+}
+
+/// Φ(d) for d = ±y: Φ(−y) = t when d ≤ 0, 1 − t when d > 0.
+KERNEL vdouble fromLowerTail(vdouble d, vdouble t) { return select(d > splat(0.0), splat(1.0) - t, t); }
+
+/// The price for one vector of paths; `isCall` is a constant of each instantiation.
+KERNEL vdouble price(const ThresherOptionTerms *o, int isCall, vdouble spot, vdouble logSpot, vdouble factor,
+                     vdouble inverseFactor) {
+    vdouble half = splat(o->halfStdDev) * factor;               // ½σ'√τ'
+    vdouble d1 = fmadd((logSpot + splat(o->drift)) * inverseFactor, splat(o->inverseStdDev), half);
+    vdouble d2 = d1 - (half + half);
+    // Put: Φ(−d) of the put's legs is Φ(d) of the negated argument.
+    if (!isCall) { d1 = -d1; d2 = -d2; }
+    vdouble y1 = vabs(d1), y2 = vabs(d2);
+    vdouble e1 = gaussianFactor(y1);
+    // e^{−d2²/2} = e^{−d1²/2}·S'/K': exact algebra, d2² = d1² − 2 ln(S'/K'). When e^{−d1²/2} has
+    // underflowed the identity loses d2's factor, so compute it directly there.
+    vdouble e2 = e1 * (spot * splat(o->inverseDiscountedStrike));
+    if (__builtin_expect(anyLane(y1 > splat(37.0)), 0)) e2 = gaussianFactor(y2);
+    vdouble y1s = y1 * y1, y2s = y2 * y2, y1q = y1s * y1s, y2q = y2s * y2s;
+    vdouble p1 = poly6(hartNumerator, y1, y1s, y1q), q1 = poly7(hartDenominator, y1, y1s, y1q);
+    vdouble p2 = poly6(hartNumerator, y2, y2s, y2q), q2 = poly7(hartDenominator, y2, y2s, y2q);
+    vdouble reciprocal = splat(1.0) / (q1 * q2);                 // one division for both ratios
+    vdouble phi1 = fromLowerTail(d1, (e1 * reciprocal) * (p1 * q2));
+    vdouble phi2 = fromLowerTail(d2, (e2 * reciprocal) * (p2 * q1));
+    vdouble k = splat(o->discountedStrike);
+    return isCall ? spot * phi1 - k * phi2 : k * phi2 - spot * phi1;
+}
+
+KERNEL void subtractProfit(const ThresherOptionTerms *o, int isCall, long count, const double *spot,
+                           const double *logSpot, const double *volFactor, const double *inverseVolFactor,
+                           double *account, double *book) {
+    vdouble q = splat(o->quantity), qValueNow = splat(o->quantity * o->valueNow);
+    for (long j = 0; j < count; j += LANES) {
+        long lanes = count - j < LANES ? count - j : LANES;
+        vdouble v = price(o, isCall, loadPartial(spot + j, lanes, 1.0), loadPartial(logSpot + j, lanes, 0.0),
+                          loadPartial(volFactor + j, lanes, 1.0), loadPartial(inverseVolFactor + j, lanes, 1.0));
+        vdouble profit = q * v - qValueNow;
+        storePartial(account + j, loadPartial(account + j, lanes, 0.0) - profit, lanes);
+        storePartial(book + j, loadPartial(book + j, lanes, 0.0) - profit, lanes);
+    }
+}
+
+void thresher_subtract_option_profit(const ThresherOptionTerms *option, long count, const double *spot,
+                                     const double *logSpot, const double *volFactor,
+                                     const double *inverseVolFactor, double *account, double *book) {
+    if (option->isCall) {
+        subtractProfit(option, 1, count, spot, logSpot, volFactor, inverseVolFactor, account, book);
+    } else {
+        subtractProfit(option, 0, count, spot, logSpot, volFactor, inverseVolFactor, account, book);
+    }
+}

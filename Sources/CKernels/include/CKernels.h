@@ -1,0 +1,60 @@
+// Thresher's vector kernels: the hot loops of shock generation and option repricing, written once
+// over four-lane double vectors (see VectorMath.h). Every array is a row of a chunk: element j
+// belongs to path j of the chunk.
+#ifndef THRESHER_CKERNELS_H
+#define THRESHER_CKERNELS_H
+
+#include <stdint.h>
+
+/// Philox4x32-10 uniforms of paths firstPath ..< firstPath + count, `perPath` per path:
+/// out[w * rowStride + j] is uniform w of path firstPath + j.
+///
+/// Path p's stream is the Philox counter (block b, stream, p low 32 bits, p high 32 bits) under the
+/// key (seed low, seed high); block b yields uniforms 2b (words 0, 1) and 2b + 1 (words 2, 3). A
+/// 64-bit word pair w becomes u = (⌊w / 2^12⌋ + ½)·2^−52, in (0, 1), symmetric (1 − u is exact).
+/// Identical to RandomStreams.PathStream.nextUniform.
+void thresher_philox_uniforms(uint64_t seed, uint32_t stream, int64_t firstPath, long count, long perPath,
+                              double *out, long rowStride);
+
+/// values[k] ← Φ⁻¹(values[k]) in place, for uniforms in (0, 1): Wichura's AS 241 (central rational
+/// for |u − ½| ≤ 0.425, then the two tail rationals in r = √(−ln min(u, 1 − u))), relative error
+/// below 1e-15.
+void thresher_normal_quantiles(double *values, long count);
+
+/// y[k] = e^{x[k]} (error ≤ 2 ulp; x outside [−708, 709] gives 0 or +∞).
+void thresher_exp(const double *x, double *y, long count);
+
+/// y[k] = e^{scale·x[k]} and inverse[k] = 1/y[k].
+void thresher_exp_and_reciprocal(const double *x, double scale, double *y, double *inverse, long count);
+
+/// One European option with everything that does not depend on the path precomputed.
+typedef struct {
+    /// 1 for a call, 0 for a put.
+    int isCall;
+    /// ½·iv·√τ', with τ' > 0 the years left after the horizon and iv the implied vol now.
+    double halfStdDev;
+    /// 1/(iv·√τ').
+    double inverseStdDev;
+    /// r·τ' − ln K.
+    double drift;
+    /// K·e^{−rτ'} and its reciprocal.
+    double discountedStrike;
+    double inverseDiscountedStrike;
+    /// Contracts (negative = short) and the price now, V(S, iv, T).
+    double quantity;
+    double valueNow;
+} ThresherOptionTerms;
+
+/// account[j] −= P&L_j and book[j] −= P&L_j, where P&L_j = q·(V_j − V₀) and V_j is the
+/// Black–Scholes price at spot S'_j = spot[j] (log S'_j = logSpot[j]) and implied vol
+/// iv·f_j (f_j = volFactor[j], 1/f_j = inverseVolFactor[j]):
+///   d1 = (ln S' − ln K + rτ')/(iv f √τ') + ½ iv f √τ',  d2 = d1 − iv f √τ',
+///   call = S' Φ(d1) − K e^{−rτ'} Φ(d2),  put = K e^{−rτ'} Φ(−d2) − S' Φ(−d1).
+/// Φ(−y) = e^{−y²/2}·P(y)/Q(y) for y ≥ 0 with Hart's rational (Hart et al. 1968, algorithm 5666, as
+/// given by West 2005), absolute error below 5e-16 everywhere (relative below 2e-15 for y ≤ 2);
+/// e^{−d2²/2} = e^{−d1²/2}·S'/(K e^{−rτ'}). Each price is within 2e-15·(S' + K) of the exact value.
+void thresher_subtract_option_profit(const ThresherOptionTerms *option, long count, const double *spot,
+                                     const double *logSpot, const double *volFactor,
+                                     const double *inverseVolFactor, double *account, double *book);
+
+#endif
