@@ -20,28 +20,51 @@ KERNEL vdouble gaussianFactor(vdouble y) {
 /// Φ(d) for d = ±y: Φ(−y) = t when d ≤ 0, 1 − t when d > 0.
 KERNEL vdouble fromLowerTail(vdouble d, vdouble t) { return select(d > splat(0.0), splat(1.0) - t, t); }
 
+/// −x in the lanes of `mask`, x elsewhere.
+KERNEL vdouble negateWhere(vlong mask, vdouble x) {
+    return fromBits(bitsOf(x) ^ ((vulong)mask & splatu(0x8000000000000000ull)));
+}
+
+/// S'Φ(d1) − K'Φ(d2) with each Φ from its own Gaussian factor: the general form, for vectors where
+/// e^{−d1²/2} underflows (|d1| > 37) and the shared-factor form below would lose the Φ(d2) term.
+KERNEL vdouble separateFactorsCallForm(vdouble spot, vdouble k, vdouble d1, vdouble d2) {
+    vdouble y1 = vabs(d1), y2 = vabs(d2);
+    vdouble y1s = y1 * y1, y2s = y2 * y2, y1q = y1s * y1s, y2q = y2s * y2s;
+    vdouble t1 = gaussianFactor(y1) * poly6(hartNumerator, y1, y1s, y1q) / poly7(hartDenominator, y1, y1s, y1q);
+    vdouble t2 = gaussianFactor(y2) * poly6(hartNumerator, y2, y2s, y2q) / poly7(hartDenominator, y2, y2s, y2q);
+    return spot * fromLowerTail(d1, t1) - k * fromLowerTail(d2, t2);
+}
+
 /// The price for one vector of paths; `isCall` is a constant of each instantiation.
+///
+/// With t_i = Φ(−|d_i|) = e^{−d_i²/2}·R(|d_i|), R = P/Q, and K'·e^{−d2²/2} = S'·e^{−d1²/2} (because
+/// d2² = d1² − 2 ln(S'/K')), the call is
+///   S'Φ(d1) − K'Φ(d2) = S'·[d1 > 0] − K'·[d2 > 0] + S'·e^{−d1²/2}·(g1·R(|d1|) − g2·R(|d2|)),
+/// g_i = −1 where d_i > 0, else +1: one exponential and one division per path for both Φ. A put is
+/// minus the same expression at (−d1, −d2).
 KERNEL vdouble price(const ThresherOptionTerms *o, int isCall, vdouble spot, vdouble logSpot, vdouble factor,
                      vdouble inverseFactor) {
     vdouble half = splat(o->halfStdDev) * factor;               // ½σ'√τ'
     vdouble d1 = fmadd((logSpot + splat(o->drift)) * inverseFactor, splat(o->inverseStdDev), half);
     vdouble d2 = d1 - (half + half);
-    // Put: Φ(−d) of the put's legs is Φ(d) of the negated argument.
     if (!isCall) { d1 = -d1; d2 = -d2; }
-    vdouble y1 = vabs(d1), y2 = vabs(d2);
-    vdouble e1 = gaussianFactor(y1);
-    // e^{−d2²/2} = e^{−d1²/2}·S'/K': exact algebra, d2² = d1² − 2 ln(S'/K'). When e^{−d1²/2} has
-    // underflowed the identity loses d2's factor, so compute it directly there.
-    vdouble e2 = e1 * (spot * splat(o->inverseDiscountedStrike));
-    if (__builtin_expect(anyLane(y1 > splat(37.0)), 0)) e2 = gaussianFactor(y2);
-    vdouble y1s = y1 * y1, y2s = y2 * y2, y1q = y1s * y1s, y2q = y2s * y2s;
-    vdouble p1 = poly6(hartNumerator, y1, y1s, y1q), q1 = poly7(hartDenominator, y1, y1s, y1q);
-    vdouble p2 = poly6(hartNumerator, y2, y2s, y2q), q2 = poly7(hartDenominator, y2, y2s, y2q);
-    vdouble reciprocal = splat(1.0) / (q1 * q2);                 // one division for both ratios
-    vdouble phi1 = fromLowerTail(d1, (e1 * reciprocal) * (p1 * q2));
-    vdouble phi2 = fromLowerTail(d2, (e2 * reciprocal) * (p2 * q1));
     vdouble k = splat(o->discountedStrike);
-    return isCall ? spot * phi1 - k * phi2 : k * phi2 - spot * phi1;
+    vdouble y1 = vabs(d1), y2 = vabs(d2);
+    vdouble callForm;
+    if (__builtin_expect(anyLane(y1 > splat(37.0)), 0)) {
+        callForm = separateFactorsCallForm(spot, k, d1, d2);
+    } else {
+        vdouble e1 = vexp(splat(-0.5) * (y1 * y1));
+        vdouble y1s = y1 * y1, y2s = y2 * y2, y1q = y1s * y1s, y2q = y2s * y2s;
+        vdouble p1 = poly6(hartNumerator, y1, y1s, y1q), q1 = poly7(hartDenominator, y1, y1s, y1q);
+        vdouble p2 = poly6(hartNumerator, y2, y2s, y2q), q2 = poly7(hartDenominator, y2, y2s, y2q);
+        vlong above1 = d1 > splat(0.0), above2 = d2 > splat(0.0);
+        // g1·P1/Q1 − g2·P2/Q2 over the common denominator
+        vdouble ratios = fmadd(negateWhere(above1, p1), q2, -(negateWhere(above2, p2) * q1)) / (q1 * q2);
+        vdouble intrinsic = select(above1, spot, splat(0.0)) - select(above2, k, splat(0.0));
+        callForm = fmadd(spot * e1, ratios, intrinsic);
+    }
+    return isCall ? callForm : -callForm;
 }
 
 KERNEL void subtractProfit(const ThresherOptionTerms *o, int isCall, long count, const double *spot,

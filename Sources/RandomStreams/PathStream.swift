@@ -82,9 +82,16 @@ public struct PathStream {
         }
     }
 
-    /// A chi-square variate with ν degrees of freedom: 2·Gamma(ν/2).
+    /// A chi-square variate with ν degrees of freedom: for an even ν = 2m ≤ 20, −2·ln(U₁⋯U_m) (a sum
+    /// of m exponentials: m uniforms and one logarithm, the product stays above 2⁻⁵³⁰); otherwise
+    /// 2·Gamma(ν/2).
     @inline(__always)
     public mutating func nextChiSquare(dof: Double) -> Double {
-        2 * nextGamma(shape: 0.5 * dof)
+        if dof <= 20, dof.truncatingRemainder(dividingBy: 2) == 0 {
+            var product = 1.0
+            for _ in 0..<Int(dof / 2) { product *= nextUniform() }
+            return -2 * log(product)
+        }
+        return 2 * nextGamma(shape: 0.5 * dof)
     }
 }

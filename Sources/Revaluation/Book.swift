@@ -97,7 +97,7 @@ public struct OptionLeg: Sendable {
     /// V(S, iv, T): the price now.
     public let valueNow: Double
     /// Everything the per-path kernel needs, hoisted out of the loop over paths: ½·iv·√τ',
-    /// 1/(iv·√τ'), r·τ' − ln K, K·e^{−rτ'} and its reciprocal, q, V₀ (`thresher_subtract_option_profit`).
+    /// 1/(iv·√τ'), r·τ' − ln K, K·e^{−rτ'}, q, V₀ (`thresher_subtract_option_profit`).
     public let terms: ThresherOptionTerms
 
     public init(account: Int, asset: Int, isCall: Bool, strike: Double, years: Double, horizonYears: Double,
@@ -111,9 +111,8 @@ public struct OptionLeg: Sendable {
         remainingYears = years - horizonYears
         valueNow = BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol)
         let tau = max(remainingYears, 0), stdDev = impliedVol * tau.squareRoot()
-        let discountedStrike = strike * exp(-rate * tau)
         terms = ThresherOptionTerms(isCall: isCall ? 1 : 0, halfStdDev: 0.5 * stdDev, inverseStdDev: 1 / stdDev,
-                                    drift: rate * tau - log(strike), discountedStrike: discountedStrike,
-                                    inverseDiscountedStrike: 1 / discountedStrike, quantity: quantity, valueNow: valueNow)
+                                    drift: rate * tau - log(strike), discountedStrike: strike * exp(-rate * tau),
+                                    quantity: quantity, valueNow: valueNow)
     }
 }

@@ -41,10 +41,10 @@ final class RandomStreamsTests: XCTestCase {
         XCTAssertEqual(variance(sample), 1, accuracy: 4 * (2 / Double(n)).squareRoot())
     }
 
-    /// χ²(ν) by Marsaglia–Tsang: mean ν, variance 2ν, and a KS test of W/ν's induced t against T_ν
-    /// (z/√(W/ν) must be exactly Student-t).
+    /// χ²(ν) by Marsaglia–Tsang (ν = 2.5, 9) and by a product of uniforms (ν = 4, 20): mean ν within
+    /// 4 SE, and a KS test of W/ν's induced t against T_ν (z/√(W/ν) must be exactly Student-t).
     func testChiSquareThroughStudentT() {
-        for dof in [2.5, 4.0, 9.0] {
+        for dof in [2.5, 4.0, 9.0, 20.0] {
             var stream = PathStream(seed: 9, path: 5, stream: .mixing)
             let n = 100_000
             let w = (0..<n).map { _ in stream.nextChiSquare(dof: dof) }

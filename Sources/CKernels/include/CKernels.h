@@ -37,9 +37,8 @@ typedef struct {
     double inverseStdDev;
     /// r·τ' − ln K.
     double drift;
-    /// K·e^{−rτ'} and its reciprocal.
+    /// K·e^{−rτ'}.
     double discountedStrike;
-    double inverseDiscountedStrike;
     /// Contracts (negative = short) and the price now, V(S, iv, T).
     double quantity;
     double valueNow;
@@ -51,8 +50,9 @@ typedef struct {
 ///   d1 = (ln S' − ln K + rτ')/(iv f √τ') + ½ iv f √τ',  d2 = d1 − iv f √τ',
 ///   call = S' Φ(d1) − K e^{−rτ'} Φ(d2),  put = K e^{−rτ'} Φ(−d2) − S' Φ(−d1).
 /// Φ(−y) = e^{−y²/2}·P(y)/Q(y) for y ≥ 0 with Hart's rational (Hart et al. 1968, algorithm 5666, as
-/// given by West 2005), absolute error below 5e-16 everywhere (relative below 2e-15 for y ≤ 2);
-/// e^{−d2²/2} = e^{−d1²/2}·S'/(K e^{−rτ'}). Each price is within 2e-15·(S' + K) of the exact value.
+/// given by West 2005), absolute error below 5e-16 everywhere (relative below 2e-15 for y ≤ 2), and
+/// one exponential and one division serve both Φ (see `price` in BlackScholes.c). Each price is
+/// within 2e-15·(S' + K) of the exact value.
 void thresher_subtract_option_profit(const ThresherOptionTerms *option, long count, const double *spot,
                                      const double *logSpot, const double *volFactor,
                                      const double *inverseVolFactor, double *account, double *book);
