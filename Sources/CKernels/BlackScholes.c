@@ -28,7 +28,8 @@ KERNEL vdouble negateWhere(vlong mask, vdouble x) {
 /// S'Φ(d1) − K'Φ(d2) with each Φ from its own Gaussian factor: the general form, for vectors where
 /// e^{−d1²/2} underflows (|d1| > 37) and the shared-factor form below would lose the Φ(d2) term.
 KERNEL vdouble separateFactorsCallForm(vdouble spot, vdouble k, vdouble d1, vdouble d2) {
-    vdouble y1 = vabs(d1), y2 = vabs(d2);
+    // Beyond 37.5 the Gaussian factor is 0; the clamp keeps P and Q finite for any |d|.
+    vdouble y1 = vmin(vabs(d1), splat(40.0)), y2 = vmin(vabs(d2), splat(40.0));
     vdouble y1s = y1 * y1, y2s = y2 * y2, y1q = y1s * y1s, y2q = y2s * y2s;
     vdouble t1 = gaussianFactor(y1) * poly6(hartNumerator, y1, y1s, y1q) / poly7(hartDenominator, y1, y1s, y1q);
     vdouble t2 = gaussianFactor(y2) * poly6(hartNumerator, y2, y2s, y2q) / poly7(hartDenominator, y2, y2s, y2q);

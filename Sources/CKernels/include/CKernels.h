@@ -24,7 +24,7 @@ void thresher_normal_quantiles(double *values, long count);
 /// y[k] = e^{x[k]} (error ≤ 2 ulp; x outside [−708, 709] gives 0 or +∞).
 void thresher_exp(const double *x, double *y, long count);
 
-/// y[k] = e^{scale·x[k]} and inverse[k] = 1/y[k].
+/// y[k] = e^{scale·x[k]} and inverse[k] = 1/y[k]; `inverse` may be `x` (computed in place).
 void thresher_exp_and_reciprocal(const double *x, double scale, double *y, double *inverse, long count);
 
 /// One European option with everything that does not depend on the path precomputed.
