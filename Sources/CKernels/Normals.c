@@ -74,32 +74,29 @@ void thresher_normal_quantiles(double *values, long count) {
     }
 }
 
+/// e^v for any v: the vector exponential, or the C library's per lane (0 or +∞ at the ends) in the
+/// rare vector with a lane beyond ±708.
+KERNEL vdouble expAnyRange(vdouble v) {
+    if (__builtin_expect(anyLane(vabs(v) > splat(708.0)), 0)) {
+        vdouble e;
+        for (int l = 0; l < LANES; l++) e[l] = exp(v[l]);
+        return e;
+    }
+    return vexp(v);
+}
+
 void thresher_exp(const double *x, double *y, long count) {
     for (long k = 0; k < count; k += LANES) {
         long lanes = count - k < LANES ? count - k : LANES;
-        vdouble v = loadPartial(x + k, lanes, 0.0);
-        vdouble e;
-        if (__builtin_expect(anyLane(vabs(v) > splat(708.0)), 0)) {
-            for (int l = 0; l < LANES; l++) e[l] = exp(v[l]);
-        } else {
-            e = vexp(v);
-        }
-        storePartial(y + k, e, lanes);
+        storePartial(y + k, expAnyRange(loadPartial(x + k, lanes, 0.0)), lanes);
     }
 }
 
 void thresher_exp_and_reciprocal(const double *x, double scale, double *y, double *inverse, long count) {
     for (long k = 0; k < count; k += LANES) {
         long lanes = count - k < LANES ? count - k : LANES;
-        vdouble v = splat(scale) * loadPartial(x + k, lanes, 0.0);
-        vdouble e;
-        if (__builtin_expect(anyLane(vabs(v) > splat(708.0)), 0)) {
-            for (int l = 0; l < LANES; l++) e[l] = exp(v[l]);
-        } else {
-            e = vexp(v);
-        }
-        vdouble r = splat(1.0) / e;
+        vdouble e = expAnyRange(splat(scale) * loadPartial(x + k, lanes, 0.0));
         storePartial(y + k, e, lanes);
-        storePartial(inverse + k, r, lanes);
+        storePartial(inverse + k, splat(1.0) / e, lanes);
     }
 }

@@ -9,12 +9,7 @@ public enum BlackScholes {
         if tau <= 0 { return intrinsic(isCall: isCall, spot: spot, strike: strike) }
         let stdDev = vol * tau.squareRoot()
         let d1 = (log(spot / strike) + (rate + 0.5 * vol * vol) * tau) / stdDev
-        return price(isCall: isCall, spot: spot, discountedStrike: strike * exp(-rate * tau), d1: d1, d2: d1 - stdDev)
-    }
-
-    /// The price from d1, d2 and K·e^{−rτ}.
-    @inline(__always)
-    public static func price(isCall: Bool, spot: Double, discountedStrike: Double, d1: Double, d2: Double) -> Double {
+        let d2 = d1 - stdDev, discountedStrike = strike * exp(-rate * tau)
         // Φ(x) = ½·erfc(−x/√2)
         let k = 0.7071067811865475244
         if isCall {
