@@ -39,7 +39,7 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
         ),
-        .target(name: "CKernels", cSettings: [.unsafeFlags(kernelFlags, .when(configuration: .release))]),
+        .target(name: "CKernels", exclude: ["derivations"], cSettings: [.unsafeFlags(kernelFlags, .when(configuration: .release))]),
         .target(name: "LinearAlgebra", dependencies: ["CLapack"], swiftSettings: optimise),
         .target(name: "Distributions", swiftSettings: optimise),
         .target(name: "RandomStreams", dependencies: ["Distributions"], swiftSettings: optimise),
