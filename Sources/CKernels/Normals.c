@@ -1,4 +1,5 @@
-// Standard normals by inversion (AS 241) and the exponentials of shock generation, over rows of a chunk.
+// Standard normals by inversion (AS 241), the Student-t mixing scale and the exponentials of shock
+// generation, over rows of a chunk.
 #include <math.h>
 #include "CKernels.h"
 #include "VectorMath.h"
@@ -74,10 +75,23 @@ void thresher_normal_quantiles(double *values, long count) {
     }
 }
 
-/// e^v for any v: the vector exponential, or the C library's per lane (0 or +∞ at the ends) in the
-/// rare vector with a lane beyond ±708.
+void thresher_chi_square_mixing(const double *uniforms, long factors, long rowStride, double numerator, double *out,
+                                long count) {
+    for (long j = 0; j < count; j += LANES) {
+        long lanes = count - j < LANES ? count - j : LANES;
+        vdouble product = loadPartial(uniforms + j, lanes, 0.5);
+        for (long m = 1; m < factors; m++) product *= loadPartial(uniforms + m * rowStride + j, lanes, 0.5);
+        storePartial(out + j, vsqrt(splat(numerator) / (splat(-2.0) * vlog(product))), lanes);
+    }
+}
+
+/// e^v for any v: the short Taylor form when every lane is within ±1/8, else the vector
+/// exponential, or the C library's per lane (0 or +∞ at the ends) in the rare vector with a lane
+/// beyond ±708.
 KERNEL vdouble expAnyRange(vdouble v) {
-    if (__builtin_expect(anyLane(vabs(v) > splat(708.0)), 0)) {
+    vdouble magnitude = vabs(v);
+    if (!anyLane(magnitude > splat(0.125))) return vexpSmall(v);
+    if (__builtin_expect(anyLane(magnitude > splat(708.0)), 0)) {
         vdouble e;
         for (int l = 0; l < LANES; l++) e[l] = exp(v[l]);
         return e;
@@ -85,10 +99,10 @@ KERNEL vdouble expAnyRange(vdouble v) {
     return vexp(v);
 }
 
-void thresher_exp(const double *x, double *y, long count) {
+void thresher_scaled_exp(const double *x, double scale, double multiplier, double *y, long count) {
     for (long k = 0; k < count; k += LANES) {
         long lanes = count - k < LANES ? count - k : LANES;
-        storePartial(y + k, expAnyRange(loadPartial(x + k, lanes, 0.0)), lanes);
+        storePartial(y + k, splat(multiplier) * expAnyRange(splat(scale) * loadPartial(x + k, lanes, 0.0)), lanes);
     }
 }
 

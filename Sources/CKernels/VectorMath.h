@@ -77,6 +77,10 @@ KERNEL vdouble poly7(const double c[8], vdouble x, vdouble x2, vdouble x4) {
     return fmadd(high, x4, low);
 }
 
+/// 1/2!, 1/3!, …, 1/12!: the coefficients of (e^r − 1 − r)/r².
+static const double expTaylor[11] = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+                                     1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600};
+
 /// e^x for x in [−708, 709] (no overflow or underflow handling: callers clamp or check).
 ///
 /// Cody–Waite reduction x = k·ln2 + r, |r| ≤ ln2/2, with ln2 split in a 32-bit head and its tail
@@ -84,7 +88,6 @@ KERNEL vdouble poly7(const double c[8], vdouble x, vdouble x2, vdouble x4) {
 /// Estrin's scheme); 2^k put straight into the exponent field. Error ≤ 2 ulp.
 /// k = round(x/ln2) comes from adding 1.5·2^52 (whose low mantissa bits then hold k).
 KERNEL vdouble vexp(vdouble x) {
-    static const double low[8] = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880};
     const double shifter = 0x1.8p52;
     vdouble shifted = fmadd(x, splat(1.4426950408889634074), splat(shifter));
     vdouble k = shifted - splat(shifter);
@@ -92,12 +95,20 @@ KERNEL vdouble vexp(vdouble x) {
     r = fmadd(k, splat(-1.90821492927058770002e-10), r);
     vdouble r2 = r * r, r4 = r2 * r2;
     // e^r = 1 + r + r²·Q(r), Q(r) = Σ_{i=2}^{12} r^{i−2}/i!: the small terms carry the rounding.
-    vdouble q = fmadd(fmadd(splat(1.0 / 479001600), r2, pair(1.0 / 3628800, 1.0 / 39916800, r)), r4 * r4,
-                      poly7(low, r, r2, r4));
+    vdouble q = fmadd(fmadd(splat(expTaylor[10]), r2, pair(expTaylor[8], expTaylor[9], r)), r4 * r4,
+                      poly7(expTaylor, r, r2, r4));
     vdouble p = splat(1.0) + fmadd(r2, q, r);
     // bits(shifted) = bits(1.5·2^52) + k; 2^k has exponent field k + 1023.
     vulong scale = (bitsOf(shifted) - bitsOf(splat(shifter)) + splatu(1023)) << 52;
     return p * fromBits(scale);
+}
+
+/// e^x for |x| ≤ 1/8, without range reduction: 1 + x + x²·Q(x), Q the Taylor polynomial to x^10
+/// (truncation ≤ 3e-18 relative). Error ≤ 1 ulp. The shocks of one horizon are mostly this small.
+KERNEL vdouble vexpSmall(vdouble x) {
+    vdouble x2 = x * x, x4 = x2 * x2;
+    vdouble q = fmadd(splat(expTaylor[8]), x4 * x4, poly7(expTaylor, x, x2, x4));
+    return splat(1.0) + fmadd(x2, q, x);
 }
 
 /// ln x for normal positive x.

@@ -87,11 +87,16 @@ public struct PathStream {
     /// 2·Gamma(ν/2).
     @inline(__always)
     public mutating func nextChiSquare(dof: Double) -> Double {
-        if dof <= 20, dof.truncatingRemainder(dividingBy: 2) == 0 {
+        if let factors = PathStream.chiSquareUniformCount(dof: dof) {
             var product = 1.0
-            for _ in 0..<Int(dof / 2) { product *= nextUniform() }
+            for _ in 0..<factors { product *= nextUniform() }
             return -2 * log(product)
         }
         return 2 * nextGamma(shape: 0.5 * dof)
+    }
+
+    /// m when χ²(ν) is drawn as −2·ln(U₁⋯U_m) (ν = 2m ≤ 20), nil when it takes the gamma method.
+    public static func chiSquareUniformCount(dof: Double) -> Int? {
+        dof <= 20 && dof.truncatingRemainder(dividingBy: 2) == 0 ? Int(dof / 2) : nil
     }
 }

@@ -24,6 +24,8 @@ public final class ShockBuffers {
     public let inverseVolFactor: UnsafeMutablePointer<Double>
     /// Per-path scale of the t mixing, √(ν/W) (or √((ν−2)/W) for the standardized Student-t).
     let mixing: UnsafeMutablePointer<Double>
+    /// The uniforms of the χ² product, up to ten rows (ν ≤ 20) of `capacity`.
+    let mixingUniforms: UnsafeMutablePointer<Double>
 
     public init(assetCount: Int, capacity: Int) {
         self.assetCount = assetCount
@@ -37,6 +39,7 @@ public final class ShockBuffers {
         inverseVolFactor = .allocate(capacity: size)
         inverseVolFactor.initialize(repeating: 1, count: size)
         mixing = .allocate(capacity: capacity)
+        mixingUniforms = .allocate(capacity: 10 * capacity)
     }
 
     deinit {
@@ -46,6 +49,7 @@ public final class ShockBuffers {
         volFactor.deallocate()
         inverseVolFactor.deallocate()
         mixing.deallocate()
+        mixingUniforms.deallocate()
     }
 
     /// Asset `i`'s row of an asset-major array.

@@ -34,20 +34,14 @@ extension MarketModel {
             return
         case .studentT(let dof):
             // ε = √((ν−2)/ν)·Lz·√(ν/W) = Lz·√((ν−2)/W)
-            for j in 0..<count {
-                var stream = PathStream(seed: seed, path: firstPath + j, stream: draw.mixing)
-                buffers.mixing[j] = ((dof - 2) / stream.nextChiSquare(dof: dof)).squareRoot()
-            }
+            fillMixing(dof: dof, numerator: dof - 2, firstPath: firstPath, count: count, stream: draw.mixing, buffers: buffers)
             for i in 0..<n {
                 let row = z + i * ld
                 for j in 0..<count { row[j] *= buffers.mixing[j] }
             }
         case .tCopula(let dof):
             let copula = copula!
-            for j in 0..<count {
-                var stream = PathStream(seed: seed, path: firstPath + j, stream: draw.mixing)
-                buffers.mixing[j] = (dof / stream.nextChiSquare(dof: dof)).squareRoot()
-            }
+            fillMixing(dof: dof, numerator: dof, firstPath: firstPath, count: count, stream: draw.mixing, buffers: buffers)
             for i in 0..<n {
                 let row = z + i * ld
                 let marginal = marginals[i]
@@ -58,6 +52,22 @@ extension MarketModel {
                     row[j] = y < 0 ? -magnitude : magnitude
                 }
             }
+        }
+    }
+
+    /// buffers.mixing[j] = √(numerator/W_j), W_j ~ χ²(ν) drawn as `PathStream.nextChiSquare` draws it
+    /// from path j's `stream`: for an even ν ≤ 20 the uniforms of the whole chunk and −2·ln(U₁⋯U_m)
+    /// by the vector kernels, otherwise path by path.
+    func fillMixing(dof: Double, numerator: Double, firstPath: Int, count: Int, stream id: StreamID, buffers: ShockBuffers) {
+        if let factors = PathStream.chiSquareUniformCount(dof: dof) {
+            let ld = buffers.capacity
+            thresher_philox_uniforms(seed, id.rawValue, Int64(firstPath), count, factors, buffers.mixingUniforms, ld)
+            thresher_chi_square_mixing(buffers.mixingUniforms, factors, ld, numerator, buffers.mixing, count)
+            return
+        }
+        for j in 0..<count {
+            var stream = PathStream(seed: seed, path: firstPath + j, stream: id)
+            buffers.mixing[j] = (numerator / stream.nextChiSquare(dof: dof)).squareRoot()
         }
     }
 
@@ -79,7 +89,7 @@ extension MarketModel {
             let epsilon = buffers.epsilon + i * ld, logSpot = buffers.logSpot + i * ld
             let base = logSpots[i], scale = returnScales[i]
             for j in 0..<count { logSpot[j] = base + scale * epsilon[j] }
-            thresher_exp(logSpot, buffers.spot + i * ld, count)
+            thresher_scaled_exp(epsilon, scale, spots[i], buffers.spot + i * ld, count)   // S' = S·e^{σ√h·ε}
         }
         guard let volShock, draw == .horizon else { return }
         // ξ = ρε + √(1−ρ²)η is built in `inverseVolFactor` (as scratch), then f = e^{scale·ξ} and 1/f.

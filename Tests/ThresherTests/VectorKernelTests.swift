@@ -34,15 +34,42 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
-    /// e^x within 2 ulp of the C library's (itself within ½ ulp) over [−708, 709], 0 and +∞ beyond;
-    /// e^{s·x} and its reciprocal.
+    /// The Student-t mixing scale √(c/W) from the chunk uniforms against `PathStream.nextChiSquare` on
+    /// the same paths, for ν = 2, 4 and 20 (one, two and ten uniforms per path): within 4 ulp (the
+    /// product is the same; the vector logarithm is within 2 ulp of the C library's).
+    func testChiSquareMixingMatchesPathStream() {
+        let firstPath = 1_000, count = 37, stride = 40
+        for dof in [2.0, 4.0, 20.0] {
+            let factors = PathStream.chiSquareUniformCount(dof: dof)!
+            var uniforms = [Double](repeating: 0, count: factors * stride), scale = [Double](repeating: 0, count: count)
+            thresher_philox_uniforms(99, StreamID.mixing.rawValue, Int64(firstPath), count, factors, &uniforms, stride)
+            thresher_chi_square_mixing(uniforms, factors, stride, dof, &scale, count)
+            for j in 0..<count {
+                var stream = PathStream(seed: 99, path: firstPath + j, stream: .mixing)
+                let expected = (dof / stream.nextChiSquare(dof: dof)).squareRoot()
+                XCTAssertEqual(scale[j], expected, accuracy: 4 * expected.ulp, "ν = \(dof), path \(firstPath + j)")
+            }
+        }
+        XCTAssertNil(PathStream.chiSquareUniformCount(dof: 5))
+        XCTAssertNil(PathStream.chiSquareUniformCount(dof: 22))
+    }
+
+    /// e^x within 2 ulp of the C library's (itself within ½ ulp) over [−708, 709], 0 and +∞ beyond,
+    /// and within 1 ulp on vectors whose arguments all lie within ±1/8 (the short Taylor form, up to its
+    /// edge); m·e^{s·x}; e^{s·x} and its reciprocal.
     func testExponentials() {
-        let x = (0..<4_001).map { -708 + 1_417 * Double($0) / 4_000 } + [-800, 800]
+        let small = (0..<4_000).map { (Double($0) / 3_999 - 0.5) / 4 }
+        let x = small + (0..<4_001).map { -708 + 1_417 * Double($0) / 4_000 } + [-800, 800]
         var y = [Double](repeating: 0, count: x.count)
-        thresher_exp(x, &y, x.count)
-        for (a, b) in zip(x.dropLast(2), y) { XCTAssertEqual(b, exp(a), accuracy: 2.5 * exp(a).ulp, "x = \(a)") }
+        thresher_scaled_exp(x, 1, 1, &y, x.count)
+        for (k, (a, b)) in zip(x.dropLast(2), y).enumerated() {
+            XCTAssertEqual(b, exp(a), accuracy: (k < small.count ? 1.0 : 2.5) * exp(a).ulp, "x = \(a)")
+        }
         XCTAssertEqual(y[x.count - 2], 0)
         XCTAssertEqual(y[x.count - 1], .infinity)
+        var scaled = [Double](repeating: 0, count: 9)
+        thresher_scaled_exp(small, 0.5, 250, &scaled, 9)
+        for k in 0..<9 { XCTAssertEqual(scaled[k], 250 * exp(0.5 * small[k]), accuracy: 3 * (250 * exp(0.5 * small[k])).ulp) }
         var factor = [Double](repeating: 0, count: 11), inverse = factor
         let xi = (0..<11).map { Double($0) - 5 }
         thresher_exp_and_reciprocal(xi, 0.3, &factor, &inverse, xi.count)

@@ -21,8 +21,16 @@ void thresher_philox_uniforms(uint64_t seed, uint32_t stream, int64_t firstPath,
 /// below 1e-15.
 void thresher_normal_quantiles(double *values, long count);
 
-/// y[k] = e^{x[k]} (error ≤ 2 ulp; x outside [−708, 709] gives 0 or +∞).
-void thresher_exp(const double *x, double *y, long count);
+/// out[j] = √(numerator / W_j), W_j = −2·ln(u_{0,j}·u_{1,j}⋯u_{m−1,j}) ~ χ²(2m) for m = `factors`
+/// uniforms per path, u_{i,j} = uniforms[i·rowStride + j] (multiplied in that order, as
+/// RandomStreams.PathStream.nextChiSquare does; the logarithm within 2 ulp of the C library's).
+void thresher_chi_square_mixing(const double *uniforms, long factors, long rowStride, double numerator, double *out,
+                                long count);
+
+/// y[k] = multiplier·e^{scale·x[k]} (e^v within 2 ulp; v outside [−708, 709] gives 0 or +∞).
+/// A vector of eight elements whose arguments all lie within ±1/8 takes a shorter Taylor form
+/// (within 1 ulp); vectors are aligned groups of eight from x[0].
+void thresher_scaled_exp(const double *x, double scale, double multiplier, double *y, long count);
 
 /// y[k] = e^{scale·x[k]} and inverse[k] = 1/y[k]; `inverse` may be `x` (computed in place).
 void thresher_exp_and_reciprocal(const double *x, double scale, double *y, double *inverse, long count);
