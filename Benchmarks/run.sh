@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T=.build/release/thresher
 B=.build/release/thresher-bench
-[ -x "$T" ] && [ -x "$B" ] || swift build -c release
+[ -x "$T" ] && [ -x "$B" ] || make build
 VENV=Benchmarks/.venv
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"

@@ -26,9 +26,11 @@ public struct PortfolioAggregates: Sendable {
     /// Distribution of the book loss, for the report's histogram.
     public var bookHistogram: Histogram
 
-    public init(plan: TailPlan, accountCount: Int, histogram: Histogram) {
+    /// - Parameter accountFloors: each account's tail floor (see `TailAccumulator.init(plan:floor:)`), or
+    ///   nil for none.
+    public init(plan: TailPlan, accountCount: Int, histogram: Histogram, accountFloors: [Double]? = nil) {
         book = TailAccumulator(plan: plan)
-        accounts = Array(repeating: TailAccumulator(plan: plan), count: accountCount)
+        accounts = (0..<accountCount).map { TailAccumulator(plan: plan, floor: accountFloors?[$0] ?? -.infinity) }
         bookHistogram = histogram
     }
 
@@ -71,18 +73,30 @@ public struct PortfolioRun {
 
     /// The aggregates over `settings.pathRange` (all paths by default). Exposed so that slices
     /// run apart (other processes, other machines) can be merged exactly.
+    ///
+    /// Account tails are kept above floors read from a pilot (`pilot()`): should any account's
+    /// tail come out incomplete (fewer than K losses above its floor — a many-sigma event), the
+    /// paths are aggregated again without floors, so the result never depends on the pilot.
     public func aggregate(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioAggregates {
+        let pilot = pilot()
+        let floored = try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: pilot.accountFloors,
+                                    cancellation: cancellation, progress: progress)
+        if floored.accounts.allSatisfy(\.hasCompleteTail) { return floored }
+        return try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: nil, cancellation: cancellation, progress: progress)
+    }
+
+    func aggregate(settings: RunSettings, histogram: Histogram, accountFloors: [Double]?, cancellation: Cancellation?,
+                   progress: RunProgress?) throws -> PortfolioAggregates {
         let range = settings.pathRange ?? 0..<scenario.simulation.paths
         precondition(range.lowerBound % TailAccumulator.blockSize == 0, "a path slice must start on a multiple of \(TailAccumulator.blockSize)")
         let plan = try ChunkPlan(totalPaths: range.count, chunkSize: settings.chunkSize)
         let tailPlan = self.tailPlan
-        let histogram = pilotHistogram()
         let capacity = min(settings.chunkSize, max(range.count, 1))
         let states = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation, progress: progress,
             makeState: { _ in
                 (ShockBuffers(assetCount: model.assetCount, capacity: capacity),
                  Revaluer(book: book, capacity: capacity, accountsPerBlock: PortfolioRun.accountsPerBlock(chunk: capacity)),
-                 PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram))
+                 PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram, accountFloors: accountFloors))
             },
             process: { state, paths in
                 let (shocks, revaluer) = (state.0, state.1)
@@ -96,7 +110,7 @@ public struct PortfolioRun {
                 state.2.book.add(revaluer.bookLosses, count: paths.count)
                 state.2.bookHistogram.add(revaluer.bookLosses, count: paths.count)
             })
-        var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram)
+        var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram, accountFloors: accountFloors)
         for state in states { total.merge(state.2) }
         return total
     }
@@ -115,14 +129,22 @@ public struct PortfolioRun {
     /// so it is still in cache when the aggregators read it.
     static func accountsPerBlock(chunk: Int) -> Int { max(8, 32_768 / max(chunk, 1)) }
 
-    /// Histogram bins from the book losses of the first 4,096 paths (the same paths for every
-    /// thread count, chunk size and slice, so slices merge).
-    func pilotHistogram() -> Histogram {
+    /// What the first 4,096 paths say before the run (the same paths for every thread count, chunk
+    /// size and slice, so slices merge): the histogram's bins from the book losses, and each
+    /// account's tail floor (`TailPlan.floor(pilot:)`).
+    func pilot() -> (histogram: Histogram, accountFloors: [Double]) {
         let count = min(4096, scenario.simulation.paths)
         let shocks = ShockBuffers(assetCount: model.assetCount, capacity: count)
-        let revaluer = Revaluer(book: book, capacity: count)
+        let revaluer = Revaluer(book: book, capacity: count, accountsPerBlock: PortfolioRun.accountsPerBlock(chunk: count))
         model.generate(firstPath: 0, count: count, into: shocks)
-        revaluer.revalue(shocks)
-        return Histogram(covering: Array(UnsafeBufferPointer(start: revaluer.bookLosses, count: count)), bins: 80)
+        revaluer.beginChunk(shocks)
+        let plan = tailPlan
+        var floors: [Double] = []
+        for first in stride(from: 0, to: book.accountCount, by: revaluer.accountsPerBlock) {
+            let accounts = first..<min(first + revaluer.accountsPerBlock, book.accountCount)
+            revaluer.revalue(shocks, accounts: accounts)
+            for a in accounts { floors.append(plan.floor(pilot: Array(UnsafeBufferPointer(start: revaluer.lossRow(account: a), count: count)))) }
+        }
+        return (Histogram(covering: Array(UnsafeBufferPointer(start: revaluer.bookLosses, count: count)), bins: 80), floors)
     }
 }

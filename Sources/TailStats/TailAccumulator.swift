@@ -25,6 +25,20 @@ public struct TailPlan: Sendable {
         return min(paths, max(1, Int(rounded.rounded(.up))))
     }
 
+    /// A floor for `TailAccumulator` from a pilot sample of n losses (paths drawn like the others):
+    /// just below the pilot's r-th largest, r = ⌈3·K·n/N⌉, so that about 3K of the N losses exceed
+    /// it. Exceedances are then Binomial(N, 3K/N) give or take the pilot's own noise (relative sd
+    /// ≈ 1/√r); falling below K needs a miss of 2/3, at least 6.7 standard deviations since a floor
+    /// is used only when 100 ≤ r ≤ n/4 (otherwise −∞).
+    public func floor(pilot: [Double]) -> Double {
+        let n = pilot.count
+        let r = Int((3 * Double(capacity) * Double(n) / Double(totalPaths)).rounded(.up))
+        guard r >= 100, 4 * r <= n else { return -.infinity }
+        var sample = pilot
+        sample.withUnsafeMutableBufferPointer { selectLargest(r, in: $0) }
+        return sample[0..<r].min()!.nextDown
+    }
+
     /// √(N·α(1−α)), the standard deviation of the number of losses above VaR_α, in ranks.
     static func rankSpread(level: Double, paths: Int) -> Int {
         Int((Double(paths) * level * (1 - level)).squareRoot().rounded(.up))
@@ -46,14 +60,28 @@ public struct TailAccumulator: Sendable {
     public private(set) var count = 0
     private var sum = ExactSum()
     private var sumOfSquares = ExactSum()
+    /// Only losses above `floor` are candidates for the tail.
+    public let floor: Double
     /// Candidates for the K largest; after a compaction it holds exactly the K largest so far (in
     /// no particular order) and `threshold` is the smallest of them.
     private var candidates: [Double] = []
-    private var threshold = -Double.infinity
+    private var threshold: Double
 
-    public init(plan: TailPlan) {
+    /// - Parameter floor: losses at or below it are never kept for the tail (sums still see them).
+    ///   A floor safely below the K-th largest loss (`TailPlan.floor(pilot:)`) spares the warm-up and
+    ///   most compactions; the statistics are exact whenever `hasCompleteTail` holds.
+    public init(plan: TailPlan, floor: Double = -.infinity) {
         self.plan = plan
-        candidates.reserveCapacity(2 * plan.capacity)
+        self.floor = floor
+        threshold = floor
+        if floor == -.infinity { candidates.reserveCapacity(2 * plan.capacity) }
+    }
+
+    /// Whether the retained tail is the true one: at least K losses exceeded the floor (always true
+    /// without a floor). When false the summary's tail statistics are not exact and the paths must
+    /// be aggregated again without the floor.
+    public var hasCompleteTail: Bool {
+        floor == -.infinity || candidates.count >= min(plan.capacity, count)
     }
 
     /// Adds the losses of one block of consecutive paths (at most `blockSize`, starting on a
@@ -108,7 +136,7 @@ public struct TailAccumulator: Sendable {
 
     /// Merges another accumulator of *other* paths under the same plan.
     public mutating func merge(_ other: TailAccumulator) {
-        precondition(plan.totalPaths == other.plan.totalPaths && plan.levels == other.plan.levels)
+        precondition(plan.totalPaths == other.plan.totalPaths && plan.levels == other.plan.levels && floor == other.floor)
         count += other.count
         sum.merge(other.sum)
         sumOfSquares.merge(other.sumOfSquares)

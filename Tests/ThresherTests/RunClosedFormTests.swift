@@ -1,5 +1,5 @@
 import Distributions
-import Engine
+@testable import Engine
 import Foundation
 import Revaluation
 import ScenarioSpec
@@ -174,6 +174,31 @@ final class RunReproducibilityTests: XCTestCase {
             XCTAssertEqual(x.largestLosses, y.largestLosses)
             XCTAssertEqual(x.levels.map(\.expectedShortfall), y.levels.map(\.expectedShortfall))
         }
+    }
+
+    /// Account tails kept above the pilot's floors are the tails kept without floors, bit for bit; a
+    /// floor above the K-th largest loss is reported as an incomplete tail (the run then aggregates
+    /// again without floors).
+    func testPilotFloorsDoNotChangeTheTails() throws {
+        var scenario = try Scenario.load(path: "Scenarios/default.yaml")
+        scenario.simulation.paths = 60_032
+        let run = try PortfolioRun(scenario: scenario)
+        let pilot = run.pilot()
+        XCTAssertGreaterThan(pilot.accountFloors.filter(\.isFinite).count, 2, "the pilot sets floors at this size")
+        let settings = RunSettings(threads: 2)
+        let floored = try run.aggregate(settings: settings, histogram: pilot.histogram, accountFloors: pilot.accountFloors,
+                                        cancellation: nil, progress: nil)
+        let plain = try run.aggregate(settings: settings, histogram: pilot.histogram, accountFloors: nil, cancellation: nil, progress: nil)
+        for (a, b) in zip(floored.accounts, plain.accounts) {
+            XCTAssertTrue(a.hasCompleteTail)
+            let (x, y) = (a.summary(), b.summary())
+            XCTAssertEqual(x.largestLosses, y.largestLosses)
+            XCTAssertEqual(x.mean, y.mean)
+            XCTAssertEqual(x.levels.map(\.valueAtRiskStandardError), y.levels.map(\.valueAtRiskStandardError))
+        }
+        let tooHigh = plain.accounts.map { $0.summary().largestLosses[50] }
+        let short = try run.aggregate(settings: settings, histogram: pilot.histogram, accountFloors: tooHigh, cancellation: nil, progress: nil)
+        XCTAssertTrue(short.accounts.allSatisfy { !$0.hasCompleteTail })
     }
 
     /// The book loss is the sum of the account losses path by path, so its mean is the sum of theirs.
