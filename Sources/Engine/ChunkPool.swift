@@ -97,5 +97,20 @@ public func runChunks<State>(plan: ChunkPlan, threads: Int, cancellation: Cancel
     return results.map { $0! }
 }
 
+/// Runs `body` over 0..<count cut into contiguous ranges, on `threads` workers: for work per item
+/// (merging or summarising per-account aggregates) that must not be left to one core.
+public func forEachRangeInParallel(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    let pieces = min(count, 8 * max(threads, 1))
+    guard pieces > 1, threads > 1 else { if count > 0 { body(0..<count) }; return }
+    let next = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        while true {
+            let piece = next.add(1, ordering: .relaxed).oldValue
+            guard piece < pieces else { return }
+            body((piece * count / pieces)..<((piece + 1) * count / pieces))
+        }
+    }
+}
+
 /// The number of cores the system lets this process use.
 public var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }

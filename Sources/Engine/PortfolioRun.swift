@@ -111,7 +111,16 @@ public struct PortfolioRun {
                 state.2.bookHistogram.add(revaluer.bookLosses, count: paths.count)
             })
         var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram, accountFloors: accountFloors)
-        for state in states { total.merge(state.2) }
+        // Each account folds the workers' parts in worker order (as `merge` does), accounts in parallel.
+        for state in states {
+            total.book.merge(state.2.book)
+            total.bookHistogram.merge(state.2.bookHistogram)
+        }
+        total.accounts.withUnsafeMutableBufferPointer { accounts in
+            forEachRangeInParallel(accounts.count, threads: settings.threads) { range in
+                for a in range { for state in states { accounts[a].merge(state.2.accounts[a]) } }
+            }
+        }
         return total
     }
 
@@ -120,8 +129,14 @@ public struct PortfolioRun {
         let start = DispatchTime.now()
         let totals = try aggregate(settings: settings, cancellation: cancellation, progress: progress)
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let accounts = UnsafeMutableBufferPointer<TailSummary?>.allocate(capacity: totals.accounts.count)
+        accounts.initialize(repeating: nil)
+        defer { accounts.deinitialize(); accounts.deallocate() }
+        forEachRangeInParallel(totals.accounts.count, threads: settings.threads) { range in
+            for a in range { accounts[a] = totals.accounts[a].summary() }
+        }
         return PortfolioRunResult(scenario: scenario, paths: totals.book.count, threads: settings.threads, chunkSize: settings.chunkSize,
-                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: totals.accounts.map { $0.summary() },
+                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: accounts.map { $0! },
                                   bookHistogram: totals.bookHistogram)
     }
 
