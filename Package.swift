@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Calibration", dependencies: ["Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
         .target(name: "Reports", dependencies: ["Engine", "Calibration", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
         .target(name: "ThresherCLI", dependencies: [
-            "Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks",
+            "Engine", "Calibration", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "thresher", dependencies: ["ThresherCLI"], swiftSettings: optimise),

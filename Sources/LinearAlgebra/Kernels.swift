@@ -21,7 +21,8 @@ public func multiplyAccumulate(_ a: UnsafePointer<Double>, rows m: Int, inner k:
 }
 
 /// Make OpenBLAS single-threaded: the Dispatch worker pool owns the cores, each worker calls BLAS
-/// on its own chunk.
+/// on its own chunk. Only when it is not already: OpenBLAS's setter restarts a pool that was shut
+/// down (see `ensureSingleThreadedBLASEnvironment`).
 public func useSingleThreadedBLAS() {
-    openblas_set_num_threads(1)
+    if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
 }
