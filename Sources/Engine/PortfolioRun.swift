@@ -74,12 +74,14 @@ public struct PortfolioRun {
     /// The aggregates over `settings.pathRange` (all paths by default). Exposed so that slices
     /// run apart (other processes, other machines) can be merged exactly.
     ///
-    /// Account tails are kept above floors read from a pilot (`pilot()`): should any account's
-    /// tail come out incomplete (fewer than K losses above its floor — a many-sigma event), the
-    /// paths are aggregated again without floors, so the result never depends on the pilot.
+    /// A run over all paths keeps account tails above floors read from a pilot (`pilot()`): should
+    /// any account's tail come out incomplete (fewer than K losses above its floor — a many-sigma
+    /// event), the paths are aggregated again without floors, so the result never depends on the
+    /// pilot. A slice keeps its tails without floors (its share of the exceedances is smaller).
     public func aggregate(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioAggregates {
         let pilot = pilot()
-        let floored = try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: pilot.accountFloors,
+        let wholeRun = settings.pathRange.map { $0 == 0..<scenario.simulation.paths } ?? true
+        let floored = try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: wholeRun ? pilot.accountFloors : nil,
                                     cancellation: cancellation, progress: progress)
         if floored.accounts.allSatisfy(\.hasCompleteTail) { return floored }
         return try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: nil, cancellation: cancellation, progress: progress)

@@ -61,7 +61,7 @@ public struct TailAccumulator: Sendable {
     private var sum = ExactSum()
     private var sumOfSquares = ExactSum()
     /// Only losses above `floor` are candidates for the tail.
-    public let floor: Double
+    public private(set) var floor: Double
     /// Candidates for the K largest; after a compaction it holds exactly the K largest so far (in
     /// no particular order) and `threshold` is the smallest of them.
     private var candidates: [Double] = []
@@ -135,13 +135,20 @@ public struct TailAccumulator: Sendable {
     }
 
     /// Merges another accumulator of *other* paths under the same plan.
+    /// Each side holds every loss of its paths above its floor (up to its K largest), so the union
+    /// holds every loss above the higher floor: that becomes the merged floor.
     public mutating func merge(_ other: TailAccumulator) {
-        precondition(plan.totalPaths == other.plan.totalPaths && plan.levels == other.plan.levels && floor == other.floor)
+        precondition(plan.totalPaths == other.plan.totalPaths && plan.levels == other.plan.levels)
         count += other.count
         sum.merge(other.sum)
         sumOfSquares.merge(other.sumOfSquares)
-        let floor = threshold
-        candidates.append(contentsOf: other.candidates.lazy.filter { $0 > floor })
+        if other.floor > floor {
+            floor = other.floor
+            threshold = max(threshold, floor)
+            candidates.removeAll { $0 <= other.floor }
+        }
+        let kept = threshold
+        candidates.append(contentsOf: other.candidates.lazy.filter { $0 > kept })
         compact()
     }
 

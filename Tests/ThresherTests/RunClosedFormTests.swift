@@ -1,6 +1,7 @@
 import Distributions
 @testable import Engine
 import Foundation
+import RandomStreams
 import Revaluation
 import ScenarioSpec
 import TailStats
@@ -199,6 +200,27 @@ final class RunReproducibilityTests: XCTestCase {
         let tooHigh = plain.accounts.map { $0.summary().largestLosses[50] }
         let short = try run.aggregate(settings: settings, histogram: pilot.histogram, accountFloors: tooHigh, cancellation: nil, progress: nil)
         XCTAssertTrue(short.accounts.allSatisfy { !$0.hasCompleteTail })
+    }
+
+    /// Merging a floored accumulator with one without a floor keeps the tail exact (the merged floor
+    /// is the higher one).
+    func testMergeAcrossDifferentFloors() {
+        let plan = TailPlan(totalPaths: 20_032, levels: [0.99])
+        var stream = PathStream(seed: 3, path: 0, stream: .assetNormals)
+        let losses = (0..<20_032).map { _ in stream.nextNormal() }
+        let floor = losses.sorted(by: >)[600]
+        var floored = TailAccumulator(plan: plan, floor: floor), plain = TailAccumulator(plan: plan)
+        var reference = TailAccumulator(plan: plan)
+        losses.withUnsafeBufferPointer { all in
+            floored.add(all.baseAddress!, count: 10_048)
+            plain.add(all.baseAddress! + 10_048, count: 9_984)
+            reference.add(all.baseAddress!, count: 20_032)
+        }
+        plain.merge(floored)
+        XCTAssertEqual(plain.floor, floor)
+        XCTAssertTrue(plain.hasCompleteTail)
+        XCTAssertEqual(plain.summary().largestLosses, reference.summary().largestLosses)
+        XCTAssertEqual(plain.summary().levels.map(\.expectedShortfall), reference.summary().levels.map(\.expectedShortfall))
     }
 
     /// The book loss is the sum of the account losses path by path, so its mean is the sum of theirs.
