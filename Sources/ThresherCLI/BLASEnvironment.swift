@@ -15,7 +15,7 @@ public func ensureSingleThreadedBLASEnvironment() {
     guard getenv("OPENBLAS_NUM_THREADS") == nil else { return }
     if let shutdown = dlsym(dlopen(nil, RTLD_NOW), "blas_thread_shutdown_") {
         useSingleThreadedBLAS()
-        unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+        _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
         return
     }
     setenv("OPENBLAS_NUM_THREADS", "1", 1)
