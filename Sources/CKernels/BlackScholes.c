@@ -55,7 +55,8 @@ KERNEL vdouble separateFactorsCallForm(vdouble spot, vdouble k, vdouble d1, vdou
 /// The price for one vector of paths; `isCall` is a constant of each instantiation.
 ///
 /// When every lane has |d1|, |d2| ≤ 1.5 (most vectors of near-the-money options: neighbouring paths
-/// move d by a fraction of a unit), S'Φ(d1) − K'Φ(d2) straight from `centralPhi`. Otherwise, with t_i = Φ(−|d_i|) = e^{−d_i²/2}·R(|d_i|), R = P/Q, and K'·e^{−d2²/2} = S'·e^{−d1²/2} (because
+/// move d by a fraction of a unit), S'Φ(d1) − K'Φ(d2) straight from `centralPhi`. Otherwise, with
+/// t_i = Φ(−|d_i|) = e^{−d_i²/2}·R(|d_i|), R = P/Q, and K'·e^{−d2²/2} = S'·e^{−d1²/2} (because
 /// d2² = d1² − 2 ln(S'/K')), the call is
 ///   S'Φ(d1) − K'Φ(d2) = S'·[d1 > 0] − K'·[d2 > 0] + S'·e^{−d1²/2}·(g1·R(|d1|) − g2·R(|d2|)),
 /// g_i = −1 where d_i > 0, else +1: one exponential and one division per path for both Φ. A put is

@@ -36,9 +36,21 @@ public struct PortfolioAggregates: Sendable {
 
     /// Folds in the aggregates of other paths.
     public mutating func merge(_ other: PortfolioAggregates) {
-        book.merge(other.book)
-        for a in accounts.indices { accounts[a].merge(other.accounts[a]) }
-        bookHistogram.merge(other.bookHistogram)
+        merge([other])
+    }
+
+    /// Folds in the aggregates of other paths in the order given; the accounts on `threads` workers
+    /// (each account still folds the parts in order, so the result does not depend on `threads`).
+    public mutating func merge(_ others: [PortfolioAggregates], threads: Int = 1) {
+        for other in others {
+            book.merge(other.book)
+            bookHistogram.merge(other.bookHistogram)
+        }
+        accounts.withUnsafeMutableBufferPointer { accounts in
+            forEachRangeInParallel(accounts.count, threads: threads) { range in
+                for a in range { for other in others { accounts[a].merge(other.accounts[a]) } }
+            }
+        }
     }
 }
 
@@ -113,16 +125,7 @@ public struct PortfolioRun {
                 state.2.bookHistogram.add(revaluer.bookLosses, count: paths.count)
             })
         var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram, accountFloors: accountFloors)
-        // Each account folds the workers' parts in worker order (as `merge` does), accounts in parallel.
-        for state in states {
-            total.book.merge(state.2.book)
-            total.bookHistogram.merge(state.2.bookHistogram)
-        }
-        total.accounts.withUnsafeMutableBufferPointer { accounts in
-            forEachRangeInParallel(accounts.count, threads: settings.threads) { range in
-                for a in range { for state in states { accounts[a].merge(state.2.accounts[a]) } }
-            }
-        }
+        total.merge(states.map(\.2), threads: settings.threads)
         return total
     }
 
