@@ -52,6 +52,15 @@ for lvl in sorted(t["book"]["var"]):
         print(row)
 PYEOF
 echo
+echo "== W2 scaling: engine seconds per thread count (powers of two up to $(nproc) cores)"
+t=1; line=""
+while [ "$t" -le "$(nproc)" ]; do
+  $T run $W2 --paths "$PATHS_W2" --threads "$t" --quiet --json "$OUT/scale.json"
+  line="$line  $t: $("$PY" -c "import json; print(f\"{json.load(open('$OUT/scale.json'))['elapsed_seconds']:.3f} s\")")"
+  t=$((t * 2))
+done
+echo "$line"
+echo
 echo "== W2 memory at 10,000,000 paths (peak RSS)"
 /usr/bin/time -f "  %e s, peak RSS %M KB" $T run $W2 --paths 10000000 --quiet 2>&1 | tail -1
 echo
