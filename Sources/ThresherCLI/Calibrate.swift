@@ -8,6 +8,7 @@ import ScenarioSpec
 /// `thresher calibrate FILE`: margin ladder, liquidation penalty, insurance fund, account thresholds.
 struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "calibrate",
         abstract: "Set the venue's thresholds: maintenance-margin ladder, liquidation penalty rate, insurance fund, account action ladder.")
 
     @Argument(help: "Scenario file with a 'calibration' section.")

@@ -6,7 +6,7 @@ import ScenarioSpec
 
 /// `thresher run FILE`: revalue the book on every path, report VaR/ES for the book and each account.
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Monte Carlo revaluation of the book: VaR, ES, mean and standard deviation of loss.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Monte Carlo revaluation of the book: VaR, ES, mean and standard deviation of loss.")
 
     @Argument(help: "Scenario file.")
     var file: String

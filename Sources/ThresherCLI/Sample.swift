@@ -8,6 +8,7 @@ import Shocks
 /// `thresher sample FILE --out shocks.npy`: the standardized shocks ε as a NumPy array.
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sample",
         abstract: "Write the standardized shocks ε (paths × assets, float64, C order) to a NumPy .npy file.")
 
     @Argument(help: "Scenario file.")

@@ -6,6 +6,7 @@ import Reports
 /// `thresher stress FILE`: exact revaluation of the book under the scenario's deterministic stresses.
 struct Stress: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stress",
         abstract: "Revalue the book exactly under the scenario's deterministic stresses (inline 'stress:' and 'stress_library').")
 
     @Argument(help: "Scenario file.")

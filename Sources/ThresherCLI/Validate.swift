@@ -4,7 +4,7 @@ import ScenarioSpec
 
 /// `thresher validate FILE`: parse and check a scenario, print a one-line summary.
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a scenario file; report the first mistake with its field path.")
+    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check a scenario file; report the first mistake with its field path.")
 
     @Argument(help: "Scenario file (.yaml, .yml or .json).")
     var file: String
