@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "CKernels", exclude: ["derivations"], cSettings: [.unsafeFlags(kernelFlags, .when(configuration: .release))]),
         .target(name: "LinearAlgebra", dependencies: ["CLapack"], swiftSettings: optimise),
         .target(name: "Distributions", swiftSettings: optimise),
-        .target(name: "RandomStreams", dependencies: ["Distributions"], swiftSettings: optimise),
+        .target(name: "RandomStreams", dependencies: ["CKernels"], swiftSettings: optimise),
         .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra"], swiftSettings: optimise),
         .target(name: "Shocks", dependencies: ["CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"], swiftSettings: optimise),
         .target(name: "TailStats", swiftSettings: optimise),

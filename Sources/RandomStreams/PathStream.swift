@@ -1,4 +1,4 @@
-import Distributions
+import CKernels
 import Foundation
 
 /// Which independent stream of a path a draw comes from. Each (seed, path, stream) triple is its
@@ -21,6 +21,7 @@ public enum StreamID: UInt32, Sendable {
 /// the seed's two 32-bit halves. Draws of path p therefore never depend on thread count, chunk size
 /// or the order in which chunks run.
 public struct PathStream {
+    private let seed: UInt64
     private let key0: UInt32, key1: UInt32
     private let stream: UInt32, pathLow: UInt32, pathHigh: UInt32
     private var blockIndex: UInt32 = 0
@@ -28,6 +29,7 @@ public struct PathStream {
     private var bufferedWords = 0
 
     public init(seed: UInt64, path: Int, stream: StreamID) {
+        self.seed = seed
         key0 = UInt32(truncatingIfNeeded: seed)
         key1 = UInt32(truncatingIfNeeded: seed >> 32)
         self.stream = stream.rawValue
@@ -56,11 +58,18 @@ public struct PathStream {
         (Double(nextUInt64() >> 12) + 0.5) * 0x1p-52
     }
 
-    /// A standard normal by inversion, Φ⁻¹(u) (AS 241): one uniform per normal, so a path's
-    /// normals are a fixed function of its counter (no rejection).
-    @inline(__always)
+    /// The number of the next 64-bit word pair (block b holds pairs 2b and 2b + 1).
+    private var nextWordIndex: UInt32 { bufferedWords == 0 ? 2 &* blockIndex : 2 &* blockIndex &- 1 }
+
+    /// A standard normal from the next 64-bit word by the 512-layer ziggurat (Marsaglia and Tsang
+    /// 2000): ±m·x_i/2⁵² for 99.2 % of words; wedges and the tail beyond r ≈ 3.852 retry with Philox
+    /// blocks of counters of their own (see `thresher_ziggurat_normal`), so a path's normals are
+    /// still a fixed function of (seed, path, stream), and each normal consumes exactly one word of
+    /// this stream. The chunk kernel `thresher_philox_normals` produces the same values.
     public mutating func nextNormal() -> Double {
-        StandardNormal.quantile(nextUniform())
+        let index = nextWordIndex
+        let word = nextUInt64()
+        return thresher_ziggurat_normal(seed, stream, UInt64(pathHigh) << 32 | UInt64(pathLow), index, word)
     }
 
     /// A Gamma(shape, 1) variate by Marsaglia and Tsang (2000), "A simple method for generating

@@ -71,13 +71,11 @@ extension MarketModel {
         }
     }
 
-    /// Standard normals of `stream` for each path of the chunk, asset-major into `out`: the Philox
-    /// uniforms of each path's own stream (the values of `PathStream.nextUniform`, in asset order),
-    /// then Φ⁻¹ row by row — both vector kernels (CKernels).
+    /// Standard normals of `stream` for each path of the chunk, asset-major into `out`: Philox words
+    /// of each path's own stream through the ziggurat, by the vector kernel (the values of
+    /// `PathStream.nextNormal`, in asset order).
     func drawNormals(firstPath: Int, count: Int, stream id: StreamID, into out: UnsafeMutablePointer<Double>, buffers: ShockBuffers) {
-        let ld = buffers.capacity
-        thresher_philox_uniforms(seed, id.rawValue, Int64(firstPath), count, assetCount, out, ld)
-        for i in 0..<assetCount { thresher_normal_quantiles(out + i * ld, count) }
+        thresher_philox_normals(seed, id.rawValue, Int64(firstPath), count, assetCount, out, buffers.capacity)
     }
 
     /// Fills the whole chunk: standardized shocks, shocked log spot and spot, and (with vol shocks)

@@ -20,17 +20,101 @@ final class VectorKernelTests: XCTestCase {
         for w in 0..<perPath { XCTAssertEqual(Array(out[(w * stride + count)..<((w + 1) * stride)]), [-1, -1, -1]) }
     }
 
-    /// Φ⁻¹ by the kernel against the scalar AS 241 at the branch boundaries, the extreme uniforms and
-    /// 100,000 random ones: within 1e-15·max(1, |z|) (the two differ only by FMA rounding).
-    func testNormalQuantilesMatchScalarAS241() {
-        var u: [Double] = [0x1p-53, 1 - 0x1p-53, 0.5, 0.075, 0.925, 0.5 - 0.425, 0.5 + 0.425, 1e-12, 1 - 1e-12, 0.3]
-        var stream = PathStream(seed: 7, path: 0, stream: .assetNormals)
-        for _ in 0..<100_000 { u.append(stream.nextUniform()) }
-        var z = u
-        thresher_normal_quantiles(&z, z.count)
-        for (p, x) in zip(u, z) {
-            let expected = StandardNormal.quantile(p)
-            XCTAssertEqual(x, expected, accuracy: 1e-15 * max(1, abs(expected)), "u = \(p)")
+    /// Chunk normals are PathStream's normals bit for bit (4,099 paths across the 32-bit boundary, 21
+    /// per path: about 690 draws that leave the fast path, wedges and tail retries included), and
+    /// nothing is written past the chunk.
+    func testChunkNormalsAreThePathStreamNormals() {
+        let seed: UInt64 = 0xFEED_F00D_0000_0001
+        let firstPath = (1 << 32) - 2_000, count = 4_099, perPath = 21, stride = 4_104
+        var out = [Double](repeating: -1, count: perPath * stride)
+        thresher_philox_normals(seed, StreamID.assetNormals.rawValue, Int64(firstPath), count, perPath, &out, stride)
+        var beyondTailStart = 0
+        for j in 0..<count {
+            var stream = PathStream(seed: seed, path: firstPath + j, stream: .assetNormals)
+            for w in 0..<perPath {
+                let expected = stream.nextNormal()
+                if out[w * stride + j] != expected { XCTFail("path \(firstPath + j) draw \(w): \(out[w * stride + j]) ≠ \(expected)"); return }
+                if abs(expected) > 3.852 { beyondTailStart += 1 }
+            }
+        }
+        XCTAssertGreaterThan(beyondTailStart, 0, "the sample reaches the tail algorithm")
+        for w in 0..<perPath { XCTAssertEqual(Array(out[(w * stride + count)..<((w + 1) * stride)]), [-1, -1, -1, -1, -1]) }
+    }
+
+    /// Words built to reach each branch of the ziggurat. Fast path: in layer i, m = 2⁴⁰ gives x_i/2¹²,
+    /// checked for i = 0…510 against the layers rebuilt here from r and v (x_0 = v/f(r), x_1 = r,
+    /// x_(i+1) = f⁻¹(f(x_i) + v/x_i)) within 1e-12; bit 9 flips the sign. Then the tail sampler, the
+    /// wedge test and the top layer, each on words built to reach them.
+    func testZigguratBranches() {
+        let r = 3.852_046_150_368_391_248, v = 0.002_456_766_351_541_355_734
+        var layers = [v / exp(-r * r / 2), r]
+        for i in 1..<511 { layers.append((-2 * log(exp(-layers[i] * layers[i] / 2) + v / layers[i])).squareRoot()) }
+        let m: UInt64 = 1 << 40
+        for i in 0..<511 {
+            let z = thresher_ziggurat_normal(1, 0, 0, 0, m << 12 | UInt64(i))
+            XCTAssertEqual(z, layers[i] / 4_096, accuracy: 1e-12 * layers[i] / 4_096, "layer \(i)")
+            XCTAssertEqual(thresher_ziggurat_normal(1, 0, 0, 0, m << 12 | 1 << 9 | UInt64(i)), -z)
+        }
+        // Tail: a base-layer word outside r, retried on 50,000 paths: z | z > r must follow the normal
+        // tail, P(Z ≤ z | Z > r) = 1 − Φ(−z)/Φ(−r) (KS below its 1 % critical value); bit 9 is the sign.
+        let outsideBase = (UInt64(1) << 52 - 1) << 12
+        let tail = (0..<50_000).map { thresher_ziggurat_normal(3, 0, UInt64($0), 7, outsideBase) }
+        XCTAssertGreaterThan(tail.min()!, r)
+        XCTAssertEqual(thresher_ziggurat_normal(3, 0, 11, 7, outsideBase | 1 << 9), -tail[11])
+        let tailCDF = { (z: Double) in 1 - StandardNormal.cdf(-z) / StandardNormal.cdf(-r) }
+        XCTAssertLessThan(kolmogorovSmirnov(tail, cdf: tailCDF), kolmogorovSmirnovCritical1Percent(tail.count))
+        // Wedge: the midpoint x of layer 100's wedge is kept on its first retry with probability
+        // (f(x) − f(x_100))/(f(x_101) − f(x_100)) (within 4 SE over 20,000 paths); otherwise the draw
+        // starts again from a fresh word.
+        let f = { (x: Double) in exp(-x * x / 2) }
+        let i = 100, middle = (layers[i] + layers[i + 1]) / 2
+        let word = UInt64((middle / layers[i] * 0x1p52).rounded(.down)) << 12 | UInt64(i)
+        let kept = (0..<20_000).filter { abs(thresher_ziggurat_normal(5, 2, UInt64($0), 9, word) - middle) < 1e-9 }.count
+        let p = (f(middle) - f(layers[i])) / (f(layers[i + 1]) - f(layers[i]))
+        XCTAssertEqual(Double(kept), 20_000 * p, accuracy: 4 * (20_000 * p * (1 - p)).squareRoot())
+        // The top layer has no inner rectangle: always the wedge test, finite and moderate.
+        for path: UInt64 in 0..<200 {
+            let top = thresher_ziggurat_normal(3, 0, path, 7, (UInt64(1) << 51) << 12 | 511)
+            XCTAssertTrue(top.isFinite && abs(top) < 9, "path \(path): \(top)")
+        }
+    }
+
+    /// 4,000,000 chunk normals against N(0, 1): Pearson's χ² over 2,000 equiprobable cells (bounds by
+    /// AS 241) below its 0.1 % critical value 1,999·(1 − h + 3.0902·√h)³ ≈ 2,200, h = 2/(9·1,999)
+    /// (Wilson–Hilferty); the largest gap between the empirical and the normal CDF at the cell bounds
+    /// (a lower bound of the Kolmogorov–Smirnov statistic) below KS's 1 % critical value 1.628/√n;
+    /// the frequencies beyond r = 3.852 and beyond 4.5 within 4 standard errors of 2Φ(−x). Accepting
+    /// every wedge, or every tail candidate, fails it.
+    func testChunkNormalsGoodnessOfFit() {
+        let paths = 100_000, perPath = 40, cells = 2_000
+        var out = [Double](repeating: 0, count: paths * perPath)
+        thresher_philox_normals(2_024, StreamID.volatilityNormals.rawValue, 0, paths, perPath, &out, paths)
+        let bounds = (1..<cells).map { StandardNormal.quantile(Double($0) / Double(cells)) }
+        var counts = [Int](repeating: 0, count: cells)
+        var beyondR = 0, beyond45 = 0
+        for z in out {
+            var low = 0, high = bounds.count
+            while low < high {
+                let middle = (low + high) / 2
+                if bounds[middle] <= z { low = middle + 1 } else { high = middle }
+            }
+            counts[low] += 1
+            if abs(z) > 3.852_046_150_368_391 { beyondR += 1 }
+            if abs(z) > 4.5 { beyond45 += 1 }
+        }
+        let n = Double(out.count), expected = n / Double(cells)
+        let chiSquare = counts.reduce(0.0) { $0 + (Double($1) - expected) * (Double($1) - expected) / expected }
+        let dof = Double(cells - 1), h = 2 / (9 * dof)
+        XCTAssertLessThan(chiSquare, dof * pow(1 - h + 3.0902 * h.squareRoot(), 3))
+        var cumulative = 0, largestGap = 0.0
+        for (k, count) in counts.enumerated().dropLast() {
+            cumulative += count
+            largestGap = max(largestGap, abs(Double(cumulative) / n - Double(k + 1) / Double(cells)))
+        }
+        XCTAssertLessThan(largestGap, kolmogorovSmirnovCritical1Percent(out.count))
+        for (observed, x) in [(beyondR, 3.852_046_150_368_391), (beyond45, 4.5)] {
+            let p = 2 * StandardNormal.cdf(-x)
+            XCTAssertEqual(Double(observed), n * p, accuracy: 4 * (n * p * (1 - p)).squareRoot(), "beyond \(x)")
         }
     }
 

@@ -1,5 +1,5 @@
 // Thresher's vector kernels: the hot loops of shock generation and option repricing, written once
-// over four-lane double vectors (see VectorMath.h). Every array is a row of a chunk: element j
+// over eight-lane double vectors (see VectorMath.h). Every array is a row of a chunk: element j
 // belongs to path j of the chunk.
 #ifndef THRESHER_CKERNELS_H
 #define THRESHER_CKERNELS_H
@@ -16,10 +16,20 @@
 void thresher_philox_uniforms(uint64_t seed, uint32_t stream, int64_t firstPath, long count, long perPath,
                               double *out, long rowStride);
 
-/// values[k] ← Φ⁻¹(values[k]) in place, for uniforms in (0, 1): Wichura's AS 241 (central rational
-/// for |u − ½| ≤ 0.425, then the two tail rationals in r = √(−ln min(u, 1 − u))), relative error
-/// below 1e-15.
-void thresher_normal_quantiles(double *values, long count);
+/// Standard normals of paths firstPath ..< firstPath + count, `perPath` per path: out[w * rowStride + j]
+/// is normal w of path firstPath + j, made from the 64-bit word pair w of the path's Philox stream
+/// (the words of thresher_philox_uniforms) by the ziggurat of Marsaglia and Tsang (2000, J. Stat.
+/// Softw. 5(8)) with 512 layers: layer i = bits 0–8, sign = bit 9, m = bits 12–63; the normal is
+/// ±m·x_i·2⁻⁵² when m·x_i·2⁻⁵² < x_(i+1) (99.2 % of draws, no arithmetic beyond one product).
+/// The rest (wedges, the tail beyond r = 3.852) take retries from blocks of their own counters
+/// (wordIndex = w, stream field 2³¹ + 256·k + stream for retry k), so a path's normals still depend
+/// only on (seed, stream, path). Identical to thresher_ziggurat_normal draw by draw.
+void thresher_philox_normals(uint64_t seed, uint32_t stream, int64_t firstPath, long count, long perPath,
+                             double *out, long rowStride);
+
+/// The normal that 64-bit word `word`, the stream's word pair number `wordIndex`, becomes (the
+/// ziggurat of thresher_philox_normals, one draw): RandomStreams.PathStream.nextNormal.
+double thresher_ziggurat_normal(uint64_t seed, uint32_t stream, uint64_t path, uint32_t wordIndex, uint64_t word);
 
 /// out[j] = √(numerator / W_j), W_j = −2·ln(u_{0,j}·u_{1,j}⋯u_{m−1,j}) ~ χ²(2m) for m = `factors`
 /// uniforms per path, u_{i,j} = uniforms[i·rowStride + j] (multiplied in that order, as
