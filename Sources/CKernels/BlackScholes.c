@@ -10,15 +10,15 @@ static const double hartNumerator[7] = {220.206867912376, 221.213596169931, 112.
 static const double hartDenominator[8] = {440.413735824752, 793.826512519948, 637.333633378831, 296.564248779674,
                                           86.7807322029461, 16.064177579207, 1.75566716318264, 8.83883476483184e-02};
 
-/// Φ(d) = ½ + d·E(d²) for |d| ≤ 1.5, E(u) = Σ_n (−u/2)^n / (n!·(2n + 1)·√(2π)) (the Taylor series of
-/// the error function), economized to degree 11 in u by Chebyshev truncation on u ∈ [0, 2.25]:
-/// truncation error below 1.5e-17 in Φ (`derivations/central_phi.py` computes the coefficients in
+/// Φ(d) = ½ + d·E(d²) for |d| ≤ 1.75, E(u) = Σ_n (−u/2)^n / (n!·(2n + 1)·√(2π)) (the Taylor series of
+/// the error function), economized to degree 11 in u by Chebyshev truncation on u ∈ [0, 3.0625]:
+/// truncation error below 6e-16 in Φ, like Hart's rational of the other branch (`derivations/central_phi.py` computes the coefficients in
 /// exact rational arithmetic). No exponential and no division.
 KERNEL vdouble centralPhi(vdouble d) {
     static const double e[12] = {
-        0.39894228040143265, -0.06649038006690416, 0.00997355701000862, -0.0011873282152536882,
-        0.00011543468663829174, -9.44465376788877e-06, 6.659653182847641e-07, -4.1222361941803284e-08,
-        2.2704377320993235e-09, -1.1153331642474183e-10, 4.655630496336406e-12, -1.2727840923585438e-13};
+        0.3989422804014323, -0.06649038006687355, 0.009973557009536487, -0.0011873282124158844,
+        0.0001154346778848458, -9.44463798966107e-06, 6.659475417348809e-07, -4.120945600945793e-08,
+        2.2643940295026562e-09, -1.0976769642972378e-10, 4.362630299551204e-12, -1.0616523383093055e-13};
     vdouble u = d * d, u2 = u * u, u4 = u2 * u2;
     vdouble low = fmadd(pair(e[2], e[3], u), u2, pair(e[0], e[1], u));
     vdouble middle = fmadd(pair(e[6], e[7], u), u2, pair(e[4], e[5], u));
@@ -54,7 +54,7 @@ KERNEL vdouble separateFactorsCallForm(vdouble spot, vdouble k, vdouble d1, vdou
 
 /// The price for one vector of paths; `isCall` is a constant of each instantiation.
 ///
-/// When every lane has |d1|, |d2| ≤ 1.5 (most vectors of near-the-money options: neighbouring paths
+/// When every lane has |d1|, |d2| ≤ 1.75 (most vectors of near-the-money options: neighbouring paths
 /// move d by a fraction of a unit), S'Φ(d1) − K'Φ(d2) straight from `centralPhi`. Otherwise, with
 /// t_i = Φ(−|d_i|) = e^{−d_i²/2}·R(|d_i|), R = P/Q, and K'·e^{−d2²/2} = S'·e^{−d1²/2} (because
 /// d2² = d1² − 2 ln(S'/K')), the call is
@@ -70,7 +70,7 @@ KERNEL vdouble price(const ThresherOptionTerms *o, int isCall, vdouble spot, vdo
     vdouble k = splat(o->discountedStrike);
     vdouble y1 = vabs(d1), y2 = vabs(d2);
     vdouble callForm;
-    if (!anyLane(__builtin_elementwise_max(y1, y2) > splat(1.5))) {
+    if (!anyLane(__builtin_elementwise_max(y1, y2) > splat(1.75))) {
         callForm = fmadd(spot, centralPhi(d1), -(k * centralPhi(d2)));
     } else if (__builtin_expect(anyLane(y1 > splat(37.0)), 0)) {
         callForm = separateFactorsCallForm(spot, k, d1, d2);

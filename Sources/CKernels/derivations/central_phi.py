@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Coefficients of `centralPhi` in BlackScholes.c: Φ(d) = ½ + d·E(d²) for |d| ≤ 1.5.
+"""Coefficients of `centralPhi` in BlackScholes.c: Φ(d) = ½ + d·E(d²) for |d| ≤ 1.75.
 
 E(u) = Σ_n (−1)^n u^n / (2^n · n! · (2n + 1)) / √(2π) is the Taylor series of (Φ(√u) − ½)/√u. The
 series, taken to 70 terms, is rewritten exactly (rational arithmetic) in Chebyshev polynomials of
-t = 2u/U − 1 on u ∈ [0, U], U = 1.5², truncated after degree 11 and converted back to powers of u.
-The dropped Chebyshev coefficients bound the truncation error; times |d| ≤ 1.5 it is printed first.
+t = 2u/U − 1 on u ∈ [0, U], U = 1.75², truncated after degree 11 and converted back to powers of u.
+The dropped Chebyshev coefficients bound the truncation error; times |d| ≤ 1.75 it is printed first
+(5.9e-16: the accuracy of Hart's rational in the other branch, 5e-16; the limit 1.5 would give
+1.5e-17 but sends 2.5 times as many steps of a 14-day 10 %-out-of-the-money option to that branch).
 Only the final products with 1/√(2π) (40 digits) are rounded to double.
 
     python3 Sources/CKernels/derivations/central_phi.py [limit] [degree]
@@ -32,7 +34,7 @@ def chebyshev_monomials(j):
 
 
 def main():
-    limit = Fraction(sys.argv[1]) if len(sys.argv) > 1 else Fraction(3, 2)
+    limit = Fraction(sys.argv[1]) if len(sys.argv) > 1 else Fraction(7, 4)
     degree = int(sys.argv[2]) if len(sys.argv) > 2 else 11
     upper = limit * limit
     taylor = [Fraction((-1) ** n, 2 ** n * math.factorial(n) * (2 * n + 1)) for n in range(TERMS)]

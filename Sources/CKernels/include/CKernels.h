@@ -67,7 +67,7 @@ typedef struct {
 /// iv·f_j (f_j = volFactor[j], 1/f_j = inverseVolFactor[j]):
 ///   d1 = (ln S' − ln K + rτ')/(iv f √τ') + ½ iv f √τ',  d2 = d1 − iv f √τ',
 ///   call = S' Φ(d1) − K e^{−rτ'} Φ(d2),  put = K e^{−rτ'} Φ(−d2) − S' Φ(−d1).
-/// For a vector of paths whose |d1|, |d2| are all ≤ 1.5, Φ(d) = ½ + d·E(d²) with a degree-11
+/// For a vector of paths whose |d1|, |d2| are all ≤ 1.75, Φ(d) = ½ + d·E(d²) with a degree-11
 /// polynomial E (no exponential, no division). Otherwise
 /// Φ(−y) = e^{−y²/2}·P(y)/Q(y) for y ≥ 0 with Hart's rational (Hart et al. 1968, algorithm 5666, as
 /// given by West 2005), absolute error below 5e-16 everywhere (relative below 2e-15 for y ≤ 2), and
