@@ -27,18 +27,24 @@ KERNEL vdouble expAnyRange(vdouble v) {
     return vexp(v);
 }
 
-void thresher_scaled_exp(const double *x, double scale, double multiplier, double *y, long count) {
+void thresher_shocked_spots(const double *epsilon, double scale, double logSpotNow, double spotNow, double *logSpot,
+                            double *spot, long count) {
     for (long k = 0; k < count; k += LANES) {
         long lanes = count - k < LANES ? count - k : LANES;
-        storePartial(y + k, splat(multiplier) * expAnyRange(splat(scale) * loadPartial(x + k, lanes, 0.0)), lanes);
+        vdouble v = splat(scale) * loadPartial(epsilon + k, lanes, 0.0);
+        storePartial(logSpot + k, splat(logSpotNow) + v, lanes);
+        storePartial(spot + k, splat(spotNow) * expAnyRange(v), lanes);
     }
 }
 
-void thresher_exp_and_reciprocal(const double *x, double scale, double *y, double *inverse, long count) {
+void thresher_vol_factors(const double *epsilon, const double *eta, double correlation, double weight, double scale,
+                          double *factor, double *inverse, long count) {
     for (long k = 0; k < count; k += LANES) {
         long lanes = count - k < LANES ? count - k : LANES;
-        vdouble e = expAnyRange(splat(scale) * loadPartial(x + k, lanes, 0.0));
-        storePartial(y + k, e, lanes);
+        vdouble xi = fmadd(splat(correlation), loadPartial(epsilon + k, lanes, 0.0),
+                           splat(weight) * loadPartial(eta + k, lanes, 0.0));
+        vdouble e = expAnyRange(splat(scale) * xi);
+        storePartial(factor + k, e, lanes);
         storePartial(inverse + k, splat(1.0) / e, lanes);
     }
 }

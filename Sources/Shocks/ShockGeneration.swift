@@ -83,20 +83,17 @@ extension MarketModel {
     public func generate(firstPath: Int, count: Int, into buffers: ShockBuffers, draw: Draw = .horizon) {
         generateStandardized(firstPath: firstPath, count: count, into: buffers, draw: draw)
         let ld = buffers.capacity
-        for i in 0..<assetCount {
-            let epsilon = buffers.epsilon + i * ld, logSpot = buffers.logSpot + i * ld
-            let base = logSpots[i], scale = returnScales[i]
-            for j in 0..<count { logSpot[j] = base + scale * epsilon[j] }
-            thresher_scaled_exp(epsilon, scale, spots[i], buffers.spot + i * ld, count)   // S' = S·e^{σ√h·ε}
+        for i in 0..<assetCount {   // log S' = log S + σ√h·ε, S' = S·e^{σ√h·ε}
+            thresher_shocked_spots(buffers.epsilon + i * ld, returnScales[i], logSpots[i], spots[i],
+                                   buffers.logSpot + i * ld, buffers.spot + i * ld, count)
         }
         guard let volShock, draw == .horizon else { return }
-        // ξ = ρε + √(1−ρ²)η is built in `inverseVolFactor` (as scratch), then f = e^{scale·ξ} and 1/f.
+        // η is drawn into `inverseVolFactor` (as scratch); ξ = ρε + √(1−ρ²)η, f = e^{scale·ξ} and 1/f.
         let eta = buffers.inverseVolFactor
         drawNormals(firstPath: firstPath, count: count, stream: .volatilityNormals, into: eta, buffers: buffers)
         for i in 0..<assetCount {
-            let epsilon = buffers.epsilon + i * ld, xi = eta + i * ld
-            for j in 0..<count { xi[j] = volShock.spotCorrelation * epsilon[j] + volShock.independentWeight * xi[j] }
-            thresher_exp_and_reciprocal(xi, volShock.scale, buffers.volFactor + i * ld, xi, count)
+            thresher_vol_factors(buffers.epsilon + i * ld, eta + i * ld, volShock.spotCorrelation, volShock.independentWeight,
+                                 volShock.scale, buffers.volFactor + i * ld, eta + i * ld, count)
         }
     }
 }

@@ -140,26 +140,38 @@ final class VectorKernelTests: XCTestCase {
 
     /// e^x within 2 ulp of the C library's (itself within ½ ulp) over [−708, 709], 0 and +∞ beyond,
     /// and within 1 ulp on vectors whose arguments all lie within ±1/8 (the short Taylor form, up to its
-    /// edge); m·e^{s·x}; e^{s·x} and its reciprocal.
+    /// edge), through the shocked-spot kernel (which also returns log S + s·x); the vol-factor kernel:
+    /// e^{s·ξ} with ξ = ρε + wη, and its reciprocal, also written over η.
     func testExponentials() {
         let small = (0..<4_000).map { (Double($0) / 3_999 - 0.5) / 4 }
         let x = small + (0..<4_001).map { -708 + 1_417 * Double($0) / 4_000 } + [-800, 800]
-        var y = [Double](repeating: 0, count: x.count)
-        thresher_scaled_exp(x, 1, 1, &y, x.count)
+        var y = [Double](repeating: 0, count: x.count), logY = y
+        thresher_shocked_spots(x, 1, 0, 1, &logY, &y, x.count)
+        XCTAssertEqual(logY, x)
         for (k, (a, b)) in zip(x.dropLast(2), y).enumerated() {
             XCTAssertEqual(b, exp(a), accuracy: (k < small.count ? 1.0 : 2.5) * exp(a).ulp, "x = \(a)")
         }
         XCTAssertEqual(y[x.count - 2], 0)
         XCTAssertEqual(y[x.count - 1], .infinity)
-        var scaled = [Double](repeating: 0, count: 9)
-        thresher_scaled_exp(small, 0.5, 250, &scaled, 9)
-        for k in 0..<9 { XCTAssertEqual(scaled[k], 250 * exp(0.5 * small[k]), accuracy: 3 * (250 * exp(0.5 * small[k])).ulp) }
+        var scaled = [Double](repeating: 0, count: 9), logScaled = scaled
+        thresher_shocked_spots(small, 0.5, log(250), 250, &logScaled, &scaled, 9)
+        for k in 0..<9 {
+            XCTAssertEqual(scaled[k], 250 * exp(0.5 * small[k]), accuracy: 3 * (250 * exp(0.5 * small[k])).ulp)
+            XCTAssertEqual(logScaled[k], log(250) + 0.5 * small[k])
+        }
         var factor = [Double](repeating: 0, count: 11), inverse = factor
-        let xi = (0..<11).map { Double($0) - 5 }
-        thresher_exp_and_reciprocal(xi, 0.3, &factor, &inverse, xi.count)
+        let xi = (0..<11).map { Double($0) - 5 }, eta = xi.map { 0.7 - 0.1 * $0 }
+        thresher_vol_factors(xi, [Double](repeating: 0, count: 11), 1, 0, 0.3, &factor, &inverse, xi.count)
         for k in 0..<11 {
             XCTAssertEqual(factor[k], exp(0.3 * xi[k]), accuracy: 2.5 * exp(0.3 * xi[k]).ulp)
             XCTAssertEqual(inverse[k], 1 / factor[k])
+        }
+        var mixed = eta   // ξ = −0.5·x + 0.8·η, the inverse written over η
+        thresher_vol_factors(xi, mixed, -0.5, 0.8, 0.3, &factor, &mixed, xi.count)
+        for k in 0..<11 {
+            let expected = exp(0.3 * (-0.5 * xi[k] + 0.8 * eta[k]))
+            XCTAssertEqual(factor[k], expected, accuracy: 4e-16 * expected)
+            XCTAssertEqual(mixed[k], 1 / factor[k])
         }
     }
 

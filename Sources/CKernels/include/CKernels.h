@@ -37,13 +37,17 @@ double thresher_ziggurat_normal(uint64_t seed, uint32_t stream, uint64_t path, u
 void thresher_chi_square_mixing(const double *uniforms, long factors, long rowStride, double numerator, double *out,
                                 long count);
 
-/// y[k] = multiplier·e^{scale·x[k]} (e^v within 2 ulp; v outside [−708, 709] gives 0 or +∞).
-/// A vector of eight elements whose arguments all lie within ±1/8 takes a shorter Taylor form
-/// (within 1 ulp); vectors are aligned groups of eight from x[0].
-void thresher_scaled_exp(const double *x, double scale, double multiplier, double *y, long count);
+/// One asset's shocked spots: v = scale·epsilon[k] (the log-return σ√h·ε), logSpot[k] = logSpotNow + v,
+/// spot[k] = spotNow·e^v. The exponentials here and in thresher_vol_factors are within 2 ulp (an
+/// argument outside [−708, 709] gives 0 or +∞); a vector of eight elements whose arguments all lie
+/// within ±1/8 takes a shorter Taylor form (within 1 ulp); vectors are aligned groups of eight.
+void thresher_shocked_spots(const double *epsilon, double scale, double logSpotNow, double spotNow, double *logSpot,
+                            double *spot, long count);
 
-/// y[k] = e^{scale·x[k]} and inverse[k] = 1/y[k]; `inverse` may be `x` (computed in place).
-void thresher_exp_and_reciprocal(const double *x, double scale, double *y, double *inverse, long count);
+/// One asset's implied-vol multipliers: ξ = correlation·epsilon[k] + weight·eta[k] (one FMA),
+/// factor[k] = e^{scale·ξ} and inverse[k] = 1/factor[k]; `inverse` may be `eta` (computed in place).
+void thresher_vol_factors(const double *epsilon, const double *eta, double correlation, double weight, double scale,
+                          double *factor, double *inverse, long count);
 
 /// One European option with everything that does not depend on the path precomputed.
 typedef struct {
