@@ -168,6 +168,6 @@ final class StressAndWhatIfTests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
-        XCTAssertGreaterThan(size ?? 0, 20_000, "screenshot missing or blank")
+        XCTAssertGreaterThan(size, 20_000, "screenshot missing or blank")
     }
 }

@@ -5,7 +5,7 @@ import XCTest
 /// Writes `text` to a fresh temporary file with the given extension and returns its path.
 func temporaryFile(_ text: String, extension ext: String = "yaml") -> String {
     let path = NSTemporaryDirectory() + "thresher-test-\(UUID().uuidString).\(ext)"
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    precondition(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)), "cannot write \(path)")
     return path
 }
 
