@@ -21,27 +21,24 @@ public enum StreamID: UInt32, Sendable {
 /// the seed's two 32-bit halves. Draws of path p therefore never depend on thread count, chunk size
 /// or the order in which chunks run.
 public struct PathStream {
-    private let seed: UInt64
-    private let key0: UInt32, key1: UInt32
-    private let stream: UInt32, pathLow: UInt32, pathHigh: UInt32
+    private let seed: UInt64, path: UInt64
+    private let stream: UInt32
     private var blockIndex: UInt32 = 0
     private var buffered: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
     private var bufferedWords = 0
 
     public init(seed: UInt64, path: Int, stream: StreamID) {
         self.seed = seed
-        key0 = UInt32(truncatingIfNeeded: seed)
-        key1 = UInt32(truncatingIfNeeded: seed >> 32)
+        self.path = UInt64(path)
         self.stream = stream.rawValue
-        pathLow = UInt32(truncatingIfNeeded: UInt64(path))
-        pathHigh = UInt32(truncatingIfNeeded: UInt64(path) >> 32)
     }
 
     /// 64 random bits: two consecutive 32-bit words of the stream.
     @inline(__always)
     public mutating func nextUInt64() -> UInt64 {
         if bufferedWords == 0 {
-            buffered = Philox4x32.block(blockIndex, stream, pathLow, pathHigh, key: key0, key1)
+            buffered = Philox4x32.block(blockIndex, stream, UInt32(truncatingIfNeeded: path), UInt32(truncatingIfNeeded: path >> 32),
+                                        key: UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
             blockIndex &+= 1
             bufferedWords = 4
             return UInt64(buffered.0) << 32 | UInt64(buffered.1)
@@ -69,7 +66,7 @@ public struct PathStream {
     public mutating func nextNormal() -> Double {
         let index = nextWordIndex
         let word = nextUInt64()
-        return thresher_ziggurat_normal(seed, stream, UInt64(pathHigh) << 32 | UInt64(pathLow), index, word)
+        return thresher_ziggurat_normal(seed, stream, path, index, word)
     }
 
     /// A Gamma(shape, 1) variate by Marsaglia and Tsang (2000), "A simple method for generating
