@@ -10,10 +10,14 @@ typedef struct {
     double *out;
 } SlowDraw;
 
+/// A word's layer i (bits 0–8) and its sign (bit 9, moved to a double's sign bit).
+KERNEL vulong layerOf(vulong word) { return word & splatu(0x1FF); }
+KERNEL vulong signOf(vulong word) { return (word << 54) & splatu(0x8000000000000000ull); }
+
 /// ±m·x_i/2⁵² from a word (layer i = bits 0–8, sign = bit 9, m = bits 12–63), and in `missed` the
 /// lanes outside the layer's inner rectangle (m ≥ threshold[i]).
 KERNEL vdouble fastNormal(vulong word, vlong *missed) {
-    vulong layer = word & splatu(0x1FF), magnitude = word >> 12;
+    vulong layer = layerOf(word), magnitude = word >> 12;
     vdouble scale;
     vulong threshold;
     for (int l = 0; l < LANES; l++) {
@@ -23,7 +27,7 @@ KERNEL vdouble fastNormal(vulong word, vlong *missed) {
     *missed = (vlong)(magnitude >= threshold);
     // m < 2⁵² as a double: bits(2⁵² + m) − 2⁵², exact.
     vdouble m = fromBits(magnitude | splatu(0x4330000000000000ull)) - splat(0x1p52);
-    return fromBits(bitsOf(m * scale) ^ ((word << 54) & splatu(0x8000000000000000ull)));
+    return fromBits(bitsOf(m * scale) ^ signOf(word));
 }
 
 /// Finishes set-aside draws, LANES at a time: a lane whose draw is done takes the next one. Retry k
@@ -50,7 +54,7 @@ static void resolveSlowDraws(const PhiloxKeys *keys, uint32_t stream, const Slow
         if (!anyLane(active)) return;
         vlong missed;
         vdouble x = fastNormal(word, &missed);
-        vulong layer = word & splatu(0x1FF);
+        vulong layer = layerOf(word);
         vlong fast = ~inTail & ~missed;
         retry += splatu(1);
         vulong a, b;
@@ -62,8 +66,7 @@ static void resolveSlowDraws(const PhiloxKeys *keys, uint32_t stream, const Slow
         vdouble value = x;
         if (anyLane(tail & ~fast)) {
             vdouble t = -vlog(uA) * splat(1.0 / zigguratTailStart), y = -vlog(uB);
-            vdouble tailValue = fromBits(bitsOf(splat(zigguratTailStart) + t) ^
-                                         ((word << 54) & splatu(0x8000000000000000ull)));
+            vdouble tailValue = fromBits(bitsOf(splat(zigguratTailStart) + t) ^ signOf(word));
             done |= tail & ((y + y) > t * t);
             value = select(tail & ~fast, tailValue, x);
         }
