@@ -6,6 +6,19 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SCENARIO     ?= Scenarios/default.yaml
 BIN          := .build/release/thresher
+PREFIX       ?= /usr/local
+
+## Release tuning of the hot loops, passed on the command line so that no target of Package.swift
+## carries unsafe flags (a package that depends on ThresherCore builds it with its own flags):
+## no overflow/bounds traps, no dynamic exclusivity checks, and on x86-64 code for AVX2/FMA CPUs
+## (Haswell, 2013, and later; AMD Zen) in the Swift code and the C kernels (-O3).
+## `THRESHER_TARGET_CPU=x86-64 make …` builds for any x86-64 CPU instead.
+ARCH         := $(shell uname -m)
+THRESHER_TARGET_CPU ?= haswell
+TUNING       := -Xswiftc -Ounchecked -Xswiftc -enforce-exclusivity=unchecked -Xcc -O3
+ifeq ($(ARCH),x86_64)
+TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
+endif
 
 .PHONY: deps build demo test bench clean
 
@@ -22,8 +35,8 @@ deps:
 ## linked statically: no dynamic symbol binding of Foundation at start-up (≈ 10 ms less per run).
 ## A toolchain without the static runtime gets the ordinary dynamic build.
 build: deps
-	$(SWIFT) build -c release --static-swift-stdlib --product thresher || $(SWIFT) build -c release --product thresher
-	$(SWIFT) build -c release --static-swift-stdlib --product thresher-bench || $(SWIFT) build -c release --product thresher-bench
+	$(SWIFT) build -c release $(TUNING) --static-swift-stdlib --product thresher || $(SWIFT) build -c release $(TUNING) --product thresher
+	$(SWIFT) build -c release $(TUNING) --static-swift-stdlib --product thresher-bench || $(SWIFT) build -c release $(TUNING) --product thresher-bench
 
 ## demo: build, then run the default scenario end to end.
 demo: build
@@ -31,8 +44,8 @@ demo: build
 
 ## test: the whole test suite (release mode: the statistical tests draw hundreds of thousands of paths).
 test: deps
-	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
-	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build --disable-swift-testing
+	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --build-tests
+	$(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --skip-build --disable-swift-testing
 
 ## bench: the performance comparison table (see Benchmarks/README.md).
 bench: build

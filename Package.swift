@@ -1,33 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-import Foundation
-
 /// Thresher: a parallel Monte Carlo stress-testing engine that sets the penalty thresholds of
 /// crypto-derivatives venues. See README.md for the module map.
 ///
-/// Release builds are tuned for the hot loops: no overflow/bounds traps (-Ounchecked), no dynamic
-/// exclusivity checks, and on x86-64 code for AVX2/FMA CPUs (Haswell, 2013, and later; AMD Zen).
-/// `THRESHER_TARGET_CPU=x86-64 make …` builds for any x86-64 CPU instead.
-#if arch(x86_64)
-let targetCPU = ["-target-cpu", ProcessInfo.processInfo.environment["THRESHER_TARGET_CPU"] ?? "haswell"]
-#else
-let targetCPU: [String] = []
-#endif
-let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-enforce-exclusivity=unchecked"] + targetCPU, .when(configuration: .release))]
-/// The C kernels: -O3 and the same CPU target as the Swift code.
-#if arch(x86_64)
-let kernelFlags = ["-O3", "-march=" + (ProcessInfo.processInfo.environment["THRESHER_TARGET_CPU"] ?? "haswell")]
-#else
-let kernelFlags = ["-O3"]
-#endif
-
+/// No target carries unsafe flags, so the `ThresherCore` library can be used by any package through
+/// an ordinary `.package(url:from:)`. The CPU tuning of the hot loops (-Ounchecked, no dynamic
+/// exclusivity checks, AVX2/FMA code for the Swift and C kernels) is passed by the Makefile
+/// (`make build`, `make test`) with -Xswiftc/-Xcc; see README, "Build notes".
 let package = Package(
     name: "Thresher",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "thresher", targets: ["thresher"]),
-        .library(name: "ThresherCore", targets: ["Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats"]),
+        .library(name: "ThresherCore", targets: ["WorkerPool", "Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,28 +25,29 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
         ),
-        .target(name: "CKernels", exclude: ["derivations"], cSettings: [.unsafeFlags(kernelFlags, .when(configuration: .release))]),
-        .target(name: "LinearAlgebra", dependencies: ["CLapack"], swiftSettings: optimise),
-        .target(name: "Distributions", swiftSettings: optimise),
-        .target(name: "RandomStreams", dependencies: ["CKernels"], swiftSettings: optimise),
-        .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra"], swiftSettings: optimise),
-        .target(name: "Shocks", dependencies: ["CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"], swiftSettings: optimise),
-        .target(name: "TailStats", swiftSettings: optimise),
-        .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
-        .target(name: "Engine", dependencies: ["Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"], swiftSettings: optimise),
-        .target(name: "Calibration", dependencies: ["Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
-        .target(name: "Reports", dependencies: ["Engine", "Calibration", "TailStats", "ScenarioSpec"], swiftSettings: optimise),
+        .target(name: "CKernels", exclude: ["derivations"]),
+        .target(name: "LinearAlgebra", dependencies: ["CLapack"]),
+        .target(name: "Distributions"),
+        .target(name: "RandomStreams", dependencies: ["CKernels"]),
+        .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra"]),
+        .target(name: "Shocks", dependencies: ["CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"]),
+        .target(name: "TailStats"),
+        .target(name: "WorkerPool"),
+        .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"]),
+        .target(name: "Engine", dependencies: ["WorkerPool", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"]),
+        .target(name: "Calibration", dependencies: ["WorkerPool", "Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec"]),
+        .target(name: "Reports", dependencies: ["Engine", "Calibration", "TailStats", "ScenarioSpec"]),
         .target(name: "ThresherCLI", dependencies: [
-            "Engine", "Calibration", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
+            "WorkerPool", "Engine", "Calibration", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: optimise),
-        .executableTarget(name: "thresher", dependencies: ["ThresherCLI"], swiftSettings: optimise),
-        .executableTarget(name: "thresher-bench", dependencies: ["Engine", "LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "ThresherCLI"],
-                          path: "Benchmarks/ThresherBench", swiftSettings: optimise),
+        ]),
+        .executableTarget(name: "thresher", dependencies: ["LinearAlgebra", "ThresherCLI"]),
+        .executableTarget(name: "thresher-bench", dependencies: ["WorkerPool", "Engine", "LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats"],
+                          path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
             "CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
-            "Revaluation", "TailStats", "Engine", "Calibration", "Reports", "ThresherCLI",
+            "Revaluation", "TailStats", "WorkerPool", "Engine", "Calibration", "Reports", "ThresherCLI",
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -14,7 +14,7 @@ import Revaluation
 import ScenarioSpec
 import Shocks
 import TailStats
-import ThresherCLI
+import WorkerPool
 
 ensureSingleThreadedBLASEnvironment()
 
@@ -75,18 +75,13 @@ case "dgemm":
     let block = max(8, 32_768 / chunk)
     let plan = try ChunkPlan(totalPaths: paths, chunkSize: chunk)
     let start = DispatchTime.now()
-    _ = try runChunks(plan: plan, threads: threads, makeState: { _ -> (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) in
-        let spots = UnsafeMutablePointer<Double>.allocate(capacity: n * chunk)
-        spots.initialize(repeating: 1, count: n * chunk)
-        let out = UnsafeMutablePointer<Double>.allocate(capacity: block * chunk)
-        out.initialize(repeating: 0, count: block * chunk)
-        return (spots, out)
-    }, process: { state, range in
+    _ = try runChunks(plan: plan, threads: threads, makeWorkspace: { DgemmBuffers(assets: n, block: block, chunk: chunk) },
+                      makePartial: { () }, process: { range, buffers, _ in
         book.linearWeights.withUnsafeBufferPointer { w in
             for first in stride(from: 0, to: accounts, by: block) {
                 let rows = min(block, accounts - first)
-                multiplyAccumulate(w.baseAddress! + first * n, rows: rows, inner: n, state.0, columns: range.count, ldb: chunk,
-                                   into: state.1, ldc: chunk, alpha: -1)
+                multiplyAccumulate(w.baseAddress! + first * n, rows: rows, inner: n, buffers.spots, columns: range.count, ldb: chunk,
+                                   into: buffers.out, ldc: chunk, alpha: -1)
             }
         }
     })
@@ -96,4 +91,20 @@ case "dgemm":
 default:
     print("unknown mode \(arguments[1]); use stages or dgemm")
     exit(64)
+}
+
+/// One worker's operands of the dgemm baseline: shocked spots (all ones) and a block of losses.
+final class DgemmBuffers {
+    let spots: UnsafeMutablePointer<Double>
+    let out: UnsafeMutablePointer<Double>
+    init(assets n: Int, block: Int, chunk: Int) {
+        spots = .allocate(capacity: n * chunk)
+        spots.initialize(repeating: 1, count: n * chunk)
+        out = .allocate(capacity: block * chunk)
+        out.initialize(repeating: 0, count: block * chunk)
+    }
+    deinit {
+        spots.deallocate()
+        out.deallocate()
+    }
 }

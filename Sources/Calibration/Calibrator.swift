@@ -1,4 +1,5 @@
 import Engine
+import WorkerPool
 import Foundation
 import Revaluation
 import ScenarioSpec
@@ -85,35 +86,24 @@ public struct Calibrator {
         let ladder = try estimateLadder(settings: settings, cancellation: cancellation)
         let waterfall = try Waterfall(scenario: scenario, spec: spec, ladder: ladder)
         let paths = scenario.simulation.paths
-        let plan = try ChunkPlan(totalPaths: paths, chunkSize: settings.chunkSize)
-        let capacity = min(settings.chunkSize, paths)
         let accounts = waterfall.book.accountCount
+        let shocks = WaterfallShocks(waterfall: waterfall)
 
         // Pass B.
         let thresholdPlan = TailPlan(totalPaths: paths, levels: [0.95, 0.99])
         let grid = PenaltyGrid(maxRate: spec.penaltyMaxRate, points: Self.penaltyGridPoints)
-        let passB = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation,
-            makeState: { _ in (WaterfallBuffers(waterfall: waterfall, capacity: capacity), WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)) },
-            process: { state, range in
-                waterfall.process(range, state.0)
-                state.1.add(state.0, count: range.count)
-            })
-        var totals = WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)
-        for state in passB { totals.merge(state.1) }
+        let totals = try MonteCarloModel(generator: shocks, pricer: PenaltyPass(waterfall: waterfall))
+            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: {
+                WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)
+            }, cancellation: cancellation)
         let deficitTotal = totals.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value
         let target = spec.penaltyCoverage * deficitTotal
         let (rate, reached) = totals.grid.smallestRate(reaching: target)
 
         // Pass C.
         let fundPlan = TailPlan(totalPaths: paths, levels: [spec.insuranceConfidence])
-        let passC = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation,
-            makeState: { _ in (WaterfallBuffers(waterfall: waterfall, capacity: capacity), FundTotals(plan: fundPlan), [Double](repeating: 0, count: capacity)) },
-            process: { state, range in
-                waterfall.process(range, state.0)
-                state.1.add(state.0, accounts: accounts, count: range.count, rate: rate, balance: spec.insuranceBalance, scratch: &state.2)
-            })
-        var fund = FundTotals(plan: fundPlan)
-        for state in passC { fund.merge(state.1) }
+        let fund = try MonteCarloModel(generator: shocks, pricer: FundPass(waterfall: waterfall, rate: rate, balance: spec.insuranceBalance))
+            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation)
 
         let n = Double(paths)
         let fundSummary = fund.netDeficit.summary().levels[0]
@@ -142,27 +132,11 @@ public struct Calibrator {
     /// Pass A: ε_p and ε_{1−p} of every asset with depth, each with its order-statistic standard error.
     public func estimateLadder(settings: RunSettings, cancellation: Cancellation? = nil) throws -> MarginLadder {
         let model = try MarketModel(scenario: scenario)
-        let paths = scenario.simulation.paths
-        let plan = try ChunkPlan(totalPaths: paths, chunkSize: settings.chunkSize)
-        let capacity = min(settings.chunkSize, paths)
-        let tailPlan = TailPlan(totalPaths: paths, levels: [1 - spec.breachProbability])
+        let tailPlan = TailPlan(totalPaths: scenario.simulation.paths, levels: [1 - spec.breachProbability])
         let n = model.assetCount
-        let states = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation,
-            makeState: { _ in
-                (ShockBuffers(assetCount: n, capacity: capacity), [TailAccumulator](repeating: TailAccumulator(plan: tailPlan), count: 2 * n),
-                 [Double](repeating: 0, count: capacity))
-            },
-            process: { state, range in
-                model.generateStandardized(firstPath: range.lowerBound, count: range.count, into: state.0)
-                for i in 0..<n {
-                    let row = state.0.epsilon + i * capacity
-                    state.1[2 * i + 1].add(row, count: range.count)           // upper tail of ε
-                    for j in 0..<range.count { state.2[j] = -row[j] }
-                    state.2.withUnsafeBufferPointer { state.1[2 * i].add($0.baseAddress!, count: range.count) }  // upper tail of −ε
-                }
-            })
-        var tails = [TailAccumulator](repeating: TailAccumulator(plan: tailPlan), count: 2 * n)
-        for state in states { for k in tails.indices { tails[k].merge(state.1[k]) } }
+        let tails = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: ShockTailPricer())
+            .accumulate(paths: 0..<scenario.simulation.paths, settings: settings,
+                        makeAccumulator: { ShockTails(assetCount: n, plan: tailPlan) }, cancellation: cancellation).tails
         var lower: [(value: Double, standardError: Double)?] = []
         var upper: [(value: Double, standardError: Double)?] = []
         for (i, asset) in scenario.market.assets.enumerated() {
@@ -235,8 +209,63 @@ struct PenaltyGrid: Sendable {
     }
 }
 
+/// Pass A: both tails of every asset's standardized shock.
+struct ShockTails: PathAccumulator {
+    /// Entry 2i holds the upper tail of −ε_i, entry 2i + 1 that of ε_i.
+    var tails: [TailAccumulator]
+
+    init(assetCount: Int, plan: TailPlan) { tails = Array(repeating: TailAccumulator(plan: plan), count: 2 * assetCount) }
+
+    mutating func merge(_ others: [ShockTails], threads: Int) {
+        for other in others { for k in tails.indices { tails[k].merge(other.tails[k]) } }
+    }
+}
+
+/// Pass A's pricer: the shocks themselves are the values.
+struct ShockTailPricer: PathPricer {
+    func makeWorkspace(capacity: Int) -> NegatedRow { NegatedRow(capacity: capacity) }
+
+    func price(_ shocks: ShockBuffers, count: Int, workspace: NegatedRow, into accumulator: inout ShockTails) {
+        for i in 0..<shocks.assetCount {
+            let row = shocks.row(shocks.epsilon, asset: i)
+            accumulator.tails[2 * i + 1].add(row, count: count)           // upper tail of ε
+            for j in 0..<count { workspace.values[j] = -row[j] }
+            accumulator.tails[2 * i].add(workspace.values, count: count)  // upper tail of −ε
+        }
+    }
+}
+
+/// One worker's row of negated shocks.
+final class NegatedRow {
+    let values: UnsafeMutablePointer<Double>
+    init(capacity: Int) { values = .allocate(capacity: capacity) }
+    deinit { values.deallocate() }
+}
+
+/// Pass B's pricer: the waterfall, then liquidation counts, deficits, loss tails and the penalty grid.
+struct PenaltyPass: PathPricer {
+    let waterfall: Waterfall
+    func makeWorkspace(capacity: Int) -> WaterfallBuffers { WaterfallBuffers(waterfall: waterfall, capacity: capacity) }
+    func price(_ shocks: WaterfallPaths, count: Int, workspace: WaterfallBuffers, into totals: inout WaterfallTotals) {
+        waterfall.process(shocks, count: count, workspace)
+        totals.add(workspace, count: count)
+    }
+}
+
+/// Pass C's pricer: the waterfall again, then the net deficit at the penalty rate π*.
+struct FundPass: PathPricer {
+    let waterfall: Waterfall
+    let rate: Double
+    let balance: Double?
+    func makeWorkspace(capacity: Int) -> WaterfallBuffers { WaterfallBuffers(waterfall: waterfall, capacity: capacity) }
+    func price(_ shocks: WaterfallPaths, count: Int, workspace: WaterfallBuffers, into totals: inout FundTotals) {
+        waterfall.process(shocks, count: count, workspace)
+        totals.add(workspace, accounts: waterfall.book.accountCount, count: count, rate: rate, balance: balance)
+    }
+}
+
 /// Pass B aggregates of one worker.
-struct WaterfallTotals: Sendable {
+struct WaterfallTotals: PathAccumulator {
     var liquidations: [Int]
     var deficits: [ExactSum]
     var accountLosses: [TailAccumulator]
@@ -267,6 +296,10 @@ struct WaterfallTotals: Sendable {
         }
     }
 
+    mutating func merge(_ others: [WaterfallTotals], threads: Int) {
+        for other in others { merge(other) }
+    }
+
     mutating func merge(_ other: WaterfallTotals) {
         for a in liquidations.indices {
             liquidations[a] += other.liquidations[a]
@@ -278,14 +311,14 @@ struct WaterfallTotals: Sendable {
 }
 
 /// Pass C aggregates of one worker: net deficit tail, income at π*, ADL count.
-struct FundTotals: Sendable {
+struct FundTotals: PathAccumulator {
     var netDeficit: TailAccumulator
     var income = ExactSum()
     var adlCount = 0
 
     init(plan: TailPlan) { netDeficit = TailAccumulator(plan: plan) }
 
-    mutating func add(_ buffers: WaterfallBuffers, accounts: Int, count m: Int, rate: Double, balance: Double?, scratch: inout [Double]) {
+    mutating func add(_ buffers: WaterfallBuffers, accounts: Int, count m: Int, rate: Double, balance: Double?) {
         let ld = buffers.capacity
         var blockIncome = 0.0
         for j in 0..<m {
@@ -298,11 +331,15 @@ struct FundTotals: Sendable {
                 net += max(-e2, 0) - penalty
                 blockIncome += penalty
             }
-            scratch[j] = net
+            buffers.netDeficit[j] = net
             if let balance, net > balance { adlCount += 1 }
         }
         income.add(blockIncome)
-        scratch.withUnsafeBufferPointer { netDeficit.add($0.baseAddress!, count: m) }
+        buffers.netDeficit.withUnsafeBufferPointer { netDeficit.add($0.baseAddress!, count: m) }
+    }
+
+    mutating func merge(_ others: [FundTotals], threads: Int) {
+        for other in others { merge(other) }
     }
 
     mutating func merge(_ other: FundTotals) {

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import LinearAlgebra
 import Revaluation
@@ -71,13 +72,11 @@ struct Waterfall: Sendable {
         }
     }
 
-    /// Runs the waterfall on the chunk `paths` into `buffers`.
-    func process(_ paths: Range<Int>, _ buffers: WaterfallBuffers) {
-        let m = paths.count, ld = buffers.capacity, n = model.assetCount
-        model.generate(firstPath: paths.lowerBound, count: m, into: buffers.shocks)
-        buffers.revaluer.revalue(buffers.shocks)
-        model.generateStandardized(firstPath: paths.lowerBound, count: m, into: buffers.liquidation, draw: .liquidation)
-        let spot = buffers.shocks.spot, eps = buffers.liquidation.epsilon
+    /// Runs the waterfall on the `m` paths of a chunk into `buffers`.
+    func process(_ shocks: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
+        let ld = buffers.capacity, n = model.assetCount
+        buffers.revaluer.revalue(shocks.horizon)
+        let spot = shocks.horizon.spot, eps = shocks.liquidation.epsilon
         for a in 0..<book.accountCount {
             let losses = buffers.revaluer.lossRow(account: a)
             for j in 0..<m {
@@ -106,7 +105,7 @@ struct Waterfall: Sendable {
                     profit += book.linearWeights[a * n + b] * (buffers.movedSpot[b] - before)
                 }
                 for leg in book.options[optionRanges[a]] {
-                    let vol = leg.impliedVol * buffers.shocks.volFactor[leg.asset * ld + j]
+                    let vol = leg.impliedVol * shocks.horizon.volFactor[leg.asset * ld + j]
                     let before = BlackScholes.price(isCall: leg.isCall, spot: spot[leg.asset * ld + j], strike: leg.strike,
                                                     years: leg.remainingYears, rate: model.rate, vol: vol)
                     let after = BlackScholes.price(isCall: leg.isCall, spot: buffers.movedSpot[leg.asset], strike: leg.strike,
@@ -120,11 +119,31 @@ struct Waterfall: Sendable {
     }
 }
 
+/// The two moves of the waterfall for a chunk: the horizon move and the independent liquidation move
+/// (its standardized shocks only, from the liquidation streams).
+final class WaterfallPaths {
+    let horizon: ShockBuffers
+    let liquidation: ShockBuffers
+    init(assetCount: Int, capacity: Int) {
+        horizon = ShockBuffers(assetCount: assetCount, capacity: capacity)
+        liquidation = ShockBuffers(assetCount: assetCount, capacity: capacity)
+    }
+}
+
+/// Generates both moves of the waterfall for each path.
+struct WaterfallShocks: PathGenerator {
+    let model: MarketModel
+    init(waterfall: Waterfall) { model = waterfall.model }
+    func makePaths(capacity: Int) -> WaterfallPaths { WaterfallPaths(assetCount: model.assetCount, capacity: capacity) }
+    func generate(_ paths: Range<Int>, into buffer: WaterfallPaths) {
+        model.generate(firstPath: paths.lowerBound, count: paths.count, into: buffer.horizon)
+        model.generateStandardized(firstPath: paths.lowerBound, count: paths.count, into: buffer.liquidation, draw: .liquidation)
+    }
+}
+
 /// One worker's storage for the waterfall of a chunk; outcome arrays are accounts × capacity.
 final class WaterfallBuffers {
     let capacity: Int
-    let shocks: ShockBuffers
-    let liquidation: ShockBuffers
     let revaluer: Revaluer
     /// Horizon loss, liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i.
     var loss: [Double]
@@ -134,12 +153,12 @@ final class WaterfallBuffers {
     var grossNotional: [Double]
     var movedSpot: [Double]
     var liquidationYears: [Double]
+    /// Per path of the chunk: the venue's net deficit (pass C).
+    var netDeficit: [Double]
 
     init(waterfall: Waterfall, capacity: Int) {
         self.capacity = capacity
         let n = waterfall.model.assetCount, accounts = waterfall.book.accountCount
-        shocks = ShockBuffers(assetCount: n, capacity: capacity)
-        liquidation = ShockBuffers(assetCount: n, capacity: capacity)
         revaluer = Revaluer(book: waterfall.book, capacity: capacity)
         loss = Array(repeating: 0, count: accounts * capacity)
         liquidated = Array(repeating: false, count: accounts * capacity)
@@ -148,5 +167,6 @@ final class WaterfallBuffers {
         grossNotional = Array(repeating: 0, count: n)
         movedSpot = Array(repeating: 0, count: n)
         liquidationYears = Array(repeating: 0, count: n)
+        netDeficit = Array(repeating: 0, count: capacity)
     }
 }

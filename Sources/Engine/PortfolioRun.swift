@@ -1,26 +1,12 @@
 import Foundation
+import WorkerPool
 import Revaluation
 import ScenarioSpec
 import Shocks
 import TailStats
 
-/// Options of a Monte Carlo run that are not part of the scenario.
-public struct RunSettings: Sendable {
-    public var threads: Int
-    public var chunkSize: Int
-    /// First path and path count: a run can cover any aligned slice of the scenario's paths (a
-    /// split across processes or machines), merged afterwards with `PortfolioAggregates.merge`.
-    public var pathRange: Range<Int>?
-
-    public init(threads: Int = defaultThreadCount, chunkSize: Int = ChunkPlan.defaultChunkSize, pathRange: Range<Int>? = nil) {
-        self.threads = threads
-        self.chunkSize = chunkSize
-        self.pathRange = pathRange
-    }
-}
-
 /// Loss aggregates of a run: one accumulator for the book and one per account.
-public struct PortfolioAggregates: Sendable {
+public struct PortfolioAggregates: PathAccumulator {
     public var book: TailAccumulator
     public var accounts: [TailAccumulator]
     /// Distribution of the book loss, for the report's histogram.
@@ -36,19 +22,22 @@ public struct PortfolioAggregates: Sendable {
 
     /// Folds in the aggregates of other paths.
     public mutating func merge(_ other: PortfolioAggregates) {
-        merge([other])
+        merge([other], threads: 1)
     }
 
     /// Folds in the aggregates of other paths in the order given; the accounts on `threads` workers
     /// (each account still folds the parts in order, so the result does not depend on `threads`).
-    public mutating func merge(_ others: [PortfolioAggregates], threads: Int = 1) {
+    public mutating func merge(_ others: [PortfolioAggregates], threads: Int) {
         for other in others {
             book.merge(other.book)
             bookHistogram.merge(other.bookHistogram)
         }
-        accounts.withUnsafeMutableBufferPointer { accounts in
-            forEachRangeInParallel(accounts.count, threads: threads) { range in
-                for a in range { for other in others { accounts[a].merge(other.accounts[a]) } }
+        let accounts = self.accounts
+        self.accounts = parallelMap(accounts.count, threads: threads) { range in
+            range.map { a in
+                var total = accounts[a]
+                for other in others { total.merge(other.accounts[a]) }
+                return total
             }
         }
     }
@@ -102,31 +91,11 @@ public struct PortfolioRun {
     func aggregate(settings: RunSettings, histogram: Histogram, accountFloors: [Double]?, cancellation: Cancellation?,
                    progress: RunProgress?) throws -> PortfolioAggregates {
         let range = settings.pathRange ?? 0..<scenario.simulation.paths
-        precondition(range.lowerBound % TailAccumulator.blockSize == 0, "a path slice must start on a multiple of \(TailAccumulator.blockSize)")
-        let plan = try ChunkPlan(totalPaths: range.count, chunkSize: settings.chunkSize)
-        let tailPlan = self.tailPlan
-        let capacity = min(settings.chunkSize, max(range.count, 1))
-        let states = try runChunks(plan: plan, threads: settings.threads, cancellation: cancellation, progress: progress,
-            makeState: { _ in
-                (ShockBuffers(assetCount: model.assetCount, capacity: capacity),
-                 Revaluer(book: book, capacity: capacity, accountsPerBlock: PortfolioRun.accountsPerBlock(chunk: capacity)),
-                 PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram, accountFloors: accountFloors))
-            },
-            process: { state, paths in
-                let (shocks, revaluer) = (state.0, state.1)
-                model.generate(firstPath: range.lowerBound + paths.lowerBound, count: paths.count, into: shocks)
-                revaluer.beginChunk(shocks)
-                for first in stride(from: 0, to: book.accountCount, by: revaluer.accountsPerBlock) {
-                    let accounts = first..<min(first + revaluer.accountsPerBlock, book.accountCount)
-                    revaluer.revalue(shocks, accounts: accounts)
-                    for a in accounts { state.2.accounts[a].add(revaluer.lossRow(account: a), count: paths.count) }
-                }
-                state.2.book.add(revaluer.bookLosses, count: paths.count)
-                state.2.bookHistogram.add(revaluer.bookLosses, count: paths.count)
-            })
-        var total = PortfolioAggregates(plan: tailPlan, accountCount: book.accountCount, histogram: histogram, accountFloors: accountFloors)
-        total.merge(states.map(\.2), threads: settings.threads)
-        return total
+        let tailPlan = self.tailPlan, accountCount = book.accountCount
+        let model = MonteCarloModel(generator: MarketStates(model: model), pricer: PortfolioPricer(book: book))
+        return try model.accumulate(paths: range, settings: settings, makeAccumulator: {
+            PortfolioAggregates(plan: tailPlan, accountCount: accountCount, histogram: histogram, accountFloors: accountFloors)
+        }, cancellation: cancellation, progress: progress)
     }
 
     /// Runs all paths and summarises.
@@ -134,20 +103,12 @@ public struct PortfolioRun {
         let start = DispatchTime.now()
         let totals = try aggregate(settings: settings, cancellation: cancellation, progress: progress)
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let accounts = UnsafeMutableBufferPointer<TailSummary?>.allocate(capacity: totals.accounts.count)
-        accounts.initialize(repeating: nil)
-        defer { accounts.deinitialize(); accounts.deallocate() }
-        forEachRangeInParallel(totals.accounts.count, threads: settings.threads) { range in
-            for a in range { accounts[a] = totals.accounts[a].summary() }
-        }
+        let accounts = totals.accounts
+        let summaries = parallelMap(accounts.count, threads: settings.threads) { range in range.map { accounts[$0].summary() } }
         return PortfolioRunResult(scenario: scenario, paths: totals.book.count, threads: settings.threads, chunkSize: settings.chunkSize,
-                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: accounts.map { $0! },
+                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: summaries,
                                   bookHistogram: totals.bookHistogram)
     }
-
-    /// Accounts revalued at a time: a block of losses (accounts × chunk doubles) of about 256 KiB,
-    /// so it is still in cache when the aggregators read it.
-    static func accountsPerBlock(chunk: Int) -> Int { max(8, 32_768 / max(chunk, 1)) }
 
     /// What the first 4,096 paths say before the run (the same paths for every thread count, chunk
     /// size and slice, so slices merge): the histogram's bins from the book losses, and each
@@ -155,7 +116,7 @@ public struct PortfolioRun {
     func pilot() -> (histogram: Histogram, accountFloors: [Double]) {
         let count = min(4096, scenario.simulation.paths)
         let shocks = ShockBuffers(assetCount: model.assetCount, capacity: count)
-        let revaluer = Revaluer(book: book, capacity: count, accountsPerBlock: PortfolioRun.accountsPerBlock(chunk: count))
+        let revaluer = Revaluer(book: book, capacity: count, accountsPerBlock: PortfolioPricer.accountsPerBlock(chunk: count))
         model.generate(firstPath: 0, count: count, into: shocks)
         revaluer.beginChunk(shocks)
         let plan = tailPlan
@@ -166,5 +127,32 @@ public struct PortfolioRun {
             for a in accounts { floors.append(plan.floor(pilot: Array(UnsafeBufferPointer(start: revaluer.lossRow(account: a), count: count)))) }
         }
         return (Histogram(covering: Array(UnsafeBufferPointer(start: revaluer.bookLosses, count: count)), bins: 80), floors)
+    }
+}
+
+/// Prices a chunk for `run`: the loss of every account and of the book on every path, folded into
+/// the tail aggregators. Accounts are revalued in blocks of about 256 KiB of losses (accounts ×
+/// chunk doubles), so a block is still in cache when its aggregators read it.
+public struct PortfolioPricer: PathPricer {
+    public let book: Book
+
+    public init(book: Book) { self.book = book }
+
+    /// Accounts revalued at a time for a chunk of `chunk` paths.
+    static func accountsPerBlock(chunk: Int) -> Int { max(8, 32_768 / max(chunk, 1)) }
+
+    public func makeWorkspace(capacity: Int) -> Revaluer {
+        Revaluer(book: book, capacity: capacity, accountsPerBlock: Self.accountsPerBlock(chunk: capacity))
+    }
+
+    public func price(_ shocks: ShockBuffers, count: Int, workspace revaluer: Revaluer, into aggregates: inout PortfolioAggregates) {
+        revaluer.beginChunk(shocks)
+        for first in stride(from: 0, to: book.accountCount, by: revaluer.accountsPerBlock) {
+            let accounts = first..<min(first + revaluer.accountsPerBlock, book.accountCount)
+            revaluer.revalue(shocks, accounts: accounts)
+            for a in accounts { aggregates.accounts[a].add(revaluer.lossRow(account: a), count: count) }
+        }
+        aggregates.book.add(revaluer.bookLosses, count: count)
+        aggregates.bookHistogram.add(revaluer.bookLosses, count: count)
     }
 }

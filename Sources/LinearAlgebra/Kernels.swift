@@ -4,7 +4,7 @@ import CLapack
 /// row stride `leadingDimension`, through `cblas_dtrmm`. Column j of B becomes L·b_j: this turns
 /// independent normals into correlated ones for a whole chunk of paths in one BLAS call.
 @inline(__always)
-public func multiplyLowerTriangular(_ lower: UnsafePointer<Double>, order n: Int,
+package func multiplyLowerTriangular(_ lower: UnsafePointer<Double>, order n: Int,
                                     into block: UnsafeMutablePointer<Double>, columns m: Int, leadingDimension: Int) {
     cblas_dtrmm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit,
                 Int32(n), Int32(m), 1.0, lower, Int32(n), block, Int32(leadingDimension))
@@ -13,7 +13,7 @@ public func multiplyLowerTriangular(_ lower: UnsafePointer<Double>, order n: Int
 /// C ← α·A·B + C for row-major A (m×k), B (k×n, row stride `ldb`) and C (m×n, row stride `ldc`),
 /// through `cblas_dgemm`.
 @inline(__always)
-public func multiplyAccumulate(_ a: UnsafePointer<Double>, rows m: Int, inner k: Int,
+package func multiplyAccumulate(_ a: UnsafePointer<Double>, rows m: Int, inner k: Int,
                                _ b: UnsafePointer<Double>, columns n: Int, ldb: Int,
                                into c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double = 1) {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),

@@ -1,4 +1,7 @@
+import Engine
 import Foundation
+import Shocks
+import WorkerPool
 
 /// The NumPy `.npy` format, version 1.0, for a C-order little-endian float64 matrix
 /// (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html): the magic string,
@@ -16,4 +19,59 @@ public enum NpyFormat {
         data.append(contentsOf: Array(dict.utf8))
         return data
     }
+}
+
+/// `thresher sample`: the standardized shocks ε of every path as a paths × assets `.npy` file.
+/// Chunks are generated in parallel and each is written, transposed to path-major rows, at its own
+/// offset of the file; the file appears (renamed from a temporary) only when every chunk is written.
+public enum ShockFile {
+    /// - Throws: `OutputFile.Failure` (cannot write), `WorkerPoolError` (settings, cancellation).
+    public static func write(model: MarketModel, paths: Int, settings: RunSettings, to path: String,
+                             cancellation: Cancellation? = nil) throws {
+        let output = try OutputFile(path: path)
+        let header = NpyFormat.header(rows: paths, columns: model.assetCount)
+        do {
+            try output.write(header, at: 0)
+            let writer = ShockRowWriter(output: output, dataOffset: header.count)
+            let result = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: writer)
+                .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { WriteOutcome() }, cancellation: cancellation)
+            if let error = result.firstError { throw error }
+        } catch {
+            output.discard()
+            throw error
+        }
+        try output.commit()
+    }
+}
+
+/// The first write error of the workers, if any.
+struct WriteOutcome: PathAccumulator {
+    var firstError: (any Error)?
+    mutating func merge(_ others: [WriteOutcome], threads: Int) {
+        for other in others where firstError == nil { firstError = other.firstError }
+    }
+}
+
+/// Writes a chunk's shocks as rows of the `.npy` matrix (path-major, asset order).
+struct ShockRowWriter: PathPricer {
+    let output: OutputFile
+    let dataOffset: Int
+
+    func makeWorkspace(capacity: Int) -> RowBuffer { RowBuffer() }
+
+    func price(_ shocks: ShockBuffers, count: Int, workspace: RowBuffer, into outcome: inout WriteOutcome) {
+        let n = shocks.assetCount, ld = shocks.capacity
+        workspace.rows.removeAll(keepingCapacity: true)
+        for j in 0..<count { for i in 0..<n { workspace.rows.append(shocks.epsilon[i * ld + j]) } }
+        do {
+            try workspace.rows.withUnsafeBytes { try output.write($0, at: dataOffset + shocks.firstPath * n * 8) }
+        } catch {
+            if outcome.firstError == nil { outcome.firstError = error }
+        }
+    }
+}
+
+/// One worker's path-major rows of a chunk.
+final class RowBuffer {
+    var rows: [Double] = []
 }

@@ -39,7 +39,7 @@ public final class OutputFile: @unchecked Sendable {
     }
 
     /// Writes `bytes` at `offset` (thread-safe: positional writes to disjoint ranges).
-    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
         var done = 0
         while done < bytes.count {
             let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))

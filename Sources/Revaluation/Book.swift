@@ -98,7 +98,7 @@ public struct OptionLeg: Sendable {
     public let valueNow: Double
     /// Everything the per-path kernel needs, hoisted out of the loop over paths: ½·iv·√τ',
     /// 1/(iv·√τ'), r·τ' − ln K, K·e^{−rτ'}, q, V₀ (`thresher_subtract_option_profit`).
-    public let terms: ThresherOptionTerms
+    package let terms: ThresherOptionTerms
 
     public init(account: Int, asset: Int, isCall: Bool, strike: Double, years: Double, horizonYears: Double,
                 quantity: Double, impliedVol: Double, spot: Double, rate: Double) {

@@ -13,9 +13,9 @@ public final class Revaluer {
     public let capacity: Int
     public let accountsPerBlock: Int
     /// Loss (USD, positive = loss) of account `block.lowerBound + r` on chunk path j at `r * capacity + j`.
-    public let losses: UnsafeMutablePointer<Double>
+    package let losses: UnsafeMutablePointer<Double>
     /// Book loss per chunk path: complete once every account block of the chunk has been revalued.
-    public let bookLosses: UnsafeMutablePointer<Double>
+    package let bookLosses: UnsafeMutablePointer<Double>
     /// The accounts whose losses `losses` holds.
     public private(set) var block: Range<Int> = 0..<0
 
@@ -34,7 +34,7 @@ public final class Revaluer {
     }
 
     /// The row of account `a` (which must be in `block`).
-    @inline(__always) public func lossRow(account a: Int) -> UnsafeMutablePointer<Double> {
+    @inline(__always) package func lossRow(account a: Int) -> UnsafeMutablePointer<Double> {
         losses + (a - block.lowerBound) * capacity
     }
 

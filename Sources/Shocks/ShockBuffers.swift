@@ -13,15 +13,15 @@ public final class ShockBuffers {
     /// Index of the chunk's first path.
     public internal(set) var firstPath = 0
     /// Standardized shocks ε.
-    public let epsilon: UnsafeMutablePointer<Double>
+    package let epsilon: UnsafeMutablePointer<Double>
     /// Shocked log spot log S'.
-    public let logSpot: UnsafeMutablePointer<Double>
+    package let logSpot: UnsafeMutablePointer<Double>
     /// Shocked spot S', USD.
-    public let spot: UnsafeMutablePointer<Double>
+    package let spot: UnsafeMutablePointer<Double>
     /// Implied-vol multiplier iv'/iv = exp(vol_of_vol·√h·ξ); all ones without vol shocks.
-    public let volFactor: UnsafeMutablePointer<Double>
+    package let volFactor: UnsafeMutablePointer<Double>
     /// Its reciprocal iv/iv' (the option kernel multiplies by it instead of dividing per option).
-    public let inverseVolFactor: UnsafeMutablePointer<Double>
+    package let inverseVolFactor: UnsafeMutablePointer<Double>
     /// Per-path scale of the t mixing, √(ν/W) (or √((ν−2)/W) for the standardized Student-t).
     let mixing: UnsafeMutablePointer<Double>
     /// The uniforms of the χ² product, up to ten rows (ν ≤ 20) of `capacity`.
@@ -53,12 +53,24 @@ public final class ShockBuffers {
     }
 
     /// Asset `i`'s row of an asset-major array.
-    @inline(__always) public func row(_ base: UnsafeMutablePointer<Double>, asset i: Int) -> UnsafeMutablePointer<Double> {
+    @inline(__always) package func row(_ base: UnsafeMutablePointer<Double>, asset i: Int) -> UnsafeMutablePointer<Double> {
         base + i * capacity
     }
 }
 
 extension ShockBuffers {
+    /// The standardized shock ε of asset `i` on path `j` of the chunk.
+    public func standardizedShock(asset i: Int, path j: Int) -> Double {
+        precondition(i < assetCount && j < count)
+        return epsilon[i * capacity + j]
+    }
+
+    /// The shocked spot S' (USD) of asset `i` on path `j` of the chunk.
+    public func shockedSpot(asset i: Int, path j: Int) -> Double {
+        precondition(i < assetCount && j < count)
+        return spot[i * capacity + j]
+    }
+
     /// Sets path column `j` to a deterministic market state (a stress): shocked spots and implied-vol
     /// multipliers per asset. The standardized shocks of that column are left at zero.
     public func setDeterministicState(column j: Int, spots: [Double], volFactors: [Double]) {

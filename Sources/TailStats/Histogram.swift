@@ -25,7 +25,12 @@ public struct Histogram: Sendable, Equatable {
     public var binWidth: Double { (upper - lower) / Double(counts.count) }
     public var total: Int { counts.reduce(underflow + overflow, +) }
 
-    public mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
+    /// Counts each value in its bin (or in the underflow/overflow count).
+    public mutating func add(_ values: [Double]) {
+        values.withUnsafeBufferPointer { add($0.baseAddress!, count: $0.count) }
+    }
+
+    package mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
         let scale = Double(counts.count) / (upper - lower)
         for j in 0..<n {
             let position = (values[j] - lower) * scale

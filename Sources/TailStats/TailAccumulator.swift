@@ -90,7 +90,7 @@ public struct TailAccumulator: Sendable {
     /// The block's sum, sum of squares and maximum are taken in four SIMD lanes in a fixed order (so
     /// they depend only on the block's values); the tail is touched only when the block's maximum
     /// beats the current threshold, which after warm-up is rare.
-    public mutating func addBlock(_ values: UnsafePointer<Double>, count n: Int) {
+    package mutating func addBlock(_ values: UnsafePointer<Double>, count n: Int) {
         var sum4 = SIMD4<Double>(), squares4 = SIMD4<Double>(), max4 = SIMD4<Double>(repeating: -.infinity)
         var j = 0
         let raw = UnsafeRawPointer(values)
@@ -124,8 +124,13 @@ public struct TailAccumulator: Sendable {
         }
     }
 
+    /// Adds the losses of consecutive paths starting at an aligned path (USD, in path order).
+    public mutating func add(_ losses: [Double]) {
+        losses.withUnsafeBufferPointer { add($0.baseAddress!, count: $0.count) }
+    }
+
     /// Adds `count` consecutive paths' losses starting at an aligned path, block by block.
-    public mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
+    package mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
         var start = 0
         while start < n {
             let size = min(Self.blockSize, n - start)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Calibration
 import Engine
 import Foundation
+import WorkerPool
 import Reports
 import ScenarioSpec
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import WorkerPool
 import LinearAlgebra
 import Reports
 import ScenarioSpec
@@ -45,9 +46,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw fail("error: \(error)", ExitStatus.missingInput)
     } catch let error as OutputFile.Failure {
         throw fail("error: \(error)", ExitStatus.cannotWrite)
-    } catch EngineError.cancelled {
+    } catch WorkerPoolError.cancelled {
         throw fail("interrupted: nothing was written", ExitStatus.interrupted)
-    } catch let error as EngineError {
+    } catch let error as WorkerPoolError {
         throw fail("error: \(error)", ExitStatus.usage)
     } catch let error as LinearAlgebraError {
         throw fail("error: \(error)", ExitStatus.internalFailure)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import WorkerPool
 import Reports
 import ScenarioSpec
 

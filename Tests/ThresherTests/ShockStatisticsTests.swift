@@ -3,7 +3,7 @@ import Engine
 import Foundation
 import ScenarioSpec
 import Shocks
-@testable import ThresherCLI
+import Reports
 import XCTest
 
 /// Statistical checks of the sampled standardized shocks on 200,000 paths, with stated bounds.
@@ -103,7 +103,7 @@ final class ShockStatisticsTests: XCTestCase {
         var files: [Data] = []
         for (threads, chunk) in [(1, 1024), (2, 1024), (2, 192)] {
             let path = NSTemporaryDirectory() + "shocks-\(threads)-\(chunk)-\(UUID().uuidString).npy"
-            try writeShocks(model: model, paths: 10_000, settings: RunSettings(threads: threads, chunkSize: chunk), to: path)
+            try ShockFile.write(model: model, paths: 10_000, settings: RunSettings(threads: threads, chunkSize: chunk), to: path)
             files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
         }
         XCTAssertEqual(files[0], files[1])

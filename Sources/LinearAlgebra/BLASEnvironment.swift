@@ -1,5 +1,5 @@
 import Foundation
-import LinearAlgebra
+
 
 /// Makes OpenBLAS single-threaded for the whole process.
 ///
