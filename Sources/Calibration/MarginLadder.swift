@@ -1,11 +1,6 @@
 import Foundation
 import ScenarioSpec
 
-/// Which way a position loses: a long loses when the price falls, a short when it rises.
-public enum Side: String, Sendable {
-    case long, short
-}
-
 /// The maintenance-margin ladder: for each asset and tier notional n, the rate a venue charges.
 ///
 /// With h_liq(n) = horizon_hours/(24·365)·(1 + n/depth) years, impact I(n) = k·σ·√(1/365)·√(n/depth)

@@ -5,27 +5,17 @@ import Revaluation
 import ScenarioSpec
 import Shocks
 
-/// A position as the venue margins it: its notional at a spot, and the side it loses on.
+/// A position as the venue margins it (`Instrument.margin`), with its asset's index.
 struct MarginedPosition: Sendable {
     let asset: Int
-    /// Notional = perSpot·S + fixed: |q|·S for quantity positions, |C|·V for inverse perps.
-    let perSpot: Double
-    let fixed: Double
-    /// Long loses when the price falls. Options take the side of their delta (a short put is long).
-    let side: Side
+    let exposure: MarginExposure
 
-    @inline(__always) func notional(spot: Double) -> Double { perSpot * spot + fixed }
+    @inline(__always) func notional(spot: Double) -> Double { exposure.notional(spot: spot) }
+    var side: Side { exposure.side }
 
     init(_ position: Position, market: Market) {
         asset = market.assetIndex(position.asset)!
-        switch position {
-        case .spot(_, let q), .perp(_, let q), .future(_, let q, _):
-            perSpot = abs(q); fixed = 0; side = q >= 0 ? .long : .short
-        case .inversePerp(_, let contracts, let value):
-            perSpot = 0; fixed = abs(contracts) * value; side = contracts >= 0 ? .long : .short
-        case .option(_, let right, _, _, let q, _):
-            perSpot = abs(q); fixed = 0; side = (q >= 0) == (right == .call) ? .long : .short
-        }
+        exposure = position.instrument.margin
     }
 }
 
@@ -44,8 +34,6 @@ struct Waterfall: Sendable {
     /// Liquidation cost per asset (nil for assets without depth).
     let costs: [LiquidationCost?]
     let vols: [Double]
-    /// Range of `book.options` held by each account.
-    let optionRanges: [Range<Int>]
 
     init(scenario: Scenario, spec: CalibrationSpec, ladder: MarginLadder) throws {
         model = try MarketModel(scenario: scenario)
@@ -55,13 +43,6 @@ struct Waterfall: Sendable {
         positions = scenario.portfolio.accounts.map { $0.positions.map { MarginedPosition($0, market: market) } }
         costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
         vols = market.assets.map(\.vol)
-        var ranges: [Range<Int>] = []
-        for a in 0..<book.accountCount {
-            let start = book.options.firstIndex { $0.account == a } ?? book.options.count
-            let end = book.options[start...].firstIndex { $0.account != a } ?? book.options.count
-            ranges.append(start..<end)
-        }
-        optionRanges = ranges
     }
 
     /// The maintenance requirement Σ |notional|·MMR of account `a` at the given spots.
@@ -104,12 +85,11 @@ struct Waterfall: Sendable {
                     buffers.liquidationYears[b] = years
                     profit += book.linearWeights[a * n + b] * (buffers.movedSpot[b] - before)
                 }
-                for leg in book.options[optionRanges[a]] {
-                    let vol = leg.impliedVol * shocks.horizon.volFactor[leg.asset * ld + j]
-                    let before = BlackScholes.price(isCall: leg.isCall, spot: spot[leg.asset * ld + j], strike: leg.strike,
-                                                    years: leg.remainingYears, rate: model.rate, vol: vol)
-                    let after = BlackScholes.price(isCall: leg.isCall, spot: buffers.movedSpot[leg.asset], strike: leg.strike,
-                                                   years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: model.rate, vol: vol)
+                for leg in book.options(ofAccount: a) {
+                    let volFactor = shocks.horizon.volFactor[leg.asset * ld + j]
+                    let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, years: leg.remainingYears, rate: book.rate)
+                    let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor,
+                                          years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: book.rate)
                     profit += leg.quantity * (after - before)
                 }
                 buffers.finalEquity[k] = e1 + profit - slippage

@@ -2,15 +2,12 @@ import CKernels
 import Foundation
 import ScenarioSpec
 
-/// The book of a scenario compiled for revaluation over the horizon h.
+/// The book of a scenario compiled for revaluation over the horizon h, from the pricing components
+/// of its instruments (`Instrument.pricing(in:)`).
 ///
-/// Every instrument but the option is linear in the shocked spots, so an account's linear P&L is
-/// Σ_a W[account, a]·S'_a + c[account]:
-/// - spot, perp: q·(S' − S)
-/// - future (expiry T): q·(S'·e^{r·max(T−h,0)} − S·e^{rT}) (mark F = S·e^{rT})
-/// - inverse perp: C·V·(1/S − 1/S') coins, worth C·V·(S'/S − 1) USD at S'
-/// - collateral: USD constant; q coins change by q·(S' − S)
-/// Options are repriced one by one: q·(V(S', iv', T−h) − V(S, iv, T)), intrinsic if T ≤ h.
+/// The linear components of an account sum to a P&L Σ_a W[account, a]·S'_a + c[account]
+/// (collateral too: USD is constant, q coins change by q·(S' − S)); option components are repriced
+/// one by one: q·(V(S', iv', T−h) − V(S, iv, T)), intrinsic if T ≤ h.
 /// Account loss = −P&L, USD; the book loss is the sum over accounts.
 public struct Book: Sendable {
     public let accountIDs: [String]
@@ -30,12 +27,18 @@ public struct Book: Sendable {
     public let bookConstant: Double
     /// `options[optionStart[a] ..< optionStart[a + 1]]` are account a's options.
     public let optionStart: [Int]
+    /// Annual continuously compounded rate of the pricing.
+    public let rate: Double
+
+    /// Account a's options.
+    public func options(ofAccount a: Int) -> ArraySlice<OptionLeg> { options[optionStart[a]..<optionStart[a + 1]] }
 
     public init(scenario: Scenario) {
         let market = scenario.market
         let n = market.assets.count
         let h = scenario.simulation.horizonYears
         let r = market.rate
+        rate = r
         accountIDs = scenario.portfolio.accounts.map(\.id)
         assetCount = n
         var weights = [Double](repeating: 0, count: accountIDs.count * n)
@@ -51,24 +54,17 @@ public struct Book: Sendable {
             }
             for position in account.positions {
                 let i = market.assetIndex(position.asset)!
-                let spot = market.assets[i].spot
-                switch position {
-                case .spot(_, let q):
-                    weights[a * n + i] += q; constants[a] -= q * spot
-                    equity[a] += q * spot
-                case .perp(_, let q):
-                    weights[a * n + i] += q; constants[a] -= q * spot
-                case .future(_, let q, let expiryDays):
-                    let t = expiryDays / 365
-                    weights[a * n + i] += q * exp(r * max(t - h, 0)); constants[a] -= q * spot * exp(r * t)
-                case .inversePerp(_, let contracts, let value):
-                    weights[a * n + i] += contracts * value / spot; constants[a] -= contracts * value
-                case .option(_, let right, let strike, let expiryDays, let q, let iv):
-                    let leg = OptionLeg(account: a, asset: i, isCall: right == .call, strike: strike,
-                                        years: expiryDays / 365, horizonYears: h, quantity: q, impliedVol: iv,
-                                        spot: spot, rate: r)
-                    options.append(leg)
-                    equity[a] += q * leg.valueNow
+                let context = PricingContext(spot: market.assets[i].spot, rate: r, horizonYears: h)
+                for component in position.instrument.pricing(in: context) {
+                    switch component {
+                    case .linear(let weight, let constant, let valueNow):
+                        weights[a * n + i] += weight; constants[a] += constant
+                        equity[a] += valueNow
+                    case .option(let contract):
+                        let leg = OptionLeg(account: a, asset: i, contract: contract, horizonYears: h, spot: context.spot, rate: r)
+                        options.append(leg)
+                        equity[a] += contract.quantity * leg.valueNow
+                    }
                 }
             }
         }
@@ -100,6 +96,11 @@ public struct OptionLeg: Sendable {
     /// 1/(iv·√τ'), r·τ' − ln K, K·e^{−rτ'}, q, V₀ (`thresher_subtract_option_profit`).
     package let terms: ThresherOptionTerms
 
+    public init(account: Int, asset: Int, contract: OptionContract, horizonYears: Double, spot: Double, rate: Double) {
+        self.init(account: account, asset: asset, isCall: contract.isCall, strike: contract.strike, years: contract.expiryYears,
+                  horizonYears: horizonYears, quantity: contract.quantity, impliedVol: contract.impliedVol, spot: spot, rate: rate)
+    }
+
     public init(account: Int, asset: Int, isCall: Bool, strike: Double, years: Double, horizonYears: Double,
                 quantity: Double, impliedVol: Double, spot: Double, rate: Double) {
         self.account = account
@@ -114,5 +115,12 @@ public struct OptionLeg: Sendable {
         terms = ThresherOptionTerms(isCall: isCall ? 1 : 0, halfStdDev: 0.5 * stdDev, inverseStdDev: 1 / stdDev,
                                     drift: rate * tau - log(strike), discountedStrike: strike * exp(-rate * tau),
                                     quantity: quantity, valueNow: valueNow)
+    }
+
+    /// The scalar twin of the kernels: one option's value V(S, iv·f, τ) (USD per coin, scalar
+    /// Black–Scholes with glibc's erfc; intrinsic at τ ≤ 0) at spot S, implied-vol multiplier f and
+    /// `years` τ to expiry, for revaluations outside the chunk kernels (the liquidation step).
+    public func value(spot: Double, volFactor: Double, years: Double, rate: Double) -> Double {
+        BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol * volFactor)
     }
 }

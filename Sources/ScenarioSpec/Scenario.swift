@@ -87,28 +87,17 @@ public struct Account: Sendable {
     public var positions: [Position]
 }
 
-/// One position of an account. Quantities are signed: negative is short.
-public enum Position: Sendable {
-    /// Spot holding of `quantity` coins.
-    case spot(asset: String, quantity: Double)
-    /// Linear USD-settled perpetual on `quantity` coins.
-    case perp(asset: String, quantity: Double)
-    /// Dated future on `quantity` coins expiring in `expiryDays`.
-    case future(asset: String, quantity: Double, expiryDays: Double)
-    /// Coin-margined inverse perpetual: `contracts` of `contractValue` USD each.
-    case inversePerp(asset: String, contracts: Double, contractValue: Double)
-    /// European option on `quantity` coins, Black–Scholes with implied vol `iv`.
-    case option(asset: String, right: OptionRight, strike: Double, expiryDays: Double, quantity: Double, iv: Double)
+/// One position of an account: an instrument of `InstrumentRegistry` (quantities are signed:
+/// negative is short).
+public struct Position: Sendable {
+    public let instrument: any Instrument
 
-    public var asset: String {
-        switch self {
-        case .spot(let a, _), .perp(let a, _), .future(let a, _, _), .inversePerp(let a, _, _), .option(let a, _, _, _, _, _): return a
-        }
-    }
-}
+    public init(_ instrument: any Instrument) { self.instrument = instrument }
 
-public enum OptionRight: String, Sendable {
-    case call, put
+    /// The id of the underlying asset.
+    public var asset: String { instrument.asset }
+    /// The position's `type:` in the file.
+    public var typeName: String { type(of: instrument).typeName }
 }
 
 /// `risk:` — confidence levels of VaR and ES.

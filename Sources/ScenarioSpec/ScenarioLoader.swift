@@ -230,18 +230,10 @@ extension Account {
 }
 
 extension Position {
-    /// The fields of each position type besides `type` and `asset`.
-    static let fields: [String: [String]] = [
-        "spot": ["quantity"], "perp": ["quantity"], "future": ["quantity", "expiry_days"],
-        "inverse-perp": ["contracts", "contract_value"],
-        "option": ["right", "strike", "expiry_days", "quantity", "iv"],
-    ]
-    static let types = ["spot", "perp", "future", "inverse-perp", "option"]
-    static let allFields = ["type", "asset"] + Set(fields.values.joined()).sorted()
-
+    /// Reads `type` and `asset`, then the instrument's own fields (`InstrumentRegistry`).
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: Position.allFields)
-        let type = try r.required("type") { try p.oneOf($0, $1, Position.types) }
+        let r = try FieldReader(node, file: p.file, path: path, known: InstrumentRegistry.allFields)
+        let type = try r.required("type") { try p.oneOf($0, $1, InstrumentRegistry.typeNames) }
         let asset = try r.required("asset") { node, path in
             let id = try p.identifier(node, path)
             guard market.assetIndex(id) != nil else {
@@ -249,26 +241,9 @@ extension Position {
             }
             return id
         }
-        try r.rejectUnknown(allowed: ["type", "asset"] + Position.fields[type]!)
-        switch type {
-        case "spot":
-            self = .spot(asset: asset, quantity: try r.required("quantity", p.number))
-        case "perp":
-            self = .perp(asset: asset, quantity: try r.required("quantity", p.number))
-        case "future":
-            let quantity = try r.required("quantity", p.number)
-            self = .future(asset: asset, quantity: quantity, expiryDays: try r.required("expiry_days", p.nonNegative))
-        case "inverse-perp":
-            let contracts = try r.required("contracts", p.number)
-            self = .inversePerp(asset: asset, contracts: contracts, contractValue: try r.required("contract_value", p.positive))
-        default:
-            let right = try r.required("right") { OptionRight(rawValue: try p.oneOf($0, $1, ["call", "put"]))! }
-            let strike = try r.required("strike", p.positive)
-            let expiry = try r.required("expiry_days", p.positive)
-            let quantity = try r.required("quantity", p.number)
-            let iv = try r.required("iv", p.positive)
-            self = .option(asset: asset, right: right, strike: strike, expiryDays: expiry, quantity: quantity, iv: iv)
-        }
+        let instrument = InstrumentRegistry.instrument(named: type)!
+        try r.rejectUnknown(allowed: ["type", "asset"] + instrument.fields)
+        self.init(try instrument.init(asset: asset, fields: InstrumentFields(reader: r, parsers: p)))
     }
 }
 

@@ -107,8 +107,7 @@ final class StressAndWhatIfTests: XCTestCase {
         XCTAssertEqual(s.market.tails, .studentT(dof: 3))
         XCTAssertEqual(s.simulation.seed, 99)
         XCTAssertEqual(s.risk.confidence.map(\.label), ["0.95", "0.975"])
-        guard case .option(_, _, let strike, _, _, _) = s.portfolio.accounts[1].positions[0] else { return XCTFail() }
-        XCTAssertEqual(strike, 50000)
+        XCTAssertEqual((s.portfolio.accounts[1].positions[0].instrument as? EuropeanOption)?.strike, 50000)
         XCTAssertEqual(s.market.correlation[0][1], 0.5)
         // An optional field the file left out can be added.
         XCTAssertEqual(try loadScenario(mixedBook, overrides: ["portfolio.accounts.b.collateral={USD: 5}"]).portfolio.accounts[1].collateral.count, 1)

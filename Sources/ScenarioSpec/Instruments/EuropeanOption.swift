@@ -1,0 +1,44 @@
+/// `type: option` — a European option on `quantity` coins (signed), Black–Scholes with implied vol
+/// `iv`, repriced on every path: P&L q·(BS(S', iv', T−h) − BS(S, iv, T)), intrinsic if T ≤ h.
+/// Margined on |q|·S on the side of its delta (a long call or a short put is long).
+public struct EuropeanOption: Instrument {
+    public enum Right: String, Sendable {
+        case call, put
+    }
+
+    public static let typeName = "option"
+    public static let fields = ["right", "strike", "expiry_days", "quantity", "iv"]
+    public let asset: String
+    public let right: Right
+    /// Strike, USD (> 0).
+    public let strike: Double
+    /// Days to expiry from now (> 0).
+    public let expiryDays: Double
+    public let quantity: Double
+    /// Implied volatility, annualised (> 0).
+    public let impliedVol: Double
+
+    public init(asset: String, right: Right, strike: Double, expiryDays: Double, quantity: Double, impliedVol: Double) {
+        self.asset = asset
+        self.right = right
+        self.strike = strike
+        self.expiryDays = expiryDays
+        self.quantity = quantity
+        self.impliedVol = impliedVol
+    }
+
+    public init(asset: String, fields: InstrumentFields) throws {
+        let right = Right(rawValue: try fields.choice("right", among: ["call", "put"]))!
+        self.init(asset: asset, right: right, strike: try fields.positive("strike"), expiryDays: try fields.positive("expiry_days"),
+                  quantity: try fields.number("quantity"), impliedVol: try fields.positive("iv"))
+    }
+
+    public func pricing(in context: PricingContext) -> [PricingComponent] {
+        [.option(OptionContract(isCall: right == .call, strike: strike, expiryYears: expiryDays / 365, quantity: quantity,
+                                impliedVol: impliedVol))]
+    }
+
+    public var margin: MarginExposure {
+        MarginExposure(perSpot: abs(quantity), fixed: 0, side: (quantity >= 0) == (right == .call) ? .long : .short)
+    }
+}
