@@ -5,13 +5,9 @@ import RandomStreams
 import ScenarioSpec
 
 /// The market model of a scenario, compiled once and shared read-only by every worker: the
-/// Cholesky factor of the correlation matrix, the tail model and the per-asset constants.
+/// Cholesky factor of the correlation matrix, the tail model's sampler of the standardized shocks ε
+/// (`ShockDistribution`: `GaussianShocks`, `StudentTShocks`, `TCopulaShocks`) and the per-asset constants.
 ///
-/// With L the Cholesky factor and z ~ N(0, I), the standardized shocks ε (unit variance) are
-/// - gaussian: ε = L z;
-/// - student-t (ν > 2): ε = √((ν−2)/ν) · L z / √(W/ν), one W ~ χ²(ν) per path shared by all assets;
-/// - t-copula (ν_c): y = L z / √(W/ν_c), u_i = T_{ν_c}(y_i), ε_i = √((ν_i−2)/ν_i)·T_{ν_i}⁻¹(u_i) for
-///   an asset with its own dof ν_i, else ε_i = Φ⁻¹(u_i).
 /// Horizon log-returns are r_i = σ_i √h ε_i (h = horizon_days/365) and S'_i = S_i·e^{r_i}. With vol
 /// shocks, ξ_i = ρ ε_i + √(1−ρ²) η_i (η ~ N(0, I) independent) and iv' = iv·exp(vol_of_vol·√h·ξ_i).
 public struct MarketModel: Sendable {
@@ -23,6 +19,8 @@ public struct MarketModel: Sendable {
     /// Lower Cholesky factor of the correlation matrix, n×n row-major.
     public let choleskyFactor: [Double]
     public let tails: TailModel
+    /// The tail model's sampler of ε (`ShockDistribution`).
+    public let shockDistribution: any ShockDistribution
     /// Spot prices now, USD.
     public let spots: [Double]
     public let logSpots: [Double]
@@ -30,9 +28,6 @@ public struct MarketModel: Sendable {
     public let returnScales: [Double]
     /// Lognormal implied-vol shock, if the scenario has one.
     public let volShock: VolShockModel?
-    /// The t-copula's own t distribution and each asset's marginal (nil: normal marginal).
-    let copula: StudentT?
-    let marginals: [MarginalTail]
 
     public struct VolShockModel: Sendable {
         /// vol_of_vol·√h.
@@ -40,20 +35,6 @@ public struct MarketModel: Sendable {
         public let spotCorrelation: Double
         /// √(1 − ρ²).
         public let independentWeight: Double
-    }
-
-    /// How a copula uniform becomes asset i's standardized shock.
-    enum MarginalTail: Sendable {
-        case normal
-        case student(StudentT, scale: Double)
-
-        /// The standardized shock whose upper tail probability is `tail` (≤ ½), as a magnitude.
-        @inline(__always) func upperQuantile(_ tail: Double) -> Double {
-            switch self {
-            case .normal: return StandardNormal.upperQuantile(tail)
-            case .student(let t, let scale): return scale * t.upperQuantile(tail)
-            }
-        }
     }
 
     /// Compiles the scenario's market; `horizonDays` overrides the simulation horizon (the
@@ -73,15 +54,6 @@ public struct MarketModel: Sendable {
             VolShockModel(scale: $0.volOfVol * horizonYears.squareRoot(), spotCorrelation: $0.spotCorrelation,
                           independentWeight: (1 - $0.spotCorrelation * $0.spotCorrelation).squareRoot())
         }
-        if case .tCopula(let dof) = tails {
-            copula = StudentT(dof: dof)
-            marginals = market.assets.map { asset in
-                guard let dof = asset.dof else { return .normal }
-                return .student(StudentT(dof: dof), scale: ((dof - 2) / dof).squareRoot())
-            }
-        } else {
-            copula = nil
-            marginals = []
-        }
+        shockDistribution = makeShockDistribution(tails: tails, market: market, seed: seed, choleskyFactor: choleskyFactor)
     }
 }

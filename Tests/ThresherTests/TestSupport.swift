@@ -5,7 +5,9 @@ import XCTest
 /// Writes `text` to a fresh temporary file with the given extension and returns its path.
 func temporaryFile(_ text: String, extension ext: String = "yaml") -> String {
     let path = NSTemporaryDirectory() + "thresher-test-\(UUID().uuidString).\(ext)"
-    precondition(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)), "cannot write \(path)")
+    // Not inside precondition(): release tests build with -Ounchecked, which drops its condition.
+    let written = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    if !written { fatalError("cannot write \(path)") }
     return path
 }
 
