@@ -1,8 +1,9 @@
 import Calibration
 import Foundation
 
-/// The JSON and terminal forms of `thresher calibrate`. JSON names are a contract (README).
-public struct CalibrationReport {
+/// The report of `thresher calibrate`: ladder, penalty, insurance fund and account thresholds.
+/// JSON names are a contract (README).
+public struct CalibrationReport: CommandReport {
     public let result: CalibrationResult
     public let overrides: [String]
 
@@ -46,76 +47,66 @@ public struct CalibrationReport {
         ])
     }
 
-    public var table: String {
+    public var document: ReportDocument {
         let r = result
-        var text = "\(r.scenario.name): calibration over \(grouped(r.paths)) paths, breach probability \(r.scenario.calibration?.breachProbability ?? .nan)\n"
-        if !overrides.isEmpty { text += "overrides: \(overrides.joined(separator: ", "))\n" }
-        text += "\nMaintenance-margin ladder (rate = max of long and short; max leverage = 1/rate)\n"
-        var rows: [[String]] = []
-        for rung in r.ladder.rungs.flatMap({ $0 }) {
-            rows.append([rung.asset, money(rung.tier), rate(rung.long), rate(rung.short), "\(rate(rung.rate)) ± \(rate(rung.standardError))",
-                         String(format: "%.1fx", 1 / rung.rate), String(format: "%.1f h", rung.liquidationHours)])
-        }
-        text += TextTable(header: ["asset", "tier ≤ USD", "long", "short", "MMR", "max lev.", "liq. time"], rows: rows).rendered
-        let p = r.penalty
-        text += "\nLiquidation penalty: \(rate(p.rate)) of notional"
-        text += p.reached ? " (covers \(p.coverage)× the expected deficit)\n" : " — NOT REACHED: max_rate \(rate(p.maxRate)) covers less than \(p.coverage)× the expected deficit\n"
-        text += "  expected income \(money(p.expectedIncome)) vs expected deficit \(money(p.expectedDeficit)) per path\n"
-        let f = r.insuranceFund
-        text += "Insurance fund at \(percent(f.confidence)): VaR \(money(f.valueAtRisk)) ± \(money(f.valueAtRiskStandardError)), ES \(money(f.expectedShortfall)) ± \(money(f.expectedShortfallStandardError))"
-        if let balance = f.balance, let adl = f.adlProbability {
-            text += "\n  balance \(money(balance)): auto-deleveraging probability \(String(format: "%.3g", adl))"
-        }
-        text += "\n\nAccount action ladder (losses in USD that trigger each action)\n"
-        text += TextTable(header: ["account", "equity", "requirement", "P(liquidation)", "E[deficit]", "warn", "reduce-only", "liquidate"],
-                          rows: r.accounts.map { a in
-                              [a.id, money(a.equity), money(a.maintenanceRequirement), String(format: "%.4g", a.liquidationProbability),
-                               money(a.expectedDeficit), money(a.warn), money(a.reduceOnly), money(a.liquidate)]
-                          }).rendered
-        text += String(format: "\n%.2f s\n", r.elapsedSeconds)
-        return text
-    }
-}
+        let breach = r.scenario.calibration?.breachProbability ?? .nan
+        var context = ["\(r.scenario.name): calibration over \(grouped(r.paths)) paths, seed \(r.scenario.simulation.seed), breach probability \(breach), \(tailDescription(r.scenario.market.tails))"]
+        if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
 
-extension CalibrationReport {
-    /// HTML: the margin ladder (chart and table), penalty, fund and the account action ladder.
-    public var html: String {
-        let r = result
-        var page = HTMLPage(title: "Thresher calibration — \(r.scenario.name)", lines: [
-            "\(grouped(r.paths)) paths, breach probability \(r.scenario.calibration?.breachProbability ?? .nan)",
-        ] + overrides)
         let assets = r.ladder.rungs.filter { !$0.isEmpty }
-        let chart = SVGChart.lines(series: assets.map { ($0[0].asset, $0.map { ($0.tier, $0.rate * 100) }) },
-                                   title: "Maintenance-margin rate by tier", xLabel: "position notional (tier), USD, log scale",
-                                   yLabel: "maintenance margin, % of notional", logX: true, formatY: { String(format: "%.0f%%", $0) })
-        let rows = assets.flatMap { $0 }.map { [$0.asset, money($0.tier), rate($0.long), rate($0.short), rate($0.rate), rate($0.standardError), String(format: "%.1fx", 1 / $0.rate), String(format: "%.1f", $0.liquidationHours)] }
-        page.section("Maintenance-margin ladder", note: "A position of notional x uses the first tier ≥ x; max leverage = 1/MMR.",
-                     chart + HTMLPage.table(header: ["asset", "tier ≤ USD", "long", "short", "MMR", "± se", "max leverage", "liquidation hours"], rows: rows))
-        let p = r.penalty, f = r.insuranceFund
-        var fundRows = [["VaR \(percent(f.confidence))", money(f.valueAtRisk)], ["ES \(percent(f.confidence))", money(f.expectedShortfall)]]
-        if let balance = f.balance, let adl = f.adlProbability { fundRows += [["balance", money(balance)], ["ADL probability", String(format: "%.3g", adl)]] }
-        page.section("Liquidation penalty and insurance fund", HTMLPage.table(header: ["", ""], rows: [
-            ["penalty rate", rate(p.rate) + (p.reached ? "" : " (not reached: max_rate too small)")],
-            ["expected income per path", money(p.expectedIncome)], ["expected deficit per path", money(p.expectedDeficit)],
-        ] + fundRows))
-        page.section("Account action ladder", note: "Loss thresholds in USD: warn = VaR 95 %, reduce-only = VaR 99 %, liquidate = equity − requirement.",
-                     SVGChart.bars(categories: r.accounts.map(\.id), series: [("warn", r.accounts.map(\.warn)), ("reduce-only", r.accounts.map(\.reduceOnly)), ("liquidate", r.accounts.map(\.liquidate))],
-                                   title: "Loss thresholds by account", xLabel: "loss, USD")
-                     + HTMLPage.table(header: ["account", "equity", "requirement", "P(liquidation)", "E[deficit]", "warn", "reduce-only", "liquidate"],
-                                      rows: r.accounts.map { [$0.id, money($0.equity), money($0.maintenanceRequirement), String(format: "%.4g", $0.liquidationProbability), money($0.expectedDeficit), money($0.warn), money($0.reduceOnly), money($0.liquidate)] }))
-        return page.rendered
-    }
+        let ladder = ReportTable(
+            csvName: "ladder.csv",
+            columns: [.init("asset", csv: "asset"), .init("tier ≤ USD", csv: "tier"), .init("long", csv: "long"), .init("short", csv: "short"),
+                      .init("MMR", csv: "rate"), .init("± se", csv: "stderr"), .init("impact", csv: "impact"),
+                      .init("max leverage", csv: "max_leverage"), .init("liquidation hours", csv: "liquidation_hours")],
+            rows: assets.flatMap { $0 }.map { rung in
+                [.label(rung.asset), .money(rung.tier), .rate(rung.long), .rate(rung.short), .rate(rung.rate), .rate(rung.standardError),
+                 .rate(rung.impact), .number(1 / rung.rate, format: "%.1fx"), .number(rung.liquidationHours, format: "%.1f")]
+            })
+        let ladderSection = ReportSection(
+            heading: "Maintenance-margin ladder",
+            note: "A position of notional x uses the first tier ≥ x; MMR = max of long and short; max leverage = 1/MMR.",
+            blocks: [.chart(.percentLines(series: assets.map { ($0[0].asset, $0.map { ($0.tier, $0.rate * 100) }) },
+                                          title: "Maintenance-margin rate by tier", xLabel: "position notional (tier), USD, log scale",
+                                          yLabel: "maintenance margin, % of notional")),
+                     .table(ladder)])
 
-    /// ladder.csv and accounts.csv.
-    public var csvFiles: [(name: String, contents: String)] {
-        let r = result
-        let ladder = csv(header: ["asset", "tier", "long", "short", "rate", "stderr", "liquidation_hours", "max_leverage"],
-                         rows: r.ladder.rungs.flatMap { $0 }.map { [$0.asset, csvNumber($0.tier), csvNumber($0.long), csvNumber($0.short), csvNumber($0.rate), csvNumber($0.standardError), csvNumber($0.liquidationHours), csvNumber(1 / $0.rate)] })
-        let accounts = csv(header: ["account", "equity", "maintenance_requirement", "liquidation_probability", "expected_deficit", "warn", "reduce_only", "liquidate"],
-                           rows: r.accounts.map { [$0.id, csvNumber($0.equity), csvNumber($0.maintenanceRequirement), csvNumber($0.liquidationProbability), csvNumber($0.expectedDeficit), csvNumber($0.warn), csvNumber($0.reduceOnly), csvNumber($0.liquidate)] })
-        return [("ladder.csv", ladder), ("accounts.csv", accounts)]
+        let p = r.penalty, f = r.insuranceFund
+        var fundRows: [[ReportCell]] = [
+            [.label("liquidation penalty rate"), .rate(p.rate), .label("")],
+            [.label("expected penalty income per path"), .money(p.expectedIncome), .label("")],
+            [.label("expected deficit per path"), .money(p.expectedDeficit), .label("")],
+            [.label("insurance fund VaR \(percent(f.confidence))"), .money(f.valueAtRisk), .money(f.valueAtRiskStandardError)],
+            [.label("insurance fund ES \(percent(f.confidence))"), .money(f.expectedShortfall), .money(f.expectedShortfallStandardError)],
+        ]
+        if let balance = f.balance, let adl = f.adlProbability {
+            fundRows += [[.label("insurance fund balance"), .money(balance), .label("")],
+                         [.label("auto-deleveraging probability"), .number(adl, format: "%.3g"), .label("")]]
+        }
+        let verdict = p.reached
+            ? "The penalty rate \(rate(p.rate)) of notional covers \(p.coverage)× the expected deficit."
+            : "NOT REACHED: max_rate \(rate(p.maxRate)) covers less than \(p.coverage)× the expected deficit."
+        let fundSection = ReportSection(heading: "Liquidation penalty and insurance fund",
+                                        blocks: [.text([verdict]), .table(ReportTable(columns: [.init("quantity"), .init("value"), .init("± se")], rows: fundRows))])
+
+        let accounts = ReportTable(
+            csvName: "accounts.csv",
+            columns: [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
+                      .init("P(liquidation)", csv: "liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
+                      .init("warn", csv: "warn"), .init("reduce-only", csv: "reduce_only"), .init("liquidate", csv: "liquidate")],
+            rows: r.accounts.map { a in
+                [.label(a.id), .money(a.equity), .money(a.maintenanceRequirement), .number(a.liquidationProbability, format: "%.4g"),
+                 .money(a.expectedDeficit), .money(a.warn), .money(a.reduceOnly), .money(a.liquidate)]
+            })
+        let accountSection = ReportSection(
+            heading: "Account action ladder",
+            note: "Losses in USD that trigger each action: warn = VaR 95 %, reduce-only = VaR 99 %, liquidate = equity − requirement.",
+            blocks: [.chart(.bars(categories: r.accounts.map(\.id),
+                                  series: [("warn", r.accounts.map(\.warn)), ("reduce-only", r.accounts.map(\.reduceOnly)), ("liquidate", r.accounts.map(\.liquidate))],
+                                  title: "Loss thresholds by account", xLabel: "loss, USD")),
+                     .table(accounts)])
+        return ReportDocument(title: "Thresher calibration — \(r.scenario.name)", context: context,
+                              sections: [ladderSection, fundSection, accountSection],
+                              footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
     }
 }
-
-/// A rate as a percentage with three significant decimals.
-func rate(_ x: Double) -> String { String(format: "%.3f%%", x * 100) }

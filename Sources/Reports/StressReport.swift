@@ -2,8 +2,8 @@ import Engine
 import Foundation
 import ScenarioSpec
 
-/// The JSON, terminal, HTML and CSV forms of `thresher stress`.
-public struct StressReport {
+/// The report of `thresher stress`: the book's and every account's loss under each stress.
+public struct StressReport: CommandReport {
     public let scenario: Scenario
     public let outcomes: [StressOutcome]
     public let overrides: [String]
@@ -28,44 +28,42 @@ public struct StressReport {
         ])
     }
 
-    var tableRows: [[String]] {
-        outcomes.map { [$0.stress.name, money($0.bookLoss)] + $0.accountLosses.map(money) }
-    }
-
-    var tableHeader: [String] { ["stress", "book"] + scenario.portfolio.accounts.map(\.id) }
-
-    public var table: String {
-        var text = "\(scenario.name): \(outcomes.count) deterministic stresses, exact revaluation\n"
-        if !overrides.isEmpty { text += "overrides: \(overrides.joined(separator: ", "))\n" }
-        text += "losses in USD (positive = loss)\n\n"
-        if let worst = outcomes.max(by: { $0.bookLoss < $1.bookLoss }) {
-            text += TextTable(header: tableHeader, rows: tableRows).rendered
-            text += "\nworst for the book: \(worst.stress.name), loss \(money(worst.bookLoss))\n"
-        } else {
-            text += "no stresses: add a 'stress:' list or 'stress_library: [grid-16]' to the scenario\n"
-        }
-        return text
-    }
-
-    /// The stress table and a bar chart of the book loss per stress (for HTML reports).
-    var htmlSection: String {
-        let chart = SVGChart.bars(categories: outcomes.map(\.stress.name), series: [("book loss", outcomes.map(\.bookLoss))],
-                                  title: "Book loss under each stress", xLabel: "loss, USD")
-        return chart + HTMLPage.table(header: tableHeader, rows: tableRows)
-    }
-
-    public var html: String {
-        var page = HTMLPage(title: "Thresher stress report — \(scenario.name)", lines: ["\(outcomes.count) deterministic stresses, exact revaluation"] + overrides)
-        page.section("Stresses", note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time.", htmlSection)
-        return page.rendered
-    }
-
-    public var csvFiles: [(name: String, contents: String)] {
-        var rows: [[String]] = []
+    /// The stress table, a bar chart of the book loss per stress, and (CSV and JSON only) every account's
+    /// loss under every stress.
+    var section: ReportSection {
+        let accounts = scenario.portfolio.accounts
+        let summary = ReportTable(columns: [.init("stress"), .init("horizon, days"), .init("book loss"), .init("worst account"), .init("its loss")],
+                                  rows: outcomes.map { o in
+                                      let worst = o.accountLosses.indices.max { o.accountLosses[$0] < o.accountLosses[$1] }
+                                      return [.label(o.stress.name), .number(o.horizonDays, format: "%g"), .money(o.bookLoss),
+                                              .label(worst.map { accounts[$0].id } ?? ""), worst.map { .money(o.accountLosses[$0]) } ?? .label("")]
+                                  })
+        var rows: [[ReportCell]] = []
         for o in outcomes {
-            rows.append([o.stress.name, "BOOK", csvNumber(o.bookLoss)])
-            for (account, loss) in zip(scenario.portfolio.accounts, o.accountLosses) { rows.append([o.stress.name, account.id, csvNumber(loss)]) }
+            rows.append([.label(o.stress.name), .label("BOOK"), .money(o.bookLoss)])
+            for (account, loss) in zip(accounts, o.accountLosses) { rows.append([.label(o.stress.name), .label(account.id), .money(loss)]) }
         }
-        return [("stress.csv", csv(header: ["stress", "account", "loss_usd"], rows: rows))]
+        let perAccount = ReportTable(csvName: "stress.csv", columns: [.init("stress", csv: "stress"), .init("account", csv: "account"), .init("loss", csv: "loss_usd")],
+                                     rows: rows, displayed: false)
+        return ReportSection(heading: "Deterministic stresses",
+                             note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, losses in USD (positive = loss).",
+                             blocks: [
+                                 .chart(.bars(categories: outcomes.map(\.stress.name), series: [("book loss", outcomes.map(\.bookLoss))],
+                                              title: "Book loss under each stress", xLabel: "loss, USD")),
+                                 .table(summary), .table(perAccount),
+                             ])
+    }
+
+    public var document: ReportDocument {
+        var context = ["\(scenario.name): \(outcomes.count) deterministic stresses, exact revaluation"]
+        if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
+        var footer: [String] = []
+        if let worst = outcomes.max(by: { $0.bookLoss < $1.bookLoss }) {
+            footer.append("worst for the book: \(worst.stress.name), loss \(money(worst.bookLoss))")
+        } else {
+            footer.append("no stresses: add a 'stress:' list or 'stress_library: [grid-16]' to the scenario")
+        }
+        return ReportDocument(title: "Thresher stress report — \(scenario.name)", context: context,
+                              sections: outcomes.isEmpty ? [] : [section], footer: footer, json: json)
     }
 }

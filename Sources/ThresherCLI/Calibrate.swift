@@ -25,8 +25,8 @@ struct Calibrate: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try reportingErrors {
-            var (scenario, echo) = try whatIf.load(file)
+        try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { loaded, echo in
+            var scenario = loaded
             simulation.apply(to: &scenario)
             guard scenario.calibration != nil else {
                 throw ScenarioError(file: file, path: "calibration", line: nil, message: "missing section: thresher calibrate needs a 'calibration' section (see Scenarios/README.md)")
@@ -35,9 +35,7 @@ struct Calibrate: ParsableCommand {
             let interrupt = installInterruptHandler(cancellation)
             defer { interrupt.cancel() }
             let result = try Calibrator(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation)
-            let report = CalibrationReport(result: result, overrides: echo)
-            try output.write(json: report.json, html: report.html, csvFiles: report.csvFiles)
-            if !quiet { print(report.table, terminator: "") }
+            return CalibrationReport(result: result, overrides: echo).document
         }
     }
 }

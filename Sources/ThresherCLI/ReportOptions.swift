@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reports
+import ScenarioSpec
 
 /// Where reports go besides the terminal: --json FILE, --html FILE, --csv DIR. Every file is written
 /// to a temporary file and renamed, so a failure never leaves a half-written report.
@@ -11,19 +12,33 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "Write a self-contained HTML report (inline SVG charts, no network) to this file.")
     var html: String?
 
-    @Option(help: "Write per-account CSV tables into this folder (created if missing).")
+    @Option(help: "Write the report's CSV tables into this folder (created if missing).")
     var csv: String?
 
-    func write(json document: JSONValue, html page: @autoclosure () -> String, csvFiles: @autoclosure () -> [(name: String, contents: String)]) throws {
-        if let json { try OutputFile.write(document.fileData, to: json) }
-        if let html { try OutputFile.write(Data(page().utf8), to: html) }
+    /// Renders `document` into every requested file.
+    func write(_ document: ReportDocument) throws {
+        if let json { try OutputFile.write(JSONRenderer.render(document), to: json) }
+        if let html { try OutputFile.write(Data(HTMLRenderer.render(document).utf8), to: html) }
         if let csv {
             do {
                 try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
             } catch {
                 throw OutputFile.Failure(path: csv, reason: "cannot create the folder")
             }
-            for file in csvFiles() { try OutputFile.write(Data(file.contents.utf8), to: "\(csv)/\(file.name)") }
+            for file in CSVRenderer.render(document) { try OutputFile.write(Data(file.contents.utf8), to: "\(csv)/\(file.name)") }
         }
+    }
+}
+
+/// The skeleton of every reporting command: load the scenario with the what-ifs, compute the report,
+/// write the requested files, print the terminal table (unless quiet). Errors become a one-line
+/// message and a documented exit code (`reportingErrors`).
+func runReportingCommand(file: String, whatIf: WhatIfOptions, output: ReportOptions, quiet: Bool,
+                         compute: (_ scenario: Scenario, _ echo: [String]) throws -> ReportDocument) throws {
+    try reportingErrors {
+        let (scenario, echo) = try whatIf.load(file)
+        let document = try compute(scenario, echo)
+        try output.write(document)
+        if !quiet { print(TerminalRenderer.render(document), terminator: "") }
     }
 }

@@ -22,25 +22,17 @@ struct Run: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try reportingErrors {
-            var (scenario, echo) = try whatIf.load(file)
+        try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { loaded, echo in
+            var scenario = loaded
             simulation.apply(to: &scenario)
             let cancellation = Cancellation()
             let interrupt = installInterruptHandler(cancellation)
             defer { interrupt.cancel() }
             let progress = RunProgress(total: scenario.simulation.paths)
             let bar = ProgressBar(progress: progress, quiet: quiet)
-            let result: PortfolioRunResult
-            do {
-                result = try PortfolioRun(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
-                bar?.finish()
-            } catch {
-                bar?.finish()
-                throw error
-            }
-            let report = RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario))
-            try output.write(json: report.json, html: report.html, csvFiles: report.csvFiles)
-            if !quiet { print(report.table, terminator: "") }
+            defer { bar?.finish() }
+            let result = try PortfolioRun(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
+            return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario)).document
         }
     }
 }

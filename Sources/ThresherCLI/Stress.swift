@@ -20,11 +20,8 @@ struct Stress: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try reportingErrors {
-            let (scenario, echo) = try whatIf.load(file)
-            let report = StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario), overrides: echo)
-            try output.write(json: report.json, html: report.html, csvFiles: report.csvFiles)
-            if !quiet { print(report.table, terminator: "") }
+        try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { scenario, echo in
+            StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario), overrides: echo).document
         }
     }
 }

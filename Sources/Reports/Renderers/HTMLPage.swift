@@ -57,12 +57,3 @@ struct HTMLPage {
         """
     }
 }
-
-/// Comma-separated values with RFC 4180 quoting.
-func csv(header: [String], rows: [[String]]) -> String {
-    func field(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"\(s.replacingOccurrences(of: "\"", with: "\"\""))\"" : s }
-    return ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
-}
-
-/// A number for CSV: shortest round-trip form, empty when not finite.
-func csvNumber(_ x: Double) -> String { x.isFinite ? "\(x)" : "" }

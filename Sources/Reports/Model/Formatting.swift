@@ -1,0 +1,52 @@
+import Foundation
+import ScenarioSpec
+
+/// 0.99 → "99%", 0.999 → "99.9%".
+func percent(_ x: Double) -> String {
+    var text = String(format: "%.4f", x * 100)
+    while text.hasSuffix("0") { text.removeLast() }
+    if text.hasSuffix(".") { text.removeLast() }
+    return text + "%"
+}
+
+/// Whole dollars with thousands separators; small amounts keep two decimals.
+public func money(_ x: Double) -> String {
+    guard x.isFinite else { return "n/a" }
+    if x == 0 { return "0" }
+    if abs(x) < 100 { return String(format: "%.2f", x) }
+    return (x < 0 ? "-" : "") + grouped(Int(abs(x).rounded()))
+}
+
+func grouped(_ n: Int) -> String {
+    let digits = String(abs(n))
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+        out.append(ch)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+/// A rate as a percentage with three significant decimals.
+func rate(_ x: Double) -> String { String(format: "%.3f%%", x * 100) }
+
+func tailDescription(_ tails: TailModel) -> String {
+    switch tails {
+    case .gaussian: return "gaussian shocks"
+    case .studentT(let dof): return "student-t shocks (ν = \(dof))"
+    case .tCopula(let dof): return "t-copula (ν = \(dof))"
+    }
+}
+
+/// The context lines every Monte Carlo report starts with.
+func runContext(_ scenario: Scenario, paths: Int, threads: Int?, overrides: [String]) -> [String] {
+    var first = "\(scenario.name): \(grouped(paths)) paths, seed \(scenario.simulation.seed), "
+    first += "horizon \(scenario.simulation.horizonDays) d, \(tailDescription(scenario.market.tails))"
+    if let threads { first += ", \(threads) threads" }
+    var lines = [first]
+    if !overrides.isEmpty { lines.append("overrides: \(overrides.joined(separator: ", "))") }
+    if let change = scenario.market.correlationRepairChange {
+        lines.append("correlation repaired to the nearest correlation matrix (largest entry change \(String(format: "%.3g", change)))")
+    }
+    return lines
+}

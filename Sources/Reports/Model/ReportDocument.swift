@@ -1,0 +1,132 @@
+import TailStats
+
+/// A command's report, independent of any output format: what was run, sections of tables,
+/// charts and notes, and the machine-readable JSON document (whose field names are a contract,
+/// README "JSON reports"). Each renderer (`TerminalRenderer`, `HTMLRenderer`, `CSVRenderer`,
+/// `JSONRenderer`) reads only this, so a new format is one new renderer.
+public struct ReportDocument {
+    /// e.g. "Thresher risk report — default".
+    public var title: String
+    /// What the report was run on: paths, seed, horizon, tail model, overrides.
+    public var context: [String]
+    public var sections: [ReportSection]
+    /// Closing lines (timing, the worst stress).
+    public var footer: [String]
+    public var json: JSONValue
+
+    public init(title: String, context: [String], sections: [ReportSection] = [], footer: [String] = [], json: JSONValue) {
+        self.title = title
+        self.context = context
+        self.sections = sections
+        self.footer = footer
+        self.json = json
+    }
+
+    /// Every table of the report that has a CSV file name.
+    public var csvTables: [ReportTable] { sections.flatMap { $0.blocks }.compactMap { if case .table(let t) = $0, t.csvName != nil { return t }; return nil } }
+}
+
+/// A titled part of a report.
+public struct ReportSection {
+    public var heading: String
+    /// A sentence on how to read the section (definitions, units).
+    public var note: String?
+    public var blocks: [ReportBlock]
+
+    public init(heading: String, note: String? = nil, blocks: [ReportBlock]) {
+        self.heading = heading
+        self.note = note
+        self.blocks = blocks
+    }
+}
+
+public enum ReportBlock {
+    case table(ReportTable)
+    case chart(ReportChart)
+    /// Lines of prose.
+    case text([String])
+}
+
+/// A table: display text for people, machine values for CSV.
+public struct ReportTable {
+    public struct Column {
+        /// The header shown to people, e.g. "VaR 99%".
+        public var title: String
+        /// The CSV header, e.g. "var_0.99"; nil leaves the column out of the CSV file.
+        public var csvName: String?
+        public init(_ title: String, csv csvName: String? = nil) {
+            self.title = title
+            self.csvName = csvName
+        }
+    }
+
+    /// The CSV file this table is written to by `--csv DIR` (nil: not written).
+    public var csvName: String?
+    public var columns: [Column]
+    public var rows: [[ReportCell]]
+    /// False for tables too long to show (CSV only).
+    public var displayed: Bool
+
+    public init(csvName: String? = nil, columns: [Column], rows: [[ReportCell]], displayed: Bool = true) {
+        self.csvName = csvName
+        self.columns = columns
+        self.rows = rows
+        self.displayed = displayed
+    }
+}
+
+/// One cell: how it reads, and its CSV field (a number in shortest round-trip form, or text).
+public struct ReportCell {
+    public var text: String
+    public var csv: String
+
+    public init(text: String, csv: String) {
+        self.text = text
+        self.csv = csv
+    }
+
+    /// Text that is the same in both forms (ids, names).
+    public static func label(_ s: String) -> ReportCell { ReportCell(text: s, csv: s) }
+    /// USD amounts: whole dollars with separators; full precision in CSV.
+    public static func money(_ x: Double) -> ReportCell { ReportCell(text: Reports.money(x), csv: csvNumber(x)) }
+    /// A rate shown as a percentage (three decimals); the fraction in CSV.
+    public static func rate(_ x: Double) -> ReportCell { ReportCell(text: Reports.rate(x), csv: csvNumber(x)) }
+    /// A number shown with `format` (printf style); full precision in CSV.
+    public static func number(_ x: Double, format: String) -> ReportCell { ReportCell(text: String(format: format, x), csv: csvNumber(x)) }
+}
+
+/// A chart, as data; `HTMLRenderer` draws it as inline SVG.
+public enum ReportChart {
+    public struct Marker {
+        public let label: String
+        public let value: Double
+        /// Index of the statistic (VaR 99 %, ES 99 %, …): the same colour in every chart.
+        public let series: Int
+        public init(label: String, value: Double, series: Int) {
+            self.label = label
+            self.value = value
+            self.series = series
+        }
+    }
+
+    /// A loss histogram with vertical markers.
+    case histogram(Histogram, markers: [Marker], title: String, xLabel: String)
+    /// P(loss > x) on a log scale from the largest losses of `paths`.
+    case exceedance(largest: [Double], paths: Int, markers: [Marker], title: String, xLabel: String)
+    /// Grouped horizontal bars, one group per category.
+    case bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String)
+    /// Lines of percentages against a log-scaled x.
+    case percentLines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String)
+}
+
+/// The four renderings of a command's report, from its `document`.
+public protocol CommandReport {
+    var document: ReportDocument { get }
+}
+
+extension CommandReport {
+    public var json: JSONValue { document.json }
+    public var table: String { TerminalRenderer.render(document) }
+    public var html: String { HTMLRenderer.render(document) }
+    public var csvFiles: [(name: String, contents: String)] { CSVRenderer.render(document) }
+}

@@ -1,0 +1,38 @@
+/// The HTML form of a report: one self-contained page (inline CSS and SVG, no scripts, no network),
+/// the context lines under the title, then each section with its charts and tables.
+public enum HTMLRenderer {
+    public static func render(_ document: ReportDocument) -> String {
+        var page = HTMLPage(title: document.title, lines: document.context)
+        for section in document.sections {
+            var content = ""
+            for block in section.blocks {
+                switch block {
+                case .chart(let chart): content += svg(chart)
+                case .table(let table) where table.displayed:
+                    content += HTMLPage.table(header: table.columns.map(\.title), rows: table.rows.map { $0.map(\.text) })
+                case .table: break
+                case .text(let lines): content += lines.map { "<p>\(escape($0))</p>\n" }.joined()
+                }
+            }
+            page.section(section.heading, note: section.note, content)
+        }
+        if !document.footer.isEmpty { page.section("Run", document.footer.map { "<p>\(escape($0))</p>\n" }.joined()) }
+        return page.rendered
+    }
+
+    static func svg(_ chart: ReportChart) -> String {
+        func markers(_ list: [ReportChart.Marker]) -> [SVGChart.Marker] {
+            list.map { SVGChart.Marker(label: $0.label, value: $0.value, color: SVGChart.seriesColor($0.series)) }
+        }
+        switch chart {
+        case .histogram(let histogram, let list, let title, let xLabel):
+            return SVGChart.histogram(histogram, markers: markers(list), title: title, xLabel: xLabel)
+        case .exceedance(let largest, let paths, let list, let title, let xLabel):
+            return SVGChart.exceedance(largest, paths: paths, markers: markers(list), title: title, xLabel: xLabel)
+        case .bars(let categories, let series, let title, let xLabel):
+            return SVGChart.bars(categories: categories, series: series, title: title, xLabel: xLabel)
+        case .percentLines(let series, let title, let xLabel, let yLabel):
+            return SVGChart.lines(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logX: true, formatY: { String(format: "%.0f%%", $0) })
+        }
+    }
+}
