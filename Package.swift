@@ -46,7 +46,7 @@ let package = Package(
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
             "CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
-            "Revaluation", "TailStats", "WorkerPool", "Engine", "Calibration", "Reports", "ThresherCLI",
+            "Revaluation", "TailStats", "WorkerPool", "Engine", "Calibration", "Reports",
         ]),
     ],
     swiftLanguageModes: [.v6]

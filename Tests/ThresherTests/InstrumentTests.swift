@@ -1,0 +1,48 @@
+import Engine
+import Foundation
+import Revaluation
+import ScenarioSpec
+import TailStats
+import WorkerPool
+import XCTest
+
+/// The instrument registry and the pool's chunk alignment, checked against their definitions.
+final class InstrumentTests: XCTestCase {
+    /// Chunk edges must fall on the tail aggregators' exact-sum blocks, or totals would depend on
+    /// the chunk size.
+    func testChunkAlignmentIsTheAggregatorBlock() {
+        XCTAssertEqual(ChunkPlan.alignment, TailAccumulator.blockSize)
+    }
+
+    func testRegisteredTypeNamesAreUniqueAndParse() throws {
+        let names = InstrumentRegistry.all.map { $0.typeName }
+        XCTAssertEqual(Set(names).count, names.count)
+        for name in names { XCTAssertNotNil(InstrumentRegistry.instrument(named: name)) }
+        XCTAssertNil(InstrumentRegistry.instrument(named: "swaption"))
+        let unknown = scenarioText(positions: "        - {type: swaption, asset: BTC, quantity: 1}")
+        assertRejected(unknown, path: "portfolio.accounts[0].positions[0].type", mentioning: "inverse-perp")
+    }
+
+    /// The compiled book from pricing components against hand formulas: equity now and the linear
+    /// P&L weights (spot q·S in equity; future weight q·e^{r(T−h)}, constant −q·S·e^{rT}; inverse
+    /// weight C·V/S, constant −C·V).
+    func testBookCompilesEachInstrumentsComponents() throws {
+        let positions = """
+                - {type: spot, asset: BTC, quantity: 2}
+                - {type: future, asset: BTC, quantity: -3, expiry_days: 73}
+                - {type: inverse-perp, asset: BTC, contracts: 1000, contract_value: 100}
+        """
+        let scenario = try loadScenario(scenarioText(horizonDays: 7.3, rate: 0.05, collateral: "{USD: 1000}", positions: positions))
+        let book = Book(scenario: scenario)
+        let s = 50_000.0, r = 0.05, h = 7.3 / 365, t = 73.0 / 365
+        XCTAssertEqual(book.equityNow[0], 1000 + 2 * s, accuracy: 1e-9)
+        let weight = 2 + -3 * exp(r * (t - h)) + 1000 * 100 / s
+        let constant = -2 * s + 3 * s * exp(r * t) - 1000 * 100
+        XCTAssertEqual(book.linearWeights[0], weight, accuracy: 1e-12 * abs(weight))
+        XCTAssertEqual(book.linearConstants[0], constant, accuracy: 1e-9 * abs(constant))
+        let margins = scenario.portfolio.accounts[0].positions.map(\.instrument.margin)
+        XCTAssertEqual(margins.map(\.side), [.long, .short, .long])
+        XCTAssertEqual(margins[2].notional(spot: 1), 100_000)
+        XCTAssertEqual(margins[1].notional(spot: s), 3 * s)
+    }
+}
