@@ -31,6 +31,8 @@ public struct CalibrationReport: CommandReport {
             ("scenario", .string(r.scenario.name)), ("paths", .integer(r.paths)), ("seed", .integer(Int(r.scenario.simulation.seed))),
             ("threads", .integer(r.threads)), ("elapsed_seconds", .number(r.elapsedSeconds)),
             ("overrides", .array(overrides.map(JSONValue.string))),
+            ("tail_model", .string(r.scenario.market.tails.name)),
+            ("correlation_repair", r.scenario.market.correlationRepairChange.map { .object([("largest_entry_change", .number($0))]) } ?? .null),
             ("breach_probability", .number(r.scenario.calibration?.breachProbability ?? .nan)),
             ("maintenance_margin", .array(ladder)),
             ("liquidation_penalty", .object([

@@ -6,7 +6,7 @@ import ScenarioSpec
 /// Where reports go besides the terminal: --json FILE, --html FILE, --csv DIR. Every file is written
 /// to a temporary file and renamed, so a failure never leaves a half-written report.
 struct ReportOptions: ParsableArguments {
-    @Option(help: "Write the JSON report to this file.")
+    @Option(help: "Write the JSON report to this file ('-': standard output, instead of the table).")
     var json: String?
 
     @Option(help: "Write a self-contained HTML report (inline SVG charts, no network) to this file.")
@@ -17,7 +17,9 @@ struct ReportOptions: ParsableArguments {
 
     /// Renders `document` into every requested file.
     func write(_ document: ReportDocument) throws {
-        if let json { try OutputFile.write(JSONRenderer.render(document), to: json) }
+        if let json {
+            if json == "-" { FileHandle.standardOutput.write(JSONRenderer.render(document)) } else { try OutputFile.write(JSONRenderer.render(document), to: json) }
+        }
         if let html { try OutputFile.write(Data(HTMLRenderer.render(document).utf8), to: html) }
         if let csv {
             do {
@@ -39,6 +41,6 @@ func runReportingCommand(file: String, whatIf: WhatIfOptions, output: ReportOpti
         let (scenario, echo) = try whatIf.load(file)
         let document = try compute(scenario, echo)
         try output.write(document)
-        if !quiet { print(TerminalRenderer.render(document), terminator: "") }
+        if !quiet && output.json != "-" { print(TerminalRenderer.render(document), terminator: "") }
     }
 }

@@ -11,8 +11,12 @@ public struct Thresher: ParsableCommand {
         file, line and field); 66 input file missing or unreadable; 70 internal or numerical failure; \
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
+        version: "thresher \(Thresher.version)",
         subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self]
     )
+
+    /// The release of this build, printed by `thresher --version`.
+    public static let version = "0.6.0"
 
     public init() {}
 }

@@ -51,6 +51,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "previous")
     }
 
+    /// `--json -` writes the JSON to standard output (no table, no file named "-"); `--version` answers.
+    func testJSONToStandardOutputAndVersion() throws {
+        let result = try run(["run", "Scenarios/default.yaml", "--paths", "2000", "--json", "-"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["paths"] as? Int, 2000)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+        let version = try run(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.stdout.hasPrefix("thresher "), version.stdout)
+    }
+
     /// The JSON report's numbers are identical for --threads 1 and 2.
     func testJSONIsThreadInvariant() throws {
         var reports: [String] = []
