@@ -216,8 +216,8 @@ struct ShockTails: PathAccumulator {
 
     init(assetCount: Int, plan: TailPlan) { tails = Array(repeating: TailAccumulator(plan: plan), count: 2 * assetCount) }
 
-    mutating func merge(_ others: [ShockTails], threads: Int) {
-        for other in others { for k in tails.indices { tails[k].merge(other.tails[k]) } }
+    mutating func merge(_ other: ShockTails) {
+        for k in tails.indices { tails[k].merge(other.tails[k]) }
     }
 }
 
@@ -296,10 +296,6 @@ struct WaterfallTotals: PathAccumulator {
         }
     }
 
-    mutating func merge(_ others: [WaterfallTotals], threads: Int) {
-        for other in others { merge(other) }
-    }
-
     mutating func merge(_ other: WaterfallTotals) {
         for a in liquidations.indices {
             liquidations[a] += other.liquidations[a]
@@ -336,10 +332,6 @@ struct FundTotals: PathAccumulator {
         }
         income.add(blockIncome)
         buffers.netDeficit.withUnsafeBufferPointer { netDeficit.add($0.baseAddress!, count: m) }
-    }
-
-    mutating func merge(_ others: [FundTotals], threads: Int) {
-        for other in others { merge(other) }
     }
 
     mutating func merge(_ other: FundTotals) {

@@ -27,8 +27,17 @@ public protocol PathPricer: Sendable {
 /// A mergeable statistic over paths: the partial results of the workers (or of slices of the paths
 /// run on other machines) fold into the total exactly, so the result does not depend on the split.
 public protocol PathAccumulator: Sendable {
-    /// Folds in the results of other paths, in the order given; `threads` may be used for the work.
+    /// Folds in the results of other paths.
+    mutating func merge(_ other: Self)
+    /// Folds in the results of other paths, in the order given; `threads` may be used for the work
+    /// (by default one `merge` after another).
     mutating func merge(_ others: [Self], threads: Int)
+}
+
+extension PathAccumulator {
+    public mutating func merge(_ others: [Self], threads: Int) {
+        for other in others { merge(other) }
+    }
 }
 
 /// Options of a Monte Carlo run that are not part of the scenario.

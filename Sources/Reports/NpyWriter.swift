@@ -47,8 +47,8 @@ public enum ShockFile {
 /// The first write error of the workers, if any.
 struct WriteOutcome: PathAccumulator {
     var firstError: (any Error)?
-    mutating func merge(_ others: [WriteOutcome], threads: Int) {
-        for other in others where firstError == nil { firstError = other.firstError }
+    mutating func merge(_ other: WriteOutcome) {
+        if firstError == nil { firstError = other.firstError }
     }
 }
 

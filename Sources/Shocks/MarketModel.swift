@@ -1,7 +1,5 @@
-import Distributions
 import Foundation
 import LinearAlgebra
-import RandomStreams
 import ScenarioSpec
 
 /// The market model of a scenario, compiled once and shared read-only by every worker: the

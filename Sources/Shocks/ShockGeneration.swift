@@ -1,8 +1,6 @@
 import CKernels
 import Foundation
-import LinearAlgebra
 import RandomStreams
-import Distributions
 
 extension MarketModel {
     /// Which random streams a generation reads: the main horizon move, or the independent

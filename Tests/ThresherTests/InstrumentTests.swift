@@ -14,10 +14,9 @@ final class InstrumentTests: XCTestCase {
         XCTAssertEqual(ChunkPlan.alignment, TailAccumulator.blockSize)
     }
 
-    func testRegisteredTypeNamesAreUniqueAndParse() throws {
+    func testRegisteredTypeNamesAreUniqueAndAnUnknownTypeIsNamed() throws {
         let names = InstrumentRegistry.all.map { $0.typeName }
         XCTAssertEqual(Set(names).count, names.count)
-        for name in names { XCTAssertNotNil(InstrumentRegistry.instrument(named: name)) }
         XCTAssertNil(InstrumentRegistry.instrument(named: "swaption"))
         let unknown = scenarioText(positions: "        - {type: swaption, asset: BTC, quantity: 1}")
         assertRejected(unknown, path: "portfolio.accounts[0].positions[0].type", mentioning: "inverse-perp")
