@@ -20,7 +20,7 @@ ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench install clean
 
 ## deps: install the system libraries (OpenBLAS, LAPACKE, pkg-config) when any is missing.
 deps:
@@ -50,6 +50,13 @@ test: deps
 ## bench: the performance comparison table (see Benchmarks/README.md).
 bench: build
 	Benchmarks/run.sh
+
+## install: the release binary to $(PREFIX)/bin and the stress libraries to $(PREFIX)/share/thresher/stress,
+## where an installed `thresher` finds them (`make install PREFIX=$$HOME/.local`).
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/thresher/stress
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/thresher
+	install -m 644 Scenarios/stress/*.yaml $(DESTDIR)$(PREFIX)/share/thresher/stress/
 
 clean:
 	rm -rf .build

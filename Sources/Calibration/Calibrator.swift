@@ -27,8 +27,9 @@ public struct CalibrationResult: Sendable {
         /// VaR and ES of the per-path net deficit Σ deficits − Σ penalties at π*.
         public let valueAtRisk: Double
         public let expectedShortfall: Double
-        public let valueAtRiskStandardError: Double
-        public let expectedShortfallStandardError: Double
+        /// nil when the fund's tail rank is below `TailPlan.minimumRankFor…Error`.
+        public let valueAtRiskStandardError: Double?
+        public let expectedShortfallStandardError: Double?
         public let balance: Double?
         /// P(net deficit > balance): the probability of auto-deleveraging.
         public let adlProbability: Double?
@@ -40,10 +41,16 @@ public struct CalibrationResult: Sendable {
         public let maintenanceRequirement: Double
         public let liquidationProbability: Double
         public let expectedDeficit: Double
-        /// Loss thresholds, USD: warn = VaR 95 %, reduce-only = VaR 99 %, liquidate = equity − requirement.
+        /// Loss thresholds, USD, always warn ≤ reduce-only ≤ liquidate: liquidate = equity − requirement,
+        /// reduce-only = min(VaR 99 %, liquidate), warn = min(VaR 95 %, reduce-only).
         public let warn: Double
         public let reduceOnly: Double
         public let liquidate: Double
+        /// A VaR was above the next action's threshold and was lowered to it (the action would
+        /// otherwise fire after the one it should precede).
+        public let capped: Bool
+        /// Equity now is already below the requirement now: liquidated at once (probability 1).
+        public let inBreach: Bool
     }
 
     public let scenario: Scenario
@@ -81,9 +88,12 @@ public struct Calibrator {
         self.spec = spec
     }
 
-    public func run(settings: RunSettings, cancellation: Cancellation? = nil) throws -> CalibrationResult {
+    /// Passes over the paths (A, B, C): a progress total is `passes` × paths.
+    public static let passes = 3
+
+    public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> CalibrationResult {
         let start = DispatchTime.now()
-        let ladder = try estimateLadder(settings: settings, cancellation: cancellation)
+        let ladder = try estimateLadder(settings: settings, cancellation: cancellation, progress: progress)
         let waterfall = try Waterfall(scenario: scenario, spec: spec, ladder: ladder)
         let paths = scenario.simulation.paths
         let accounts = waterfall.book.accountCount
@@ -95,7 +105,7 @@ public struct Calibrator {
         let totals = try MonteCarloModel(generator: shocks, pricer: PenaltyPass(waterfall: waterfall))
             .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: {
                 WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)
-            }, cancellation: cancellation)
+            }, cancellation: cancellation, progress: progress)
         let deficitTotal = totals.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value
         let target = spec.penaltyCoverage * deficitTotal
         let (rate, reached) = totals.grid.smallestRate(reaching: target)
@@ -103,7 +113,7 @@ public struct Calibrator {
         // Pass C.
         let fundPlan = TailPlan(totalPaths: paths, levels: [spec.insuranceConfidence])
         let fund = try MonteCarloModel(generator: shocks, pricer: FundPass(waterfall: waterfall, rate: rate, balance: spec.insuranceBalance))
-            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation)
+            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
 
         let n = Double(paths)
         let fundSummary = fund.netDeficit.summary().levels[0]
@@ -111,10 +121,13 @@ public struct Calibrator {
         let accountResults = (0..<accounts).map { a -> CalibrationResult.AccountThresholds in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
             let equity = waterfall.book.equityNow[a]
+            let liquidate = equity - requirement
+            let var95 = thresholds[a].levels[0].valueAtRisk, var99 = thresholds[a].levels[1].valueAtRisk
+            let reduceOnly = min(var99, liquidate), warn = min(var95, reduceOnly)
+            let inBreach = equity < requirement
             return .init(id: waterfall.book.accountIDs[a], equity: equity, maintenanceRequirement: requirement,
-                         liquidationProbability: Double(totals.liquidations[a]) / n, expectedDeficit: totals.deficits[a].value / n,
-                         warn: thresholds[a].levels[0].valueAtRisk, reduceOnly: thresholds[a].levels[1].valueAtRisk,
-                         liquidate: equity - requirement)
+                         liquidationProbability: inBreach ? 1 : Double(totals.liquidations[a]) / n, expectedDeficit: totals.deficits[a].value / n,
+                         warn: warn, reduceOnly: reduceOnly, liquidate: liquidate, capped: reduceOnly < var99 || warn < var95, inBreach: inBreach)
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return CalibrationResult(
@@ -130,15 +143,15 @@ public struct Calibrator {
     }
 
     /// Pass A: ε_p and ε_{1−p} of every asset with depth, each with its order-statistic standard error.
-    public func estimateLadder(settings: RunSettings, cancellation: Cancellation? = nil) throws -> MarginLadder {
+    public func estimateLadder(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> MarginLadder {
         let model = try MarketModel(scenario: scenario)
         let tailPlan = TailPlan(totalPaths: scenario.simulation.paths, levels: [1 - spec.breachProbability])
         let n = model.assetCount
         let tails = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: ShockTailPricer())
             .accumulate(paths: 0..<scenario.simulation.paths, settings: settings,
-                        makeAccumulator: { ShockTails(assetCount: n, plan: tailPlan) }, cancellation: cancellation).tails
-        var lower: [(value: Double, standardError: Double)?] = []
-        var upper: [(value: Double, standardError: Double)?] = []
+                        makeAccumulator: { ShockTails(assetCount: n, plan: tailPlan) }, cancellation: cancellation, progress: progress).tails
+        var lower: [(value: Double, standardError: Double?)?] = []
+        var upper: [(value: Double, standardError: Double?)?] = []
         for (i, asset) in scenario.market.assets.enumerated() {
             guard spec.depth[asset.id] != nil else { lower.append(nil); upper.append(nil); continue }
             let low = tails[2 * i].summary().levels[0], high = tails[2 * i + 1].summary().levels[0]
@@ -338,5 +351,23 @@ struct FundTotals: PathAccumulator {
         netDeficit.merge(other.netDeficit)
         income.merge(other.income)
         adlCount += other.adlCount
+    }
+}
+
+extension CalibrationResult {
+    /// The calibrated thresholds as a scenario `policy:` section (YAML): the ladder of every asset
+    /// with depth (maintenance long/short per tier), the penalty rate π*, and the fund at its ES.
+    public var policyYAML: String {
+        var lines = ["# Calibrated by thresher calibrate: \(scenario.name), \(paths) paths, seed \(scenario.simulation.seed)",
+                     "policy:", "  ladder:"]
+        for rungs in ladder.rungs where !rungs.isEmpty {
+            lines.append("    \(rungs[0].asset):")
+            for rung in rungs {
+                lines.append("      - {up_to: \(rung.tier), maintenance: {long: \(rung.long), short: \(rung.short)}}")
+            }
+        }
+        lines.append("  liquidation_penalty: \(penalty.rate)")
+        lines.append("  insurance_fund: \(insuranceFund.expectedShortfall)")
+        return lines.joined(separator: "\n") + "\n"
     }
 }

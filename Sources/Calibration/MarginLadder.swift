@@ -15,8 +15,9 @@ public struct MarginLadder: Sendable {
         public let long: Double
         public let short: Double
         public var rate: Double { max(long, short) }
-        /// Monte Carlo standard error of `rate` (delta method on the quantile's standard error).
-        public let standardError: Double
+        /// Monte Carlo standard error of `rate` (delta method on the quantile's standard error); nil
+        /// when the quantile's tail rank is too small to give one.
+        public let standardError: Double?
         public let liquidationHours: Double
         /// I(n), the impact part of the rate.
         public let impact: Double
@@ -31,7 +32,7 @@ public struct MarginLadder: Sendable {
     ///   - lowerQuantiles: ε_p per asset (nil where the asset has no depth), with standard error.
     ///   - upperQuantiles: ε_{1−p} per asset, with standard error.
     public init(scenario: Scenario, spec: CalibrationSpec,
-                lowerQuantiles: [(value: Double, standardError: Double)?], upperQuantiles: [(value: Double, standardError: Double)?]) {
+                lowerQuantiles: [(value: Double, standardError: Double?)?], upperQuantiles: [(value: Double, standardError: Double?)?]) {
         tiers = spec.tiers
         rungs = scenario.market.assets.enumerated().map { i, asset in
             guard let depth = spec.depth[asset.id], let low = lowerQuantiles[i], let high = upperQuantiles[i] else { return [] }
@@ -41,11 +42,17 @@ public struct MarginLadder: Sendable {
                 let i = impact.rate(notional: tier)
                 let long = 1 - exp(scale * low.value) + i
                 let short = exp(scale * high.value) - 1 + i
-                let error = long >= short ? scale * exp(scale * low.value) * low.standardError : scale * exp(scale * high.value) * high.standardError
+                let error = long >= short ? low.standardError.map { scale * exp(scale * low.value) * $0 }
+                                          : high.standardError.map { scale * exp(scale * high.value) * $0 }
                 return Rung(asset: asset.id, tier: tier, long: long, short: short, standardError: error,
                             liquidationHours: impact.horizonYears(notional: tier) * 24 * 365, impact: i)
             }
         }
+    }
+
+    /// The ladder as a margin schedule (maintenance rates only), e.g. for `stress`'s "who fails".
+    public var schedule: MarginSchedule {
+        MarginSchedule(tiers: rungs.map { $0.map { MarginTier(upTo: $0.tier, maintenanceLong: $0.long, maintenanceShort: $0.short) } })
     }
 
     /// The tier of a position of notional x: the first tier ≥ x, or the last tier if x exceeds all.

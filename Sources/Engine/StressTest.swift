@@ -3,32 +3,56 @@ import Revaluation
 import ScenarioSpec
 import Shocks
 
-/// The loss of the book and of every account under one deterministic stress, USD (positive = loss).
+/// The book and every account under one deterministic stress, USD (positive = loss): the loss, the
+/// equity left, and — when a margin schedule is known — the maintenance requirement at the stressed
+/// spots, from which an account is liquidated (equity < requirement) or bankrupt (equity < 0).
 public struct StressOutcome: Sendable {
     public let stress: StressScenario
     public let horizonDays: Double
     public let bookLoss: Double
     public let accountLosses: [Double]
+    /// Equity after the stress, equity now − loss, per account.
+    public let equityAfter: [Double]
+    /// Maintenance requirement Σ notional(S')·MMR at the stressed spots, per account; nil without a
+    /// margin schedule.
+    public let maintenanceAfter: [Double]?
+
+    /// max(−equity after, 0): what the account cannot pay, USD.
+    public func shortfall(account a: Int) -> Double { max(-equityAfter[a], 0) }
+    public func isBankrupt(account a: Int) -> Bool { equityAfter[a] < 0 }
+    /// Equity after below the maintenance requirement (nil without a schedule).
+    public func isLiquidated(account a: Int) -> Bool? { maintenanceAfter.map { equityAfter[a] < $0[a] } }
+    /// Σ max(−equity, 0) over accounts: the venue's loss from accounts that cannot pay — not the book
+    /// loss, which nets winners against losers.
+    public var totalShortfall: Double { equityAfter.indices.reduce(0) { $0 + shortfall(account: $1) } }
+    public var bankruptCount: Int { equityAfter.indices.filter(isBankrupt).count }
+    public var liquidatedCount: Int? { maintenanceAfter.map { m in equityAfter.indices.filter { equityAfter[$0] < m[$0] }.count } }
 }
 
 /// Exact revaluation under deterministic stresses with the pricing code of `run` (no Monte Carlo):
 /// S' = S·(1 + spot move), iv' = iv·(1 + vol move), and horizon_days of time passing (futures carry,
 /// option time decay, expiry inside the horizon pays intrinsic).
 public enum StressTest {
-    public static func evaluate(_ scenario: Scenario) -> [StressOutcome] {
+    /// - Parameter maintenance: the margin schedule of "who fails" (default: the scenario's `policy:`).
+    public static func evaluate(_ scenario: Scenario, maintenance: MarginSchedule? = nil) -> [StressOutcome] {
         let assets = scenario.market.assets
+        let schedule = maintenance ?? scenario.policy?.schedule
         return scenario.stresses.map { stress in
             var timed = scenario
             let horizon = stress.horizonDays ?? scenario.simulation.horizonDays
             timed.simulation.horizonDays = horizon
             let book = Book(scenario: timed)
+            let spots = assets.map { $0.spot * (1 + stress.spotMove($0.id)) }
             let state = ShockBuffers(assetCount: assets.count, capacity: 1)
-            state.setDeterministicState(column: 0, spots: assets.map { $0.spot * (1 + stress.spotMove($0.id)) },
-                                        volFactors: assets.map { 1 + stress.volMove($0.id) })
+            state.setDeterministicState(column: 0, spots: spots, volFactors: assets.map { 1 + stress.volMove($0.id) })
             let revaluer = Revaluer(book: book, capacity: 1)
             revaluer.revalue(state)
-            return StressOutcome(stress: stress, horizonDays: horizon, bookLoss: revaluer.bookLosses[0],
-                                 accountLosses: (0..<book.accountCount).map { revaluer.lossRow(account: $0)[0] })
+            let losses = (0..<book.accountCount).map { revaluer.lossRow(account: $0)[0] }
+            let requirements = schedule.map { schedule in
+                scenario.portfolio.accounts.map { schedule.requirement(of: $0.positions, market: scenario.market) { spots[$0] }.maintenance }
+            }
+            return StressOutcome(stress: stress, horizonDays: horizon, bookLoss: revaluer.bookLosses[0], accountLosses: losses,
+                                 equityAfter: zip(book.equityNow, losses).map { $0 - $1 }, maintenanceAfter: requirements)
         }
     }
 }

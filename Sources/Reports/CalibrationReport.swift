@@ -7,7 +7,11 @@ public struct CalibrationReport: CommandReport {
     public let result: CalibrationResult
     public let overrides: [String]
 
-    public init(result: CalibrationResult, overrides: [String] = []) {
+    /// Accounts shown in the terminal and HTML, highest liquidation probability first (nil: all).
+    public let top: Int?
+
+    public init(result: CalibrationResult, overrides: [String] = [], top: Int? = 20) {
+        self.top = top
         self.result = result
         self.overrides = overrides
     }
@@ -16,14 +20,14 @@ public struct CalibrationReport: CommandReport {
         let r = result
         let ladder: [JSONValue] = r.ladder.rungs.flatMap { $0 }.map { rung in
             .object([("asset", .string(rung.asset)), ("tier", .number(rung.tier)), ("long", .number(rung.long)),
-                     ("short", .number(rung.short)), ("rate", .number(rung.rate)), ("stderr", .number(rung.standardError)),
+                     ("short", .number(rung.short)), ("rate", .number(rung.rate)), ("stderr", rung.standardError.map(JSONValue.number) ?? .null),
                      ("liquidation_hours", .number(rung.liquidationHours)), ("impact", .number(rung.impact)),
                      ("max_leverage", .number(1 / rung.rate))])
         }
         var fund: [(String, JSONValue)] = [
             ("confidence", .number(r.insuranceFund.confidence)), ("var", .number(r.insuranceFund.valueAtRisk)),
-            ("es", .number(r.insuranceFund.expectedShortfall)), ("var_stderr", .number(r.insuranceFund.valueAtRiskStandardError)),
-            ("es_stderr", .number(r.insuranceFund.expectedShortfallStandardError)),
+            ("es", .number(r.insuranceFund.expectedShortfall)), ("var_stderr", r.insuranceFund.valueAtRiskStandardError.map(JSONValue.number) ?? .null),
+            ("es_stderr", r.insuranceFund.expectedShortfallStandardError.map(JSONValue.number) ?? .null),
         ]
         if let balance = r.insuranceFund.balance { fund.append(("balance", .number(balance))) }
         if let adl = r.insuranceFund.adlProbability { fund.append(("adl_probability", .number(adl))) }
@@ -42,7 +46,8 @@ public struct CalibrationReport: CommandReport {
             ])),
             ("insurance_fund", .object(fund)),
             ("accounts", .array(r.accounts.map { a in
-                .object([("id", .string(a.id)), ("equity", .number(a.equity)), ("maintenance_requirement", .number(a.maintenanceRequirement)),
+                .object([("id", .string(a.id)), ("account", .string(a.id)), ("in_breach", .bool(a.inBreach)), ("thresholds_capped", .bool(a.capped)),
+                         ("equity", .number(a.equity)), ("maintenance_requirement", .number(a.maintenanceRequirement)),
                          ("liquidation_probability", .number(a.liquidationProbability)), ("expected_deficit", .number(a.expectedDeficit)),
                          ("thresholds", .object([("warn", .number(a.warn)), ("reduce_only", .number(a.reduceOnly)), ("liquidate", .number(a.liquidate))]))])
             })),
@@ -62,7 +67,7 @@ public struct CalibrationReport: CommandReport {
                       .init("MMR", csv: "rate"), .init("± se", csv: "stderr"), .init("impact", csv: "impact"),
                       .init("max leverage", csv: "max_leverage"), .init("liquidation hours", csv: "liquidation_hours")],
             rows: assets.flatMap { $0 }.map { rung in
-                [.label(rung.asset), .money(rung.tier), .rate(rung.long), .rate(rung.short), .rate(rung.rate), .rate(rung.standardError),
+                [.label(rung.asset), .money(rung.tier), .rate(rung.long), .rate(rung.short), .rate(rung.rate), rung.standardError.map(ReportCell.rate) ?? .label("n/a"),
                  .rate(rung.impact), .number(1 / rung.rate, format: "%.1fx"), .number(rung.liquidationHours, format: "%.1f")]
             })
         let ladderSection = ReportSection(
@@ -78,8 +83,8 @@ public struct CalibrationReport: CommandReport {
             [.label("liquidation penalty rate"), .rate(p.rate), .label("")],
             [.label("expected penalty income per path"), .money(p.expectedIncome), .label("")],
             [.label("expected deficit per path"), .money(p.expectedDeficit), .label("")],
-            [.label("insurance fund VaR \(percent(f.confidence))"), .money(f.valueAtRisk), .money(f.valueAtRiskStandardError)],
-            [.label("insurance fund ES \(percent(f.confidence))"), .money(f.expectedShortfall), .money(f.expectedShortfallStandardError)],
+            [.label("insurance fund VaR \(percent(f.confidence))"), .money(f.valueAtRisk), .optionalMoney(f.valueAtRiskStandardError)],
+            [.label("insurance fund ES \(percent(f.confidence))"), .money(f.expectedShortfall), .optionalMoney(f.expectedShortfallStandardError)],
         ]
         if let balance = f.balance, let adl = f.adlProbability {
             fundRows += [[.label("insurance fund balance"), .money(balance), .label("")],
@@ -91,22 +96,44 @@ public struct CalibrationReport: CommandReport {
         let fundSection = ReportSection(heading: "Liquidation penalty and insurance fund",
                                         blocks: [.text([verdict]), .table(ReportTable(columns: [.init("quantity"), .init("value"), .init("± se")], rows: fundRows))])
 
-        let accounts = ReportTable(
-            csvName: "accounts.csv",
-            columns: [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
-                      .init("P(liquidation)", csv: "liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
-                      .init("warn", csv: "warn"), .init("reduce-only", csv: "reduce_only"), .init("liquidate", csv: "liquidate")],
-            rows: r.accounts.map { a in
-                [.label(a.id), .money(a.equity), .money(a.maintenanceRequirement), .number(a.liquidationProbability, format: "%.4g"),
-                 .money(a.expectedDeficit), .money(a.warn), .money(a.reduceOnly), .money(a.liquidate)]
-            })
+        let columns: [ReportTable.Column] = [
+            .init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
+            .init("P(liquidation)", csv: "liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
+            .init("warn", csv: "warn"), .init("reduce-only", csv: "reduce_only"), .init("liquidate", csv: "liquidate"),
+            .init("flag", csv: "flag"),
+        ]
+        let rows: [[ReportCell]] = r.accounts.map { a in
+            [.label(a.id), .money(a.equity), .money(a.maintenanceRequirement), .number(a.liquidationProbability, format: "%.4g"),
+             .money(a.expectedDeficit), .money(a.warn), .money(a.reduceOnly), .money(a.liquidate),
+             .label(a.inBreach ? "IN BREACH" : a.capped ? "capped" : "")]
+        }
+        // Shown: in breach first, then by liquidation probability and expected deficit, largest first.
+        let ranked = r.accounts.indices.sorted { x, y in
+            let a = r.accounts[x], b = r.accounts[y]
+            if a.inBreach != b.inBreach { return a.inBreach }
+            if a.liquidationProbability != b.liquidationProbability { return a.liquidationProbability > b.liquidationProbability }
+            if a.expectedDeficit != b.expectedDeficit { return a.expectedDeficit > b.expectedDeficit }
+            return x < y
+        }
+        let shown = Array(ranked.prefix(top ?? ranked.count))
+        let breaches = r.accounts.filter(\.inBreach).map(\.id)
+        var accountBlocks: [ReportBlock] = []
+        if !breaches.isEmpty {
+            accountBlocks.append(.text(["IN BREACH NOW (equity below the maintenance requirement, liquidated at once): \(breaches.prefix(20).joined(separator: ", "))\(breaches.count > 20 ? " and \(breaches.count - 20) more" : "")"]))
+        }
+        accountBlocks += [
+            .chart(.bars(categories: shown.map { r.accounts[$0].id },
+                         series: [("warn", shown.map { r.accounts[$0].warn }), ("reduce-only", shown.map { r.accounts[$0].reduceOnly }),
+                                  ("liquidate", shown.map { r.accounts[$0].liquidate })],
+                         title: shown.count < r.accounts.count ? "Loss thresholds of the \(shown.count) accounts most likely liquidated" : "Loss thresholds by account",
+                         xLabel: "loss, USD")),
+            .table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
+            .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false)),
+        ]
         let accountSection = ReportSection(
             heading: "Account action ladder",
-            note: "Losses in USD that trigger each action: warn = VaR 95 %, reduce-only = VaR 99 %, liquidate = equity − requirement.",
-            blocks: [.chart(.bars(categories: r.accounts.map(\.id),
-                                  series: [("warn", r.accounts.map(\.warn)), ("reduce-only", r.accounts.map(\.reduceOnly)), ("liquidate", r.accounts.map(\.liquidate))],
-                                  title: "Loss thresholds by account", xLabel: "loss, USD")),
-                     .table(accounts)])
+            note: "Losses in USD that trigger each action: liquidate = equity − requirement, reduce-only = min(VaR 99 %, liquidate), warn = min(VaR 95 %, reduce-only), so warn ≤ reduce-only ≤ liquidate (capped: a VaR was lowered to keep that order). IN BREACH: equity now is below the requirement now; liquidated at once.",
+            blocks: accountBlocks)
         return ReportDocument(title: "Thresher calibration — \(r.scenario.name)", context: context,
                               sections: [ladderSection, fundSection, accountSection],
                               footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)

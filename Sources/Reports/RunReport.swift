@@ -13,7 +13,12 @@ public struct RunReport: CommandReport {
     /// Deterministic stresses of the scenario, shown in the HTML report when present.
     public let stresses: [StressOutcome]
 
-    public init(result: PortfolioRunResult, overrides: [String] = [], stresses: [StressOutcome] = []) {
+    /// Accounts shown in the terminal, HTML table and chart, largest VaR first (nil: all); the CSV and
+    /// JSON have every account.
+    public let top: Int?
+
+    public init(result: PortfolioRunResult, overrides: [String] = [], stresses: [StressOutcome] = [], top: Int? = 20) {
+        self.top = top
         self.result = result
         self.overrides = overrides
         self.stresses = stresses
@@ -36,18 +41,40 @@ public struct RunReport: CommandReport {
         if let change = scenario.market.correlationRepairChange {
             fields.append(("correlation_repair", .object([("largest_entry_change", .number(change))])))
         }
+        fields.append(("moments_exist", .bool(momentsExist(scenario.market))))
+        fields.append(("shock_cap", scenario.market.shockCap.map(JSONValue.number) ?? .null))
+        fields.append(("warnings", .array(warnings.map(JSONValue.string))))
         fields.append(("book", Self.statistics(result.book, levels: scenario.risk.confidence)))
         fields.append(("accounts", .array(zip(scenario.portfolio.accounts, result.accounts).map { account, summary in
             guard case .object(let stats) = Self.statistics(summary, levels: scenario.risk.confidence) else { return .null }
-            return .object([("id", .string(account.id))] + stats)
+            return .object([("id", .string(account.id)), ("account", .string(account.id))] + stats)
         })))
         return .object(fields)
     }
 
+    /// What a reader must know before trusting the numbers: levels beyond the sample, tail ranks too
+    /// small for standard errors, moments that do not exist under the tail model.
+    var warnings: [String] {
+        let scenario = result.scenario
+        var lines: [String] = []
+        for (level, summary) in zip(scenario.risk.confidence, result.book.levels) {
+            if summary.beyondSample {
+                let needed = Int((1 / (1 - level.value)).rounded(.up))
+                lines.append("level \(level.label) lies beyond the sample: (1−α)·N < 1 with N = \(result.paths); VaR and ES are the largest loss (needs ≥ \(needed) paths)")
+            } else if summary.isSmallSample {
+                lines.append("level \(level.label): only k = \(summary.rank) tail paths; standard errors need k ≥ \(TailPlan.minimumRankForValueAtRiskError) (VaR) and k ≥ \(TailPlan.minimumRankForExpectedShortfallError) (ES) and are not reported")
+            }
+        }
+        if !momentsExist(scenario.market) {
+            lines.append("under \(scenario.market.tails.name) shocks S·e^{σ√h·ε} has no finite mean: mean and std of loss (and the ES of books that lose when prices rise) do not exist and vary from seed to seed; VaR is sound; set market.tails.cap for finite moments (README, \"Heavy tails and moments\")")
+        }
+        return lines
+    }
+
     /// mean_loss, std_loss and per-level var/es/var_stderr/es_stderr keyed by the level as written.
     public static func statistics(_ summary: TailSummary, levels: [ConfidenceLevel]) -> JSONValue {
-        func perLevel(_ value: (TailSummary.Level) -> Double) -> JSONValue {
-            .object(zip(levels, summary.levels).map { ($0.label, .number(value($1))) })
+        func perLevel(_ value: (TailSummary.Level) -> Double?) -> JSONValue {
+            .object(zip(levels, summary.levels).map { ($0.label, value($1).map(JSONValue.number) ?? .null) })
         }
         return .object([
             ("mean_loss", .number(summary.mean)),
@@ -64,6 +91,7 @@ public struct RunReport: CommandReport {
         let levels = scenario.risk.confidence
         var context = runContext(scenario, paths: result.paths, threads: result.threads, overrides: overrides)
         context.append("losses in USD (positive = loss), ± one Monte Carlo standard error")
+        context += warnings.map { "WARNING: " + $0 }
         var markers: [ReportChart.Marker] = []
         for (k, level) in result.book.levels.enumerated() {
             markers.append(.init(label: "VaR \(percent(level.alpha))", value: level.valueAtRisk, series: 2 * k))
@@ -82,30 +110,50 @@ public struct RunReport: CommandReport {
         ]
         let names = ["BOOK"] + scenario.portfolio.accounts.map(\.id)
         let summaries = [result.book] + result.accounts
+        // Shown: the book, then the accounts by VaR at the first level, largest first.
+        let ranked = [0] + result.accounts.indices.sorted {
+            result.accounts[$0].levels[0].valueAtRisk != result.accounts[$1].levels[0].valueAtRisk
+                ? result.accounts[$0].levels[0].valueAtRisk > result.accounts[$1].levels[0].valueAtRisk : $0 < $1
+        }.map { $0 + 1 }
+        let shown = Array(ranked.prefix(top.map { $0 + 1 } ?? ranked.count))
         var series: [(name: String, values: [Double])] = []
         for (k, level) in levels.enumerated() {
-            series.append(("VaR \(percent(level.value))", summaries.map { $0.levels[k].valueAtRisk }))
-            series.append(("ES \(percent(level.value))", summaries.map { $0.levels[k].expectedShortfall }))
+            series.append(("VaR \(percent(level.value))", shown.map { summaries[$0].levels[k].valueAtRisk }))
+            series.append(("ES \(percent(level.value))", shown.map { summaries[$0].levels[k].expectedShortfall }))
         }
-        var columns: [ReportTable.Column] = [.init("", csv: "account"), .init("mean loss", csv: "mean_loss"), .init("std loss", csv: "std_loss")]
+        var columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("mean loss", csv: "mean_loss"), .init("std loss", csv: "std_loss")]
         for level in levels {
             columns += [.init("VaR \(percent(level.value))", csv: "var_\(level.label)"), .init("± se", csv: "var_stderr_\(level.label)"),
                         .init("ES \(percent(level.value))", csv: "es_\(level.label)"), .init("± se", csv: "es_stderr_\(level.label)")]
         }
         let rows = zip(names, summaries).map { name, s in
             [.label(name), .money(s.mean), .money(s.standardDeviation)] + s.levels.flatMap {
-                [ReportCell.money($0.valueAtRisk), .money($0.valueAtRiskStandardError), .money($0.expectedShortfall), .money($0.expectedShortfallStandardError)]
+                [ReportCell.money($0.valueAtRisk), .optionalMoney($0.valueAtRiskStandardError), .money($0.expectedShortfall),
+                 .optionalMoney($0.expectedShortfallStandardError)]
             }
         }
+        let heading = shown.count < names.count ? "VaR and ES by account (book and the \(shown.count - 1) largest VaR of \(names.count - 1))" : "VaR and ES by account"
         sections.append(ReportSection(heading: "VaR and ES by account", blocks: [
-            .chart(.bars(categories: names, series: series, title: "VaR and ES by account", xLabel: "loss, USD")),
-            .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows)),
+            .chart(.bars(categories: shown.map { names[$0] }, series: series, title: heading, xLabel: "loss, USD")),
+            .table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top.map { $0 + 1 })),
+            .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false)),
         ]))
         if !stresses.isEmpty {
-            sections.append(StressReport(scenario: scenario, outcomes: stresses).section)
+            sections += StressReport(scenario: scenario, outcomes: stresses, top: top).sections
         }
         return ReportDocument(title: "Thresher risk report — \(scenario.name)", context: context, sections: sections,
                               footer: ["\(String(format: "%.2f", result.elapsedSeconds)) s, \(grouped(Int(result.pathsPerSecond))) paths/s"],
                               json: json)
+    }
+}
+
+/// Whether the mean and variance of S' = S·e^{σ√h·ε} exist under the market's shocks: gaussian
+/// shocks, t-copula assets without their own dof (normal marginals), or capped shocks.
+func momentsExist(_ market: Market) -> Bool {
+    if market.shockCap != nil { return true }
+    switch market.tails {
+    case .gaussian: return true
+    case .studentT: return false
+    case .tCopula: return market.assets.allSatisfy { $0.dof == nil }
     }
 }

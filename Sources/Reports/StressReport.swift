@@ -2,68 +2,141 @@ import Engine
 import Foundation
 import ScenarioSpec
 
-/// The report of `thresher stress`: the book's and every account's loss under each stress.
+/// The report of `thresher stress`: under each stress the book's loss and who fails — every account's
+/// loss, equity after, maintenance requirement, shortfall and liquidated/bankrupt flags — and the
+/// venue's counts and total shortfall.
 public struct StressReport: CommandReport {
     public let scenario: Scenario
     public let outcomes: [StressOutcome]
     public let overrides: [String]
+    /// Where the maintenance requirement comes from ("policy", "calibrated ladder …"); nil: none known.
+    public let maintenanceSource: String?
+    /// Accounts shown per stress in the terminal and HTML (nil: all); CSV and JSON have every account.
+    public let top: Int?
 
-    public init(scenario: Scenario, outcomes: [StressOutcome], overrides: [String] = []) {
+    public init(scenario: Scenario, outcomes: [StressOutcome], overrides: [String] = [], maintenanceSource: String? = nil, top: Int? = 20) {
         self.scenario = scenario
         self.outcomes = outcomes
         self.overrides = overrides
+        self.maintenanceSource = maintenanceSource ?? (scenario.policy != nil ? "policy" : nil)
+        self.top = top
     }
 
     public var json: JSONValue {
-        .object([
+        let ids = scenario.portfolio.accounts.map(\.id)
+        return .object([
             ("scenario", .string(scenario.name)),
             ("overrides", .array(overrides.map(JSONValue.string))),
+            ("maintenance_source", maintenanceSource.map(JSONValue.string) ?? .null),
             ("stresses", .array(outcomes.map { o in
                 .object([
                     ("name", .string(o.stress.name)), ("origin", .string(o.stress.origin)), ("horizon_days", .number(o.horizonDays)),
+                    ("spot_moves", Self.movesJSON(o.stress.spotMoves)), ("vol_moves", Self.movesJSON(o.stress.volMoves)),
                     ("book_loss", .number(o.bookLoss)),
-                    ("accounts", .array(zip(scenario.portfolio.accounts, o.accountLosses).map { .object([("id", .string($0.id)), ("loss", .number($1))]) })),
+                    ("accounts_liquidated", o.liquidatedCount.map(JSONValue.integer) ?? .null),
+                    ("accounts_bankrupt", .integer(o.bankruptCount)),
+                    ("total_shortfall", .number(o.totalShortfall)),
+                    ("accounts", .array(ids.indices.map { a in
+                        .object([
+                            ("id", .string(ids[a])), ("account", .string(ids[a])), ("loss", .number(o.accountLosses[a])),
+                            ("equity_after", .number(o.equityAfter[a])),
+                            ("maintenance", o.maintenanceAfter.map { .number($0[a]) } ?? .null),
+                            ("shortfall", .number(o.shortfall(account: a))),
+                            ("liquidated", o.isLiquidated(account: a).map(JSONValue.bool) ?? .null),
+                            ("bankrupt", .bool(o.isBankrupt(account: a))),
+                        ])
+                    })),
                 ])
             })),
         ])
     }
 
-    /// The stress table, a bar chart of the book loss per stress, and (CSV and JSON only) every account's
-    /// loss under every stress.
-    var section: ReportSection {
-        let accounts = scenario.portfolio.accounts
-        let summary = ReportTable(columns: [.init("stress"), .init("horizon, days"), .init("book loss"), .init("worst account"), .init("its loss")],
-                                  rows: outcomes.map { o in
-                                      let worst = o.accountLosses.indices.max { o.accountLosses[$0] < o.accountLosses[$1] }
-                                      return [.label(o.stress.name), .number(o.horizonDays, format: "%g"), .money(o.bookLoss),
-                                              .label(worst.map { accounts[$0].id } ?? ""), worst.map { .money(o.accountLosses[$0]) } ?? .label("")]
-                                  })
-        var rows: [[ReportCell]] = []
-        for o in outcomes {
-            rows.append([.label(o.stress.name), .label("BOOK"), .money(o.bookLoss)])
-            for (account, loss) in zip(accounts, o.accountLosses) { rows.append([.label(o.stress.name), .label(account.id), .money(loss)]) }
+    static func movesJSON(_ moves: [String: Double]) -> JSONValue {
+        .object(moves.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })
+    }
+
+    /// "BTC −30%, ETH −35%; vol *: +50%" in market order, then "*".
+    func movesText(_ stress: StressScenario) -> String {
+        let order = scenario.market.assets.map(\.id) + ["*"]
+        func list(_ moves: [String: Double]) -> String {
+            order.compactMap { id in moves[id].map { "\(id) \($0 >= 0 ? "+" : "−")\(percent(abs($0)))" } }.joined(separator: ", ")
         }
-        let perAccount = ReportTable(csvName: "stress.csv", columns: [.init("stress", csv: "stress"), .init("account", csv: "account"), .init("loss", csv: "loss_usd")],
-                                     rows: rows, displayed: false)
-        return ReportSection(heading: "Deterministic stresses",
-                             note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, losses in USD (positive = loss).",
-                             blocks: [
-                                 .chart(.bars(categories: outcomes.map(\.stress.name), series: [("book loss", outcomes.map(\.bookLoss))],
-                                              title: "Book loss under each stress", xLabel: "loss, USD")),
-                                 .table(summary), .table(perAccount),
-                             ])
+        var parts: [String] = []
+        if !stress.spotMoves.isEmpty { parts.append(list(stress.spotMoves)) }
+        if !stress.volMoves.isEmpty { parts.append("vol " + list(stress.volMoves)) }
+        return parts.isEmpty ? "none" : parts.joined(separator: "; ")
+    }
+
+    /// Accounts of one stress, most at risk first: bankrupt by shortfall, then by equity above the
+    /// requirement (or equity, without one), smallest first.
+    func ranked(_ o: StressOutcome) -> [Int] {
+        func cushion(_ a: Int) -> Double { o.equityAfter[a] - (o.maintenanceAfter?[a] ?? 0) }
+        return o.equityAfter.indices.sorted { cushion($0) != cushion($1) ? cushion($0) < cushion($1) : $0 < $1 }
+    }
+
+    /// The stress summary, a bar chart of the book loss and total shortfall per stress, and the
+    /// accounts under each stress (top N per stress shown; every account in stress.csv).
+    var sections: [ReportSection] {
+        let accounts = scenario.portfolio.accounts
+        let hasMaintenance = outcomes.first?.maintenanceAfter != nil
+        let summary = ReportTable(
+            csvName: "stresses.csv",
+            columns: [.init("stress", csv: "stress"), .init("moves", csv: "moves"), .init("horizon, days", csv: "horizon_days"),
+                      .init("book loss", csv: "book_loss_usd"), .init("liquidated", csv: "accounts_liquidated"),
+                      .init("bankrupt", csv: "accounts_bankrupt"), .init("total shortfall", csv: "total_shortfall_usd"),
+                      .init("worst account", csv: "worst_account"), .init("its loss", csv: "worst_account_loss_usd")],
+            rows: outcomes.map { o in
+                let worst = o.accountLosses.indices.max { o.accountLosses[$0] < o.accountLosses[$1] }
+                return [.label(o.stress.name), .label(movesText(o.stress)), .number(o.horizonDays, format: "%g"), .money(o.bookLoss),
+                        o.liquidatedCount.map { .number(Double($0), format: "%.0f") } ?? .label("n/a"),
+                        .number(Double(o.bankruptCount), format: "%.0f"), .money(o.totalShortfall),
+                        .label(worst.map { accounts[$0].id } ?? ""), worst.map { .money(o.accountLosses[$0]) } ?? .label("")]
+            })
+        let columns: [ReportTable.Column] = [
+            .init("stress", csv: "stress"), .init("account", csv: "account"), .init("loss", csv: "loss_usd"),
+            .init("equity after", csv: "equity_after_usd"), .init("maintenance", csv: "maintenance_usd"),
+            .init("shortfall", csv: "shortfall_usd"), .init("liquidated", csv: "liquidated"), .init("bankrupt", csv: "bankrupt"),
+        ]
+        func row(_ o: StressOutcome, _ a: Int) -> [ReportCell] {
+            [.label(o.stress.name), .label(accounts[a].id), .money(o.accountLosses[a]), .money(o.equityAfter[a]),
+             o.maintenanceAfter.map { .money($0[a]) } ?? .label(""), .money(o.shortfall(account: a)),
+             o.isLiquidated(account: a).map { .label($0 ? "yes" : "no") } ?? .label(""), .label(o.isBankrupt(account: a) ? "yes" : "no")]
+        }
+        let shown = ReportTable(columns: columns, rows: outcomes.flatMap { o in ranked(o).prefix(top ?? Int.max).map { row(o, $0) } })
+        let all = ReportTable(csvName: "stress.csv", columns: columns, rows: outcomes.flatMap { o in accounts.indices.map { row(o, $0) } },
+                              displayed: false)
+        let source = maintenanceSource.map { "maintenance requirement at the stressed spots from the \($0)" }
+            ?? "no maintenance requirement known: add a 'policy:' (or 'calibration:') section to flag liquidations"
+        let perStress = top.map { $0 < accounts.count ? "the \($0) accounts closest to failing under each stress (--top N, --all); every account in stress.csv" : "every account" }
+            ?? "every account"
+        return [
+            ReportSection(heading: "Deterministic stresses",
+                          note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, USD (positive = loss). Total shortfall = Σ max(−equity after, 0): what accounts cannot pay, not the netted book loss.",
+                          blocks: [
+                              .chart(.bars(categories: outcomes.map(\.stress.name),
+                                           series: [("book loss", outcomes.map(\.bookLoss)), ("total shortfall", outcomes.map(\.totalShortfall))],
+                                           title: "Book loss and total shortfall under each stress", xLabel: "USD")),
+                              .table(summary),
+                          ]),
+            ReportSection(heading: "Who fails under each stress",
+                          note: "\(perStress); \(source). Liquidated: equity after < maintenance; bankrupt: equity after < 0\(hasMaintenance ? "" : " (liquidated needs a requirement)").",
+                          blocks: [.table(shown), .table(all)]),
+        ]
     }
 
     public var document: ReportDocument {
-        var context = ["\(scenario.name): \(outcomes.count) deterministic stresses, exact revaluation"]
+        var context = ["\(scenario.name): \(outcomes.count) deterministic stresses, exact revaluation, \(scenario.portfolio.accounts.count) accounts"]
         if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
         var footer: [String] = []
         if let worst = outcomes.max(by: { $0.bookLoss < $1.bookLoss }) {
             footer.append("worst for the book: \(worst.stress.name), loss \(money(worst.bookLoss))")
+            if let failing = outcomes.max(by: { $0.totalShortfall < $1.totalShortfall }), failing.totalShortfall > 0 {
+                footer.append("largest total shortfall: \(failing.stress.name), \(money(failing.totalShortfall)) over \(failing.bankruptCount) bankrupt accounts")
+            }
         } else {
             footer.append("no stresses: add a 'stress:' list or 'stress_library: [grid-16]' to the scenario")
         }
         return ReportDocument(title: "Thresher stress report — \(scenario.name)", context: context,
-                              sections: outcomes.isEmpty ? [] : [section], footer: footer, json: json)
+                              sections: outcomes.isEmpty ? [] : sections, footer: footer, json: json)
     }
 }

@@ -8,6 +8,8 @@ public struct Scenario: Sendable {
     public var risk: Risk
     /// Inputs of `thresher calibrate`, if the file has a `calibration:` section.
     public var calibration: CalibrationSpec?
+    /// The margin policy the venue runs, if the file has a `policy:` section.
+    public var policy: MarginPolicy?
     /// Deterministic stresses: the inline `stress:` list, then each `stress_library` in order.
     public var stresses: [StressScenario]
 }
@@ -33,6 +35,9 @@ public struct Market: Sendable {
     /// Largest entry change made by `repair: nearest`; nil when no repair was asked or needed.
     public var correlationRepairChange: Double?
     public var tails: TailModel
+    /// `tails.cap` C: standardized shocks are clamped to [−C, C] (every moment of the loss then
+    /// exists); nil: no cap.
+    public var shockCap: Double?
     public var volShocks: VolShocks?
 
     public func assetIndex(_ id: String) -> Int? { assets.firstIndex { $0.id == id } }

@@ -30,10 +30,11 @@ extension Scenario {
         risk = try top.optional("risk") { try Risk(node: $0, path: $1, p) } ?? Risk(confidence: [ConfidenceLevel(value: 0.99, label: "0.99")])
         let portfolio = self.portfolio
         calibration = try top.optional("calibration") { try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, p) }
+        policy = try top.optional("policy") { try MarginPolicy(node: $0, path: $1, market: market, portfolio: portfolio, p) }
         stresses = try Scenario.loadStresses(top: top, file: file, market: market, p)
     }
 
-    static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk", "calibration", "stress", "stress_library"]
+    static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk", "calibration", "policy", "stress", "stress_library"]
 }
 
 /// The scenario file itself could not be read.
@@ -60,6 +61,9 @@ extension Market {
         rate = try r.optional("rate", p.number) ?? 0
         let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, p) } ?? .gaussian
         self.tails = tails
+        shockCap = try r.optional("tails") { node, path in
+            try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap"]).optional("cap", p.positive)
+        } ?? nil
         assets = try r.required("assets") { node, path in
             let items = try p.nonEmptyList(node, path, of: "asset")
             var seen = Set<String>()
@@ -100,7 +104,7 @@ extension Asset {
 
 extension TailModel {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["model", "dof"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap"])
         let model = try r.required("model") { try p.oneOf($0, $1, ["gaussian", "student-t", "t-copula"]) }
         let dof = try r.optional("dof", p.degreesOfFreedom)
         switch model {

@@ -14,27 +14,49 @@ public struct StressScenario: Sendable, Equatable {
     /// Where the stress comes from: "inline" or the library name.
     public var origin: String
 
+    public init(name: String, spotMoves: [String: Double], volMoves: [String: Double] = [:], horizonDays: Double? = nil, origin: String = "inline") {
+        self.name = name
+        self.spotMoves = spotMoves
+        self.volMoves = volMoves
+        self.horizonDays = horizonDays
+        self.origin = origin
+    }
+
     public func spotMove(_ asset: String) -> Double { spotMoves[asset] ?? spotMoves["*"] ?? 0 }
     public func volMove(_ asset: String) -> Double { volMoves[asset] ?? volMoves["*"] ?? 0 }
 }
 
-/// Where `stress_library` names are looked up, first match wins: `$THRESHER_STRESS_LIBRARY`, the
-/// folder `stress/` beside the scenario file or one level up, `Scenarios/stress/` under the working
-/// directory, and the source tree's `Scenarios/stress/` found from the executable's location.
+/// Where `stress_library` names are looked up, first match wins, each folder once:
+/// 1. the scenario's folder and its `stress/` subfolder;
+/// 2. every folder of `$THRESHER_STRESS_LIBRARY` (a `:`-separated list);
+/// 3. the install location `<prefix>/share/thresher/stress` beside `<prefix>/bin/thresher`
+///    (`make install PREFIX=…`);
+/// 4. the source tree's `Scenarios/stress` above the executable (a build in `.build/`).
 public enum StressLibrary {
     public static func searchPaths(scenarioFile: String) -> [String] {
         var paths: [String] = []
-        if let custom = ProcessInfo.processInfo.environment["THRESHER_STRESS_LIBRARY"] { paths.append(custom) }
         let scenarioDirectory = URL(fileURLWithPath: scenarioFile).deletingLastPathComponent()
+        paths.append(scenarioDirectory.path)
         paths.append(scenarioDirectory.appendingPathComponent("stress").path)
-        paths.append(scenarioDirectory.deletingLastPathComponent().appendingPathComponent("stress").path)
-        paths.append(FileManager.default.currentDirectoryPath + "/Scenarios/stress")
-        var executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        for _ in 0..<4 {
-            executable.deleteLastPathComponent()
-            paths.append(executable.appendingPathComponent("Scenarios/stress").path)
+        if let custom = ProcessInfo.processInfo.environment["THRESHER_STRESS_LIBRARY"] {
+            paths += custom.split(separator: ":").map(String.init).filter { !$0.isEmpty }
         }
-        return paths
+        let executable = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
+        let binDirectory = executable.deletingLastPathComponent()
+        paths.append(binDirectory.deletingLastPathComponent().appendingPathComponent("share/thresher/stress").path)
+        var directory = binDirectory
+        for _ in 0..<4 {
+            directory.deleteLastPathComponent()
+            let candidate = directory.appendingPathComponent("Scenarios/stress").path
+            if FileManager.default.fileExists(atPath: candidate) { paths.append(candidate); break }
+        }
+        var seen = Set<String>()
+        return paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
+    }
+
+    /// The running executable (the main bundle's, falling back to argv[0]).
+    static var executablePath: String {
+        Bundle.main.executablePath ?? CommandLine.arguments.first ?? ""
     }
 
     /// The file of library `name`, or nil.

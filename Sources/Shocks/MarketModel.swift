@@ -17,6 +17,8 @@ public struct MarketModel: Sendable {
     /// Lower Cholesky factor of the correlation matrix, n×n row-major.
     public let choleskyFactor: [Double]
     public let tails: TailModel
+    /// `tails.cap`: ε is clamped to [−cap, cap] after it is drawn; nil: no cap.
+    public let shockCap: Double?
     /// The tail model's sampler of ε (`ShockDistribution`).
     public let shockDistribution: any ShockDistribution
     /// Spot prices now, USD.
@@ -45,6 +47,7 @@ public struct MarketModel: Sendable {
         rate = market.rate
         choleskyFactor = try Matrix(rowArrays: market.correlation).choleskyLower().elements
         tails = market.tails
+        shockCap = market.shockCap
         spots = market.assets.map(\.spot)
         logSpots = spots.map { log($0) }
         returnScales = market.assets.map { $0.vol * horizonYears.squareRoot() }

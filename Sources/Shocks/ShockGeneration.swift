@@ -23,6 +23,13 @@ extension MarketModel {
         buffers.firstPath = firstPath
         buffers.count = count
         shockDistribution.fill(buffers, firstPath: firstPath, count: count, draw: draw)
+        if let cap = shockCap {   // ε ← min(max(ε, −cap), cap)
+            let ld = buffers.capacity
+            for i in 0..<assetCount {
+                let column = buffers.epsilon + i * ld
+                for j in 0..<count { column[j] = min(max(column[j], -cap), cap) }
+            }
+        }
     }
 
     /// Fills the whole chunk: standardized shocks, shocked log spot and spot, and (with vol shocks)

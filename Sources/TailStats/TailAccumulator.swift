@@ -39,6 +39,15 @@ public struct TailPlan: Sendable {
         return sample[0..<r].min()!.nextDown
     }
 
+    /// Below this rank k the VaR standard error is not reported (nil): with fewer tail paths the
+    /// order-statistic width is too coarse for a ±1.96·SE interval to cover (k = 1: ≈ 70 %).
+    public static let minimumRankForValueAtRiskError = 10
+    /// Below this rank k the ES standard error is not reported (nil): the asymptotic formula needs
+    /// the tail's own variance, which a handful of losses cannot give (measured coverage of
+    /// ES ± 1.96·SE over 2,000 seeds at α = 99 %: k = 5 ≈ 79 % / 72 % under normal / Student-t(4)
+    /// losses, k = 20 ≈ 90 % / 88 %, k = 50 ≈ 92 % / 92 %, k = 100 ≈ 94 % / 93 %).
+    public static let minimumRankForExpectedShortfallError = 50
+
     /// √(N·α(1−α)), the standard deviation of the number of losses above VaR_α, in ranks.
     static func rankSpread(level: Double, paths: Int) -> Int {
         Int((Double(paths) * level * (1 - level)).squareRoot().rounded(.up))
@@ -176,6 +185,7 @@ public struct TailAccumulator: Sendable {
     /// - VaR: half the distance between the order statistics m = ⌈√(n·α(1−α))⌉ ranks either side of
     ///   rank k — the distribution-free width of one standard deviation of the empirical quantile.
     /// - ES: √((Var[L | L ≥ VaR] + α·(ES − VaR)²)/k) (Manistre & Hancock 2005; Yamai & Yoshiba 2002).
+    /// Both are nil below the ranks `TailPlan.minimumRankFor…Error`: too few tail losses to say.
     public func summary() -> TailSummary {
         var copy = self
         copy.compact()
@@ -186,7 +196,7 @@ public struct TailAccumulator: Sendable {
         var levels: [TailSummary.Level] = []
         for alpha in plan.levels {
             let k = TailPlan.rank(level: alpha, paths: count)
-            guard k <= tail.count else { levels.append(.init(alpha: alpha, rank: k, valueAtRisk: .nan, expectedShortfall: .nan, valueAtRiskStandardError: .nan, expectedShortfallStandardError: .nan)); continue }
+            guard k <= tail.count else { levels.append(.init(alpha: alpha, rank: k, valueAtRisk: .nan, expectedShortfall: .nan, valueAtRiskStandardError: nil, expectedShortfallStandardError: nil, beyondSample: true)); continue }
             let valueAtRisk = tail[k - 1]
             var total = 0.0
             for v in tail[0..<k] { total += v }
@@ -199,7 +209,9 @@ public struct TailAccumulator: Sendable {
             let above = tail[max(0, k - 1 - spread)]
             let below = tail[min(tail.count - 1, k - 1 + spread)]
             levels.append(.init(alpha: alpha, rank: k, valueAtRisk: valueAtRisk, expectedShortfall: es,
-                                valueAtRiskStandardError: 0.5 * (above - below), expectedShortfallStandardError: esError))
+                                valueAtRiskStandardError: k >= TailPlan.minimumRankForValueAtRiskError ? 0.5 * (above - below) : nil,
+                                expectedShortfallStandardError: k >= TailPlan.minimumRankForExpectedShortfallError ? esError : nil,
+                                beyondSample: (1 - alpha) * n < 1))
         }
         return TailSummary(paths: count, mean: mean, standardDeviation: variance.squareRoot(), levels: levels,
                            largestLosses: tail)
@@ -214,8 +226,15 @@ public struct TailSummary: Sendable {
         public let rank: Int
         public let valueAtRisk: Double
         public let expectedShortfall: Double
-        public let valueAtRiskStandardError: Double
-        public let expectedShortfallStandardError: Double
+        /// nil below rank `TailPlan.minimumRankForValueAtRiskError`.
+        public let valueAtRiskStandardError: Double?
+        /// nil below rank `TailPlan.minimumRankForExpectedShortfallError`.
+        public let expectedShortfallStandardError: Double?
+        /// (1−α)·N < 1: the level lies beyond the sample, VaR and ES are the largest loss.
+        public let beyondSample: Bool
+
+        /// Whether the rank k is too small for an honest standard error of VaR or ES.
+        public var isSmallSample: Bool { expectedShortfallStandardError == nil || valueAtRiskStandardError == nil }
     }
 
     public let paths: Int

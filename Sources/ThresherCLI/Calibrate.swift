@@ -21,7 +21,10 @@ struct Calibrate: ParsableCommand {
 
     @OptionGroup var output: ReportOptions
 
-    @Flag(help: "Print no table.")
+    @Option(name: .customLong("policy-out"), help: "Write the calibrated ladder, penalty rate and fund (ES) as a 'policy:' section to this YAML file, for 'stress' and later runs.")
+    var policyOut: String?
+
+    @Flag(help: "Print no table and no progress bar.")
     var quiet = false
 
     func run() throws {
@@ -34,8 +37,13 @@ struct Calibrate: ParsableCommand {
             let cancellation = Cancellation()
             let interrupt = installInterruptHandler(cancellation)
             defer { interrupt.cancel() }
-            let result = try Calibrator(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation)
-            return CalibrationReport(result: result, overrides: echo).document
+            let progress = RunProgress(total: Calibrator.passes * scenario.simulation.paths)
+            let bar = ProgressBar(progress: progress, quiet: quiet || output.json == "-",
+                                  header: runHeader(scenario, threads: simulation.settings.threads) + ", calibration: \(Calibrator.passes) passes")
+            defer { bar?.finish() }
+            let result = try Calibrator(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
+            if let policyOut { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
+            return CalibrationReport(result: result, overrides: echo, top: output.topRows).document
         }
     }
 }

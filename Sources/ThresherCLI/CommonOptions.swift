@@ -76,8 +76,11 @@ final class ProgressBar {
     private let start = Date()
     private var shown = false
 
-    init?(progress: RunProgress, quiet: Bool) {
+    /// - Parameter header: printed at once (what is being run), so a long run says what it does
+    ///   before it ends.
+    init?(progress: RunProgress, quiet: Bool, header: String? = nil) {
         guard !quiet, isatty(STDERR_FILENO) == 1 else { return nil }
+        if let header { FileHandle.standardError.write(Data((header + "\n").utf8)) }
         self.progress = progress
         timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now() + 1, repeating: 0.25)
@@ -100,4 +103,9 @@ final class ProgressBar {
         timer.cancel()
         if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
+}
+
+/// The line printed when a long command starts: scenario, paths, seed, horizon, tails, threads.
+func runHeader(_ scenario: Scenario, threads: Int) -> String {
+    runContext(scenario, paths: scenario.simulation.paths, threads: threads, overrides: [])[0]
 }

@@ -15,6 +15,15 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "Write the report's CSV tables into this folder (created if missing).")
     var csv: String?
 
+    @Option(help: "Accounts shown in the terminal and HTML tables and charts, most at risk first (CSV and JSON have every account).")
+    var top: Int = 20
+
+    @Flag(help: "Show every account in the terminal and HTML (overrides --top).")
+    var all = false
+
+    /// The accounts shown per table, nil for all.
+    var topRows: Int? { all ? nil : max(top, 1) }
+
     /// Renders `document` into every requested file.
     func write(_ document: ReportDocument) throws {
         if let json {

@@ -29,10 +29,10 @@ struct Run: ParsableCommand {
             let interrupt = installInterruptHandler(cancellation)
             defer { interrupt.cancel() }
             let progress = RunProgress(total: scenario.simulation.paths)
-            let bar = ProgressBar(progress: progress, quiet: quiet)
+            let bar = ProgressBar(progress: progress, quiet: quiet || output.json == "-", header: runHeader(scenario, threads: simulation.settings.threads))
             defer { bar?.finish() }
             let result = try PortfolioRun(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
-            return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario)).document
+            return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: output.topRows).document
         }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Calibration
 import Engine
+import WorkerPool
 import Foundation
 import Reports
 
@@ -21,7 +23,15 @@ struct Stress: ParsableCommand {
 
     func run() throws {
         try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { scenario, echo in
-            StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario), overrides: echo).document
+            var schedule = scenario.policy?.schedule
+            var source = scenario.policy != nil ? "policy" : nil
+            if schedule == nil, scenario.calibration != nil {
+                // No policy: the maintenance ladder calibrate would set (its pass A, on the scenario's paths).
+                schedule = try Calibrator(scenario: scenario).estimateLadder(settings: RunSettings()).schedule
+                source = "calibrated ladder (calibrate's pass A, \(scenario.simulation.paths) paths, seed \(scenario.simulation.seed))"
+            }
+            return StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario, maintenance: schedule), overrides: echo,
+                                maintenanceSource: source, top: output.topRows).document
         }
     }
 }

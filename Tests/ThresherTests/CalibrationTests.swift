@@ -32,8 +32,9 @@ final class CalibrationTests: XCTestCase {
             let impact = 0.5 * vol * (1.0 / 365).squareRoot() * (rung.tier / depth).squareRoot()
             let long = 1 - exp(s * scale * t.quantile(0.001)) + impact
             let short = exp(s * scale * t.quantile(0.999)) - 1 + impact
-            XCTAssertEqual(rung.long, long, accuracy: 4 * rung.standardError, "tier \(rung.tier)")
-            XCTAssertEqual(rung.short, short, accuracy: 4 * rung.standardError, "tier \(rung.tier)")
+            let error = try XCTUnwrap(rung.standardError)
+            XCTAssertEqual(rung.long, long, accuracy: 4 * error, "tier \(rung.tier)")
+            XCTAssertEqual(rung.short, short, accuracy: 4 * error, "tier \(rung.tier)")
             XCTAssertEqual(rung.liquidationHours, years * 24 * 365, accuracy: 1e-9)
             XCTAssertEqual(rung.impact, impact, accuracy: 1e-15)
         }

@@ -13,10 +13,13 @@ final class CommandLineTests: XCTestCase {
         binary = found
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String], executable: String? = nil, directory: String? = nil,
+             environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -40,6 +43,45 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(override.status, 65)
         XCTAssertTrue(override.stderr.contains("market.assets.NOPE"), override.stderr)
         XCTAssertEqual(try run(["validate", "Scenarios/default.yaml"]).status, 0)
+    }
+
+    /// A scenario outside the repository finds `stress_library` names with an installed binary
+    /// (PREFIX/bin/thresher + PREFIX/share/thresher/stress, as `make install` lays them out), in its
+    /// own folder, and in `$THRESHER_STRESS_LIBRARY`; a missing name lists each folder once.
+    func testStressLibrariesAreFoundWithAnInstalledBinary() throws {
+        let root = NSTemporaryDirectory() + "thresher-install-\(UUID().uuidString)"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/prefix/bin", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/prefix/share/thresher/stress", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/work", withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: root) }
+        try fm.copyItem(atPath: binary, toPath: root + "/prefix/bin/thresher")
+        for name in ["historical", "grid-16"] {
+            try fm.copyItem(atPath: "Scenarios/stress/\(name).yaml", toPath: root + "/prefix/share/thresher/stress/\(name).yaml")
+        }
+        let scenario = root + "/work/book.yaml"
+        try (scenarioText(paths: 1000) + "\nstress_library: [historical]\n").write(toFile: scenario, atomically: true, encoding: .utf8)
+        func stress(_ file: String, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try run(["stress", file, "--json", "-"], executable: root + "/prefix/bin/thresher", directory: root + "/work", environment: environment)
+        }
+        let installed = try stress(scenario)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        XCTAssertTrue(installed.stdout.contains("2020-03-12 Black Thursday"))
+        // A library in the scenario's folder, and one from the environment's list.
+        try "stresses:\n  - {name: local-drop, spot: {\"*\": -0.1}}\n".write(toFile: root + "/work/mine.yaml", atomically: true, encoding: .utf8)
+        try fm.createDirectory(atPath: root + "/shared", withIntermediateDirectories: true)
+        try "stresses:\n  - {name: shared-rally, spot: {\"*\": 0.1}}\n".write(toFile: root + "/shared/team.yaml", atomically: true, encoding: .utf8)
+        try (scenarioText(paths: 1000) + "\nstress_library: [mine, team]\n").write(toFile: scenario, atomically: true, encoding: .utf8)
+        let both = try stress(scenario, environment: ["THRESHER_STRESS_LIBRARY": "/nonexistent:" + root + "/shared"])
+        XCTAssertEqual(both.status, 0, both.stderr)
+        XCTAssertTrue(both.stdout.contains("local-drop") && both.stdout.contains("shared-rally"))
+        try (scenarioText(paths: 1000) + "\nstress_library: [nowhere]\n").write(toFile: scenario, atomically: true, encoding: .utf8)
+        let missing = try stress(scenario)
+        XCTAssertEqual(missing.status, 65)
+        XCTAssertTrue(missing.stderr.contains("share/thresher/stress"), missing.stderr)
+        let listed = missing.stderr.components(separatedBy: "looked in: ").last ?? ""
+        let folders = listed.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ")"))).components(separatedBy: ", ")
+        XCTAssertEqual(folders.count, Set(folders).count, "duplicate folders: \(folders)")
     }
 
     /// A failed run leaves an existing output file untouched.

@@ -23,10 +23,14 @@ final class RunClosedFormTests: XCTestCase {
     func assertMatches(_ summary: TailSummary, exact: (Double) -> (valueAtRisk: Double, es: Double?), file: StaticString = #filePath, line: UInt = #line) {
         for level in summary.levels {
             let (v, es) = exact(level.alpha)
-            XCTAssertGreaterThan(level.valueAtRiskStandardError, 0, file: file, line: line)
-            XCTAssertEqual(level.valueAtRisk, v, accuracy: 4 * level.valueAtRiskStandardError, "VaR \(level.alpha)", file: file, line: line)
+            guard let varError = level.valueAtRiskStandardError, let esError = level.expectedShortfallStandardError else {
+                XCTFail("no standard error at \(level.alpha) (k = \(level.rank))", file: file, line: line)
+                continue
+            }
+            XCTAssertGreaterThan(varError, 0, file: file, line: line)
+            XCTAssertEqual(level.valueAtRisk, v, accuracy: 4 * varError, "VaR \(level.alpha)", file: file, line: line)
             if let es {
-                XCTAssertEqual(level.expectedShortfall, es, accuracy: 4 * level.expectedShortfallStandardError, "ES \(level.alpha)", file: file, line: line)
+                XCTAssertEqual(level.expectedShortfall, es, accuracy: 4 * esError, "ES \(level.alpha)", file: file, line: line)
             }
         }
     }
@@ -145,7 +149,7 @@ final class RunClosedFormTests: XCTestCase {
 final class RunReproducibilityTests: XCTestCase {
     func summaries(_ run: PortfolioRunResult) -> [[Double]] {
         ([run.book] + run.accounts).map { s in
-            [s.mean, s.standardDeviation] + s.levels.flatMap { [$0.valueAtRisk, $0.expectedShortfall, $0.valueAtRiskStandardError, $0.expectedShortfallStandardError] }
+            [s.mean, s.standardDeviation] + s.levels.flatMap { [$0.valueAtRisk, $0.expectedShortfall, $0.valueAtRiskStandardError ?? -1, $0.expectedShortfallStandardError ?? -1] }
         }
     }
 
@@ -221,6 +225,40 @@ final class RunReproducibilityTests: XCTestCase {
         XCTAssertTrue(plain.hasCompleteTail)
         XCTAssertEqual(plain.summary().largestLosses, reference.summary().largestLosses)
         XCTAssertEqual(plain.summary().levels.map(\.expectedShortfall), reference.summary().levels.map(\.expectedShortfall))
+    }
+
+    /// Small tail samples: no standard error below the documented ranks (k = 1: the ES formula
+    /// would say 0), a flag beyond the sample, and at the smallest reported ranks the ±1.96·SE
+    /// intervals still cover the exact normal VaR/ES: over 400 seeds (N = 5,000, α = 99 %, k = 50)
+    /// the coverage must exceed 86 % for ES and 88 % for VaR — about 4 binomial standard errors
+    /// below the 92 % / 94 % measured over 2,000 seeds (README, "Small tail samples").
+    func testSmallTailSamplesReportNoErrorAndCoverAboveTheMinimumRank() {
+        func summary(seed: UInt64, paths: Int, level: Double) -> TailSummary.Level {
+            var stream = PathStream(seed: seed, path: 0, stream: .assetNormals)
+            var accumulator = TailAccumulator(plan: TailPlan(totalPaths: paths, levels: [level]))
+            accumulator.add((0..<paths).map { _ in stream.nextNormal() })
+            return accumulator.summary().levels[0]
+        }
+        let one = summary(seed: 1, paths: 100, level: 0.99)
+        XCTAssertEqual(one.rank, 1)
+        XCTAssertNil(one.valueAtRiskStandardError)
+        XCTAssertNil(one.expectedShortfallStandardError)
+        XCTAssertFalse(one.beyondSample)
+        XCTAssertTrue(summary(seed: 1, paths: 100, level: 0.999).beyondSample)
+        let twenty = summary(seed: 1, paths: 2_000, level: 0.99)
+        XCTAssertNotNil(twenty.valueAtRiskStandardError)
+        XCTAssertNil(twenty.expectedShortfallStandardError)
+        let q = StandardNormal.quantile(0.99), es = StandardNormal.density(q) / 0.01
+        var varCovered = 0, esCovered = 0
+        let seeds = 400
+        for seed in 0..<seeds {
+            let level = summary(seed: UInt64(100 + seed), paths: 5_000, level: 0.99)
+            XCTAssertEqual(level.rank, 50)
+            if abs(level.valueAtRisk - q) <= 1.96 * level.valueAtRiskStandardError! { varCovered += 1 }
+            if abs(level.expectedShortfall - es) <= 1.96 * level.expectedShortfallStandardError! { esCovered += 1 }
+        }
+        XCTAssertGreaterThan(Double(varCovered) / Double(seeds), 0.88)
+        XCTAssertGreaterThan(Double(esCovered) / Double(seeds), 0.86)
     }
 
     /// The book loss is the sum of the account losses path by path, so its mean is the sum of theirs.

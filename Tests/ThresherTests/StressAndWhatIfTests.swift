@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Reports
+import Revaluation
 import ScenarioSpec
 import XCTest
 
@@ -123,6 +124,98 @@ final class StressAndWhatIfTests: XCTestCase {
         assertRejected(mixedBook, path: "market.assets[0].volatility", mentioning: "unknown field", overrides: ["market.assets.BTC.volatility=1"])
     }
 
+    /// `--shock`/`--shock-vol`: every account's equity after the move is its equity now minus the
+    /// exact loss `stress` gives for the same moves at horizon 0, and the book is then marked at the
+    /// moved market (a further stress from there equals the combined stress from the start for the
+    /// linear book; the options are repriced at the moved ivs).
+    func testInstantMoveKeepsEquityEqualToEquityMinusStressLoss() throws {
+        let file = temporaryFile(mixedBook)
+        let base = try loadScenario(mixedBook)
+        let spot = ["BTC": -0.3, "ETH": -0.2], vol = ["*": 0.5]
+        var instant = base
+        instant.stresses = [StressScenario(name: "move", spotMoves: spot, volMoves: vol, horizonDays: 0)]
+        let losses = StressTest.evaluate(instant)[0].accountLosses
+        let before = Book(scenario: base).equityNow
+        let (moved, echo) = try WhatIf(spotShocks: ["BTC=-0.3", "ETH=-0.2"], volShocks: ["*=0.5"]).load(path: file)
+        let after = Book(scenario: moved).equityNow
+        for a in 0..<2 {
+            XCTAssertEqual(after[a], before[a] - losses[a], accuracy: 1e-9 * max(1, abs(before[a])), "account \(a)")
+            XCTAssertNotEqual(losses[a], 0)
+        }
+        XCTAssertEqual(moved.market.assets[0].spot, 60000 * 0.7, accuracy: 1e-9)
+        XCTAssertTrue(echo.contains { $0.contains("settled into collateral") })
+        // Option ivs moved ×1.5: the put of account b is repriced at iv 0.975.
+        let put = try XCTUnwrap(moved.portfolio.accounts[1].positions[0].instrument as? EuropeanOption)
+        XCTAssertEqual(put.impliedVol, 0.65 * 1.5, accuracy: 1e-15)
+        // Marked at the moved market: the linear account's loss of a further −10 % BTC from there is
+        // the difference of the two stresses from the start.
+        var further = moved
+        further.stresses = [StressScenario(name: "more", spotMoves: ["BTC": -0.1], horizonDays: 0)]
+        var combined = base
+        combined.stresses = [StressScenario(name: "all", spotMoves: ["BTC": 0.7 * 0.9 - 1, "ETH": -0.2], horizonDays: 0)]
+        XCTAssertEqual(StressTest.evaluate(further)[0].accountLosses[0],
+                       StressTest.evaluate(combined)[0].accountLosses[0] - losses[0], accuracy: 1e-6)
+        XCTAssertThrowsError(try WhatIf(spotShocks: ["BTC=-0.3", "BTC=-0.1"]).load(path: file))
+        XCTAssertThrowsError(try WhatIf(volShocks: ["XYZ=0.5"]).load(path: file))
+        XCTAssertThrowsError(try WhatIf(spotShocks: ["BTC=-1"]).load(path: file))
+    }
+
+    /// Who fails: with a `policy:` ladder, each account's maintenance requirement at the stressed
+    /// spots is Σ notional·rate of its tier and side (computed here by hand), equity after = equity
+    /// now − loss, liquidated iff equity after < requirement, bankrupt iff equity after < 0, and the
+    /// venue's total shortfall is the sum of the negative equities.
+    func testWhoFailsUnderAStressAgainstHandMargins() throws {
+        let policy = """
+
+        policy:
+          ladder:
+            BTC:
+              - {up_to: 70000, maintenance: 0.01, initial: 0.02}
+              - {up_to: 1000000, maintenance: {long: 0.02, short: 0.03}, initial: 0.05}
+            "*":
+              - {up_to: 1.0e9, maintenance: 0.05}
+          liquidation_penalty: 0.01
+        """
+        let scenario = try loadScenario(mixedBook + policy)
+        let crash = StressTest.evaluate(scenario)[0]
+        XCTAssertEqual(crash.stress.name, "crash")
+        let btc = 60000 * 0.7, eth = 3000 * 0.65
+        // a: spot 2 BTC (long, tier 2), perp −30 ETH (short, "*"), future 1.5 BTC (long, tier 1),
+        //    inverse −1000 × 100 USD (short, tier 2).
+        let a = 2 * btc * 0.02 + 30 * eth * 0.05 + 1.5 * btc * 0.01 + 100_000 * 0.03
+        // b: short BTC put (long side, tier 2), long ETH call (long), long ETH put (short side).
+        let b = 4 * btc * 0.02 + 25 * eth * 0.05 + 10 * eth * 0.05
+        let requirements = try XCTUnwrap(crash.maintenanceAfter)
+        XCTAssertEqual(requirements[0], a, accuracy: 1e-9)
+        XCTAssertEqual(requirements[1], b, accuracy: 1e-9)
+        let equityNow = Book(scenario: scenario).equityNow
+        var shortfall = 0.0
+        for i in 0..<2 {
+            let after = equityNow[i] - crash.accountLosses[i]
+            XCTAssertEqual(crash.equityAfter[i], after, accuracy: 1e-9)
+            XCTAssertEqual(crash.isLiquidated(account: i), after < requirements[i])
+            XCTAssertEqual(crash.isBankrupt(account: i), after < 0)
+            shortfall += max(-after, 0)
+        }
+        XCTAssertEqual(crash.totalShortfall, shortfall, accuracy: 1e-9)
+        XCTAssertEqual(crash.bankruptCount, (0..<2).filter { equityNow[$0] - crash.accountLosses[$0] < 0 }.count)
+        // The initial requirement and max leverage of the tiers.
+        let tier = scenario.policy!.schedule.tier(asset: 0, notional: 50_000)
+        XCTAssertEqual(tier.maxLeverage, 50)
+        XCTAssertNil(scenario.policy!.schedule.requirement(of: scenario.portfolio.accounts[0].positions, market: scenario.market) { [60000, 3000][$0] }.initial)
+        // The report says who fails and lists the moves.
+        let report = StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario), top: 1)
+        XCTAssertTrue(report.table.contains("BTC −30%, ETH −35%; vol BTC +50%, ETH +80%"), report.table)
+        XCTAssertTrue(report.table.contains("the 1 accounts closest to failing"), report.table)
+        // Policy mistakes are named.
+        assertRejected(mixedBook + policy.replacingOccurrences(of: "up_to: 1000000", with: "up_to: 60000"),
+                       path: "policy.ladder.BTC[1].up_to", mentioning: "strictly increasing")
+        assertRejected(mixedBook + policy.replacingOccurrences(of: "initial: 0.05", with: "initial: 0.01"),
+                       path: "policy.ladder.BTC[1].initial", mentioning: "below the maintenance")
+        assertRejected(mixedBook + policy.replacingOccurrences(of: "    \"*\":\n      - {up_to: 1.0e9, maintenance: 0.05}\n", with: ""),
+                       path: "policy.ladder.ETH", mentioning: "no margin ladder")
+    }
+
     /// What-ifs move VaR the right way: more vol, more loss; a bigger long, more loss.
     func testWhatIfMovesValueAtRiskTheRightWay() throws {
         func var99(_ overrides: [String]) throws -> Double {
@@ -143,7 +236,7 @@ final class StressAndWhatIfTests: XCTestCase {
         let parser = XMLParser(data: Data(html.utf8))
         XCTAssertTrue(parser.parse(), "HTML is not well-formed: \(String(describing: parser.parserError))")
         XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 4)  // histogram, exceedance, account bars, stress bars
-        for title in ["Book loss over", "Tail exceedance", "VaR and ES by account", "Book loss under each stress", "crash", "--set x=1"] {
+        for title in ["Book loss over", "Tail exceedance", "VaR and ES by account", "Book loss and total shortfall under each stress", "Who fails under each stress", "crash", "--set x=1"] {
             XCTAssertTrue(html.contains(title), title)
         }
         XCTAssertFalse(html.contains("<script"))

@@ -38,10 +38,11 @@ func tailDescription(_ tails: TailModel) -> String {
     }
 }
 
-/// The context lines every Monte Carlo report starts with.
-func runContext(_ scenario: Scenario, paths: Int, threads: Int?, overrides: [String]) -> [String] {
+/// The context lines every Monte Carlo report starts with (the first is also the progress header).
+public func runContext(_ scenario: Scenario, paths: Int, threads: Int?, overrides: [String]) -> [String] {
     var first = "\(scenario.name): \(grouped(paths)) paths, seed \(scenario.simulation.seed), "
     first += "horizon \(scenario.simulation.horizonDays) d, \(tailDescription(scenario.market.tails))"
+    if let cap = scenario.market.shockCap { first += ", shocks capped at ±\(cap)" }
     if let threads { first += ", \(threads) threads" }
     var lines = [first]
     if !overrides.isEmpty { lines.append("overrides: \(overrides.joined(separator: ", "))") }

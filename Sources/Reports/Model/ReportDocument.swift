@@ -66,12 +66,23 @@ public struct ReportTable {
     public var rows: [[ReportCell]]
     /// False for tables too long to show (CSV only).
     public var displayed: Bool
+    /// The terminal and HTML show only the first `displayLimit` rows (the builder orders the rows
+    /// most important first) and say how many were left out; CSV always has every row.
+    public var displayLimit: Int?
 
-    public init(csvName: String? = nil, columns: [Column], rows: [[ReportCell]], displayed: Bool = true) {
+    public init(csvName: String? = nil, columns: [Column], rows: [[ReportCell]], displayed: Bool = true, displayLimit: Int? = nil) {
         self.csvName = csvName
         self.columns = columns
         self.rows = rows
         self.displayed = displayed
+        self.displayLimit = displayLimit
+    }
+
+    /// The rows people see, and the line that says what was left out (nil when nothing was).
+    public var shownRows: (rows: ArraySlice<[ReportCell]>, omitted: String?) {
+        guard let limit = displayLimit, rows.count > limit else { return (rows[...], nil) }
+        let whereAll = csvName.map { "every row is in \($0) (--csv DIR)" } ?? "--all shows every row"
+        return (rows.prefix(limit), "… top \(limit) of \(rows.count) rows shown; \(whereAll), --all shows them here")
     }
 }
 
@@ -89,6 +100,8 @@ public struct ReportCell {
     public static func label(_ s: String) -> ReportCell { ReportCell(text: s, csv: s) }
     /// USD amounts: whole dollars with separators; full precision in CSV.
     public static func money(_ x: Double) -> ReportCell { ReportCell(text: Reports.money(x), csv: csvNumber(x)) }
+    /// A USD amount that may be unknown (a standard error below its minimum rank): "n/a", empty in CSV.
+    public static func optionalMoney(_ x: Double?) -> ReportCell { x.map(money) ?? ReportCell(text: "n/a", csv: "") }
     /// A rate shown as a percentage (three decimals); the fraction in CSV.
     public static func rate(_ x: Double) -> ReportCell { ReportCell(text: Reports.rate(x), csv: csvNumber(x)) }
     /// A number shown with `format` (printf style); full precision in CSV.

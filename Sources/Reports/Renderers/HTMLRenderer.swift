@@ -9,7 +9,9 @@ public enum HTMLRenderer {
                 switch block {
                 case .chart(let chart): content += svg(chart)
                 case .table(let table) where table.displayed:
-                    content += HTMLPage.table(header: table.columns.map(\.title), rows: table.rows.map { $0.map(\.text) })
+                    let shown = table.shownRows
+                    content += HTMLPage.table(header: table.columns.map(\.title), rows: shown.rows.map { $0.map(\.text) })
+                    if let omitted = shown.omitted { content += "<p class=\"note\">\(escape(omitted))</p>\n" }
                 case .table: break
                 case .text(let lines): content += lines.map { "<p>\(escape($0))</p>\n" }.joined()
                 }

@@ -11,7 +11,9 @@ public enum TerminalRenderer {
             for block in blocks {
                 switch block {
                 case .table(let table):
-                    text += TextTable(header: table.columns.map(\.title), rows: table.rows.map { $0.map(\.text) }).rendered
+                    let shown = table.shownRows
+                    text += TextTable(header: table.columns.map(\.title), rows: shown.rows.map { $0.map(\.text) }).rendered
+                    if let omitted = shown.omitted { text += omitted + "\n" }
                 case .text(let lines):
                     text += lines.joined(separator: "\n") + "\n"
                 case .chart:
@@ -24,7 +26,7 @@ public enum TerminalRenderer {
     }
 }
 
-/// Columns right-aligned except the first.
+/// Text columns (the first, and any whose cells are not numbers) left-aligned, numbers right-aligned.
 struct TextTable {
     let header: [String]
     let rows: [[String]]
@@ -32,13 +34,20 @@ struct TextTable {
     var rendered: String {
         let all = [header] + rows
         let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
+        let numeric = header.indices.map { c in c > 0 && rows.contains { Self.looksNumeric($0[c]) } }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { c, cell in
                 let pad = String(repeating: " ", count: widths[c] - cell.count)
-                return c == 0 ? cell + pad : pad + cell
+                return numeric[c] ? pad + cell : cell + pad
             }.joined(separator: "  ")
         }
         let rule = widths.map { String(repeating: "─", count: $0) }.joined(separator: "──")
         return ([line(header), rule] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    /// "1,234", "-0.5", "12.3%", "4.0x", "n/a": a cell of a number column.
+    static func looksNumeric(_ cell: String) -> Bool {
+        guard let first = cell.first else { return false }
+        return first.isNumber || ((first == "-" || first == "+" || first == ".") && cell.dropFirst().first?.isNumber == true) || cell == "n/a"
     }
 }

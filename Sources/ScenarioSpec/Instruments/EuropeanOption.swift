@@ -38,6 +38,10 @@ public struct EuropeanOption: Instrument {
                                 impliedVol: impliedVol))]
     }
 
+    public func scalingImpliedVol(by factor: Double) -> EuropeanOption {
+        EuropeanOption(asset: asset, right: right, strike: strike, expiryDays: expiryDays, quantity: quantity, impliedVol: impliedVol * factor)
+    }
+
     public var margin: MarginExposure {
         MarginExposure(perSpot: abs(quantity), fixed: 0, side: (quantity >= 0) == (right == .call) ? .long : .short)
     }

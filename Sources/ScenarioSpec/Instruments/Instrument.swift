@@ -19,6 +19,17 @@ public protocol Instrument: Sendable {
     func pricing(in context: PricingContext) -> [PricingComponent]
     /// How the venue margins the position: its notional at a spot and the side it loses on.
     var margin: MarginExposure { get }
+    /// The same position after an implied-vol move iv ← iv·factor (what-ifs); instruments without
+    /// an implied vol return themselves.
+    func scalingImpliedVol(by factor: Double) -> Self
+    /// True when the contract's P&L is paid in coins of its asset (coin-margined contracts), false
+    /// when it is paid in USD; a what-if settles the P&L of a move in this currency.
+    var settlesInCoin: Bool { get }
+}
+
+extension Instrument {
+    public func scalingImpliedVol(by factor: Double) -> Self { self }
+    public var settlesInCoin: Bool { false }
 }
 
 /// The market an instrument is priced in: its asset's spot now, the rate and the risk horizon.

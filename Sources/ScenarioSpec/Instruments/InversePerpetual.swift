@@ -23,6 +23,9 @@ public struct InversePerpetual: Instrument {
         [.linear(weight: contracts * contractValue / context.spot, constant: -(contracts * contractValue), valueNow: 0)]
     }
 
+    /// P&L C·V·(1/S − 1/S') is paid in coins.
+    public var settlesInCoin: Bool { true }
+
     public var margin: MarginExposure {
         MarginExposure(perSpot: 0, fixed: abs(contracts) * contractValue, side: contracts >= 0 ? .long : .short)
     }

@@ -1,0 +1,130 @@
+import Foundation
+import Revaluation
+import ScenarioSpec
+
+/// What-ifs without editing the file: `--set PATH=VALUE` overrides of the document, then instant
+/// market moves `--shock ASSET=MOVE` (spot) and `--shock-vol ASSET=MOVE` (implied vol).
+///
+/// A move is a trade date passing: every account's equity after it is its equity now minus the exact
+/// loss of the move, the number `thresher stress` gives for the same moves with `horizon_days: 0`.
+/// The book is then marked at the moved market (spots S·(1 + move), option ivs iv·(1 + move)) and the
+/// move's P&L on marked-to-market contracts is settled into each account's collateral, as variation
+/// margin is: in USD for perps and futures, in coins of the asset for inverse perps (so a second move
+/// from there loses what the combined move loses from the start).
+public struct WhatIf: Sendable {
+    /// `PATH=VALUE` texts (see `Override`).
+    public var overrides: [String]
+    /// `ASSET=MOVE` texts: S ← S·(1 + MOVE), MOVE > −1; `*` is every asset not named.
+    public var spotShocks: [String]
+    /// `ASSET=MOVE` texts: iv ← iv·(1 + MOVE) for every option on the asset, MOVE > −1; `*` as above.
+    public var volShocks: [String]
+
+    public init(overrides: [String] = [], spotShocks: [String] = [], volShocks: [String] = []) {
+        self.overrides = overrides
+        self.spotShocks = spotShocks
+        self.volShocks = volShocks
+    }
+
+    /// Loads the scenario with every override and move applied; returns it with the echo lines that
+    /// reports print.
+    /// - Throws: `ScenarioError` (bad override, move or content; file "--set", "--shock" or
+    ///   "--shock-vol" for the command-line texts) or `ScenarioFileError`.
+    public func load(path: String) throws -> (scenario: Scenario, echo: [String]) {
+        var scenario = try Scenario.load(path: path, overrides: overrides.map { try Override($0) })
+        var echo = overrides.map { "--set \($0)" }
+        let spot = try Self.parseMoves(spotShocks, flag: "--shock", what: "spot", market: scenario.market)
+        let vol = try Self.parseMoves(volShocks, flag: "--shock-vol", what: "implied-vol", market: scenario.market)
+        if !spot.isEmpty || !vol.isEmpty { echo += scenario.applyInstantMove(spot: spot, vol: vol) }
+        return (scenario, echo)
+    }
+
+    /// `ASSET=MOVE` texts as a move per asset id ("*": every asset not named).
+    static func parseMoves(_ texts: [String], flag: String, what: String, market: Market) throws -> [String: Double] {
+        var moves: [String: Double] = [:]
+        for text in texts {
+            guard let equals = text.firstIndex(of: "="), let move = Double(text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)) else {
+                throw ScenarioError(file: flag, path: text, line: nil, message: "expected ASSET=MOVE with MOVE a number, e.g. BTC=-0.2 (or *=0.5 for every asset)")
+            }
+            let id = String(text[..<equals]).trimmingCharacters(in: .whitespaces)
+            guard id == "*" || market.assetIndex(id) != nil else {
+                throw ScenarioError(file: flag, path: id, line: nil,
+                                    message: "unknown asset '\(id)'; known assets: \(market.assets.map(\.id).joined(separator: ", ")) (or * for all)")
+            }
+            guard move > -1, move.isFinite else {
+                throw ScenarioError(file: flag, path: id, line: nil, message: "a relative \(what) move must be a finite number > −1, got \(move)")
+            }
+            guard moves.updateValue(move, forKey: id) == nil else {
+                throw ScenarioError(file: flag, path: id, line: nil, message: "'\(id)' is moved twice; give one move per asset")
+            }
+        }
+        return moves
+    }
+}
+
+extension Scenario {
+    /// Applies instant spot and implied-vol moves (per asset id, "*" for every asset not named) as
+    /// described on `WhatIf`: equity after = equity now − the exact loss of the move (horizon 0).
+    /// Returns the echo lines: the moved spots and the P&L settled into USD collateral.
+    public mutating func applyInstantMove(spot: [String: Double], vol: [String: Double]) -> [String] {
+        let stress = StressScenario(name: "what-if", spotMoves: spot, volMoves: vol, horizonDays: 0, origin: "what-if")
+        var instant = self
+        instant.stresses = [stress]
+        let losses = StressTest.evaluate(instant)[0].accountLosses
+        let equityBefore = Book(scenario: self).equityNow
+        let before = self
+        var echo: [String] = []
+        for i in market.assets.indices {
+            let id = market.assets[i].id
+            let move = stress.spotMove(id)
+            if move != 0 {
+                let before = market.assets[i].spot
+                market.assets[i].spot = before * (1 + move)
+                echo.append("--shock \(id)=\(move) (spot \(before) → \(market.assets[i].spot))")
+            }
+            if stress.volMove(id) != 0 { echo.append("--shock-vol \(id)=\(stress.volMove(id)) (option ivs × \(1 + stress.volMove(id)))") }
+        }
+        for a in portfolio.accounts.indices {
+            portfolio.accounts[a].positions = portfolio.accounts[a].positions.map { position in
+                let factor = 1 + stress.volMove(position.asset)
+                return factor == 1 ? position : Position(position.instrument.scalingImpliedVol(by: factor))
+            }
+        }
+        // P&L of coin-settled contracts, in coins of their asset: linear at horizon 0, weight·S' + c.
+        var coinPnL = [[Int: Double]](repeating: [:], count: portfolio.accounts.count)
+        for (a, account) in portfolio.accounts.enumerated() {
+            for position in account.positions where position.instrument.settlesInCoin {
+                let i = market.assetIndex(position.asset)!
+                let oldSpot = before.market.assets[i].spot, newSpot = market.assets[i].spot
+                for case .linear(let weight, let constant, _) in position.instrument.pricing(in: PricingContext(spot: oldSpot, rate: market.rate, horizonYears: 0)) {
+                    coinPnL[a][i, default: 0] += (weight * newSpot + constant) / newSpot
+                }
+            }
+        }
+        for (a, coins) in coinPnL.enumerated() {
+            for (i, amount) in coins.sorted(by: { $0.key < $1.key }) { portfolio.accounts[a].addCollateral(amount, in: market.assets[i].id) }
+        }
+        let equityAtMark = Book(scenario: self).equityNow
+        var settled = 0.0
+        for a in portfolio.accounts.indices {
+            let variationMargin = (equityBefore[a] - losses[a]) - equityAtMark[a]
+            settled += variationMargin
+            portfolio.accounts[a].addCollateral(variationMargin, in: "USD")
+        }
+        echo.append("instant move: book loss \(Self.usd(losses.reduce(0, +))); P&L of marked-to-market contracts settled into collateral (USD; coins for inverse perps), USD part: \(Self.usd(settled))")
+        return echo
+    }
+
+    fileprivate static func usd(_ x: Double) -> String { String(format: "%.2f USD", x) }
+}
+
+extension Account {
+    /// Adds `amount` (signed) to the collateral in `currency`, creating the entry if needed.
+    mutating func addCollateral(_ amount: Double, in currency: String) {
+        guard amount != 0 else { return }
+        if let index = collateral.firstIndex(where: { $0.currency == currency }) {
+            collateral[index].amount += amount
+        } else {
+            collateral.append((currency: currency, amount: amount))
+        }
+    }
+}
