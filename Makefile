@@ -20,7 +20,7 @@ ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps build demo test bench install clean
+.PHONY: deps build demo test fuzz bench install clean
 
 ## deps: install the system libraries (OpenBLAS, LAPACKE, pkg-config) when any is missing.
 deps:
@@ -46,6 +46,11 @@ demo: build
 test: deps
 	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --build-tests
 	$(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --skip-build --disable-swift-testing
+
+## fuzz: the mutation fuzzer of HostileInputTests at 100,000 mutants (make test runs 1,000).
+fuzz: deps
+	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --build-tests
+	THRESHER_FUZZ_CASES=100000 $(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --skip-build --disable-swift-testing --filter HostileInputTests
 
 ## bench: the performance comparison table (see Benchmarks/README.md).
 bench: build

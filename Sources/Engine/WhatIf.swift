@@ -50,8 +50,8 @@ public struct WhatIf: Sendable {
                 throw ScenarioError(file: flag, path: id, line: nil,
                                     message: "unknown asset '\(id)'; known assets: \(market.assets.map(\.id).joined(separator: ", ")) (or * for all)")
             }
-            guard move > -1, move.isFinite else {
-                throw ScenarioError(file: flag, path: id, line: nil, message: "a relative \(what) move must be a finite number > −1, got \(move)")
+            guard move > -1, move <= 1000 else {
+                throw ScenarioError(file: flag, path: id, line: nil, message: "a relative \(what) move must be > −1 (−100 %) and ≤ 1000 (+100,000 %), got \(move)")
             }
             guard moves.updateValue(move, forKey: id) == nil else {
                 throw ScenarioError(file: flag, path: id, line: nil, message: "'\(id)' is moved twice; give one move per asset")

@@ -27,8 +27,8 @@ extension CalibrationSpec {
         let liquidation = try r.required("liquidation") { node, path in
             try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact"])
         }
-        liquidationHorizonHours = try liquidation.required("horizon_hours", p.positive)
-        impact = try liquidation.optional("impact", p.nonNegative) ?? 0
+        liquidationHorizonHours = try liquidation.required("horizon_hours", p.within(0, 24 * Limits.horizonDays, openLow: true, "hours"))
+        impact = try liquidation.optional("impact", p.within(0, 100)) ?? 0
         depth = try liquidation.required("depth") { node, path in
             var depth: [String: Double] = [:]
             for entry in try p.mapping(node, path) {
@@ -36,7 +36,7 @@ extension CalibrationSpec {
                 guard market.assetIndex(entry.key) != nil else {
                     throw p.fail(entry.value, entryPath, "unknown asset '\(entry.key)'; known assets: \(market.assets.map(\.id).joined(separator: ", "))")
                 }
-                depth[entry.key] = try p.positive(entry.value, entryPath)
+                depth[entry.key] = try p.within(1, Limits.amount, "USD")(entry.value, entryPath)
             }
             return depth
         }
@@ -51,7 +51,7 @@ extension CalibrationSpec {
             let items = try p.nonEmptyList(node, path, of: "tier notional")
             var tiers: [Double] = []
             for (item, itemPath) in items {
-                let value = try p.positive(item, itemPath)
+                let value = try p.within(0, Limits.amount, openLow: true, "USD")(item, itemPath)
                 if let last = tiers.last, value <= last {
                     throw p.fail(item, itemPath, "tiers must be strictly increasing: \(value) follows \(last)")
                 }
@@ -62,7 +62,7 @@ extension CalibrationSpec {
         let penalty = try r.optional("penalty") { node, path in
             try FieldReader(node, file: p.file, path: path, known: ["coverage", "max_rate"])
         }
-        penaltyCoverage = try penalty?.optional("coverage", p.positive) ?? 1
+        penaltyCoverage = try penalty?.optional("coverage", p.within(0, 1000, openLow: true)) ?? 1
         penaltyMaxRate = try penalty?.optional("max_rate") { node, path in
             let value = try p.number(node, path)
             guard value >= 0, value <= 1 else { throw p.fail(node, path, "must be in [0, 1], got \(value)") }
@@ -72,6 +72,6 @@ extension CalibrationSpec {
             try FieldReader(node, file: p.file, path: path, known: ["confidence", "balance"])
         }
         insuranceConfidence = try fund?.optional("confidence", p.openUnitInterval) ?? 0.999
-        insuranceBalance = try fund?.optional("balance", p.nonNegative)
+        insuranceBalance = try fund?.optional("balance", p.within(0, Limits.amount, "USD"))
     }
 }

@@ -57,7 +57,7 @@ struct FieldReader {
 
 /// The known name nearest to `word` by edit distance, if it is plausibly a typo of it (or shares a
 /// 3-letter prefix, as `volatility` does with `vol`).
-private func closest(_ word: String, among names: [String]) -> String? {
+func closest(_ word: String, among names: [String]) -> String? {
     let lower = word.lowercased()
     let scored = names.map { ($0, editDistance(lower, $0.lowercased())) }
     if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, best.0.count / 3) { return best.0 }
@@ -88,13 +88,22 @@ struct ScalarParsers {
     }
 
     func text(_ node: ConfigNode, _ path: String) throws -> String {
-        guard case .scalar(let text, _) = node else { throw fail(node, path, "expected a value, got \(node.kindDescription)") }
+        guard case .scalar(let text, _, _) = node else { throw fail(node, path, "expected a value, got \(node.kindDescription)") }
         return text
     }
 
-    /// A finite real number. YAML spellings `.inf`/`.nan` and non-numbers are rejected.
-    func number(_ node: ConfigNode, _ path: String) throws -> Double {
+    /// The text of an unquoted scalar: numbers are written without quotes (a quoted "1e6" is text).
+    func numeral(_ node: ConfigNode, _ path: String) throws -> String {
         let raw = try text(node, path)
+        if case .scalar(_, _, true) = node {
+            throw fail(node, path, "expected a number, got the quoted text \"\(raw)\": write numbers without quotes")
+        }
+        return raw
+    }
+
+    /// A finite real number. YAML spellings `.inf`/`.nan`, quoted text and non-numbers are rejected.
+    func number(_ node: ConfigNode, _ path: String) throws -> Double {
+        let raw = try numeral(node, path)
         if [".nan", ".inf", "+.inf", "-.inf"].contains(raw.lowercased()) {
             throw fail(node, path, "must be a finite number, got '\(raw)'")
         }
@@ -103,6 +112,22 @@ struct ScalarParsers {
         }
         guard value.isFinite else { throw fail(node, path, "must be a finite number, got '\(raw)'") }
         return value
+    }
+
+    /// A parser of numbers in [low, high] (or (low, high] when `openLow`): the ranges that keep the
+    /// model finite (Scenarios/README.md, "Ranges"); `unit` is named in the message.
+    func within(_ low: Double, _ high: Double, openLow: Bool = false, _ unit: String = "") -> (ConfigNode, String) throws -> Double {
+        { node, path in
+            let value = try number(node, path)
+            let interval = "\(openLow ? "(" : "[")\(shortNumber(low)), \(shortNumber(high))]\(unit.isEmpty ? "" : " " + unit)"
+            guard openLow ? value > low : value >= low else {
+                throw fail(node, path, "must be \(openLow ? ">" : "≥") \(shortNumber(low)) (allowed: \(interval)), got \(value)")
+            }
+            guard value <= high else {
+                throw fail(node, path, "must be ≤ \(shortNumber(high)) to keep the model finite (allowed: \(interval)), got \(value)")
+            }
+            return value
+        }
     }
 
     func positive(_ node: ConfigNode, _ path: String) throws -> Double {
@@ -132,7 +157,7 @@ struct ScalarParsers {
     }
 
     func integer(_ node: ConfigNode, _ path: String) throws -> Int {
-        let raw = try text(node, path)
+        let raw = try numeral(node, path)
         let cleaned = raw.replacingOccurrences(of: "_", with: "")
         if let value = Int(cleaned) { return value }
         if let real = Double(cleaned), real.isFinite, real == real.rounded(), abs(real) < 9e15 { return Int(real) }
@@ -175,4 +200,23 @@ struct ScalarParsers {
         }
         return value
     }
+}
+
+/// 1e+15 → "1e15", 0.5 → "0.5", −1 → "-1".
+func shortNumber(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e6 ? String(Int(x)) : String(format: "%g", x).replacingOccurrences(of: "e+", with: "e")
+}
+
+/// The ranges of scenario numbers that keep every computed value finite (Scenarios/README.md).
+enum Limits {
+    /// Coin quantities, contracts, strikes, notionals, USD amounts.
+    static let amount = 1e15
+    static let spot = (low: 1e-9, high: 1e12)
+    /// Annualised volatilities (σ, iv, vol-of-vol): 2,000 %.
+    static let vol = 20.0
+    static let horizonDays = 3650.0
+    static let rate = 1.0
+    /// Relative stress and what-if moves: +100,000 %.
+    static let move = 1000.0
+    static let paths = 10_000_000_000
 }

@@ -51,21 +51,28 @@ extension ConfigNode {
             } else if path.count == 1 {
                 entries.append(ConfigEntry(key: head, value: value, line: nil))
             } else {
-                throw unknown("no field '\(head)' here; fields: \(entries.map(\.key).joined(separator: ", "))")
+                // A section the file left out (e.g. `risk` for `risk.confidence=…`): create it; the
+                // schema then rejects a name that is not a field, with a suggestion.
+                var section = ConfigNode.mapping([], line: nil)
+                try section.set(value, at: path.dropFirst(), walked: here, override: override)
+                entries.append(ConfigEntry(key: head, value: section, line: nil))
             }
             self = .mapping(entries, line: line)
         case .sequence(var items, let line):
             let byID = items.firstIndex { item in
                 if case .mapping(let fields, _) = item, let id = fields.first(where: { $0.key == "id" })?.value,
-                   case .scalar(let text, _) = id { return text == head }
+                   case .scalar(let text, _, _) = id { return text == head }
                 return false
             }
             guard let index = byID ?? Int(head).flatMap({ items.indices.contains($0) ? $0 : nil }) else {
                 let ids = items.compactMap { item -> String? in
-                    if case .mapping(let fields, _) = item, case .scalar(let text, _)? = fields.first(where: { $0.key == "id" })?.value { return text }
+                    if case .mapping(let fields, _) = item, case .scalar(let text, _, _)? = fields.first(where: { $0.key == "id" })?.value { return text }
                     return nil
                 }
-                throw unknown("no element with id '\(head)'" + (ids.isEmpty ? " (use an index 0…\(items.count - 1))" : "; ids: \(ids.joined(separator: ", "))"))
+                guard !ids.isEmpty else { throw unknown("no element with id '\(head)' (use an index 0…\(items.count - 1))") }
+                let suggestion = closest(head, among: ids).map { " Did you mean '\($0)'?" } ?? ""
+                let sample = ids.prefix(8).joined(separator: ", ") + (ids.count > 8 ? ", … (\(ids.count) ids)" : "")
+                throw unknown("no element with id '\(head)'.\(suggestion) Ids: \(sample); or use an index 0…\(items.count - 1)")
             }
             try items[index].set(value, at: path.dropFirst(), walked: here, override: override)
             self = .sequence(items, line: line)
@@ -77,7 +84,7 @@ extension ConfigNode {
     /// The same tree with line numbers dropped (an override's value has no line in the file).
     var withoutLines: ConfigNode {
         switch self {
-        case .scalar(let text, _): return .scalar(text, line: nil)
+        case .scalar(let text, _, let quoted): return .scalar(text, line: nil, quoted: quoted)
         case .mapping(let entries, _): return .mapping(entries.map { ConfigEntry(key: $0.key, value: $0.value.withoutLines, line: nil) }, line: nil)
         case .sequence(let items, _): return .sequence(items.map(\.withoutLines), line: nil)
         }

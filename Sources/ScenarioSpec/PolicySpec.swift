@@ -96,7 +96,7 @@ extension MarginPolicy {
             guard value <= 1 else { throw p.fail(node, path, "a penalty rate must be in [0, 1], got \(value)") }
             return value
         }
-        insuranceFund = try r.optional("insurance_fund", p.nonNegative)
+        insuranceFund = try r.optional("insurance_fund", p.within(0, Limits.amount, "USD"))
     }
 
     /// A list of tiers `{up_to, maintenance: rate | {long, short}, initial}` with increasing `up_to`.
@@ -104,7 +104,7 @@ extension MarginPolicy {
         var tiers: [MarginTier] = []
         for (item, itemPath) in try p.nonEmptyList(node, path, of: "tier") {
             let r = try FieldReader(item, file: p.file, path: itemPath, known: ["up_to", "maintenance", "initial"])
-            let upTo = try r.required("up_to", p.positive)
+            let upTo = try r.required("up_to", p.within(0, Limits.amount, openLow: true, "USD"))
             if let last = tiers.last, upTo <= last.upTo {
                 throw r.error("up_to", "tiers must have strictly increasing up_to: \(upTo) follows \(last.upTo)")
             }

@@ -6,20 +6,37 @@ extension Scenario {
     /// - Parameter overrides: `--set PATH=VALUE` edits applied to the document before validation.
     /// - Throws: `ScenarioError` (bad content, with field path) or `ScenarioFileError` (unreadable).
     public static func load(path: String, overrides: [Override] = []) throws -> Scenario {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ScenarioFileError(path: path, reason: FileManager.default.fileExists(atPath: path)
-                                    ? "cannot be read as UTF-8 text" : "no such file")
-        }
-        var document = try ConfigNode.parse(text, file: path)
+        var document = try ConfigNode.parse(try readText(path), file: path)
         for override in overrides { try document.apply(override) }
         return try Scenario(document: document, file: path)
     }
 
+    /// The UTF-8 text of a scenario file.
+    /// - Throws: `ScenarioFileError` (missing, unreadable, too large) or `ScenarioError` (not UTF-8
+    ///   text, with the fix: UTF-16 files are named as such).
+    static func readText(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) ?? FileHandle(forReadingAtPath: path)?.readDataToEndOfFile() else {
+            throw ScenarioFileError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "no such file")
+        }
+        guard data.count <= ConfigNode.maximumDocumentBytes else {
+            throw ScenarioError(file: path, path: "", line: nil, message: "the file is \(data.count >> 20) MiB; scenario files are limited to \(ConfigNode.maximumDocumentBytes >> 20) MiB")
+        }
+        let bytes = [UInt8](data.prefix(2))
+        if bytes == [0xFF, 0xFE] || bytes == [0xFE, 0xFF] {
+            throw ScenarioError(file: path, path: "", line: nil, message: "the file is UTF-16 text; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8 \(path))")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioError(file: path, path: "", line: nil, message: "the file is not UTF-8 text (binary data, or another encoding): a scenario is YAML or JSON saved as UTF-8")
+        }
+        return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    }
+
     /// Validates an already-parsed document.
     public init(document: ConfigNode, file: String) throws {
+        guard case .mapping = document else {
+            throw ScenarioError(file: file, path: "", line: document.line,
+                                message: "the top level is \(document.kindDescription), not a mapping: a scenario is a mapping with the keys name, simulation, market and portfolio (see Scenarios/README.md)")
+        }
         let p = ScalarParsers(file: file)
         let top = try FieldReader(document, file: file, path: "", known: Scenario.topLevelFields)
         name = try top.required("name", p.identifier)
@@ -48,21 +65,25 @@ extension Simulation {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["paths", "seed", "horizon_days"])
         paths = try r.required("paths", p.positiveInteger)
+        guard paths <= Limits.paths else {
+            let hours = Double(paths) / 3e6 / 3600
+            throw r.error("paths", "\(paths) paths is beyond \(Limits.paths) (about \(Int(hours)) hours at 3 million paths/s); split the run (--paths, slices) or use fewer")
+        }
         let seedValue = try r.optional("seed", p.integer) ?? 0
         guard seedValue >= 0 else { throw r.error("seed", "must be a whole number ≥ 0, got \(seedValue)") }
         seed = UInt64(seedValue)
-        horizonDays = try r.optional("horizon_days", p.positive) ?? 1
+        horizonDays = try r.optional("horizon_days", p.within(0, Limits.horizonDays, openLow: true, "days")) ?? 1
     }
 }
 
 extension Market {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks"])
-        rate = try r.optional("rate", p.number) ?? 0
+        rate = try r.optional("rate", p.within(-Limits.rate, Limits.rate, "(annual, continuously compounded)")) ?? 0
         let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, p) } ?? .gaussian
         self.tails = tails
         shockCap = try r.optional("tails") { node, path in
-            try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap"]).optional("cap", p.positive)
+            try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap"]).optional("cap", p.within(0, 1000, openLow: true))
         } ?? nil
         assets = try r.required("assets") { node, path in
             let items = try p.nonEmptyList(node, path, of: "asset")
@@ -93,8 +114,8 @@ extension Asset {
     init(node: ConfigNode, path: String, tails: TailModel, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["id", "spot", "vol", "dof"])
         id = try r.required("id", p.identifier)
-        spot = try r.required("spot", p.positive)
-        vol = try r.required("vol", p.positive)
+        spot = try r.required("spot", p.within(Limits.spot.low, Limits.spot.high, "USD"))
+        vol = try r.required("vol", p.within(0, Limits.vol, openLow: true, "(annualised)"))
         dof = try r.optional("dof", p.degreesOfFreedom)
         if dof != nil, case .tCopula = tails {} else if dof != nil {
             FileHandle.standardError.write(Data("warning: \(p.file): \(path).dof: marginal dof is used by the t-copula model only; ignored under '\(tails.name)'\n".utf8))
@@ -124,7 +145,7 @@ extension TailModel {
 extension VolShocks {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["vol_of_vol", "spot_correlation"])
-        volOfVol = try r.required("vol_of_vol", p.nonNegative)
+        volOfVol = try r.required("vol_of_vol", p.within(0, Limits.vol, "(annualised)"))
         spotCorrelation = try r.optional("spot_correlation") { node, path in
             let rho = try p.number(node, path)
             guard (-1...1).contains(rho) else { throw p.fail(node, path, "must be in [−1, 1], got \(rho)") }
@@ -224,7 +245,7 @@ extension Account {
                 guard entry.key == "USD" || market.assetIndex(entry.key) != nil else {
                     throw p.fail(entry.value, entryPath, "collateral in unknown asset '\(entry.key)'; use USD or one of: \(market.assets.map(\.id).joined(separator: ", "))")
                 }
-                return (entry.key, try p.nonNegative(entry.value, entryPath))
+                return (entry.key, try p.within(0, Limits.amount)(entry.value, entryPath))
             }
         } ?? []
         positions = try r.optional("positions") { node, path in

@@ -101,7 +101,9 @@ extension StressScenario {
                         continue
                     }
                     let move = try p.number(entry.value, entryPath)
-                    guard move > -1 else { throw p.fail(entry.value, entryPath, "a relative \(what) move must be > −1 (−100 %), got \(move)") }
+                    guard move > -1, move <= Limits.move else {
+                        throw p.fail(entry.value, entryPath, "a relative \(what) move must be > −1 (−100 %) and ≤ \(shortNumber(Limits.move)) (+100,000 %), got \(move)")
+                    }
                     moves[entry.key] = move
                 }
                 return moves
@@ -109,7 +111,7 @@ extension StressScenario {
         }
         spotMoves = try moves("spot", "spot")
         volMoves = try moves("vol", "implied-vol")
-        horizonDays = try r.optional("horizon_days", p.nonNegative)
+        horizonDays = try r.optional("horizon_days", p.within(0, Limits.horizonDays, "days"))
         self.origin = origin
     }
 }

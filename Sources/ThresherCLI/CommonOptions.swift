@@ -21,7 +21,7 @@ struct SimulationOptions: ParsableArguments {
     var chunkSize: Int = ChunkPlan.defaultChunkSize
 
     func validate() throws {
-        if let paths, paths <= 0 { throw ValidationError("--paths must be > 0, got \(paths)") }
+        if let paths, paths <= 0 || paths > 10_000_000_000 { throw ValidationError("--paths must be in 1 … 10,000,000,000, got \(paths)") }
         if threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         if chunkSize <= 0 || chunkSize % 64 != 0 { throw ValidationError("--chunk-size must be a positive multiple of 64, got \(chunkSize)") }
     }
@@ -50,6 +50,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw fail("interrupted: nothing was written", ExitStatus.interrupted)
     } catch let error as WorkerPoolError {
         throw fail("error: \(error)", ExitStatus.usage)
+    } catch let error as NonFiniteReport {
+        throw fail("error: \(error)", ExitStatus.internalFailure)
     } catch let error as LinearAlgebraError {
         throw fail("error: \(error)", ExitStatus.internalFailure)
     }

@@ -49,7 +49,18 @@ func runReportingCommand(file: String, whatIf: WhatIfOptions, output: ReportOpti
     try reportingErrors {
         let (scenario, echo) = try whatIf.load(file)
         let document = try compute(scenario, echo)
+        if let path = document.json.firstNonFinitePath { throw NonFiniteReport(file: file, path: path) }
         try output.write(document)
         if !quiet && output.json != "-" { print(TerminalRenderer.render(document), terminator: "") }
+    }
+}
+
+/// A computed report holds NaN or ±∞ where a number belongs: the inputs overflow double precision.
+/// Nothing is written and the command exits 70.
+struct NonFiniteReport: Error, CustomStringConvertible {
+    let file: String
+    let path: String
+    var description: String {
+        "\(file): the report's '\(path)' is not a finite number: the scenario's magnitudes overflow double precision (see Scenarios/README.md, \"Ranges\"); nothing was written"
     }
 }

@@ -60,7 +60,7 @@ final class ScenarioValidationTests: XCTestCase {
     }
 
     func testBadNumbers() {
-        assertRejected(scenarioText(assets: "    - {id: BTC, spot: -5, vol: 0.8}"), path: "market.assets[0].spot", mentioning: "> 0")
+        assertRejected(scenarioText(assets: "    - {id: BTC, spot: -5, vol: 0.8}"), path: "market.assets[0].spot", mentioning: "≥ 1e-09")
         assertRejected(scenarioText(assets: "    - {id: BTC, spot: .nan, vol: 0.8}"), path: "market.assets[0].spot", mentioning: "finite")
         assertRejected(scenarioText(assets: "    - {id: BTC, spot: .inf, vol: 0.8}"), path: "market.assets[0].spot", mentioning: "finite")
         assertRejected(scenarioText(assets: "    - {id: BTC, spot: 1, vol: 0}"), path: "market.assets[0].vol", mentioning: "> 0")

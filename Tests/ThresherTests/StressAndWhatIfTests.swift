@@ -116,7 +116,11 @@ final class StressAndWhatIfTests: XCTestCase {
 
     func testBadOverridesAreNamed() {
         assertRejected(mixedBook, path: "market.assets.SOL", mentioning: "no element with id 'SOL'", overrides: ["market.assets.SOL.vol=1"])
-        assertRejected(mixedBook, path: "market.nonsense", mentioning: "unknown path", overrides: ["market.nonsense.x=1"])
+        assertRejected(mixedBook, path: "market.nonsense", mentioning: "unknown field", overrides: ["market.nonsense.x=1"])
+        // A section the file left out is created; a mistyped id gets a suggestion, not every id.
+        XCTAssertEqual(try loadScenario(mixedBook, overrides: ["risk.confidence=[0.95, 0.99]"]).risk.confidence.map(\.value), [0.95, 0.99])
+        assertRejected(mixedBook, path: "riks", mentioning: "did you mean 'risk'", overrides: ["riks.confidence=[0.95]"])
+        assertRejected(mixedBook, path: "portfolio.accounts.aa", mentioning: "Did you mean 'a'?", overrides: ["portfolio.accounts.aa.collateral.USD=1"])
         assertRejected(mixedBook, path: "market.rate.x", mentioning: "is a value", overrides: ["market.rate.x=1"])
         assertRejected(mixedBook, path: "market.assets.BTC", mentioning: "expected PATH=VALUE", overrides: ["market.assets.BTC"])
         // A value that is wrong for the schema is caught by validation, naming the field.

@@ -59,3 +59,24 @@ public indirect enum JSONValue: Sendable, Equatable {
         return out + "\""
     }
 }
+
+extension JSONValue {
+    /// The path (e.g. `book.var.0.99`, `accounts[3].loss`) of the first NaN or infinite number, or
+    /// nil when every number is finite. A report with one must not be written (exit 70).
+    public var firstNonFinitePath: String? { nonFinitePath(prefix: "") }
+
+    private func nonFinitePath(prefix: String) -> String? {
+        switch self {
+        case .number(let x): return x.isFinite ? nil : (prefix.isEmpty ? "(top level)" : prefix)
+        case .integer, .string, .bool, .null: return nil
+        case .array(let items):
+            for (i, item) in items.enumerated() { if let found = item.nonFinitePath(prefix: "\(prefix)[\(i)]") { return found } }
+            return nil
+        case .object(let fields):
+            for (key, value) in fields {
+                if let found = value.nonFinitePath(prefix: prefix.isEmpty ? key : "\(prefix).\(key)") { return found }
+            }
+            return nil
+        }
+    }
+}

@@ -17,7 +17,7 @@ public struct DatedFuture: Instrument {
     }
 
     public init(asset: String, fields: InstrumentFields) throws {
-        self.init(asset: asset, quantity: try fields.number("quantity"), expiryDays: try fields.nonNegative("expiry_days"))
+        self.init(asset: asset, quantity: try fields.number("quantity"), expiryDays: try fields.days("expiry_days", allowZero: true))
     }
 
     public func pricing(in context: PricingContext) -> [PricingComponent] {

@@ -29,8 +29,8 @@ public struct EuropeanOption: Instrument {
 
     public init(asset: String, fields: InstrumentFields) throws {
         let right = Right(rawValue: try fields.choice("right", among: ["call", "put"]))!
-        self.init(asset: asset, right: right, strike: try fields.positive("strike"), expiryDays: try fields.positive("expiry_days"),
-                  quantity: try fields.number("quantity"), impliedVol: try fields.positive("iv"))
+        self.init(asset: asset, right: right, strike: try fields.positive("strike"), expiryDays: try fields.days("expiry_days"),
+                  quantity: try fields.number("quantity"), impliedVol: try fields.volatility("iv"))
     }
 
     public func pricing(in context: PricingContext) -> [PricingComponent] {

@@ -110,12 +110,18 @@ public struct InstrumentFields {
     let reader: FieldReader
     let parsers: ScalarParsers
 
-    /// A required finite number.
-    public func number(_ key: String) throws -> Double { try reader.required(key, parsers.number) }
-    /// A required number > 0.
-    public func positive(_ key: String) throws -> Double { try reader.required(key, parsers.positive) }
-    /// A required number ≥ 0.
-    public func nonNegative(_ key: String) throws -> Double { try reader.required(key, parsers.nonNegative) }
+    /// A required number with |x| ≤ 1e15 (quantities, strikes, contract values: finite products).
+    public func number(_ key: String) throws -> Double { try reader.required(key, parsers.within(-Limits.amount, Limits.amount)) }
+    /// A required number in (0, 1e15].
+    public func positive(_ key: String) throws -> Double { try reader.required(key, parsers.within(0, Limits.amount, openLow: true)) }
+    /// A required number in [0, 1e15].
+    public func nonNegative(_ key: String) throws -> Double { try reader.required(key, parsers.within(0, Limits.amount)) }
+    /// A required annualised volatility in (0, 20].
+    public func volatility(_ key: String) throws -> Double { try reader.required(key, parsers.within(0, Limits.vol, openLow: true, "(annualised)")) }
+    /// A required number of days in (0, 36500] (`allowZero`: [0, 36500]).
+    public func days(_ key: String, allowZero: Bool = false) throws -> Double {
+        try reader.required(key, parsers.within(0, 10 * Limits.horizonDays, openLow: !allowZero, "days"))
+    }
     /// A required word, one of `allowed`.
     public func choice(_ key: String, among allowed: [String]) throws -> String {
         try reader.required(key) { try parsers.oneOf($0, $1, allowed) }
