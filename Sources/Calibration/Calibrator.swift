@@ -18,6 +18,9 @@ public struct CalibrationResult: Sendable {
         /// E[penalty income] at π* (at max_rate when not reached).
         public let expectedIncome: Double
         public let expectedDeficit: Double
+        /// Monte Carlo standard errors of the two per-path means, s/√N.
+        public let expectedIncomeStandardError: Double
+        public let expectedDeficitStandardError: Double
         /// Grid step of the search; π* is within one step above the exact smallest rate.
         public let resolution: Double
     }
@@ -133,13 +136,23 @@ public struct Calibrator {
         return CalibrationResult(
             scenario: scenario, paths: paths, threads: settings.threads, elapsedSeconds: elapsed, ladder: ladder,
             penalty: .init(rate: rate, coverage: spec.penaltyCoverage, maxRate: spec.penaltyMaxRate, reached: reached,
-                           expectedIncome: fund.income.value / n, expectedDeficit: deficitTotal / n, resolution: grid.step),
+                           expectedIncome: fund.income.value / n, expectedDeficit: deficitTotal / n,
+                           expectedIncomeStandardError: Self.meanStandardError(sum: fund.income.value, squares: fund.incomeSquares.value, count: n),
+                           expectedDeficitStandardError: Self.meanStandardError(sum: fund.deficit.value, squares: fund.deficitSquares.value, count: n),
+                           resolution: grid.step),
             insuranceFund: .init(confidence: spec.insuranceConfidence, valueAtRisk: fundSummary.valueAtRisk,
                                  expectedShortfall: fundSummary.expectedShortfall,
                                  valueAtRiskStandardError: fundSummary.valueAtRiskStandardError,
                                  expectedShortfallStandardError: fundSummary.expectedShortfallStandardError,
                                  balance: spec.insuranceBalance, adlProbability: spec.insuranceBalance.map { _ in Double(fund.adlCount) / n }),
             accounts: accountResults)
+    }
+
+    /// s/√N of a per-path mean from its exact sum and sum of squares.
+    static func meanStandardError(sum: Double, squares: Double, count n: Double) -> Double {
+        guard n > 1 else { return 0 }
+        let mean = sum / n
+        return (max(0, (squares - n * mean * mean) / (n - 1)) / n).squareRoot()
     }
 
     /// Pass A: ε_p and ε_{1−p} of every asset with depth, each with its order-statistic standard error.
@@ -323,33 +336,48 @@ struct WaterfallTotals: PathAccumulator {
 struct FundTotals: PathAccumulator {
     var netDeficit: TailAccumulator
     var income = ExactSum()
+    /// Σ over paths of the path's income², deficit and deficit² (for the standard errors of the
+    /// per-path means).
+    var incomeSquares = ExactSum()
+    var deficit = ExactSum()
+    var deficitSquares = ExactSum()
     var adlCount = 0
 
     init(plan: TailPlan) { netDeficit = TailAccumulator(plan: plan) }
 
     mutating func add(_ buffers: WaterfallBuffers, accounts: Int, count m: Int, rate: Double, balance: Double?) {
         let ld = buffers.capacity
-        var blockIncome = 0.0
+        var blockIncome = 0.0, blockIncomeSquares = 0.0, blockDeficit = 0.0, blockDeficitSquares = 0.0
+        func flush() {
+            income.add(blockIncome); incomeSquares.add(blockIncomeSquares)
+            deficit.add(blockDeficit); deficitSquares.add(blockDeficitSquares)
+            blockIncome = 0; blockIncomeSquares = 0; blockDeficit = 0; blockDeficitSquares = 0
+        }
         for j in 0..<m {
-            if j % TailAccumulator.blockSize == 0 { income.add(blockIncome); blockIncome = 0 }
-            var net = 0.0
+            if j % TailAccumulator.blockSize == 0 { flush() }
+            var pathIncome = 0.0, pathDeficit = 0.0
             for a in 0..<accounts where buffers.liquidated[a * ld + j] {
                 let k = a * ld + j
                 let e2 = buffers.finalEquity[k]
-                let penalty = min(rate * buffers.notional[k], max(e2, 0))
-                net += max(-e2, 0) - penalty
-                blockIncome += penalty
+                pathDeficit += max(-e2, 0)
+                pathIncome += min(rate * buffers.notional[k], max(e2, 0))
             }
+            let net = pathDeficit - pathIncome
+            blockIncome += pathIncome; blockIncomeSquares += pathIncome * pathIncome
+            blockDeficit += pathDeficit; blockDeficitSquares += pathDeficit * pathDeficit
             buffers.netDeficit[j] = net
             if let balance, net > balance { adlCount += 1 }
         }
-        income.add(blockIncome)
+        flush()
         buffers.netDeficit.withUnsafeBufferPointer { netDeficit.add($0.baseAddress!, count: m) }
     }
 
     mutating func merge(_ other: FundTotals) {
         netDeficit.merge(other.netDeficit)
         income.merge(other.income)
+        incomeSquares.merge(other.incomeSquares)
+        deficit.merge(other.deficit)
+        deficitSquares.merge(other.deficitSquares)
         adlCount += other.adlCount
     }
 }

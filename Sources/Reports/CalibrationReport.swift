@@ -35,6 +35,7 @@ public struct CalibrationReport: CommandReport {
             ("scenario", .string(r.scenario.name)), ("paths", .integer(r.paths)), ("seed", .integer(Int(r.scenario.simulation.seed))),
             ("threads", .integer(r.threads)), ("elapsed_seconds", .number(r.elapsedSeconds)),
             ("overrides", .array(overrides.map(JSONValue.string))),
+            ("inputs", Inputs.json(r.scenario)),
             ("tail_model", .string(r.scenario.market.tails.name)),
             ("correlation_repair", r.scenario.market.correlationRepairChange.map { .object([("largest_entry_change", .number($0))]) } ?? .null),
             ("breach_probability", .number(r.scenario.calibration?.breachProbability ?? .nan)),
@@ -42,7 +43,9 @@ public struct CalibrationReport: CommandReport {
             ("liquidation_penalty", .object([
                 ("rate", .number(r.penalty.rate)), ("coverage", .number(r.penalty.coverage)), ("reached", .bool(r.penalty.reached)),
                 ("max_rate", .number(r.penalty.maxRate)), ("expected_income", .number(r.penalty.expectedIncome)),
-                ("expected_deficit", .number(r.penalty.expectedDeficit)), ("resolution", .number(r.penalty.resolution)),
+                ("expected_deficit", .number(r.penalty.expectedDeficit)),
+                ("expected_income_stderr", .number(r.penalty.expectedIncomeStandardError)),
+                ("expected_deficit_stderr", .number(r.penalty.expectedDeficitStandardError)), ("resolution", .number(r.penalty.resolution)),
             ])),
             ("insurance_fund", .object(fund)),
             ("accounts", .array(r.accounts.map { a in
@@ -81,8 +84,8 @@ public struct CalibrationReport: CommandReport {
         let p = r.penalty, f = r.insuranceFund
         var fundRows: [[ReportCell]] = [
             [.label("liquidation penalty rate"), .rate(p.rate), .label("")],
-            [.label("expected penalty income per path"), .money(p.expectedIncome), .label("")],
-            [.label("expected deficit per path"), .money(p.expectedDeficit), .label("")],
+            [.label("expected penalty income per path"), .money(p.expectedIncome), .money(p.expectedIncomeStandardError)],
+            [.label("expected deficit per path"), .money(p.expectedDeficit), .money(p.expectedDeficitStandardError)],
             [.label("insurance fund VaR \(percent(f.confidence))"), .money(f.valueAtRisk), .optionalMoney(f.valueAtRiskStandardError)],
             [.label("insurance fund ES \(percent(f.confidence))"), .money(f.expectedShortfall), .optionalMoney(f.expectedShortfallStandardError)],
         ]
@@ -135,7 +138,7 @@ public struct CalibrationReport: CommandReport {
             note: "Losses in USD that trigger each action: liquidate = equity − requirement, reduce-only = min(VaR 99 %, liquidate), warn = min(VaR 95 %, reduce-only), so warn ≤ reduce-only ≤ liquidate (capped: a VaR was lowered to keep that order). IN BREACH: equity now is below the requirement now; liquidated at once.",
             blocks: accountBlocks)
         return ReportDocument(title: "Thresher calibration — \(r.scenario.name)", context: context,
-                              sections: [ladderSection, fundSection, accountSection],
+                              sections: [ladderSection, fundSection, accountSection, Inputs.section(r.scenario)],
                               footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
     }
 }

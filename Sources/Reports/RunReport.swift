@@ -37,6 +37,7 @@ public struct RunReport: CommandReport {
             ("horizon_days", .number(scenario.simulation.horizonDays)),
             ("tail_model", .string(scenario.market.tails.name)),
             ("overrides", .array(overrides.map(JSONValue.string))),
+            ("inputs", Inputs.json(scenario)),
         ]
         if let change = scenario.market.correlationRepairChange {
             fields.append(("correlation_repair", .object([("largest_entry_change", .number(change))])))
@@ -141,6 +142,7 @@ public struct RunReport: CommandReport {
         if !stresses.isEmpty {
             sections += StressReport(scenario: scenario, outcomes: stresses, top: top).sections
         }
+        sections.append(Inputs.section(scenario))
         return ReportDocument(title: "Thresher risk report — \(scenario.name)", context: context, sections: sections,
                               footer: ["\(String(format: "%.2f", result.elapsedSeconds)) s, \(grouped(Int(result.pathsPerSecond))) paths/s"],
                               json: json)

@@ -27,6 +27,7 @@ public struct StressReport: CommandReport {
         return .object([
             ("scenario", .string(scenario.name)),
             ("overrides", .array(overrides.map(JSONValue.string))),
+            ("inputs", Inputs.json(scenario)),
             ("maintenance_source", maintenanceSource.map(JSONValue.string) ?? .null),
             ("stresses", .array(outcomes.map { o in
                 .object([
@@ -137,6 +138,6 @@ public struct StressReport: CommandReport {
             footer.append("no stresses: add a 'stress:' list or 'stress_library: [grid-16]' to the scenario")
         }
         return ReportDocument(title: "Thresher stress report — \(scenario.name)", context: context,
-                              sections: outcomes.isEmpty ? [] : sections, footer: footer, json: json)
+                              sections: (outcomes.isEmpty ? [] : sections) + [Inputs.section(scenario)], footer: footer, json: json)
     }
 }

@@ -211,7 +211,8 @@ struct CorrelationInput {
             repairChange = repair == "nearest" ? 0 : nil
         } catch LinearAlgebraError.notPositiveDefinite(let minor) {
             guard repair == "nearest" else {
-                throw p.fail(anchor, matrixPath, "not positive definite: the leading \(minor)×\(minor) minor is not positive; fix the matrix or set 'repair: nearest'")
+                let smallest = (try? candidate.symmetricEigen().values.min()).flatMap { $0 }.map { String(format: ", smallest eigenvalue %.3g", $0) } ?? ""
+                throw p.fail(anchor, matrixPath, "not positive definite (Cholesky stops at the leading \(minor)×\(minor) minor\(smallest)): these correlations cannot hold together; fix the matrix or set 'repair: nearest'")
             }
             let repaired = try candidate.nearestCorrelation()
             matrix = (0..<n).map { i in (0..<n).map { j in repaired.matrix[i, j] } }

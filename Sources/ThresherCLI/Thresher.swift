@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 
 /// The `thresher` command: a root with one subcommand per job.
 public struct Thresher: ParsableCommand {
@@ -11,12 +12,9 @@ public struct Thresher: ParsableCommand {
         file, line and field); 66 input file missing or unreadable; 70 internal or numerical failure; \
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
-        version: "thresher \(Thresher.version)",
+        version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit))",
         subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self]
     )
-
-    /// The release of this build, printed by `thresher --version`.
-    public static let version = "0.6.0"
 
     public init() {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 import XCTest
 
 /// The `thresher` binary end to end: documented exit codes, messages naming the field, and outputs
@@ -99,6 +100,10 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(object?["paths"] as? Int, 2000)
+        let provenance = object?["thresher"] as? [String: Any]
+        XCTAssertEqual(provenance?["version"] as? String, BuildInfo.version)
+        XCTAssertNotNil(provenance?["commit"] as? String)
+        XCTAssertEqual((provenance?["generated_at"] as? String)?.hasSuffix("Z"), true)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
         let version = try run(["--version"])
         XCTAssertEqual(version.status, 0)
@@ -112,7 +117,7 @@ final class CommandLineTests: XCTestCase {
             let path = NSTemporaryDirectory() + "run-\(threads)-\(UUID().uuidString).json"
             XCTAssertEqual(try run(["run", "Scenarios/default.yaml", "--paths", "20000", "--threads", threads, "--json", path, "--quiet"]).status, 0)
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            reports.append(text.split(separator: "\n").filter { !$0.contains("elapsed") && !$0.contains("per_second") && !$0.contains("\"threads\"") }.joined(separator: "\n"))
+            reports.append(text.split(separator: "\n").filter { !$0.contains("elapsed") && !$0.contains("per_second") && !$0.contains("\"threads\"") && !$0.contains("generated_at") }.joined(separator: "\n"))
         }
         XCTAssertEqual(reports[0], reports[1])
         XCTAssertTrue(reports[0].contains("\"var\""))

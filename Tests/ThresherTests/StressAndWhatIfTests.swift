@@ -263,6 +263,7 @@ final class StressAndWhatIfTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
+        defer { for file in [page, png] { try? FileManager.default.removeItem(atPath: file) } }
         let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
         XCTAssertGreaterThan(size, 20_000, "screenshot missing or blank")
     }

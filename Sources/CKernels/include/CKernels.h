@@ -81,4 +81,7 @@ void thresher_subtract_option_profit(const ThresherOptionTerms *option, long cou
                                      const double *logSpot, const double *volFactor,
                                      const double *inverseVolFactor, double *account, double *book);
 
+/// The git commit of the build ("unknown" unless `make build` defined it).
+const char *thresher_build_commit(void);
+
 #endif

@@ -1,3 +1,4 @@
+import Foundation
 import TailStats
 
 /// A command's report, independent of any output format: what was run, sections of tables,
@@ -13,6 +14,8 @@ public struct ReportDocument {
     /// Closing lines (timing, the worst stress).
     public var footer: [String]
     public var json: JSONValue
+    /// When the report was made (shown with the release and commit by every renderer).
+    public var generatedAt = Date()
 
     public init(title: String, context: [String], sections: [ReportSection] = [], footer: [String] = [], json: JSONValue) {
         self.title = title

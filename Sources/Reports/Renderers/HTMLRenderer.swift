@@ -18,7 +18,7 @@ public enum HTMLRenderer {
             }
             page.section(section.heading, note: section.note, content)
         }
-        if !document.footer.isEmpty { page.section("Run", document.footer.map { "<p>\(escape($0))</p>\n" }.joined()) }
+        page.section("Run", (document.footer + [BuildInfo.line(at: document.generatedAt)]).map { "<p>\(escape($0))</p>\n" }.joined())
         return page.rendered
     }
 

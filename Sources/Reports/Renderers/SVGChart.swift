@@ -44,7 +44,12 @@ enum SVGChart {
             points.append((largest[rank - 1], log10(Double(rank) / Double(paths))))
             rank = max(rank + 1, Int(Double(rank) * 1.05))
         }
-        let xs = Axis(low: points.map(\.0).min()!, high: points.map(\.0).max()!, pixels: (margin.left, width - margin.right))
+        if points.last?.0 != largest.last { points.append((largest[largest.count - 1], log10(Double(largest.count) / Double(paths)))) }
+        // The x range holds the whole retained tail and every marker (the lowest level's VaR sits
+        // near the smallest retained loss).
+        let finiteMarkers = markers.map(\.value).filter(\.isFinite)
+        let xs = Axis(low: min(points.map(\.0).min()!, finiteMarkers.min() ?? .infinity),
+                      high: max(points.map(\.0).max()!, finiteMarkers.max() ?? -.infinity), pixels: (margin.left, width - margin.right))
         let ys = Axis(low: floor(points.map(\.1).min()!), high: ceil(points.map(\.1).max()!), pixels: (height - margin.bottom, margin.top), integerTicks: true)
         let path = points.map { "\(f(xs.map($0.0))),\(f(ys.map($0.1)))" }.joined(separator: " ")
         var body = "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"
@@ -135,7 +140,10 @@ enum SVGChart {
         for tick in xAxis.ticks {
             let x = xAxis.map(tick)
             svg += "<line x1=\"\(f(x))\" y1=\"\(f(bottom))\" x2=\"\(f(x))\" y2=\"\(f(bottom + 5))\" stroke=\"#333\"/>\n"
-            svg += text(formatX?(tick) ?? money(tick), x: x, y: bottom + 18, anchor: "middle")
+            let label = formatX?(tick) ?? money(tick)
+            // A label that would cross the right edge ends at its tick instead of centring on it.
+            let overflows = x + 3.5 * Double(label.count) > width - 2
+            svg += text(label, x: x, y: bottom + 18, anchor: overflows ? "end" : "middle")
         }
         svg += text(xLabel, x: (leftEdge + width - margin.right) / 2, y: chartHeight - 14, anchor: "middle")
         if let yAxis {

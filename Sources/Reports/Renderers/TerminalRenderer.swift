@@ -21,7 +21,7 @@ public enum TerminalRenderer {
                 }
             }
         }
-        if !document.footer.isEmpty { text += "\n" + document.footer.joined(separator: "\n") + "\n" }
+        text += "\n" + (document.footer + [BuildInfo.line(at: document.generatedAt)]).joined(separator: "\n") + "\n"
         return text
     }
 }

@@ -1,0 +1,26 @@
+import CKernels
+import Foundation
+
+/// What produced a report: the release, the commit of the build and the time it was rendered.
+/// Every report carries it (JSON `thresher`, the terminal's last line, the HTML's footer).
+public enum BuildInfo {
+    /// The release of this build, printed by `thresher --version`.
+    public static let version = "0.7.0"
+    /// The git commit `make build` compiled in, or "unknown".
+    public static var commit: String { String(cString: thresher_build_commit()) }
+
+    /// "thresher 0.7.0 (commit 1a2b3c4d5e6f), 2026-12-02T14:10:00Z".
+    public static func line(at date: Date) -> String { "thresher \(version) (commit \(commit)), \(timestamp(date))" }
+
+    /// ISO 8601 UTC, seconds.
+    public static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    /// The JSON `thresher` object: version, commit, generated_at.
+    public static func json(at date: Date) -> JSONValue {
+        .object([("version", .string(version)), ("commit", .string(commit)), ("generated_at", .string(timestamp(date)))])
+    }
+}

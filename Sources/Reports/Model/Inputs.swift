@@ -1,0 +1,58 @@
+import ScenarioSpec
+
+/// The market a report was computed on, echoed so that a report can be read without its scenario
+/// file: spots (after any what-if move), vols, marginal dof, the correlation matrix, the tail model
+/// and the horizon.
+enum Inputs {
+    /// Matrices up to this many assets are printed whole; larger ones are summarised.
+    static let fullMatrixLimit = 12
+
+    static func json(_ scenario: Scenario) -> JSONValue {
+        let market = scenario.market
+        var tails: [(String, JSONValue)] = [("model", .string(market.tails.name))]
+        switch market.tails {
+        case .gaussian: break
+        case .studentT(let dof), .tCopula(let dof): tails.append(("dof", .number(dof)))
+        }
+        if let cap = market.shockCap { tails.append(("cap", .number(cap))) }
+        return .object([
+            ("horizon_days", .number(scenario.simulation.horizonDays)),
+            ("rate", .number(market.rate)),
+            ("tails", .object(tails)),
+            ("assets", .array(market.assets.map { asset in
+                .object([("id", .string(asset.id)), ("spot", .number(asset.spot)), ("vol", .number(asset.vol)),
+                         ("dof", asset.dof.map(JSONValue.number) ?? .null)])
+            })),
+            ("correlation", .array(market.correlation.map { .array($0.map(JSONValue.number)) })),
+            ("vol_shocks", market.volShocks.map { .object([("vol_of_vol", .number($0.volOfVol)), ("spot_correlation", .number($0.spotCorrelation))]) } ?? .null),
+        ])
+    }
+
+    static func section(_ scenario: Scenario) -> ReportSection {
+        let market = scenario.market
+        let assets = ReportTable(
+            csvName: "inputs.csv",
+            columns: [.init("asset", csv: "asset"), .init("spot", csv: "spot"), .init("vol", csv: "vol"), .init("dof", csv: "dof")],
+            rows: market.assets.map { asset in
+                [.label(asset.id), .number(asset.spot, format: "%.6g"), .rate(asset.vol),
+                 asset.dof.map { .number($0, format: "%g") } ?? .label("")]
+            })
+        var lines = ["horizon \(scenario.simulation.horizonDays) days, rate \(rate(market.rate)), \(tailDescription(market.tails))"
+                     + (market.shockCap.map { ", shocks capped at ±\($0)" } ?? "")
+                     + (market.volShocks.map { ", implied-vol shocks: vol-of-vol \($0.volOfVol), spot correlation \($0.spotCorrelation)" } ?? "")]
+        var blocks: [ReportBlock] = [.table(assets)]
+        let n = market.assets.count
+        if n > 1 && n <= fullMatrixLimit {
+            blocks.append(.table(ReportTable(columns: [.init("correlation")] + market.assets.map { .init($0.id) },
+                                             rows: market.assets.indices.map { i in
+                                                 [.label(market.assets[i].id)] + market.correlation[i].map { .number($0, format: "%.2f") }
+                                             })))
+        } else if n > fullMatrixLimit {
+            let off = (0..<n).flatMap { i in (0..<n).filter { $0 != i }.map { market.correlation[i][$0] } }
+            lines.append(String(format: "correlation: %d × %d, off-diagonal min %.2f, mean %.2f, max %.2f (whole matrix in the JSON report)",
+                                n, n, off.min() ?? 0, off.reduce(0, +) / Double(max(off.count, 1)), off.max() ?? 0))
+        }
+        return ReportSection(heading: "Inputs", note: "The market this report was computed on (spots after any what-if move).",
+                             blocks: [.text(lines)] + blocks)
+    }
+}
