@@ -33,6 +33,15 @@ public struct StressOutcome: Sendable {
 /// S' = S·(1 + spot move), iv' = iv·(1 + vol move), and horizon_days of time passing (futures carry,
 /// option time decay, expiry inside the horizon pays intrinsic).
 public enum StressTest {
+    /// The loss on stablecoin collateral of a de-peg move named in the stress's `spot` (stablecoins
+    /// are not moved by "*"): Σ q·price·(1 − haircut)·(−move), USD.
+    static func depegLoss(_ account: Account, _ stress: StressScenario, _ market: Market) -> Double {
+        account.collateral.reduce(0) { total, entry in
+            guard let i = market.stablecoinIndex(entry.currency), let move = stress.spotMoves[entry.currency] else { return total }
+            return total - market.stablecoins[i].collateralValue(entry.amount) * move
+        }
+    }
+
     /// - Parameter maintenance: the margin schedule of "who fails" (default: the scenario's `policy:`).
     public static func evaluate(_ scenario: Scenario, maintenance: MarginSchedule? = nil) -> [StressOutcome] {
         let assets = scenario.market.assets
@@ -47,11 +56,12 @@ public enum StressTest {
             state.setDeterministicState(column: 0, spots: spots, volFactors: assets.map { 1 + stress.volMove($0.id) })
             let revaluer = Revaluer(book: book, capacity: 1)
             revaluer.revalue(state)
-            let losses = (0..<book.accountCount).map { revaluer.lossRow(account: $0)[0] }
+            let depeg = scenario.portfolio.accounts.map { depegLoss($0, stress, scenario.market) }
+            let losses = (0..<book.accountCount).map { revaluer.lossRow(account: $0)[0] + depeg[$0] }
             let requirements = schedule.map { schedule in
                 scenario.portfolio.accounts.map { schedule.requirement(of: $0.positions, market: scenario.market) { spots[$0] }.maintenance }
             }
-            return StressOutcome(stress: stress, horizonDays: horizon, bookLoss: revaluer.bookLosses[0], accountLosses: losses,
+            return StressOutcome(stress: stress, horizonDays: horizon, bookLoss: revaluer.bookLosses[0] + depeg.reduce(0, +), accountLosses: losses,
                                  equityAfter: zip(book.equityNow, losses).map { $0 - $1 }, maintenanceAfter: requirements)
         }
     }

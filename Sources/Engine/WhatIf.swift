@@ -32,21 +32,22 @@ public struct WhatIf: Sendable {
     public func load(path: String) throws -> (scenario: Scenario, echo: [String]) {
         var scenario = try Scenario.load(path: path, overrides: overrides.map { try Override($0) })
         var echo = overrides.map { "--set \($0)" }
-        let spot = try Self.parseMoves(spotShocks, flag: "--shock", what: "spot", market: scenario.market)
-        let vol = try Self.parseMoves(volShocks, flag: "--shock-vol", what: "implied-vol", market: scenario.market)
+        let spot = try Self.parseMoves(spotShocks, flag: "--shock", what: "spot", market: scenario.market, stablecoins: true)
+        let vol = try Self.parseMoves(volShocks, flag: "--shock-vol", what: "implied-vol", market: scenario.market, stablecoins: false)
         if !spot.isEmpty || !vol.isEmpty { echo += scenario.applyInstantMove(spot: spot, vol: vol) }
         return (scenario, echo)
     }
 
     /// `ASSET=MOVE` texts as a move per asset id ("*": every asset not named).
-    static func parseMoves(_ texts: [String], flag: String, what: String, market: Market) throws -> [String: Double] {
+    /// `stablecoins`: whether stablecoin ids may be moved (a de-peg is a spot move).
+    static func parseMoves(_ texts: [String], flag: String, what: String, market: Market, stablecoins: Bool) throws -> [String: Double] {
         var moves: [String: Double] = [:]
         for text in texts {
             guard let equals = text.firstIndex(of: "="), let move = Double(text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)) else {
                 throw ScenarioError(file: flag, path: text, line: nil, message: "expected ASSET=MOVE with MOVE a number, e.g. BTC=-0.2 (or *=0.5 for every asset)")
             }
             let id = String(text[..<equals]).trimmingCharacters(in: .whitespaces)
-            guard id == "*" || market.assetIndex(id) != nil else {
+            guard id == "*" || market.assetIndex(id) != nil || (stablecoins && market.stablecoinIndex(id) != nil) else {
                 throw ScenarioError(file: flag, path: id, line: nil,
                                     message: "unknown asset '\(id)'; known assets: \(market.assets.map(\.id).joined(separator: ", ")) (or * for all)")
             }
@@ -82,6 +83,12 @@ extension Scenario {
                 echo.append("--shock \(id)=\(move) (spot \(before) → \(market.assets[i].spot))")
             }
             if stress.volMove(id) != 0 { echo.append("--shock-vol \(id)=\(stress.volMove(id)) (option ivs × \(1 + stress.volMove(id)))") }
+        }
+        for i in market.stablecoins.indices {
+            guard let move = spot[market.stablecoins[i].id] else { continue }
+            let before = market.stablecoins[i].price
+            market.stablecoins[i].price = before * (1 + move)
+            echo.append("--shock \(market.stablecoins[i].id)=\(move) (de-peg: price \(before) → \(market.stablecoins[i].price))")
         }
         for a in portfolio.accounts.indices {
             portfolio.accounts[a].positions = portfolio.accounts[a].positions.map { position in

@@ -58,7 +58,7 @@ public struct StressReport: CommandReport {
 
     /// "BTC −30%, ETH −35%; vol *: +50%" in market order, then "*".
     func movesText(_ stress: StressScenario) -> String {
-        let order = scenario.market.assets.map(\.id) + ["*"]
+        let order = scenario.market.assets.map(\.id) + ["*"] + scenario.market.stablecoins.map(\.id)
         func list(_ moves: [String: Double]) -> String {
             order.compactMap { id in moves[id].map { "\(id) \($0 >= 0 ? "+" : "−")\(percent(abs($0)))" } }.joined(separator: ", ")
         }

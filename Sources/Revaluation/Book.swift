@@ -47,7 +47,10 @@ public struct Book: Sendable {
         var options: [OptionLeg] = []
         for (a, account) in scenario.portfolio.accounts.enumerated() {
             for (currency, amount) in account.collateral {
-                guard let i = market.assetIndex(currency) else { equity[a] += amount; continue }
+                guard let i = market.assetIndex(currency) else {
+                    equity[a] += market.stablecoinIndex(currency).map { market.stablecoins[$0].collateralValue(amount) } ?? amount
+                    continue
+                }
                 weights[a * n + i] += amount
                 constants[a] -= amount * market.assets[i].spot
                 equity[a] += amount * market.assets[i].spot

@@ -40,7 +40,26 @@ public struct Market: Sendable {
     public var shockCap: Double?
     public var volShocks: VolShocks?
 
+    /// `market.stablecoins`: USD-pegged collateral currencies (not simulated; they move only in stresses
+    /// and what-ifs that name them).
+    public var stablecoins: [Stablecoin] = []
+
     public func assetIndex(_ id: String) -> Int? { assets.firstIndex { $0.id == id } }
+    public func stablecoinIndex(_ id: String) -> Int? { stablecoins.firstIndex { $0.id == id } }
+}
+
+/// A USD stablecoin held as collateral: its price now (1 at the peg) and the venue's haircut.
+/// Collateral of q coins counts q·price·(1 − haircut) USD in equity; a de-peg move m (stress `spot`
+/// entry or `--shock USDT=m`) changes the price to price·(1 + m). Constant in the Monte Carlo.
+public struct Stablecoin: Sendable, Equatable {
+    public var id: String
+    /// USD per coin now (default 1).
+    public var price: Double
+    /// Fraction of the value the venue does not count, in [0, 1).
+    public var haircut: Double
+
+    /// The equity value of `amount` coins at `price`, USD.
+    public func collateralValue(_ amount: Double, price: Double? = nil) -> Double { amount * (price ?? self.price) * (1 - haircut) }
 }
 
 /// One asset: spot in USD and annualised log-return volatility.

@@ -78,7 +78,7 @@ extension Simulation {
 
 extension Market {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks", "stablecoins"])
         rate = try r.optional("rate", p.within(-Limits.rate, Limits.rate, "(annual, continuously compounded)")) ?? 0
         let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, p) } ?? .gaussian
         self.tails = tails
@@ -107,6 +107,18 @@ extension Market {
             throw r.error("correlation", "missing required field 'correlation' (needed for \(count) assets): give {matrix: [[…]]} or {uniform: ρ}")
         }
         volShocks = try r.optional("vol_shocks") { try VolShocks(node: $0, path: $1, p) }
+        let assetIDs = Set(assets.map(\.id))
+        stablecoins = try r.optional("stablecoins") { node, path in
+            var seen = Set<String>()
+            return try p.list(node, path).map { item, itemPath in
+                let s = try FieldReader(item, file: p.file, path: itemPath, known: ["id", "price", "haircut"])
+                let id = try s.required("id", p.identifier)
+                guard id != "USD", !assetIDs.contains(id) else { throw s.error("id", "'\(id)' is already the quote currency or an asset id") }
+                guard seen.insert(id).inserted else { throw s.error("id", "duplicate stablecoin id '\(id)'") }
+                return Stablecoin(id: id, price: try s.optional("price", p.within(0, 10, openLow: true, "USD")) ?? 1,
+                                  haircut: try s.optional("haircut", p.within(0, 0.999, "(fraction of value)")) ?? 0)
+            }
+        } ?? []
     }
 }
 
@@ -243,8 +255,8 @@ extension Account {
         collateral = try r.optional("collateral") { node, path in
             try p.mapping(node, path).map { entry in
                 let entryPath = "\(path).\(entry.key)"
-                guard entry.key == "USD" || market.assetIndex(entry.key) != nil else {
-                    throw p.fail(entry.value, entryPath, "collateral in unknown asset '\(entry.key)'; use USD or one of: \(market.assets.map(\.id).joined(separator: ", "))")
+                guard entry.key == "USD" || market.assetIndex(entry.key) != nil || market.stablecoinIndex(entry.key) != nil else {
+                    throw p.fail(entry.value, entryPath, "collateral in unknown currency '\(entry.key)'; use USD, a stablecoin of market.stablecoins or one of: \(market.assets.map(\.id).joined(separator: ", "))")
                 }
                 return (entry.key, try p.within(0, Limits.amount)(entry.value, entryPath))
             }

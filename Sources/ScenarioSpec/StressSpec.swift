@@ -94,7 +94,8 @@ extension StressScenario {
                 var moves: [String: Double] = [:]
                 for entry in try p.mapping(node, path) {
                     let entryPath = "\(path).\(entry.key)"
-                    if entry.key != "*", market.assetIndex(entry.key) == nil {
+                    let stablecoinMove = key == "spot" && market.stablecoinIndex(entry.key) != nil
+                    if entry.key != "*", market.assetIndex(entry.key) == nil, !stablecoinMove {
                         guard !strictAssets else {
                             throw p.fail(entry.value, entryPath, "unknown asset '\(entry.key)'; known assets: \(market.assets.map(\.id).joined(separator: ", ")) (or * for all)")
                         }

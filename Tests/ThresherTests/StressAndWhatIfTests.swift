@@ -220,6 +220,35 @@ final class StressAndWhatIfTests: XCTestCase {
                        path: "policy.ladder.ETH", mentioning: "no margin ladder")
     }
 
+    /// Stablecoin collateral counts q·price·(1 − haircut); a de-peg named in a stress loses
+    /// q·price·(1 − haircut)·(−move) (and "*" does not move it); `--shock USDT=…` moves the price and
+    /// keeps equity = equity now − that loss; the Monte Carlo treats it as constant.
+    func testStablecoinCollateralHaircutAndDepeg() throws {
+        let book = mixedBook
+            .replacingOccurrences(of: "  vol_shocks: {vol_of_vol: 1.0, spot_correlation: -0.5}",
+                                  with: "  vol_shocks: {vol_of_vol: 1.0, spot_correlation: -0.5}\n  stablecoins: [{id: USDT, haircut: 0.05}, {id: USDC, price: 0.999}]")
+            .replacingOccurrences(of: "collateral: {USD: 100000, ETH: 10}", with: "collateral: {USD: 100000, ETH: 10, USDT: 200000, USDC: 50000}")
+            + "\n  - {name: tether-depeg, spot: {USDT: -0.1, \"*\": -0.05}, horizon_days: 0}\n"
+        let scenario = try loadScenario(book)
+        let plain = try loadScenario(mixedBook)
+        XCTAssertEqual(Book(scenario: scenario).equityNow[0] - Book(scenario: plain).equityNow[0], 200_000 * 0.95 + 50_000 * 0.999, accuracy: 1e-6)
+        let depeg = try XCTUnwrap(StressTest.evaluate(scenario).first { $0.stress.name == "tether-depeg" })
+        var onlyAssets = plain
+        onlyAssets.stresses = [StressScenario(name: "x", spotMoves: ["*": -0.05], horizonDays: 0)]
+        let assetLoss = StressTest.evaluate(onlyAssets)[0].accountLosses[0]
+        XCTAssertEqual(depeg.accountLosses[0], assetLoss + 200_000 * 0.95 * 0.1, accuracy: 1e-6)
+        // Monte Carlo: the stablecoins add no risk.
+        let var0 = try PortfolioRun(scenario: scenario).run(settings: RunSettings(threads: 2)).accounts[0].levels[0].valueAtRisk
+        let var1 = try PortfolioRun(scenario: plain).run(settings: RunSettings(threads: 2)).accounts[0].levels[0].valueAtRisk
+        XCTAssertEqual(var0, var1, accuracy: 1e-6 * abs(var1))
+        // A what-if de-peg: equity after = equity now − the exact loss.
+        let (moved, echo) = try WhatIf(spotShocks: ["USDT=-0.1"]).load(path: temporaryFile(book))
+        XCTAssertEqual(Book(scenario: moved).equityNow[0], Book(scenario: scenario).equityNow[0] - 200_000 * 0.95 * 0.1, accuracy: 1e-6)
+        XCTAssertTrue(echo.contains { $0.contains("de-peg") })
+        assertRejected(book.replacingOccurrences(of: "{id: USDC, price: 0.999}", with: "{id: BTC}"), path: "market.stablecoins[1].id", mentioning: "asset id")
+        assertRejected(book.replacingOccurrences(of: "haircut: 0.05", with: "haircut: 1.5"), path: "market.stablecoins[0].haircut", mentioning: "≤")
+    }
+
     /// What-ifs move VaR the right way: more vol, more loss; a bigger long, more loss.
     func testWhatIfMovesValueAtRiskTheRightWay() throws {
         func var99(_ overrides: [String]) throws -> Double {

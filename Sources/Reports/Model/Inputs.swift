@@ -24,6 +24,9 @@ enum Inputs {
                          ("dof", asset.dof.map(JSONValue.number) ?? .null)])
             })),
             ("correlation", .array(market.correlation.map { .array($0.map(JSONValue.number)) })),
+            ("stablecoins", .array(market.stablecoins.map {
+                .object([("id", .string($0.id)), ("price", .number($0.price)), ("haircut", .number($0.haircut))])
+            })),
             ("vol_shocks", market.volShocks.map { .object([("vol_of_vol", .number($0.volOfVol)), ("spot_correlation", .number($0.spotCorrelation))]) } ?? .null),
         ])
     }
@@ -40,6 +43,9 @@ enum Inputs {
         var lines = ["horizon \(scenario.simulation.horizonDays) days, rate \(rate(market.rate)), \(tailDescription(market.tails))"
                      + (market.shockCap.map { ", shocks capped at ±\($0)" } ?? "")
                      + (market.volShocks.map { ", implied-vol shocks: vol-of-vol \($0.volOfVol), spot correlation \($0.spotCorrelation)" } ?? "")]
+        if !market.stablecoins.isEmpty {
+            lines.append("stablecoin collateral: " + market.stablecoins.map { "\($0.id) at \($0.price) USD, haircut \(rate($0.haircut))" }.joined(separator: "; "))
+        }
         var blocks: [ReportBlock] = [.table(assets)]
         let n = market.assets.count
         if n > 1 && n <= fullMatrixLimit {
