@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "WorkerPool"),
         .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"]),
         .target(name: "Engine", dependencies: ["WorkerPool", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"]),
-        .target(name: "Calibration", dependencies: ["WorkerPool", "Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec"]),
+        .target(name: "Calibration", dependencies: ["WorkerPool", "Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "Distributions"]),
         .target(name: "Reports", dependencies: ["CKernels", "Engine", "Calibration", "TailStats", "ScenarioSpec"]),
         .target(name: "ThresherCLI", dependencies: [
             "WorkerPool", "Engine", "Calibration", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",

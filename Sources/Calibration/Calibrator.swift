@@ -94,11 +94,14 @@ public struct Calibrator {
     /// Passes over the paths (A, B, C): a progress total is `passes` × paths.
     public static let passes = 3
 
-    public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> CalibrationResult {
+    /// - Parameter range: the paths to calibrate on (default all, 0..<N; a section for confidence
+    ///   intervals); bounds must be multiples of 64 except the last.
+    public func run(settings: RunSettings, paths range: Range<Int>? = nil, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> CalibrationResult {
         let start = DispatchTime.now()
-        let ladder = try estimateLadder(settings: settings, cancellation: cancellation, progress: progress)
-        let waterfall = try Waterfall(scenario: scenario, spec: spec, ladder: ladder)
-        let paths = scenario.simulation.paths
+        let range = range ?? 0..<scenario.simulation.paths
+        let ladder = try estimateLadder(settings: settings, paths: range, cancellation: cancellation, progress: progress)
+        let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: ladder.schedule)
+        let paths = range.count
         let accounts = waterfall.book.accountCount
         let shocks = WaterfallShocks(waterfall: waterfall)
 
@@ -106,7 +109,7 @@ public struct Calibrator {
         let thresholdPlan = TailPlan(totalPaths: paths, levels: [0.95, 0.99])
         let grid = PenaltyGrid(maxRate: spec.penaltyMaxRate, points: Self.penaltyGridPoints)
         let totals = try MonteCarloModel(generator: shocks, pricer: PenaltyPass(waterfall: waterfall))
-            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: {
+            .accumulate(paths: range, settings: settings, makeAccumulator: {
                 WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)
             }, cancellation: cancellation, progress: progress)
         let deficitTotal = totals.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value
@@ -116,7 +119,7 @@ public struct Calibrator {
         // Pass C.
         let fundPlan = TailPlan(totalPaths: paths, levels: [spec.insuranceConfidence])
         let fund = try MonteCarloModel(generator: shocks, pricer: FundPass(waterfall: waterfall, rate: rate, balance: spec.insuranceBalance))
-            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
+            .accumulate(paths: range, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
 
         let n = Double(paths)
         let fundSummary = fund.netDeficit.summary().levels[0]
@@ -156,12 +159,14 @@ public struct Calibrator {
     }
 
     /// Pass A: ε_p and ε_{1−p} of every asset with depth, each with its order-statistic standard error.
-    public func estimateLadder(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> MarginLadder {
+    public func estimateLadder(settings: RunSettings, paths range: Range<Int>? = nil, cancellation: Cancellation? = nil,
+                               progress: RunProgress? = nil) throws -> MarginLadder {
+        let range = range ?? 0..<scenario.simulation.paths
         let model = try MarketModel(scenario: scenario)
-        let tailPlan = TailPlan(totalPaths: scenario.simulation.paths, levels: [1 - spec.breachProbability])
+        let tailPlan = TailPlan(totalPaths: range.count, levels: [1 - spec.breachProbability])
         let n = model.assetCount
         let tails = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: ShockTailPricer())
-            .accumulate(paths: 0..<scenario.simulation.paths, settings: settings,
+            .accumulate(paths: range, settings: settings,
                         makeAccumulator: { ShockTails(assetCount: n, plan: tailPlan) }, cancellation: cancellation, progress: progress).tails
         var lower: [(value: Double, standardError: Double?)?] = []
         var upper: [(value: Double, standardError: Double?)?] = []

@@ -29,16 +29,17 @@ struct MarginedPosition: Sendable {
 struct Waterfall: Sendable {
     let model: MarketModel
     let book: Book
-    let ladder: MarginLadder
+    /// Maintenance rates: the calibrated ladder's, or a policy's.
+    let schedule: MarginSchedule
     let positions: [[MarginedPosition]]
     /// Liquidation cost per asset (nil for assets without depth).
     let costs: [LiquidationCost?]
     let vols: [Double]
 
-    init(scenario: Scenario, spec: CalibrationSpec, ladder: MarginLadder) throws {
+    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
         model = try MarketModel(scenario: scenario)
         book = Book(scenario: scenario)
-        self.ladder = ladder
+        self.schedule = schedule
         let market = scenario.market
         positions = scenario.portfolio.accounts.map { $0.positions.map { MarginedPosition($0, market: market) } }
         costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
@@ -49,7 +50,7 @@ struct Waterfall: Sendable {
     func requirement(account a: Int, spot: (Int) -> Double) -> Double {
         positions[a].reduce(0) { total, position in
             let n = position.notional(spot: spot(position.asset))
-            return total + n * ladder.rate(asset: position.asset, notional: n, side: position.side)
+            return total + n * schedule.tier(asset: position.asset, notional: n).maintenance(position.side)
         }
     }
 

@@ -10,8 +10,12 @@ public struct CalibrationReport: CommandReport {
     /// Accounts shown in the terminal and HTML, highest liquidation probability first (nil: all).
     public let top: Int?
 
-    public init(result: CalibrationResult, overrides: [String] = [], top: Int? = 20) {
+    /// Sectioning confidence intervals of the thresholds (nil: not computed).
+    public let sectioned: SectionedCalibration?
+
+    public init(result: CalibrationResult, overrides: [String] = [], top: Int? = 20, sectioned: SectionedCalibration? = nil) {
         self.top = top
+        self.sectioned = sectioned
         self.result = result
         self.overrides = overrides
     }
@@ -48,6 +52,7 @@ public struct CalibrationReport: CommandReport {
                 ("expected_deficit_stderr", .number(r.penalty.expectedDeficitStandardError)), ("resolution", .number(r.penalty.resolution)),
             ])),
             ("insurance_fund", .object(fund)),
+            ("confidence_intervals", intervalsJSON),
             ("accounts", .array(r.accounts.map { a in
                 .object([("id", .string(a.id)), ("account", .string(a.id)), ("in_breach", .bool(a.inBreach)), ("thresholds_capped", .bool(a.capped)),
                          ("equity", .number(a.equity)), ("maintenance_requirement", .number(a.maintenanceRequirement)),
@@ -56,6 +61,45 @@ public struct CalibrationReport: CommandReport {
             })),
         ])
     }
+
+    /// [low, high] as JSON.
+    static func pair(_ interval: (low: Double, high: Double)) -> JSONValue { .array([.number(interval.low), .number(interval.high)]) }
+
+    /// The sectioning intervals of every threshold (README, "Confidence intervals"), or null.
+    var intervalsJSON: JSONValue {
+        guard let sectioned else { return .null }
+        let rungs = result.ladder.rungs.enumerated().flatMap { i, rungs in rungs.indices.map { (i, $0) } }
+        return .object([
+            ("method", .string("sectioning")), ("sections", .integer(sectioned.sections.count)), ("confidence", .number(sectioned.confidence)),
+            ("maintenance_margin", .array(rungs.map { i, t in
+                let rung = result.ladder.rungs[i][t]
+                return .object([("asset", .string(rung.asset)), ("tier", .number(rung.tier)),
+                                ("long", Self.pair(sectioned.interval { $0.ladder.rungs[i][t].long })),
+                                ("short", Self.pair(sectioned.interval { $0.ladder.rungs[i][t].short })),
+                                ("rate", Self.pair(sectioned.interval { $0.ladder.rungs[i][t].rate }))])
+            })),
+            ("liquidation_penalty_rate", Self.pair(sectioned.interval { $0.penalty.rate })),
+            ("expected_deficit", Self.pair(sectioned.interval { $0.penalty.expectedDeficit })),
+            ("insurance_fund", .object([("var", Self.pair(sectioned.interval { $0.insuranceFund.valueAtRisk })),
+                                        ("es", Self.pair(sectioned.interval { $0.insuranceFund.expectedShortfall }))])),
+            ("accounts", .array(result.accounts.indices.map { a in
+                .object([("account", .string(result.accounts[a].id)),
+                         ("liquidation_probability", Self.pair(sectioned.interval { $0.accounts[a].liquidationProbability })),
+                         ("expected_deficit", Self.pair(sectioned.interval { $0.accounts[a].expectedDeficit })),
+                         ("warn", Self.pair(sectioned.interval { $0.accounts[a].warn })),
+                         ("reduce_only", Self.pair(sectioned.interval { $0.accounts[a].reduceOnly }))])
+            })),
+        ])
+    }
+
+    /// The two cells (low, high) of a threshold's interval, formatted by `cell`; empty without sectioning.
+    func intervalCells(_ cell: (Double) -> ReportCell, _ value: (CalibrationResult) -> Double) -> [ReportCell] {
+        guard let sectioned else { return [.label(""), .label("")] }
+        let i = sectioned.interval(value)
+        return [cell(i.low), cell(i.high)]
+    }
+
+    var ciTitle: String { sectioned.map { "\(percent($0.confidence)) CI" } ?? "CI" }
 
     public var document: ReportDocument {
         let r = result
@@ -67,12 +111,14 @@ public struct CalibrationReport: CommandReport {
         let ladder = ReportTable(
             csvName: "ladder.csv",
             columns: [.init("asset", csv: "asset"), .init("tier ≤ USD", csv: "tier"), .init("long", csv: "long"), .init("short", csv: "short"),
-                      .init("MMR", csv: "rate"), .init("± se", csv: "stderr"), .init("impact", csv: "impact"),
+                      .init("MMR", csv: "rate"), .init("± se", csv: "stderr"), .init("\(ciTitle) low", csv: "rate_ci_low"),
+                      .init("\(ciTitle) high", csv: "rate_ci_high"), .init("impact", csv: "impact"),
                       .init("max leverage", csv: "max_leverage"), .init("liquidation hours", csv: "liquidation_hours")],
-            rows: assets.flatMap { $0 }.map { rung in
-                [.label(rung.asset), .money(rung.tier), .rate(rung.long), .rate(rung.short), .rate(rung.rate), rung.standardError.map(ReportCell.rate) ?? .label("n/a"),
-                 .rate(rung.impact), .number(1 / rung.rate, format: "%.1fx"), .number(rung.liquidationHours, format: "%.1f")]
-            })
+            rows: r.ladder.rungs.enumerated().flatMap { i, rungs in rungs.enumerated().map { t, rung -> [ReportCell] in
+                [.label(rung.asset), .money(rung.tier), .rate(rung.long), .rate(rung.short), .rate(rung.rate), rung.standardError.map(ReportCell.rate) ?? .label("n/a")]
+                    + intervalCells(ReportCell.rate) { $0.ladder.rungs[i][t].rate }
+                    + [.rate(rung.impact), .number(1 / rung.rate, format: "%.1fx"), .number(rung.liquidationHours, format: "%.1f")]
+            } })
         let ladderSection = ReportSection(
             heading: "Maintenance-margin ladder",
             note: "A position of notional x uses the first tier ≥ x; MMR = max of long and short; max leverage = 1/MMR.",
@@ -82,22 +128,28 @@ public struct CalibrationReport: CommandReport {
                      .table(ladder)])
 
         let p = r.penalty, f = r.insuranceFund
+        let none = [ReportCell.label(""), .label("")]
         var fundRows: [[ReportCell]] = [
-            [.label("liquidation penalty rate"), .rate(p.rate), .label("")],
-            [.label("expected penalty income per path"), .money(p.expectedIncome), .money(p.expectedIncomeStandardError)],
-            [.label("expected deficit per path"), .money(p.expectedDeficit), .money(p.expectedDeficitStandardError)],
-            [.label("insurance fund VaR \(percent(f.confidence))"), .money(f.valueAtRisk), .optionalMoney(f.valueAtRiskStandardError)],
-            [.label("insurance fund ES \(percent(f.confidence))"), .money(f.expectedShortfall), .optionalMoney(f.expectedShortfallStandardError)],
+            [.label("liquidation penalty rate"), .rate(p.rate), .label("")] + intervalCells(ReportCell.rate) { $0.penalty.rate },
+            [.label("expected penalty income per path"), .money(p.expectedIncome), .money(p.expectedIncomeStandardError)] + none,
+            [.label("expected deficit per path"), .money(p.expectedDeficit), .money(p.expectedDeficitStandardError)]
+                + intervalCells(ReportCell.money) { $0.penalty.expectedDeficit },
+            [.label("insurance fund VaR \(percent(f.confidence))"), .money(f.valueAtRisk), .optionalMoney(f.valueAtRiskStandardError)]
+                + intervalCells(ReportCell.money) { $0.insuranceFund.valueAtRisk },
+            [.label("insurance fund ES \(percent(f.confidence))"), .money(f.expectedShortfall), .optionalMoney(f.expectedShortfallStandardError)]
+                + intervalCells(ReportCell.money) { $0.insuranceFund.expectedShortfall },
         ]
         if let balance = f.balance, let adl = f.adlProbability {
-            fundRows += [[.label("insurance fund balance"), .money(balance), .label("")],
-                         [.label("auto-deleveraging probability"), .number(adl, format: "%.3g"), .label("")]]
+            fundRows += [[.label("insurance fund balance"), .money(balance), .label("")] + none,
+                         [.label("auto-deleveraging probability"), .number(adl, format: "%.3g"), .label("")] + none]
         }
         let verdict = p.reached
             ? "The penalty rate \(rate(p.rate)) of notional covers \(p.coverage)× the expected deficit."
             : "NOT REACHED: max_rate \(rate(p.maxRate)) covers less than \(p.coverage)× the expected deficit."
         let fundSection = ReportSection(heading: "Liquidation penalty and insurance fund",
-                                        blocks: [.text([verdict]), .table(ReportTable(columns: [.init("quantity"), .init("value"), .init("± se")], rows: fundRows))])
+                                        blocks: [.text([verdict]), .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
+                                                                                   .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high")],
+                                                                         rows: fundRows))])
 
         let columns: [ReportTable.Column] = [
             .init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),

@@ -21,6 +21,9 @@ struct Calibrate: ParsableCommand {
 
     @OptionGroup var output: ReportOptions
 
+    @Option(help: "Sections K of the paths for the Monte Carlo confidence intervals of every threshold (sectioning; doubles the work); 0 turns them off.")
+    var sections: Int = Sectioning.defaultSections
+
     @Option(name: .customLong("policy-out"), help: "Write the calibrated ladder, penalty rate and fund (ES) as a 'policy:' section to this YAML file, for 'stress' and later runs.")
     var policyOut: String?
 
@@ -28,22 +31,22 @@ struct Calibrate: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { loaded, echo in
-            var scenario = loaded
-            simulation.apply(to: &scenario)
+        var sectioned: Bool = false
+        try runMonteCarloCommand(file: file, simulation: simulation, whatIf: whatIf, output: output, quiet: quiet,
+                                 label: "calibration: \(Calibrator.passes) passes") { scenario in
             guard scenario.calibration != nil else {
                 throw ScenarioError(file: file, path: "calibration", line: nil, message: "missing section: thresher calibrate needs a 'calibration' section (see Scenarios/README.md)")
             }
-            let cancellation = Cancellation()
-            let interrupt = installInterruptHandler(cancellation)
-            defer { interrupt.cancel() }
-            let progress = RunProgress(total: Calibrator.passes * scenario.simulation.paths)
-            let bar = ProgressBar(progress: progress, quiet: quiet || output.json == "-",
-                                  header: runHeader(scenario, threads: simulation.settings.threads) + ", calibration: \(Calibrator.passes) passes")
-            defer { bar?.finish() }
-            let result = try Calibrator(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
+            sectioned = sections >= 2 && Sectioning.ranges(paths: scenario.simulation.paths, sections: sections) != nil
+            return Calibrator.passes * (sectioned ? 2 : 1)
+        } compute: { scenario, echo, cancellation, progress in
+            let (result, intervals) = try Calibrator(scenario: scenario).runSectioned(sections: sectioned ? sections : 0, settings: simulation.settings,
+                                                                                      cancellation: cancellation, progress: progress)
             if let policyOut { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
-            return CalibrationReport(result: result, overrides: echo, top: output.topRows).document
+            if sections >= 2 && intervals == nil {
+                FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(sections) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
+            }
+            return CalibrationReport(result: result, overrides: echo, top: output.topRows, sectioned: intervals).document
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Reports
 import ScenarioSpec
+import WorkerPool
 
 /// Where reports go besides the terminal: --json FILE, --html FILE, --csv DIR. Every file is written
 /// to a temporary file and renamed, so a failure never leaves a half-written report.
@@ -52,6 +53,27 @@ func runReportingCommand(file: String, whatIf: WhatIfOptions, output: ReportOpti
         if let path = document.json.firstNonFinitePath { throw NonFiniteReport(file: file, path: path) }
         try output.write(document)
         if !quiet && output.json != "-" { print(TerminalRenderer.render(document), terminator: "") }
+    }
+}
+
+/// The skeleton of the Monte Carlo commands (run, calibrate, evaluate): `runReportingCommand`, plus
+/// --paths/--seed applied to the scenario, Ctrl-C cancelling the workers, and the start line and
+/// progress bar on stderr over `passes(scenario)` × paths.
+func runMonteCarloCommand(file: String, simulation: SimulationOptions, whatIf: WhatIfOptions, output: ReportOptions, quiet: Bool,
+                          label: String, passes: (Scenario) throws -> Int,
+                          compute: (_ scenario: Scenario, _ echo: [String], _ cancellation: Cancellation, _ progress: RunProgress) throws -> ReportDocument) throws {
+    try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { loaded, echo in
+        var scenario = loaded
+        simulation.apply(to: &scenario)
+        let total = try passes(scenario) * scenario.simulation.paths
+        let cancellation = Cancellation()
+        let interrupt = installInterruptHandler(cancellation)
+        defer { interrupt.cancel() }
+        let progress = RunProgress(total: total)
+        let bar = ProgressBar(progress: progress, quiet: quiet || output.json == "-",
+                              header: runHeader(scenario, threads: simulation.settings.threads) + (label.isEmpty ? "" : ", " + label))
+        defer { bar?.finish() }
+        return try compute(scenario, echo, cancellation, progress)
     }
 }
 

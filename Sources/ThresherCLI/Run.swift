@@ -22,15 +22,8 @@ struct Run: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { loaded, echo in
-            var scenario = loaded
-            simulation.apply(to: &scenario)
-            let cancellation = Cancellation()
-            let interrupt = installInterruptHandler(cancellation)
-            defer { interrupt.cancel() }
-            let progress = RunProgress(total: scenario.simulation.paths)
-            let bar = ProgressBar(progress: progress, quiet: quiet || output.json == "-", header: runHeader(scenario, threads: simulation.settings.threads))
-            defer { bar?.finish() }
+        try runMonteCarloCommand(file: file, simulation: simulation, whatIf: whatIf, output: output, quiet: quiet, label: "", passes: { _ in 1 }) {
+            scenario, echo, cancellation, progress in
             let result = try PortfolioRun(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
             return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: output.topRows).document
         }

@@ -19,6 +19,77 @@ final class CalibrationTests: XCTestCase {
         """
     }
 
+    /// `evaluate` on a given policy: a ladder calibrated in closed form under gaussian shocks
+    /// (MMR_long = 1 − exp(s·Φ⁻¹(p)) + I, MMR_short = exp(s·Φ⁻¹(1−p)) − 1 + I) breaches under
+    /// Student-t(4) shocks with probability T₄(Φ⁻¹(p)/√(1/2)) on both sides (the standardized t has
+    /// variance 1), within 4 standard errors; under gaussian shocks it gives back p.
+    func testEvaluateAGaussianLadderUnderStudentT() throws {
+        let p = 0.01, vol = 0.8, depth = 50_000_000.0
+        let tiers = [100_000.0, 1_000_000.0, 5_000_000.0]
+        let rows = tiers.map { tier -> String in
+            let s = vol * (4.0 / (24 * 365) * (1 + tier / depth)).squareRoot()
+            let impact = 0.5 * vol * (1.0 / 365).squareRoot() * (tier / depth).squareRoot()
+            let long = 1 - exp(s * StandardNormal.quantile(p)) + impact, short = exp(s * StandardNormal.quantile(1 - p)) - 1 + impact
+            return "      - {up_to: \(tier), maintenance: {long: \(long), short: \(short)}, initial: 0.2}"
+        }
+        let policy = "\npolicy:\n  ladder:\n    BTC:\n" + rows.joined(separator: "\n") + "\n  liquidation_penalty: 0.005\n  insurance_fund: 1000\n"
+        for (tails, expected) in [("{model: student-t, dof: 4}", StudentT(dof: 4).cdf(StandardNormal.quantile(p) / 0.5.squareRoot())),
+                                  ("{model: gaussian}", p)] {
+            let scenario = try loadScenario(scenarioText(paths: 200_000, tails: tails) + calibrationText(p: p) + policy)
+            let evaluation = try PolicyEvaluator(scenario: scenario, file: "test").run(settings: RunSettings(threads: 2))
+            XCTAssertEqual(evaluation.tiers.count, 6)
+            for tier in evaluation.tiers {
+                XCTAssertEqual(tier.probability, expected, accuracy: 4 * (expected * (1 - expected) / 200_000).squareRoot(), "\(tails) \(tier.upTo) \(tier.side)")
+                XCTAssertEqual(tier.initial, 0.2)
+            }
+            XCTAssertEqual(evaluation.penaltyRate, 0.005)
+            XCTAssertNotNil(evaluation.fundShortfallProbability)
+            XCTAssertEqual(evaluation.accounts.count, 1)
+        }
+        XCTAssertGreaterThan(StudentT(dof: 4).cdf(StandardNormal.quantile(p) / 0.5.squareRoot()), 0.012)  // the model risk is visible
+    }
+
+    /// The ladder `calibrate` writes with --policy-out, evaluated on the same paths, gives back its
+    /// target breach probability on every tier and side within its standard error.
+    func testEvaluatingTheCalibratedLadderGivesBackTheTarget() throws {
+        let text = scenarioText(paths: 100_000, tails: "{model: student-t, dof: 4}") + calibrationText(p: 0.005)
+        let calibrated = try Calibrator(scenario: loadScenario(text)).run(settings: RunSettings(threads: 2))
+        let scenario = try loadScenario(text + "\n" + calibrated.policyYAML)
+        let evaluation = try PolicyEvaluator(scenario: scenario, file: "test").run(settings: RunSettings(threads: 2))
+        for tier in evaluation.tiers {
+            XCTAssertEqual(tier.probability, 0.005, accuracy: tier.standardError, "\(tier.upTo) \(tier.side)")
+        }
+        XCTAssertEqual(evaluation.penaltyRate, calibrated.penalty.rate)
+        XCTAssertEqual(evaluation.expectedDeficit, calibrated.penalty.expectedDeficit, accuracy: 1e-9 * max(1, calibrated.penalty.expectedDeficit))
+        XCTAssertThrowsError(try PolicyEvaluator(scenario: loadScenario(text), file: "x"))
+    }
+
+    /// Sectioning intervals cover: over 100 seeds the 95 % interval of a gaussian-calibrated
+    /// maintenance rate (one asset, 20,480 paths, p = 1 %, K = 10 sections of 2,048 paths) holds the
+    /// closed form 1 − exp(σ√h_liq·Φ⁻¹(p)) + I(n) in at least 86 of 100 runs (95 % nominal; 86 is
+    /// about 4 binomial standard errors below 95, so a failing interval method is caught while
+    /// sampling noise is not).
+    func testSectioningIntervalsCoverTheClosedForm() throws {
+        let vol = 0.8, depth = 50_000_000.0, tier = 1_000_000.0
+        let years = 4.0 / (24 * 365) * (1 + tier / depth)
+        let impact = 0.5 * vol * (1.0 / 365).squareRoot() * (tier / depth).squareRoot()
+        let exact = 1 - exp(vol * years.squareRoot() * StandardNormal.quantile(0.01)) + impact
+        var covered = 0
+        let seeds = 100
+        for seed in 0..<seeds {
+            let scenario = try loadScenario(scenarioText(paths: 20_480, seed: 1000 + seed) + calibrationText(p: 0.01))
+            let calibrator = try Calibrator(scenario: scenario)
+            let settings = RunSettings(threads: 2)
+            let full = try calibrator.estimateLadder(settings: settings).rungs[0][1].long
+            let ranges = try XCTUnwrap(Sectioning.ranges(paths: 20_480, sections: 10))
+            XCTAssertEqual(ranges.map(\.count).reduce(0, +), 20_480)
+            let sections = try ranges.map { try calibrator.estimateLadder(settings: settings, paths: $0).rungs[0][1].long }
+            let interval = Sectioning.interval(full: full, sections: sections)
+            if interval.low <= exact && exact <= interval.high { covered += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(covered, 86, "coverage \(covered)/\(seeds)")
+    }
+
     /// One asset under student-t ν = 4: MMR_long(n) = 1 − exp(σ√h_liq·√((ν−2)/ν)·t_ν⁻¹(p)) + I(n) and
     /// MMR_short(n) = exp(σ√h_liq·√((ν−2)/ν)·t_ν⁻¹(1−p)) − 1 + I(n), within 4 standard errors.
     func testLadderMatchesTheStudentTClosedForm() throws {

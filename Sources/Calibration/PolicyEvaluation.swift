@@ -1,0 +1,185 @@
+import Engine
+import Foundation
+import ScenarioSpec
+import Shocks
+import TailStats
+import WorkerPool
+
+/// A given margin policy (`policy:`) evaluated under the scenario's model (`thresher evaluate`):
+/// how often each tier's margin is breached, who is liquidated, whether the penalty pays for the
+/// deficits and whether the fund holds. Expectations are per path, USD.
+public struct PolicyEvaluation: Sendable {
+    /// One asset, tier and side of the ladder. A liquidation of a position of the tier's notional n
+    /// over h_liq(n) breaches its margin m when its loss rate exceeds m:
+    /// long: 1 − e^{σ√h_liq·ε} + I(n) > m ⟺ ε < ln(1 + I − m)/(σ√h_liq);
+    /// short: e^{σ√h_liq·ε} − 1 + I(n) > m ⟺ ε > ln(1 + m − I)/(σ√h_liq).
+    public struct TierBreach: Sendable {
+        public let asset: String
+        public let upTo: Double
+        public let side: Side
+        public let maintenance: Double
+        public let initial: Double?
+        public let liquidationHours: Double
+        public let impact: Double
+        /// P(breach), the fraction of paths whose standardized shock crosses the threshold.
+        public let probability: Double
+        /// √(p(1−p)/N).
+        public let standardError: Double
+    }
+
+    public struct AccountRisk: Sendable {
+        public let id: String
+        public let equity: Double
+        public let requirement: Double
+        /// Equity now below the requirement now.
+        public let inBreach: Bool
+        public let liquidationProbability: Double
+        public let expectedDeficit: Double
+    }
+
+    public let scenario: Scenario
+    public let paths: Int
+    public let elapsedSeconds: Double
+    /// The target of `calibration.breach_probability`, for comparison.
+    public let targetBreachProbability: Double
+    public let tiers: [TierBreach]
+    public let accounts: [AccountRisk]
+    public let penaltyRate: Double
+    public let expectedIncome: Double
+    public let expectedIncomeStandardError: Double
+    public let expectedDeficit: Double
+    public let expectedDeficitStandardError: Double
+    /// E[penalty income] / E[deficit] (∞ shown as nil when there is no deficit).
+    public var coverageRatio: Double? { expectedDeficit > 0 ? expectedIncome / expectedDeficit : nil }
+    public let fundConfidence: Double
+    /// VaR and ES of the per-path net deficit Σ deficits − Σ penalties.
+    public let fund: TailSummary.Level
+    public let fundBalance: Double?
+    /// P(net deficit > balance).
+    public let fundShortfallProbability: Double?
+}
+
+public enum PolicyEvaluationError: Error, CustomStringConvertible {
+    case missingSection(file: String, section: String, why: String)
+    public var description: String {
+        switch self {
+        case .missingSection(let file, let section, let why): return "\(file): \(section): missing section: \(why) (see Scenarios/README.md)"
+        }
+    }
+}
+
+/// Evaluates the scenario's `policy:` with the liquidation model of its `calibration:` section
+/// (horizon, depth, impact, fund confidence), over the same paths as `calibrate`:
+/// 1. breach counts per tier and side from the standardized shocks (the draws of calibrate's pass A);
+/// 2. the waterfall with the policy's ladder → liquidation probability and deficit per account;
+/// 3. the waterfall again at the policy's penalty → income, net deficit VaR/ES and P(deficit > fund).
+public struct PolicyEvaluator {
+    public let scenario: Scenario
+    public let policy: MarginPolicy
+    public let spec: CalibrationSpec
+    /// Passes over the paths: a progress total is `passes` × paths.
+    public static let passes = 3
+
+    public init(scenario: Scenario, file: String) throws {
+        guard let policy = scenario.policy else {
+            throw PolicyEvaluationError.missingSection(file: file, section: "policy", why: "thresher evaluate needs the ladder, penalty and fund to evaluate")
+        }
+        guard let spec = scenario.calibration else {
+            throw PolicyEvaluationError.missingSection(file: file, section: "calibration",
+                                                       why: "thresher evaluate reads the liquidation model (liquidation.horizon_hours, depth, impact) and the fund confidence from it")
+        }
+        self.scenario = scenario
+        self.policy = policy
+        self.spec = spec
+    }
+
+    public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PolicyEvaluation {
+        let start = DispatchTime.now()
+        let paths = scenario.simulation.paths
+        let n = Double(paths)
+        let model = try MarketModel(scenario: scenario)
+        let market = scenario.market
+
+        // 1. Breach thresholds on ε per (asset, tier, side), then counts.
+        var thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)] = []
+        for (i, asset) in market.assets.enumerated() {
+            guard let depth = spec.depth[asset.id] else { continue }
+            let cost = LiquidationCost(spec: spec, vol: asset.vol, depth: depth)
+            for tier in policy.schedule.tiers[i] {
+                let scale = asset.vol * cost.horizonYears(notional: tier.upTo).squareRoot()
+                let impact = cost.rate(notional: tier.upTo)
+                let longGap = 1 + impact - tier.maintenanceLong, shortGap = 1 + tier.maintenanceShort - impact
+                thresholds.append((i, tier, .long, cost, longGap > 0 ? log(longGap) / scale : -.infinity))
+                thresholds.append((i, tier, .short, cost, shortGap > 0 ? log(shortGap) / scale : -.infinity))
+            }
+        }
+        let bounds = thresholds.map { ($0.asset, $0.side, $0.bound) }
+        let counts = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: BreachCounter(thresholds: bounds))
+            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { BreachCounts(count: bounds.count) },
+                        cancellation: cancellation, progress: progress).counts
+        let tiers = zip(thresholds, counts).map { threshold, count -> PolicyEvaluation.TierBreach in
+            let p = Double(count) / n
+            return .init(asset: market.assets[threshold.asset].id, upTo: threshold.tier.upTo, side: threshold.side,
+                         maintenance: threshold.tier.maintenance(threshold.side), initial: threshold.tier.initial,
+                         liquidationHours: threshold.cost.horizonYears(notional: threshold.tier.upTo) * 24 * 365,
+                         impact: threshold.cost.rate(notional: threshold.tier.upTo), probability: p, standardError: (p * (1 - p) / n).squareRoot())
+        }
+
+        // 2. and 3. The waterfall under the policy's ladder and penalty.
+        let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
+        let accountCount = waterfall.book.accountCount
+        let shocks = WaterfallShocks(waterfall: waterfall)
+        let rate = policy.liquidationPenalty ?? 0
+        let plan = TailPlan(totalPaths: paths, levels: [0.95, 0.99])
+        let totals = try MonteCarloModel(generator: shocks, pricer: PenaltyPass(waterfall: waterfall))
+            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: {
+                WaterfallTotals(accounts: accountCount, plan: plan, grid: PenaltyGrid(maxRate: rate, points: 1))
+            }, cancellation: cancellation, progress: progress)
+        let fundPlan = TailPlan(totalPaths: paths, levels: [spec.insuranceConfidence])
+        let fund = try MonteCarloModel(generator: shocks, pricer: FundPass(waterfall: waterfall, rate: rate, balance: policy.insuranceFund))
+            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
+        let accounts = (0..<accountCount).map { a -> PolicyEvaluation.AccountRisk in
+            let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
+            let equity = waterfall.book.equityNow[a]
+            return .init(id: waterfall.book.accountIDs[a], equity: equity, requirement: requirement, inBreach: equity < requirement,
+                         liquidationProbability: equity < requirement ? 1 : Double(totals.liquidations[a]) / n,
+                         expectedDeficit: totals.deficits[a].value / n)
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return PolicyEvaluation(
+            scenario: scenario, paths: paths, elapsedSeconds: elapsed, targetBreachProbability: spec.breachProbability, tiers: tiers,
+            accounts: accounts, penaltyRate: rate,
+            expectedIncome: fund.income.value / n,
+            expectedIncomeStandardError: Calibrator.meanStandardError(sum: fund.income.value, squares: fund.incomeSquares.value, count: n),
+            expectedDeficit: fund.deficit.value / n,
+            expectedDeficitStandardError: Calibrator.meanStandardError(sum: fund.deficit.value, squares: fund.deficitSquares.value, count: n),
+            fundConfidence: spec.insuranceConfidence, fund: fund.netDeficit.summary().levels[0], fundBalance: policy.insuranceFund,
+            fundShortfallProbability: policy.insuranceFund.map { _ in Double(fund.adlCount) / n })
+    }
+}
+
+/// Breach counts per threshold.
+struct BreachCounts: PathAccumulator {
+    var counts: [Int]
+    init(count: Int) { counts = Array(repeating: 0, count: count) }
+    mutating func merge(_ other: BreachCounts) { for k in counts.indices { counts[k] += other.counts[k] } }
+}
+
+/// Counts the paths whose standardized shock of the asset crosses each threshold: below it for a
+/// long breach, above it for a short one.
+struct BreachCounter: PathPricer {
+    let thresholds: [(asset: Int, side: Side, bound: Double)]
+    func makeWorkspace(capacity: Int) {}
+    func price(_ shocks: ShockBuffers, count: Int, workspace: Void, into accumulator: inout BreachCounts) {
+        for (k, threshold) in thresholds.enumerated() {
+            let row = shocks.row(shocks.epsilon, asset: threshold.asset)
+            var crossed = 0
+            if threshold.side == .long {
+                for j in 0..<count where row[j] < threshold.bound { crossed += 1 }
+            } else {
+                for j in 0..<count where row[j] > threshold.bound { crossed += 1 }
+            }
+            accumulator.counts[k] += crossed
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Calibration
+import Foundation
+import ScenarioSpec
+
+/// The report of `thresher evaluate`: the scenario's policy under its model — breach probability per
+/// tier and side against the target, liquidation probability and expected deficit per account,
+/// penalty income against expected deficit, and the fund.
+public struct EvaluationReport: CommandReport {
+    public let result: PolicyEvaluation
+    public let overrides: [String]
+    /// Accounts shown in the terminal and HTML, most likely liquidated first (nil: all).
+    public let top: Int?
+
+    public init(result: PolicyEvaluation, overrides: [String] = [], top: Int? = 20) {
+        self.result = result
+        self.overrides = overrides
+        self.top = top
+    }
+
+    public var json: JSONValue {
+        let r = result
+        let tiers: [JSONValue] = r.tiers.map { t in
+            let fields: [(String, JSONValue)] = [
+                ("asset", .string(t.asset)), ("up_to", .number(t.upTo)), ("side", .string(t.side.rawValue)),
+                ("maintenance", .number(t.maintenance)), ("initial", t.initial.map(JSONValue.number) ?? .null),
+                ("max_leverage", t.initial.map { JSONValue.number(1 / $0) } ?? .null),
+                ("liquidation_hours", .number(t.liquidationHours)), ("impact", .number(t.impact)),
+                ("breach_probability", .number(t.probability)), ("stderr", .number(t.standardError)),
+            ]
+            return .object(fields)
+        }
+        let penalty: [(String, JSONValue)] = [
+            ("rate", .number(r.penaltyRate)), ("expected_income", .number(r.expectedIncome)),
+            ("expected_income_stderr", .number(r.expectedIncomeStandardError)), ("expected_deficit", .number(r.expectedDeficit)),
+            ("expected_deficit_stderr", .number(r.expectedDeficitStandardError)),
+            ("coverage_ratio", r.coverageRatio.map(JSONValue.number) ?? .null),
+        ]
+        let fund: [(String, JSONValue)] = [
+            ("confidence", .number(r.fundConfidence)), ("var", .number(r.fund.valueAtRisk)), ("es", .number(r.fund.expectedShortfall)),
+            ("var_stderr", r.fund.valueAtRiskStandardError.map(JSONValue.number) ?? .null),
+            ("es_stderr", r.fund.expectedShortfallStandardError.map(JSONValue.number) ?? .null),
+            ("balance", r.fundBalance.map(JSONValue.number) ?? .null),
+            ("p_deficit_exceeds_balance", r.fundShortfallProbability.map(JSONValue.number) ?? .null),
+        ]
+        let accounts: [JSONValue] = r.accounts.map { a in
+            let fields: [(String, JSONValue)] = [
+                ("id", .string(a.id)), ("account", .string(a.id)), ("equity", .number(a.equity)),
+                ("maintenance_requirement", .number(a.requirement)), ("in_breach", .bool(a.inBreach)),
+                ("liquidation_probability", .number(a.liquidationProbability)), ("expected_deficit", .number(a.expectedDeficit)),
+            ]
+            return .object(fields)
+        }
+        let top: [(String, JSONValue)] = [
+            ("scenario", .string(r.scenario.name)), ("paths", .integer(r.paths)), ("seed", .integer(Int(r.scenario.simulation.seed))),
+            ("elapsed_seconds", .number(r.elapsedSeconds)), ("overrides", .array(overrides.map(JSONValue.string))),
+            ("inputs", Inputs.json(r.scenario)), ("target_breach_probability", .number(r.targetBreachProbability)),
+            ("tiers", .array(tiers)), ("liquidation_penalty", .object(penalty)), ("insurance_fund", .object(fund)),
+            ("accounts", .array(accounts)),
+        ]
+        return .object(top)
+    }
+
+    public var document: ReportDocument {
+        let r = result
+        var context = ["\(r.scenario.name): policy evaluated over \(grouped(r.paths)) paths, seed \(r.scenario.simulation.seed), \(tailDescription(r.scenario.market.tails))"]
+        if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
+        let target = r.targetBreachProbability
+        let tiers = ReportTable(
+            csvName: "tiers.csv",
+            columns: [.init("asset", csv: "asset"), .init("tier ≤ USD", csv: "up_to"), .init("side", csv: "side"), .init("MMR", csv: "maintenance"),
+                      .init("max leverage", csv: "max_leverage"), .init("P(breach)", csv: "breach_probability"), .init("± se", csv: "stderr"),
+                      .init("vs target", csv: "ratio_to_target")],
+            rows: r.tiers.map { t in
+                [.label(t.asset), .money(t.upTo), .label(t.side.rawValue), .rate(t.maintenance),
+                 t.initial.map { .number(1 / $0, format: "%.1fx") } ?? .label(""),
+                 .number(t.probability, format: "%.4g"), .number(t.standardError, format: "%.2g"), .number(t.probability / target, format: "%.2fx")]
+            })
+        let breached = r.tiers.filter { $0.probability - target > 2 * $0.standardError }
+        let verdict = breached.isEmpty
+            ? "Every tier's breach probability is within 2 standard errors of, or below, the target \(target)."
+            : "\(breached.count) of \(r.tiers.count) tier sides breach more often than the target \(target) by over 2 standard errors (vs target > 1)."
+        let ladder = ReportSection(heading: "Margin ladder under the model",
+                                   note: "P(breach): probability that liquidating a position of the tier's notional over its liquidation horizon loses more than its margin (impact included).",
+                                   blocks: [.text([verdict]), .table(tiers)])
+        var fundRows: [[ReportCell]] = [
+            [.label("liquidation penalty rate"), .rate(r.penaltyRate), .label("")],
+            [.label("expected penalty income per path"), .money(r.expectedIncome), .money(r.expectedIncomeStandardError)],
+            [.label("expected deficit per path"), .money(r.expectedDeficit), .money(r.expectedDeficitStandardError)],
+            [.label("coverage ratio (income / deficit)"), r.coverageRatio.map { .number($0, format: "%.3g") } ?? .label("no deficit"), .label("")],
+            [.label("net deficit VaR \(percent(r.fundConfidence))"), .money(r.fund.valueAtRisk), .optionalMoney(r.fund.valueAtRiskStandardError)],
+            [.label("net deficit ES \(percent(r.fundConfidence))"), .money(r.fund.expectedShortfall), .optionalMoney(r.fund.expectedShortfallStandardError)],
+        ]
+        if let balance = r.fundBalance, let p = r.fundShortfallProbability {
+            fundRows += [[.label("insurance fund balance"), .money(balance), .label("")],
+                         [.label("P(net deficit > balance)"), .number(p, format: "%.3g"), .label("")]]
+        }
+        let fund = ReportSection(heading: "Penalty and insurance fund",
+                                 blocks: [.table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
+                                                             rows: fundRows))])
+        let columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
+                                             .init("P(liquidation)", csv: "liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"), .init("flag", csv: "flag")]
+        let rows: [[ReportCell]] = r.accounts.map { a in
+            [.label(a.id), .money(a.equity), .money(a.requirement), .number(a.liquidationProbability, format: "%.4g"), .money(a.expectedDeficit),
+             .label(a.inBreach ? "IN BREACH" : "")]
+        }
+        let ranked = r.accounts.indices.sorted { x, y in
+            let a = r.accounts[x], b = r.accounts[y]
+            return a.liquidationProbability != b.liquidationProbability ? a.liquidationProbability > b.liquidationProbability
+                : (a.expectedDeficit != b.expectedDeficit ? a.expectedDeficit > b.expectedDeficit : x < y)
+        }
+        let accounts = ReportSection(heading: "Accounts under the policy",
+                                     note: "Liquidated when equity after the horizon falls below the policy's maintenance requirement; deficit = max(−equity after liquidation, 0).",
+                                     blocks: [.table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
+                                              .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false))])
+        return ReportDocument(title: "Thresher policy evaluation — \(r.scenario.name)", context: context,
+                              sections: [ladder, fund, accounts, Inputs.section(r.scenario)],
+                              footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
+    }
+}
