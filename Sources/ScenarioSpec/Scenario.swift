@@ -10,6 +10,8 @@ public struct Scenario: Sendable {
     public var calibration: CalibrationSpec?
     /// The margin policy the venue runs, if the file has a `policy:` section.
     public var policy: MarginPolicy?
+    /// What `thresher robustness` varies, if the file has a `robustness:` section.
+    public var robustness: RobustnessSpec?
     /// Deterministic stresses: the inline `stress:` list, then each `stress_library` in order.
     public var stresses: [StressScenario]
 }

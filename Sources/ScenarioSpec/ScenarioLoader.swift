@@ -48,10 +48,11 @@ extension Scenario {
         let portfolio = self.portfolio
         calibration = try top.optional("calibration") { try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, p) }
         policy = try top.optional("policy") { try MarginPolicy(node: $0, path: $1, market: market, portfolio: portfolio, p) }
+        robustness = try top.optional("robustness") { try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, p) }
         stresses = try Scenario.loadStresses(top: top, file: file, market: market, p)
     }
 
-    static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk", "calibration", "policy", "stress", "stress_library"]
+    static let topLevelFields = ["name", "simulation", "market", "portfolio", "risk", "calibration", "policy", "robustness", "stress", "stress_library"]
 }
 
 /// The scenario file itself could not be read.

@@ -15,11 +15,7 @@ struct Calibrate: ParsableCommand {
     @Argument(help: "Scenario file with a 'calibration' section.")
     var file: String
 
-    @OptionGroup var simulation: SimulationOptions
-
-    @OptionGroup var whatIf: WhatIfOptions
-
-    @OptionGroup var output: ReportOptions
+    @OptionGroup var options: MonteCarloOptions
 
     @Option(help: "Sections K of the paths for the Monte Carlo confidence intervals of every threshold (sectioning; doubles the work); 0 turns them off.")
     var sections: Int = Sectioning.defaultSections
@@ -27,12 +23,9 @@ struct Calibrate: ParsableCommand {
     @Option(name: .customLong("policy-out"), help: "Write the calibrated ladder, penalty rate and fund (ES) as a 'policy:' section to this YAML file, for 'stress' and later runs.")
     var policyOut: String?
 
-    @Flag(help: "Print no table and no progress bar.")
-    var quiet = false
-
     func run() throws {
         var sectioned: Bool = false
-        try runMonteCarloCommand(file: file, simulation: simulation, whatIf: whatIf, output: output, quiet: quiet,
+        try runMonteCarloCommand(file: file, options: options,
                                  label: "calibration: \(Calibrator.passes) passes") { scenario in
             guard scenario.calibration != nil else {
                 throw ScenarioError(file: file, path: "calibration", line: nil, message: "missing section: thresher calibrate needs a 'calibration' section (see Scenarios/README.md)")
@@ -40,13 +33,13 @@ struct Calibrate: ParsableCommand {
             sectioned = sections >= 2 && Sectioning.ranges(paths: scenario.simulation.paths, sections: sections) != nil
             return Calibrator.passes * (sectioned ? 2 : 1)
         } compute: { scenario, echo, cancellation, progress in
-            let (result, intervals) = try Calibrator(scenario: scenario).runSectioned(sections: sectioned ? sections : 0, settings: simulation.settings,
+            let (result, intervals) = try Calibrator(scenario: scenario).runSectioned(sections: sectioned ? sections : 0, settings: options.simulation.settings,
                                                                                       cancellation: cancellation, progress: progress)
             if let policyOut { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
             if sections >= 2 && intervals == nil {
                 FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(sections) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
             }
-            return CalibrationReport(result: result, overrides: echo, top: output.topRows, sectioned: intervals).document
+            return CalibrationReport(result: result, overrides: echo, top: options.output.topRows, sectioned: intervals).document
         }
     }
 }

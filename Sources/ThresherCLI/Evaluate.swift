@@ -13,20 +13,13 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "Scenario file with 'policy' and 'calibration' sections.")
     var file: String
 
-    @OptionGroup var simulation: SimulationOptions
-
-    @OptionGroup var whatIf: WhatIfOptions
-
-    @OptionGroup var output: ReportOptions
-
-    @Flag(help: "Print no table and no progress bar.")
-    var quiet = false
+    @OptionGroup var options: MonteCarloOptions
 
     func run() throws {
-        try runMonteCarloCommand(file: file, simulation: simulation, whatIf: whatIf, output: output, quiet: quiet, label: "policy evaluation",
+        try runMonteCarloCommand(file: file, options: options, label: "policy evaluation",
                                  passes: { _ in PolicyEvaluator.passes }) { scenario, echo, cancellation, progress in
-            let result = try PolicyEvaluator(scenario: scenario, file: file).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
-            return EvaluationReport(result: result, overrides: echo, top: output.topRows).document
+            let result = try PolicyEvaluator(scenario: scenario, file: file).run(settings: options.simulation.settings, cancellation: cancellation, progress: progress)
+            return EvaluationReport(result: result, overrides: echo, top: options.output.topRows).document
         }
     }
 }

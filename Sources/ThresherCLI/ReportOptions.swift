@@ -56,13 +56,25 @@ func runReportingCommand(file: String, whatIf: WhatIfOptions, output: ReportOpti
     }
 }
 
+/// The options every Monte Carlo command (run, calibrate, evaluate, robustness) takes.
+struct MonteCarloOptions: ParsableArguments {
+    @OptionGroup var simulation: SimulationOptions
+
+    @OptionGroup var whatIf: WhatIfOptions
+
+    @OptionGroup var output: ReportOptions
+
+    @Flag(help: "Print no table and no progress bar.")
+    var quiet = false
+}
+
 /// The skeleton of the Monte Carlo commands (run, calibrate, evaluate): `runReportingCommand`, plus
 /// --paths/--seed applied to the scenario, Ctrl-C cancelling the workers, and the start line and
 /// progress bar on stderr over `passes(scenario)` × paths.
-func runMonteCarloCommand(file: String, simulation: SimulationOptions, whatIf: WhatIfOptions, output: ReportOptions, quiet: Bool,
-                          label: String, passes: (Scenario) throws -> Int,
+func runMonteCarloCommand(file: String, options: MonteCarloOptions, label: String, passes: (Scenario) throws -> Int,
                           compute: (_ scenario: Scenario, _ echo: [String], _ cancellation: Cancellation, _ progress: RunProgress) throws -> ReportDocument) throws {
-    try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { loaded, echo in
+    let (simulation, output, quiet) = (options.simulation, options.output, options.quiet)
+    try runReportingCommand(file: file, whatIf: options.whatIf, output: output, quiet: quiet) { loaded, echo in
         var scenario = loaded
         simulation.apply(to: &scenario)
         let total = try passes(scenario) * scenario.simulation.paths

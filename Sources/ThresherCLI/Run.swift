@@ -12,20 +12,13 @@ struct Run: ParsableCommand {
     @Argument(help: "Scenario file.")
     var file: String
 
-    @OptionGroup var simulation: SimulationOptions
-
-    @OptionGroup var whatIf: WhatIfOptions
-
-    @OptionGroup var output: ReportOptions
-
-    @Flag(help: "Print no table and no progress bar.")
-    var quiet = false
+    @OptionGroup var options: MonteCarloOptions
 
     func run() throws {
-        try runMonteCarloCommand(file: file, simulation: simulation, whatIf: whatIf, output: output, quiet: quiet, label: "", passes: { _ in 1 }) {
+        try runMonteCarloCommand(file: file, options: options, label: "", passes: { _ in 1 }) {
             scenario, echo, cancellation, progress in
-            let result = try PortfolioRun(scenario: scenario).run(settings: simulation.settings, cancellation: cancellation, progress: progress)
-            return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: output.topRows).document
+            let result = try PortfolioRun(scenario: scenario).run(settings: options.simulation.settings, cancellation: cancellation, progress: progress)
+            return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: options.output.topRows).document
         }
     }
 }

@@ -12,7 +12,7 @@ struct WhatIfOptions: ParsableArguments {
     var overrides: [String] = []
 
     @Option(name: .customLong("shock"), help: ArgumentHelp(
-        "Instant relative spot move before the simulation, e.g. BTC=-0.3 (spot × 0.7), '*=-0.2' for every asset not named. Equity after = equity now − the exact loss of the move (as 'stress' with horizon_days 0); contract P&L is settled into USD collateral. Repeatable.",
+        "Instant relative spot move before the simulation, e.g. BTC=-0.3 (spot × 0.7), '*=-0.2' for every asset not named. Equity after = equity now − the exact loss of the move (as 'stress' with horizon_days 0); contract P&L is settled into collateral (USD; coins for inverse perps). A stablecoin id moves its price (de-peg). Repeatable.",
         valueName: "asset=move"))
     var shocks: [String] = []
 

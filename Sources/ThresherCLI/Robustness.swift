@@ -1,0 +1,30 @@
+import ArgumentParser
+import Calibration
+import Foundation
+import Reports
+import WorkerPool
+
+/// `thresher robustness FILE`: the model-risk matrix, the frontier and the sensitivity of the thresholds.
+struct Robustness: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "robustness",
+        abstract: "Benchmark how robust the thresholds are: model-risk matrix, trade-off frontier of the ladder, sensitivity to each input (needs 'calibration:').")
+
+    @Argument(help: "Scenario file with a 'calibration' section (and optionally 'policy').")
+    var file: String
+
+    @OptionGroup var options: MonteCarloOptions
+
+    func run() throws {
+        try runMonteCarloCommand(file: file, options: options, label: "robustness",
+                                 passes: { _ in 0 }) { scenario, echo, cancellation, _ in
+            let analyzer = try RobustnessAnalyzer(scenario: scenario, file: file)
+            var done = 0
+            let result = try analyzer.run(settings: options.simulation.settings, cancellation: cancellation) { step in
+                done += 1
+                if !options.quiet && options.output.json != "-" { FileHandle.standardError.write(Data("[\(done)/\(analyzer.steps)] \(step)\n".utf8)) }
+            }
+            return RobustnessReport(result: result, overrides: echo).document
+        }
+    }
+}
