@@ -104,10 +104,10 @@ struct ScalarParsers {
     /// A finite real number. YAML spellings `.inf`/`.nan`, quoted text and non-numbers are rejected.
     func number(_ node: ConfigNode, _ path: String) throws -> Double {
         let raw = try numeral(node, path)
-        if [".nan", ".inf", "+.inf", "-.inf"].contains(raw.lowercased()) {
+        if raw.utf8.contains(UInt8(ascii: ".")), [".nan", ".inf", "+.inf", "-.inf"].contains(raw.lowercased()) {
             throw fail(node, path, "must be a finite number, got '\(raw)'")
         }
-        guard let value = Double(raw.replacingOccurrences(of: "_", with: "")) else {
+        guard let value = Double(raw.utf8.contains(UInt8(ascii: "_")) ? raw.replacingOccurrences(of: "_", with: "") : raw) else {
             throw fail(node, path, "expected a number, got '\(raw)'")
         }
         guard value.isFinite else { throw fail(node, path, "must be a finite number, got '\(raw)'") }
@@ -119,7 +119,8 @@ struct ScalarParsers {
     func within(_ low: Double, _ high: Double, openLow: Bool = false, _ unit: String = "") -> (ConfigNode, String) throws -> Double {
         { node, path in
             let value = try number(node, path)
-            let interval = "\(openLow ? "(" : "[")\(shortNumber(low)), \(shortNumber(high))]\(unit.isEmpty ? "" : " " + unit)"
+            // Formatted only for a message (this runs once per number of a large book).
+            var interval: String { "\(openLow ? "(" : "[")\(shortNumber(low)), \(shortNumber(high))]\(unit.isEmpty ? "" : " " + unit)" }
             guard openLow ? value > low : value >= low else {
                 throw fail(node, path, "must be \(openLow ? ">" : "≥") \(shortNumber(low)) (allowed: \(interval)), got \(value)")
             }

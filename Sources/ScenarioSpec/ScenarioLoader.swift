@@ -236,7 +236,16 @@ struct CorrelationInput {
 
 extension Portfolio {
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["accounts"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["accounts", "positions", "balances"])
+        let positions = try r.optional("positions", p.identifier), balances = try r.optional("balances", p.identifier)
+        if positions != nil || balances != nil {
+            guard r.node("accounts") == nil else {
+                throw r.error("accounts", "give the book either as 'accounts' or as CSV files ('positions', 'balances'), not both")
+            }
+            accounts = try CSVBook.accounts(positions: positions, balances: balances, scenarioFile: p.file, market: market)
+            guard !accounts.isEmpty else { throw r.error(positions != nil ? "positions" : "balances", "the CSV files hold no rows") }
+            return
+        }
         accounts = try r.required("accounts") { node, path in
             let items = try p.nonEmptyList(node, path, of: "account")
             var seen = Set<String>()

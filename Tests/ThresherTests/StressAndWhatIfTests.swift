@@ -249,6 +249,60 @@ final class StressAndWhatIfTests: XCTestCase {
         assertRejected(book.replacingOccurrences(of: "haircut: 0.05", with: "haircut: 1.5"), path: "market.stablecoins[0].haircut", mentioning: "≤")
     }
 
+    /// A book from CSV exports (positions.csv, balances.csv beside the scenario) gives the same
+    /// numbers bit for bit as its YAML twin; CSV mistakes name the file, the line and the column.
+    func testCSVBookMatchesItsYAMLTwin() throws {
+        let folder = NSTemporaryDirectory() + "thresher-csv-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let positions = """
+        account,type,asset,quantity,strike,expiry_days,right,iv,contracts,contract_value
+        a,spot,BTC,2,,,,,,
+        a,perp,ETH,-30,,,,,,
+        a,future,BTC,1.5,,60,,,,
+        a,inverse-perp,BTC,,,,,,-1000,100
+        b,option,BTC,-4,55000,30,put,0.65,,
+        b,option,ETH,25,3300,10,call,0.9,,
+        "b",option,ETH,10,2900,1,put,0.9,,
+
+        """
+        let balances = "account,currency,amount\r\na,USD,100000\r\na,ETH,10\r\n"
+        try positions.write(toFile: folder + "/positions.csv", atomically: true, encoding: .utf8)
+        try balances.write(toFile: folder + "/balances.csv", atomically: true, encoding: .utf8)
+        let start = mixedBook.range(of: "portfolio:")!.lowerBound, end = mixedBook.range(of: "stress:")!.lowerBound
+        let csvScenario = mixedBook.replacingCharacters(in: start..<end, with: "portfolio: {positions: positions.csv, balances: balances.csv}\n")
+        try csvScenario.write(toFile: folder + "/book.yaml", atomically: true, encoding: .utf8)
+        let fromCSV = try Scenario.load(path: folder + "/book.yaml"), fromYAML = try loadScenario(mixedBook)
+        XCTAssertEqual(fromCSV.portfolio.accounts.map(\.id), ["a", "b"])
+        let x = Book(scenario: fromCSV), y = Book(scenario: fromYAML)
+        XCTAssertEqual(x.linearWeights, y.linearWeights)
+        XCTAssertEqual(x.linearConstants, y.linearConstants)
+        XCTAssertEqual(x.equityNow, y.equityNow)
+        let runX = try PortfolioRun(scenario: fromCSV).run(settings: RunSettings(threads: 2))
+        let runY = try PortfolioRun(scenario: fromYAML).run(settings: RunSettings(threads: 2))
+        XCTAssertEqual(runX.book.levels.map(\.valueAtRisk), runY.book.levels.map(\.valueAtRisk))
+        XCTAssertEqual(runX.accounts.map { $0.levels.map(\.expectedShortfall) }, runY.accounts.map { $0.levels.map(\.expectedShortfall) })
+        // Mistakes name file, line and column.
+        func rejected(_ csv: String, line: Int, column: String, mentioning fragment: String) {
+            do {
+                try csv.write(toFile: folder + "/positions.csv", atomically: true, encoding: .utf8)
+                _ = try Scenario.load(path: folder + "/book.yaml")
+                XCTFail("accepted: \(csv)")
+            } catch let error as ScenarioError {
+                XCTAssertTrue(error.file.hasSuffix("positions.csv"), "\(error)")
+                XCTAssertEqual(error.line, line, "\(error)")
+                XCTAssertTrue(error.path == column || column.isEmpty, "\(error)")
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)")
+            } catch { XCTFail("\(error)") }
+        }
+        let header = "account,type,asset,quantity,strike,expiry_days,right,iv,contracts,contract_value\n"
+        rejected(header + "a,spot,BTC,2,,,,,,\na,option,BTC,1,-5,30,put,0.6,,\n", line: 3, column: "strike", mentioning: "> 0")
+        rejected(header + "a,spot,DOGE,2,,,,,,\n", line: 2, column: "asset", mentioning: "unknown asset")
+        rejected(header + "a,spot,BTC,2,,,,,\n", line: 2, column: "", mentioning: "9 cells")
+        rejected("account,type,asset,qty\n", line: 1, column: "", mentioning: "'qty' is not a column")
+        rejected(header + "a,perp,BTC,2,100,,,,,\n", line: 2, column: "strike", mentioning: "unknown field")
+    }
+
     /// What-ifs move VaR the right way: more vol, more loss; a bigger long, more loss.
     func testWhatIfMovesValueAtRiskTheRightWay() throws {
         func var99(_ overrides: [String]) throws -> Double {

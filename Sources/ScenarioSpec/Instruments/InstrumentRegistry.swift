@@ -16,5 +16,5 @@ public enum InstrumentRegistry {
 
     static var typeNames: [String] { all.map { $0.typeName } }
     /// Every field any position type has (for the first, type-independent check of a position).
-    static var allFields: [String] { ["type", "asset"] + Set(all.flatMap { $0.fields }).sorted() }
+    static let allFields: [String] = ["type", "asset"] + Set(all.flatMap { $0.fields }).sorted()
 }
