@@ -84,6 +84,8 @@ public struct RobustnessReport: CommandReport {
                                           title: "Breach and liquidation probability against ladder scale", xLabel: "ladder multiplier, log scale", yLabel: "%")),
                      .table(frontierTable)])
         let base = r.baseThresholds.meanMaintenance
+        // The tornado: largest change first.
+        let tornado = r.sensitivity.sorted { abs($0.thresholds.meanMaintenance - base) > abs($1.thresholds.meanMaintenance - base) }
         let sensitivityTable = ReportTable(
             csvName: "sensitivity.csv",
             columns: [.init("bump", csv: "bump"), .init("mean MMR", csv: "mean_maintenance"), .init("Δ", csv: "relative_change"),
@@ -99,8 +101,8 @@ public struct RobustnessReport: CommandReport {
         let sensitivity = ReportSection(
             heading: "Sensitivity",
             note: "Each input bumped alone: the thresholds re-calibrated under the bump, and the base policy evaluated under it, on the same paths. Elasticity = relative change of the mean MMR / relative change of the input.",
-            blocks: [.chart(.bars(categories: r.sensitivity.map(\.bump.label),
-                                  series: [("change of mean MMR, %", r.sensitivity.map { 100 * ($0.thresholds.meanMaintenance / base - 1) })],
+            blocks: [.chart(.bars(categories: tornado.map(\.bump.label),
+                                  series: [("change of mean MMR, %", tornado.map { 100 * ($0.thresholds.meanMaintenance / base - 1) })],
                                   title: "Tornado: change of the calibrated mean maintenance rate", xLabel: "%")),
                      .table(sensitivityTable)])
         return ReportDocument(title: "Thresher robustness — \(r.scenario.name)", context: context,
