@@ -298,12 +298,15 @@ struct FundPass: PathPricer {
 /// Pass B aggregates of one worker.
 struct WaterfallTotals: PathAccumulator {
     var liquidations: [Int]
+    /// Liquidations after which the account would have recovered above maintenance unaided.
+    var unnecessaryLiquidations: [Int]
     var deficits: [ExactSum]
     var accountLosses: [TailAccumulator]
     var grid: PenaltyGrid
 
     init(accounts: Int, plan: TailPlan, grid: PenaltyGrid) {
         liquidations = Array(repeating: 0, count: accounts)
+        unnecessaryLiquidations = Array(repeating: 0, count: accounts)
         deficits = Array(repeating: ExactSum(), count: accounts)
         accountLosses = Array(repeating: TailAccumulator(plan: plan), count: accounts)
         self.grid = grid
@@ -319,6 +322,7 @@ struct WaterfallTotals: PathAccumulator {
                 for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[a * ld + j] {
                     let k = a * ld + j
                     liquidations[a] += 1
+                    if buffers.recovered[k] { unnecessaryLiquidations[a] += 1 }
                     blockDeficit += max(-buffers.finalEquity[k], 0)
                     grid.add(notional: buffers.notional[k], equity: buffers.finalEquity[k])
                 }
@@ -330,6 +334,7 @@ struct WaterfallTotals: PathAccumulator {
     mutating func merge(_ other: WaterfallTotals) {
         for a in liquidations.indices {
             liquidations[a] += other.liquidations[a]
+            unnecessaryLiquidations[a] += other.unnecessaryLiquidations[a]
             deficits[a].merge(other.deficits[a])
             accountLosses[a].merge(other.accountLosses[a])
         }

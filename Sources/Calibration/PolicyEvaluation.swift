@@ -34,6 +34,9 @@ public struct PolicyEvaluation: Sendable {
         /// Equity now below the requirement now.
         public let inBreach: Bool
         public let liquidationProbability: Double
+        /// P(liquidated at the horizon, and equity left alone over the liquidation period would have
+        /// come back above maintenance at S''): the cost of intervening too early.
+        public let unnecessaryLiquidationProbability: Double
         public let expectedDeficit: Double
     }
 
@@ -143,6 +146,7 @@ public struct PolicyEvaluator {
             let equity = waterfall.book.equityNow[a]
             return .init(id: waterfall.book.accountIDs[a], equity: equity, requirement: requirement, inBreach: equity < requirement,
                          liquidationProbability: equity < requirement ? 1 : Double(totals.liquidations[a]) / n,
+                         unnecessaryLiquidationProbability: Double(totals.unnecessaryLiquidations[a]) / n,
                          expectedDeficit: totals.deficits[a].value / n)
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9

@@ -13,8 +13,10 @@ public struct RobustnessResult: Sendable {
         /// Mean and largest breach probability over the ladder's tiers and sides.
         public let meanBreach: Double
         public let maxBreach: Double
-        /// Mean liquidation probability over accounts.
+        /// Mean liquidation probability over accounts, and of the unnecessary ones (the account would
+        /// have recovered above maintenance over the liquidation period).
         public let meanLiquidation: Double
+        public let meanUnnecessaryLiquidation: Double
         public let expectedDeficit: Double
         public let expectedIncome: Double
         public let fundShortfallProbability: Double?
@@ -23,6 +25,7 @@ public struct RobustnessResult: Sendable {
             meanBreach = e.tiers.map(\.probability).reduce(0, +) / Double(max(e.tiers.count, 1))
             maxBreach = e.tiers.map(\.probability).max() ?? 0
             meanLiquidation = e.accounts.map(\.liquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
+            meanUnnecessaryLiquidation = e.accounts.map(\.unnecessaryLiquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
             expectedDeficit = e.expectedDeficit
             expectedIncome = e.expectedIncome
             fundShortfallProbability = e.fundShortfallProbability

@@ -67,7 +67,7 @@ struct Waterfall: Sendable {
                 buffers.loss[k] = losses[j]
                 let m1 = requirement(account: a) { spot[$0 * ld + j] }
                 buffers.liquidated[k] = e1 < m1
-                guard e1 < m1 else { buffers.finalEquity[k] = e1; buffers.notional[k] = 0; continue }
+                guard e1 < m1 else { buffers.finalEquity[k] = e1; buffers.notional[k] = 0; buffers.recovered[k] = false; continue }
                 // Step 2: gross notional per asset, the further move, slippage.
                 for b in 0..<n { buffers.grossNotional[b] = 0 }
                 var slippage = 0.0, total = 0.0
@@ -95,6 +95,9 @@ struct Waterfall: Sendable {
                 }
                 buffers.finalEquity[k] = e1 + profit - slippage
                 buffers.notional[k] = total
+                // Left alone over the liquidation period, would the account have been back above
+                // maintenance at S''? Then this liquidation was unnecessary.
+                buffers.recovered[k] = e1 + profit >= requirement(account: a) { buffers.movedSpot[$0] }
             }
         }
     }
@@ -129,6 +132,8 @@ final class WaterfallBuffers {
     /// Horizon loss, liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i.
     var loss: [Double]
     var liquidated: [Bool]
+    /// Liquidated, and e1 + P&L(S' → S'') ≥ the requirement at S'' (an unnecessary liquidation).
+    var recovered: [Bool]
     var finalEquity: [Double]
     var notional: [Double]
     var grossNotional: [Double]
@@ -143,6 +148,7 @@ final class WaterfallBuffers {
         revaluer = Revaluer(book: waterfall.book, capacity: capacity)
         loss = Array(repeating: 0, count: accounts * capacity)
         liquidated = Array(repeating: false, count: accounts * capacity)
+        recovered = Array(repeating: false, count: accounts * capacity)
         finalEquity = Array(repeating: 0, count: accounts * capacity)
         notional = Array(repeating: 0, count: accounts * capacity)
         grossNotional = Array(repeating: 0, count: n)

@@ -46,7 +46,8 @@ public struct EvaluationReport: CommandReport {
             let fields: [(String, JSONValue)] = [
                 ("id", .string(a.id)), ("account", .string(a.id)), ("equity", .number(a.equity)),
                 ("maintenance_requirement", .number(a.requirement)), ("in_breach", .bool(a.inBreach)),
-                ("liquidation_probability", .number(a.liquidationProbability)), ("expected_deficit", .number(a.expectedDeficit)),
+                ("liquidation_probability", .number(a.liquidationProbability)),
+                ("unnecessary_liquidation_probability", .number(a.unnecessaryLiquidationProbability)), ("expected_deficit", .number(a.expectedDeficit)),
             ]
             return .object(fields)
         }
@@ -98,9 +99,12 @@ public struct EvaluationReport: CommandReport {
                                  blocks: [.table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
                                                              rows: fundRows))])
         let columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
-                                             .init("P(liquidation)", csv: "liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"), .init("flag", csv: "flag")]
+                                             .init("P(liquidation)", csv: "liquidation_probability"),
+                                             .init("P(unnecessary)", csv: "unnecessary_liquidation_probability"),
+                                             .init("E[deficit]", csv: "expected_deficit"), .init("flag", csv: "flag")]
         let rows: [[ReportCell]] = r.accounts.map { a in
-            [.label(a.id), .money(a.equity), .money(a.requirement), .number(a.liquidationProbability, format: "%.4g"), .money(a.expectedDeficit),
+            [.label(a.id), .money(a.equity), .money(a.requirement), .number(a.liquidationProbability, format: "%.4g"),
+             .number(a.unnecessaryLiquidationProbability, format: "%.4g"), .money(a.expectedDeficit),
              .label(a.inBreach ? "IN BREACH" : "")]
         }
         let ranked = r.accounts.indices.sorted { x, y in

@@ -16,7 +16,8 @@ public struct RobustnessReport: CommandReport {
     static func outcomeJSON(_ o: RobustnessResult.Outcome) -> JSONValue {
         let fields: [(String, JSONValue)] = [
             ("mean_breach_probability", .number(o.meanBreach)), ("max_breach_probability", .number(o.maxBreach)),
-            ("mean_liquidation_probability", .number(o.meanLiquidation)), ("expected_deficit", .number(o.expectedDeficit)),
+            ("mean_liquidation_probability", .number(o.meanLiquidation)),
+            ("mean_unnecessary_liquidation_probability", .number(o.meanUnnecessaryLiquidation)), ("expected_deficit", .number(o.expectedDeficit)),
             ("expected_income", .number(o.expectedIncome)),
             ("p_deficit_exceeds_fund", o.fundShortfallProbability.map(JSONValue.number) ?? .null),
         ]
@@ -70,15 +71,17 @@ public struct RobustnessReport: CommandReport {
         let frontierTable = ReportTable(
             csvName: "frontier.csv",
             columns: [.init("ladder ×", csv: "multiplier"), .init("mean P(breach)", csv: "mean_breach_probability"), .init("max P(breach)", csv: "max_breach_probability"),
-                      .init("mean P(liquidation)", csv: "mean_liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
+                      .init("mean P(liquidation)", csv: "mean_liquidation_probability"),
+                      .init("mean P(unnecessary)", csv: "mean_unnecessary_liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
                       .init("E[penalty income]", csv: "expected_income")],
             rows: r.frontier.map { m, o in
                 [.number(m, format: "%g"), .number(o.meanBreach, format: "%.4g"), .number(o.maxBreach, format: "%.4g"),
-                 .number(o.meanLiquidation, format: "%.4g"), .money(o.expectedDeficit), .money(o.expectedIncome)]
+                 .number(o.meanLiquidation, format: "%.4g"), .number(o.meanUnnecessaryLiquidation, format: "%.4g"),
+                 .money(o.expectedDeficit), .money(o.expectedIncome)]
             })
         let frontier = ReportSection(
             heading: "Trade-off frontier",
-            note: "The base policy's maintenance rates scaled: tighter margins liquidate more accounts and breach less.",
+            note: "The base policy's maintenance rates scaled: tighter margins liquidate more accounts and breach less. Unnecessary: liquidated at the horizon although, left alone over the liquidation period, the account would have come back above maintenance.",
             blocks: [.chart(.percentLines(series: [("mean P(breach)", r.frontier.map { ($0.multiplier, 100 * $0.outcome.meanBreach) }),
                                                    ("mean P(liquidation)", r.frontier.map { ($0.multiplier, 100 * $0.outcome.meanLiquidation) })],
                                           title: "Breach and liquidation probability against ladder scale", xLabel: "ladder multiplier, log scale", yLabel: "%")),

@@ -79,6 +79,9 @@ final class CalibrationTests: XCTestCase {
         XCTAssertLessThan(result.matrix[0][1].meanBreach, 0.01 - 4 * se)
         let breaches = result.frontier.map(\.outcome.maxBreach)
         XCTAssertTrue(breaches[0] > breaches[1] && breaches[1] > breaches[2], "\(breaches)")
+        let liquidations = result.frontier.map(\.outcome.meanLiquidation)
+        XCTAssertTrue(liquidations[0] <= liquidations[1] && liquidations[1] <= liquidations[2], "\(liquidations)")
+        for point in result.frontier { XCTAssertLessThanOrEqual(point.outcome.meanUnnecessaryLiquidation, point.outcome.meanLiquidation) }
         // The vol bump against the closed form, rung by rung, through the mean rate.
         let base = try Calibrator(scenario: scenario).estimateLadder(settings: RunSettings(threads: 2))
         let bumpedRates = base.rungs[0].map { rung -> Double in
