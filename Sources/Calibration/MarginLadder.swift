@@ -50,20 +50,10 @@ public struct MarginLadder: Sendable {
         }
     }
 
-    /// The ladder as a margin schedule (maintenance rates only), e.g. for `stress`'s "who fails".
+    /// The ladder as a margin schedule (maintenance rates only): the one place the tier of a position
+    /// is looked up (waterfall, `stress`'s "who fails", `evaluate`).
     public var schedule: MarginSchedule {
         MarginSchedule(tiers: rungs.map { $0.map { MarginTier(upTo: $0.tier, maintenanceLong: $0.long, maintenanceShort: $0.short) } })
-    }
-
-    /// The tier of a position of notional x: the first tier ≥ x, or the last tier if x exceeds all.
-    public func tierIndex(notional: Double) -> Int {
-        tiers.firstIndex { $0 >= notional } ?? (tiers.count - 1)
-    }
-
-    /// The maintenance-margin rate of a position (asset index, |notional| USD, side).
-    public func rate(asset: Int, notional: Double, side: Side) -> Double {
-        let rung = rungs[asset][tierIndex(notional: notional)]
-        return side == .long ? rung.long : rung.short
     }
 }
 

@@ -127,11 +127,13 @@ extension CalibrationResult {
 }
 
 extension MarginPolicy {
-    /// Every maintenance (and initial) rate multiplied by `factor`, capped at 1.
+    /// Every maintenance and initial rate multiplied by `factor` and capped at 1 (initial ≥ maintenance
+    /// still holds: both sides of the inequality are scaled and capped alike).
     public func scaled(by factor: Double) -> MarginPolicy {
-        MarginPolicy(schedule: MarginSchedule(tiers: schedule.tiers.map { $0.map { tier in
-            MarginTier(upTo: tier.upTo, maintenanceLong: min(1, tier.maintenanceLong * factor), maintenanceShort: min(1, tier.maintenanceShort * factor),
-                       initial: tier.initial.map { min(1, max($0 * factor, min(1, max(tier.maintenanceLong, tier.maintenanceShort) * factor))) })
+        func scale(_ rate: Double) -> Double { min(1, rate * factor) }
+        return MarginPolicy(schedule: MarginSchedule(tiers: schedule.tiers.map { $0.map { tier in
+            MarginTier(upTo: tier.upTo, maintenanceLong: scale(tier.maintenanceLong), maintenanceShort: scale(tier.maintenanceShort),
+                       initial: tier.initial.map(scale))
         } }), liquidationPenalty: liquidationPenalty, insuranceFund: insuranceFund)
     }
 }

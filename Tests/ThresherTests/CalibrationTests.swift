@@ -144,10 +144,13 @@ final class CalibrationTests: XCTestCase {
         for asset in ladder.rungs where !asset.isEmpty {
             for k in 1..<asset.count { XCTAssertGreaterThan(asset[k].rate, asset[k - 1].rate) }
         }
-        XCTAssertEqual(ladder.tierIndex(notional: 50_000), 0)
-        XCTAssertEqual(ladder.tierIndex(notional: 100_000), 0)
-        XCTAssertEqual(ladder.tierIndex(notional: 2_000_000), 2)
-        XCTAssertEqual(ladder.tierIndex(notional: 9e9), 2)
+        // A position uses the first tier ≥ its notional, the last beyond them all.
+        let schedule = ladder.schedule
+        XCTAssertEqual(schedule.tier(asset: 0, notional: 50_000).upTo, 100_000)
+        XCTAssertEqual(schedule.tier(asset: 0, notional: 100_000).upTo, 100_000)
+        XCTAssertEqual(schedule.tier(asset: 0, notional: 2_000_000).upTo, 5_000_000)
+        XCTAssertEqual(schedule.tier(asset: 0, notional: 9e9).upTo, 5_000_000)
+        XCTAssertEqual(schedule.tier(asset: 0, notional: 2_000_000).maintenanceLong, ladder.rungs[0][2].long)
     }
 
     /// The waterfall of a one-account book (long 10 BTC perp on 40,000 USD, gaussian) re-simulated
@@ -175,7 +178,7 @@ final class CalibrationTests: XCTestCase {
             let moved = spot * exp(s * rng.nextNormal())
             let notional = q * moved
             let e1 = collateral + q * (moved - spot)
-            let m1 = notional * result.ladder.rate(asset: 0, notional: notional, side: .long)
+            let m1 = notional * result.ladder.schedule.tier(asset: 0, notional: notional).maintenance(.long)
             guard e1 < m1 else { liquidated.append(0); deficit.append(0); income.append(0); continue }
             let years = 4.0 / (24 * 365) * (1 + notional / depth)
             let final = moved * exp(vol * years.squareRoot() * rng.nextNormal())
