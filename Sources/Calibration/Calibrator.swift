@@ -97,34 +97,50 @@ public struct Calibrator {
     /// - Parameter range: the paths to calibrate on (default all, 0..<N; a section for confidence
     ///   intervals); bounds must be multiples of 64 except the last.
     public func run(settings: RunSettings, paths range: Range<Int>? = nil, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> CalibrationResult {
+        try run(settings: settings, ranges: [range ?? 0..<scenario.simulation.paths], cancellation: cancellation, progress: progress)[0]
+    }
+
+    /// The calibrations on several path ranges (all paths and the sections of `runSectioned`), each
+    /// pass one stage for all ranges, so a run spread over processes has three stages in all.
+    public func run(settings: RunSettings, ranges: [Range<Int>], cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> [CalibrationResult] {
         let start = DispatchTime.now()
-        let range = range ?? 0..<scenario.simulation.paths
-        let ladder = try estimateLadder(settings: settings, paths: range, cancellation: cancellation, progress: progress)
-        let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: ladder.schedule)
-        let paths = range.count
-        let accounts = waterfall.book.accountCount
-        let shocks = WaterfallShocks(waterfall: waterfall)
+        let ladders = try estimateLadders(settings: settings, ranges: ranges, cancellation: cancellation, progress: progress)
+        let waterfalls = try ladders.map { try Waterfall(scenario: scenario, spec: spec, schedule: $0.schedule) }
+        let accounts = waterfalls[0].book.accountCount
 
         // Pass B.
-        let thresholdPlan = TailPlan(totalPaths: paths, levels: [0.95, 0.99])
         let grid = PenaltyGrid(maxRate: spec.penaltyMaxRate, points: Self.penaltyGridPoints)
-        let totals = try MonteCarloModel(generator: shocks, pricer: PenaltyPass(waterfall: waterfall))
-            .accumulate(paths: range, settings: settings, makeAccumulator: {
-                WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid)
-            }, cancellation: cancellation, progress: progress)
-        let deficitTotal = totals.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value
-        let target = spec.penaltyCoverage * deficitTotal
-        let (rate, reached) = totals.grid.smallestRate(reaching: target)
+        let totals = try accumulate(zip(ranges, waterfalls).map { range, waterfall in
+            let thresholdPlan = TailPlan(totalPaths: range.count, levels: [0.95, 0.99])
+            return MonteCarloModel(generator: WaterfallShocks(waterfall: waterfall), pricer: PenaltyPass(waterfall: waterfall))
+                .job(paths: range, settings: settings, makeAccumulator: { WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid) },
+                     cancellation: cancellation, progress: progress)
+        }, settings: settings)
+        let deficitTotals = totals.map { $0.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value }
+        let rates = zip(totals, deficitTotals).map { $0.grid.smallestRate(reaching: spec.penaltyCoverage * $1) }
 
         // Pass C.
-        let fundPlan = TailPlan(totalPaths: paths, levels: [spec.insuranceConfidence])
-        let fund = try MonteCarloModel(generator: shocks, pricer: FundPass(waterfall: waterfall, rate: rate, balance: spec.insuranceBalance))
-            .accumulate(paths: range, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
+        let funds = try accumulate(ranges.indices.map { k in
+            let fundPlan = TailPlan(totalPaths: ranges[k].count, levels: [spec.insuranceConfidence])
+            return MonteCarloModel(generator: WaterfallShocks(waterfall: waterfalls[k]),
+                                   pricer: FundPass(waterfall: waterfalls[k], rate: rates[k].rate, balance: spec.insuranceBalance))
+                .job(paths: ranges[k], settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
+        }, settings: settings)
 
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return ranges.indices.map { k in
+            result(paths: ranges[k].count, threads: settings.threads, elapsed: elapsed, ladder: ladders[k], waterfall: waterfalls[k],
+                   totals: totals[k], deficitTotal: deficitTotals[k], rate: rates[k], grid: grid, fund: funds[k])
+        }
+    }
+
+    /// The thresholds from the three passes' totals over `paths` paths.
+    private func result(paths: Int, threads: Int, elapsed: Double, ladder: MarginLadder, waterfall: Waterfall, totals: WaterfallTotals,
+                        deficitTotal: Double, rate: (rate: Double, reached: Bool), grid: PenaltyGrid, fund: FundTotals) -> CalibrationResult {
         let n = Double(paths)
         let fundSummary = fund.netDeficit.summary().levels[0]
         let thresholds = totals.accountLosses.map { $0.summary() }
-        let accountResults = (0..<accounts).map { a -> CalibrationResult.AccountThresholds in
+        let accountResults = (0..<waterfall.book.accountCount).map { a -> CalibrationResult.AccountThresholds in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
             let equity = waterfall.book.equityNow[a]
             let liquidate = equity - requirement
@@ -135,10 +151,9 @@ public struct Calibrator {
                          liquidationProbability: inBreach ? 1 : Double(totals.liquidations[a]) / n, expectedDeficit: totals.deficits[a].value / n,
                          warn: warn, reduceOnly: reduceOnly, liquidate: liquidate, capped: reduceOnly < var99 || warn < var95, inBreach: inBreach)
         }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return CalibrationResult(
-            scenario: scenario, paths: paths, threads: settings.threads, elapsedSeconds: elapsed, ladder: ladder,
-            penalty: .init(rate: rate, coverage: spec.penaltyCoverage, maxRate: spec.penaltyMaxRate, reached: reached,
+            scenario: scenario, paths: paths, threads: threads, elapsedSeconds: elapsed, ladder: ladder,
+            penalty: .init(rate: rate.rate, coverage: spec.penaltyCoverage, maxRate: spec.penaltyMaxRate, reached: rate.reached,
                            expectedIncome: fund.income.value / n, expectedDeficit: deficitTotal / n,
                            expectedIncomeStandardError: Self.meanStandardError(sum: fund.income.value, squares: fund.incomeSquares.value, count: n),
                            expectedDeficitStandardError: Self.meanStandardError(sum: fund.deficit.value, squares: fund.deficitSquares.value, count: n),
@@ -161,25 +176,32 @@ public struct Calibrator {
     /// Pass A: ε_p and ε_{1−p} of every asset with depth, each with its order-statistic standard error.
     public func estimateLadder(settings: RunSettings, paths range: Range<Int>? = nil, cancellation: Cancellation? = nil,
                                progress: RunProgress? = nil) throws -> MarginLadder {
-        let range = range ?? 0..<scenario.simulation.paths
+        try estimateLadders(settings: settings, ranges: [range ?? 0..<scenario.simulation.paths], cancellation: cancellation, progress: progress)[0]
+    }
+
+    /// Pass A on several path ranges, as one stage.
+    func estimateLadders(settings: RunSettings, ranges: [Range<Int>], cancellation: Cancellation?, progress: RunProgress?) throws -> [MarginLadder] {
         let model = try MarketModel(scenario: scenario)
-        let tailPlan = TailPlan(totalPaths: range.count, levels: [1 - spec.breachProbability])
         let n = model.assetCount
-        let tails = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: ShockTailPricer())
-            .accumulate(paths: range, settings: settings,
-                        makeAccumulator: { ShockTails(assetCount: n, plan: tailPlan) }, cancellation: cancellation, progress: progress).tails
-        var lower: [(value: Double, standardError: Double?)?] = []
-        var upper: [(value: Double, standardError: Double?)?] = []
-        for (i, asset) in scenario.market.assets.enumerated() {
-            guard spec.depth[asset.id] != nil else { lower.append(nil); upper.append(nil); continue }
-            let low = tails[2 * i].summary().levels[0], high = tails[2 * i + 1].summary().levels[0]
-            lower.append((-low.valueAtRisk, low.valueAtRiskStandardError))
-            upper.append((high.valueAtRisk, high.valueAtRiskStandardError))
+        let allTails = try accumulate(ranges.map { range in
+            let tailPlan = TailPlan(totalPaths: range.count, levels: [1 - spec.breachProbability])
+            return MonteCarloModel(generator: StandardizedShocks(model: model), pricer: ShockTailPricer())
+                .job(paths: range, settings: settings, makeAccumulator: { ShockTails(assetCount: n, plan: tailPlan) }, cancellation: cancellation, progress: progress)
+        }, settings: settings)
+        return allTails.map { totals in
+            let tails = totals.tails
+            var lower: [(value: Double, standardError: Double?)?] = []
+            var upper: [(value: Double, standardError: Double?)?] = []
+            for (i, asset) in scenario.market.assets.enumerated() {
+                guard spec.depth[asset.id] != nil else { lower.append(nil); upper.append(nil); continue }
+                let low = tails[2 * i].summary().levels[0], high = tails[2 * i + 1].summary().levels[0]
+                lower.append((-low.valueAtRisk, low.valueAtRiskStandardError))
+                upper.append((high.valueAtRisk, high.valueAtRiskStandardError))
+            }
+            return MarginLadder(scenario: scenario, spec: spec, lowerQuantiles: lower, upperQuantiles: upper)
         }
-        return MarginLadder(scenario: scenario, spec: spec, lowerQuantiles: lower, upperQuantiles: upper)
     }
 }
-
 /// Expected penalty income as a function of the rate π, accumulated on a grid in one pass.
 ///
 /// An event (a liquidation with notional N and final equity E2) yields min(π·N, E2⁺): π·N below
@@ -389,6 +411,58 @@ struct FundTotals: PathAccumulator {
         deficit.merge(other.deficit)
         deficitSquares.merge(other.deficitSquares)
         adlCount += other.adlCount
+    }
+}
+
+extension ShockTails: StateCodable {
+    func encode(to writer: inout StateWriter) { writer.write(each: tails) }
+    mutating func decode(from reader: inout StateReader) throws { try reader.read(each: &tails, of: "shock tails") }
+}
+
+extension PenaltyGrid: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        writer.write(each: slopeChanges)
+        writer.write(each: constantChanges)
+    }
+
+    mutating func decode(from reader: inout StateReader) throws {
+        try reader.read(each: &slopeChanges, of: "penalty-grid points")
+        try reader.read(each: &constantChanges, of: "penalty-grid points")
+    }
+}
+
+extension WaterfallTotals: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        writer.write(liquidations)
+        writer.write(unnecessaryLiquidations)
+        writer.write(each: deficits)
+        writer.write(each: accountLosses)
+        grid.encode(to: &writer)
+    }
+
+    mutating func decode(from reader: inout StateReader) throws {
+        liquidations = try reader.readInts(expected: liquidations.count, of: "accounts")
+        unnecessaryLiquidations = try reader.readInts(expected: unnecessaryLiquidations.count, of: "accounts")
+        try reader.read(each: &deficits, of: "accounts")
+        try reader.read(each: &accountLosses, of: "accounts")
+        try grid.decode(from: &reader)
+    }
+}
+
+extension FundTotals: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        netDeficit.encode(to: &writer)
+        for sum in [income, incomeSquares, deficit, deficitSquares] { sum.encode(to: &writer) }
+        writer.write(adlCount)
+    }
+
+    mutating func decode(from reader: inout StateReader) throws {
+        try netDeficit.decode(from: &reader)
+        try income.decode(from: &reader)
+        try incomeSquares.decode(from: &reader)
+        try deficit.decode(from: &reader)
+        try deficitSquares.decode(from: &reader)
+        adlCount = try reader.readInt()
     }
 }
 

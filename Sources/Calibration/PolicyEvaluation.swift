@@ -167,6 +167,8 @@ struct BreachCounts: PathAccumulator {
     var counts: [Int]
     init(count: Int) { counts = Array(repeating: 0, count: count) }
     mutating func merge(_ other: BreachCounts) { for k in counts.indices { counts[k] += other.counts[k] } }
+    func encode(to writer: inout StateWriter) { writer.write(counts) }
+    mutating func decode(from reader: inout StateReader) throws { counts = try reader.readInts(expected: counts.count, of: "breach thresholds") }
 }
 
 /// Counts the paths whose standardized shock of the asset crosses each threshold: below it for a

@@ -50,9 +50,11 @@ extension Calibrator {
     /// - Returns: nil sections when the paths are too few to cut (`Sectioning.ranges`).
     public func runSectioned(sections k: Int, settings: RunSettings, confidence: Double = 0.95, cancellation: Cancellation? = nil,
                              progress: RunProgress? = nil) throws -> (result: CalibrationResult, sectioned: SectionedCalibration?) {
-        let full = try run(settings: settings, cancellation: cancellation, progress: progress)
-        guard let ranges = Sectioning.ranges(paths: scenario.simulation.paths, sections: k) else { return (full, nil) }
-        let parts = try ranges.map { try run(settings: settings, paths: $0, cancellation: cancellation, progress: progress) }
-        return (full, SectionedCalibration(full: full, sections: parts, confidence: confidence))
+        let all = 0..<scenario.simulation.paths
+        guard let ranges = Sectioning.ranges(paths: scenario.simulation.paths, sections: k) else {
+            return (try run(settings: settings, paths: all, cancellation: cancellation, progress: progress), nil)
+        }
+        let results = try run(settings: settings, ranges: [all] + ranges, cancellation: cancellation, progress: progress)
+        return (results[0], SectionedCalibration(full: results[0], sections: Array(results.dropFirst()), confidence: confidence))
     }
 }

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import TailStats
 import WorkerPool
 
 /// Fills a worker's buffer with the market states of a chunk of paths.
@@ -26,7 +27,8 @@ public protocol PathPricer: Sendable {
 
 /// A mergeable statistic over paths: the partial results of the workers (or of slices of the paths
 /// run on other machines) fold into the total exactly, so the result does not depend on the split.
-public protocol PathAccumulator: Sendable {
+/// Its state travels between processes as bytes (`StateCodable`).
+public protocol PathAccumulator: Sendable, StateCodable {
     /// Folds in the results of other paths.
     mutating func merge(_ other: Self)
     /// Folds in the results of other paths, in the order given; `threads` may be used for the work
@@ -47,12 +49,23 @@ public struct RunSettings: Sendable {
     /// First path and path count: a run can cover any aligned slice of the scenario's paths (a
     /// split across processes or machines), merged afterwards with `PathAccumulator.merge`.
     public var pathRange: Range<Int>?
+    /// Spreads every pass over processes (slices and merges, MPI); nil: this process runs all paths.
+    public var coordinator: (any PathCoordinator)?
 
-    public init(threads: Int = defaultThreadCount, chunkSize: Int = ChunkPlan.defaultChunkSize, pathRange: Range<Int>? = nil) {
+    public init(threads: Int = defaultThreadCount, chunkSize: Int = ChunkPlan.defaultChunkSize, pathRange: Range<Int>? = nil,
+                coordinator: (any PathCoordinator)? = nil) {
         self.threads = threads
         self.chunkSize = chunkSize
         self.pathRange = pathRange
+        self.coordinator = coordinator
     }
+}
+
+/// The accumulated values of several passes as one stage: in this process one after another, or
+/// spread by `settings.coordinator` (each process its slice of every pass, merged exactly).
+public func accumulate<A: PathAccumulator>(_ jobs: [PathJob<A>], settings: RunSettings) throws -> [A] {
+    guard let coordinator = settings.coordinator else { return try jobs.map { try $0.accumulate(slice: $0.paths) } }
+    return try coordinator.stage(jobs, threads: settings.threads)
 }
 
 /// A Monte Carlo model in QuantLib's sense: a path generator, a path pricer, and the accumulator the
@@ -67,11 +80,27 @@ public struct MonteCarloModel<Generator: PathGenerator, Pricer: PathPricer>: Sen
         self.pricer = pricer
     }
 
-    /// The accumulated values of paths `paths` (an aligned slice: its start a multiple of 64).
+    /// The accumulated values of paths `paths` (an aligned slice: its start a multiple of 64), as one
+    /// stage of `settings.coordinator` when there is one.
     /// - Parameter makeAccumulator: an empty accumulator (one per worker, and the total).
     /// - Throws: `WorkerPoolError` (bad chunk size or thread count, cancellation).
-    public func accumulate(paths: Range<Int>, settings: RunSettings, makeAccumulator: @Sendable () -> Pricer.Accumulator,
+    public func accumulate(paths: Range<Int>, settings: RunSettings, makeAccumulator: @escaping @Sendable () -> Pricer.Accumulator,
                            cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> Pricer.Accumulator {
+        try Engine.accumulate([job(paths: paths, settings: settings, makeAccumulator: makeAccumulator, cancellation: cancellation, progress: progress)],
+                              settings: settings)[0]
+    }
+
+    /// This model over `paths` as a pass of a stage (`accumulate(_:settings:)`).
+    public func job(paths: Range<Int>, settings: RunSettings, makeAccumulator: @escaping @Sendable () -> Pricer.Accumulator,
+                    cancellation: Cancellation? = nil, progress: RunProgress? = nil) -> PathJob<Pricer.Accumulator> {
+        PathJob(paths: paths, makeAccumulator: makeAccumulator) { sub in
+            try self.accumulateHere(paths: sub, settings: settings, makeAccumulator: makeAccumulator, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// The accumulated values of `paths` computed in this process by the worker pool.
+    func accumulateHere(paths: Range<Int>, settings: RunSettings, makeAccumulator: @Sendable () -> Pricer.Accumulator,
+                        cancellation: Cancellation?, progress: RunProgress?) throws -> Pricer.Accumulator {
         precondition(paths.lowerBound % ChunkPlan.alignment == 0, "a path slice must start on a multiple of \(ChunkPlan.alignment)")
         useSingleThreadedBLAS()
         let plan = try ChunkPlan(totalPaths: paths.count, chunkSize: settings.chunkSize)

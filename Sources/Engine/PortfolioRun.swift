@@ -43,6 +43,20 @@ public struct PortfolioAggregates: PathAccumulator {
     }
 }
 
+extension PortfolioAggregates: StateCodable {
+    public func encode(to writer: inout StateWriter) {
+        book.encode(to: &writer)
+        bookHistogram.encode(to: &writer)
+        writer.write(each: accounts)
+    }
+
+    public mutating func decode(from reader: inout StateReader) throws {
+        try book.decode(from: &reader)
+        try bookHistogram.decode(from: &reader)
+        try reader.read(each: &accounts, of: "accounts")
+    }
+}
+
 /// The finished result of `thresher run`.
 public struct PortfolioRunResult: Sendable {
     public let scenario: Scenario
@@ -78,10 +92,11 @@ public struct PortfolioRun {
     /// A run over all paths keeps account tails above floors read from a pilot (`pilot()`): should
     /// any account's tail come out incomplete (fewer than K losses above its floor — a many-sigma
     /// event), the paths are aggregated again without floors, so the result never depends on the
-    /// pilot. A slice keeps its tails without floors (its share of the exceedances is smaller).
+    /// pilot. A slice (or a run spread by `settings.coordinator`) keeps its tails without floors (its
+    /// share of the exceedances is smaller).
     public func aggregate(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioAggregates {
         let pilot = pilot()
-        let wholeRun = settings.pathRange.map { $0 == 0..<scenario.simulation.paths } ?? true
+        let wholeRun = settings.coordinator == nil && (settings.pathRange.map { $0 == 0..<scenario.simulation.paths } ?? true)
         let floored = try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: wholeRun ? pilot.accountFloors : nil,
                                     cancellation: cancellation, progress: progress)
         if floored.accounts.allSatisfy(\.hasCompleteTail) { return floored }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TailStats
 import Shocks
 import WorkerPool
 
@@ -50,6 +51,9 @@ struct WriteOutcome: PathAccumulator {
     mutating func merge(_ other: WriteOutcome) {
         if firstError == nil { firstError = other.firstError }
     }
+    /// `sample` writes its file in one process: its outcome never travels.
+    func encode(to writer: inout StateWriter) { writer.write(firstError == nil) }
+    mutating func decode(from reader: inout StateReader) throws { throw StateDecodingError("sample runs in one process") }
 }
 
 /// Writes a chunk's shocks as rows of the `.npy` matrix (path-major, asset order).

@@ -61,6 +61,7 @@ enum CSVBook {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(file: file, path: "", line: nil, message: FileManager.default.fileExists(atPath: file) ? "cannot be read as UTF-8 text" : "no such file")
         }
+        SourceRecorder.record(data)
         // Lines split on the bytes (fast on millions of rows); a trailing "\r" is dropped by `cells`.
         var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
         if lines.last?.isEmpty == true { lines.removeLast() }

@@ -14,6 +14,9 @@ public struct Scenario: Sendable {
     public var robustness: RobustnessSpec?
     /// Deterministic stresses: the inline `stress:` list, then each `stress_library` in order.
     public var stresses: [StressScenario]
+    /// Fingerprint (FNV-1a) of the files the scenario was loaded from, 0 when built in code
+    /// (`Scenario.load`).
+    public var sourceDigest: UInt64 = 0
 }
 
 /// `simulation:` — how many paths, which seed, which horizon.

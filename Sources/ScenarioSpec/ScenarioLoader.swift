@@ -5,10 +5,17 @@ extension Scenario {
     /// Reads, parses and validates a scenario file (YAML or JSON).
     /// - Parameter overrides: `--set PATH=VALUE` edits applied to the document before validation.
     /// - Throws: `ScenarioError` (bad content, with field path) or `ScenarioFileError` (unreadable).
+    /// - Note: `sourceDigest` of the result fingerprints every file read (scenario, CSV books, stress
+    ///   libraries).
     public static func load(path: String, overrides: [Override] = []) throws -> Scenario {
-        var document = try ConfigNode.parse(try readText(path), file: path)
-        for override in overrides { try document.apply(override) }
-        return try Scenario(document: document, file: path)
+        let recorder = SourceRecorder()
+        var scenario = try SourceRecorder.$current.withValue(recorder) {
+            var document = try ConfigNode.parse(try readText(path), file: path)
+            for override in overrides { try document.apply(override) }
+            return try Scenario(document: document, file: path)
+        }
+        scenario.sourceDigest = recorder.digest
+        return scenario
     }
 
     /// The UTF-8 text of a scenario file.
@@ -18,6 +25,7 @@ extension Scenario {
         guard let data = FileManager.default.contents(atPath: path) ?? FileHandle(forReadingAtPath: path)?.readDataToEndOfFile() else {
             throw ScenarioFileError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "no such file")
         }
+        SourceRecorder.record(data)
         guard data.count <= ConfigNode.maximumDocumentBytes else {
             throw ScenarioError(file: path, path: "", line: nil, message: "the file is \(data.count >> 20) MiB; scenario files are limited to \(ConfigNode.maximumDocumentBytes >> 20) MiB")
         }
@@ -60,6 +68,10 @@ public struct ScenarioFileError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
     public var description: String { "\(path): \(reason)" }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 extension Simulation {

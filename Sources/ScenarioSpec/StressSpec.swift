@@ -73,9 +73,10 @@ public enum StressLibrary {
     /// Loads a library file: `{description, source, stresses: [...]}`. Library stresses may name
     /// assets the scenario lacks (the library is shared): those moves are ignored.
     static func load(_ name: String, path: String, market: Market) throws -> [StressScenario] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(file: path, path: "", line: nil, message: "stress library '\(name)' cannot be read")
         }
+        SourceRecorder.record(data)
         let document = try ConfigNode.parse(text, file: path)
         let p = ScalarParsers(file: path)
         let r = try FieldReader(document, file: path, path: "", known: ["description", "source", "stresses"])

@@ -86,6 +86,28 @@ public struct ExactSum: Sendable, Equatable {
     }
 }
 
+extension ExactSum: StateCodable {
+    /// The normalised limbs from the lowest non-zero one to the top one (a sum of ordinary
+    /// magnitudes spans a handful of the 68).
+    public func encode(to writer: inout StateWriter) {
+        var normalized = self
+        normalized.normalize()
+        let first = normalized.limbs.firstIndex { $0 != 0 } ?? Self.limbCount
+        let last = normalized.limbs.lastIndex { $0 != 0 } ?? -1
+        writer.write(first)
+        writer.write(Array(normalized.limbs[first..<max(first, last + 1)].map(Int.init)))
+    }
+
+    public mutating func decode(from reader: inout StateReader) throws {
+        let first = try reader.readInt()
+        let words = try reader.readInts(of: "limbs of an exact sum")
+        guard first >= 0, first + words.count <= Self.limbCount else { throw StateDecodingError("an exact sum's limbs \(first)+\(words.count) exceed \(Self.limbCount)") }
+        limbs = Array(repeating: 0, count: Self.limbCount)
+        for (k, word) in words.enumerated() { limbs[first + k] = Int64(word) }
+        pendingAdditions = 1
+    }
+}
+
 /// 2^e as a double, exactly, for −1074 ≤ e ≤ 1023.
 @inline(__always)
 private func exp2Int(_ e: Int) -> Double {

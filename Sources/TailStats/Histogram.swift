@@ -45,3 +45,24 @@ public struct Histogram: Sendable, Equatable {
         overflow += other.overflow
     }
 }
+
+extension Histogram: StateCodable {
+    public func encode(to writer: inout StateWriter) {
+        writer.write(lower)
+        writer.write(upper)
+        writer.write(counts)
+        writer.write(underflow)
+        writer.write(overflow)
+    }
+
+    /// The bins must be those of `self` to the bit (they come from the same pilot paths).
+    public mutating func decode(from reader: inout StateReader) throws {
+        let (low, high) = (try reader.readDouble(), try reader.readDouble())
+        guard low.bitPattern == lower.bitPattern, high.bitPattern == upper.bitPattern else {
+            throw StateDecodingError("histogram bins [\(low), \(high)) differ from this run's [\(lower), \(upper))")
+        }
+        counts = try reader.readInts(expected: counts.count, of: "histogram bins")
+        underflow = try reader.readInt()
+        overflow = try reader.readInt()
+    }
+}

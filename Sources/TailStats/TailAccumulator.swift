@@ -218,6 +218,36 @@ public struct TailAccumulator: Sendable {
     }
 }
 
+extension TailAccumulator: StateCodable {
+    public func encode(to writer: inout StateWriter) {
+        writer.write(plan.totalPaths)
+        writer.write(plan.levels)
+        writer.write(count)
+        sum.encode(to: &writer)
+        sumOfSquares.encode(to: &writer)
+        writer.write(floor)
+        writer.write(threshold)
+        writer.write(candidates)
+    }
+
+    /// The plan (total paths and levels) must be that of `self`.
+    public mutating func decode(from reader: inout StateReader) throws {
+        let total = try reader.readInt(), levels = try reader.readDoubles(of: "confidence levels")
+        guard total == plan.totalPaths, levels.map(\.bitPattern) == plan.levels.map(\.bitPattern) else {
+            throw StateDecodingError("a tail of \(total) paths at levels \(levels) where this run has \(plan.totalPaths) paths at \(plan.levels)")
+        }
+        count = try reader.readInt()
+        try sum.decode(from: &reader)
+        try sumOfSquares.decode(from: &reader)
+        floor = try reader.readDouble()
+        threshold = try reader.readDouble()
+        candidates = try reader.readDoubles(of: "tail losses")
+        guard count >= 0, candidates.count <= max(2 * plan.capacity, count) else {
+            throw StateDecodingError("a tail holds \(candidates.count) losses of \(count) paths, more than its capacity \(plan.capacity) allows")
+        }
+    }
+}
+
 /// Finished statistics of one loss variable (USD, loss positive).
 public struct TailSummary: Sendable {
     public struct Level: Sendable {

@@ -6,6 +6,7 @@ import WorkerPool
 import LinearAlgebra
 import Reports
 import ScenarioSpec
+import TailStats
 
 /// Options shared by every command that simulates.
 struct SimulationOptions: ParsableArguments {
@@ -59,11 +60,22 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw fail("error: \(error)", ExitStatus.internalFailure)
     } catch let error as LinearAlgebraError {
         throw fail("error: \(error)", ExitStatus.internalFailure)
+    } catch let error as PartFileError {
+        throw fail("error: \(error)", ExitStatus.invalidScenario)
+    } catch let error as DistributionError {
+        throw fail("error: \(error)", ExitStatus.invalidScenario)
+    } catch let error as StateDecodingError {
+        throw fail("error: the parts do not fit this scenario: \(error)", ExitStatus.invalidScenario)
+    } catch let error as ValidationError {
+        throw fail("error: \(error)", ExitStatus.usage)
     }
 }
 
+/// Prints the message and gives the exit code; under MPI it ends every rank (a rank that stops
+/// alone would leave the others waiting in a collective).
 private func fail(_ message: String, _ code: Int32) -> ExitCode {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+    Distribution.collective?.abort(code)
     return ExitCode(code)
 }
 

@@ -16,9 +16,9 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var options: MonteCarloOptions
 
     func run() throws {
-        try runMonteCarloCommand(file: file, options: options, label: "policy evaluation",
-                                 passes: { _ in PolicyEvaluator.passes }) { scenario, echo, cancellation, progress in
-            let result = try PolicyEvaluator(scenario: scenario, file: file).run(settings: options.simulation.settings, cancellation: cancellation, progress: progress)
+        try runMonteCarloCommand(file: file, options: options, command: "evaluate", label: "policy evaluation",
+                                 passes: { _ in PolicyEvaluator.passes }) { scenario, echo, settings, cancellation, progress in
+            let result = try PolicyEvaluator(scenario: scenario, file: file).run(settings: settings, cancellation: cancellation, progress: progress)
             return EvaluationReport(result: result, overrides: echo, top: options.output.topRows).document
         }
     }

@@ -16,11 +16,11 @@ struct Robustness: ParsableCommand {
     @OptionGroup var options: MonteCarloOptions
 
     func run() throws {
-        try runMonteCarloCommand(file: file, options: options, label: "robustness",
-                                 passes: { _ in 0 }) { scenario, echo, cancellation, _ in
+        try runMonteCarloCommand(file: file, options: options, command: "robustness", label: "robustness",
+                                 passes: { _ in 0 }) { scenario, echo, settings, cancellation, _ in
             let analyzer = try RobustnessAnalyzer(scenario: scenario, file: file)
             var done = 0
-            let result = try analyzer.run(settings: options.simulation.settings, cancellation: cancellation) { step in
+            let result = try analyzer.run(settings: settings, cancellation: cancellation) { step in
                 done += 1
                 if !options.quiet && options.output.json != "-" { FileHandle.standardError.write(Data("[\(done)/\(analyzer.steps)] \(step)\n".utf8)) }
             }

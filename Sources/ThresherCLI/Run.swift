@@ -15,9 +15,9 @@ struct Run: ParsableCommand {
     @OptionGroup var options: MonteCarloOptions
 
     func run() throws {
-        try runMonteCarloCommand(file: file, options: options, label: "", passes: { _ in 1 }) {
-            scenario, echo, cancellation, progress in
-            let result = try PortfolioRun(scenario: scenario).run(settings: options.simulation.settings, cancellation: cancellation, progress: progress)
+        try runMonteCarloCommand(file: file, options: options, command: "run", label: "", passes: { _ in 1 }) {
+            scenario, echo, settings, cancellation, progress in
+            let result = try PortfolioRun(scenario: scenario).run(settings: settings, cancellation: cancellation, progress: progress)
             return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: options.output.topRows).document
         }
     }

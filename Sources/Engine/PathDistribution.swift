@@ -1,0 +1,224 @@
+import Foundation
+import Synchronization
+import TailStats
+import WorkerPool
+
+/// One Monte Carlo pass over a path range: the accumulated values of `paths`, computable over any
+/// aligned sub-range (a slice run by another process), the slices merging into the whole exactly.
+public struct PathJob<Accumulator: PathAccumulator> {
+    public let paths: Range<Int>
+    /// An empty accumulator for this job (its plans sized for all of `paths`).
+    public let makeAccumulator: () -> Accumulator
+    /// The accumulated values of an aligned sub-range of `paths`, in this process.
+    public let accumulate: (Range<Int>) throws -> Accumulator
+
+    public init(paths: Range<Int>, makeAccumulator: @escaping () -> Accumulator, accumulate: @escaping (Range<Int>) throws -> Accumulator) {
+        self.paths = paths
+        self.makeAccumulator = makeAccumulator
+        self.accumulate = accumulate
+    }
+
+    /// The accumulator of `sub` (empty when `sub` holds no path).
+    func accumulate(slice sub: Range<Int>) throws -> Accumulator {
+        sub.isEmpty ? makeAccumulator() : try accumulate(sub)
+    }
+}
+
+/// Spreads the passes of a command over processes. Each call of `stage` is one *stage*: every
+/// process computes its slice of each job's paths, the slices' states are merged in slice order,
+/// and the merged accumulators are what the command goes on with. A command's passes are a fixed
+/// sequence of stages (run: 1; evaluate and calibrate: 3), so every process sees the same sequence.
+public protocol PathCoordinator: AnyObject, Sendable {
+    /// Checks that this process computes the same scenario as the others (`sourceDigest` and the
+    /// effective options); throws a `DistributionError` when not.
+    func begin(digest: UInt64) throws
+    /// The merged accumulators of `jobs` (one per job, in order).
+    func stage<A: PathAccumulator>(_ jobs: [PathJob<A>], threads: Int) throws -> [A]
+    /// Whether this process writes the reports (one process of a run does).
+    var ownsOutput: Bool { get }
+}
+
+/// Why a distributed run cannot go on.
+public struct DistributionError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Aligned slices of a path range.
+public enum PathSlicing {
+    /// Slice `index` of `count` of `range`: bounds at multiples of 64 paths (from the range's start,
+    /// itself aligned) except the range's end; the slices cover `range` once, in order.
+    public static func slice(_ range: Range<Int>, index: Int, of count: Int) -> Range<Int> {
+        precondition(count >= 1 && (0..<count).contains(index))
+        func bound(_ j: Int) -> Int {
+            j == count ? range.upperBound : range.lowerBound + (j * range.count / count) / ChunkPlan.alignment * ChunkPlan.alignment
+        }
+        return bound(index)..<bound(index + 1)
+    }
+}
+
+/// The bytes of one stage: for each job its path range and its accumulator's state.
+public enum StagePayload {
+    public static func encode<A: PathAccumulator>(_ results: [A], jobs: [PathJob<A>]) -> Data {
+        var writer = StateWriter()
+        writer.write(jobs.count)
+        for (job, result) in zip(jobs, results) {
+            writer.write(job.paths.lowerBound)
+            writer.write(job.paths.upperBound)
+            var inner = StateWriter()
+            result.encode(to: &inner)
+            writer.write(bytes: inner.data)
+        }
+        return writer.data
+    }
+
+    /// Decodes the states of `jobs` (each into the job's empty accumulator, which checks the shape).
+    public static func decode<A: PathAccumulator>(_ data: Data, jobs: [PathJob<A>]) throws -> [A] {
+        var reader = StateReader(data)
+        let count = try reader.readInt()
+        guard count == jobs.count else { throw StateDecodingError("the stage holds \(count) passes where this command runs \(jobs.count)") }
+        return try jobs.map { job in
+            let lower = try reader.readInt(), upper = try reader.readInt()
+            guard lower == job.paths.lowerBound, upper == job.paths.upperBound else {
+                throw StateDecodingError("the stage covers paths \(lower)..<\(upper) where this command runs \(job.paths)")
+            }
+            var inner = StateReader(try reader.readBytes())
+            var accumulator = job.makeAccumulator()
+            try accumulator.decode(from: &inner)
+            guard inner.isAtEnd else { throw StateDecodingError("the stage holds more bytes than its accumulator") }
+            return accumulator
+        }
+    }
+
+    /// The merge of the slices' states, in slice order.
+    static func merge<A: PathAccumulator>(_ parts: [Data], jobs: [PathJob<A>], threads: Int) throws -> [A] {
+        let decoded = try parts.map { try decode($0, jobs: jobs) }
+        return jobs.indices.map { j in
+            var total = jobs[j].makeAccumulator()
+            total.merge(decoded.map { $0[j] }, threads: threads)
+            return total
+        }
+    }
+}
+
+/// A slice's stage was computed: the command stops here and the process writes `payload` as its
+/// part file (`thresher merge` combines the parts).
+public struct StageComputed: Error {
+    public let stage: Int
+    public let payload: Data
+}
+
+/// The command needs a stage that neither the merged state nor the parts hold: the slices must be
+/// run again with the merged state (`--resume`) to compute it.
+public struct StageNeeded: Error {
+    public let stage: Int
+}
+
+/// File-based distribution (job arrays, `thresher merge`): the stages already merged are replayed
+/// from their bytes; the next one is either computed for one slice (`StageComputed`), merged from
+/// the parts of every slice, or missing (`StageNeeded`).
+public final class ReplayCoordinator: PathCoordinator, @unchecked Sendable {
+    public enum Next: Sendable {
+        /// Compute slice `index` of `count` of the next stage.
+        case slice(index: Int, count: Int)
+        /// Merge the next stage from these parts (one payload per slice, in slice order).
+        case merge(parts: [Data])
+        /// Stop at the next stage.
+        case none
+    }
+
+    private struct State: Sendable {
+        var known: [Data]
+        var next: Next
+        var stage = 0
+    }
+    private let state: Mutex<State>
+    private let digest: UInt64?
+
+    /// - Parameters:
+    ///   - known: the merged stages so far, in order.
+    ///   - digest: the digest the parts were made with; `begin` checks the scenario against it.
+    public init(known: [Data], next: Next, digest: UInt64? = nil) {
+        state = Mutex(State(known: known, next: next))
+        self.digest = digest
+    }
+
+    /// The merged stages so far (those replayed, plus one merged from parts).
+    public var known: [Data] { state.withLock { $0.known } }
+
+    public var ownsOutput: Bool { true }
+
+    public func begin(digest: UInt64) throws {
+        if let expected = self.digest, expected != digest {
+            throw DistributionError(String(format: "the scenario (files and options) has digest %016llx but the parts were made from %016llx: not the same run", digest, expected))
+        }
+    }
+
+    public func stage<A: PathAccumulator>(_ jobs: [PathJob<A>], threads: Int) throws -> [A] {
+        let (s, known, next) = state.withLock { state -> (Int, Data?, Next) in
+            defer { state.stage += 1 }
+            return (state.stage, state.stage < state.known.count ? state.known[state.stage] : nil, state.next)
+        }
+        if let known { return try StagePayload.decode(known, jobs: jobs) }
+        switch next {
+        case .slice(let index, let count):
+            let results = try jobs.map { try $0.accumulate(slice: PathSlicing.slice($0.paths, index: index, of: count)) }
+            throw StageComputed(stage: s, payload: StagePayload.encode(results, jobs: jobs))
+        case .merge(let parts):
+            let merged = try StagePayload.merge(parts, jobs: jobs, threads: threads)
+            let payload = StagePayload.encode(merged, jobs: jobs)
+            state.withLock { $0.known.append(payload); $0.next = .none }
+            return merged
+        case .none:
+            throw StageNeeded(stage: s)
+        }
+    }
+}
+
+/// Collective distribution (MPI): every stage, each rank computes its slice, rank 0 gathers and
+/// merges the states in rank order and broadcasts the merged state, so every rank goes on with the
+/// same totals. Only bytes travel: the order of the merge is fixed here, never by the transport.
+public final class CollectiveCoordinator: PathCoordinator, @unchecked Sendable {
+    public let rank: Int
+    public let size: Int
+    /// Gathers every rank's bytes on rank 0 (nil on the other ranks).
+    private let gather: (Data) throws -> [Data]?
+    /// Rank 0's bytes to every rank.
+    private let broadcast: (Data?) throws -> Data
+
+    public init(rank: Int, size: Int, gather: @escaping (Data) throws -> [Data]?, broadcast: @escaping (Data?) throws -> Data) {
+        self.rank = rank
+        self.size = size
+        self.gather = gather
+        self.broadcast = broadcast
+    }
+
+    public var ownsOutput: Bool { rank == 0 }
+
+    public func begin(digest: UInt64) throws {
+        var writer = StateWriter()
+        writer.write(digest)
+        let verdict: Data?
+        if let all = try gather(writer.data) {
+            let digests = try all.map { data -> UInt64 in var r = StateReader(data); return try r.readUInt64() }
+            let odd = digests.indices.filter { digests[$0] != digests[0] }
+            verdict = Data((odd.isEmpty ? "" : String(format: "ranks %@ loaded a scenario (files and options) with another digest than rank 0's %016llx: every rank must read the same files",
+                                                      odd.map(String.init).joined(separator: ", "), digests[0])).utf8)
+        } else {
+            verdict = nil
+        }
+        let message = String(decoding: try broadcast(verdict), as: UTF8.self)
+        if !message.isEmpty { throw DistributionError(message) }
+    }
+
+    public func stage<A: PathAccumulator>(_ jobs: [PathJob<A>], threads: Int) throws -> [A] {
+        let results = try jobs.map { try $0.accumulate(slice: PathSlicing.slice($0.paths, index: rank, of: size)) }
+        if let parts = try gather(StagePayload.encode(results, jobs: jobs)) {
+            let merged = try StagePayload.merge(parts, jobs: jobs, threads: threads)
+            _ = try broadcast(StagePayload.encode(merged, jobs: jobs))
+            return merged
+        }
+        return try StagePayload.decode(try broadcast(nil), jobs: jobs)
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Reports
+import WorkerPool
+
+/// `thresher merge PARTS…`: the parts of every slice of one run, merged exactly into the report a
+/// single process would write — or, for a command with dependent stages, into the merged state the
+/// slices resume from for the next stage.
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge the part files of a run's slices (--slice/--partial) into its report, or into the state of its next stage.",
+        discussion: """
+        The parts must be one complete set: the same command, options, scenario files and seed, the \
+        same stage, every slice once. The scenario is read again (from the path the parts name, or \
+        --scenario) and must have the same digest. The report equals a single-process run's, number \
+        for number.
+        """)
+
+    @Argument(help: "The part files, one per slice, in any order.")
+    var parts: [String]
+
+    @Option(help: ArgumentHelp("The merged state the parts were run from (from the second stage on).", valueName: "STATE"))
+    var resume: String?
+
+    @Option(name: .customLong("state-out"), help: ArgumentHelp("Where to write the merged state when the command needs another stage (calibrate, evaluate, robustness): run the slices again with --resume STATE.", valueName: "STATE"))
+    var stateOut: String?
+
+    @Option(help: "The scenario file, when it is not at the path recorded in the parts (another machine's mount).")
+    var scenario: String?
+
+    @Option(help: "Worker threads for the merge.")
+    var threads: Int = defaultThreadCount
+
+    @OptionGroup var output: ReportOptions
+
+    @Option(name: .customLong("policy-out"), help: "calibrate: write the calibrated policy section to this YAML file.")
+    var policyOut: String?
+
+    @Flag(help: "Print no table.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let files = try parts.map { (name: $0, file: try PartFile.read(path: $0)) }
+            let state = try resume.map { (name: $0, file: try PartFile.read(path: $0)) }
+            let plan = try MergePlan(parts: files, resume: state)
+            let first = plan.first
+            var arguments = [first.command, scenario ?? first.scenarioPath] + first.arguments + ["--threads", String(threads)]
+            if let json = output.json { arguments += ["--json", json] }
+            if let html = output.html { arguments += ["--html", html] }
+            if let csv = output.csv { arguments += ["--csv", csv] }
+            arguments += output.all ? ["--all"] : ["--top", String(output.top)]
+            if let policyOut { arguments += ["--policy-out", policyOut] }
+            if quiet { arguments.append("--quiet") }
+            let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
+            var command = try Thresher.parseAsRoot(arguments)
+            do {
+                try Distribution.$merging.withValue(coordinator) { try command.run() }
+            } catch let needed as StageNeeded {
+                guard let stateOut else {
+                    throw ValidationError("\(first.command) needs stage \(needed.stage + 1) after these parts: pass --state-out STATE, run the \(first.slices) slices again with --resume STATE, and merge their parts with --resume STATE")
+                }
+                let merged = PartFile(kind: .state, producer: first.producer, command: first.command, scenarioPath: first.scenarioPath,
+                                      arguments: first.arguments, digest: first.digest, seed: first.seed, paths: first.paths,
+                                      slice: 0, slices: 1, stage: coordinator.known.count, resumedFrom: 0, payloads: coordinator.known)
+                try OutputFile.write(merged.encoded, to: stateOut)
+                FileHandle.standardError.write(Data("merged stage \(coordinator.known.count) of \(first.command) (\(first.slices) slices) into \(stateOut); next: the slices with --resume \(stateOut)\n".utf8))
+            }
+        }
+    }
+}
