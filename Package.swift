@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Thresher: a parallel Monte Carlo stress-testing engine that sets the penalty thresholds of
@@ -15,6 +15,11 @@ let package = Package(
         .executable(name: "thresher", targets: ["thresher"]),
         .library(name: "ThresherCore", targets: ["WorkerPool", "Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats"]),
     ],
+    /// `--traits MPI` (`make mpi`, `make test`): `thresher` under `mpirun` splits the paths over the
+    /// ranks (Open MPI, pkg-config `ompi-c`). The default build needs no MPI.
+    traits: [
+        .trait(name: "MPI", description: "Run thresher under mpirun: ranks split the paths, rank 0 merges and writes the report."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -25,6 +30,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
         ),
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        .target(name: "MPIDistribution", dependencies: ["CMPI", "Engine"]),
         .target(name: "CKernels", exclude: ["derivations"]),
         .target(name: "LinearAlgebra", dependencies: ["CLapack"]),
         .target(name: "Distributions"),
@@ -41,7 +52,10 @@ let package = Package(
             "WorkerPool", "Engine", "Calibration", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "thresher", dependencies: ["LinearAlgebra", "ThresherCLI"]),
+        .executableTarget(name: "thresher", dependencies: [
+            "LinearAlgebra", "Engine", "ThresherCLI",
+            .target(name: "MPIDistribution", condition: .when(traits: ["MPI"])),
+        ]),
         .executableTarget(name: "thresher-bench", dependencies: ["WorkerPool", "Engine", "LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats"],
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [

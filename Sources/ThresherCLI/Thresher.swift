@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Reports
 
@@ -27,4 +28,13 @@ public enum ExitStatus {
     public static let internalFailure: Int32 = 70
     public static let cannotWrite: Int32 = 73
     public static let interrupted: Int32 = 130
+}
+
+extension Thresher {
+    /// Runs the command as one rank of an MPI job: every Monte Carlo stage is split over the ranks
+    /// by `collective`; an error on any rank ends all of them through `abort`; rank 0 writes.
+    public static func main(collective: CollectiveCoordinator, abort: @escaping @Sendable (Int32) -> Void) -> Never {
+        Distribution.$collective.withValue(.init(coordinator: collective, abort: abort)) { main() }
+        Foundation.exit(0)
+    }
 }

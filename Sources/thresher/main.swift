@@ -1,5 +1,13 @@
 import LinearAlgebra
 import ThresherCLI
+#if MPI
+import MPIDistribution
+#endif
 
 ensureSingleThreadedBLASEnvironment()
+#if MPI
+if let session = MPISession.start() {
+    Thresher.main(collective: session.coordinator, abort: session.abort)
+}
+#endif
 Thresher.main()
