@@ -3,6 +3,7 @@
 
 SWIFT        ?= swift
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+MPI_PACKAGES := libopenmpi-dev openmpi-bin
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SCENARIO     ?= Scenarios/default.yaml
 BIN          := .build/release/thresher
@@ -20,11 +21,12 @@ ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps build demo test fuzz bench install clean
+.PHONY: deps deps-mpi build mpi demo test test-slurm fuzz bench install clean
 
-## deps: install the system libraries (OpenBLAS, LAPACKE, pkg-config) when any is missing.
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+## deps: install the system libraries (OpenBLAS, LAPACKE, pkg-config) when any is missing;
+## deps-mpi: the same plus Open MPI (for `make mpi` and `make test`).
+deps deps-mpi:
+	@missing=""; for p in $(APT_PACKAGES) $(if $(filter deps-mpi,$@),$(MPI_PACKAGES)); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
@@ -41,14 +43,25 @@ build: deps
 	$(SWIFT) build -c release $(RELEASE) --static-swift-stdlib --product thresher || $(SWIFT) build -c release $(RELEASE) --product thresher
 	$(SWIFT) build -c release $(RELEASE) --static-swift-stdlib --product thresher-bench || $(SWIFT) build -c release $(RELEASE) --product thresher-bench
 
+## mpi: `thresher` that runs under mpirun (`mpirun -np 4 .build/release/thresher run FILE`):
+## the ranks split the paths and rank 0 writes the report (README, "Clusters").
+mpi: deps-mpi
+	$(SWIFT) build -c release $(RELEASE) --traits MPI --product thresher
+
 ## demo: build, then run the default scenario end to end.
 demo: build
 	$(BIN) run $(SCENARIO)
 
-## test: the whole test suite (release mode: the statistical tests draw hundreds of thousands of paths).
-test: deps
-	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --build-tests
-	$(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --skip-build --disable-swift-testing
+## test: the whole test suite (release mode: the statistical tests draw hundreds of thousands of paths),
+## built with MPI so that the cluster tests run `thresher` under mpirun at 1, 2 and 4 ranks.
+test: deps-mpi
+	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --traits MPI --build-tests
+	THRESHER_REQUIRE_MPI=1 $(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --traits MPI --skip-build --disable-swift-testing
+
+## test-slurm: a one-node Slurm cluster (slurmctld, slurmd, munge from Debian) runs an 8-task job
+## array of `thresher run` and a dependent merge job; the merged report must equal a single run's.
+test-slurm: build
+	Scenarios/cluster/test-slurm.sh
 
 ## fuzz: the mutation fuzzer of HostileInputTests at 100,000 mutants (make test runs 1,000).
 fuzz: deps

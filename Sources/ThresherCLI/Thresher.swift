@@ -13,7 +13,7 @@ public struct Thresher: ParsableCommand {
         file, line and field); 66 input file missing or unreadable; 70 internal or numerical failure; \
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
-        version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit))",
+        version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit))\(mpiSupport)",
         subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self, Evaluate.self, Robustness.self, Merge.self]
     )
 
@@ -29,6 +29,13 @@ public enum ExitStatus {
     public static let cannotWrite: Int32 = 73
     public static let interrupted: Int32 = 130
 }
+
+/// Said by `--version` when the build can run under mpirun (`--traits MPI`).
+#if MPI
+let mpiSupport = ", with MPI"
+#else
+let mpiSupport = ""
+#endif
 
 extension Thresher {
     /// Runs the command as one rank of an MPI job: every Monte Carlo stage is split over the ranks

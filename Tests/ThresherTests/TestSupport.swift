@@ -104,3 +104,31 @@ func correlation(_ x: [Double], _ y: [Double]) -> Double {
     for k in x.indices { sxy += (x[k] - mx) * (y[k] - my); sxx += (x[k] - mx) * (x[k] - mx); syy += (y[k] - my) * (y[k] - my) }
     return sxy / (sxx * syy).squareRoot()
 }
+
+/// A test case that runs the `thresher` binary (`make test` builds it first).
+class BinaryTestCase: XCTestCase {
+    var binary: String!
+
+    override func setUpWithError() throws {
+        guard let found = [".build/release/thresher", ".build/debug/thresher"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("build the thresher executable first (make test does)")
+        }
+        binary = found
+    }
+
+    func run(_ arguments: [String], executable: String? = nil, directory: String? = nil,
+             environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
