@@ -91,14 +91,14 @@ public enum StagePayload {
         }
     }
 
-    /// The merge of the slices' states, in slice order.
+    /// The merge of the slices' states, in slice order (one slice decoded at a time).
     static func merge<A: PathAccumulator>(_ parts: [Data], jobs: [PathJob<A>], threads: Int) throws -> [A] {
-        let decoded = try parts.map { try decode($0, jobs: jobs) }
-        return jobs.indices.map { j in
-            var total = jobs[j].makeAccumulator()
-            total.merge(decoded.map { $0[j] }, threads: threads)
-            return total
+        var totals = jobs.map { $0.makeAccumulator() }
+        for part in parts {
+            let decoded = try decode(part, jobs: jobs)
+            for j in jobs.indices { totals[j].merge([decoded[j]], threads: threads) }
         }
+        return totals
     }
 }
 

@@ -92,11 +92,12 @@ public struct PortfolioRun {
     /// A run over all paths keeps account tails above floors read from a pilot (`pilot()`): should
     /// any account's tail come out incomplete (fewer than K losses above its floor — a many-sigma
     /// event), the paths are aggregated again without floors, so the result never depends on the
-    /// pilot. A slice (or a run spread by `settings.coordinator`) keeps its tails without floors (its
-    /// share of the exceedances is smaller).
+    /// pilot. A run spread over processes by `settings.coordinator` keeps the floors in every slice
+    /// (each keeps all its losses above them): the check is on the merged tails, and the pass without
+    /// floors, when needed, is one more stage. A `pathRange` slice keeps its tails without floors.
     public func aggregate(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioAggregates {
         let pilot = pilot()
-        let wholeRun = settings.coordinator == nil && (settings.pathRange.map { $0 == 0..<scenario.simulation.paths } ?? true)
+        let wholeRun = settings.pathRange.map { $0 == 0..<scenario.simulation.paths } ?? true
         let floored = try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: wholeRun ? pilot.accountFloors : nil,
                                     cancellation: cancellation, progress: progress)
         if floored.accounts.allSatisfy(\.hasCompleteTail) { return floored }

@@ -35,9 +35,8 @@ public struct StateWriter {
     /// A count, then the doubles.
     public mutating func write(_ values: [Double]) {
         write(values.count)
-        values.withUnsafeBufferPointer { buffer in
-            for v in buffer { write(v.bitPattern) }
-        }
+        let words = values.map { $0.bitPattern.littleEndian }
+        words.withUnsafeBytes { data.append(contentsOf: $0) }
     }
 
     public mutating func write(_ values: [Int]) {
@@ -72,10 +71,9 @@ public struct StateReader {
 
     public mutating func readUInt64() throws -> UInt64 {
         guard data.endIndex - offset >= 8 else { throw StateDecodingError("the state ends early (truncated)") }
-        var value: UInt64 = 0
-        for k in 0..<8 { value |= UInt64(data[offset + k]) << (8 * k) }
+        let start = offset - data.startIndex
         offset += 8
-        return value
+        return data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
     }
 
     public mutating func readInt() throws -> Int { Int(Int64(bitPattern: try readUInt64())) }
@@ -101,9 +99,11 @@ public struct StateReader {
 
     public mutating func readDoubles(expected: Int? = nil, of what: String = "values") throws -> [Double] {
         let n = try readCount(expected: expected, of: what)
-        var values = [Double](repeating: 0, count: n)
-        for k in 0..<n { values[k] = try readDouble() }
-        return values
+        let start = offset - data.startIndex
+        offset += 8 * n
+        return data.withUnsafeBytes { raw in
+            (0..<n).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: UInt64.self))) }
+        }
     }
 
     public mutating func readInts(expected: Int? = nil, of what: String = "counts") throws -> [Int] {
