@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "CKernels", exclude: ["derivations"]),
         .target(name: "LinearAlgebra", dependencies: ["CLapack"]),
         .target(name: "Distributions"),
+        .target(name: "History", dependencies: ["LinearAlgebra"]),
         .target(name: "RandomStreams", dependencies: ["CKernels"]),
         .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra"]),
         .target(name: "Shocks", dependencies: ["CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"]),
@@ -47,9 +48,9 @@ let package = Package(
         .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"]),
         .target(name: "Engine", dependencies: ["WorkerPool", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"]),
         .target(name: "Calibration", dependencies: ["WorkerPool", "Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "Distributions"]),
-        .target(name: "Reports", dependencies: ["CKernels", "Engine", "Calibration", "TailStats", "ScenarioSpec"]),
+        .target(name: "Reports", dependencies: ["CKernels", "Engine", "Calibration", "History", "TailStats", "ScenarioSpec"]),
         .target(name: "ThresherCLI", dependencies: [
-            "WorkerPool", "Engine", "Calibration", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
+            "WorkerPool", "Engine", "Calibration", "History", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
@@ -60,7 +61,7 @@ let package = Package(
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
             "CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
-            "Revaluation", "TailStats", "WorkerPool", "Engine", "Calibration", "Reports",
+            "Revaluation", "TailStats", "WorkerPool", "Engine", "Calibration", "History", "Reports",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -53,3 +53,17 @@ extension Matrix {
         return (values, vectors)
     }
 }
+
+extension Matrix {
+    /// The inverse of a symmetric positive-definite matrix, by LAPACK `dpotrf` + `dpotri`.
+    /// - Throws: `LinearAlgebraError.notPositiveDefinite(leadingMinor:)`.
+    public func inverseOfPositiveDefinite() throws -> Matrix {
+        var inverse = try choleskyLower()
+        let n = Int32(rows)
+        let info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), n, &inverse.elements, n)
+        if info > 0 { throw LinearAlgebraError.notPositiveDefinite(leadingMinor: Int(info)) }
+        if info < 0 { throw LinearAlgebraError.illegalArgument(routine: "dpotri", position: Int(-info)) }
+        for i in 0..<rows { for j in (i + 1)..<columns { inverse[i, j] = inverse[j, i] } }
+        return inverse
+    }
+}
