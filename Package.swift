@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Distributions"),
         .target(name: "History", dependencies: ["LinearAlgebra"]),
         .target(name: "RandomStreams", dependencies: ["CKernels"]),
-        .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra"]),
+        .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra", "History"]),
         .target(name: "Shocks", dependencies: ["CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"]),
         .target(name: "TailStats"),
         .target(name: "WorkerPool"),

@@ -87,7 +87,7 @@ extension RobustnessSpec.Bump {
         case .vol: for i in s.market.assets.indices { s.market.assets[i].vol *= value }
         case .dof:
             switch s.market.tails {
-            case .gaussian, .studentT: s.market.tails = value == 0 ? .gaussian : .studentT(dof: value)
+            case .gaussian, .studentT, .filteredHistorical: s.market.tails = value == 0 ? .gaussian : .studentT(dof: value)
             case .tCopula: s.market.tails = value == 0 ? .gaussian : .tCopula(dof: value)
             }
         case .correlation:
@@ -202,6 +202,7 @@ public struct RobustnessAnalyzer {
         case .gaussian: return "gaussian"
         case .studentT(let dof): return "student-t ν=\(dof)"
         case .tCopula(let dof): return "t-copula ν=\(dof)"
+        case .filteredHistorical: return "filtered historical"
         }
     }
 }

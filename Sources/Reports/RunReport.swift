@@ -157,5 +157,6 @@ func momentsExist(_ market: Market) -> Bool {
     case .gaussian: return true
     case .studentT: return false
     case .tCopula: return market.assets.allSatisfy { $0.dof == nil }
+    case .filteredHistorical: return true  // finitely many bootstrapped days
     }
 }

@@ -86,12 +86,15 @@ public enum TailModel: Sendable, Equatable {
     case studentT(dof: Double)
     /// Student-t copula with dof ν_c; marginals from each asset's `dof` (t) or normal.
     case tCopula(dof: Double)
+    /// Filtered historical simulation: bootstrapped days of GARCH-filtered residuals.
+    case filteredHistorical(FilteredHistory)
 
     public var name: String {
         switch self {
         case .gaussian: return "gaussian"
         case .studentT: return "student-t"
         case .tCopula: return "t-copula"
+        case .filteredHistorical: return "filtered-historical"
         }
     }
 }

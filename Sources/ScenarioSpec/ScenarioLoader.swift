@@ -93,10 +93,18 @@ extension Market {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks", "stablecoins"])
         rate = try r.optional("rate", p.within(-Limits.rate, Limits.rate, "(annual, continuously compounded)")) ?? 0
-        let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, p) } ?? .gaussian
+        // The ids of the assets, read ahead: a filtered-historical tail model takes their history columns.
+        let declaredAssetIDs = r.node("assets").flatMap { node -> [String]? in
+            guard case .sequence(let items, _) = node else { return nil }
+            return items.map { item in
+                guard case .mapping(let pairs, _) = item, let id = pairs.first(where: { $0.key == "id" })?.value, case .scalar(let text, _, _) = id else { return "" }
+                return text
+            }
+        } ?? []
+        let tails = try r.optional("tails") { try TailModel(node: $0, path: $1, assets: declaredAssetIDs, p) } ?? .gaussian
         self.tails = tails
         shockCap = try r.optional("tails") { node, path in
-            try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap"]).optional("cap", p.within(0, 1000, openLow: true))
+            try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap", "history", "columns"]).optional("cap", p.within(0, 1000, openLow: true))
         } ?? nil
         assets = try r.required("assets") { node, path in
             let items = try p.nonEmptyList(node, path, of: "asset")
@@ -149,11 +157,24 @@ extension Asset {
 }
 
 extension TailModel {
-    init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap"])
-        let model = try r.required("model") { try p.oneOf($0, $1, ["gaussian", "student-t", "t-copula"]) }
+    /// - Parameter assets: the market's asset ids (the history columns of `filtered-historical`).
+    init(node: ConfigNode, path: String, assets: [String] = [], _ p: ScalarParsers) throws {
+        let r = try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap", "history", "columns"])
+        let model = try r.required("model") { try p.oneOf($0, $1, ["gaussian", "student-t", "t-copula", "filtered-historical"]) }
         let dof = try r.optional("dof", p.degreesOfFreedom)
+        if model != "filtered-historical" {
+            for field in ["history", "columns"] where r.node(field) != nil { throw r.error(field, "only the filtered-historical model reads a history") }
+        }
         switch model {
+        case "filtered-historical":
+            if dof != nil { throw r.error("dof", "filtered-historical takes no dof (the GARCH-t fits set the tails)") }
+            let file = try r.required("history") { node, path in CSVBook.resolve(try p.text(node, path), p.file) }
+            let named = try r.optional("columns") { node, path -> [String: String] in
+                try Dictionary(p.mapping(node, path).map { ($0.key, try p.text($0.value, path + "." + $0.key)) }, uniquingKeysWith: { a, _ in a })
+            } ?? [:]
+            for key in named.keys where !assets.contains(key) { throw r.error("columns", "'\(key)' is not an asset of the market") }
+            self = .filteredHistorical(try FilteredHistory(file: file, columns: assets.map { named[$0] ?? $0 }, assets: assets,
+                                                           path: r.childPath("history"), scenarioFile: p.file))
         case "gaussian":
             if dof != nil { throw r.error("dof", "the gaussian model takes no dof") }
             self = .gaussian

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import History
 import XCTest
 
@@ -103,5 +104,50 @@ final class FitCommandLineTests: BinaryTestCase {
         let refused = try run(["fit", bad, "--column", "X=P"])
         XCTAssertEqual(refused.status, 65)
         XCTAssertTrue(refused.stderr.contains("\(bad):3: column 'Date'"), refused.stderr)
+    }
+}
+
+/// The filtered-historical tail model: its one-day loss law is the bootstrap's discrete law, so the
+/// Monte Carlo ES must match the exact ES of that law within its standard error.
+final class FilteredHistoricalTests: XCTestCase {
+    func scenario(horizon: Double = 1, tails: String? = nil) -> String {
+        let history = FileManager.default.currentDirectoryPath + "/Tests/Fixtures/history/bitstamp-btc-eth-ltc-daily.csv"
+        return """
+        name: fhs
+        simulation: {paths: 200000, seed: 11, horizon_days: \(horizon)}
+        market:
+          assets:
+            - {id: BTC, spot: 8709.49, vol: 0.7}
+            - {id: ETH, spot: 164.52, vol: 1.1}
+          correlation: {uniform: 0.8}
+          tails: \(tails ?? "{model: filtered-historical, history: '\(history)', columns: {BTC: 'BTC:close', ETH: 'ETH:close'}}")
+        portfolio:
+          accounts:
+            - {id: long-btc, collateral: {USD: 100000}, positions: [{type: spot, asset: BTC, quantity: 1}]}
+        risk: {confidence: [0.99]}
+        """
+    }
+
+    func testOneDayExpectedShortfallIsTheBootstrapLaws() throws {
+        let s = try loadScenario(scenario())
+        guard case .filteredHistorical(let h) = s.market.tails else { return XCTFail("not filtered-historical") }
+        XCTAssertEqual(h.days, 787)
+        // Exact law: each of the D days with mass 1/D, loss S·(1 − e^{σ_f z/100}).
+        let sigma = h.fits[0].forecastVariance.squareRoot()
+        let losses = (0..<h.days).map { 8709.49 * (1 - exp(sigma * h.residuals[$0 * 2] / 100)) }.sorted(by: >)
+        let tailMass = 0.01, atom = 1 / Double(h.days)
+        let whole = Int(tailMass / atom)
+        let exactES = (losses[0..<whole].reduce(0, +) * atom + (tailMass - Double(whole) * atom) * losses[whole]) / tailMass
+        let result = try PortfolioRun(scenario: s).run(settings: RunSettings(threads: 2))
+        let level = result.accounts[0].levels[0]
+        XCTAssertEqual(level.expectedShortfall, exactES, accuracy: 4 * level.expectedShortfallStandardError!, "ES \(level.expectedShortfall) vs exact \(exactES)")
+    }
+
+    func testMultiDayHorizonAndBadHistoryInput() throws {
+        let result = try PortfolioRun(scenario: loadScenario(scenario(horizon: 10.5))).run(settings: RunSettings(threads: 2))
+        XCTAssertTrue(result.accounts[0].levels[0].valueAtRisk.isFinite && result.accounts[0].levels[0].valueAtRisk > 0)
+        assertRejected(scenario(tails: "{model: filtered-historical, history: /nonexistent.csv}"), path: "market.tails.history", mentioning: "no such file")
+        assertRejected(scenario(tails: "{model: filtered-historical, history: x.csv, dof: 4}"), path: "market.tails.dof")
+        assertRejected(scenario(tails: "{model: gaussian, history: x.csv}"), path: "market.tails.history", mentioning: "only the filtered-historical")
     }
 }

@@ -35,6 +35,7 @@ func tailDescription(_ tails: TailModel) -> String {
     case .gaussian: return "gaussian shocks"
     case .studentT(let dof): return "student-t shocks (ν = \(dof))"
     case .tCopula(let dof): return "t-copula (ν = \(dof))"
+    case .filteredHistorical(let h): return "filtered historical simulation (\(h.days) days of GARCH-t residuals from \((h.file as NSString).lastPathComponent))"
     }
 }
 

@@ -13,6 +13,13 @@ enum Inputs {
         switch market.tails {
         case .gaussian: break
         case .studentT(let dof), .tCopula(let dof): tails.append(("dof", .number(dof)))
+        case .filteredHistorical(let h):
+            tails += [("history", .string(h.file)), ("days", .integer(h.days)),
+                      ("garch", .array(h.fits.indices.map { i in
+                          .object([("id", .string(market.assets[i].id)), ("omega", .number(h.fits[i].omega)), ("alpha", .number(h.fits[i].alpha)),
+                                   ("beta", .number(h.fits[i].beta)), ("nu", .number(h.fits[i].nu)),
+                                   ("forecast_variance", .number(h.fits[i].forecastVariance)), ("annual_vol", .number(h.annualVol(i)))])
+                      }))]
         }
         if let cap = market.shockCap { tails.append(("cap", .number(cap))) }
         return .object([
