@@ -107,13 +107,14 @@ public struct Calibrator {
         let ladders = try estimateLadders(settings: settings, ranges: ranges, cancellation: cancellation, progress: progress)
         let waterfalls = try ladders.map { try Waterfall(scenario: scenario, spec: spec, schedule: $0.schedule) }
         let accounts = waterfalls[0].book.accountCount
+        let generators = waterfalls.map { WaterfallShocks(waterfall: $0) }
 
         // Pass B.
         let grid = PenaltyGrid(maxRate: spec.penaltyMaxRate, points: Self.penaltyGridPoints)
-        let totals = try accumulate(zip(ranges, waterfalls).map { range, waterfall in
-            let thresholdPlan = TailPlan(totalPaths: range.count, levels: [0.95, 0.99])
-            return MonteCarloModel(generator: WaterfallShocks(waterfall: waterfall), pricer: PenaltyPass(waterfall: waterfall))
-                .job(paths: range, settings: settings, makeAccumulator: { WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid) },
+        let totals = try accumulate(ranges.indices.map { k in
+            let thresholdPlan = TailPlan(totalPaths: ranges[k].count, levels: [0.95, 0.99])
+            return MonteCarloModel(generator: generators[k], pricer: PenaltyPass(waterfall: waterfalls[k]))
+                .job(paths: ranges[k], settings: settings, makeAccumulator: { WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid) },
                      cancellation: cancellation, progress: progress)
         }, settings: settings)
         let deficitTotals = totals.map { $0.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value }
@@ -122,7 +123,7 @@ public struct Calibrator {
         // Pass C.
         let funds = try accumulate(ranges.indices.map { k in
             let fundPlan = TailPlan(totalPaths: ranges[k].count, levels: [spec.insuranceConfidence])
-            return MonteCarloModel(generator: WaterfallShocks(waterfall: waterfalls[k]),
+            return MonteCarloModel(generator: generators[k],
                                    pricer: FundPass(waterfall: waterfalls[k], rate: rates[k].rate, balance: spec.insuranceBalance))
                 .job(paths: ranges[k], settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
         }, settings: settings)

@@ -93,7 +93,7 @@ public struct PartFile: Equatable, Sendable {
         let body = data.dropLast(8)
         var trailer = StateReader(data.suffix(8))
         let stored = try trailer.readUInt64()
-        var r = StateReader(Data(data.dropFirst(magic.count)))
+        var r = StateReader(data.dropFirst(magic.count))
         do {
             let version = try r.readUInt64()
             guard version == formatVersion else { throw failure("format version \(version); this thresher reads version \(formatVersion): merge with the thresher that wrote it") }

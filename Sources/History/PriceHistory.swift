@@ -6,11 +6,14 @@ public struct HistoryError: Error, CustomStringConvertible {
     public let line: Int?
     public let column: String?
     public let message: String
-    public init(file: String, line: Int?, column: String?, message: String) {
+    /// The file does not exist (exit 66 rather than 65).
+    public let isMissingFile: Bool
+    public init(file: String, line: Int?, column: String?, message: String, isMissingFile: Bool = false) {
         self.file = file
         self.line = line
         self.column = column
         self.message = message
+        self.isMissingFile = isMissingFile
     }
     public var description: String {
         "\(file)" + (line.map { ":\($0)" } ?? "") + (column.map { ": column '\($0)'" } ?? "") + ": " + message
@@ -45,11 +48,18 @@ public struct PriceHistory: Sendable {
     /// - Parameter columns: (id, column) pairs: the wide layout's column names, or the long layout's
     ///   asset names (column nil).
     public init(file: String, columns: [(id: String, column: String?)]) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            let missing = !FileManager.default.fileExists(atPath: file)
+            throw HistoryError(file: file, line: nil, column: nil, message: missing ? "no such file" : "cannot be read (permissions?)", isMissingFile: missing)
+        }
+        try self.init(file: file, data: data, columns: columns)
+    }
+
+    /// The prices in `data`, the bytes of `file` (read by the caller).
+    public init(file: String, data: Data, columns: [(id: String, column: String?)]) throws {
         self.file = file
         func fail(_ line: Int?, _ column: String?, _ message: String) -> HistoryError { HistoryError(file: file, line: line, column: column, message: message) }
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw fail(nil, nil, FileManager.default.fileExists(atPath: file) ? "cannot be read as UTF-8 text (decompress a .gz first)" : "no such file")
-        }
+        guard let text = String(data: data, encoding: .utf8) else { throw fail(nil, nil, "cannot be read as UTF-8 text (decompress a .gz first)") }
         // Split on the bytes: "\r\n" is one Character to Swift, so a String split on "\n" misses it.
         var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes -> Substring in
             let line = Substring(bytes)

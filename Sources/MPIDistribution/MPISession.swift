@@ -51,9 +51,9 @@ public enum MPISession {
     static func broadcast(_ data: Data?) throws -> Data {
         var count = Int64(data?.count ?? 0)
         if let data {
-            var copy = data
-            let status = copy.withUnsafeMutableBytes { bytes -> Int32 in
-                var base: UnsafeMutableRawPointer? = bytes.baseAddress
+            // Rank 0 only reads its buffer (MPI_Bcast's signature wants it mutable).
+            let status = data.withUnsafeBytes { bytes -> Int32 in
+                var base = bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }
                 return thresher_mpi_broadcast(&base, &count)
             }
             guard status == 0 else { throw DistributionError("MPI broadcast of \(count) bytes failed (status \(status))") }

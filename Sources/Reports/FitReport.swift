@@ -84,7 +84,7 @@ public struct FitReport: CommandReport {
         var lines = ["# Fitted by thresher fit from \(file): GARCH(1,1)-t per asset; vol = one-step forecast annualised over \(Int(periodsPerYear)) periods",
                      "market:", "  assets:"]
         for (f, spot) in zip(fits, spots) {
-            lines.append("    - {id: \(f.id), spot: \(spot), vol: \(annualVol(f)), dof: \(max(2.05, f.nu))}")
+            lines.append("    - {id: \(f.id), spot: \(spot), vol: \(annualVol(f)), dof: \(f.nu)}")
         }
         if fits.count > 1 { lines.append("  correlation: {matrix: [" + correlation.map { "[" + $0.map { String(format: "%.6f", $0) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "], repair: nearest}") }
         lines.append("  tails: {model: t-copula, dof: \(copula)}")

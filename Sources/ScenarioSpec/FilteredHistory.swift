@@ -26,28 +26,25 @@ public struct FilteredHistory: Sendable, Equatable {
         self.file = file
         self.columns = columns
         func fail(_ message: String) -> ScenarioError { ScenarioError(file: scenarioFile, path: path, line: nil, message: message) }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw fail("history: \(file): " + (FileManager.default.fileExists(atPath: file) ? "cannot be read (permissions?)" : "no such file"))
+        }
+        SourceRecorder.record(data)
         let history: PriceHistory
         do {
-            history = try PriceHistory(file: file, columns: zip(assets, columns).map { ($0, $1) })
+            history = try PriceHistory(file: file, data: data, columns: zip(assets, columns).map { ($0, $1) })
         } catch let error as HistoryError {
             throw fail("history: \(error)")
         }
-        if let data = FileManager.default.contents(atPath: file) { SourceRecorder.record(data) }
         var fitted: [GARCHFit] = []
         for series in history.series {
             let returns = series.returns()
             guard returns.count >= 250 else { throw fail("history: \(series.id) has \(returns.count) daily returns in \(file); filtered historical simulation needs at least 250") }
             fitted.append(try GARCHStudentT.fit(returns, id: series.id))
         }
-        let (_, common) = residualCorrelation(fitted, days: history.series.map(\.days))
+        var columnsOfZ = commonResiduals(fitted, days: history.series.map(\.days))
+        let common = columnsOfZ[0].count, n = assets.count
         guard common >= 250 else { throw fail("history: the assets share \(common) days with a return in \(file); filtered historical simulation needs at least 250") }
-        var commonDays = Set(history.series[0].days.dropFirst())
-        for s in history.series.dropFirst() { commonDays.formIntersection(s.days.dropFirst()) }
-        let n = assets.count
-        var columnsOfZ = (0..<n).map { i -> [Double] in
-            let returnDays = Array(history.series[i].days.dropFirst())
-            return returnDays.indices.filter { commonDays.contains(returnDays[$0]) }.map { fitted[i].standardizedResiduals[$0] }
-        }
         for i in 0..<n {  // unit variance over the days drawn, so σ keeps its meaning
             let m = columnsOfZ[i].reduce(0, +) / Double(common)
             let sd = (columnsOfZ[i].reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(common)).squareRoot()

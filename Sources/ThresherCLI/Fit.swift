@@ -58,7 +58,7 @@ struct Fit: ParsableCommand {
             if json != "-" { print(TerminalRenderer.render(report.document), terminator: "") }
         } catch let error as HistoryError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(error.message == "no such file" ? ExitStatus.missingInput : ExitStatus.invalidScenario)
+            throw ExitCode(error.isMissingFile ? ExitStatus.missingInput : ExitStatus.invalidScenario)
         } catch let error as OutputFile.Failure {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.cannotWrite)
