@@ -13,7 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "thresher", targets: ["thresher"]),
-        .library(name: "ThresherCore", targets: ["WorkerPool", "Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats"]),
+        .library(name: "ThresherCore", targets: ["WorkerPool", "Engine", "Calibration", "Reports", "ScenarioSpec", "Shocks", "Revaluation", "TailStats", "Backtest"]),
     ],
     /// `--traits MPI` (`make mpi`, `make test`): `thresher` under `mpirun` splits the paths over the
     /// ranks (Open MPI, pkg-config `ompi-c`). The default build needs no MPI.
@@ -48,9 +48,10 @@ let package = Package(
         .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"]),
         .target(name: "Engine", dependencies: ["WorkerPool", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"]),
         .target(name: "Calibration", dependencies: ["WorkerPool", "Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "Distributions"]),
-        .target(name: "Reports", dependencies: ["CKernels", "Engine", "Calibration", "History", "TailStats", "ScenarioSpec"]),
+        .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
+        .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Engine", "Calibration", "History", "TailStats", "ScenarioSpec"]),
         .target(name: "ThresherCLI", dependencies: [
-            "WorkerPool", "Engine", "Calibration", "History", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
+            "Backtest", "WorkerPool", "Engine", "Calibration", "History", "LinearAlgebra", "Reports", "ScenarioSpec", "Shocks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
@@ -61,7 +62,7 @@ let package = Package(
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
             "CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec", "Shocks",
-            "Revaluation", "TailStats", "WorkerPool", "Engine", "Calibration", "History", "Reports",
+            "Revaluation", "TailStats", "WorkerPool", "Engine", "Calibration", "History", "Backtest", "Reports",
         ]),
     ],
     swiftLanguageModes: [.v6]

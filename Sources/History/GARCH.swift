@@ -89,8 +89,9 @@ public enum GARCHStudentT {
                 logit((p[4] - dofBounds.low) / (dofBounds.high - dofBounds.low))]
     }
 
-    /// The maximum-likelihood fit of `returns` (at least 100).
-    public static func fit(_ returns: [Double], id: String) throws -> GARCHFit {
+    /// The maximum-likelihood fit of `returns` (at least 100); `standardErrors: false` skips the
+    /// sandwich (the backtest re-fits hundreds of windows and reports none).
+    public static func fit(_ returns: [Double], id: String, standardErrors: Bool = true) throws -> GARCHFit {
         let b = backcast(returns)
         let n = Double(returns.count)
         let mean = returns.reduce(0, +) / n
@@ -118,7 +119,7 @@ public enum GARCHStudentT {
         let forecast = p[1] + p[2] * (returns[last] - p[0]) * (returns[last] - p[0]) + p[3] * variances[last]
         let residuals = returns.indices.map { (returns[$0] - p[0]) / variances[$0].squareRoot() }
         return GARCHFit(id: id, n: returns.count, mu: p[0], omega: p[1], alpha: p[2], beta: p[3], nu: p[4], logLikelihood: loglik,
-                        standardErrors: robustStandardErrors(p, returns: returns, backcast: b), forecastVariance: forecast,
+                        standardErrors: standardErrors ? robustStandardErrors(p, returns: returns, backcast: b) : nil, forecastVariance: forecast,
                         standardizedResiduals: residuals, variances: variances)
     }
 

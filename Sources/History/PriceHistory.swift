@@ -117,7 +117,7 @@ public struct PriceHistory: Sendable {
     }
 
     /// Days since 1970-01-01 of `YYYY-MM-DD` or `M/D/YYYY`.
-    static func day(_ text: String) -> Int? {
+    public static func day(_ text: String) -> Int? {
         let iso = text.split(separator: "-"), us = text.split(separator: "/")
         let (y, m, d): (Int?, Int?, Int?)
         if iso.count == 3 { (y, m, d) = (Int(iso[0]), Int(iso[1]), Int(String(iso[2].prefix(2)))) } else if us.count == 3 { (y, m, d) = (Int(us[2]), Int(us[0]), Int(us[1])) } else { return nil }

@@ -13,6 +13,8 @@ public enum StreamID: UInt32, Sendable {
     /// Draws of the liquidation step (the second market move of the calibration waterfall).
     case liquidationNormals = 3
     case liquidationMixing = 4
+    /// The backtest's draws of a day's loss from that day's forecast paths (path = the origin row).
+    case backtestResampling = 5
 }
 
 /// The random numbers of one Monte Carlo path: a pure function of (seed, path, stream).

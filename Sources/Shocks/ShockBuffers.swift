@@ -52,6 +52,13 @@ public final class ShockBuffers {
         mixingUniforms.deallocate()
     }
 
+    /// Starts a chunk whose spots the caller fills itself (the backtest rescales stored innovations).
+    package func beginChunk(firstPath: Int, count: Int) {
+        precondition(count <= capacity)
+        self.firstPath = firstPath
+        self.count = count
+    }
+
     /// Asset `i`'s row of an asset-major array.
     @inline(__always) package func row(_ base: UnsafeMutablePointer<Double>, asset i: Int) -> UnsafeMutablePointer<Double> {
         base + i * capacity

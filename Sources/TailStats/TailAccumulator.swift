@@ -279,7 +279,7 @@ public struct TailSummary: Sendable {
 /// Rearranges `values` so that its first k entries are its k largest (in no order): Hoare-partition
 /// quickselect with a median-of-three pivot.
 /// - Complexity: O(n) on average.
-func selectLargest(_ k: Int, in values: UnsafeMutableBufferPointer<Double>) {
+public func selectLargest(_ k: Int, in values: UnsafeMutableBufferPointer<Double>) {
     var low = 0, high = values.count - 1
     while low < high {
         let mid = low + (high - low) / 2

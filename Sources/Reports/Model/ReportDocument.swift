@@ -133,6 +133,10 @@ public enum ReportChart {
     case bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String)
     /// Lines of percentages against a log-scaled x.
     case percentLines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String)
+    /// Daily series against dates (days since 1970): lines, optional dots (one per day) and marked
+    /// days (drawn on the dots).
+    case timeSeries(days: [Int], lines: [(name: String, values: [Double])], dots: (name: String, values: [Double])?,
+                    marks: (name: String, indices: [Int])?, title: String, yLabel: String)
 }
 
 /// The four renderings of a command's report, from its `document`.

@@ -1,3 +1,4 @@
+import Backtest
 import Foundation
 import TailStats
 
@@ -99,6 +100,38 @@ enum SVGChart {
         return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: yLabel, body: body,
                      legend: series.enumerated().map { ($0.element.name, seriesColor($0.offset)) },
                      formatX: logX ? { money(pow(10, $0)) } : nil, formatY: formatY)
+    }
+
+    /// Daily series against the date: each line thinned to at most ~1,500 points (the margin series
+    /// are smooth), the dots as one path of round caps, the marked days as red rings on their dots.
+    static func timeSeries(days: [Int], lines: [(name: String, values: [Double])], dots: (name: String, values: [Double])?,
+                           marks: (name: String, indices: [Int])?, title: String, yLabel: String) -> String {
+        guard days.count > 1 else { return "" }
+        let values = (lines.flatMap(\.values) + (dots?.values ?? [])).filter(\.isFinite)
+        let xs = Axis(low: Double(days.first!), high: Double(days.last!), pixels: (margin.left, width - margin.right))
+        let ys = Axis(low: min(0, values.min() ?? 0), high: (values.max() ?? 1) * 1.05, pixels: (height - margin.bottom, margin.top))
+        func point(_ t: Int, _ v: Double) -> String { "\(f(xs.map(Double(days[t])))),\(f(ys.map(v)))" }
+        var body = ""
+        if let dots {
+            let moves = dots.values.indices.filter { dots.values[$0].isFinite }.map { "M\(point($0, dots.values[$0]))h0" }.joined()
+            body += "<path d=\"\(moves)\" stroke=\"#9e9e9e\" stroke-width=\"2.5\" stroke-linecap=\"round\" fill=\"none\"/>\n"
+        }
+        let step = max(1, days.count / 1500)
+        for (s, line) in lines.enumerated() {
+            let kept = Array(stride(from: 0, to: days.count, by: step)) + (((days.count - 1) % step == 0) ? [] : [days.count - 1])
+            let points = kept.filter { line.values[$0].isFinite }.map { point($0, line.values[$0]) }.joined(separator: " ")
+            body += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(seriesColor(s))\" stroke-width=\"1.5\"/>\n"
+        }
+        if let marks, let dots {
+            for t in marks.indices where dots.values[t].isFinite {
+                body += "<circle cx=\"\(f(xs.map(Double(days[t]))))\" cy=\"\(f(ys.map(dots.values[t])))\" r=\"3.5\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"1.5\"/>\n"
+            }
+        }
+        var legend = lines.enumerated().map { ($0.element.name, seriesColor($0.offset)) }
+        if let dots { legend.append((dots.name, "#9e9e9e")) }
+        if let marks { legend.append(("\(marks.name) (\(marks.indices.count))", "#d62728")) }
+        return frame(title: title, xAxis: xs, yAxis: ys, xLabel: "date", yLabel: yLabel, body: body, legend: legend,
+                     formatX: { String(isoDate(Int($0)).prefix(7)) }, formatY: { money($0) })
     }
 
     // MARK: - Building blocks
