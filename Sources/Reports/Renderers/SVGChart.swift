@@ -103,7 +103,7 @@ enum SVGChart {
     }
 
     /// Daily series against the date: each line thinned to at most ~1,500 points (the margin series
-    /// are smooth), the dots as one path of round caps, the marked days as red rings on their dots.
+    /// are smooth), the dots as one path of round caps, the marked days as black rings on their dots.
     static func timeSeries(days: [Int], lines: [(name: String, values: [Double])], dots: (name: String, values: [Double])?,
                            marks: (name: String, indices: [Int])?, title: String, yLabel: String) -> String {
         guard days.count > 1 else { return "" }
@@ -124,12 +124,12 @@ enum SVGChart {
         }
         if let marks, let dots {
             for t in marks.indices where dots.values[t].isFinite {
-                body += "<circle cx=\"\(f(xs.map(Double(days[t]))))\" cy=\"\(f(ys.map(dots.values[t])))\" r=\"3.5\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"1.5\"/>\n"
+                body += "<circle cx=\"\(f(xs.map(Double(days[t]))))\" cy=\"\(f(ys.map(dots.values[t])))\" r=\"3.5\" fill=\"none\" stroke=\"#000000\" stroke-width=\"1.5\"/>\n"
             }
         }
         var legend = lines.enumerated().map { ($0.element.name, seriesColor($0.offset)) }
         if let dots { legend.append((dots.name, "#9e9e9e")) }
-        if let marks { legend.append(("\(marks.name) (\(marks.indices.count))", "#d62728")) }
+        if let marks { legend.append(("\(marks.name) (\(marks.indices.count))", "#000000")) }
         return frame(title: title, xAxis: xs, yAxis: ys, xLabel: "date", yLabel: yLabel, body: body, legend: legend,
                      formatX: { String(isoDate(Int($0)).prefix(7)) }, formatY: { money($0) })
     }
