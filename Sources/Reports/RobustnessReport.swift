@@ -67,7 +67,10 @@ public struct RobustnessReport: CommandReport {
         let matrix = ReportSection(
             heading: "Model-risk matrix",
             note: "Each row's ladder is calibrated under its model (target breach probability \(p)), then evaluated under every model: mean breach probability over tiers and sides. The diagonal gives back the target; the off-diagonal is the model risk.",
-            blocks: [.table(breachMatrix), .table(deficitMatrix)])
+            blocks: [.chart(.heatMap(rows: r.models, columns: r.models, values: r.matrix.map { $0.map(\.meanBreach) }, reference: p,
+                                     title: "Mean breach probability: calibrated under each model, evaluated under every model",
+                                     caption: "White at the target \(p); red above it (the ladder breaches more than promised), blue below, saturated at ×10 and ÷10.")),
+                     .table(breachMatrix), .table(deficitMatrix)])
         let frontierTable = ReportTable(
             csvName: "frontier.csv",
             columns: [.init("ladder ×", csv: "multiplier"), .init("mean P(breach)", csv: "mean_breach_probability"), .init("max P(breach)", csv: "max_breach_probability"),

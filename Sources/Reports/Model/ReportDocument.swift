@@ -133,6 +133,8 @@ public enum ReportChart {
     case bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String)
     /// Lines of percentages against a log-scaled x.
     case percentLines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String)
+    /// A matrix of probabilities coloured against a reference value (the target).
+    case heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, title: String, caption: String)
     /// Daily series against dates (days since 1970): lines, optional dots (one per day) and marked
     /// days (drawn on the dots).
     case timeSeries(days: [Int], lines: [(name: String, values: [Double])], dots: (name: String, values: [Double])?,

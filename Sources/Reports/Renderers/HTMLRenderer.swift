@@ -35,6 +35,8 @@ public enum HTMLRenderer {
             return SVGChart.bars(categories: categories, series: series, title: title, xLabel: xLabel)
         case .percentLines(let series, let title, let xLabel, let yLabel):
             return SVGChart.lines(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logX: true, formatY: { String(format: "%.0f%%", $0) })
+        case .heatMap(let rows, let columns, let values, let reference, let title, let caption):
+            return SVGChart.heatMap(rows: rows, columns: columns, values: values, reference: reference, title: title, caption: caption)
         case .timeSeries(let days, let lines, let dots, let marks, let title, let yLabel):
             return SVGChart.timeSeries(days: days, lines: lines, dots: dots, marks: marks, title: title, yLabel: yLabel)
         }

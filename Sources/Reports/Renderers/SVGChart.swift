@@ -89,7 +89,9 @@ enum SVGChart {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return "" }
         let tx: (Double) -> Double = logX ? { log10($0) } : { $0 }
-        let xs = Axis(low: all.map { tx($0.0) }.min()!, high: all.map { tx($0.0) }.max()!, pixels: (margin.left, width - margin.right), integerTicks: logX)
+        var xs = Axis(low: all.map { tx($0.0) }.min()!, high: all.map { tx($0.0) }.max()!, pixels: (margin.left, width - margin.right), integerTicks: logX)
+        // A log axis spanning less than two decades has one or two powers of ten: tick the data's x instead.
+        if logX && xs.high - xs.low < 2 { xs.explicitTicks = Array(Set(all.map { tx($0.0) })).sorted() }
         let ys = Axis(low: 0, high: all.map(\.1).max()! * 1.1, pixels: (height - margin.bottom, margin.top))
         var body = ""
         for (s, item) in series.enumerated() {
@@ -134,6 +136,38 @@ enum SVGChart {
                      formatX: { String(isoDate(Int($0)).prefix(7)) }, formatY: { money($0) })
     }
 
+    /// A matrix of probabilities as coloured cells: white at `reference` (the target), red up to ten
+    /// times above it, blue down to ten times below (log scale), each cell labelled with its value.
+    static func heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, title: String, caption: String) -> String {
+        let cell = (width: min(120.0, (width - 200) / Double(max(columns.count, 1))), height: 30.0)
+        let left = max(130, min(200, 16 + 7.5 * Double(rows.map(\.count).max() ?? 10))), top = margin.top + 40
+        let chartHeight = top + cell.height * Double(rows.count) + 56
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(chartHeight))\" viewBox=\"0 0 \(f(width)) \(f(chartHeight))\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n"
+        svg += "<title>\(escape(title))</title>\n" + text(title, x: width / 2, y: 20, anchor: "middle", weight: "bold", size: 14)
+        svg += text("evaluated under →", x: left, y: top - 24, anchor: "start") + text("calibrated under ↓", x: 8, y: top - 6, anchor: "start")
+        for (j, name) in columns.enumerated() { svg += text(name, x: left + (Double(j) + 0.5) * cell.width, y: top - 6, anchor: "middle") }
+        for (i, name) in rows.enumerated() {
+            let y = top + Double(i) * cell.height
+            svg += text(name, x: left - 6, y: y + cell.height / 2 + 4, anchor: "end")
+            for (j, v) in values[i].enumerated() {
+                let x = left + Double(j) * cell.width
+                let t = v > 0 && reference > 0 ? max(-1, min(1, log10(v / reference))) : -1
+                let fade = Int(255 * (1 - abs(t)))
+                let color = t >= 0 ? "rgb(255,\(fade),\(fade))" : "rgb(\(fade),\(fade),255)"
+                svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell.width - 2))\" height=\"\(f(cell.height - 2))\" fill=\"\(color)\" stroke=\"\(i == j ? "#333" : "none")\"/>\n"
+                svg += "<text x=\"\(f(x + cell.width / 2))\" y=\"\(f(y + cell.height / 2 + 4))\" text-anchor=\"middle\" fill=\"\(abs(t) > 0.6 ? "#fff" : "#000")\">\(String(format: "%.3g", v))</text>\n"
+            }
+        }
+        // The caption wraps at the chart's width.
+        var line = "", y = chartHeight - 30
+        for word in caption.split(separator: " ") {
+            if Double(line.count + word.count) * 6.4 > width - 16 { svg += text(line, x: 8, y: y, anchor: "start"); line = ""; y += 15 }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        svg += text(line, x: 8, y: y, anchor: "start")
+        return svg + "</svg>\n"
+    }
+
     // MARK: - Building blocks
 
     /// A linear axis from data to pixels with "nice" ticks.
@@ -141,6 +175,8 @@ enum SVGChart {
         let low: Double, high: Double
         let pixels: (Double, Double)
         var integerTicks = false
+        /// Ticks to draw instead of the "nice" ones.
+        var explicitTicks: [Double]?
 
         init(low: Double, high: Double, pixels: (Double, Double), integerTicks: Bool = false) {
             self.low = low
@@ -152,6 +188,7 @@ enum SVGChart {
         func map(_ v: Double) -> Double { pixels.0 + (v - low) / (high - low) * (pixels.1 - pixels.0) }
 
         var ticks: [Double] {
+            if let explicitTicks { return explicitTicks }
             let span = high - low
             var step = pow(10, floor(log10(span / 5)))
             for factor in [2.0, 5.0, 10.0] where span / step > 7 { step = pow(10, floor(log10(span / 5))) * factor }
