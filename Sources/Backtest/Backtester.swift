@@ -54,6 +54,22 @@ public struct ModelBacktest: Sendable {
     public let meanPersistence: Double?
 }
 
+/// One rate of the venue's ladder (or a model's forecast rate) against the realised one-row moves of
+/// its asset: an exception is an adverse move beyond the rate, 1 − S_{t+1}/S_t > rate for a long,
+/// S_{t+1}/S_t − 1 > rate for a short.
+public struct RateBacktest: Sendable {
+    public let asset: String
+    public let side: Side
+    /// The ladder tier (index, notional bound) for a static rate; nil for a model's forecast.
+    public let tier: Int?
+    public let upTo: Double?
+    /// The model whose daily forecast rate this is; nil for a static rate.
+    public let model: BacktestModel?
+    /// The rate (its mean over the days for a forecast).
+    public let meanRate: Double
+    public let coverage: CoverageTests
+}
+
 public struct BacktestResult: Sendable {
     public let scenarioName: String
     public let history: AlignedHistory
@@ -68,6 +84,11 @@ public struct BacktestResult: Sendable {
     /// L_{t+1} = −(V(S_{t+1}) − V(S_t)), USD, positions held constant.
     public let realisedLosses: [Double]
     public let models: [ModelBacktest]
+    /// With a `policy:` ladder: each tier's maintenance rates and each model's forecast rate
+    /// (the move exceeded with probability `ladderBreachProbability`) against the realised moves.
+    public let ladder: [RateBacktest]
+    /// `calibration.breach_probability`, else 1 − the margin level.
+    public let ladderBreachProbability: Double
     public let elapsedSeconds: Double
 }
 
@@ -107,6 +128,12 @@ public enum Backtester {
         var simulatedSums = models.map { _ in levels.map { _ in [Double](repeating: 0, count: simulations) } }
         var realised: [Double] = []
         var dofs = models.map { _ in [Double]() }, persistences = dofs
+        // The ladder's breach probability p and, per model, asset and side, the daily forecast rate:
+        // 1 − e^{(μ + σ_t·q_p)/100} for a long and e^{(μ + σ_t·q_{1−p})/100} − 1 for a short, with
+        // q the k-th smallest / largest of the N innovations, k = ⌈p·N⌉.
+        let ladderP = scenario.calibration?.breachProbability ?? (1 - levels[marginLevel].value)
+        let ladderRank = TailPlan.rank(level: 1 - ladderP, paths: paths)
+        var forecastRates = models.map { _ in (0..<n).map { _ in [[Double](), [Double]()] } }
 
         for block in schedule.blocks {
             if cancellation?.isCancelled == true { throw WorkerPoolError.cancelled }
@@ -120,6 +147,20 @@ public enum Backtester {
                 if model.usesGARCH {
                     dofs[m].append(fit.garch.map(\.nu).sorted()[n / 2])
                     persistences[m].append(fit.garch.map(\.persistence).reduce(0, +) / Double(n))
+                }
+            }
+            if scenario.policy != nil {
+                for (m, forecast) in forecasts.enumerated() {
+                    for i in 0..<n {
+                        var down = (0..<paths).map { -forecast.epsilon[i * paths + $0] }, up = (0..<paths).map { forecast.epsilon[i * paths + $0] }
+                        down.withUnsafeMutableBufferPointer { selectLargest(ladderRank, in: $0) }
+                        up.withUnsafeMutableBufferPointer { selectLargest(ladderRank, in: $0) }
+                        let low = -down[0..<ladderRank].min()!, high = up[0..<ladderRank].min()!
+                        for scales in forecast.scales {
+                            forecastRates[m][i][0].append(1 - exp((forecast.mean[i] + scales[i] * low) / 100))
+                            forecastRates[m][i][1].append(exp((forecast.mean[i] + scales[i] * high) / 100) - 1)
+                        }
+                    }
                 }
             }
             let blockOrigins = Array(block)
@@ -194,9 +235,29 @@ public enum Backtester {
                                  refits: schedule.blocks.count, meanDof: dofs[m].isEmpty ? nil : dofs[m].reduce(0, +) / Double(dofs[m].count),
                                  meanPersistence: persistences[m].isEmpty ? nil : persistences[m].reduce(0, +) / Double(persistences[m].count))
         }
+        var ladder: [RateBacktest] = []
+        if let policy = scenario.policy {
+            for i in 0..<n {
+                let moves = schedule.origins.map { history.prices[i][$0 + 1] / history.prices[i][$0] - 1 }
+                for (s, side) in [Side.long, .short].enumerated() {
+                    func hits(_ rate: (Int) -> Double) -> [Bool] { moves.indices.map { side == .long ? -moves[$0] > rate($0) : moves[$0] > rate($0) } }
+                    for (k, tier) in policy.schedule.tiers[i].enumerated() {
+                        let rate = tier.maintenance(side)
+                        ladder.append(RateBacktest(asset: history.assetIDs[i], side: side, tier: k, upTo: tier.upTo, model: nil, meanRate: rate,
+                                                   coverage: CoverageTests(hits: hits { _ in rate }, expectedRate: ladderP)))
+                    }
+                    for (m, model) in models.enumerated() {
+                        let rates = forecastRates[m][i][s]
+                        ladder.append(RateBacktest(asset: history.assetIDs[i], side: side, tier: nil, upTo: nil, model: model,
+                                                   meanRate: rates.reduce(0, +) / Double(rates.count),
+                                                   coverage: CoverageTests(hits: hits { rates[$0] }, expectedRate: ladderP)))
+                    }
+                }
+            }
+        }
         return BacktestResult(scenarioName: scenario.name, history: history, settings: settings, paths: paths, seed: seed, levels: levels,
                               marginLevel: marginLevel, origins: schedule.origins, realisedLosses: realised, models: results,
-                              elapsedSeconds: Date().timeIntervalSince(start))
+                              ladder: ladder, ladderBreachProbability: ladderP, elapsedSeconds: Date().timeIntervalSince(start))
     }
 
     /// For each row t, the first return index of the ten years (3,652 days) that end at row t.

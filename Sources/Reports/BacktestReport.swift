@@ -61,7 +61,17 @@ public struct BacktestReport: CommandReport {
             ("seed", .integer(Int(truncatingIfNeeded: r.seed))), ("levels", .array(r.levels.map { .number($0.value) })),
             ("margin_level", .number(r.levels[r.marginLevel].value)), ("es_simulations", .integer(r.settings.esSimulations)),
             ("days", .integer(days.count)), ("first_day", .string(isoDate(days.first!))), ("last_day", .string(isoDate(days.last!))),
-            ("models", .array(models)), ("series", .object(series)), ("elapsed_seconds", .number(r.elapsedSeconds)),
+            ("models", .array(models)), ("ladder_breach_probability", r.ladder.isEmpty ? .null : .number(r.ladderBreachProbability)),
+            ("ladder", .array(r.ladder.map { b in
+                let c = b.coverage
+                return .object([("asset", .string(b.asset)), ("side", .string(b.side.rawValue)), ("tier", b.tier.map(JSONValue.integer) ?? .null),
+                                ("up_to", b.upTo.map(JSONValue.number) ?? .null), ("model", b.model.map { .string($0.rawValue) } ?? .null),
+                                ("mean_rate", .number(b.meanRate)), ("days", .integer(c.days)), ("exceptions", .integer(c.exceptions)),
+                                ("expected_rate", .number(c.expectedRate)),
+                                ("kupiec_pof", .object([("statistic", .number(c.proportionOfFailures.statistic)), ("p_value", .number(c.proportionOfFailures.pValue))])),
+                                ("traffic_light", .object([("zone", .string(c.trafficLight.rawValue)), ("cumulative_probability", .number(c.cumulativeProbability))]))])
+            })),
+            ("series", .object(series)), ("elapsed_seconds", .number(r.elapsedSeconds)),
         ])
     }
 
@@ -129,6 +139,23 @@ public struct BacktestReport: CommandReport {
                           note: "Peak/trough = max/min margin over the backtest; rises are relative (M_t/M_{t−k} − 1); exceptions are days the realised loss exceeded the margin.",
                           blocks: [.table(cycles)]),
         ]
+        if !r.ladder.isEmpty {
+            let table = ReportTable(
+                csvName: "ladder_backtest.csv",
+                columns: [.init("asset", csv: "asset"), .init("side", csv: "side"), .init("rate", csv: "source"), .init("up to", csv: "up_to"),
+                          .init("mean rate", csv: "mean_rate"), .init("exceptions", csv: "exceptions"), .init("expected", csv: "expected_exceptions"),
+                          .init("Kupiec POF", csv: "kupiec_pof"), .init("zone", csv: "zone"), .init("P(X≤x)", csv: "cumulative_probability")],
+                rows: r.ladder.map { b in
+                    let c = b.coverage
+                    return [.label(b.asset), .label(b.side.rawValue), .label(b.tier.map { "tier \($0 + 1)" } ?? "\(b.model!.rawValue) forecast"),
+                            b.upTo.map(ReportCell.money) ?? ReportCell(text: "", csv: ""), .rate(b.meanRate), .number(Double(c.exceptions), format: "%.0f"),
+                            .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), .label(c.trafficLight.rawValue),
+                            .number(c.cumulativeProbability, format: "%.5f")]
+                })
+            sections.append(ReportSection(heading: "Margin rates against the realised daily moves",
+                                          note: "Each maintenance rate of the policy's ladder, and each model's daily forecast of the rate a move exceeds with probability \(String(format: "%g", r.ladderBreachProbability)) (the calibration's breach probability, else 1 − the margin level), against the realised one-day moves of its asset: an exception is an adverse move beyond the rate. A tier's rate also pays for liquidating its size, so a large tier is expected to breach less than the target.",
+                                          blocks: [.table(table)]))
+        }
         let top = r.levels.indices.max { r.levels[$0].value < r.levels[$1].value }!
         for m in r.models {
             let exceptions = m.levels[top].hits.indices.filter { m.levels[top].hits[$0] }

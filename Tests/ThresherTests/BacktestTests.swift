@@ -101,7 +101,7 @@ final class BacktestStatisticsTests: XCTestCase {
 
 final class WalkForwardTests: XCTestCase {
     /// 1,400 days of a long spot position in one asset whose log returns are iid N(0, (1 %)²).
-    func syntheticCase() throws -> (scenario: Scenario, history: AlignedHistory) {
+    func syntheticCase(policy: String = "") throws -> (scenario: Scenario, history: AlignedHistory) {
         var stream = PathStream(seed: 2024, path: 0, stream: .assetNormals)
         var price = 100.0, lines = ["Date,P"]
         for d in 0..<1400 {
@@ -115,6 +115,7 @@ final class WalkForwardTests: XCTestCase {
             market: {rate: 0, assets: [{id: X, spot: 100, vol: 0.2}], tails: {model: gaussian}}
             portfolio: {accounts: [{id: a, collateral: {USD: 0}, positions: [{type: spot, asset: X, quantity: 1000}]}]}
             risk: {confidence: [0.95, 0.99]}
+            \(policy)
             """)
         return (scenario, AlignedHistory(history))
     }
@@ -155,6 +156,34 @@ final class WalkForwardTests: XCTestCase {
             XCTAssertEqual(level.expectedShortfallTest.statistic, parallel.models[0].levels[l].expectedShortfallTest.statistic)
             XCTAssertEqual(level.expectedShortfallTest.criticalValue, parallel.models[0].levels[l].expectedShortfallTest.criticalValue)
         }
+    }
+
+    /// With a `policy:` ladder, a tier's exceptions are the days the move beat its rate, counted
+    /// here independently, and the gaussian forecast rate is the closed form 1 − e^{−z·σ̂_t} on average
+    /// (within 3 %), breaching about p = 1 − 0.99 of the days.
+    func testLadderRatesAgainstTheMoves() throws {
+        let (scenario, history) = try syntheticCase(policy: "policy: {ladder: {X: [{up_to: 1000000, maintenance: {long: 0.02, short: 0.025}}]}}")
+        var settings = BacktestSettings()
+        settings.window = 250
+        settings.refit = 50
+        settings.models = [.gaussian]
+        settings.esSimulations = 100
+        let result = try Backtester.run(scenario: scenario, history: history, settings: settings)
+        XCTAssertEqual(result.ladderBreachProbability, 0.01, accuracy: 1e-12)
+        XCTAssertEqual(result.ladder.count, 4)
+        let prices = history.prices[0], returns = history.returns[0]
+        let moves = result.origins.map { prices[$0 + 1] / prices[$0] - 1 }
+        let long = result.ladder.first { $0.side == .long && $0.tier == 0 }!, short = result.ladder.first { $0.side == .short && $0.tier == 0 }!
+        XCTAssertEqual(long.coverage.exceptions, moves.filter { -$0 > 0.02 }.count)
+        XCTAssertEqual(short.coverage.exceptions, moves.filter { $0 > 0.025 }.count)
+        let z = StandardNormal.quantile(0.99)
+        let closed = result.origins.map { t -> Double in
+            let window = Array(returns[(t - 250)..<t]), m = window.reduce(0, +) / 250
+            return 1 - exp(-z * (window.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 249).squareRoot() / 100)
+        }
+        let forecast = result.ladder.first { $0.side == .long && $0.model == .gaussian }!
+        XCTAssertEqual(forecast.meanRate, closed.reduce(0, +) / Double(closed.count), accuracy: 0.03 * forecast.meanRate)
+        XCTAssertNotEqual(forecast.coverage.trafficLight, .red)
     }
 
     /// Every model runs on the synthetic history; the GARCH filter's σ follows its recursion, and on
