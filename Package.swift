@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "RandomStreams", dependencies: ["CKernels"]),
         .target(name: "ScenarioSpec", dependencies: ["Yams", "LinearAlgebra", "History"]),
         .target(name: "Shocks", dependencies: ["CKernels", "LinearAlgebra", "RandomStreams", "Distributions", "ScenarioSpec"]),
-        .target(name: "TailStats"),
+        .target(name: "TailStats", dependencies: ["CKernels"]),
         .target(name: "WorkerPool"),
         .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"]),
         .target(name: "Engine", dependencies: ["WorkerPool", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"]),

@@ -29,6 +29,19 @@ public struct Book: Sendable {
     public let optionStart: [Int]
     /// Annual continuously compounded rate of the pricing.
     public let rate: Double
+    /// Account a's non-zero linear weights, in asset order: assets
+    /// `exposureAssets[exposureStart[a] ..< exposureStart[a + 1]]` with weights `exposureWeights[…]`.
+    public let exposureStart: [Int]
+    package let exposureAssets: [Int32]
+    package let exposureWeights: [Double]
+
+    /// Whether account a's linear loss is taken from its few exposures (`thresher_linear_losses`,
+    /// one fused multiply-subtract per exposure and path) rather than from its dense row of W in a
+    /// `cblas_dgemm` with its neighbours: when it has at most half as many exposures as there are
+    /// assets (measured on W3/W4 and W2, Benchmarks/README.md, session 9).
+    public func hasSparseExposures(_ a: Int) -> Bool {
+        2 * (exposureStart[a + 1] - exposureStart[a]) <= assetCount
+    }
 
     /// Account a's options.
     public func options(ofAccount a: Int) -> ArraySlice<OptionLeg> { options[optionStart[a]..<optionStart[a + 1]] }
@@ -77,7 +90,21 @@ public struct Book: Sendable {
         for a in 0..<accountIDs.count { for i in 0..<n { bookRow[i] += weights[a * n + i] } }
         bookWeights = bookRow
         bookConstant = constants.reduce(0, +)
-        optionStart = (0...accountIDs.count).map { a in options.firstIndex { $0.account >= a } ?? options.count }
+        var start = [0], assets: [Int32] = [], exposures: [Double] = []
+        for a in 0..<accountIDs.count {
+            for i in 0..<n where weights[a * n + i] != 0 {
+                assets.append(Int32(i))
+                exposures.append(weights[a * n + i])
+            }
+            start.append(assets.count)
+        }
+        exposureStart = start
+        exposureAssets = assets
+        exposureWeights = exposures
+        var optionCounts = [Int](repeating: 0, count: accountIDs.count + 1)
+        for leg in options { optionCounts[leg.account + 1] += 1 }
+        for a in 0..<accountIDs.count { optionCounts[a + 1] += optionCounts[a] }
+        optionStart = optionCounts
         self.options = options
         equityNow = equity
     }

@@ -56,12 +56,36 @@ public final class Revaluer {
         }
     }
 
-    /// Losses of the accounts in `accounts` (at most `accountsPerBlock`): the linear part is one
-    /// `cblas_dgemm`, L = −W·S' − c; then each option of those accounts subtracts its P&L from its
-    /// account's row and from the book's.
+    /// Losses of the accounts in `accounts` (at most `accountsPerBlock`). The linear part,
+    /// L = −W·S' − c: an account with few exposures (`Book.hasSparseExposures`) from those alone,
+    /// each run of consecutive dense accounts in one `cblas_dgemm`. Then each option of those
+    /// accounts subtracts its P&L from its account's row and from the book's.
     public func revalue(_ shocks: ShockBuffers, accounts: Range<Int>) {
         precondition(accounts.count <= accountsPerBlock)
         block = accounts
+        let m = shocks.count
+        var denseStart = accounts.lowerBound
+        book.exposureAssets.withUnsafeBufferPointer { assets in
+            book.exposureWeights.withUnsafeBufferPointer { weights in
+                for a in accounts where book.hasSparseExposures(a) {
+                    revalueDense(shocks, accounts: denseStart..<a)
+                    let first = book.exposureStart[a]
+                    thresher_linear_losses(m, shocks.spot, capacity, assets.baseAddress! + first, weights.baseAddress! + first,
+                                           book.exposureStart[a + 1] - first, -book.linearConstants[a], lossRow(account: a))
+                    denseStart = a + 1
+                }
+            }
+        }
+        revalueDense(shocks, accounts: denseStart..<accounts.upperBound)
+        for leg in book.options[book.optionStart[accounts.lowerBound]..<book.optionStart[accounts.upperBound]] {
+            subtractOptionProfit(leg, shocks: shocks, account: lossRow(account: leg.account), book: bookLosses)
+        }
+    }
+
+    /// L = −W·S' − c for consecutive accounts of the block: their rows set to −c, then one
+    /// `cblas_dgemm` with α = −1 over their rows of W.
+    private func revalueDense(_ shocks: ShockBuffers, accounts: Range<Int>) {
+        guard !accounts.isEmpty else { return }
         let m = shocks.count, ld = capacity, n = book.assetCount
         for a in accounts {
             let row = lossRow(account: a)
@@ -70,10 +94,7 @@ public final class Revaluer {
         }
         book.linearWeights.withUnsafeBufferPointer { w in
             multiplyAccumulate(w.baseAddress! + accounts.lowerBound * n, rows: accounts.count, inner: n, shocks.spot, columns: m,
-                               ldb: ld, into: losses, ldc: ld, alpha: -1)
-        }
-        for leg in book.options[book.optionStart[accounts.lowerBound]..<book.optionStart[accounts.upperBound]] {
-            subtractOptionProfit(leg, shocks: shocks, account: lossRow(account: leg.account), book: bookLosses)
+                               ldb: ld, into: lossRow(account: accounts.lowerBound), ldc: ld, alpha: -1)
         }
     }
 

@@ -19,24 +19,42 @@ public struct ExactSum: Sendable, Equatable {
     /// Adds x exactly. Non-finite values are a caller bug (losses are finite by construction).
     public mutating func add(_ x: Double) {
         precondition(x.isFinite, "ExactSum: non-finite addend \(x)")
+        limbs.withUnsafeMutableBufferPointer { Self.add(x, to: $0.baseAddress!) }
+        pendingAdditions += 1
+        if pendingAdditions >= 1 << 30 { normalize() }
+    }
+
+    /// Adds `count` values exactly (one access to the limbs for all of them).
+    package mutating func add(_ values: UnsafePointer<Double>, count: Int) {
+        if pendingAdditions + count >= 1 << 30 { normalize() }
+        limbs.withUnsafeMutableBufferPointer { limbs in
+            for k in 0..<count {
+                precondition(values[k].isFinite, "ExactSum: non-finite addend \(values[k])")
+                Self.add(values[k], to: limbs.baseAddress!)
+            }
+        }
+        pendingAdditions += count
+    }
+
+    /// x = ±mantissa·2^exponent, split exactly into three 32-bit pieces added to (or subtracted
+    /// from) the three limbs it spans.
+    @inline(__always)
+    private static func add(_ x: Double, to limbs: UnsafeMutablePointer<Int64>) {
         if x == 0 { return }
         let bits = x.bitPattern
         let exponentBits = Int((bits >> 52) & 0x7FF)
         var mantissa = bits & ((1 << 52) - 1)
         let exponent: Int
         if exponentBits == 0 { exponent = -1074 } else { mantissa |= 1 << 52; exponent = exponentBits - 1075 }
-        // x = ±mantissa · 2^exponent
-        let position = exponent + Self.offset
-        let limb = position >> 5
+        let position = exponent + offset
+        let limb = limbs + (position >> 5)
         let wide = UInt128(mantissa) << UInt128(position & 31)
         let pieces = (Int64(wide & 0xFFFF_FFFF), Int64((wide >> 32) & 0xFFFF_FFFF), Int64(wide >> 64))
         if x < 0 {
-            limbs[limb] -= pieces.0; limbs[limb + 1] -= pieces.1; limbs[limb + 2] -= pieces.2
+            limb[0] -= pieces.0; limb[1] -= pieces.1; limb[2] -= pieces.2
         } else {
-            limbs[limb] += pieces.0; limbs[limb + 1] += pieces.1; limbs[limb + 2] += pieces.2
+            limb[0] += pieces.0; limb[1] += pieces.1; limb[2] += pieces.2
         }
-        pendingAdditions += 1
-        if pendingAdditions >= 1 << 30 { normalize() }
     }
 
     /// Adds another exact sum: the result is the exact sum of both.

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// What a tail accumulator must be able to answer: the total path count N and the confidence
@@ -63,7 +64,7 @@ public struct TailPlan: Sendable {
 /// blocks were merged: any thread count, chunk size or split of the paths gives identical numbers.
 public struct TailAccumulator: Sendable {
     /// Paths per block: chunks and path splits must be multiples of it.
-    public static let blockSize = 64
+    public static let blockSize = Int(THRESHER_STATISTICS_BLOCK)
 
     public let plan: TailPlan
     public private(set) var count = 0
@@ -93,58 +94,42 @@ public struct TailAccumulator: Sendable {
         floor == -.infinity || candidates.count >= min(plan.capacity, count)
     }
 
-    /// Adds the losses of one block of consecutive paths (at most `blockSize`, starting on a
-    /// multiple of `blockSize`).
-    ///
-    /// The block's sum, sum of squares and maximum are taken in four SIMD lanes in a fixed order (so
-    /// they depend only on the block's values); the tail is touched only when the block's maximum
-    /// beats the current threshold, which after warm-up is rare.
-    package mutating func addBlock(_ values: UnsafePointer<Double>, count n: Int) {
-        var sum4 = SIMD4<Double>(), squares4 = SIMD4<Double>(), max4 = SIMD4<Double>(repeating: -.infinity)
-        var j = 0
-        let raw = UnsafeRawPointer(values)
-        while j + 4 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
-            sum4 += v
-            squares4 += v * v
-            max4 = max4.replacing(with: v, where: v .> max4)
-            j += 4
-        }
-        var blockSum = sum4.sum(), blockSquares = squares4.sum(), blockMax = max4.max()
-        while j < n {
-            let v = values[j]
-            blockSum += v
-            blockSquares += v * v
-            blockMax = max(blockMax, v)
-            j += 1
-        }
-        sum.add(blockSum)
-        sumOfSquares.add(blockSquares)
-        count += n
-        guard blockMax > threshold else { return }
-        if threshold == -.infinity, candidates.count + n < 2 * plan.capacity {
-            // Warm-up: every value is a candidate.
-            candidates.append(contentsOf: UnsafeBufferPointer(start: values, count: n))
-            return
-        }
-        for k in 0..<n where values[k] > threshold {
-            candidates.append(values[k])
-            if candidates.count >= 2 * plan.capacity { compact() }
-        }
-    }
-
     /// Adds the losses of consecutive paths starting at an aligned path (USD, in path order).
     public mutating func add(_ losses: [Double]) {
         losses.withUnsafeBufferPointer { add($0.baseAddress!, count: $0.count) }
     }
 
-    /// Adds `count` consecutive paths' losses starting at an aligned path, block by block.
+    /// Blocks whose statistics are taken at a time by `add(_:count:)`.
+    private static let blocksPerBatch = 16
+
+    /// Adds `count` consecutive paths' losses starting at an aligned path.
+    ///
+    /// Per block of `blockSize` paths, its sum, sum of squares and maximum come from
+    /// `thresher_block_statistics` (a pure function of the block's values) and are added exactly.
+    /// The losses above the threshold of a batch of blocks join the candidates (only when some
+    /// block's maximum beats it); at 2K candidates they are compacted to the K largest. Which losses
+    /// are candidates when does not matter: the K largest of all are kept in the end.
     package mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
-        var start = 0
-        while start < n {
-            let size = min(Self.blockSize, n - start)
-            addBlock(values + start, count: size)
-            start += size
+        let batch = Self.blocksPerBatch, batchPaths = batch * Self.blockSize
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * batch + batchPaths) { scratch in
+            let sums = scratch.baseAddress!, squares = sums + batch, maxima = sums + 2 * batch, above = sums + 3 * batch
+            var start = 0
+            while start < n {
+                let length = min(n - start, batchPaths)
+                let blocks = (length + Self.blockSize - 1) / Self.blockSize
+                thresher_block_statistics(values + start, length, sums, squares, maxima)
+                sum.add(sums, count: blocks)
+                sumOfSquares.add(squares, count: blocks)
+                count += length
+                var largest = -Double.infinity
+                for b in 0..<blocks { largest = max(largest, maxima[b]) }
+                if largest > threshold {
+                    let kept = thresher_values_above(values + start, length, threshold, above)
+                    candidates.append(contentsOf: UnsafeBufferPointer(start: above, count: kept))
+                    if candidates.count >= 2 * plan.capacity { compact() }
+                }
+                start += length
+            }
         }
     }
 

@@ -81,6 +81,25 @@ void thresher_subtract_option_profit(const ThresherOptionTerms *option, long cou
                                      const double *logSpot, const double *volFactor,
                                      const double *inverseVolFactor, double *account, double *book);
 
+/// One account's linear losses over a chunk: loss[j] = constant − Σ_k weights[k]·spot[assets[k]·rowStride + j]
+/// for j < count, the terms subtracted in order k = 0 … terms − 1 (fused multiply-subtract where the
+/// target has it). `spot` is the chunk's shocked-spot matrix, one row of `rowStride` paths per asset.
+void thresher_linear_losses(long count, const double *spot, long rowStride, const int32_t *assets, const double *weights,
+                            long terms, double constant, double *loss);
+
+/// Paths per block of thresher_block_statistics (TailAccumulator.blockSize).
+#define THRESHER_STATISTICS_BLOCK 64
+
+/// Per block b of 64 consecutive values (the last block may be shorter): sums[b], squares[b] and
+/// maxima[b] are the sum, the sum of squares and the largest of values[64b ..< min(64b + 64, count)].
+/// Eight lanes (lane l takes the values j ≡ l mod 8) combined in a fixed tree, squares not fused
+/// with their sum: a pure function of the block's values.
+void thresher_block_statistics(const double *values, long count, double *sums, double *squares, double *maxima);
+
+/// Copies the values greater than `threshold` to `out` (room for `count`), in order; returns how many.
+/// Branch-free: every value is written, the index advances only past those kept.
+long thresher_values_above(const double *values, long count, double threshold, double *out);
+
 /// The git commit of the build ("unknown" unless `make build` defined it).
 const char *thresher_build_commit(void);
 
