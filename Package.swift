@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "TailStats", dependencies: ["CKernels"]),
         .target(name: "WorkerPool"),
         .target(name: "Revaluation", dependencies: ["CKernels", "Shocks", "ScenarioSpec", "LinearAlgebra"]),
-        .target(name: "Engine", dependencies: ["WorkerPool", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"]),
+        .target(name: "Engine", dependencies: ["CKernels", "WorkerPool", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "LinearAlgebra"]),
         .target(name: "Calibration", dependencies: ["WorkerPool", "Engine", "Shocks", "Revaluation", "TailStats", "ScenarioSpec", "Distributions"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Engine", "Calibration", "History", "TailStats", "ScenarioSpec"]),

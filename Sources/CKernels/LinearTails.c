@@ -1,16 +1,28 @@
 // The per-account hot loops of `run` on exchange-size books: linear losses from a few exposures and
-// the block statistics the tail accumulators fold in.
+// the block statistics and tail candidates the tail accumulators fold in.
 #include <math.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+// <immintrin.h> brings in the C library's select(2); VectorMath.h's lane select is renamed here.
+#define select laneSelect
+#endif
 #include "CKernels.h"
 #include "VectorMath.h"
+
+/// constant − Σ_k weights[k]·spot[assets[k]·rowStride + j …], eight paths from j (`lanes` valid).
+KERNEL vdouble linearLoss(const double *spot, long rowStride, const int32_t *assets, const double *weights, long terms,
+                          double constant, long j, long lanes) {
+#pragma clang fp contract(on)
+    vdouble v = splat(constant);
+    for (long k = 0; k < terms; k++) v -= splat(weights[k]) * loadPartial(spot + assets[k] * rowStride + j, lanes, 0.0);
+    return v;
+}
 
 void thresher_linear_losses(long count, const double *spot, long rowStride, const int32_t *assets, const double *weights,
                             long terms, double constant, double *loss) {
     for (long j = 0; j < count; j += LANES) {
         long lanes = count - j < LANES ? count - j : LANES;
-        vdouble v = splat(constant);
-        for (long k = 0; k < terms; k++) v -= splat(weights[k]) * loadPartial(spot + assets[k] * rowStride + j, lanes, 0.0);
-        storePartial(loss + j, v, lanes);
+        storePartial(loss + j, linearLoss(spot, rowStride, assets, weights, terms, constant, j, lanes), lanes);
     }
 }
 
@@ -19,36 +31,101 @@ KERNEL double laneSum(vdouble v) {
     return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
 }
 
-KERNEL double laneMax(vdouble v) {
-    double m = v[0];
-    for (int l = 1; l < LANES; l++) m = v[l] > m ? v[l] : m;
-    return m;
+/// The running statistics of one block.
+typedef struct { vdouble sum, square; } BlockStatistics;
+
+KERNEL BlockStatistics blockStart(void) {
+    BlockStatistics s = {splat(0.0), splat(0.0)};
+    return s;
 }
 
-void thresher_block_statistics(const double *values, long count, double *sums, double *squares, double *maxima) {
-    // v·v rounded on its own, then added: the same roundings with and without FMA units.
+/// Folds eight values in (lanes ≥ `lanes` ignored): v·v rounded on its own, then added, so the
+/// same roundings with and without FMA units.
+KERNEL void blockAdd(BlockStatistics *s, vdouble v, long lanes) {
 #pragma clang fp contract(off)
+    if (lanes < LANES) v = select((vlong)laneIndex() < (vlong)splatu((uint64_t)lanes), v, splat(0.0));
+    s->sum += v;
+    s->square += v * v;
+}
+
+KERNEL void blockFinish(const BlockStatistics *s, long b, double *sums, double *squares) {
+    sums[b] = laneSum(s->sum);
+    squares[b] = laneSum(s->square);
+}
+
+#if defined(__AVX2__)
+/// For each 4-bit mask m of four doubles, the 32-bit word indices that move the doubles whose bit
+/// is set to the front, in order (the rest: word 0).
+static const int32_t leftPack[16][8] __attribute__((aligned(32))) = {
+    {0, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0, 0, 0}, {2, 3, 0, 0, 0, 0, 0, 0}, {0, 1, 2, 3, 0, 0, 0, 0},
+    {4, 5, 0, 0, 0, 0, 0, 0}, {0, 1, 4, 5, 0, 0, 0, 0}, {2, 3, 4, 5, 0, 0, 0, 0}, {0, 1, 2, 3, 4, 5, 0, 0},
+    {6, 7, 0, 0, 0, 0, 0, 0}, {0, 1, 6, 7, 0, 0, 0, 0}, {2, 3, 6, 7, 0, 0, 0, 0}, {0, 1, 2, 3, 6, 7, 0, 0},
+    {4, 5, 6, 7, 0, 0, 0, 0}, {0, 1, 4, 5, 6, 7, 0, 0}, {2, 3, 4, 5, 6, 7, 0, 0}, {0, 1, 2, 3, 4, 5, 6, 7},
+};
+
+/// Four values: those above t written to out + kept (four doubles are written), branch-free.
+KERNEL long keepAbove4(__m256d v, __m256d t, double *out, long kept) {
+    int mask = _mm256_movemask_pd(_mm256_cmp_pd(v, t, _CMP_GT_OQ));
+    __m256i index = _mm256_load_si256((const __m256i *)leftPack[mask]);
+    _mm256_storeu_pd(out + kept, _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), index)));
+    return kept + __builtin_popcount(mask);
+}
+#endif
+
+/// Appends the lanes of v above `threshold` (of the first `lanes`) to out, in order, writing up
+/// to LANES doubles at out + kept; returns the new count.
+KERNEL long keepAbove(vdouble v, long lanes, double threshold, double *out, long kept) {
+    if (lanes < LANES) v = select((vlong)laneIndex() < (vlong)splatu((uint64_t)lanes), v, splat(-INFINITY));
+#if defined(__AVX2__)
+    __m256d t = _mm256_set1_pd(threshold), low, high;
+    memcpy(&low, &v, sizeof low);
+    memcpy(&high, (const char *)&v + sizeof low, sizeof high);
+    kept = keepAbove4(low, t, out, kept);
+    return keepAbove4(high, t, out, kept);
+#else
+    for (int l = 0; l < LANES; l++) {
+        out[kept] = v[l];
+        kept += v[l] > threshold;
+    }
+    return kept;
+#endif
+}
+
+void thresher_block_statistics(const double *values, long count, double *sums, double *squares) {
     for (long first = 0, b = 0; first < count; first += THRESHER_STATISTICS_BLOCK, b++) {
         long end = first + THRESHER_STATISTICS_BLOCK < count ? first + THRESHER_STATISTICS_BLOCK : count;
-        vdouble sum = splat(0.0), square = splat(0.0), maximum = splat(-INFINITY);
+        BlockStatistics s = blockStart();
         for (long j = first; j < end; j += LANES) {
             long lanes = end - j < LANES ? end - j : LANES;
-            vdouble v = loadPartial(values + j, lanes, 0.0);
-            sum += v;
-            square += v * v;
-            maximum = __builtin_elementwise_max(maximum, lanes < LANES ? loadPartial(values + j, lanes, -INFINITY) : v);
+            blockAdd(&s, loadPartial(values + j, lanes, 0.0), lanes);
         }
-        sums[b] = laneSum(sum);
-        squares[b] = laneSum(square);
-        maxima[b] = laneMax(maximum);
+        blockFinish(&s, b, sums, squares);
     }
 }
 
 long thresher_values_above(const double *values, long count, double threshold, double *out) {
     long kept = 0;
-    for (long j = 0; j < count; j++) {
-        out[kept] = values[j];
-        kept += values[j] > threshold;
+    for (long j = 0; j < count; j += LANES) {
+        long lanes = count - j < LANES ? count - j : LANES;
+        kept = keepAbove(loadPartial(values + j, lanes, -INFINITY), lanes, threshold, out, kept);
+    }
+    return kept;
+}
+
+long thresher_linear_tail(long count, const double *spot, long rowStride, const int32_t *assets, const double *weights,
+                          long terms, double constant, double threshold, double *sums, double *squares,
+                          double *above) {
+    long kept = 0;
+    for (long first = 0, b = 0; first < count; first += THRESHER_STATISTICS_BLOCK, b++) {
+        long end = first + THRESHER_STATISTICS_BLOCK < count ? first + THRESHER_STATISTICS_BLOCK : count;
+        BlockStatistics s = blockStart();
+        for (long j = first; j < end; j += LANES) {
+            long lanes = end - j < LANES ? end - j : LANES;
+            vdouble v = linearLoss(spot, rowStride, assets, weights, terms, constant, j, lanes);
+            blockAdd(&s, v, lanes);
+            kept = keepAbove(v, lanes, threshold, above, kept);
+        }
+        blockFinish(&s, b, sums, squares);
     }
     return kept;
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import WorkerPool
 import Revaluation
@@ -165,10 +166,31 @@ public struct PortfolioPricer: PathPricer {
         revaluer.beginChunk(shocks)
         for first in stride(from: 0, to: book.accountCount, by: revaluer.accountsPerBlock) {
             let accounts = first..<min(first + revaluer.accountsPerBlock, book.accountCount)
-            revaluer.revalue(shocks, accounts: accounts)
-            for a in accounts { aggregates.accounts[a].add(revaluer.lossRow(account: a), count: count) }
+            revaluer.revalue(shocks, accounts: accounts, sparseLinearApart: true)
+            for a in accounts {
+                if book.hasSparseLinearLoss(a) {
+                    addSparseLinearTail(shocks, account: a, count: count, into: &aggregates.accounts[a])
+                } else {
+                    aggregates.accounts[a].add(revaluer.lossRow(account: a), count: count)
+                }
+            }
         }
         aggregates.book.add(revaluer.bookLosses, count: count)
         aggregates.bookHistogram.add(revaluer.bookLosses, count: count)
+    }
+
+    /// Account a's losses L_j = −c − Σ w·S'_j (its few exposures) folded into its tail as they are
+    /// computed (`thresher_linear_tail`): the same numbers as its row of losses, never stored.
+    private func addSparseLinearTail(_ shocks: ShockBuffers, account a: Int, count: Int, into tail: inout TailAccumulator) {
+        let first = book.exposureStart[a], terms = book.exposureStart[a + 1] - first, constant = -book.linearConstants[a]
+        book.exposureAssets.withUnsafeBufferPointer { assets in
+            book.exposureWeights.withUnsafeBufferPointer { weights in
+                let spot = shocks.spot, stride = shocks.capacity
+                tail.add(count: count) { start, length, threshold, sums, squares, above in
+                    thresher_linear_tail(length, spot + start, stride, assets.baseAddress! + first, weights.baseAddress! + first,
+                                         terms, constant, threshold, sums, squares, above)
+                }
+            }
+        }
     }
 }

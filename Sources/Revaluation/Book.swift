@@ -43,6 +43,12 @@ public struct Book: Sendable {
         2 * (exposureStart[a + 1] - exposureStart[a]) <= assetCount
     }
 
+    /// Whether account a's loss is linear with sparse exposures (no options): then its losses can go
+    /// straight into its tail (`thresher_linear_tail`) without a row of losses in between.
+    public func hasSparseLinearLoss(_ a: Int) -> Bool {
+        optionStart[a] == optionStart[a + 1] && hasSparseExposures(a)
+    }
+
     /// Account a's options.
     public func options(ofAccount a: Int) -> ArraySlice<OptionLeg> { options[optionStart[a]..<optionStart[a + 1]] }
 

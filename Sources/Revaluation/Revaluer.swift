@@ -60,7 +60,9 @@ public final class Revaluer {
     /// L = −W·S' − c: an account with few exposures (`Book.hasSparseExposures`) from those alone,
     /// each run of consecutive dense accounts in one `cblas_dgemm`. Then each option of those
     /// accounts subtracts its P&L from its account's row and from the book's.
-    public func revalue(_ shocks: ShockBuffers, accounts: Range<Int>) {
+    /// - Parameter sparseLinearApart: leave the rows of the accounts with `Book.hasSparseLinearLoss`
+    ///   unset (their caller takes their losses straight from the shocks).
+    public func revalue(_ shocks: ShockBuffers, accounts: Range<Int>, sparseLinearApart: Bool = false) {
         precondition(accounts.count <= accountsPerBlock)
         block = accounts
         let m = shocks.count
@@ -69,10 +71,11 @@ public final class Revaluer {
             book.exposureWeights.withUnsafeBufferPointer { weights in
                 for a in accounts where book.hasSparseExposures(a) {
                     revalueDense(shocks, accounts: denseStart..<a)
+                    denseStart = a + 1
+                    if sparseLinearApart && book.hasSparseLinearLoss(a) { continue }
                     let first = book.exposureStart[a]
                     thresher_linear_losses(m, shocks.spot, capacity, assets.baseAddress! + first, weights.baseAddress! + first,
                                            book.exposureStart[a + 1] - first, -book.linearConstants[a], lossRow(account: a))
-                    denseStart = a + 1
                 }
             }
         }

@@ -99,32 +99,40 @@ public struct TailAccumulator: Sendable {
         losses.withUnsafeBufferPointer { add($0.baseAddress!, count: $0.count) }
     }
 
-    /// Blocks whose statistics are taken at a time by `add(_:count:)`.
-    private static let blocksPerBatch = 16
+    /// Blocks whose statistics are taken at a time by `add(count:batch:)`.
+    package static let blocksPerBatch = 16
 
     /// Adds `count` consecutive paths' losses starting at an aligned path.
-    ///
-    /// Per block of `blockSize` paths, its sum, sum of squares and maximum come from
-    /// `thresher_block_statistics` (a pure function of the block's values) and are added exactly.
-    /// The losses above the threshold of a batch of blocks join the candidates (only when some
-    /// block's maximum beats it); at 2K candidates they are compacted to the K largest. Which losses
-    /// are candidates when does not matter: the K largest of all are kept in the end.
     package mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
-        let batch = Self.blocksPerBatch, batchPaths = batch * Self.blockSize
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * batch + batchPaths) { scratch in
-            let sums = scratch.baseAddress!, squares = sums + batch, maxima = sums + 2 * batch, above = sums + 3 * batch
+        add(count: n) { start, length, threshold, sums, squares, above in
+            thresher_block_statistics(values + start, length, sums, squares)
+            return thresher_values_above(values + start, length, threshold, above)
+        }
+    }
+
+    /// Adds `count` consecutive paths' losses starting at an aligned path, batch by batch, from
+    /// `batch(start, length, threshold, sums, squares, above)`: for the paths start ..< start + length
+    /// (at most `blocksPerBatch` blocks) it writes each block's sum and sum of squares
+    /// (`thresher_block_statistics`: a pure function of the block's values) and
+    /// the losses above `threshold` to `above` (room for `length` + 8), and returns how many those are.
+    ///
+    /// Block sums are added exactly; the losses above the threshold join the candidates, compacted
+    /// to the K largest at 2K. Which losses are candidates when does not matter: the K largest of
+    /// all are kept in the end.
+    package mutating func add(count n: Int, batch: (Int, Int, Double, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,
+                                                    UnsafeMutablePointer<Double>) -> Int) {
+        let blocksPerBatch = Self.blocksPerBatch, batchPaths = blocksPerBatch * Self.blockSize
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * blocksPerBatch + batchPaths + 8) { scratch in
+            let sums = scratch.baseAddress!, squares = sums + blocksPerBatch, above = squares + blocksPerBatch
             var start = 0
             while start < n {
                 let length = min(n - start, batchPaths)
+                let kept = batch(start, length, threshold, sums, squares, above)
                 let blocks = (length + Self.blockSize - 1) / Self.blockSize
-                thresher_block_statistics(values + start, length, sums, squares, maxima)
                 sum.add(sums, count: blocks)
                 sumOfSquares.add(squares, count: blocks)
                 count += length
-                var largest = -Double.infinity
-                for b in 0..<blocks { largest = max(largest, maxima[b]) }
-                if largest > threshold {
-                    let kept = thresher_values_above(values + start, length, threshold, above)
+                if kept > 0 {
                     candidates.append(contentsOf: UnsafeBufferPointer(start: above, count: kept))
                     if candidates.count >= 2 * plan.capacity { compact() }
                 }

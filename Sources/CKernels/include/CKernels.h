@@ -90,15 +90,23 @@ void thresher_linear_losses(long count, const double *spot, long rowStride, cons
 /// Paths per block of thresher_block_statistics (TailAccumulator.blockSize).
 #define THRESHER_STATISTICS_BLOCK 64
 
-/// Per block b of 64 consecutive values (the last block may be shorter): sums[b], squares[b] and
-/// maxima[b] are the sum, the sum of squares and the largest of values[64b ..< min(64b + 64, count)].
+/// Per block b of 64 consecutive values (the last block may be shorter): sums[b] and squares[b] are
+/// the sum and the sum of squares of values[64b ..< min(64b + 64, count)].
 /// Eight lanes (lane l takes the values j ≡ l mod 8) combined in a fixed tree, squares not fused
 /// with their sum: a pure function of the block's values.
-void thresher_block_statistics(const double *values, long count, double *sums, double *squares, double *maxima);
+void thresher_block_statistics(const double *values, long count, double *sums, double *squares);
 
-/// Copies the values greater than `threshold` to `out` (room for `count`), in order; returns how many.
-/// Branch-free: every value is written, the index advances only past those kept.
+/// Copies the values greater than `threshold` to `out`, in order; returns how many. Branch-free:
+/// groups of values are written whole and the index advances past those kept, so `out` needs room
+/// for `count` + 8.
 long thresher_values_above(const double *values, long count, double threshold, double *out);
+
+/// thresher_linear_losses, thresher_block_statistics and thresher_values_above in one pass, the
+/// losses never stored: for one account's `count` paths (a batch of blocks starting on a block
+/// edge), the blocks' sums and squares, and the losses above `threshold` in `above` (room
+/// for `count` + 8, in path order); returns how many. The same numbers as the three calls.
+long thresher_linear_tail(long count, const double *spot, long rowStride, const int32_t *assets, const double *weights,
+                          long terms, double constant, double threshold, double *sums, double *squares, double *above);
 
 /// The git commit of the build ("unknown" unless `make build` defined it).
 const char *thresher_build_commit(void);
