@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the reference workloads of Benchmarks/README.md into Scenarios/bench/.
 
-W1 shocks, W2 book, W3 exchange share one market: 20 assets (BTC … SUI), asset i = 0…19 with spot
+W1 shocks, W2 book, W3 and W4 exchanges share one market: 20 assets (BTC … SUI), asset i = 0…19 with spot
 100·(i+1) and vol 0.50 + 0.025·i, uniform correlation 0.6, student-t tails with dof 4, horizon 1 day,
 rate 0, confidence [0.99, 0.999]. W3's 10,000 accounts are drawn with Python's random.Random(20261123)
 (Mersenne Twister): each holds 1–3 perps on distinct random assets, quantity ±U(10k, 1M) USD / spot,
@@ -70,8 +70,37 @@ def w3() -> str:
     return "\n".join(lines) + "\n"
 
 
+def w4() -> tuple[str, str, str]:
+    """W4: 100,000 accounts as an exchange's CSV export (positions and balances), 100,000 paths.
+
+    Each account holds 1-3 perps on distinct random assets like W3's (quantity ±U(10k, 1M) USD / spot)
+    and USD collateral U(0.05, 0.5) × its gross notional; one in ten also posts BTC or ETH coins worth
+    U(0.05, 0.2) × the gross. Drawn with random.Random(20261204).
+    """
+    rng = random.Random(20261204)
+    positions = ["account,type,asset,quantity"]
+    balances = ["account,currency,amount"]
+    for a in range(100_000):
+        account, gross = f"acct-{a:06d}", 0.0
+        for i in rng.sample(range(20), rng.randint(1, 3)):
+            usd = rng.uniform(10_000, 1_000_000)
+            gross += usd
+            sign = 1 if rng.random() < 0.5 else -1
+            positions.append(f"{account},perp,{IDS[i]},{sign * usd / (100 * (i + 1)):.6f}")
+        balances.append(f"{account},USD,{rng.uniform(0.05, 0.5) * gross:.2f}")
+        if rng.random() < 0.1:
+            coin = rng.randrange(2)
+            balances.append(f"{account},{IDS[coin]},{rng.uniform(0.05, 0.2) * gross / (100 * (coin + 1)):.6f}")
+    scenario = (header("w4-exchange", 100_000, "W4: 100,000 accounts from CSV (positions and balances), 1-3 perps each, collateral in USD and coins.")
+                + market(False) + "\nportfolio: {positions: w4-positions.csv, balances: w4-balances.csv}\n"
+                + "risk: {confidence: [0.99, 0.999]}\n")
+    return scenario, "\n".join(positions) + "\n", "\n".join(balances) + "\n"
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, text in [("w1-shocks.yaml", w1()), ("w2-book.yaml", w2()), ("w3-exchange.yaml", w3())]:
+    scenario, positions, balances = w4()
+    for name, text in [("w1-shocks.yaml", w1()), ("w2-book.yaml", w2()), ("w3-exchange.yaml", w3()), ("w4-exchange.yaml", scenario),
+                       ("w4-positions.csv", positions), ("w4-balances.csv", balances)]:
         (OUT / name).write_text(text)
         print(f"wrote {OUT / name}")

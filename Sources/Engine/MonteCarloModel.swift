@@ -114,8 +114,11 @@ public struct MonteCarloModel<Generator: PathGenerator, Pricer: PathPricer>: Sen
                 generator.generate((first + chunk.lowerBound)..<(first + chunk.upperBound), into: workspace.0)
                 pricer.price(workspace.0, count: chunk.count, workspace: workspace.1, into: &accumulator)
             })
-        var total = makeAccumulator()
-        total.merge(partials, threads: settings.threads)
+        // The first worker's partial is the total (no copy of it); the others fold in, in order.
+        var rest = partials
+        guard !rest.isEmpty else { return makeAccumulator() }
+        var total = rest.removeFirst()
+        total.merge(rest, threads: settings.threads)
         return total
     }
 }

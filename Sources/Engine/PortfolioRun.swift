@@ -26,22 +26,27 @@ public struct PortfolioAggregates: PathAccumulator {
         merge([other], threads: 1)
     }
 
-    /// Folds in the aggregates of other paths in the order given; the accounts on `threads` workers
-    /// (each account still folds the parts in order, so the result does not depend on `threads`).
+    /// Folds in the aggregates of other paths in the order given; the accounts on `threads` workers,
+    /// each merged in place (each account still folds the parts in order, so the result does not
+    /// depend on `threads`).
     public mutating func merge(_ others: [PortfolioAggregates], threads: Int) {
         for other in others {
             book.merge(other.book)
             bookHistogram.merge(other.bookHistogram)
         }
-        let accounts = self.accounts
-        self.accounts = parallelMap(accounts.count, threads: threads) { range in
-            range.map { a in
-                var total = accounts[a]
-                for other in others { total.merge(other.accounts[a]) }
-                return total
+        accounts.withUnsafeMutableBufferPointer { accounts in
+            let totals = SharedAccounts(base: accounts.baseAddress!)
+            _ = parallelMap(accounts.count, threads: threads) { range -> [Bool] in
+                for a in range { for other in others { totals.base[a].merge(other.accounts[a]) } }
+                return []
             }
         }
     }
+}
+
+/// The accounts of one aggregate, merged in place by several workers, each on its own accounts.
+private struct SharedAccounts: @unchecked Sendable {
+    let base: UnsafeMutablePointer<TailAccumulator>
 }
 
 extension PortfolioAggregates: StateCodable {
@@ -83,77 +88,127 @@ public struct PortfolioRun {
         book = Book(scenario: scenario)
     }
 
-    public var tailPlan: TailPlan {
+    public var tailPlan: TailPlan { Self.tailPlan(for: scenario) }
+
+    /// The tails of `run`: the scenario's paths and confidence levels.
+    public static func tailPlan(for scenario: Scenario) -> TailPlan {
         TailPlan(totalPaths: scenario.simulation.paths, levels: scenario.risk.confidence.map(\.value))
     }
 
     /// The aggregates over `settings.pathRange` (all paths by default). Exposed so that slices
     /// run apart (other processes, other machines) can be merged exactly.
     ///
-    /// A run over all paths keeps account tails above floors read from a pilot (`pilot()`): should
+    /// A run over all paths keeps account tails above floors read from a pilot (`pilot(threads:)`): should
     /// any account's tail come out incomplete (fewer than K losses above its floor — a many-sigma
     /// event), the paths are aggregated again without floors, so the result never depends on the
     /// pilot. A run spread over processes by `settings.coordinator` keeps the floors in every slice
     /// (each keeps all its losses above them): the check is on the merged tails, and the pass without
     /// floors, when needed, is one more stage. A `pathRange` slice keeps its tails without floors.
     public func aggregate(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioAggregates {
-        let pilot = pilot()
-        let wholeRun = settings.pathRange.map { $0 == 0..<scenario.simulation.paths } ?? true
-        let floored = try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: wholeRun ? pilot.accountFloors : nil,
-                                    cancellation: cancellation, progress: progress)
-        if floored.accounts.allSatisfy(\.hasCompleteTail) { return floored }
-        return try aggregate(settings: settings, histogram: pilot.histogram, accountFloors: nil, cancellation: cancellation, progress: progress)
+        try aggregate(settings: settings, accounts: 0..<book.accountCount, pilot: pilot(threads: settings.threads),
+                      cancellation: cancellation, progress: progress)
     }
 
-    func aggregate(settings: RunSettings, histogram: Histogram, accountFloors: [Double]?, cancellation: Cancellation?,
-                   progress: RunProgress?) throws -> PortfolioAggregates {
+    /// The aggregates of the accounts `accounts` (and of the book when they start at account 0),
+    /// with the floor check and fallback of `aggregate(settings:)`.
+    func aggregate(settings: RunSettings, accounts: Range<Int>, pilot: (histogram: Histogram, accountFloors: [Double]),
+                   cancellation: Cancellation?, progress: RunProgress?) throws -> PortfolioAggregates {
+        let wholeRun = settings.pathRange.map { $0 == 0..<scenario.simulation.paths } ?? true
+        let floored = try aggregate(settings: settings, accounts: accounts, histogram: pilot.histogram,
+                                    accountFloors: wholeRun ? Array(pilot.accountFloors[accounts]) : nil, cancellation: cancellation, progress: progress)
+        if floored.accounts.allSatisfy(\.hasCompleteTail) { return floored }
+        return try aggregate(settings: settings, accounts: accounts, histogram: pilot.histogram, accountFloors: nil,
+                             cancellation: cancellation, progress: progress)
+    }
+
+    func aggregate(settings: RunSettings, accounts: Range<Int>? = nil, histogram: Histogram, accountFloors: [Double]?,
+                   cancellation: Cancellation?, progress: RunProgress?) throws -> PortfolioAggregates {
         let range = settings.pathRange ?? 0..<scenario.simulation.paths
-        let tailPlan = self.tailPlan, accountCount = book.accountCount
-        let model = MonteCarloModel(generator: MarketStates(model: model), pricer: PortfolioPricer(book: book))
+        let accounts = accounts ?? 0..<book.accountCount
+        let tailPlan = self.tailPlan
+        let model = MonteCarloModel(generator: MarketStates(model: model), pricer: PortfolioPricer(book: book, accounts: accounts))
         return try model.accumulate(paths: range, settings: settings, makeAccumulator: {
-            PortfolioAggregates(plan: tailPlan, accountCount: accountCount, histogram: histogram, accountFloors: accountFloors)
+            PortfolioAggregates(plan: tailPlan, accountCount: accounts.count, histogram: histogram, accountFloors: accountFloors)
         }, cancellation: cancellation, progress: progress)
     }
 
-    /// Runs all paths and summarises.
-    public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PortfolioRunResult {
+    /// How `run` groups the accounts under `memoryLimit` bytes for their tails (`AccountGroups`):
+    /// one group for a run spread over processes or a slice of the paths (each process holds its
+    /// slice's tails of every account).
+    public func accountGroups(settings: RunSettings, memoryLimit: Int) -> AccountGroups {
+        let limit = settings.coordinator == nil && settings.pathRange == nil ? memoryLimit : .max
+        return AccountGroups(scenario: scenario, threads: settings.threads, memoryLimit: limit)
+    }
+
+    /// Runs all paths and summarises. The accounts go in groups when their tails would take more
+    /// than `memoryLimit` bytes (`accountGroups`): one pass over the paths per group, the book's tail
+    /// in the first; the numbers are the same.
+    public func run(settings: RunSettings, memoryLimit: Int = AccountGroups.defaultMemoryLimit, cancellation: Cancellation? = nil,
+                    progress: RunProgress? = nil) throws -> PortfolioRunResult {
         let start = DispatchTime.now()
-        let totals = try aggregate(settings: settings, cancellation: cancellation, progress: progress)
+        let pilot = pilot(threads: settings.threads)
+        var summaries: [TailSummary] = []
+        var book: (tail: TailAccumulator, histogram: Histogram)?
+        for group in accountGroups(settings: settings, memoryLimit: memoryLimit).ranges {
+            let totals = try aggregate(settings: settings, accounts: group, pilot: pilot, cancellation: cancellation, progress: progress)
+            if book == nil { book = (totals.book, totals.bookHistogram) }
+            let accounts = totals.accounts
+            summaries += parallelMap(accounts.count, threads: settings.threads) { range in
+                range.map { accounts[$0].summary(retainingLosses: false) }
+            }
+        }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let accounts = totals.accounts
-        let summaries = parallelMap(accounts.count, threads: settings.threads) { range in range.map { accounts[$0].summary() } }
-        return PortfolioRunResult(scenario: scenario, paths: totals.book.count, threads: settings.threads, chunkSize: settings.chunkSize,
-                                  elapsedSeconds: elapsed, book: totals.book.summary(), accounts: summaries,
-                                  bookHistogram: totals.bookHistogram)
+        return PortfolioRunResult(scenario: scenario, paths: book!.tail.count, threads: settings.threads, chunkSize: settings.chunkSize,
+                                  elapsedSeconds: elapsed, book: book!.tail.summary(), accounts: summaries, bookHistogram: book!.histogram)
     }
 
     /// What the first 4,096 paths say before the run (the same paths for every thread count, chunk
     /// size and slice, so slices merge): the histogram's bins from the book losses, and each
-    /// account's tail floor (`TailPlan.floor(pilot:)`).
-    func pilot() -> (histogram: Histogram, accountFloors: [Double]) {
+    /// account's tail floor (`TailPlan.floor(pilot:)`), the accounts on `threads` workers.
+    func pilot(threads: Int) -> (histogram: Histogram, accountFloors: [Double]) {
         let count = min(4096, scenario.simulation.paths)
         let shocks = ShockBuffers(assetCount: model.assetCount, capacity: count)
-        let revaluer = Revaluer(book: book, capacity: count, accountsPerBlock: PortfolioPricer.accountsPerBlock(chunk: count))
         model.generate(firstPath: 0, count: count, into: shocks)
-        revaluer.beginChunk(shocks)
-        let plan = tailPlan
-        var floors: [Double] = []
-        for first in stride(from: 0, to: book.accountCount, by: revaluer.accountsPerBlock) {
-            let accounts = first..<min(first + revaluer.accountsPerBlock, book.accountCount)
-            revaluer.revalue(shocks, accounts: accounts)
-            for a in accounts { floors.append(plan.floor(pilot: Array(UnsafeBufferPointer(start: revaluer.lossRow(account: a), count: count)))) }
+        let bookRevaluer = Revaluer(book: book, capacity: count, accountsPerBlock: 1)
+        bookRevaluer.beginChunk(shocks)
+        bookRevaluer.subtractBookOptions(shocks, options: 0..<book.options.count)
+        let histogram = Histogram(covering: Array(UnsafeBufferPointer(start: bookRevaluer.bookLosses, count: count)), bins: 80)
+        let plan = tailPlan, book = self.book, pilotShocks = PilotShocks(buffers: shocks)
+        let floors = parallelMap(book.accountCount, threads: threads) { range -> [Double] in
+            let revaluer = Revaluer(book: book, capacity: count, accountsPerBlock: PortfolioPricer.accountsPerBlock(chunk: count))
+            revaluer.beginChunk(pilotShocks.buffers)
+            var floors: [Double] = []
+            for first in stride(from: range.lowerBound, to: range.upperBound, by: revaluer.accountsPerBlock) {
+                let accounts = first..<min(first + revaluer.accountsPerBlock, range.upperBound)
+                revaluer.revalue(pilotShocks.buffers, accounts: accounts)
+                for a in accounts { floors.append(plan.floor(pilot: Array(UnsafeBufferPointer(start: revaluer.lossRow(account: a), count: count)))) }
+            }
+            return floors
         }
-        return (Histogram(covering: Array(UnsafeBufferPointer(start: revaluer.bookLosses, count: count)), bins: 80), floors)
+        return (histogram, floors)
     }
 }
 
-/// Prices a chunk for `run`: the loss of every account and of the book on every path, folded into
-/// the tail aggregators. Accounts are revalued in blocks of about 256 KiB of losses (accounts ×
-/// chunk doubles), so a block is still in cache when its aggregators read it.
+/// The pilot's shocks, read (never written) by the workers that revalue the accounts on them.
+private struct PilotShocks: @unchecked Sendable {
+    let buffers: ShockBuffers
+}
+
+/// Prices a chunk for `run`: the loss of every account of `accounts` on every path, folded into
+/// the tail aggregators, and — for a group that starts at account 0 — the book's loss (the P&L of the
+/// other accounts' options subtracted after theirs, so in the same order as with one group).
+/// Accounts are revalued in blocks of about 256 KiB of losses (accounts × chunk doubles), so a block
+/// is still in cache when its aggregators read it.
 public struct PortfolioPricer: PathPricer {
     public let book: Book
+    /// The accounts priced, consecutive; aggregate i is account `accounts.lowerBound + i`.
+    public let accounts: Range<Int>
+    public var carriesBook: Bool { accounts.lowerBound == 0 }
 
-    public init(book: Book) { self.book = book }
+    public init(book: Book, accounts: Range<Int>? = nil) {
+        self.book = book
+        self.accounts = accounts ?? 0..<book.accountCount
+    }
 
     /// Accounts revalued at a time for a chunk of `chunk` paths.
     static func accountsPerBlock(chunk: Int) -> Int { max(8, 32_768 / max(chunk, 1)) }
@@ -164,17 +219,22 @@ public struct PortfolioPricer: PathPricer {
 
     public func price(_ shocks: ShockBuffers, count: Int, workspace revaluer: Revaluer, into aggregates: inout PortfolioAggregates) {
         revaluer.beginChunk(shocks)
-        for first in stride(from: 0, to: book.accountCount, by: revaluer.accountsPerBlock) {
-            let accounts = first..<min(first + revaluer.accountsPerBlock, book.accountCount)
-            revaluer.revalue(shocks, accounts: accounts, sparseLinearApart: true)
-            for a in accounts {
-                if book.hasSparseLinearLoss(a) {
-                    addSparseLinearTail(shocks, account: a, count: count, into: &aggregates.accounts[a])
-                } else {
-                    aggregates.accounts[a].add(revaluer.lossRow(account: a), count: count)
+        aggregates.accounts.withUnsafeMutableBufferPointer { tails in
+            let tails = tails.baseAddress! - accounts.lowerBound
+            for first in stride(from: accounts.lowerBound, to: accounts.upperBound, by: revaluer.accountsPerBlock) {
+                let block = first..<min(first + revaluer.accountsPerBlock, accounts.upperBound)
+                revaluer.revalue(shocks, accounts: block, sparseLinearApart: true)
+                for a in block {
+                    if book.hasSparseLinearLoss(a) {
+                        addSparseLinearTail(shocks, account: a, count: count, into: &tails[a])
+                    } else {
+                        tails[a].add(revaluer.lossRow(account: a), count: count)
+                    }
                 }
             }
         }
+        guard carriesBook else { return }
+        revaluer.subtractBookOptions(shocks, options: book.optionStart[accounts.upperBound]..<book.options.count)
         aggregates.book.add(revaluer.bookLosses, count: count)
         aggregates.bookHistogram.add(revaluer.bookLosses, count: count)
     }

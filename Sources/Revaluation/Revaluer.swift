@@ -101,6 +101,12 @@ public final class Revaluer {
         }
     }
 
+    /// Subtracts the P&L of `options` (indices into `book.options`, in order) from the book's
+    /// losses alone: what `revalue` adds to the book for those options' accounts, without their rows.
+    public func subtractBookOptions(_ shocks: ShockBuffers, options: Range<Int>) {
+        for leg in book.options[options] { subtractOptionProfit(leg, shocks: shocks, account: losses, book: bookLosses) }
+    }
+
     /// account[j] −= P&L_j and book[j] −= P&L_j with P&L_j = q·(V(S'_j, iv·f_j, τ') − V₀), for one
     /// option over the chunk: the Black–Scholes vector kernel, or the intrinsic value once expired.
     @inline(__always)

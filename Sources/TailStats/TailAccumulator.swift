@@ -31,13 +31,23 @@ public struct TailPlan: Sendable {
     /// it. Exceedances are then Binomial(N, 3K/N) give or take the pilot's own noise (relative sd
     /// ≈ 1/√r); falling below K needs a miss of 2/3, at least 6.7 standard deviations since a floor
     /// is used only when 100 ≤ r ≤ n/4 (otherwise −∞).
+    ///
+    /// The r-th largest is found among the pilot losses above a bound from every 16th loss (its
+    /// ⌈r/8⌉-th largest, about the pilot's 2r-th: a sixth of the work of selecting from all n), or
+    /// from all n should fewer than r lie above that bound; the floor is the same either way.
     public func floor(pilot: [Double]) -> Double {
         let n = pilot.count
         let r = Int((3 * Double(capacity) * Double(n) / Double(totalPaths)).rounded(.up))
         guard r >= 100, 4 * r <= n else { return -.infinity }
-        var sample = pilot
-        sample.withUnsafeMutableBufferPointer { selectLargest(r, in: $0) }
-        return sample[0..<r].min()!.nextDown
+        var sample = Swift.stride(from: 0, to: n, by: 16).map { pilot[$0] }
+        let sampleRank = min(sample.count, (r + 7) / 8)
+        sample.withUnsafeMutableBufferPointer { selectLargest(sampleRank, in: $0) }
+        let bound = sample[0..<sampleRank].min()!
+        var above = [Double](repeating: 0, count: n + 8)
+        let kept = above.withUnsafeMutableBufferPointer { thresher_values_above(pilot, n, bound.nextDown, $0.baseAddress!) }
+        var candidates = kept >= r ? Array(above[0..<kept]) : pilot
+        candidates.withUnsafeMutableBufferPointer { selectLargest(r, in: $0) }
+        return candidates[0..<r].min()!.nextDown
     }
 
     /// Below this rank k the VaR standard error is not reported (nil): with fewer tail paths the
@@ -179,10 +189,15 @@ public struct TailAccumulator: Sendable {
     ///   rank k — the distribution-free width of one standard deviation of the empirical quantile.
     /// - ES: √((Var[L | L ≥ VaR] + α·(ES − VaR)²)/k) (Manistre & Hancock 2005; Yamai & Yoshiba 2002).
     /// Both are nil below the ranks `TailPlan.minimumRankFor…Error`: too few tail losses to say.
-    public func summary() -> TailSummary {
-        var copy = self
-        copy.compact()
-        let tail = copy.candidates.sorted(by: >)
+    /// - Parameter retainingLosses: keep the retained tail in `largestLosses` (for charts); without,
+    ///   the summary holds only the statistics.
+    public func summary(retainingLosses: Bool = true) -> TailSummary {
+        var tail = candidates
+        if tail.count > plan.capacity {
+            tail.withUnsafeMutableBufferPointer { selectLargest(plan.capacity, in: $0) }
+            tail.removeLast(tail.count - plan.capacity)
+        }
+        tail.sort(by: >)
         let n = Double(count)
         let mean = sum.value / n
         let variance = count > 1 ? max(0, (sumOfSquares.value - n * mean * mean) / (n - 1)) : 0
@@ -207,7 +222,7 @@ public struct TailAccumulator: Sendable {
                                 beyondSample: (1 - alpha) * n < 1))
         }
         return TailSummary(paths: count, mean: mean, standardDeviation: variance.squareRoot(), levels: levels,
-                           largestLosses: tail)
+                           largestLosses: retainingLosses ? tail : [])
     }
 }
 
@@ -264,7 +279,8 @@ public struct TailSummary: Sendable {
     public let mean: Double
     public let standardDeviation: Double
     public let levels: [Level]
-    /// The retained largest losses, descending (the tail the levels were read from).
+    /// The retained largest losses, descending (the tail the levels were read from); empty when the
+    /// summary was made without them.
     public let largestLosses: [Double]
 
 }

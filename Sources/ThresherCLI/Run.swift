@@ -14,11 +14,33 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: MonteCarloOptions
 
+    @Option(help: ArgumentHelp("Memory for the accounts' tails (bytes, or with K/M/G/T, e.g. 2G; default 1G). A book whose tails need more is run in groups of accounts, one pass over the paths each; the numbers are the same.",
+                               valueName: "size"),
+            transform: parseMemorySize)
+    var memoryLimit: Int = AccountGroups.defaultMemoryLimit
+
     func run() throws {
-        try runMonteCarloCommand(file: file, options: options, command: "run", label: "", passes: { _ in 1 }) {
-            scenario, echo, settings, cancellation, progress in
-            let result = try PortfolioRun(scenario: scenario).run(settings: settings, cancellation: cancellation, progress: progress)
+        let memoryLimit = self.memoryLimit, threads = options.simulation.threads
+        try runMonteCarloCommand(file: file, options: options, command: "run", label: "", passes: { scenario in
+            AccountGroups(scenario: scenario, threads: threads, memoryLimit: memoryLimit).ranges.count
+        }) { scenario, echo, settings, cancellation, progress in
+            let result = try PortfolioRun(scenario: scenario).run(settings: settings, memoryLimit: memoryLimit, cancellation: cancellation,
+                                                                  progress: progress)
             return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: options.output.topRows).document
         }
     }
+}
+
+/// A memory size: a whole number of bytes, or a number with K, M, G or T (powers of 1,024; an
+/// optional trailing "B" or "iB"), at least 1 MiB.
+func parseMemorySize(_ text: String) throws -> Int {
+    var digits = text.trimmingCharacters(in: .whitespaces).uppercased()
+    for suffix in ["IB", "B"] where digits.hasSuffix(suffix) && digits.count > suffix.count { digits.removeLast(suffix.count) }
+    let units: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40]
+    var scale = 1.0
+    if let last = digits.last, let unit = units[last] { scale = unit; digits.removeLast() }
+    guard let value = Double(digits), value.isFinite, value * scale >= 0x1p20, value * scale <= 0x1p60 else {
+        throw ValidationError("--memory-limit must be a size of at least 1M such as 512M or 2G, got '\(text)'")
+    }
+    return Int(value * scale)
 }

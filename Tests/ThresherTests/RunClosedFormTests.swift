@@ -188,7 +188,7 @@ final class RunReproducibilityTests: XCTestCase {
         var scenario = try Scenario.load(path: "Scenarios/default.yaml")
         scenario.simulation.paths = 60_032
         let run = try PortfolioRun(scenario: scenario)
-        let pilot = run.pilot()
+        let pilot = run.pilot(threads: 2)
         XCTAssertGreaterThan(pilot.accountFloors.filter(\.isFinite).count, 2, "the pilot sets floors at this size")
         let settings = RunSettings(threads: 2)
         let floored = try run.aggregate(settings: settings, histogram: pilot.histogram, accountFloors: pilot.accountFloors,
