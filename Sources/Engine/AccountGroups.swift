@@ -17,11 +17,15 @@ public struct AccountGroups: Sendable, Equatable {
     ///   - memoryLimit: bytes the accounts' tails may take (`bytesPerAccount` each).
     public init(accountCount: Int, plan: TailPlan, threads: Int, memoryLimit: Int) {
         let perAccount = Self.bytesPerAccount(plan: plan, threads: threads)
-        let groupSize = max(Self.alignment, min(accountCount, memoryLimit / perAccount) / Self.alignment * Self.alignment)
+        guard accountCount > memoryLimit / perAccount else {
+            ranges = [0..<accountCount]
+            return
+        }
+        let groupSize = max(Self.alignment, memoryLimit / perAccount / Self.alignment * Self.alignment)
         let count = max(1, (accountCount + groupSize - 1) / groupSize)
-        // Equal groups (up to the alignment), so the last is not a sliver.
+        // Groups of equal size (a multiple of the alignment) but the last, so that it is not a sliver.
         let size = ((accountCount + count - 1) / count + Self.alignment - 1) / Self.alignment * Self.alignment
-        ranges = stride(from: 0, to: max(accountCount, 1), by: max(size, 1)).map { $0..<min($0 + size, accountCount) }
+        ranges = stride(from: 0, to: accountCount, by: size).map { $0..<min($0 + size, accountCount) }
     }
 
     /// The groups of `run` on a scenario's accounts (`PortfolioRun.tailPlan(for:)`).

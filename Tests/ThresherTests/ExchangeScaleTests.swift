@@ -29,11 +29,11 @@ final class ExchangeScaleTests: XCTestCase {
             let kind = a % 5
             let held = kind == 1 ? 5 : (kind == 0 ? 1 : 2)
             for k in 0..<held {
-                let i = (a + 2 * k) % ids.count
+                let i = (a + k) % ids.count
                 positions.append("{type: perp, asset: \(ids[i]), quantity: \(sign * size * 10_000 / spots[i])}")
             }
             if kind == 2 { positions.append("{type: option, asset: BTC, right: put, strike: 90000, expiry_days: 30, quantity: \(-size / 10), iv: 0.6}") }
-            if kind == 3 { positions.append("{type: inverse_perp, asset: BTC, contracts: \(Int(size) * 10), contract_value: 100}") }
+            if kind == 3 { positions.append("{type: inverse-perp, asset: BTC, contracts: \(Int(size) * 10), contract_value: 100}") }
             let collateral = kind == 4 ? "{USD: \(size * 2_000), ETH: \(size / 50)}" : "{USD: \(size * 3_000)}"
             lines.append("    - {id: a\(a), collateral: \(collateral), positions: [\(positions.joined(separator: ", "))]}")
         }
@@ -88,8 +88,9 @@ final class ExchangeScaleTests: XCTestCase {
             XCTAssertEqual(g.lowerBound % 64, 0)
         }
         XCTAssertEqual(groups.map(\.count).reduce(0, +), 100_000)
-        XCTAssertLessThanOrEqual(groups.map(\.count).max()! - groups.map(\.count).min()!, 64)
-        XCTAssertEqual(AccountGroups(accountCount: 10, plan: plan, threads: 2, memoryLimit: 1).ranges, [0..<10], "at least one group of 64")
+        XCTAssertLessThanOrEqual(groups.map(\.count).max()! - groups.map(\.count).min()!, 64 * groups.count, "no sliver at the end")
+        XCTAssertEqual(AccountGroups(accountCount: 10, plan: plan, threads: 2, memoryLimit: 1).ranges, [0..<10], "groups of at least 64")
+        XCTAssertEqual(AccountGroups(accountCount: 200, plan: plan, threads: 2, memoryLimit: 1).ranges, [0..<64, 64..<128, 128..<192, 192..<200])
     }
 
     /// The fused kernel gives exactly the losses, block statistics and candidates of the three
@@ -122,6 +123,33 @@ final class ExchangeScaleTests: XCTestCase {
             let block = losses[(64 * b)..<min(64 * b + 64, count)]
             XCTAssertEqual(sums[b], block.reduce(0, +), accuracy: 1e-12 * block.map(abs).reduce(0, +))
             XCTAssertEqual(squares[b], block.map { $0 * $0 }.reduce(0, +), accuracy: 1e-12 * block.map { $0 * $0 }.reduce(0, +))
+        }
+    }
+}
+
+/// `thresher run --memory-limit`: the same report in groups of accounts, bad sizes are usage errors.
+final class MemoryLimitCommandLineTests: BinaryTestCase {
+    func testMemoryLimitGivesTheSameReport() throws {
+        let file = temporaryFile(ExchangeScaleTests.mixedBook(accounts: 200, paths: 8_192))
+        func report(_ extra: [String]) throws -> [String: Any] {
+            let json = temporaryFile("", extension: "json")
+            let result = try run(["run", file, "--quiet", "--json", json] + extra)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+            for key in ["elapsed_seconds", "paths_per_second", "thresher"] { object[key] = nil }
+            return object
+        }
+        let whole = try report([]), grouped = try report(["--memory-limit", "1M"])
+        XCTAssertEqual((whole["accounts"] as! [Any]).count, 200)
+        for key in whole.keys.sorted() {
+            let a = try JSONSerialization.data(withJSONObject: whole[key]!, options: [.sortedKeys, .fragmentsAllowed])
+            let b = try JSONSerialization.data(withJSONObject: grouped[key] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+            XCTAssertEqual(a, b, "\(key): a run in groups of 64 accounts reports the same numbers")
+        }
+        for bad in ["0", "12", "lots", "-1G", "1.5"] {
+            let result = try run(["run", file, "--quiet", "--memory-limit", bad])
+            XCTAssertEqual(result.status, 64, bad)
+            XCTAssertTrue(result.stderr.contains("--memory-limit"), result.stderr)
         }
     }
 }
