@@ -6,9 +6,9 @@ import TailStats
 /// regenerated for each pass, which costs little next to the revaluation). Every account's numbers
 /// are those of one pass over all accounts, bit for bit, whatever the grouping.
 public struct AccountGroups: Sendable, Equatable {
-    /// The default budget for the accounts' tails: 1 GiB, room to spare on a 24 GiB machine with the
+    /// The default budget for the accounts' tails: 512 MiB, room to spare on a 24 GiB machine with the
     /// scenario, the book and the shocks besides.
-    public static let defaultMemoryLimit = 1 << 30
+    public static let defaultMemoryLimit = 1 << 29
 
     /// The groups, consecutive and covering every account; one group when everything fits.
     public let ranges: [Range<Int>]

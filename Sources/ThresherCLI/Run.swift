@@ -14,7 +14,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: MonteCarloOptions
 
-    @Option(help: ArgumentHelp("Memory for the accounts' tails (bytes, or with K/M/G/T, e.g. 2G; default 1G). A book whose tails need more is run in groups of accounts, one pass over the paths each; the numbers are the same.",
+    @Option(help: ArgumentHelp("Memory for the accounts' tails (bytes, or with K/M/G/T, e.g. 2G; default 512M). A book whose tails need more is run in groups of accounts, one pass over the paths each; the numbers are the same.",
                                valueName: "size"),
             transform: parseMemorySize)
     var memoryLimit: Int = AccountGroups.defaultMemoryLimit
