@@ -22,7 +22,7 @@ public struct AccountGroups: Sendable, Equatable {
             return
         }
         let groupSize = max(Self.alignment, memoryLimit / perAccount / Self.alignment * Self.alignment)
-        let count = max(1, (accountCount + groupSize - 1) / groupSize)
+        let count = (accountCount + groupSize - 1) / groupSize
         // Groups of equal size (a multiple of the alignment) but the last, so that it is not a sliver.
         let size = ((accountCount + count - 1) / count + Self.alignment - 1) / Self.alignment * Self.alignment
         ranges = stride(from: 0, to: accountCount, by: size).map { $0..<min($0 + size, accountCount) }

@@ -218,6 +218,7 @@ public struct PortfolioPricer: PathPricer {
     }
 
     public func price(_ shocks: ShockBuffers, count: Int, workspace revaluer: Revaluer, into aggregates: inout PortfolioAggregates) {
+        // Also in a group without the book: the options of `revalue` subtract from the book's row.
         revaluer.beginChunk(shocks)
         aggregates.accounts.withUnsafeMutableBufferPointer { tails in
             let tails = tails.baseAddress! - accounts.lowerBound

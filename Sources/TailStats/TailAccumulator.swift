@@ -172,13 +172,16 @@ public struct TailAccumulator: Sendable {
     /// Keeps the K largest candidates (by selection, O(n) on average), and raises the threshold to
     /// the smallest of them once K are held.
     private mutating func compact() {
-        let k = plan.capacity
-        guard candidates.count >= k else { return }
-        if candidates.count > k {
-            candidates.withUnsafeMutableBufferPointer { selectLargest(k, in: $0) }
-            candidates.removeLast(candidates.count - k)
-        }
+        guard candidates.count >= plan.capacity else { return }
+        Self.keepLargest(plan.capacity, of: &candidates)
         threshold = candidates.min()!
+    }
+
+    /// Shortens `values` to its k largest (in no order) when it holds more.
+    private static func keepLargest(_ k: Int, of values: inout [Double]) {
+        guard values.count > k else { return }
+        values.withUnsafeMutableBufferPointer { selectLargest(k, in: $0) }
+        values.removeLast(values.count - k)
     }
 
     /// The finished statistics. VaR_α is the k-th largest loss and ES_α the mean of the k largest,
@@ -193,10 +196,7 @@ public struct TailAccumulator: Sendable {
     ///   the summary holds only the statistics.
     public func summary(retainingLosses: Bool = true) -> TailSummary {
         var tail = candidates
-        if tail.count > plan.capacity {
-            tail.withUnsafeMutableBufferPointer { selectLargest(plan.capacity, in: $0) }
-            tail.removeLast(tail.count - plan.capacity)
-        }
+        Self.keepLargest(plan.capacity, of: &tail)
         tail.sort(by: >)
         let n = Double(count)
         let mean = sum.value / n
