@@ -338,7 +338,7 @@ struct WaterfallTotals: PathAccumulator {
     mutating func add(_ buffers: WaterfallBuffers, count m: Int) {
         let ld = buffers.capacity
         for a in liquidations.indices {
-            buffers.loss.withUnsafeBufferPointer { accountLosses[a].add($0.baseAddress! + a * ld, count: m) }
+            accountLosses[a].add(buffers.loss + a * ld, count: m)
             // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
             for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
                 var blockDeficit = 0.0
@@ -402,7 +402,7 @@ struct FundTotals: PathAccumulator {
             if let balance, net > balance { adlCount += 1 }
         }
         flush()
-        buffers.netDeficit.withUnsafeBufferPointer { netDeficit.add($0.baseAddress!, count: m) }
+        netDeficit.add(buffers.netDeficit, count: m)
     }
 
     mutating func merge(_ other: FundTotals) {

@@ -35,6 +35,7 @@ struct Waterfall: Sendable {
     /// Liquidation cost per asset (nil for assets without depth).
     let costs: [LiquidationCost?]
     let vols: [Double]
+    let requirementRows: RequirementRows
 
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
         model = try MarketModel(scenario: scenario)
@@ -44,6 +45,7 @@ struct Waterfall: Sendable {
         positions = scenario.portfolio.accounts.map { $0.positions.map { MarginedPosition($0, market: market) } }
         costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
         vols = market.assets.map(\.vol)
+        requirementRows = RequirementRows(positions: positions, schedule: schedule)
     }
 
     /// The maintenance requirement Σ |notional|·MMR of account `a` at the given spots.
@@ -54,20 +56,37 @@ struct Waterfall: Sendable {
         }
     }
 
-    /// Runs the waterfall on the `m` paths of a chunk into `buffers`.
+    /// Runs the waterfall on the `m` paths of a chunk into `buffers`: revalues the book, then settles.
     func process(_ shocks: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
-        let ld = buffers.capacity, n = model.assetCount
         buffers.revaluer.revalue(shocks.horizon)
+        settle(shocks, count: m, buffers)
+    }
+
+    /// The waterfall of a chunk whose book `buffers.revaluer` has already revalued on
+    /// `shocks.horizon` (waterfalls of the same book and market share one revaluation).
+    func settle(_ shocks: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
+        let ld = buffers.capacity, n = model.assetCount
         let spot = shocks.horizon.spot, eps = shocks.liquidation.epsilon
+        let required = buffers.requirement
         for a in 0..<book.accountCount {
             let losses = buffers.revaluer.lossRow(account: a)
+            let equity = book.equityNow[a]
+            requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m)
+            let loss = buffers.loss + a * ld, liquidated = buffers.liquidated + a * ld
+            let finalEquity = buffers.finalEquity + a * ld, notional = buffers.notional + a * ld, recovered = buffers.recovered + a * ld
+            var anyLiquidated = false
             for j in 0..<m {
-                let k = a * ld + j
-                let e1 = book.equityNow[a] - losses[j]
-                buffers.loss[k] = losses[j]
-                let m1 = requirement(account: a) { spot[$0 * ld + j] }
-                buffers.liquidated[k] = e1 < m1
-                guard e1 < m1 else { buffers.finalEquity[k] = e1; buffers.notional[k] = 0; buffers.recovered[k] = false; continue }
+                let e1 = equity - losses[j]
+                loss[j] = losses[j]
+                finalEquity[j] = e1
+                notional[j] = 0
+                recovered[j] = false
+                liquidated[j] = e1 < required[j]
+                anyLiquidated = anyLiquidated || e1 < required[j]
+            }
+            guard anyLiquidated else { continue }
+            for j in 0..<m where liquidated[j] {
+                let e1 = finalEquity[j]
                 // Step 2: gross notional per asset, the further move, slippage.
                 for b in 0..<n { buffers.grossNotional[b] = 0 }
                 var slippage = 0.0, total = 0.0
@@ -93,11 +112,70 @@ struct Waterfall: Sendable {
                                           years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: book.rate)
                     profit += leg.quantity * (after - before)
                 }
-                buffers.finalEquity[k] = e1 + profit - slippage
-                buffers.notional[k] = total
+                finalEquity[j] = e1 + profit - slippage
+                notional[j] = total
                 // Left alone over the liquidation period, would the account have been back above
                 // maintenance at S''? Then this liquidation was unnecessary.
-                buffers.recovered[k] = e1 + profit >= requirement(account: a) { buffers.movedSpot[$0] }
+                recovered[j] = e1 + profit >= requirement(account: a) { buffers.movedSpot[$0] }
+            }
+        }
+    }
+}
+
+/// The maintenance requirement of every account along a row of paths, flattened from the positions
+/// and the schedule so that the per-path work is a multiply-add and a few compares. Position q (the
+/// accounts' positions in order) has notional n = perSpot_q·S + fixed_q and the rate of its side in
+/// the first tier of its asset with up_to ≥ n (the last tier above the ladder): since the bounds
+/// increase, the tier's index is the number of bounds below n, capped at the last tier.
+struct RequirementRows: Sendable {
+    /// Positions of account a: positionStart[a]..<positionStart[a + 1].
+    let positionStart: [Int]
+    let asset: [Int]
+    let perSpot: [Double]
+    let fixed: [Double]
+    /// Tiers of position q: bounds upTo[tierStart[q]..<tierStart[q + 1]] and its side's rates.
+    let tierStart: [Int]
+    let upTo: [Double]
+    let rate: [Double]
+
+    init(positions: [[MarginedPosition]], schedule: MarginSchedule) {
+        var positionStart = [0], asset: [Int] = [], perSpot: [Double] = [], fixed: [Double] = []
+        var tierStart = [0], upTo: [Double] = [], rate: [Double] = []
+        for account in positions {
+            for position in account {
+                asset.append(position.asset)
+                perSpot.append(position.exposure.perSpot)
+                fixed.append(position.exposure.fixed)
+                for tier in schedule.tiers[position.asset] {
+                    upTo.append(tier.upTo)
+                    rate.append(tier.maintenance(position.side))
+                }
+                tierStart.append(upTo.count)
+            }
+            positionStart.append(asset.count)
+        }
+        (self.positionStart, self.asset, self.perSpot, self.fixed) = (positionStart, asset, perSpot, fixed)
+        (self.tierStart, self.upTo, self.rate) = (tierStart, upTo, rate)
+    }
+
+    /// requirement[j] = Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots
+    /// spot[asset·stride + j], for j < m — the same sum, in the same order, as
+    /// `Waterfall.requirement(account:spot:)`.
+    func fill(_ requirement: UnsafeMutablePointer<Double>, account a: Int, spot: UnsafePointer<Double>, stride: Int, count m: Int) {
+        requirement.update(repeating: 0, count: m)
+        upTo.withUnsafeBufferPointer { upTo in
+            rate.withUnsafeBufferPointer { rate in
+                for q in positionStart[a]..<positionStart[a + 1] {
+                    let row = spot + asset[q] * stride, scale = perSpot[q], offset = fixed[q]
+                    let bounds = upTo.baseAddress! + tierStart[q], rates = rate.baseAddress! + tierStart[q]
+                    let last = tierStart[q + 1] - tierStart[q] - 1
+                    for j in 0..<m {
+                        let notional = scale * row[j] + offset
+                        var tier = 0
+                        for t in 0..<last { tier += notional > bounds[t] ? 1 : 0 }
+                        requirement[j] = requirement[j] + notional * rates[tier]
+                    }
+                }
             }
         }
     }
@@ -125,35 +203,44 @@ struct WaterfallShocks: PathGenerator {
     }
 }
 
-/// One worker's storage for the waterfall of a chunk; outcome arrays are accounts × capacity.
+/// One worker's storage for the waterfall of a chunk; outcome rows are accounts × capacity.
 final class WaterfallBuffers {
     let capacity: Int
     let revaluer: Revaluer
     /// Horizon loss, liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i.
-    var loss: [Double]
-    var liquidated: [Bool]
+    let loss: UnsafeMutablePointer<Double>
+    let liquidated: UnsafeMutablePointer<Bool>
     /// Liquidated, and e1 + P&L(S' → S'') ≥ the requirement at S'' (an unnecessary liquidation).
-    var recovered: [Bool]
-    var finalEquity: [Double]
-    var notional: [Double]
+    let recovered: UnsafeMutablePointer<Bool>
+    let finalEquity: UnsafeMutablePointer<Double>
+    let notional: UnsafeMutablePointer<Double>
+    /// One account's maintenance requirement along the chunk.
+    let requirement: UnsafeMutablePointer<Double>
     var grossNotional: [Double]
     var movedSpot: [Double]
     var liquidationYears: [Double]
     /// Per path of the chunk: the venue's net deficit (pass C).
-    var netDeficit: [Double]
+    let netDeficit: UnsafeMutablePointer<Double>
 
     init(waterfall: Waterfall, capacity: Int) {
         self.capacity = capacity
-        let n = waterfall.model.assetCount, accounts = waterfall.book.accountCount
+        let n = waterfall.model.assetCount, size = waterfall.book.accountCount * capacity
         revaluer = Revaluer(book: waterfall.book, capacity: capacity)
-        loss = Array(repeating: 0, count: accounts * capacity)
-        liquidated = Array(repeating: false, count: accounts * capacity)
-        recovered = Array(repeating: false, count: accounts * capacity)
-        finalEquity = Array(repeating: 0, count: accounts * capacity)
-        notional = Array(repeating: 0, count: accounts * capacity)
+        loss = .allocate(capacity: size)
+        liquidated = .allocate(capacity: size)
+        recovered = .allocate(capacity: size)
+        finalEquity = .allocate(capacity: size)
+        notional = .allocate(capacity: size)
+        requirement = .allocate(capacity: capacity)
+        netDeficit = .allocate(capacity: capacity)
         grossNotional = Array(repeating: 0, count: n)
         movedSpot = Array(repeating: 0, count: n)
         liquidationYears = Array(repeating: 0, count: n)
-        netDeficit = Array(repeating: 0, count: capacity)
+    }
+
+    deinit {
+        for row in [loss, finalEquity, notional, requirement, netDeficit] { row.deallocate() }
+        liquidated.deallocate()
+        recovered.deallocate()
     }
 }
