@@ -103,40 +103,50 @@ public struct Calibrator {
     /// The calibrations on several path ranges (all paths and the sections of `runSectioned`), each
     /// pass one stage for all ranges, so a run spread over processes has three stages in all.
     public func run(settings: RunSettings, ranges: [Range<Int>], cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> [CalibrationResult] {
+        try Self.run(ranges.map { (self, $0) }, settings: settings, cancellation: cancellation, progress: progress)
+    }
+
+    /// Calibrations of several scenarios (the bumps and models of `thresher robustness`) or path
+    /// ranges, sharing their draws: pass A is one job per distinct set of standardized shocks and
+    /// breach level, passes B and C one job per market and range — one draw and one revaluation of
+    /// each chunk, then one waterfall per calibration (`WaterfallCells`). Each result is the one the
+    /// calibration run alone gives, bit for bit. Three stages in all, whatever the number of units.
+    public static func run(_ units: [(calibrator: Calibrator, paths: Range<Int>)], settings: RunSettings, cancellation: Cancellation? = nil,
+                           progress: RunProgress? = nil) throws -> [CalibrationResult] {
         let start = DispatchTime.now()
-        let ladders = try estimateLadders(settings: settings, ranges: ranges, cancellation: cancellation, progress: progress)
-        let waterfalls = try ladders.map { try Waterfall(scenario: scenario, spec: spec, schedule: $0.schedule) }
-        let accounts = waterfalls[0].book.accountCount
-        let generators = waterfalls.map { WaterfallShocks(waterfall: $0) }
+        let ladders = try estimateLadders(units, settings: settings, cancellation: cancellation, progress: progress)
+        let waterfalls = try units.indices.map { k in
+            try Waterfall(scenario: units[k].calibrator.scenario, spec: units[k].calibrator.spec, schedule: ladders[k].schedule)
+        }
+        let groups = WaterfallCells.groups(units.map { MarketKey(market: $0.calibrator.scenario.market, paths: $0.paths) })
+        let paths = units.map(\.paths)
 
         // Pass B.
-        let grid = PenaltyGrid(maxRate: spec.penaltyMaxRate, points: Self.penaltyGridPoints)
-        let totals = try accumulate(ranges.indices.map { k in
-            let thresholdPlan = TailPlan(totalPaths: ranges[k].count, levels: [0.95, 0.99])
-            return MonteCarloModel(generator: generators[k], pricer: PenaltyPass(waterfall: waterfalls[k]))
-                .job(paths: ranges[k], settings: settings, makeAccumulator: { WaterfallTotals(accounts: accounts, plan: thresholdPlan, grid: grid) },
-                     cancellation: cancellation, progress: progress)
-        }, settings: settings)
+        let totals = try WaterfallCells.accumulate(groups: groups, paths: paths, settings: settings, cancellation: cancellation, progress: progress) { k in
+            let spec = units[k].calibrator.spec
+            return WaterfallCell(waterfall: waterfalls[k], accountLossPlan: TailPlan(totalPaths: paths[k].count, levels: [0.95, 0.99]),
+                                 penaltyGrid: PenaltyGrid(maxRate: spec.penaltyMaxRate, points: penaltyGridPoints))
+        }.map { $0.waterfall! }
         let deficitTotals = totals.map { $0.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value }
-        let rates = zip(totals, deficitTotals).map { $0.grid.smallestRate(reaching: spec.penaltyCoverage * $1) }
+        let rates = units.indices.map { k in totals[k].grid!.smallestRate(reaching: units[k].calibrator.spec.penaltyCoverage * deficitTotals[k]) }
 
         // Pass C.
-        let funds = try accumulate(ranges.indices.map { k in
-            let fundPlan = TailPlan(totalPaths: ranges[k].count, levels: [spec.insuranceConfidence])
-            return MonteCarloModel(generator: generators[k],
-                                   pricer: FundPass(waterfall: waterfalls[k], rate: rates[k].rate, balance: spec.insuranceBalance))
-                .job(paths: ranges[k], settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
-        }, settings: settings)
+        let funds = try WaterfallCells.accumulate(groups: groups, paths: paths, settings: settings, cancellation: cancellation, progress: progress) { k in
+            let spec = units[k].calibrator.spec
+            return WaterfallCell(waterfall: waterfalls[k],
+                                 fund: .init(rate: rates[k].rate, balance: spec.insuranceBalance,
+                                             plan: TailPlan(totalPaths: paths[k].count, levels: [spec.insuranceConfidence])))
+        }.map { $0.fund! }
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return ranges.indices.map { k in
-            result(paths: ranges[k].count, threads: settings.threads, elapsed: elapsed, ladder: ladders[k], waterfall: waterfalls[k],
-                   totals: totals[k], deficitTotal: deficitTotals[k], rate: rates[k], grid: grid, fund: funds[k])
+        return units.indices.map { k in
+            units[k].calibrator.result(paths: paths[k].count, threads: settings.threads, elapsed: elapsed, ladder: ladders[k], waterfall: waterfalls[k],
+                                       totals: totals[k], deficitTotal: deficitTotals[k], rate: rates[k], grid: totals[k].grid!, fund: funds[k])
         }
     }
 
     /// The thresholds from the three passes' totals over `paths` paths.
-    private func result(paths: Int, threads: Int, elapsed: Double, ladder: MarginLadder, waterfall: Waterfall, totals: WaterfallTotals,
+    func result(paths: Int, threads: Int, elapsed: Double, ladder: MarginLadder, waterfall: Waterfall, totals: WaterfallTotals,
                         deficitTotal: Double, rate: (rate: Double, reached: Bool), grid: PenaltyGrid, fund: FundTotals) -> CalibrationResult {
         let n = Double(paths)
         let fundSummary = fund.netDeficit.summary().levels[0]
@@ -182,25 +192,42 @@ public struct Calibrator {
 
     /// Pass A on several path ranges, as one stage.
     func estimateLadders(settings: RunSettings, ranges: [Range<Int>], cancellation: Cancellation?, progress: RunProgress?) throws -> [MarginLadder] {
-        let model = try MarketModel(scenario: scenario)
-        let n = model.assetCount
-        let allTails = try accumulate(ranges.map { range in
-            let tailPlan = TailPlan(totalPaths: range.count, levels: [1 - spec.breachProbability])
+        try Self.estimateLadders(ranges.map { (self, $0) }, settings: settings, cancellation: cancellation, progress: progress)
+    }
+
+    /// Pass A of several calibrations as one stage: one job per distinct (standardized shocks,
+    /// breach level, range); the ladders of calibrations that differ only in vols, depth, impact or
+    /// liquidation hours come from the same tails.
+    static func estimateLadders(_ units: [(calibrator: Calibrator, paths: Range<Int>)], settings: RunSettings, cancellation: Cancellation?,
+                                progress: RunProgress?) throws -> [MarginLadder] {
+        let keys = units.map { StandardizedKey(market: $0.calibrator.scenario.market, level: 1 - $0.calibrator.spec.breachProbability, paths: $0.paths) }
+        let families = WaterfallCells.groups(keys)
+        let familyTails = try accumulate(try families.map { family in
+            let key = keys[family[0]]
+            let model = try MarketModel(scenario: units[family[0]].calibrator.scenario)
+            let tailPlan = TailPlan(totalPaths: key.paths.count, levels: [key.level])
             return MonteCarloModel(generator: StandardizedShocks(model: model), pricer: ShockTailPricer())
-                .job(paths: range, settings: settings, makeAccumulator: { ShockTails(assetCount: n, plan: tailPlan) }, cancellation: cancellation, progress: progress)
+                .job(paths: key.paths, settings: settings, makeAccumulator: { ShockTails(assetCount: model.assetCount, plan: tailPlan) },
+                     cancellation: cancellation, progress: progress)
         }, settings: settings)
-        return allTails.map { totals in
-            let tails = totals.tails
-            var lower: [(value: Double, standardError: Double?)?] = []
-            var upper: [(value: Double, standardError: Double?)?] = []
-            for (i, asset) in scenario.market.assets.enumerated() {
-                guard spec.depth[asset.id] != nil else { lower.append(nil); upper.append(nil); continue }
-                let low = tails[2 * i].summary().levels[0], high = tails[2 * i + 1].summary().levels[0]
-                lower.append((-low.valueAtRisk, low.valueAtRiskStandardError))
-                upper.append((high.valueAtRisk, high.valueAtRiskStandardError))
-            }
-            return MarginLadder(scenario: scenario, spec: spec, lowerQuantiles: lower, upperQuantiles: upper)
+        var ladders = [MarginLadder?](repeating: nil, count: units.count)
+        for (family, totals) in zip(families, familyTails) {
+            for k in family { ladders[k] = units[k].calibrator.ladder(from: totals.tails) }
         }
+        return ladders.map { $0! }
+    }
+
+    /// The ladder from pass A's tails (entry 2i: −ε_i, 2i + 1: ε_i) at the breach level.
+    func ladder(from tails: [TailAccumulator]) -> MarginLadder {
+        var lower: [(value: Double, standardError: Double?)?] = []
+        var upper: [(value: Double, standardError: Double?)?] = []
+        for (i, asset) in scenario.market.assets.enumerated() {
+            guard spec.depth[asset.id] != nil else { lower.append(nil); upper.append(nil); continue }
+            let low = tails[2 * i].summary().levels[0], high = tails[2 * i + 1].summary().levels[0]
+            lower.append((-low.valueAtRisk, low.valueAtRiskStandardError))
+            upper.append((high.valueAtRisk, high.valueAtRiskStandardError))
+        }
+        return MarginLadder(scenario: scenario, spec: spec, lowerQuantiles: lower, upperQuantiles: upper)
     }
 }
 /// Expected penalty income as a function of the rate π, accumulated on a grid in one pass.
@@ -296,49 +323,29 @@ final class NegatedRow {
     deinit { values.deallocate() }
 }
 
-/// Pass B's pricer: the waterfall, then liquidation counts, deficits, loss tails and the penalty grid.
-struct PenaltyPass: PathPricer {
-    let waterfall: Waterfall
-    func makeWorkspace(capacity: Int) -> WaterfallBuffers { WaterfallBuffers(waterfall: waterfall, capacity: capacity) }
-    func price(_ shocks: WaterfallPaths, count: Int, workspace: WaterfallBuffers, into totals: inout WaterfallTotals) {
-        waterfall.process(shocks, count: count, workspace)
-        totals.add(workspace, count: count)
-    }
-}
-
-/// Pass C's pricer: the waterfall again, then the net deficit at the penalty rate π*.
-struct FundPass: PathPricer {
-    let waterfall: Waterfall
-    let rate: Double
-    let balance: Double?
-    func makeWorkspace(capacity: Int) -> WaterfallBuffers { WaterfallBuffers(waterfall: waterfall, capacity: capacity) }
-    func price(_ shocks: WaterfallPaths, count: Int, workspace: WaterfallBuffers, into totals: inout FundTotals) {
-        waterfall.process(shocks, count: count, workspace)
-        totals.add(workspace, accounts: waterfall.book.accountCount, count: count, rate: rate, balance: balance)
-    }
-}
-
 /// Pass B aggregates of one worker.
 struct WaterfallTotals: PathAccumulator {
     var liquidations: [Int]
     /// Liquidations after which the account would have recovered above maintenance unaided.
     var unnecessaryLiquidations: [Int]
     var deficits: [ExactSum]
+    /// Each account's horizon-loss tail (empty when not asked for: an evaluation needs none).
     var accountLosses: [TailAccumulator]
-    var grid: PenaltyGrid
+    /// The penalty income on a grid of rates (calibration only).
+    var grid: PenaltyGrid?
 
-    init(accounts: Int, plan: TailPlan, grid: PenaltyGrid) {
+    init(accounts: Int, plan: TailPlan?, grid: PenaltyGrid?) {
         liquidations = Array(repeating: 0, count: accounts)
         unnecessaryLiquidations = Array(repeating: 0, count: accounts)
         deficits = Array(repeating: ExactSum(), count: accounts)
-        accountLosses = Array(repeating: TailAccumulator(plan: plan), count: accounts)
+        accountLosses = plan.map { Array(repeating: TailAccumulator(plan: $0), count: accounts) } ?? []
         self.grid = grid
     }
 
     mutating func add(_ buffers: WaterfallBuffers, count m: Int) {
         let ld = buffers.capacity
+        for a in accountLosses.indices { accountLosses[a].add(buffers.loss + a * ld, count: m) }
         for a in liquidations.indices {
-            accountLosses[a].add(buffers.loss + a * ld, count: m)
             // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
             for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
                 var blockDeficit = 0.0
@@ -347,7 +354,7 @@ struct WaterfallTotals: PathAccumulator {
                     liquidations[a] += 1
                     if buffers.recovered[k] { unnecessaryLiquidations[a] += 1 }
                     blockDeficit += max(-buffers.finalEquity[k], 0)
-                    grid.add(notional: buffers.notional[k], equity: buffers.finalEquity[k])
+                    grid?.add(notional: buffers.notional[k], equity: buffers.finalEquity[k])
                 }
                 deficits[a].add(blockDeficit)
             }
@@ -359,9 +366,9 @@ struct WaterfallTotals: PathAccumulator {
             liquidations[a] += other.liquidations[a]
             unnecessaryLiquidations[a] += other.unnecessaryLiquidations[a]
             deficits[a].merge(other.deficits[a])
-            accountLosses[a].merge(other.accountLosses[a])
         }
-        grid.merge(other.grid)
+        for a in accountLosses.indices { accountLosses[a].merge(other.accountLosses[a]) }
+        if let otherGrid = other.grid { grid?.merge(otherGrid) }
     }
 }
 
@@ -438,7 +445,7 @@ extension WaterfallTotals: StateCodable {
         writer.write(unnecessaryLiquidations)
         writer.write(each: deficits)
         writer.write(each: accountLosses)
-        grid.encode(to: &writer)
+        grid?.encode(to: &writer)
     }
 
     mutating func decode(from reader: inout StateReader) throws {
@@ -446,7 +453,7 @@ extension WaterfallTotals: StateCodable {
         unnecessaryLiquidations = try reader.readInts(expected: unnecessaryLiquidations.count, of: "accounts")
         try reader.read(each: &deficits, of: "accounts")
         try reader.read(each: &accountLosses, of: "accounts")
-        try grid.decode(from: &reader)
+        try grid?.decode(from: &reader)
     }
 }
 

@@ -81,7 +81,7 @@ public struct PolicyEvaluator {
     public let policy: MarginPolicy
     public let spec: CalibrationSpec
     /// Passes over the paths: a progress total is `passes` × paths.
-    public static let passes = 3
+    public static let passes = 1
 
     public init(scenario: Scenario, file: String) throws {
         guard let policy = scenario.policy else {
@@ -97,15 +97,13 @@ public struct PolicyEvaluator {
     }
 
     public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PolicyEvaluation {
-        let start = DispatchTime.now()
-        let paths = scenario.simulation.paths
-        let n = Double(paths)
-        let model = try MarketModel(scenario: scenario)
-        let market = scenario.market
+        try Self.run([self], settings: settings, cancellation: cancellation, progress: progress)[0]
+    }
 
-        // 1. Breach thresholds on ε per (asset, tier, side), then counts.
+    /// Breach thresholds on ε per (asset, tier, side) of the policy's ladder.
+    private var breachThresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)] {
         var thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)] = []
-        for (i, asset) in market.assets.enumerated() {
+        for (i, asset) in scenario.market.assets.enumerated() {
             guard let depth = spec.depth[asset.id] else { continue }
             let cost = LiquidationCost(spec: spec, vol: asset.vol, depth: depth)
             for tier in policy.schedule.tiers[i] {
@@ -116,10 +114,40 @@ public struct PolicyEvaluator {
                 thresholds.append((i, tier, .short, cost, shortGap > 0 ? log(shortGap) / scale : -.infinity))
             }
         }
-        let bounds = thresholds.map { ($0.asset, $0.side, $0.bound) }
-        let counts = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: BreachCounter(thresholds: bounds))
-            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { BreachCounts(count: bounds.count) },
-                        cancellation: cancellation, progress: progress).counts
+        return thresholds
+    }
+
+    /// Several evaluations (the cells of `thresher robustness`) in one stage: one job per market,
+    /// each chunk drawn and the book revalued once, then the breach counts, the waterfall under each
+    /// policy's ladder and its net deficit at the policy's penalty (`WaterfallCells`). Each result is
+    /// the one the evaluation run alone gives, bit for bit.
+    public static func run(_ evaluators: [PolicyEvaluator], settings: RunSettings, cancellation: Cancellation? = nil,
+                           progress: RunProgress? = nil) throws -> [PolicyEvaluation] {
+        let start = DispatchTime.now()
+        let thresholds = evaluators.map(\.breachThresholds)
+        let waterfalls = try evaluators.map { try Waterfall(scenario: $0.scenario, spec: $0.spec, schedule: $0.policy.schedule) }
+        let paths = evaluators.map { 0..<$0.scenario.simulation.paths }
+        let groups = WaterfallCells.groups(evaluators.indices.map { MarketKey(market: evaluators[$0].scenario.market, paths: paths[$0]) })
+        let totals = try WaterfallCells.accumulate(groups: groups, paths: paths, settings: settings, cancellation: cancellation, progress: progress) { k in
+            let e = evaluators[k]
+            return WaterfallCell(waterfall: waterfalls[k], countsLiquidations: true,
+                                 fund: .init(rate: e.policy.liquidationPenalty ?? 0, balance: e.policy.insuranceFund,
+                                             plan: TailPlan(totalPaths: paths[k].count, levels: [e.spec.insuranceConfidence])),
+                                 breachThresholds: thresholds[k].map { ($0.asset, $0.side, $0.bound) })
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return evaluators.indices.map { k in
+            evaluators[k].result(elapsed: elapsed, thresholds: thresholds[k], counts: totals[k].breaches!.counts, waterfall: waterfalls[k],
+                                 totals: totals[k].waterfall!, fund: totals[k].fund!)
+        }
+    }
+
+    private func result(elapsed: Double, thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)], counts: [Int],
+                        waterfall: Waterfall, totals: WaterfallTotals, fund: FundTotals) -> PolicyEvaluation {
+        let paths = scenario.simulation.paths
+        let n = Double(paths)
+        let market = scenario.market
+        let rate = policy.liquidationPenalty ?? 0
         let tiers = zip(thresholds, counts).map { threshold, count -> PolicyEvaluation.TierBreach in
             let p = Double(count) / n
             return .init(asset: market.assets[threshold.asset].id, upTo: threshold.tier.upTo, side: threshold.side,
@@ -127,21 +155,7 @@ public struct PolicyEvaluator {
                          liquidationHours: threshold.cost.horizonYears(notional: threshold.tier.upTo) * 24 * 365,
                          impact: threshold.cost.rate(notional: threshold.tier.upTo), probability: p, standardError: (p * (1 - p) / n).squareRoot())
         }
-
-        // 2. and 3. The waterfall under the policy's ladder and penalty.
-        let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
-        let accountCount = waterfall.book.accountCount
-        let shocks = WaterfallShocks(waterfall: waterfall)
-        let rate = policy.liquidationPenalty ?? 0
-        let plan = TailPlan(totalPaths: paths, levels: [0.95, 0.99])
-        let totals = try MonteCarloModel(generator: shocks, pricer: PenaltyPass(waterfall: waterfall))
-            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: {
-                WaterfallTotals(accounts: accountCount, plan: plan, grid: PenaltyGrid(maxRate: rate, points: 1))
-            }, cancellation: cancellation, progress: progress)
-        let fundPlan = TailPlan(totalPaths: paths, levels: [spec.insuranceConfidence])
-        let fund = try MonteCarloModel(generator: shocks, pricer: FundPass(waterfall: waterfall, rate: rate, balance: policy.insuranceFund))
-            .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { FundTotals(plan: fundPlan) }, cancellation: cancellation, progress: progress)
-        let accounts = (0..<accountCount).map { a -> PolicyEvaluation.AccountRisk in
+        let accounts = (0..<waterfall.book.accountCount).map { a -> PolicyEvaluation.AccountRisk in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
             let equity = waterfall.book.equityNow[a]
             return .init(id: waterfall.book.accountIDs[a], equity: equity, requirement: requirement, inBreach: equity < requirement,
@@ -149,7 +163,6 @@ public struct PolicyEvaluator {
                          unnecessaryLiquidationProbability: Double(totals.unnecessaryLiquidations[a]) / n,
                          expectedDeficit: totals.deficits[a].value / n)
         }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return PolicyEvaluation(
             scenario: scenario, paths: paths, elapsedSeconds: elapsed, targetBreachProbability: spec.breachProbability, tiers: tiers,
             accounts: accounts, penaltyRate: rate,
@@ -169,14 +182,10 @@ struct BreachCounts: PathAccumulator {
     mutating func merge(_ other: BreachCounts) { for k in counts.indices { counts[k] += other.counts[k] } }
     func encode(to writer: inout StateWriter) { writer.write(counts) }
     mutating func decode(from reader: inout StateReader) throws { counts = try reader.readInts(expected: counts.count, of: "breach thresholds") }
-}
 
-/// Counts the paths whose standardized shock of the asset crosses each threshold: below it for a
-/// long breach, above it for a short one.
-struct BreachCounter: PathPricer {
-    let thresholds: [(asset: Int, side: Side, bound: Double)]
-    func makeWorkspace(capacity: Int) {}
-    func price(_ shocks: ShockBuffers, count: Int, workspace: Void, into accumulator: inout BreachCounts) {
+    /// Counts the paths whose standardized shock of the asset crosses each threshold: below it for
+    /// a long breach, above it for a short one.
+    mutating func add(_ shocks: ShockBuffers, count: Int, thresholds: [(asset: Int, side: Side, bound: Double)]) {
         for (k, threshold) in thresholds.enumerated() {
             let row = shocks.row(shocks.epsilon, asset: threshold.asset)
             var crossed = 0
@@ -185,7 +194,8 @@ struct BreachCounter: PathPricer {
             } else {
                 for j in 0..<count where row[j] > threshold.bound { crossed += 1 }
             }
-            accumulator.counts[k] += crossed
+            counts[k] += crossed
         }
     }
 }
+

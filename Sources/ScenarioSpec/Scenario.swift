@@ -31,7 +31,7 @@ public struct Simulation: Sendable {
 }
 
 /// `market:` — assets, their dependence and their tails.
-public struct Market: Sendable {
+public struct Market: Sendable, Equatable {
     /// Annual continuously compounded rate used for discounting and forwards.
     public var rate: Double
     public var assets: [Asset]
@@ -68,7 +68,7 @@ public struct Stablecoin: Sendable, Equatable {
 }
 
 /// One asset: spot in USD and annualised log-return volatility.
-public struct Asset: Sendable {
+public struct Asset: Sendable, Equatable {
     public var id: String
     /// Spot price now, USD (> 0).
     public var spot: Double
@@ -100,7 +100,7 @@ public enum TailModel: Sendable, Equatable {
 }
 
 /// `market.vol_shocks` — lognormal implied-vol shocks correlated with the spot shock.
-public struct VolShocks: Sendable {
+public struct VolShocks: Sendable, Equatable {
     /// Annualised volatility of log implied vol.
     public var volOfVol: Double
     /// ρ between an asset's spot shock ε_i and its vol shock ξ_i, in [−1, 1].
