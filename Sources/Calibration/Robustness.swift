@@ -153,43 +153,68 @@ public struct RobustnessAnalyzer {
         self.file = file
     }
 
-    /// Calibrations and evaluations run: for a progress line.
-    public var steps: Int { 1 + spec.models.count * (1 + spec.models.count) + spec.multipliers.count + 2 * spec.bumps.count }
+    /// The study's scenarios: the model matrix's (the scenario under each model), and each bump
+    /// that applies with its bumped scenario.
+    private var modelScenarios: [Scenario] { spec.models.map { model in var s = scenario; s.market.tails = model; return s } }
+    private var bumpedScenarios: [(bump: RobustnessSpec.Bump, scenario: Scenario)] {
+        spec.bumps.compactMap { bump in bump.apply(to: scenario).map { (bump, $0) } }
+    }
+    /// Calibrated: the scenario, each model, each bump. Evaluated under: each model (the matrix),
+    /// the scenario (base and frontier), each bump.
+    private var calibrationScenarios: [Scenario] { [scenario] + modelScenarios + bumpedScenarios.map(\.scenario) }
+    private var evaluationMarkets: [Market] { (modelScenarios + [scenario] + bumpedScenarios.map(\.scenario)).map(\.market) }
 
-    public func run(settings: RunSettings, cancellation: Cancellation? = nil, step: (String) -> Void = { _ in }) throws -> RobustnessResult {
+    /// Passes over all paths (a progress total is `passes` × paths): calibration pass A once per
+    /// distinct set of standardized shocks and breach level, passes B and C once per distinct market,
+    /// the evaluations once per distinct market — not once per cell.
+    public var passes: Int {
+        let all = 0..<scenario.simulation.paths
+        let calibrations = calibrationScenarios
+        let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
+        let markets = WaterfallCells.groups(calibrations.map { MarketKey(market: $0.market, paths: all) })
+        return families.count + 2 * markets.count + WaterfallCells.groups(evaluationMarkets.map { MarketKey(market: $0, paths: all) }).count
+    }
+
+    /// Four stages over the same paths (common random numbers): the three passes of every
+    /// calibration together (`Calibrator.run(_:settings:)`), then every evaluation together
+    /// (`PolicyEvaluator.run(_:settings:)`) — the matrix's ladders, the base policy, the frontier's
+    /// scaled ladders and the base policy under each bump. Cells on the same market share each
+    /// chunk's draws and revaluation; each cell equals its own calibrate or evaluate run, bit for bit.
+    public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> RobustnessResult {
         let start = DispatchTime.now()
-        func calibrate(_ s: Scenario) throws -> CalibrationResult { try Calibrator(scenario: s).run(settings: settings, cancellation: cancellation) }
-        func evaluate(_ policy: MarginPolicy, under s: Scenario) throws -> RobustnessResult.Outcome {
-            var withPolicy = s
-            withPolicy.policy = policy
-            return .init(try PolicyEvaluator(scenario: withPolicy, file: file).run(settings: settings, cancellation: cancellation))
-        }
-        step("base calibration")
-        let baseCalibration = try calibrate(scenario)
+        let all = 0..<scenario.simulation.paths
+        let models = modelScenarios, bumped = bumpedScenarios
+        let calibrations = try Calibrator.run(try calibrationScenarios.map { (try Calibrator(scenario: $0), all) }, settings: settings,
+                                              cancellation: cancellation, progress: progress)
+        let baseCalibration = calibrations[0]
+        let modelPolicies = calibrations[1...models.count].map(\.policy)
+        let bumpCalibrations = Array(calibrations.suffix(bumped.count))
         let basePolicy = scenario.policy ?? baseCalibration.policy
-        // Model matrix: calibrate under each model, evaluate under every model.
-        let modelScenarios = spec.models.map { model -> Scenario in var s = scenario; s.market.tails = model; return s }
-        var matrix: [[RobustnessResult.Outcome]] = []
-        for (i, calibrated) in modelScenarios.enumerated() {
-            step("model \(spec.models[i].name): calibration")
-            let policy = try calibrate(calibrated).policy
-            matrix.append(try modelScenarios.enumerated().map { j, under in
-                step("model \(spec.models[i].name) under \(spec.models[j].name)")
-                return try evaluate(policy, under: under)
-            })
+
+        var cells: [(policy: MarginPolicy, under: Scenario)] = []
+        for policy in modelPolicies { cells += models.map { (policy, $0) } }
+        cells.append((basePolicy, scenario))
+        cells += spec.multipliers.map { (basePolicy.scaled(by: $0), scenario) }
+        cells += bumped.map { (basePolicy, $0.scenario) }
+        let evaluators = try cells.map { cell -> PolicyEvaluator in
+            var withPolicy = cell.under
+            withPolicy.policy = cell.policy
+            return try PolicyEvaluator(scenario: withPolicy, file: file)
         }
-        let base = try evaluate(basePolicy, under: scenario)
-        let frontier = try spec.multipliers.map { m -> (multiplier: Double, outcome: RobustnessResult.Outcome) in
-            step("frontier ×\(m)")
-            return (m, try evaluate(basePolicy.scaled(by: m), under: scenario))
+        var outcomes = try PolicyEvaluator.run(evaluators, settings: settings, cancellation: cancellation, progress: progress)
+            .map(RobustnessResult.Outcome.init)[...]
+        func take(_ count: Int) -> [RobustnessResult.Outcome] {
+            defer { outcomes = outcomes.dropFirst(count) }
+            return Array(outcomes.prefix(count))
         }
+        let matrix = models.indices.map { _ in take(models.count) }
+        let base = take(1)[0]
+        let frontier = Array(zip(spec.multipliers, take(spec.multipliers.count))).map { (multiplier: $0, outcome: $1) }
         let baseThresholds = RobustnessResult.Thresholds(baseCalibration)
-        let sensitivity = try spec.bumps.compactMap { bump -> RobustnessResult.Bumped? in
-            guard let bumped = bump.apply(to: scenario) else { return nil }
-            step("bump \(bump.label)")
-            let thresholds = RobustnessResult.Thresholds(try calibrate(bumped))
-            let elasticity = bump.relativeChange.map { (thresholds.meanMaintenance / baseThresholds.meanMaintenance - 1) / $0 }
-            return .init(bump: bump, thresholds: thresholds, basePolicy: try evaluate(basePolicy, under: bumped), maintenanceElasticity: elasticity)
+        let sensitivity = zip(zip(bumped, bumpCalibrations), take(bumped.count)).map { pair, outcome -> RobustnessResult.Bumped in
+            let thresholds = RobustnessResult.Thresholds(pair.1)
+            let elasticity = pair.0.bump.relativeChange.map { (thresholds.meanMaintenance / baseThresholds.meanMaintenance - 1) / $0 }
+            return .init(bump: pair.0.bump, thresholds: thresholds, basePolicy: outcome, maintenanceElasticity: elasticity)
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RobustnessResult(scenario: scenario, paths: scenario.simulation.paths, basePolicySource: scenario.policy != nil ? "policy" : "calibrated",

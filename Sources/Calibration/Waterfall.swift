@@ -71,7 +71,7 @@ struct Waterfall: Sendable {
         for a in 0..<book.accountCount {
             let losses = buffers.revaluer.lossRow(account: a)
             let equity = book.equityNow[a]
-            requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m)
+            requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m, scratch: (buffers.positionNotional, buffers.positionRate))
             let loss = buffers.loss + a * ld, liquidated = buffers.liquidated + a * ld
             let finalEquity = buffers.finalEquity + a * ld, notional = buffers.notional + a * ld, recovered = buffers.recovered + a * ld
             var anyLiquidated = false
@@ -161,20 +161,23 @@ struct RequirementRows: Sendable {
     /// requirement[j] = Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots
     /// spot[asset·stride + j], for j < m — the same sum, in the same order, as
     /// `Waterfall.requirement(account:spot:)`.
-    func fill(_ requirement: UnsafeMutablePointer<Double>, account a: Int, spot: UnsafePointer<Double>, stride: Int, count m: Int) {
+    func fill(_ requirement: UnsafeMutablePointer<Double>, account a: Int, spot: UnsafePointer<Double>, stride: Int, count m: Int,
+              scratch: (notional: UnsafeMutablePointer<Double>, rate: UnsafeMutablePointer<Double>)) {
         requirement.update(repeating: 0, count: m)
+        let (notional, rate) = scratch
         upTo.withUnsafeBufferPointer { upTo in
-            rate.withUnsafeBufferPointer { rate in
+            self.rate.withUnsafeBufferPointer { rates in
                 for q in positionStart[a]..<positionStart[a + 1] {
                     let row = spot + asset[q] * stride, scale = perSpot[q], offset = fixed[q]
-                    let bounds = upTo.baseAddress! + tierStart[q], rates = rate.baseAddress! + tierStart[q]
-                    let last = tierStart[q + 1] - tierStart[q] - 1
-                    for j in 0..<m {
-                        let notional = scale * row[j] + offset
-                        var tier = 0
-                        for t in 0..<last { tier += notional > bounds[t] ? 1 : 0 }
-                        requirement[j] = requirement[j] + notional * rates[tier]
+                    let first = tierStart[q], last = tierStart[q + 1] - 1
+                    for j in 0..<m { notional[j] = scale * row[j] + offset }
+                    rate.update(repeating: rates[first], count: m)
+                    // Branch-free selects, one bound at a time: past bound t, the rate of tier t + 1.
+                    for t in first..<last {
+                        let bound = upTo[t], next = rates[t + 1]
+                        for j in 0..<m { rate[j] = notional[j] > bound ? next : rate[j] }
                     }
+                    for j in 0..<m { requirement[j] = requirement[j] + notional[j] * rate[j] }
                 }
             }
         }
@@ -214,8 +217,10 @@ final class WaterfallBuffers {
     let recovered: UnsafeMutablePointer<Bool>
     let finalEquity: UnsafeMutablePointer<Double>
     let notional: UnsafeMutablePointer<Double>
-    /// One account's maintenance requirement along the chunk.
+    /// One account's maintenance requirement along the chunk, and one position's notional and rate.
     let requirement: UnsafeMutablePointer<Double>
+    let positionNotional: UnsafeMutablePointer<Double>
+    let positionRate: UnsafeMutablePointer<Double>
     var grossNotional: [Double]
     var movedSpot: [Double]
     var liquidationYears: [Double]
@@ -232,6 +237,8 @@ final class WaterfallBuffers {
         finalEquity = .allocate(capacity: size)
         notional = .allocate(capacity: size)
         requirement = .allocate(capacity: capacity)
+        positionNotional = .allocate(capacity: capacity)
+        positionRate = .allocate(capacity: capacity)
         netDeficit = .allocate(capacity: capacity)
         grossNotional = Array(repeating: 0, count: n)
         movedSpot = Array(repeating: 0, count: n)
@@ -239,7 +246,7 @@ final class WaterfallBuffers {
     }
 
     deinit {
-        for row in [loss, finalEquity, notional, requirement, netDeficit] { row.deallocate() }
+        for row in [loss, finalEquity, notional, requirement, positionNotional, positionRate, netDeficit] { row.deallocate() }
         liquidated.deallocate()
         recovered.deallocate()
     }

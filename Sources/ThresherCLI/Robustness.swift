@@ -17,13 +17,8 @@ struct Robustness: ParsableCommand {
 
     func run() throws {
         try runMonteCarloCommand(file: file, options: options, command: "robustness", label: "robustness",
-                                 passes: { _ in 0 }) { scenario, echo, settings, cancellation, _ in
-            let analyzer = try RobustnessAnalyzer(scenario: scenario, file: file)
-            var done = 0
-            let result = try analyzer.run(settings: settings, cancellation: cancellation) { step in
-                done += 1
-                if !options.quiet && options.output.json != "-" { FileHandle.standardError.write(Data("[\(done)/\(analyzer.steps)] \(step)\n".utf8)) }
-            }
+                                 passes: { try RobustnessAnalyzer(scenario: $0, file: file).passes }) { scenario, echo, settings, cancellation, progress in
+            let result = try RobustnessAnalyzer(scenario: scenario, file: file).run(settings: settings, cancellation: cancellation, progress: progress)
             return RobustnessReport(result: result, overrides: echo).document
         }
     }
