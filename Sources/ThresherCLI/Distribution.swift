@@ -16,7 +16,7 @@ struct DistributionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write this slice's partial state to FILE ('{slice}' in the name becomes the slice index); 'thresher merge' combines the parts.", valueName: "FILE"))
     var partial: String?
 
-    @Option(help: ArgumentHelp("The merged state of the stages before this one ('thresher merge --state-out'), for commands whose passes depend on each other (calibrate, evaluate, robustness).", valueName: "STATE"))
+    @Option(help: ArgumentHelp("The merged state of the stages before this one ('thresher merge --state-out'), for commands whose passes depend on each other (calibrate, robustness).", valueName: "STATE"))
     var resume: String?
 
     func validate() throws {

@@ -24,7 +24,7 @@ struct Merge: ParsableCommand {
     @Option(help: ArgumentHelp("The merged state the parts were run from (from the second stage on).", valueName: "STATE"))
     var resume: String?
 
-    @Option(name: .customLong("state-out"), help: ArgumentHelp("Where to write the merged state when the command needs another stage (calibrate, evaluate, robustness): run the slices again with --resume STATE.", valueName: "STATE"))
+    @Option(name: .customLong("state-out"), help: ArgumentHelp("Where to write the merged state when the command needs another stage (calibrate, robustness): run the slices again with --resume STATE.", valueName: "STATE"))
     var stateOut: String?
 
     @Option(help: "The scenario file, when it is not at the path recorded in the parts (another machine's mount).")

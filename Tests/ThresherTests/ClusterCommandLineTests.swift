@@ -112,9 +112,9 @@ final class ClusterCommandLineTests: BinaryTestCase {
             XCTAssertFalse(exists(report), "a report was written from bad parts \(parts)")
         }
         XCTAssertEqual(try run(["merge", "\(folder!)/nowhere.part"]).status, 66)
-        // A second stage's parts without the state they resumed from.
+        // A first stage's parts merged without --state-out for the stages that follow.
         for i in 0..<2 {
-            XCTAssertEqual(try run(["evaluate", scenario, "--paths", "6400", "--slice", "\(i)/2", "--partial", "\(folder!)/e\(i).part"]).status, 0)
+            XCTAssertEqual(try run(["calibrate", scenario, "--paths", "6400", "--slice", "\(i)/2", "--partial", "\(folder!)/e\(i).part"]).status, 0)
         }
         let stateless = try run(["merge", "\(folder!)/e0.part", "\(folder!)/e1.part", "--json", report])
         XCTAssertEqual(stateless.status, 64, stateless.stderr)

@@ -80,7 +80,7 @@ final class DistributionTests: XCTestCase {
         let evaluator = try PolicyEvaluator(scenario: scenario, file: "Scenarios/default.yaml")
         let single = try evaluator.run(settings: RunSettings(threads: 2))
         let (merged, stages) = try sliced(4) { try evaluator.run(settings: $0) }
-        XCTAssertEqual(stages, 3)
+        XCTAssertEqual(stages, 1)
         XCTAssertEqual(bits(merged.tiers.map(\.probability)), bits(single.tiers.map(\.probability)))
         XCTAssertEqual(bits(merged.accounts.flatMap { [$0.liquidationProbability, $0.expectedDeficit, $0.unnecessaryLiquidationProbability] }),
                        bits(single.accounts.flatMap { [$0.liquidationProbability, $0.expectedDeficit, $0.unnecessaryLiquidationProbability] }))
