@@ -63,6 +63,8 @@ public struct CalibrationResult: Sendable {
     public let ladder: MarginLadder
     public let penalty: Penalty
     public let insuranceFund: InsuranceFund
+    /// Per account, in book order (empty from a calibration run without account thresholds, e.g.
+    /// the cells of `thresher robustness`).
     public let accounts: [AccountThresholds]
 }
 
@@ -113,25 +115,46 @@ public struct Calibrator {
     /// calibration run alone gives, bit for bit. Three stages in all, whatever the number of units.
     public static func run(_ units: [(calibrator: Calibrator, paths: Range<Int>)], settings: RunSettings, cancellation: Cancellation? = nil,
                            progress: RunProgress? = nil) throws -> [CalibrationResult] {
+        try run(units, evaluating: [], settings: settings, cancellation: cancellation, progress: progress).calibrations
+    }
+
+    /// The calibrations of `run(_:settings:)`, and policy evaluations riding in pass B's stage: each
+    /// evaluation's cell joins the job of its market (`PolicyEvaluator.run` alone gives the same
+    /// figures, bit for bit), so a policy evaluated under the calibrations' markets costs no pass of
+    /// its own. `accountThresholds: false` skips the account loss tails (`accounts` comes back
+    /// empty), for callers that read only the ladder, the penalty and the fund.
+    static func run(_ units: [(calibrator: Calibrator, paths: Range<Int>)], accountThresholds: Bool = true, evaluating evaluators: [PolicyEvaluator],
+                    settings: RunSettings, cancellation: Cancellation?, progress: RunProgress?) throws
+        -> (calibrations: [CalibrationResult], evaluations: [PolicyEvaluation]) {
         let start = DispatchTime.now()
         let ladders = try estimateLadders(units, settings: settings, cancellation: cancellation, progress: progress)
         let waterfalls = try units.indices.map { k in
             try Waterfall(scenario: units[k].calibrator.scenario, spec: units[k].calibrator.spec, schedule: ladders[k].schedule)
         }
-        let groups = WaterfallCells.groups(units.map { MarketKey(market: $0.calibrator.scenario.market, paths: $0.paths) })
+        let keys = units.map { MarketKey(market: $0.calibrator.scenario.market, paths: $0.paths) }
         let paths = units.map(\.paths)
 
-        // Pass B.
-        let totals = try WaterfallCells.accumulate(groups: groups, paths: paths, settings: settings, cancellation: cancellation, progress: progress) { k in
+        // Pass B, with the evaluations after the calibrations' cells.
+        let riders = try evaluators.map { try $0.cell() }
+        let passB = try WaterfallCells.accumulate(groups: WaterfallCells.groups(keys + riders.map(\.key)), paths: paths + riders.map(\.key.paths),
+                                                  settings: settings, cancellation: cancellation, progress: progress) { k in
+            guard k < units.count else { return riders[k - units.count].cell }
             let spec = units[k].calibrator.spec
-            return WaterfallCell(waterfall: waterfalls[k], accountLossPlan: TailPlan(totalPaths: paths[k].count, levels: [0.95, 0.99]),
+            return WaterfallCell(waterfall: waterfalls[k],
+                                 accountLossPlan: accountThresholds ? TailPlan(totalPaths: paths[k].count, levels: [0.95, 0.99]) : nil,
                                  penaltyGrid: PenaltyGrid(maxRate: spec.penaltyMaxRate, points: penaltyGridPoints))
-        }.map { $0.waterfall! }
+        }
+        let evaluationElapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let evaluations = evaluators.indices.map { e in
+            evaluators[e].result(elapsed: evaluationElapsed, cell: riders[e], totals: passB[units.count + e])
+        }
+        let totals = passB.prefix(units.count).map { $0.waterfall! }
         let deficitTotals = totals.map { $0.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value }
         let rates = units.indices.map { k in totals[k].grid!.smallestRate(reaching: units[k].calibrator.spec.penaltyCoverage * deficitTotals[k]) }
 
         // Pass C.
-        let funds = try WaterfallCells.accumulate(groups: groups, paths: paths, settings: settings, cancellation: cancellation, progress: progress) { k in
+        let funds = try WaterfallCells.accumulate(groups: WaterfallCells.groups(keys), paths: paths, settings: settings, cancellation: cancellation,
+                                                  progress: progress) { k in
             let spec = units[k].calibrator.spec
             return WaterfallCell(waterfall: waterfalls[k],
                                  fund: .init(rate: rates[k].rate, balance: spec.insuranceBalance,
@@ -139,10 +162,11 @@ public struct Calibrator {
         }.map { $0.fund! }
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return units.indices.map { k in
+        let calibrations = units.indices.map { k in
             units[k].calibrator.result(paths: paths[k].count, threads: settings.threads, elapsed: elapsed, ladder: ladders[k], waterfall: waterfalls[k],
                                        totals: totals[k], deficitTotal: deficitTotals[k], rate: rates[k], grid: totals[k].grid!, fund: funds[k])
         }
+        return (calibrations, evaluations)
     }
 
     /// The thresholds from the three passes' totals over `paths` paths.
@@ -151,7 +175,7 @@ public struct Calibrator {
         let n = Double(paths)
         let fundSummary = fund.netDeficit.summary().levels[0]
         let thresholds = totals.accountLosses.map { $0.summary() }
-        let accountResults = (0..<waterfall.book.accountCount).map { a -> CalibrationResult.AccountThresholds in
+        let accountResults = thresholds.indices.map { a -> CalibrationResult.AccountThresholds in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
             let equity = waterfall.book.equityNow[a]
             let liquidate = equity - requirement

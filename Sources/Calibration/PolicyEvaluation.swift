@@ -72,10 +72,11 @@ public enum PolicyEvaluationError: Error, CustomStringConvertible {
 }
 
 /// Evaluates the scenario's `policy:` with the liquidation model of its `calibration:` section
-/// (horizon, depth, impact, fund confidence), over the same paths as `calibrate`:
-/// 1. breach counts per tier and side from the standardized shocks (the draws of calibrate's pass A);
-/// 2. the waterfall with the policy's ladder → liquidation probability and deficit per account;
-/// 3. the waterfall again at the policy's penalty → income, net deficit VaR/ES and P(deficit > fund).
+/// (horizon, depth, impact, fund confidence), over the same paths as `calibrate`, in one pass: each
+/// chunk's draws give the breach counts per tier and side (from the standardized shocks, the draws
+/// of calibrate's pass A), and the waterfall with the policy's ladder and penalty gives the
+/// liquidation probability and deficit per account, the income, the net deficit's VaR/ES and
+/// P(deficit > fund).
 public struct PolicyEvaluator {
     public let scenario: Scenario
     public let policy: MarginPolicy
@@ -124,22 +125,37 @@ public struct PolicyEvaluator {
     public static func run(_ evaluators: [PolicyEvaluator], settings: RunSettings, cancellation: Cancellation? = nil,
                            progress: RunProgress? = nil) throws -> [PolicyEvaluation] {
         let start = DispatchTime.now()
-        let thresholds = evaluators.map(\.breachThresholds)
-        let waterfalls = try evaluators.map { try Waterfall(scenario: $0.scenario, spec: $0.spec, schedule: $0.policy.schedule) }
-        let paths = evaluators.map { 0..<$0.scenario.simulation.paths }
-        let groups = WaterfallCells.groups(evaluators.indices.map { MarketKey(market: evaluators[$0].scenario.market, paths: paths[$0]) })
-        let totals = try WaterfallCells.accumulate(groups: groups, paths: paths, settings: settings, cancellation: cancellation, progress: progress) { k in
-            let e = evaluators[k]
-            return WaterfallCell(waterfall: waterfalls[k], countsLiquidations: true,
-                                 fund: .init(rate: e.policy.liquidationPenalty ?? 0, balance: e.policy.insuranceFund,
-                                             plan: TailPlan(totalPaths: paths[k].count, levels: [e.spec.insuranceConfidence])),
-                                 breachThresholds: thresholds[k].map { ($0.asset, $0.side, $0.bound) })
-        }
+        let cells = try evaluators.map { try $0.cell() }
+        let groups = WaterfallCells.groups(cells.map(\.key))
+        let totals = try WaterfallCells.accumulate(groups: groups, paths: cells.map(\.key.paths), settings: settings, cancellation: cancellation,
+                                                   progress: progress) { cells[$0].cell }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return evaluators.indices.map { k in
-            evaluators[k].result(elapsed: elapsed, thresholds: thresholds[k], counts: totals[k].breaches!.counts, waterfall: waterfalls[k],
-                                 totals: totals[k].waterfall!, fund: totals[k].fund!)
-        }
+        return evaluators.indices.map { evaluators[$0].result(elapsed: elapsed, cell: cells[$0], totals: totals[$0]) }
+    }
+
+    /// One evaluation as a cell of a shared pass: its market and paths (cells with equal keys share
+    /// a job), what it settles and counts, and the thresholds its breach counts are read against.
+    struct Cell {
+        let key: MarketKey
+        let cell: WaterfallCell
+        let thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)]
+    }
+
+    func cell() throws -> Cell {
+        let thresholds = breachThresholds
+        let paths = 0..<scenario.simulation.paths
+        let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
+        return Cell(key: MarketKey(market: scenario.market, paths: paths),
+                    cell: WaterfallCell(waterfall: waterfall, countsLiquidations: true,
+                                        fund: .init(rate: policy.liquidationPenalty ?? 0, balance: policy.insuranceFund,
+                                                    plan: TailPlan(totalPaths: paths.count, levels: [spec.insuranceConfidence])),
+                                        breachThresholds: thresholds.map { ($0.asset, $0.side, $0.bound) }),
+                    thresholds: thresholds)
+    }
+
+    func result(elapsed: Double, cell: Cell, totals: CellTotals) -> PolicyEvaluation {
+        result(elapsed: elapsed, thresholds: cell.thresholds, counts: totals.breaches!.counts, waterfall: cell.cell.waterfall,
+               totals: totals.waterfall!, fund: totals.fund!)
     }
 
     private func result(elapsed: Double, thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)], counts: [Int],

@@ -162,46 +162,59 @@ public struct RobustnessAnalyzer {
     /// Calibrated: the scenario, each model, each bump. Evaluated under: each model (the matrix),
     /// the scenario (base and frontier), each bump.
     private var calibrationScenarios: [Scenario] { [scenario] + modelScenarios + bumpedScenarios.map(\.scenario) }
-    private var evaluationMarkets: [Market] { (modelScenarios + [scenario] + bumpedScenarios.map(\.scenario)).map(\.market) }
 
     /// Passes over all paths (a progress total is `passes` × paths): calibration pass A once per
     /// distinct set of standardized shocks and breach level, passes B and C once per distinct market,
-    /// the evaluations once per distinct market — not once per cell.
+    /// and the evaluations that cannot ride in pass B once per distinct market — not once per cell.
     public var passes: Int {
         let all = 0..<scenario.simulation.paths
         let calibrations = calibrationScenarios
         let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
         let markets = WaterfallCells.groups(calibrations.map { MarketKey(market: $0.market, paths: all) })
-        return families.count + 2 * markets.count + WaterfallCells.groups(evaluationMarkets.map { MarketKey(market: $0, paths: all) }).count
+        let lastStage = scenario.policy == nil ? modelScenarios.map(\.market) + basePolicyMarkets : modelScenarios.map(\.market)
+        return families.count + 2 * markets.count + WaterfallCells.groups(lastStage.map { MarketKey(market: $0, paths: all) }).count
     }
 
-    /// Four stages over the same paths (common random numbers): the three passes of every
-    /// calibration together (`Calibrator.run(_:settings:)`), then every evaluation together
-    /// (`PolicyEvaluator.run(_:settings:)`) — the matrix's ladders, the base policy, the frontier's
-    /// scaled ladders and the base policy under each bump. Cells on the same market share each
-    /// chunk's draws and revaluation; each cell equals its own calibrate or evaluate run, bit for bit.
+    /// The markets the base policy is evaluated under: the scenario's (base and each frontier
+    /// multiplier) and each bump's.
+    private var basePolicyMarkets: [Market] {
+        [scenario.market] + spec.multipliers.map { _ in scenario.market } + bumpedScenarios.map(\.scenario.market)
+    }
+
+    /// Three or four stages over the same paths (common random numbers): the three passes of every
+    /// calibration together (`Calibrator.run`), the base policy's evaluations (base, the frontier's
+    /// scaled ladders, the policy under each bump) riding in pass B when the scenario gives the
+    /// policy, then the evaluations that need calibrated policies (the matrix's ladders; the base
+    /// ones too when the base policy is the base calibration's) together (`PolicyEvaluator.run`).
+    /// Cells on the same market share each chunk's draws and revaluation; each cell equals its own
+    /// calibrate or evaluate run, bit for bit (calibrations skip the account thresholds, which the
+    /// study does not read).
     public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> RobustnessResult {
         let start = DispatchTime.now()
         let all = 0..<scenario.simulation.paths
         let models = modelScenarios, bumped = bumpedScenarios
-        let calibrations = try Calibrator.run(try calibrationScenarios.map { (try Calibrator(scenario: $0), all) }, settings: settings,
-                                              cancellation: cancellation, progress: progress)
-        let baseCalibration = calibrations[0]
-        let modelPolicies = calibrations[1...models.count].map(\.policy)
-        let bumpCalibrations = Array(calibrations.suffix(bumped.count))
-        let basePolicy = scenario.policy ?? baseCalibration.policy
-
-        var cells: [(policy: MarginPolicy, under: Scenario)] = []
-        for policy in modelPolicies { cells += models.map { (policy, $0) } }
-        cells.append((basePolicy, scenario))
-        cells += spec.multipliers.map { (basePolicy.scaled(by: $0), scenario) }
-        cells += bumped.map { (basePolicy, $0.scenario) }
-        let evaluators = try cells.map { cell -> PolicyEvaluator in
-            var withPolicy = cell.under
-            withPolicy.policy = cell.policy
+        func evaluator(_ policy: MarginPolicy, under scenario: Scenario) throws -> PolicyEvaluator {
+            var withPolicy = scenario
+            withPolicy.policy = policy
             return try PolicyEvaluator(scenario: withPolicy, file: file)
         }
-        var outcomes = try PolicyEvaluator.run(evaluators, settings: settings, cancellation: cancellation, progress: progress)
+        /// Base, frontier, bumps: the order `basePolicyMarkets` lists.
+        func basePolicyEvaluators(_ policy: MarginPolicy) throws -> [PolicyEvaluator] {
+            try [evaluator(policy, under: scenario)] + spec.multipliers.map { try evaluator(policy.scaled(by: $0), under: scenario) }
+                + bumped.map { try evaluator(policy, under: $0.scenario) }
+        }
+        let calibrators = try calibrationScenarios.map { (try Calibrator(scenario: $0), all) }
+        let (calibrations, riding) = try Calibrator.run(calibrators, accountThresholds: false,
+                                                        evaluating: try scenario.policy.map(basePolicyEvaluators) ?? [],
+                                                        settings: settings, cancellation: cancellation, progress: progress)
+        let baseCalibration = calibrations[0]
+        let modelPolicies = calibrations[1..<(1 + models.count)].map(\.policy)
+        let bumpCalibrations = Array(calibrations.suffix(bumped.count))
+
+        var last = try modelPolicies.flatMap { policy in try models.map { try evaluator(policy, under: $0) } }
+        if scenario.policy == nil { last += try basePolicyEvaluators(baseCalibration.policy) }
+        let evaluations = last.isEmpty ? [] : try PolicyEvaluator.run(last, settings: settings, cancellation: cancellation, progress: progress)
+        var outcomes = (Array(evaluations.prefix(models.count * models.count)) + riding + Array(evaluations.dropFirst(models.count * models.count)))
             .map(RobustnessResult.Outcome.init)[...]
         func take(_ count: Int) -> [RobustnessResult.Outcome] {
             defer { outcomes = outcomes.dropFirst(count) }
