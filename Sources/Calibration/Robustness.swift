@@ -32,19 +32,34 @@ public struct RobustnessResult: Sendable {
         }
     }
 
-    /// The thresholds a calibration sets, summarised: mean MMR over the ladder's rungs, the penalty
-    /// rate, the fund's ES.
+    /// The thresholds a calibration sets: every rung of the ladder, and summarised, the mean MMR over
+    /// the ladder's rungs (max of long and short), the penalty rate, the fund's VaR and ES.
     public struct Thresholds: Sendable {
         public let meanMaintenance: Double
         public let penaltyRate: Double
+        public let fundVaR: Double
         public let fundES: Double
+        public let rungs: [MarginLadder.Rung]
 
         init(_ c: CalibrationResult) {
-            let rates = c.ladder.rungs.flatMap { $0 }.map(\.rate)
-            meanMaintenance = rates.reduce(0, +) / Double(max(rates.count, 1))
+            rungs = c.ladder.rungs.flatMap { $0 }
+            meanMaintenance = rungs.map(\.rate).reduce(0, +) / Double(max(rungs.count, 1))
             penaltyRate = c.penalty.rate
+            fundVaR = c.insuranceFund.valueAtRisk
             fundES = c.insuranceFund.expectedShortfall
         }
+
+        /// The summary thresholds by their report names, in report order.
+        public var named: [(name: String, value: Double)] {
+            [("mean_maintenance", meanMaintenance), ("penalty_rate", penaltyRate), ("fund_var", fundVaR), ("fund_es", fundES)]
+        }
+    }
+
+    /// Arc elasticity (θ'/θ − 1)/(x'/x − 1) of a threshold θ → θ' under the input x → x'; nil when
+    /// the input has no ratio (`relativeChange` nil) or θ = 0.
+    static func elasticity(base: Double, bumped: Double, relativeChange: Double?) -> Double? {
+        guard let change = relativeChange, change != 0, base != 0 else { return nil }
+        return (bumped / base - 1) / change
     }
 
     public struct Bumped: Sendable {
@@ -52,8 +67,33 @@ public struct RobustnessResult: Sendable {
         /// Thresholds re-calibrated under the bump, and the base policy evaluated under it.
         public let thresholds: Thresholds
         public let basePolicy: Outcome
-        /// (θ_bumped/θ_base − 1)/(x_bumped/x_base − 1) of the mean MMR (nil for a bump with no ratio).
-        public let maintenanceElasticity: Double?
+        /// The arc elasticity of each of `thresholds.named` (nil for a bump with no ratio).
+        public let elasticities: [Double?]
+        /// The arc elasticities of each rung's long and short rate, in `thresholds.rungs` order.
+        public let rungElasticities: [(long: Double?, short: Double?)]
+        public var maintenanceElasticity: Double? { elasticities[0] }
+
+        init(bump: RobustnessSpec.Bump, thresholds: Thresholds, basePolicy: Outcome, base: Thresholds) {
+            self.bump = bump
+            self.thresholds = thresholds
+            self.basePolicy = basePolicy
+            let change = bump.relativeChange
+            elasticities = zip(base.named, thresholds.named).map { elasticity(base: $0.value, bumped: $1.value, relativeChange: change) }
+            rungElasticities = zip(base.rungs, thresholds.rungs).map {
+                (elasticity(base: $0.long, bumped: $1.long, relativeChange: change), elasticity(base: $0.short, bumped: $1.short, relativeChange: change))
+            }
+        }
+    }
+
+    /// The elasticity at the base, d ln θ / d ln x at x = 1, by the central difference of a bump's two
+    /// multipliers closest to 1 on either side: (θ(x₊) − θ(x₋)) / (θ(1)·(x₊ − x₋)), exact to second
+    /// order when x₋ = 2 − x₊ (e.g. ×0.8 and ×1.2).
+    public struct CentralElasticity: Sendable {
+        public let kind: RobustnessSpec.Bump.Kind
+        public let low: Double
+        public let high: Double
+        /// For each of `Thresholds.named` (nil where the base threshold is 0).
+        public let elasticities: [Double?]
     }
 
     public let scenario: Scenario
@@ -68,15 +108,31 @@ public struct RobustnessResult: Sendable {
     public let matrix: [[Outcome]]
     public let frontier: [(multiplier: Double, outcome: Outcome)]
     public let sensitivity: [Bumped]
+    /// One per bump kind with multipliers on both sides of 1.
+    public let centralElasticities: [CentralElasticity]
     public let elapsedSeconds: Double
+
+    static func centralElasticities(_ sensitivity: [Bumped], base: Thresholds) -> [CentralElasticity] {
+        RobustnessSpec.Bump.Kind.allCases.compactMap { kind in
+            let bumps = sensitivity.filter { $0.bump.kind == kind && $0.bump.relativeChange != nil }
+            guard let low = bumps.filter({ $0.bump.value < 1 }).max(by: { $0.bump.value < $1.bump.value }),
+                  let high = bumps.filter({ $0.bump.value > 1 }).min(by: { $0.bump.value < $1.bump.value }) else { return nil }
+            let width = high.bump.value - low.bump.value
+            let elasticities = base.named.indices.map { i -> Double? in
+                let b = base.named[i].value
+                return b == 0 ? nil : (high.thresholds.named[i].value - low.thresholds.named[i].value) / (b * width)
+            }
+            return CentralElasticity(kind: kind, low: low.bump.value, high: high.bump.value, elasticities: elasticities)
+        }
+    }
 }
 
 extension RobustnessSpec.Bump {
     public var label: String {
         switch kind {
-        case .dof: return value == 0 ? "gaussian tails" : "tail dof ν = \(value)"
-        case .correlation: return "correlation \(Int(value * 100)) % toward 1"
-        default: return "\(kind.rawValue) ×\(value)"
+        case .dof: return value == 0 ? "gaussian tails" : String(format: "tail dof ν = %g", value)
+        case .correlation: return String(format: "correlation %g %% toward 1", value * 100)
+        default: return String(format: "%@ ×%g", kind.rawValue, value)
         }
     }
 
@@ -224,15 +280,14 @@ public struct RobustnessAnalyzer {
         let base = take(1)[0]
         let frontier = Array(zip(spec.multipliers, take(spec.multipliers.count))).map { (multiplier: $0, outcome: $1) }
         let baseThresholds = RobustnessResult.Thresholds(baseCalibration)
-        let sensitivity = zip(zip(bumped, bumpCalibrations), take(bumped.count)).map { pair, outcome -> RobustnessResult.Bumped in
-            let thresholds = RobustnessResult.Thresholds(pair.1)
-            let elasticity = pair.0.bump.relativeChange.map { (thresholds.meanMaintenance / baseThresholds.meanMaintenance - 1) / $0 }
-            return .init(bump: pair.0.bump, thresholds: thresholds, basePolicy: outcome, maintenanceElasticity: elasticity)
+        let sensitivity = zip(zip(bumped, bumpCalibrations), take(bumped.count)).map { pair, outcome in
+            RobustnessResult.Bumped(bump: pair.0.bump, thresholds: .init(pair.1), basePolicy: outcome, base: baseThresholds)
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RobustnessResult(scenario: scenario, paths: scenario.simulation.paths, basePolicySource: scenario.policy != nil ? "policy" : "calibrated",
                                 baseThresholds: baseThresholds, base: base, targetBreachProbability: scenario.calibration!.breachProbability,
-                                models: spec.models.map(Self.modelName), matrix: matrix, frontier: frontier, sensitivity: sensitivity, elapsedSeconds: elapsed)
+                                models: spec.models.map(Self.modelName), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
+                                centralElasticities: RobustnessResult.centralElasticities(sensitivity, base: baseThresholds), elapsedSeconds: elapsed)
     }
 
     static func modelName(_ model: TailModel) -> String {

@@ -25,7 +25,18 @@ public struct RobustnessReport: CommandReport {
     }
 
     static func thresholdsJSON(_ t: RobustnessResult.Thresholds) -> [(String, JSONValue)] {
-        [("mean_maintenance", .number(t.meanMaintenance)), ("penalty_rate", .number(t.penaltyRate)), ("fund_es", .number(t.fundES))]
+        t.named.map { ($0.name, .number($0.value)) }
+    }
+
+    static func optional(_ x: Double?) -> JSONValue { x.map(JSONValue.number) ?? .null }
+
+    static func rungsJSON(_ t: RobustnessResult.Thresholds, elasticities: [(long: Double?, short: Double?)]? = nil) -> JSONValue {
+        .array(t.rungs.enumerated().map { k, rung in
+            var fields: [(String, JSONValue)] = [("asset", .string(rung.asset)), ("up_to", .number(rung.tier)), ("long", .number(rung.long)),
+                                                 ("short", .number(rung.short))]
+            if let e = elasticities?[k] { fields += [("long_elasticity", optional(e.long)), ("short_elasticity", optional(e.short))] }
+            return .object(fields)
+        })
     }
 
     public var json: JSONValue {
@@ -39,15 +50,22 @@ public struct RobustnessReport: CommandReport {
         let sensitivity: [JSONValue] = r.sensitivity.map { b in
             let fields: [(String, JSONValue)] = [("bump", .string(b.bump.kind.rawValue)), ("value", .number(b.bump.value)), ("label", .string(b.bump.label))]
                 + Self.thresholdsJSON(b.thresholds)
-                + [("maintenance_elasticity", b.maintenanceElasticity.map(JSONValue.number) ?? .null), ("base_policy", Self.outcomeJSON(b.basePolicy))]
+                + [("maintenance_elasticity", Self.optional(b.maintenanceElasticity)),
+                   ("elasticities", .object(zip(b.thresholds.named, b.elasticities).map { ($0.name, Self.optional($1)) })),
+                   ("rungs", Self.rungsJSON(b.thresholds, elasticities: b.rungElasticities)), ("base_policy", Self.outcomeJSON(b.basePolicy))]
             return .object(fields)
+        }
+        let central: [JSONValue] = r.centralElasticities.map { c in
+            .object([("bump", .string(c.kind.rawValue)), ("low", .number(c.low)), ("high", .number(c.high))]
+                    + zip(r.baseThresholds.named, c.elasticities).map { ($0.name, Self.optional($1)) })
         }
         let top: [(String, JSONValue)] = [
             ("scenario", .string(r.scenario.name)), ("paths", .integer(r.paths)), ("seed", .integer(Int(r.scenario.simulation.seed))),
             ("elapsed_seconds", .number(r.elapsedSeconds)), ("overrides", .array(overrides.map(JSONValue.string))),
             ("inputs", Inputs.json(r.scenario)), ("target_breach_probability", .number(r.targetBreachProbability)),
-            ("base_policy", .string(r.basePolicySource)), ("base_thresholds", .object(Self.thresholdsJSON(r.baseThresholds))),
+            ("base_policy", .string(r.basePolicySource)), ("base_thresholds", .object(Self.thresholdsJSON(r.baseThresholds) + [("rungs", Self.rungsJSON(r.baseThresholds))])),
             ("base", Self.outcomeJSON(r.base)), ("model_matrix", matrix), ("frontier", .array(frontier)), ("sensitivity", .array(sensitivity)),
+            ("central_elasticities", .array(central)),
         ]
         return .object(top)
     }
@@ -89,30 +107,82 @@ public struct RobustnessReport: CommandReport {
                                                    ("mean P(liquidation)", r.frontier.map { ($0.multiplier, 100 * $0.outcome.meanLiquidation) })],
                                           title: "Breach and liquidation probability against ladder scale", xLabel: "ladder multiplier, log scale", yLabel: "%")),
                      .table(frontierTable)])
-        let base = r.baseThresholds.meanMaintenance
-        // The tornado: largest change first.
-        let tornado = r.sensitivity.sorted { abs($0.thresholds.meanMaintenance - base) > abs($1.thresholds.meanMaintenance - base) }
+        let baseThresholds = r.baseThresholds
+        func change(_ bumped: Double, _ base: Double) -> Double { base == 0 ? .nan : 100 * (bumped / base - 1) }
+        func changeCell(_ bumped: Double, _ base: Double) -> ReportCell {
+            base == 0 ? .label("") : .number(change(bumped, base), format: "%+.1f%%")
+        }
+        func elasticityCell(_ e: Double?) -> ReportCell { e.map { .number($0, format: "%.2f") } ?? .label("") }
+        // The tornado: largest change of the mean MMR first.
+        let tornado = r.sensitivity.sorted {
+            abs($0.thresholds.meanMaintenance - baseThresholds.meanMaintenance) > abs($1.thresholds.meanMaintenance - baseThresholds.meanMaintenance)
+        }
         let sensitivityTable = ReportTable(
             csvName: "sensitivity.csv",
             columns: [.init("bump", csv: "bump"), .init("mean MMR", csv: "mean_maintenance"), .init("Δ", csv: "relative_change"),
-                      .init("elasticity", csv: "maintenance_elasticity"), .init("penalty rate", csv: "penalty_rate"), .init("fund ES", csv: "fund_es"),
-                      .init("base policy P(breach)", csv: "base_policy_mean_breach"), .init("base policy E[deficit]", csv: "base_policy_expected_deficit")],
-            rows: [[.label("base"), .rate(base), .label(""), .label(""), .rate(r.baseThresholds.penaltyRate), .money(r.baseThresholds.fundES),
-                    .number(r.base.meanBreach, format: "%.4g"), .money(r.base.expectedDeficit)]]
+                      .init("elasticity", csv: "maintenance_elasticity"), .init("penalty rate", csv: "penalty_rate"),
+                      .init("elasticity", csv: "penalty_rate_elasticity"), .init("fund VaR", csv: "fund_var"),
+                      .init("elasticity", csv: "fund_var_elasticity"), .init("fund ES", csv: "fund_es"), .init("elasticity", csv: "fund_es_elasticity"),
+                      .init("base policy P(breach)", csv: "base_policy_mean_breach"), .init("base policy P(liq.)", csv: "base_policy_mean_liquidation"),
+                      .init("base policy E[deficit]", csv: "base_policy_expected_deficit"),
+                      .init("base policy P(deficit > fund)", csv: "base_policy_p_deficit_exceeds_fund")],
+            rows: [[.label("base"), .rate(baseThresholds.meanMaintenance), .label(""), .label(""), .rate(baseThresholds.penaltyRate), .label(""),
+                    .money(baseThresholds.fundVaR), .label(""), .money(baseThresholds.fundES), .label(""),
+                    .number(r.base.meanBreach, format: "%.4g"), .number(r.base.meanLiquidation, format: "%.4g"), .money(r.base.expectedDeficit),
+                    r.base.fundShortfallProbability.map { .number($0, format: "%.4g") } ?? .label("")]]
                 + r.sensitivity.map { b in
-                    [.label(b.bump.label), .rate(b.thresholds.meanMaintenance), .number(100 * (b.thresholds.meanMaintenance / base - 1), format: "%+.1f%%"),
-                     b.maintenanceElasticity.map { .number($0, format: "%.2f") } ?? .label(""), .rate(b.thresholds.penaltyRate), .money(b.thresholds.fundES),
-                     .number(b.basePolicy.meanBreach, format: "%.4g"), .money(b.basePolicy.expectedDeficit)]
+                    [.label(b.bump.label), .rate(b.thresholds.meanMaintenance), changeCell(b.thresholds.meanMaintenance, baseThresholds.meanMaintenance),
+                     elasticityCell(b.elasticities[0]), .rate(b.thresholds.penaltyRate), elasticityCell(b.elasticities[1]),
+                     .money(b.thresholds.fundVaR), elasticityCell(b.elasticities[2]), .money(b.thresholds.fundES), elasticityCell(b.elasticities[3]),
+                     .number(b.basePolicy.meanBreach, format: "%.4g"), .number(b.basePolicy.meanLiquidation, format: "%.4g"),
+                     .money(b.basePolicy.expectedDeficit), b.basePolicy.fundShortfallProbability.map { .number($0, format: "%.4g") } ?? .label("")]
                 })
+        let centralTable = ReportTable(
+            csvName: "central_elasticities.csv",
+            columns: [.init("input", csv: "bump"), .init("low bump", csv: "low"), .init("high bump", csv: "high"),
+                      .init("mean MMR", csv: "mean_maintenance"), .init("penalty rate", csv: "penalty_rate"), .init("fund VaR", csv: "fund_var"),
+                      .init("fund ES", csv: "fund_es")],
+            rows: r.centralElasticities.map { c in
+                [.label(c.kind.rawValue), .number(c.low, format: "×%g"), .number(c.high, format: "×%g")]
+                    + c.elasticities.map(elasticityCell)
+            })
+        // Every rung under every bump, the largest relative move first.
+        var rungRows: [(move: Double, cells: [ReportCell])] = []
+        for b in r.sensitivity {
+            for (k, rung) in b.thresholds.rungs.enumerated() {
+                let base = baseThresholds.rungs[k], e = b.rungElasticities[k]
+                let move = max(abs(change(rung.long, base.long)), abs(change(rung.short, base.short)))
+                rungRows.append((move.isNaN ? 0 : move, [.label(b.bump.label), .label(rung.asset), .money(rung.tier), .rate(base.long), .rate(rung.long),
+                                 changeCell(rung.long, base.long), elasticityCell(e.long), .rate(base.short), .rate(rung.short),
+                                 changeCell(rung.short, base.short), elasticityCell(e.short)]))
+            }
+        }
+        let rungTable = ReportTable(
+            csvName: "sensitivity_rungs.csv",
+            columns: [.init("bump", csv: "bump"), .init("asset", csv: "asset"), .init("tier up to", csv: "up_to"), .init("base long", csv: "base_long"),
+                      .init("long", csv: "long"), .init("Δ", csv: "long_relative_change"), .init("elasticity", csv: "long_elasticity"),
+                      .init("base short", csv: "base_short"), .init("short", csv: "short"), .init("Δ", csv: "short_relative_change"),
+                      .init("elasticity", csv: "short_elasticity")],
+            rows: rungRows.sorted { $0.move > $1.move }.map(\.cells), displayLimit: 12)
         let sensitivity = ReportSection(
             heading: "Sensitivity",
-            note: "Each input bumped alone: the thresholds re-calibrated under the bump, and the base policy evaluated under it, on the same paths. Elasticity = relative change of the mean MMR / relative change of the input.",
+            note: "Each input bumped alone: the thresholds re-calibrated under the bump, and the base policy evaluated under it, on the same paths (so differences are not Monte Carlo noise). Elasticity = relative change of the threshold / relative change of the input (blank for dof and correlation, which are not ratios). MMR: max of long and short per rung, averaged over assets and tiers.",
             blocks: [.chart(.bars(categories: tornado.map(\.bump.label),
-                                  series: [("change of mean MMR, %", tornado.map { 100 * ($0.thresholds.meanMaintenance / base - 1) })],
-                                  title: "Tornado: change of the calibrated mean maintenance rate", xLabel: "%")),
-                     .table(sensitivityTable)])
+                                  series: [("mean MMR", tornado.map { change($0.thresholds.meanMaintenance, baseThresholds.meanMaintenance) }),
+                                           ("penalty rate", tornado.map { change($0.thresholds.penaltyRate, baseThresholds.penaltyRate) }),
+                                           ("fund ES", tornado.map { change($0.thresholds.fundES, baseThresholds.fundES) })],
+                                  title: "Tornado: change of the re-calibrated thresholds under each bump", xLabel: "change from the base calibration, %")),
+                     .chart(.bars(categories: ["base"] + tornado.map(\.bump.label),
+                                  series: [("mean P(breach)", ([r.base] + tornado.map(\.basePolicy)).map { 100 * $0.meanBreach }),
+                                           ("mean P(liquidation)", ([r.base] + tornado.map(\.basePolicy)).map { 100 * $0.meanLiquidation })],
+                                  title: "The base policy under each bump (target P(breach) \(r.targetBreachProbability * 100) %)", xLabel: "%")),
+                     .table(sensitivityTable), .table(rungTable)])
+        let centralSection = ReportSection(
+            heading: "Elasticities at the base",
+            note: "d ln θ / d ln x at the base input by the central difference of the bump's multipliers on either side of 1: (θ(x₊) − θ(x₋)) / (θ·(x₊ − x₋)); second-order accurate for a symmetric pair such as ×0.8 and ×1.2.",
+            blocks: [.table(centralTable)])
         return ReportDocument(title: "Thresher robustness — \(r.scenario.name)", context: context,
-                              sections: [matrix, frontier, sensitivity, Inputs.section(r.scenario)],
+                              sections: [matrix, frontier, sensitivity] + (r.centralElasticities.isEmpty ? [] : [centralSection]) + [Inputs.section(r.scenario)],
                               footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
     }
 }

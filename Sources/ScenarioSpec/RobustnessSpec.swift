@@ -28,22 +28,26 @@ public struct RobustnessSpec: Sendable, Equatable {
     public static let defaultMultipliers = [0.5, 0.75, 1, 1.5, 2, 3]
 
     /// The defaults: the scenario's model, gaussian and Student-t at ν = 3 and 6; the ladder scaled
-    /// 0.5–3×; vol ×1.2, ν = 3, correlation 25 % toward 1, depth ×0.5, impact ×2, liquidation
-    /// hours ×2, vol-of-vol ×1.5, breach probability ×0.5.
+    /// 0.5–3×; vol ×0.8 and ×1.2, tail dof ν = 3 and gaussian, correlation 25 % toward 1, depth,
+    /// impact and liquidation hours ×0.5 and ×2, vol-of-vol ×1.5, breach probability ×0.5 and ×2.
+    /// Multipliers on both sides of 1 give central elasticities at the base (`RobustnessResult`).
     public static func defaults(tails: TailModel) -> RobustnessSpec {
         var models = [tails]
         for model in [TailModel.gaussian, .studentT(dof: 3), .studentT(dof: 6)] where !models.contains(model) { models.append(model) }
         return RobustnessSpec(models: models, multipliers: defaultMultipliers, bumps: [
-            .init(kind: .vol, value: 1.2), .init(kind: .dof, value: 3), .init(kind: .correlation, value: 0.25), .init(kind: .depth, value: 0.5),
-            .init(kind: .impact, value: 2), .init(kind: .liquidationHours, value: 2), .init(kind: .volOfVol, value: 1.5),
-            .init(kind: .breachProbability, value: 0.5),
+            .init(kind: .vol, value: 0.8), .init(kind: .vol, value: 1.2), .init(kind: .dof, value: 3), .init(kind: .dof, value: 0),
+            .init(kind: .correlation, value: 0.25), .init(kind: .depth, value: 0.5), .init(kind: .depth, value: 2),
+            .init(kind: .impact, value: 0.5), .init(kind: .impact, value: 2), .init(kind: .liquidationHours, value: 0.5),
+            .init(kind: .liquidationHours, value: 2), .init(kind: .volOfVol, value: 1.5), .init(kind: .breachProbability, value: 0.5),
+            .init(kind: .breachProbability, value: 2),
         ])
     }
 }
 
 extension RobustnessSpec {
     /// `robustness: {models: [gaussian, {model: student-t, dof: 3}], multipliers: [0.5, 1, 2],
-    /// bumps: {vol: 1.2, dof: 3, …}}`; each field left out takes its default.
+    /// bumps: {vol: [0.8, 1.2], dof: [3, 0], …}}`; each field left out takes its default, each bump
+    /// one value or a list of distinct values.
     init(node: ConfigNode, path: String, scenarioTails: TailModel, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["models", "multipliers", "bumps"])
         var defaults = RobustnessSpec.defaults(tails: scenarioTails)
@@ -57,20 +61,28 @@ extension RobustnessSpec {
             try p.nonEmptyList(node, path, of: "multiplier").map { try p.within(0, 100, openLow: true)($0.0, $0.1) }
         } ?? defaults.multipliers
         defaults.bumps = try r.optional("bumps") { node, path in
-            try p.mapping(node, path).map { entry in
+            try p.mapping(node, path).flatMap { entry -> [Bump] in
                 let entryPath = "\(path).\(entry.key)"
                 guard let kind = Bump.Kind(rawValue: entry.key) else {
                     throw p.fail(entry.value, entryPath, "unknown bump '\(entry.key)'; bumps: \(Bump.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                let value: Double
-                switch kind {
-                case .dof:
-                    value = try p.number(entry.value, entryPath)
-                    guard value == 0 || value > 2 else { throw p.fail(entry.value, entryPath, "a tail dof must be > 2 (or 0 for gaussian), got \(value)") }
-                case .correlation: value = try p.within(0, 1, openLow: true)(entry.value, entryPath)
-                default: value = try p.within(0, 100, openLow: true)(entry.value, entryPath)
+                // One value, or a list of them (e.g. both sides of a multiplier: [0.8, 1.2]).
+                let items: [(ConfigNode, String)]
+                if case .sequence = entry.value { items = try p.nonEmptyList(entry.value, entryPath, of: "value") } else { items = [(entry.value, entryPath)] }
+                var values: [Double] = []
+                for (item, itemPath) in items {
+                    let value: Double
+                    switch kind {
+                    case .dof:
+                        value = try p.number(item, itemPath)
+                        guard value == 0 || value > 2 else { throw p.fail(item, itemPath, "a tail dof must be > 2 (or 0 for gaussian), got \(value)") }
+                    case .correlation: value = try p.within(0, 1, openLow: true)(item, itemPath)
+                    default: value = try p.within(0, 100, openLow: true)(item, itemPath)
+                    }
+                    guard !values.contains(value) else { throw p.fail(item, itemPath, "\(entry.key) \(value) is listed twice") }
+                    values.append(value)
                 }
-                return Bump(kind: kind, value: value)
+                return values.map { Bump(kind: kind, value: $0) }
             }
         } ?? defaults.bumps
         self = defaults
