@@ -7,10 +7,14 @@ import ScenarioSpec
 public struct RobustnessReport: CommandReport {
     public let result: RobustnessResult
     public let overrides: [String]
+    /// Rows of the per-rung sensitivity table shown in the terminal and HTML, largest move first
+    /// (nil: all; CSV and JSON have every rung).
+    public let top: Int?
 
-    public init(result: RobustnessResult, overrides: [String] = []) {
+    public init(result: RobustnessResult, overrides: [String] = [], top: Int? = 12) {
         self.result = result
         self.overrides = overrides
+        self.top = top
     }
 
     static func outcomeJSON(_ o: RobustnessResult.Outcome) -> JSONValue {
@@ -163,7 +167,7 @@ public struct RobustnessReport: CommandReport {
                       .init("long", csv: "long"), .init("Δ", csv: "long_relative_change"), .init("elasticity", csv: "long_elasticity"),
                       .init("base short", csv: "base_short"), .init("short", csv: "short"), .init("Δ", csv: "short_relative_change"),
                       .init("elasticity", csv: "short_elasticity")],
-            rows: rungRows.sorted { $0.move > $1.move }.map(\.cells), displayLimit: 12)
+            rows: rungRows.sorted { $0.move > $1.move }.map(\.cells), displayLimit: top)
         let sensitivity = ReportSection(
             heading: "Sensitivity",
             note: "Each input bumped alone: the thresholds re-calibrated under the bump, and the base policy evaluated under it, on the same paths (so differences are not Monte Carlo noise). Elasticity = relative change of the threshold / relative change of the input (blank for dof and correlation, which are not ratios). MMR: max of long and short per rung, averaged over assets and tiers.",

@@ -19,7 +19,7 @@ struct Robustness: ParsableCommand {
         try runMonteCarloCommand(file: file, options: options, command: "robustness", label: "robustness",
                                  passes: { try RobustnessAnalyzer(scenario: $0, file: file).passes }) { scenario, echo, settings, cancellation, progress in
             let result = try RobustnessAnalyzer(scenario: scenario, file: file).run(settings: settings, cancellation: cancellation, progress: progress)
-            return RobustnessReport(result: result, overrides: echo).document
+            return RobustnessReport(result: result, overrides: echo, top: options.output.topRows).document
         }
     }
 }
