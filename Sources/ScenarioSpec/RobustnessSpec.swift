@@ -48,13 +48,14 @@ extension RobustnessSpec {
     /// `robustness: {models: [gaussian, {model: student-t, dof: 3}], multipliers: [0.5, 1, 2],
     /// bumps: {vol: [0.8, 1.2], dof: [3, 0], …}}`; each field left out takes its default, each bump
     /// one value or a list of distinct values.
-    init(node: ConfigNode, path: String, scenarioTails: TailModel, _ p: ScalarParsers) throws {
+    /// - Parameter assets: the market's asset ids (for a `filtered-historical` model's history columns).
+    init(node: ConfigNode, path: String, scenarioTails: TailModel, assets: [String], _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["models", "multipliers", "bumps"])
         var defaults = RobustnessSpec.defaults(tails: scenarioTails)
         defaults.models = try r.optional("models") { node, path in
             try p.nonEmptyList(node, path, of: "model").map { item, itemPath in
-                if case .scalar = item { return try TailModel(node: .mapping([ConfigEntry(key: "model", value: item, line: item.line)], line: item.line), path: itemPath, p) }
-                return try TailModel(node: item, path: itemPath, p)
+                if case .scalar = item { return try TailModel(node: .mapping([ConfigEntry(key: "model", value: item, line: item.line)], line: item.line), path: itemPath, assets: assets, p) }
+                return try TailModel(node: item, path: itemPath, assets: assets, p)
             }
         } ?? defaults.models
         defaults.multipliers = try r.optional("multipliers") { node, path in

@@ -56,7 +56,7 @@ extension Scenario {
         let portfolio = self.portfolio
         calibration = try top.optional("calibration") { try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, p) }
         policy = try top.optional("policy") { try MarginPolicy(node: $0, path: $1, market: market, portfolio: portfolio, p) }
-        robustness = try top.optional("robustness") { try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, p) }
+        robustness = try top.optional("robustness") { try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, assets: market.assets.map(\.id), p) }
         stresses = try Scenario.loadStresses(top: top, file: file, market: market, p)
     }
 

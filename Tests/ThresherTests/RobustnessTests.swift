@@ -130,6 +130,31 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    /// Filtered historical simulation joins the model-risk matrix (`robustness.models` names it with
+    /// its history, as `market.tails` does): the diagonal gives back the target on every model —
+    /// within 3 binomial standard errors for Student-t, and for the bootstrap, whose liquidation move
+    /// is one historical day's residual (an atom of mass 1/D), within 1/D more — and the history's
+    /// columns are checked against the market's assets.
+    func testFilteredHistoricalJoinsTheModelMatrix() throws {
+        let history = FileManager.default.currentDirectoryPath + "/Tests/Fixtures/history/bitstamp-btc-eth-ltc-daily.csv"
+        let fhs = "{model: filtered-historical, history: '\(history)', columns: {BTC: 'BTC:close'}}"
+        let paths = 40_000
+        let text = scenarioText(paths: paths, tails: "{model: student-t, dof: 4}") + Self.calibration
+            + "\nrobustness: {models: [{model: student-t, dof: 4}, \(fhs)], multipliers: [1], bumps: {vol: 1.2}}"
+        let scenario = try loadScenario(text)
+        let models = try XCTUnwrap(scenario.robustness?.models)
+        guard case .filteredHistorical(let h) = models[1] else { return XCTFail("robustness.models[1] is not filtered-historical") }
+        let result = try RobustnessAnalyzer(scenario: scenario, file: "test").run(settings: RunSettings(threads: 2))
+        let p = 0.01, se = (p * (1 - p) / Double(paths)).squareRoot()
+        XCTAssertEqual(result.models, ["student-t ν=4.0", "filtered historical"])
+        XCTAssertEqual(result.matrix[0][0].meanBreach, p, accuracy: 3 * se)
+        XCTAssertEqual(result.matrix[1][1].meanBreach, p, accuracy: 3 * se + 1 / Double(h.days))
+        for i in 0..<2 { XCTAssertLessThanOrEqual(result.matrix[i][i].maxBreach, p + 3 * se + 1 / Double(h.days), "diagonal \(i)") }
+        assertRejected(scenarioText(paths: 1000) + Self.calibration
+                       + "\nrobustness: {models: [{model: filtered-historical, history: '\(history)', columns: {ETH: 'ETH:close'}}]}",
+                       path: "robustness.models[0].columns", mentioning: "not an asset")
+    }
+
     /// Bad `robustness:` and `policy:` input names the file, the field path and what is wrong.
     func testBadRobustnessAndPolicyInputNamesTheField() throws {
         let base = scenarioText(paths: 1000) + Self.calibration
