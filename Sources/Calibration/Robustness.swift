@@ -20,10 +20,25 @@ public struct RobustnessResult: Sendable {
         public let expectedDeficit: Double
         public let expectedIncome: Double
         public let fundShortfallProbability: Double?
+        /// Monte Carlo standard errors. The tiers' breach estimates are correlated (the same paths), so
+        /// the SE of their mean is bounded by the mean of their binomial SEs (the standard deviation of a
+        /// mean is at most the mean of the standard deviations), which is what `meanBreachStandardErrorBound`
+        /// gives; `maxBreachStandardError` is the SE of the tier with the largest breach probability;
+        /// the fund's is binomial, √(q(1 − q)/n).
+        public let meanBreachStandardErrorBound: Double
+        public let maxBreachStandardError: Double
+        public let expectedDeficitStandardError: Double
+        public let expectedIncomeStandardError: Double
+        public let fundShortfallStandardError: Double?
 
         init(_ e: PolicyEvaluation) {
             meanBreach = e.tiers.map(\.probability).reduce(0, +) / Double(max(e.tiers.count, 1))
             maxBreach = e.tiers.map(\.probability).max() ?? 0
+            meanBreachStandardErrorBound = e.tiers.map(\.standardError).reduce(0, +) / Double(max(e.tiers.count, 1))
+            maxBreachStandardError = e.tiers.max { $0.probability < $1.probability }?.standardError ?? 0
+            expectedDeficitStandardError = e.expectedDeficitStandardError
+            expectedIncomeStandardError = e.expectedIncomeStandardError
+            fundShortfallStandardError = e.fundShortfallProbability.map { q in (q * (1 - q) / Double(e.paths)).squareRoot() }
             meanLiquidation = e.accounts.map(\.liquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
             meanUnnecessaryLiquidation = e.accounts.map(\.unnecessaryLiquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
             expectedDeficit = e.expectedDeficit

@@ -24,6 +24,11 @@ public struct RobustnessReport: CommandReport {
             ("mean_unnecessary_liquidation_probability", .number(o.meanUnnecessaryLiquidation)), ("expected_deficit", .number(o.expectedDeficit)),
             ("expected_income", .number(o.expectedIncome)),
             ("p_deficit_exceeds_fund", o.fundShortfallProbability.map(JSONValue.number) ?? .null),
+            ("standard_errors", .object([("mean_breach_probability_bound", .number(o.meanBreachStandardErrorBound)),
+                                         ("max_breach_probability", .number(o.maxBreachStandardError)),
+                                         ("expected_deficit", .number(o.expectedDeficitStandardError)),
+                                         ("expected_income", .number(o.expectedIncomeStandardError)),
+                                         ("p_deficit_exceeds_fund", optional(o.fundShortfallStandardError))])),
         ]
         return .object(fields)
     }
@@ -88,7 +93,7 @@ public struct RobustnessReport: CommandReport {
             rows: zip(r.models, r.matrix).map { name, row in [.label(name)] + row.map { .money($0.expectedDeficit) } })
         let matrix = ReportSection(
             heading: "Model-risk matrix",
-            note: "Each row's ladder is calibrated under its model (target breach probability \(p)), then evaluated under every model: mean breach probability over tiers and sides. The diagonal gives back the target; the off-diagonal is the model risk.",
+            note: "Each row's ladder is calibrated under its model (target breach probability \(p)), then evaluated under every model: mean breach probability over tiers and sides. The diagonal gives back the target; the off-diagonal is the model risk. Monte Carlo standard error of a cell: at most \(String(format: "%.2g", r.matrix.joined().map(\.meanBreachStandardErrorBound).max() ?? 0)) (the mean of its tiers' binomial SEs; per cell in the JSON).",
             blocks: [.chart(.heatMap(rows: r.models, columns: r.models, values: r.matrix.map { $0.map(\.meanBreach) }, reference: p,
                                      title: "Mean breach probability: calibrated under each model, evaluated under every model",
                                      caption: "White at the target \(p); red above it (the ladder breaches more than promised), blue below, saturated at ×10 and ÷10.")),

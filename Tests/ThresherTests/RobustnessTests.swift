@@ -148,6 +148,9 @@ final class RobustnessTests: XCTestCase {
         let p = 0.01, se = (p * (1 - p) / Double(paths)).squareRoot()
         XCTAssertEqual(result.models, ["student-t ν=4.0", "filtered historical"])
         XCTAssertEqual(result.matrix[0][0].meanBreach, p, accuracy: 3 * se)
+        // Each cell's SE bound is the mean of its tiers' binomial SEs: ≈ √(p(1 − p)/n) on the diagonal.
+        XCTAssertEqual(result.matrix[0][0].meanBreachStandardErrorBound, se, accuracy: 0.05 * se)
+        XCTAssertEqual(result.matrix[0][0].maxBreachStandardError, se, accuracy: 0.05 * se)
         XCTAssertEqual(result.matrix[1][1].meanBreach, p, accuracy: 3 * se + 1 / Double(h.days))
         for i in 0..<2 { XCTAssertLessThanOrEqual(result.matrix[i][i].maxBreach, p + 3 * se + 1 / Double(h.days), "diagonal \(i)") }
         assertRejected(scenarioText(paths: 1000) + Self.calibration
