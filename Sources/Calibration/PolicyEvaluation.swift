@@ -60,6 +60,11 @@ public struct PolicyEvaluation: Sendable {
     public let fundBalance: Double?
     /// P(net deficit > balance).
     public let fundShortfallProbability: Double?
+    /// Its binomial standard error.
+    public var fundShortfallStandardError: Double? { fundShortfallProbability.map { Self.binomialStandardError($0, paths: paths) } }
+
+    /// √(p(1 − p)/n) of a proportion p estimated from n paths.
+    static func binomialStandardError(_ p: Double, paths: Int) -> Double { (p * (1 - p) / Double(paths)).squareRoot() }
 }
 
 public enum PolicyEvaluationError: Error, CustomStringConvertible {
@@ -169,7 +174,7 @@ public struct PolicyEvaluator {
             return .init(asset: market.assets[threshold.asset].id, upTo: threshold.tier.upTo, side: threshold.side,
                          maintenance: threshold.tier.maintenance(threshold.side), initial: threshold.tier.initial,
                          liquidationHours: threshold.cost.horizonYears(notional: threshold.tier.upTo) * 24 * 365,
-                         impact: threshold.cost.rate(notional: threshold.tier.upTo), probability: p, standardError: (p * (1 - p) / n).squareRoot())
+                         impact: threshold.cost.rate(notional: threshold.tier.upTo), probability: p, standardError: PolicyEvaluation.binomialStandardError(p, paths: paths))
         }
         let accounts = (0..<waterfall.book.accountCount).map { a -> PolicyEvaluation.AccountRisk in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }

@@ -38,7 +38,7 @@ public struct RobustnessResult: Sendable {
             maxBreachStandardError = e.tiers.max { $0.probability < $1.probability }?.standardError ?? 0
             expectedDeficitStandardError = e.expectedDeficitStandardError
             expectedIncomeStandardError = e.expectedIncomeStandardError
-            fundShortfallStandardError = e.fundShortfallProbability.map { q in (q * (1 - q) / Double(e.paths)).squareRoot() }
+            fundShortfallStandardError = e.fundShortfallStandardError
             meanLiquidation = e.accounts.map(\.liquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
             meanUnnecessaryLiquidation = e.accounts.map(\.unnecessaryLiquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
             expectedDeficit = e.expectedDeficit

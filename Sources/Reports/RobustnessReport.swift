@@ -11,7 +11,7 @@ public struct RobustnessReport: CommandReport {
     /// (nil: all; CSV and JSON have every rung).
     public let top: Int?
 
-    public init(result: RobustnessResult, overrides: [String] = [], top: Int? = 12) {
+    public init(result: RobustnessResult, overrides: [String] = [], top: Int? = 20) {
         self.result = result
         self.overrides = overrides
         self.top = top
@@ -23,7 +23,7 @@ public struct RobustnessReport: CommandReport {
             ("mean_liquidation_probability", .number(o.meanLiquidation)),
             ("mean_unnecessary_liquidation_probability", .number(o.meanUnnecessaryLiquidation)), ("expected_deficit", .number(o.expectedDeficit)),
             ("expected_income", .number(o.expectedIncome)),
-            ("p_deficit_exceeds_fund", o.fundShortfallProbability.map(JSONValue.number) ?? .null),
+            ("p_deficit_exceeds_fund", optional(o.fundShortfallProbability)),
             ("standard_errors", .object([("mean_breach_probability_bound", .number(o.meanBreachStandardErrorBound)),
                                          ("max_breach_probability", .number(o.maxBreachStandardError)),
                                          ("expected_deficit", .number(o.expectedDeficitStandardError)),
@@ -122,6 +122,7 @@ public struct RobustnessReport: CommandReport {
             base == 0 ? .label("") : .number(change(bumped, base), format: "%+.1f%%")
         }
         func elasticityCell(_ e: Double?) -> ReportCell { e.map { .number($0, format: "%.2f") } ?? .label("") }
+        func probabilityCell(_ q: Double?) -> ReportCell { q.map { .number($0, format: "%.4g") } ?? .label("") }
         // The tornado: largest change of the mean MMR first.
         let tornado = r.sensitivity.sorted {
             abs($0.thresholds.meanMaintenance - baseThresholds.meanMaintenance) > abs($1.thresholds.meanMaintenance - baseThresholds.meanMaintenance)
@@ -138,13 +139,13 @@ public struct RobustnessReport: CommandReport {
             rows: [[.label("base"), .rate(baseThresholds.meanMaintenance), .label(""), .label(""), .rate(baseThresholds.penaltyRate), .label(""),
                     .money(baseThresholds.fundVaR), .label(""), .money(baseThresholds.fundES), .label(""),
                     .number(r.base.meanBreach, format: "%.4g"), .number(r.base.meanLiquidation, format: "%.4g"), .money(r.base.expectedDeficit),
-                    r.base.fundShortfallProbability.map { .number($0, format: "%.4g") } ?? .label("")]]
+                    probabilityCell(r.base.fundShortfallProbability)]]
                 + r.sensitivity.map { b in
                     [.label(b.bump.label), .rate(b.thresholds.meanMaintenance), changeCell(b.thresholds.meanMaintenance, baseThresholds.meanMaintenance),
                      elasticityCell(b.elasticities[0]), .rate(b.thresholds.penaltyRate), elasticityCell(b.elasticities[1]),
                      .money(b.thresholds.fundVaR), elasticityCell(b.elasticities[2]), .money(b.thresholds.fundES), elasticityCell(b.elasticities[3]),
                      .number(b.basePolicy.meanBreach, format: "%.4g"), .number(b.basePolicy.meanLiquidation, format: "%.4g"),
-                     .money(b.basePolicy.expectedDeficit), b.basePolicy.fundShortfallProbability.map { .number($0, format: "%.4g") } ?? .label("")]
+                     .money(b.basePolicy.expectedDeficit), probabilityCell(b.basePolicy.fundShortfallProbability)]
                 })
         let centralTable = ReportTable(
             csvName: "central_elasticities.csv",
