@@ -67,15 +67,6 @@ public struct PolicyEvaluation: Sendable {
     static func binomialStandardError(_ p: Double, paths: Int) -> Double { (p * (1 - p) / Double(paths)).squareRoot() }
 }
 
-public enum PolicyEvaluationError: Error, CustomStringConvertible {
-    case missingSection(file: String, section: String, why: String)
-    public var description: String {
-        switch self {
-        case .missingSection(let file, let section, let why): return "\(file): \(section): missing section: \(why) (see Scenarios/README.md)"
-        }
-    }
-}
-
 /// Evaluates the scenario's `policy:` with the liquidation model of its `calibration:` section
 /// (horizon, depth, impact, fund confidence), over the same paths as `calibrate`, in one pass: each
 /// chunk's draws give the breach counts per tier and side (from the standardized shocks, the draws
@@ -91,15 +82,12 @@ public struct PolicyEvaluator {
 
     public init(scenario: Scenario, file: String) throws {
         guard let policy = scenario.policy else {
-            throw PolicyEvaluationError.missingSection(file: file, section: "policy", why: "thresher evaluate needs the ladder, penalty and fund to evaluate")
+            throw Scenario.missingSection("policy", file: file, why: "thresher evaluate needs the ladder, penalty and fund to evaluate")
         }
-        guard let spec = scenario.calibration else {
-            throw PolicyEvaluationError.missingSection(file: file, section: "calibration",
-                                                       why: "thresher evaluate reads the liquidation model (liquidation.horizon_hours, depth, impact) and the fund confidence from it")
-        }
+        spec = try scenario.requiredCalibration(
+            file: file, why: "thresher evaluate reads the liquidation model (liquidation.horizon_hours, depth, impact) and the fund confidence from it")
         self.scenario = scenario
         self.policy = policy
-        self.spec = spec
     }
 
     public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PolicyEvaluation {
@@ -150,17 +138,19 @@ public struct PolicyEvaluator {
         let thresholds = breachThresholds
         let paths = 0..<scenario.simulation.paths
         let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
-        return Cell(key: MarketKey(market: scenario.market, paths: paths),
-                    cell: WaterfallCell(waterfall: waterfall, countsLiquidations: true,
-                                        fund: .init(rate: policy.liquidationPenalty ?? 0, balance: policy.insuranceFund,
-                                                    plan: TailPlan(totalPaths: paths.count, levels: [spec.insuranceConfidence])),
-                                        breachThresholds: thresholds.map { ($0.asset, $0.side, $0.bound) }),
+        let fund = FundPlan(rate: policy.liquidationPenalty ?? 0, balance: policy.insuranceFund,
+                            plan: TailPlan(totalPaths: paths.count, levels: [spec.insuranceConfidence]))
+        return Cell(key: MarketKey(market: scenario.market, paths: paths, draws: waterfall.process.draws),
+                    cell: WaterfallCell(waterfall: waterfall,
+                                        plan: .evaluation(breaches: thresholds.map { BreachThreshold(asset: $0.asset, side: $0.side, bound: $0.bound) },
+                                                          fund: fund)),
                     thresholds: thresholds)
     }
 
     func result(elapsed: Double, cell: Cell, totals: CellTotals) -> PolicyEvaluation {
-        result(elapsed: elapsed, thresholds: cell.thresholds, counts: totals.breaches!.counts, waterfall: cell.cell.waterfall,
-               totals: totals.waterfall!, fund: totals.fund!)
+        let evaluation = totals.evaluation
+        return result(elapsed: elapsed, thresholds: cell.thresholds, counts: evaluation.breaches.counts, waterfall: cell.cell.waterfall,
+                      totals: evaluation.waterfall, fund: evaluation.fund)
     }
 
     private func result(elapsed: Double, thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)], counts: [Int],
@@ -195,28 +185,3 @@ public struct PolicyEvaluator {
             fundShortfallProbability: policy.insuranceFund.map { _ in Double(fund.adlCount) / n })
     }
 }
-
-/// Breach counts per threshold.
-struct BreachCounts: PathAccumulator {
-    var counts: [Int]
-    init(count: Int) { counts = Array(repeating: 0, count: count) }
-    mutating func merge(_ other: BreachCounts) { for k in counts.indices { counts[k] += other.counts[k] } }
-    func encode(to writer: inout StateWriter) { writer.write(counts) }
-    mutating func decode(from reader: inout StateReader) throws { counts = try reader.readInts(expected: counts.count, of: "breach thresholds") }
-
-    /// Counts the paths whose standardized shock of the asset crosses each threshold: below it for
-    /// a long breach, above it for a short one.
-    mutating func add(_ shocks: ShockBuffers, count: Int, thresholds: [(asset: Int, side: Side, bound: Double)]) {
-        for (k, threshold) in thresholds.enumerated() {
-            let row = shocks.row(shocks.epsilon, asset: threshold.asset)
-            var crossed = 0
-            if threshold.side == .long {
-                for j in 0..<count where row[j] < threshold.bound { crossed += 1 }
-            } else {
-                for j in 0..<count where row[j] > threshold.bound { crossed += 1 }
-            }
-            counts[k] += crossed
-        }
-    }
-}
-

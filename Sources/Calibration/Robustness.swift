@@ -3,209 +3,76 @@ import Foundation
 import ScenarioSpec
 import WorkerPool
 
-/// How robust the thresholds are (`thresher robustness`): the model-risk matrix, the trade-off
-/// frontier of the base ladder scaled, and the sensitivity of the calibrated thresholds and of the
-/// base policy to bumped inputs. Every calibration and evaluation uses the scenario's seed and paths,
-/// so differences between cells are common-random-number differences, not noise.
-public struct RobustnessResult: Sendable {
-    /// What a policy does under one model.
-    public struct Outcome: Sendable {
-        /// Mean and largest breach probability over the ladder's tiers and sides.
-        public let meanBreach: Double
-        public let maxBreach: Double
-        /// Mean liquidation probability over accounts, and of the unnecessary ones (the account would
-        /// have recovered above maintenance over the liquidation period).
-        public let meanLiquidation: Double
-        public let meanUnnecessaryLiquidation: Double
-        public let expectedDeficit: Double
-        public let expectedIncome: Double
-        public let fundShortfallProbability: Double?
-        /// Monte Carlo standard errors. The tiers' breach estimates are correlated (the same paths), so
-        /// the SE of their mean is bounded by the mean of their binomial SEs (the standard deviation of a
-        /// mean is at most the mean of the standard deviations), which is what `meanBreachStandardErrorBound`
-        /// gives; `maxBreachStandardError` is the SE of the tier with the largest breach probability;
-        /// the fund's is binomial, √(q(1 − q)/n).
-        public let meanBreachStandardErrorBound: Double
-        public let maxBreachStandardError: Double
-        public let expectedDeficitStandardError: Double
-        public let expectedIncomeStandardError: Double
-        public let fundShortfallStandardError: Double?
+/// The cells of a robustness study in one place, and the named ranges its results are read back by:
+/// the calibrations (the base scenario, each model, each bump) and the evaluations (a policy under a
+/// scenario) of each section — the model matrix, the base policy, the frontier, the base policy
+/// under each bump. The passes, the progress total and the reassembly all read this one list.
+struct RobustnessSchedule {
+    /// What a study's numbers are grouped by, in report order.
+    enum Section: CaseIterable { case matrix, base, frontier, bumps }
 
-        init(_ e: PolicyEvaluation) {
-            meanBreach = e.tiers.map(\.probability).reduce(0, +) / Double(max(e.tiers.count, 1))
-            maxBreach = e.tiers.map(\.probability).max() ?? 0
-            meanBreachStandardErrorBound = e.tiers.map(\.standardError).reduce(0, +) / Double(max(e.tiers.count, 1))
-            maxBreachStandardError = e.tiers.max { $0.probability < $1.probability }?.standardError ?? 0
-            expectedDeficitStandardError = e.expectedDeficitStandardError
-            expectedIncomeStandardError = e.expectedIncomeStandardError
-            fundShortfallStandardError = e.fundShortfallStandardError
-            meanLiquidation = e.accounts.map(\.liquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
-            meanUnnecessaryLiquidation = e.accounts.map(\.unnecessaryLiquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
-            expectedDeficit = e.expectedDeficit
-            expectedIncome = e.expectedIncome
-            fundShortfallProbability = e.fundShortfallProbability
+    /// Where an evaluated policy comes from.
+    enum PolicySource {
+        /// The scenario's own `policy:`, scaled by a multiplier (1: as given): known before any
+        /// calibration, so its evaluation rides in calibration pass B.
+        case given(MarginPolicy)
+        /// The policy of calibration `index`, scaled: evaluated after the calibrations.
+        case calibrated(index: Int, multiplier: Double)
+    }
+
+    struct Evaluation {
+        let policy: PolicySource
+        let scenario: Scenario
+        let section: Section
+    }
+
+    /// Calibrated scenarios: the base at 0, then `models`, then `bumps` (ranges into this list).
+    let calibrations: [Scenario]
+    let models: Range<Int>
+    let bumps: Range<Int>
+    let bumped: [RobustnessSpec.Bump]
+    /// Every evaluation, in section order.
+    let evaluations: [Evaluation]
+
+    init(scenario: Scenario, spec: RobustnessSpec) {
+        let modelScenarios = spec.models.map { model in var s = scenario; s.market.tails = model; return s }
+        let bumpedScenarios = spec.bumps.compactMap { bump in bump.apply(to: scenario).map { (bump: bump, scenario: $0) } }
+        calibrations = [scenario] + modelScenarios + bumpedScenarios.map(\.scenario)
+        models = 1..<(1 + modelScenarios.count)
+        bumps = models.upperBound..<calibrations.count
+        bumped = bumpedScenarios.map(\.bump)
+        // The ladder calibrated under model i, evaluated under model j (row i, column j).
+        var evaluations = models.flatMap { i in
+            modelScenarios.map { Evaluation(policy: .calibrated(index: i, multiplier: 1), scenario: $0, section: .matrix) }
         }
-    }
-
-    /// The thresholds a calibration sets: every rung of the ladder, and summarised, the mean MMR over
-    /// the ladder's rungs (max of long and short), the penalty rate, the fund's VaR and ES.
-    public struct Thresholds: Sendable {
-        public let meanMaintenance: Double
-        public let penaltyRate: Double
-        public let fundVaR: Double
-        public let fundES: Double
-        public let rungs: [MarginLadder.Rung]
-
-        init(_ c: CalibrationResult) {
-            rungs = c.ladder.rungs.flatMap { $0 }
-            meanMaintenance = rungs.map(\.rate).reduce(0, +) / Double(max(rungs.count, 1))
-            penaltyRate = c.penalty.rate
-            fundVaR = c.insuranceFund.valueAtRisk
-            fundES = c.insuranceFund.expectedShortfall
+        func basePolicy(_ multiplier: Double) -> PolicySource {
+            scenario.policy.map { .given(multiplier == 1 ? $0 : $0.scaled(by: multiplier)) } ?? .calibrated(index: 0, multiplier: multiplier)
         }
-
-        /// The summary thresholds by their report names, in report order.
-        public var named: [(name: String, value: Double)] {
-            [("mean_maintenance", meanMaintenance), ("penalty_rate", penaltyRate), ("fund_var", fundVaR), ("fund_es", fundES)]
-        }
+        evaluations.append(Evaluation(policy: basePolicy(1), scenario: scenario, section: .base))
+        evaluations += spec.multipliers.map { Evaluation(policy: basePolicy($0), scenario: scenario, section: .frontier) }
+        evaluations += bumpedScenarios.map { Evaluation(policy: basePolicy(1), scenario: $0.scenario, section: .bumps) }
+        self.evaluations = evaluations
     }
 
-    /// Arc elasticity (θ'/θ − 1)/(x'/x − 1) of a threshold θ → θ' under the input x → x'; nil when
-    /// the input has no ratio (`relativeChange` nil) or θ = 0.
-    static func elasticity(base: Double, bumped: Double, relativeChange: Double?) -> Double? {
-        guard let change = relativeChange, change != 0, base != 0 else { return nil }
-        return (bumped / base - 1) / change
+    /// The indices of `evaluations` in `section`.
+    func range(_ section: Section) -> Range<Int> {
+        let members = evaluations.indices.filter { evaluations[$0].section == section }
+        return (members.first ?? 0)..<((members.last ?? -1) + 1)
     }
 
-    public struct Bumped: Sendable {
-        public let bump: RobustnessSpec.Bump
-        /// Thresholds re-calibrated under the bump, and the base policy evaluated under it.
-        public let thresholds: Thresholds
-        public let basePolicy: Outcome
-        /// The arc elasticity of each of `thresholds.named` (nil for a bump with no ratio).
-        public let elasticities: [Double?]
-        /// The arc elasticities of each rung's long and short rate, in `thresholds.rungs` order.
-        public let rungElasticities: [(long: Double?, short: Double?)]
-        public var maintenanceElasticity: Double? { elasticities[0] }
+    /// Evaluations of a given policy (riding in calibration pass B) and of calibrated ones (a stage
+    /// of their own after the calibrations).
+    var riding: [Int] { evaluations.indices.filter { if case .given = evaluations[$0].policy { return true }; return false } }
+    var afterCalibration: [Int] { evaluations.indices.filter { if case .calibrated = evaluations[$0].policy { return true }; return false } }
 
-        init(bump: RobustnessSpec.Bump, thresholds: Thresholds, basePolicy: Outcome, base: Thresholds) {
-            self.bump = bump
-            self.thresholds = thresholds
-            self.basePolicy = basePolicy
-            let change = bump.relativeChange
-            elasticities = zip(base.named, thresholds.named).map { elasticity(base: $0.value, bumped: $1.value, relativeChange: change) }
-            rungElasticities = zip(base.rungs, thresholds.rungs).map {
-                (elasticity(base: $0.long, bumped: $1.long, relativeChange: change), elasticity(base: $0.short, bumped: $1.short, relativeChange: change))
-            }
-        }
-    }
-
-    /// The elasticity at the base, d ln θ / d ln x at x = 1, by the central difference of a bump's two
-    /// multipliers closest to 1 on either side: (θ(x₊) − θ(x₋)) / (θ(1)·(x₊ − x₋)), exact to second
-    /// order when x₋ = 2 − x₊ (e.g. ×0.8 and ×1.2).
-    public struct CentralElasticity: Sendable {
-        public let kind: RobustnessSpec.Bump.Kind
-        public let low: Double
-        public let high: Double
-        /// For each of `Thresholds.named` (nil where the base threshold is 0).
-        public let elasticities: [Double?]
-    }
-
-    public let scenario: Scenario
-    public let paths: Int
-    /// "policy" (the scenario's) or "calibrated" (no policy: the base calibration's).
-    public let basePolicySource: String
-    public let baseThresholds: Thresholds
-    public let base: Outcome
-    public let targetBreachProbability: Double
-    /// Model names, and matrix[i][j]: the ladder calibrated under model i evaluated under model j.
-    public let models: [String]
-    public let matrix: [[Outcome]]
-    public let frontier: [(multiplier: Double, outcome: Outcome)]
-    public let sensitivity: [Bumped]
-    /// One per bump kind with multipliers on both sides of 1.
-    public let centralElasticities: [CentralElasticity]
-    public let elapsedSeconds: Double
-
-    static func centralElasticities(_ sensitivity: [Bumped], base: Thresholds) -> [CentralElasticity] {
-        RobustnessSpec.Bump.Kind.allCases.compactMap { kind in
-            let bumps = sensitivity.filter { $0.bump.kind == kind && $0.bump.relativeChange != nil }
-            guard let low = bumps.filter({ $0.bump.value < 1 }).max(by: { $0.bump.value < $1.bump.value }),
-                  let high = bumps.filter({ $0.bump.value > 1 }).min(by: { $0.bump.value < $1.bump.value }) else { return nil }
-            let width = high.bump.value - low.bump.value
-            let elasticities = base.named.indices.map { i -> Double? in
-                let b = base.named[i].value
-                return b == 0 ? nil : (high.thresholds.named[i].value - low.thresholds.named[i].value) / (b * width)
-            }
-            return CentralElasticity(kind: kind, low: low.bump.value, high: high.bump.value, elasticities: elasticities)
-        }
-    }
-}
-
-extension RobustnessSpec.Bump {
-    public var label: String {
-        switch kind {
-        case .dof: return value == 0 ? "gaussian tails" : String(format: "tail dof ν = %g", value)
-        case .correlation: return String(format: "correlation %g %% toward 1", value * 100)
-        default: return String(format: "%@ ×%g", kind.rawValue, value)
-        }
-    }
-
-    /// The bumped scenario (nil when the bump does not apply, e.g. vol-of-vol without vol shocks).
-    func apply(to scenario: Scenario) -> Scenario? {
-        var s = scenario
-        switch kind {
-        case .vol: for i in s.market.assets.indices { s.market.assets[i].vol *= value }
-        case .dof:
-            switch s.market.tails {
-            case .gaussian, .studentT, .filteredHistorical: s.market.tails = value == 0 ? .gaussian : .studentT(dof: value)
-            case .tCopula: s.market.tails = value == 0 ? .gaussian : .tCopula(dof: value)
-            }
-        case .correlation:
-            s.market.correlation = s.market.correlation.enumerated().map { i, row in
-                row.enumerated().map { j, rho in i == j ? 1 : rho + value * (1 - rho) }
-            }
-        case .depth:
-            let depth = s.calibration?.depth.mapValues { $0 * value } ?? [:]
-            s.calibration?.depth = depth
-        case .impact: s.calibration?.impact *= value
-        case .liquidationHours: s.calibration?.liquidationHorizonHours *= value
-        case .volOfVol:
-            guard s.market.volShocks != nil else { return nil }
-            s.market.volShocks?.volOfVol *= value
-        case .breachProbability:
-            guard let p = s.calibration?.breachProbability, p * value < 1 else { return nil }
-            s.calibration?.breachProbability = p * value
-        }
-        return s
-    }
-
-    /// The relative change of the input, for elasticities (nil where it is not a ratio).
-    var relativeChange: Double? {
-        switch kind {
-        case .dof, .correlation: return nil
-        default: return value - 1
-        }
-    }
-}
-
-extension CalibrationResult {
-    /// The calibrated thresholds as a policy: the ladder (maintenance long/short per tier), π*, the
-    /// fund at its ES.
-    public var policy: MarginPolicy {
-        MarginPolicy(schedule: ladder.schedule, liquidationPenalty: penalty.rate, insuranceFund: insuranceFund.expectedShortfall)
-    }
-}
-
-extension MarginPolicy {
-    /// Every maintenance and initial rate multiplied by `factor` and capped at 1 (initial ≥ maintenance
-    /// still holds: both sides of the inequality are scaled and capped alike).
-    public func scaled(by factor: Double) -> MarginPolicy {
-        func scale(_ rate: Double) -> Double { min(1, rate * factor) }
-        return MarginPolicy(schedule: MarginSchedule(tiers: schedule.tiers.map { $0.map { tier in
-            MarginTier(upTo: tier.upTo, maintenanceLong: scale(tier.maintenanceLong), maintenanceShort: scale(tier.maintenanceShort),
-                       initial: tier.initial.map(scale))
-        } }), liquidationPenalty: liquidationPenalty, insuranceFund: insuranceFund)
+    /// Passes over all paths (a progress total is `passes` × paths): calibration pass A once per
+    /// distinct set of standardized shocks and breach level, passes B and C once per distinct market,
+    /// and the evaluations that cannot ride in pass B once per distinct market — not once per cell.
+    func passes(paths all: Range<Int>) -> Int {
+        let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
+        let markets = WaterfallCells.groups(calibrations.map { MarketKey(market: $0.market, paths: all) })
+        let last = WaterfallCells.groups(afterCalibration.map { MarketKey(market: evaluations[$0].scenario.market, paths: all) })
+        return families.count + 2 * markets.count + last.count
     }
 }
 
@@ -214,97 +81,64 @@ public struct RobustnessAnalyzer {
     public let scenario: Scenario
     public let spec: RobustnessSpec
     let file: String
+    let schedule: RobustnessSchedule
 
     public init(scenario: Scenario, spec: RobustnessSpec? = nil, file: String) throws {
-        guard scenario.calibration != nil else {
-            throw PolicyEvaluationError.missingSection(file: file, section: "calibration", why: "thresher robustness calibrates and evaluates with the liquidation model")
-        }
+        _ = try scenario.requiredCalibration(file: file, why: "thresher robustness calibrates and evaluates with the liquidation model")
         self.scenario = scenario
         self.spec = spec ?? scenario.robustness ?? RobustnessSpec.defaults(tails: scenario.market.tails)
         self.file = file
+        schedule = RobustnessSchedule(scenario: scenario, spec: self.spec)
     }
 
-    /// The study's scenarios: the model matrix's (the scenario under each model), and each bump
-    /// that applies with its bumped scenario.
-    private var modelScenarios: [Scenario] { spec.models.map { model in var s = scenario; s.market.tails = model; return s } }
-    private var bumpedScenarios: [(bump: RobustnessSpec.Bump, scenario: Scenario)] {
-        spec.bumps.compactMap { bump in bump.apply(to: scenario).map { (bump, $0) } }
-    }
-    /// Calibrated: the scenario, each model, each bump. Evaluated under: each model (the matrix),
-    /// the scenario (base and frontier), each bump.
-    private var calibrationScenarios: [Scenario] { [scenario] + modelScenarios + bumpedScenarios.map(\.scenario) }
-
-    /// Passes over all paths (a progress total is `passes` × paths): calibration pass A once per
-    /// distinct set of standardized shocks and breach level, passes B and C once per distinct market,
-    /// and the evaluations that cannot ride in pass B once per distinct market — not once per cell.
-    public var passes: Int {
-        let all = 0..<scenario.simulation.paths
-        let calibrations = calibrationScenarios
-        let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
-        let markets = WaterfallCells.groups(calibrations.map { MarketKey(market: $0.market, paths: all) })
-        let lastStage = scenario.policy == nil ? modelScenarios.map(\.market) + basePolicyMarkets : modelScenarios.map(\.market)
-        return families.count + 2 * markets.count + WaterfallCells.groups(lastStage.map { MarketKey(market: $0, paths: all) }).count
-    }
-
-    /// The markets the base policy is evaluated under: the scenario's (base and each frontier
-    /// multiplier) and each bump's.
-    private var basePolicyMarkets: [Market] {
-        [scenario.market] + spec.multipliers.map { _ in scenario.market } + bumpedScenarios.map(\.scenario.market)
-    }
+    /// Passes over all paths (a progress total is `passes` × paths); see `RobustnessSchedule.passes`.
+    public var passes: Int { schedule.passes(paths: 0..<scenario.simulation.paths) }
 
     /// Three or four stages over the same paths (common random numbers): the three passes of every
-    /// calibration together (`Calibrator.run`), the base policy's evaluations (base, the frontier's
-    /// scaled ladders, the policy under each bump) riding in pass B when the scenario gives the
-    /// policy, then the evaluations that need calibrated policies (the matrix's ladders; the base
-    /// ones too when the base policy is the base calibration's) together (`PolicyEvaluator.run`).
-    /// Cells on the same market share each chunk's draws and revaluation; each cell equals its own
-    /// calibrate or evaluate run, bit for bit (calibrations skip the account thresholds, which the
-    /// study does not read).
+    /// calibration together (`Calibrator.run`), the given policy's evaluations (base, the frontier's
+    /// scaled ladders, the policy under each bump) riding in pass B, then the evaluations that need
+    /// calibrated policies (the matrix's ladders; the base ones too when the scenario gives no
+    /// policy) together (`PolicyEvaluator.run`). Cells on the same market share each chunk's draws
+    /// and revaluation; each cell equals its own calibrate or evaluate run, bit for bit (calibrations
+    /// skip the account thresholds, which the study does not read).
     public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> RobustnessResult {
         let start = DispatchTime.now()
         let all = 0..<scenario.simulation.paths
-        let models = modelScenarios, bumped = bumpedScenarios
-        func evaluator(_ policy: MarginPolicy, under scenario: Scenario) throws -> PolicyEvaluator {
-            var withPolicy = scenario
-            withPolicy.policy = policy
+        func evaluator(_ e: Int, calibrations: [CalibrationResult]) throws -> PolicyEvaluator {
+            var withPolicy = schedule.evaluations[e].scenario
+            switch schedule.evaluations[e].policy {
+            case .given(let policy): withPolicy.policy = policy
+            case .calibrated(let index, let multiplier):
+                withPolicy.policy = multiplier == 1 ? calibrations[index].policy : calibrations[index].policy.scaled(by: multiplier)
+            }
             return try PolicyEvaluator(scenario: withPolicy, file: file)
         }
-        /// Base, frontier, bumps: the order `basePolicyMarkets` lists.
-        func basePolicyEvaluators(_ policy: MarginPolicy) throws -> [PolicyEvaluator] {
-            try [evaluator(policy, under: scenario)] + spec.multipliers.map { try evaluator(policy.scaled(by: $0), under: scenario) }
-                + bumped.map { try evaluator(policy, under: $0.scenario) }
-        }
-        let calibrators = try calibrationScenarios.map { (try Calibrator(scenario: $0), all) }
-        let (calibrations, riding) = try Calibrator.run(calibrators, accountThresholds: false,
-                                                        evaluating: try scenario.policy.map(basePolicyEvaluators) ?? [],
+        let calibrators = try schedule.calibrations.map { (try Calibrator(scenario: $0, file: file), all) }
+        let riding = schedule.riding, after = schedule.afterCalibration
+        let (calibrations, ridden) = try Calibrator.run(calibrators, accountThresholds: false,
+                                                        evaluating: try riding.map { try evaluator($0, calibrations: []) },
                                                         settings: settings, cancellation: cancellation, progress: progress)
-        let baseCalibration = calibrations[0]
-        let modelPolicies = calibrations[1..<(1 + models.count)].map(\.policy)
-        let bumpCalibrations = Array(calibrations.suffix(bumped.count))
+        let last = try after.map { try evaluator($0, calibrations: calibrations) }
+        let evaluated = last.isEmpty ? [] : try PolicyEvaluator.run(last, settings: settings, cancellation: cancellation, progress: progress)
+        var outcomes = [RobustnessResult.Outcome?](repeating: nil, count: schedule.evaluations.count)
+        for (e, evaluation) in Array(zip(riding, ridden)) + Array(zip(after, evaluated)) { outcomes[e] = RobustnessResult.Outcome(evaluation) }
+        func section(_ s: RobustnessSchedule.Section) -> [RobustnessResult.Outcome] { schedule.range(s).map { outcomes[$0]! } }
 
-        var last = try modelPolicies.flatMap { policy in try models.map { try evaluator(policy, under: $0) } }
-        if scenario.policy == nil { last += try basePolicyEvaluators(baseCalibration.policy) }
-        let evaluations = last.isEmpty ? [] : try PolicyEvaluator.run(last, settings: settings, cancellation: cancellation, progress: progress)
-        var outcomes = (Array(evaluations.prefix(models.count * models.count)) + riding + Array(evaluations.dropFirst(models.count * models.count)))
-            .map(RobustnessResult.Outcome.init)[...]
-        func take(_ count: Int) -> [RobustnessResult.Outcome] {
-            defer { outcomes = outcomes.dropFirst(count) }
-            return Array(outcomes.prefix(count))
-        }
-        let matrix = models.indices.map { _ in take(models.count) }
-        let base = take(1)[0]
-        let frontier = Array(zip(spec.multipliers, take(spec.multipliers.count))).map { (multiplier: $0, outcome: $1) }
-        let baseThresholds = RobustnessResult.Thresholds(baseCalibration)
-        let sensitivity = zip(zip(bumped, bumpCalibrations), take(bumped.count)).map { pair, outcome in
-            RobustnessResult.Bumped(bump: pair.0.bump, thresholds: .init(pair.1), basePolicy: outcome, base: baseThresholds)
+        let modelCount = schedule.models.count, matrixRow = section(.matrix)
+        let matrix = (0..<modelCount).map { i in Array(matrixRow[(i * modelCount)..<((i + 1) * modelCount)]) }
+        let frontier = Array(zip(spec.multipliers, section(.frontier))).map { (multiplier: $0, outcome: $1) }
+        let baseThresholds = RobustnessResult.Thresholds(calibrations[0])
+        let sensitivity = zip(zip(schedule.bumped, schedule.bumps.map { calibrations[$0] }), section(.bumps)).map { pair, outcome in
+            RobustnessResult.Bumped(bump: pair.0, thresholds: .init(pair.1), basePolicy: outcome, base: baseThresholds)
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RobustnessResult(scenario: scenario, paths: scenario.simulation.paths, basePolicySource: scenario.policy != nil ? "policy" : "calibrated",
-                                baseThresholds: baseThresholds, base: base, targetBreachProbability: scenario.calibration!.breachProbability,
+                                baseThresholds: baseThresholds, base: section(.base)[0], targetBreachProbability: scenario.calibration!.breachProbability,
                                 models: spec.models.map(Self.modelName), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
                                 centralElasticities: RobustnessResult.centralElasticities(sensitivity, base: baseThresholds), elapsedSeconds: elapsed)
     }
 
+    /// A model's name in the matrix.
     static func modelName(_ model: TailModel) -> String {
         switch model {
         case .gaussian: return "gaussian"

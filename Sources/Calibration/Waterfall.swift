@@ -19,12 +19,10 @@ struct MarginedPosition: Sendable {
     }
 }
 
-/// The per-path liquidation waterfall of every account (README, "Calibration model"):
-/// 1. the horizon move: E1 = equity now − loss, requirement M1 = Σ |notional at S'|·MMR(asset, tier, side);
-///    the account is liquidated if E1 < M1;
-/// 2. liquidated accounts only: an independent move over h_liq of each asset (h_liq from the
-///    account's gross notional in it; same correlations and tails), slippage Σ I(n_i)·n_i, and
-///    E2 = E1 + P&L(S' → S'') − slippage.
+/// The per-path liquidation waterfall of every account (README, "Calibration model"): the book, the
+/// maintenance schedule it is margined by, the liquidation cost of each asset, and the liquidation
+/// process that decides, path by path, who is liquidated and at what equity (`HorizonLiquidation`:
+/// checked at the horizon's end, closed over an independent further move).
 /// Shared read-only by all workers; `WaterfallBuffers` holds one worker's chunk.
 struct Waterfall: Sendable {
     let model: MarketModel
@@ -36,8 +34,10 @@ struct Waterfall: Sendable {
     let costs: [LiquidationCost?]
     let vols: [Double]
     let requirementRows: RequirementRows
+    let process: any LiquidationProcess
 
-    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
+    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, process: any LiquidationProcess = HorizonLiquidation()) throws {
+        self.process = process
         model = try MarketModel(scenario: scenario)
         book = Book(scenario: scenario)
         self.schedule = schedule
@@ -56,136 +56,17 @@ struct Waterfall: Sendable {
         }
     }
 
-    /// Runs the waterfall on the `m` paths of a chunk into `buffers`: revalues the book, then settles.
-    func process(_ shocks: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
-        buffers.revaluer.revalue(shocks.horizon)
-        settle(shocks, count: m, buffers)
-    }
-
     /// The waterfall of a chunk whose book `buffers.revaluer` has already revalued on
-    /// `shocks.horizon` (waterfalls of the same book and market share one revaluation).
-    func settle(_ shocks: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
-        let ld = buffers.capacity, n = model.assetCount
-        let spot = shocks.horizon.spot, eps = shocks.liquidation.epsilon
-        let required = buffers.requirement
-        for a in 0..<book.accountCount {
-            let losses = buffers.revaluer.lossRow(account: a)
-            let equity = book.equityNow[a]
-            requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m, scratch: (buffers.positionNotional, buffers.positionRate))
-            let loss = buffers.loss + a * ld, liquidated = buffers.liquidated + a * ld
-            let finalEquity = buffers.finalEquity + a * ld, notional = buffers.notional + a * ld, recovered = buffers.recovered + a * ld
-            var anyLiquidated = false
-            for j in 0..<m {
-                let e1 = equity - losses[j]
-                loss[j] = losses[j]
-                finalEquity[j] = e1
-                notional[j] = 0
-                recovered[j] = false
-                liquidated[j] = e1 < required[j]
-                anyLiquidated = anyLiquidated || e1 < required[j]
-            }
-            guard anyLiquidated else { continue }
-            for j in 0..<m where liquidated[j] {
-                let e1 = finalEquity[j]
-                // Step 2: gross notional per asset, the further move, slippage.
-                for b in 0..<n { buffers.grossNotional[b] = 0 }
-                var slippage = 0.0, total = 0.0
-                for position in positions[a] {
-                    let notional = position.notional(spot: spot[position.asset * ld + j])
-                    buffers.grossNotional[position.asset] += notional
-                    total += notional
-                    slippage += (costs[position.asset]?.rate(notional: notional) ?? 0) * notional
-                }
-                var profit = 0.0
-                for b in 0..<n {
-                    let before = spot[b * ld + j]
-                    let years = costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
-                    // S'' = S'·exp(σ·√h_liq·ε''), ε'' the standardized liquidation shock.
-                    buffers.movedSpot[b] = before * exp(vols[b] * years.squareRoot() * eps[b * ld + j])
-                    buffers.liquidationYears[b] = years
-                    profit += book.linearWeights[a * n + b] * (buffers.movedSpot[b] - before)
-                }
-                for leg in book.options(ofAccount: a) {
-                    let volFactor = shocks.horizon.volFactor[leg.asset * ld + j]
-                    let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, years: leg.remainingYears, rate: book.rate)
-                    let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor,
-                                          years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: book.rate)
-                    profit += leg.quantity * (after - before)
-                }
-                finalEquity[j] = e1 + profit - slippage
-                notional[j] = total
-                // Left alone over the liquidation period, would the account have been back above
-                // maintenance at S''? Then this liquidation was unnecessary.
-                recovered[j] = e1 + profit >= requirement(account: a) { buffers.movedSpot[$0] }
-            }
-        }
+    /// `paths.horizon` (waterfalls of the same book and market share one revaluation): the
+    /// liquidation process settles every account.
+    func settle(_ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
+        process.settle(self, paths, count: m, buffers)
     }
 }
 
-/// The maintenance requirement of every account along a row of paths, flattened from the positions
-/// and the schedule so that the per-path work is a multiply-add and a few compares. Position q (the
-/// accounts' positions in order) has notional n = perSpot_q·S + fixed_q and the rate of its side in
-/// the first tier of its asset with up_to ≥ n (the last tier above the ladder): since the bounds
-/// increase, the tier's index is the number of bounds below n, capped at the last tier.
-struct RequirementRows: Sendable {
-    /// Positions of account a: positionStart[a]..<positionStart[a + 1].
-    let positionStart: [Int]
-    let asset: [Int]
-    let perSpot: [Double]
-    let fixed: [Double]
-    /// Tiers of position q: bounds upTo[tierStart[q]..<tierStart[q + 1]] and its side's rates.
-    let tierStart: [Int]
-    let upTo: [Double]
-    let rate: [Double]
-
-    init(positions: [[MarginedPosition]], schedule: MarginSchedule) {
-        var positionStart = [0], asset: [Int] = [], perSpot: [Double] = [], fixed: [Double] = []
-        var tierStart = [0], upTo: [Double] = [], rate: [Double] = []
-        for account in positions {
-            for position in account {
-                asset.append(position.asset)
-                perSpot.append(position.exposure.perSpot)
-                fixed.append(position.exposure.fixed)
-                for tier in schedule.tiers[position.asset] {
-                    upTo.append(tier.upTo)
-                    rate.append(tier.maintenance(position.side))
-                }
-                tierStart.append(upTo.count)
-            }
-            positionStart.append(asset.count)
-        }
-        (self.positionStart, self.asset, self.perSpot, self.fixed) = (positionStart, asset, perSpot, fixed)
-        (self.tierStart, self.upTo, self.rate) = (tierStart, upTo, rate)
-    }
-
-    /// requirement[j] = Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots
-    /// spot[asset·stride + j], for j < m — the same sum, in the same order, as
-    /// `Waterfall.requirement(account:spot:)`.
-    func fill(_ requirement: UnsafeMutablePointer<Double>, account a: Int, spot: UnsafePointer<Double>, stride: Int, count m: Int,
-              scratch: (notional: UnsafeMutablePointer<Double>, rate: UnsafeMutablePointer<Double>)) {
-        requirement.update(repeating: 0, count: m)
-        let (notional, rate) = scratch
-        upTo.withUnsafeBufferPointer { upTo in
-            self.rate.withUnsafeBufferPointer { rates in
-                for q in positionStart[a]..<positionStart[a + 1] {
-                    let row = spot + asset[q] * stride, scale = perSpot[q], offset = fixed[q]
-                    let first = tierStart[q], last = tierStart[q + 1] - 1
-                    for j in 0..<m { notional[j] = scale * row[j] + offset }
-                    rate.update(repeating: rates[first], count: m)
-                    // Branch-free selects, one bound at a time: past bound t, the rate of tier t + 1.
-                    for t in first..<last {
-                        let bound = upTo[t], next = rates[t + 1]
-                        for j in 0..<m { rate[j] = notional[j] > bound ? next : rate[j] }
-                    }
-                    for j in 0..<m { requirement[j] = requirement[j] + notional[j] * rate[j] }
-                }
-            }
-        }
-    }
-}
-
-/// The two moves of the waterfall for a chunk: the horizon move and the independent liquidation move
-/// (its standardized shocks only, from the liquidation streams).
+/// The moves of the waterfall for a chunk: the horizon move and the draws of the liquidation process
+/// (`.independentMove`: the standardized shocks of the move over the liquidation period, from the
+/// liquidation streams).
 final class WaterfallPaths {
     let horizon: ShockBuffers
     let liquidation: ShockBuffers
@@ -195,14 +76,21 @@ final class WaterfallPaths {
     }
 }
 
-/// Generates both moves of the waterfall for each path.
+/// Generates the horizon move of each path and the draws its liquidation process reads.
 struct WaterfallShocks: PathGenerator {
     let model: MarketModel
-    init(waterfall: Waterfall) { model = waterfall.model }
+    let draws: LiquidationDraws
+    init(waterfall: Waterfall) {
+        model = waterfall.model
+        draws = waterfall.process.draws
+    }
     func makePaths(capacity: Int) -> WaterfallPaths { WaterfallPaths(assetCount: model.assetCount, capacity: capacity) }
     func generate(_ paths: Range<Int>, into buffer: WaterfallPaths) {
         model.generate(firstPath: paths.lowerBound, count: paths.count, into: buffer.horizon)
-        model.generateStandardized(firstPath: paths.lowerBound, count: paths.count, into: buffer.liquidation, draw: .liquidation)
+        switch draws {
+        case .independentMove:
+            model.generateStandardized(firstPath: paths.lowerBound, count: paths.count, into: buffer.liquidation, draw: .liquidation)
+        }
     }
 }
 

@@ -4,66 +4,171 @@ import Shocks
 import TailStats
 import WorkerPool
 
-/// One waterfall of a shared pass, and what it accumulates: pass B of a calibration (liquidations,
-/// deficits, account loss tails, the penalty grid), pass C (the net deficit at a known penalty
-/// rate), or an evaluation (both, plus breach counts on the horizon's standardized shocks).
-struct WaterfallCell: Sendable {
-    struct Fund: Sendable {
-        let rate: Double
-        let balance: Double?
-        let plan: TailPlan
-    }
+/// The fund at a known penalty rate: the rate π, the balance (for P(net deficit > balance)) and the
+/// net deficit's tail levels.
+struct FundPlan: Sendable {
+    let rate: Double
+    let balance: Double?
+    let plan: TailPlan
+}
 
+/// What one waterfall of a shared pass accumulates.
+enum CellPlan: Sendable {
+    /// Pass B of a calibration: liquidations and deficits per account, each account's horizon-loss
+    /// tail (nil: not kept), and the penalty income on a grid of rates.
+    case penaltySearch(accountLosses: TailPlan?, grid: PenaltyGrid)
+    /// Pass C of a calibration: the net deficit at the calibrated penalty rate.
+    case fund(FundPlan)
+    /// An evaluation: breach counts on the horizon's standardized shocks, liquidations and deficits
+    /// per account, and the fund at the policy's penalty rate.
+    case evaluation(breaches: [BreachThreshold], fund: FundPlan)
+}
+
+/// One waterfall of a shared pass and its plan.
+struct WaterfallCell: Sendable {
     let waterfall: Waterfall
-    /// Liquidations and deficits are accumulated when any of these three is asked for.
-    var accountLossPlan: TailPlan? = nil
-    var penaltyGrid: PenaltyGrid? = nil
-    var countsLiquidations = false
-    var fund: Fund? = nil
-    /// Thresholds on ε per (asset, side): below the bound is a long breach, above a short one.
-    var breachThresholds: [(asset: Int, side: Side, bound: Double)]? = nil
+    let plan: CellPlan
 
     func emptyTotals() -> CellTotals {
         let accounts = waterfall.book.accountCount
-        let liquidations = countsLiquidations || accountLossPlan != nil || penaltyGrid != nil
-        return CellTotals(waterfall: liquidations ? WaterfallTotals(accounts: accounts, plan: accountLossPlan, grid: penaltyGrid) : nil,
-                          fund: fund.map { FundTotals(plan: $0.plan) }, breaches: breachThresholds.map { BreachCounts(count: $0.count) })
+        switch plan {
+        case .penaltySearch(let losses, let grid): return .penaltySearch(WaterfallTotals(accounts: accounts, plan: losses), grid)
+        case .fund(let fund): return .fund(FundTotals(plan: fund.plan))
+        case .evaluation(let breaches, let fund):
+            return .evaluation(BreachCounts(count: breaches.count), WaterfallTotals(accounts: accounts, plan: nil), FundTotals(plan: fund.plan))
+        }
     }
 }
 
-/// What one cell accumulated.
-struct CellTotals: Sendable {
-    var waterfall: WaterfallTotals?
-    var fund: FundTotals?
-    var breaches: BreachCounts?
+/// What one cell accumulated: the totals of its plan's case.
+enum CellTotals: Sendable {
+    case penaltySearch(WaterfallTotals, PenaltyGrid)
+    case fund(FundTotals)
+    case evaluation(BreachCounts, WaterfallTotals, FundTotals)
+    /// Only while a case's totals are updated in place (`update`): keeps their storage uniquely
+    /// referenced, so no per-chunk copy of the accounts' arrays.
+    case moved
+
+    /// Settles a chunk with the cell's waterfall and folds it in.
+    /// - Complexity: O(accounts × count) plus the liquidation process's work.
+    mutating func add(_ paths: WaterfallPaths, count m: Int, cell: WaterfallCell, workspace: WaterfallBuffers) {
+        let waterfall = cell.waterfall
+        // `switch self`, then `self = .moved`: the bound totals are the only reference to their storage.
+        switch self {
+        case .penaltySearch(var totals, var grid):
+            self = .moved
+            waterfall.settle(paths, count: m, workspace)
+            totals.add(workspace, count: m, sink: &grid)
+            self = .penaltySearch(totals, grid)
+        case .fund(var fund):
+            guard case .fund(let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
+            self = .moved
+            waterfall.settle(paths, count: m, workspace)
+            fund.add(workspace, accounts: waterfall.book.accountCount, count: m, rate: plan.rate, balance: plan.balance)
+            self = .fund(fund)
+        case .evaluation(var breaches, var totals, var fund):
+            guard case .evaluation(let thresholds, let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
+            self = .moved
+            breaches.add(paths.horizon, count: m, thresholds: thresholds)
+            waterfall.settle(paths, count: m, workspace)
+            var none = NoSink()
+            totals.add(workspace, count: m, sink: &none)
+            fund.add(workspace, accounts: waterfall.book.accountCount, count: m, rate: plan.rate, balance: plan.balance)
+            self = .evaluation(breaches, totals, fund)
+        case .moved:
+            preconditionFailure("cell totals caught in an update")
+        }
+    }
+
+    /// - Complexity: O(accounts × the tails' kept sizes + grid points).
+    mutating func merge(_ other: CellTotals) {
+        switch self {
+        case .penaltySearch(var totals, var grid):
+            guard case .penaltySearch(let otherTotals, let otherGrid) = other else { preconditionFailure("merging cell totals of different plans") }
+            self = .moved
+            totals.merge(otherTotals)
+            grid.merge(otherGrid)
+            self = .penaltySearch(totals, grid)
+        case .fund(var fund):
+            guard case .fund(let otherFund) = other else { preconditionFailure("merging cell totals of different plans") }
+            self = .moved
+            fund.merge(otherFund)
+            self = .fund(fund)
+        case .evaluation(var breaches, var totals, var fund):
+            guard case .evaluation(let otherBreaches, let otherTotals, let otherFund) = other else {
+                preconditionFailure("merging cell totals of different plans")
+            }
+            self = .moved
+            breaches.merge(otherBreaches)
+            totals.merge(otherTotals)
+            fund.merge(otherFund)
+            self = .evaluation(breaches, totals, fund)
+        case .moved:
+            preconditionFailure("cell totals caught in an update")
+        }
+    }
+
+    /// The totals of a penalty-search cell.
+    var penaltySearch: (waterfall: WaterfallTotals, grid: PenaltyGrid) {
+        guard case .penaltySearch(let totals, let grid) = self else { preconditionFailure("not a penalty-search cell") }
+        return (totals, grid)
+    }
+
+    /// The totals of a fund cell.
+    var fund: FundTotals {
+        guard case .fund(let fund) = self else { preconditionFailure("not a fund cell") }
+        return fund
+    }
+
+    /// The totals of an evaluation cell.
+    var evaluation: (breaches: BreachCounts, waterfall: WaterfallTotals, fund: FundTotals) {
+        guard case .evaluation(let breaches, let totals, let fund) = self else { preconditionFailure("not an evaluation cell") }
+        return (breaches, totals, fund)
+    }
+}
+
+extension CellTotals: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        switch self {
+        case .penaltySearch(let totals, let grid): totals.encode(to: &writer); grid.encode(to: &writer)
+        case .fund(let fund): fund.encode(to: &writer)
+        case .evaluation(let breaches, let totals, let fund): totals.encode(to: &writer); fund.encode(to: &writer); breaches.encode(to: &writer)
+        case .moved: preconditionFailure("cell totals caught in an update")
+        }
+    }
+
+    mutating func decode(from reader: inout StateReader) throws {
+        switch self {
+        case .penaltySearch(var totals, var grid):
+            self = .moved
+            try totals.decode(from: &reader); try grid.decode(from: &reader)
+            self = .penaltySearch(totals, grid)
+        case .fund(var fund):
+            self = .moved
+            try fund.decode(from: &reader)
+            self = .fund(fund)
+        case .evaluation(var breaches, var totals, var fund):
+            self = .moved
+            try totals.decode(from: &reader); try fund.decode(from: &reader); try breaches.decode(from: &reader)
+            self = .evaluation(breaches, totals, fund)
+        case .moved: preconditionFailure("cell totals caught in an update")
+        }
+    }
 }
 
 /// The cells of one job, in order.
 struct WaterfallCellTotals: PathAccumulator {
     var cells: [CellTotals]
 
+    /// - Complexity: the sum of the cells' merges.
     mutating func merge(_ other: WaterfallCellTotals) {
-        for c in cells.indices {
-            if let w = other.cells[c].waterfall { cells[c].waterfall?.merge(w) }
-            if let f = other.cells[c].fund { cells[c].fund?.merge(f) }
-            if let b = other.cells[c].breaches { cells[c].breaches?.merge(b) }
-        }
+        for c in cells.indices { cells[c].merge(other.cells[c]) }
     }
 
-    func encode(to writer: inout StateWriter) {
-        for cell in cells {
-            cell.waterfall?.encode(to: &writer)
-            cell.fund?.encode(to: &writer)
-            cell.breaches?.encode(to: &writer)
-        }
-    }
+    func encode(to writer: inout StateWriter) { for cell in cells { cell.encode(to: &writer) } }
 
     mutating func decode(from reader: inout StateReader) throws {
-        for c in cells.indices {
-            try cells[c].waterfall?.decode(from: &reader)
-            try cells[c].fund?.decode(from: &reader)
-            try cells[c].breaches?.decode(from: &reader)
-        }
+        for c in cells.indices { try cells[c].decode(from: &reader) }
     }
 }
 
@@ -75,17 +180,9 @@ struct WaterfallCellsPricer: PathPricer {
 
     func makeWorkspace(capacity: Int) -> WaterfallBuffers { WaterfallBuffers(waterfall: cells[0].waterfall, capacity: capacity) }
 
-    func price(_ shocks: WaterfallPaths, count m: Int, workspace: WaterfallBuffers, into totals: inout WaterfallCellTotals) {
-        workspace.revaluer.revalue(shocks.horizon)
-        for (c, cell) in cells.enumerated() {
-            if let thresholds = cell.breachThresholds { totals.cells[c].breaches!.add(shocks.horizon, count: m, thresholds: thresholds) }
-            guard totals.cells[c].waterfall != nil || cell.fund != nil else { continue }
-            cell.waterfall.settle(shocks, count: m, workspace)
-            totals.cells[c].waterfall?.add(workspace, count: m)
-            if let fund = cell.fund {
-                totals.cells[c].fund!.add(workspace, accounts: cell.waterfall.book.accountCount, count: m, rate: fund.rate, balance: fund.balance)
-            }
-        }
+    func price(_ paths: WaterfallPaths, count m: Int, workspace: WaterfallBuffers, into totals: inout WaterfallCellTotals) {
+        workspace.revaluer.revalue(paths.horizon)
+        for (c, cell) in cells.enumerated() { totals.cells[c].add(paths, count: m, cell: cell, workspace: workspace) }
     }
 }
 
@@ -99,8 +196,8 @@ enum WaterfallCells {
         return members
     }
 
-    /// One stage: a job per group (its units share the market and the path range), the cells
-    /// `cell(k)` of its units k; the totals come back per unit.
+    /// One stage: a job per group (its units share the market, the liquidation draws and the path
+    /// range), the cells `cell(k)` of its units k; the totals come back per unit.
     static func accumulate(groups: [[Int]], paths: [Range<Int>], settings: RunSettings, cancellation: Cancellation?, progress: RunProgress?,
                            cell: (Int) -> WaterfallCell) throws -> [CellTotals] {
         let cells = paths.indices.map(cell)
@@ -118,10 +215,12 @@ enum WaterfallCells {
     }
 }
 
-/// Units whose chunks are the same draws and the same revaluation: one market, one path range.
+/// Units whose chunks are the same draws and the same revaluation: one market, one path range, one
+/// kind of liquidation draws.
 struct MarketKey: Equatable {
     let market: Market
     let paths: Range<Int>
+    var draws: LiquidationDraws = .independentMove
 }
 
 /// Units whose standardized shocks ε are the same draws, and whose pass A reads the same tail

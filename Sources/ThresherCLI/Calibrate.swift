@@ -27,13 +27,11 @@ struct Calibrate: ParsableCommand {
         var sectioned: Bool = false
         try runMonteCarloCommand(file: file, options: options, command: "calibrate", digestOptions: ["--sections \(sections)"],
                                  label: "calibration: \(Calibrator.passes) passes") { scenario in
-            guard scenario.calibration != nil else {
-                throw ScenarioError(file: file, path: "calibration", line: nil, message: "missing section: thresher calibrate needs a 'calibration' section (see Scenarios/README.md)")
-            }
+            _ = try Calibrator(scenario: scenario, file: file)
             sectioned = sections >= 2 && Sectioning.ranges(paths: scenario.simulation.paths, sections: sections) != nil
             return Calibrator.passes * (sectioned ? 2 : 1)
         } compute: { scenario, echo, settings, cancellation, progress in
-            let (result, intervals) = try Calibrator(scenario: scenario).runSectioned(sections: sectioned ? sections : 0, settings: settings,
+            let (result, intervals) = try Calibrator(scenario: scenario, file: file).runSectioned(sections: sectioned ? sections : 0, settings: settings,
                                                                                       cancellation: cancellation, progress: progress)
             if let policyOut, settings.coordinator?.ownsOutput ?? true { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
             if sections >= 2 && intervals == nil {

@@ -52,10 +52,6 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw fail("interrupted: nothing was written", ExitStatus.interrupted)
     } catch let error as WorkerPoolError {
         throw fail("error: \(error)", ExitStatus.usage)
-    } catch let error as PolicyEvaluationError {
-        throw fail("error: \(error)", ExitStatus.invalidScenario)
-    } catch let error as CalibrationError {
-        throw fail("error: \(error)", ExitStatus.invalidScenario)
     } catch let error as NonFiniteReport {
         throw fail("error: \(error)", ExitStatus.internalFailure)
     } catch let error as LinearAlgebraError {

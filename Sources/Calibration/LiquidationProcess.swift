@@ -1,0 +1,102 @@
+import Foundation
+import Shocks
+
+/// How a venue liquidates an account along one path: when the account is found below maintenance,
+/// and what its equity is once the positions are closed. The waterfall (`Waterfall`) owns what every
+/// process shares — the book, the margin schedule, the liquidation cost per asset — and calls its
+/// process once per chunk; a new process (monitoring inside the horizon, liquidations that move
+/// prices) is a new conformer and one case of `LiquidationDraws`, not an edit of the waterfall or
+/// the calibration.
+///
+/// A process writes, for every account a and path j of the chunk (row a·capacity + j of `buffers`):
+/// `loss` (the horizon loss, USD), `liquidated`, `finalEquity` (E2 after the close, E1 at the horizon
+/// when not liquidated), `notional` (the liquidated notional Σ n_i, 0 when not liquidated) and
+/// `recovered` (liquidated, and the account left alone would have been back above maintenance).
+protocol LiquidationProcess: Sendable {
+    /// The draws the process reads beyond the horizon's move: waterfalls of one market with the same
+    /// draws share a chunk's generation.
+    var draws: LiquidationDraws { get }
+    /// Settles the `count` paths of a chunk whose book `buffers.revaluer` has revalued on
+    /// `paths.horizon`.
+    /// - Complexity: O(accounts × count) plus the work of each liquidation.
+    func settle(_ waterfall: Waterfall, _ paths: WaterfallPaths, count: Int, _ buffers: WaterfallBuffers)
+}
+
+/// The draws of a chunk a liquidation process reads besides the horizon's move.
+enum LiquidationDraws: Hashable, Sendable {
+    /// An independent standardized move of every asset over the liquidation period (the
+    /// `.liquidation` streams of each path).
+    case independentMove
+}
+
+/// Today's process (README, "Calibration model"): margin is checked once, at the horizon's end,
+/// and a breached account is closed over a further, independent move.
+/// 1. E1 = equity now − horizon loss, requirement M1 = Σ |notional at S'|·MMR(asset, tier, side);
+///    the account is liquidated if E1 < M1;
+/// 2. liquidated accounts only: an independent move over h_liq of each asset (h_liq from the
+///    account's gross notional in it; same correlations and tails), slippage Σ I(n_i)·n_i, and
+///    E2 = E1 + P&L(S' → S'') − slippage.
+struct HorizonLiquidation: LiquidationProcess {
+    init() {}
+
+    var draws: LiquidationDraws { .independentMove }
+
+    func settle(_ waterfall: Waterfall, _ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
+        let book = waterfall.book
+        let ld = buffers.capacity, n = waterfall.model.assetCount
+        let spot = paths.horizon.spot, eps = paths.liquidation.epsilon
+        let required = buffers.requirement
+        for a in 0..<book.accountCount {
+            let losses = buffers.revaluer.lossRow(account: a)
+            let equity = book.equityNow[a]
+            waterfall.requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m,
+                                           scratch: (buffers.positionNotional, buffers.positionRate))
+            let loss = buffers.loss + a * ld, liquidated = buffers.liquidated + a * ld
+            let finalEquity = buffers.finalEquity + a * ld, notional = buffers.notional + a * ld, recovered = buffers.recovered + a * ld
+            var anyLiquidated = false
+            for j in 0..<m {
+                let e1 = equity - losses[j]
+                loss[j] = losses[j]
+                finalEquity[j] = e1
+                notional[j] = 0
+                recovered[j] = false
+                liquidated[j] = e1 < required[j]
+                anyLiquidated = anyLiquidated || e1 < required[j]
+            }
+            guard anyLiquidated else { continue }
+            for j in 0..<m where liquidated[j] {
+                let e1 = finalEquity[j]
+                // Step 2: gross notional per asset, the further move, slippage.
+                for b in 0..<n { buffers.grossNotional[b] = 0 }
+                var slippage = 0.0, total = 0.0
+                for position in waterfall.positions[a] {
+                    let notional = position.notional(spot: spot[position.asset * ld + j])
+                    buffers.grossNotional[position.asset] += notional
+                    total += notional
+                    slippage += (waterfall.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
+                }
+                var profit = 0.0
+                for b in 0..<n {
+                    let before = spot[b * ld + j]
+                    let years = waterfall.costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
+                    // S'' = S'·exp(σ·√h_liq·ε''), ε'' the standardized liquidation shock.
+                    buffers.movedSpot[b] = before * exp(waterfall.vols[b] * years.squareRoot() * eps[b * ld + j])
+                    buffers.liquidationYears[b] = years
+                    profit += book.linearWeights[a * n + b] * (buffers.movedSpot[b] - before)
+                }
+                for leg in book.options(ofAccount: a) {
+                    let volFactor = paths.horizon.volFactor[leg.asset * ld + j]
+                    let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, years: leg.remainingYears, rate: book.rate)
+                    let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor,
+                                          years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: book.rate)
+                    profit += leg.quantity * (after - before)
+                }
+                finalEquity[j] = e1 + profit - slippage
+                notional[j] = total
+                // Left alone over the liquidation period, would the account have been back above
+                // maintenance at S''? Then this liquidation was unnecessary.
+                recovered[j] = e1 + profit >= waterfall.requirement(account: a) { buffers.movedSpot[$0] }
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Engine
+import ScenarioSpec
+import Shocks
+import TailStats
+
+/// Receives every liquidation event of a chunk as `WaterfallTotals` counts it (the penalty grid).
+protocol LiquidationSink {
+    /// A liquidation that closed `notional` USD and left `equity` (E2) in the account.
+    mutating func add(notional: Double, equity: Double)
+}
+
+/// A sink that keeps nothing (an evaluation's waterfall).
+struct NoSink: LiquidationSink {
+    @inline(__always) mutating func add(notional: Double, equity: Double) {}
+}
+
+/// Liquidations, deficits and (optionally) each account's horizon-loss tail, summed over paths.
+struct WaterfallTotals: Sendable {
+    var liquidations: [Int]
+    /// Liquidations after which the account would have recovered above maintenance unaided.
+    var unnecessaryLiquidations: [Int]
+    var deficits: [ExactSum]
+    /// Each account's horizon-loss tail (empty when not asked for: an evaluation needs none).
+    var accountLosses: [TailAccumulator]
+
+    init(accounts: Int, plan: TailPlan?) {
+        liquidations = Array(repeating: 0, count: accounts)
+        unnecessaryLiquidations = Array(repeating: 0, count: accounts)
+        deficits = Array(repeating: ExactSum(), count: accounts)
+        accountLosses = plan.map { Array(repeating: TailAccumulator(plan: $0), count: accounts) } ?? []
+    }
+
+    /// Folds in a settled chunk, handing each liquidation to `sink`.
+    /// - Complexity: O(accounts × count).
+    mutating func add<Sink: LiquidationSink>(_ buffers: WaterfallBuffers, count m: Int, sink: inout Sink) {
+        let ld = buffers.capacity
+        for a in accountLosses.indices { accountLosses[a].add(buffers.loss + a * ld, count: m) }
+        for a in liquidations.indices {
+            // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
+            for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
+                var blockDeficit = 0.0
+                for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[a * ld + j] {
+                    let k = a * ld + j
+                    liquidations[a] += 1
+                    if buffers.recovered[k] { unnecessaryLiquidations[a] += 1 }
+                    blockDeficit += max(-buffers.finalEquity[k], 0)
+                    sink.add(notional: buffers.notional[k], equity: buffers.finalEquity[k])
+                }
+                deficits[a].add(blockDeficit)
+            }
+        }
+    }
+
+    /// - Complexity: O(accounts × the loss tails' kept sizes).
+    mutating func merge(_ other: WaterfallTotals) {
+        for a in liquidations.indices {
+            liquidations[a] += other.liquidations[a]
+            unnecessaryLiquidations[a] += other.unnecessaryLiquidations[a]
+            deficits[a].merge(other.deficits[a])
+        }
+        for a in accountLosses.indices { accountLosses[a].merge(other.accountLosses[a]) }
+    }
+}
+
+/// The venue's side of every path at a known penalty rate: the net deficit tail, the income, the
+/// deficit and the count of paths whose net deficit exceeds the fund (pass C, and an evaluation).
+struct FundTotals: Sendable {
+    var netDeficit: TailAccumulator
+    var income = ExactSum()
+    /// Σ over paths of the path's income², deficit and deficit² (for the standard errors of the
+    /// per-path means).
+    var incomeSquares = ExactSum()
+    var deficit = ExactSum()
+    var deficitSquares = ExactSum()
+    var adlCount = 0
+
+    init(plan: TailPlan) { netDeficit = TailAccumulator(plan: plan) }
+
+    /// - Complexity: O(accounts × count).
+    mutating func add(_ buffers: WaterfallBuffers, accounts: Int, count m: Int, rate: Double, balance: Double?) {
+        let ld = buffers.capacity
+        var blockIncome = 0.0, blockIncomeSquares = 0.0, blockDeficit = 0.0, blockDeficitSquares = 0.0
+        func flush() {
+            income.add(blockIncome); incomeSquares.add(blockIncomeSquares)
+            deficit.add(blockDeficit); deficitSquares.add(blockDeficitSquares)
+            blockIncome = 0; blockIncomeSquares = 0; blockDeficit = 0; blockDeficitSquares = 0
+        }
+        for j in 0..<m {
+            if j % TailAccumulator.blockSize == 0 { flush() }
+            var pathIncome = 0.0, pathDeficit = 0.0
+            for a in 0..<accounts where buffers.liquidated[a * ld + j] {
+                let k = a * ld + j
+                let e2 = buffers.finalEquity[k]
+                pathDeficit += max(-e2, 0)
+                pathIncome += min(rate * buffers.notional[k], max(e2, 0))
+            }
+            let net = pathDeficit - pathIncome
+            blockIncome += pathIncome; blockIncomeSquares += pathIncome * pathIncome
+            blockDeficit += pathDeficit; blockDeficitSquares += pathDeficit * pathDeficit
+            buffers.netDeficit[j] = net
+            if let balance, net > balance { adlCount += 1 }
+        }
+        flush()
+        netDeficit.add(buffers.netDeficit, count: m)
+    }
+
+    /// - Complexity: O(the net deficit tail's kept size).
+    mutating func merge(_ other: FundTotals) {
+        netDeficit.merge(other.netDeficit)
+        income.merge(other.income)
+        incomeSquares.merge(other.incomeSquares)
+        deficit.merge(other.deficit)
+        deficitSquares.merge(other.deficitSquares)
+        adlCount += other.adlCount
+    }
+}
+
+/// Breach counts per threshold on the standardized shocks.
+struct BreachCounts: Sendable {
+    var counts: [Int]
+    init(count: Int) { counts = Array(repeating: 0, count: count) }
+
+    /// - Complexity: O(thresholds).
+    mutating func merge(_ other: BreachCounts) { for k in counts.indices { counts[k] += other.counts[k] } }
+
+    /// Counts the paths whose standardized shock of the asset crosses each threshold: below it for
+    /// a long breach, above it for a short one.
+    /// - Complexity: O(thresholds × count).
+    mutating func add(_ shocks: ShockBuffers, count: Int, thresholds: [BreachThreshold]) {
+        for (k, threshold) in thresholds.enumerated() {
+            let row = shocks.row(shocks.epsilon, asset: threshold.asset)
+            var crossed = 0
+            if threshold.side == .long {
+                for j in 0..<count where row[j] < threshold.bound { crossed += 1 }
+            } else {
+                for j in 0..<count where row[j] > threshold.bound { crossed += 1 }
+            }
+            counts[k] += crossed
+        }
+    }
+}
+
+/// A threshold on an asset's standardized shock ε: below `bound` is a long breach, above a short one.
+struct BreachThreshold: Sendable {
+    let asset: Int
+    let side: Side
+    let bound: Double
+}
+
+extension WaterfallTotals: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        writer.write(liquidations)
+        writer.write(unnecessaryLiquidations)
+        writer.write(each: deficits)
+        writer.write(each: accountLosses)
+    }
+
+    mutating func decode(from reader: inout StateReader) throws {
+        liquidations = try reader.readInts(expected: liquidations.count, of: "accounts")
+        unnecessaryLiquidations = try reader.readInts(expected: unnecessaryLiquidations.count, of: "accounts")
+        try reader.read(each: &deficits, of: "accounts")
+        try reader.read(each: &accountLosses, of: "accounts")
+    }
+}
+
+extension FundTotals: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        netDeficit.encode(to: &writer)
+        for sum in [income, incomeSquares, deficit, deficitSquares] { sum.encode(to: &writer) }
+        writer.write(adlCount)
+    }
+
+    mutating func decode(from reader: inout StateReader) throws {
+        try netDeficit.decode(from: &reader)
+        try income.decode(from: &reader)
+        try incomeSquares.decode(from: &reader)
+        try deficit.decode(from: &reader)
+        try deficitSquares.decode(from: &reader)
+        adlCount = try reader.readInt()
+    }
+}
+
+extension BreachCounts: StateCodable {
+    func encode(to writer: inout StateWriter) { writer.write(counts) }
+    mutating func decode(from reader: inout StateReader) throws { counts = try reader.readInts(expected: counts.count, of: "breach thresholds") }
+}

@@ -1,0 +1,63 @@
+import ScenarioSpec
+
+/// The maintenance requirement of every account along a row of paths, flattened from the positions
+/// and the schedule so that the per-path work is a multiply-add and a few compares. Position q (the
+/// accounts' positions in order) has notional n = perSpot_q·S + fixed_q and the rate of its side in
+/// the first tier of its asset with up_to ≥ n (the last tier above the ladder): since the bounds
+/// increase, the tier's index is the number of bounds below n, capped at the last tier.
+struct RequirementRows: Sendable {
+    /// Positions of account a: positionStart[a]..<positionStart[a + 1].
+    let positionStart: [Int]
+    let asset: [Int]
+    let perSpot: [Double]
+    let fixed: [Double]
+    /// Tiers of position q: bounds upTo[tierStart[q]..<tierStart[q + 1]] and its side's rates.
+    let tierStart: [Int]
+    let upTo: [Double]
+    let rate: [Double]
+
+    init(positions: [[MarginedPosition]], schedule: MarginSchedule) {
+        var positionStart = [0], asset: [Int] = [], perSpot: [Double] = [], fixed: [Double] = []
+        var tierStart = [0], upTo: [Double] = [], rate: [Double] = []
+        for account in positions {
+            for position in account {
+                asset.append(position.asset)
+                perSpot.append(position.exposure.perSpot)
+                fixed.append(position.exposure.fixed)
+                for tier in schedule.tiers[position.asset] {
+                    upTo.append(tier.upTo)
+                    rate.append(tier.maintenance(position.side))
+                }
+                tierStart.append(upTo.count)
+            }
+            positionStart.append(asset.count)
+        }
+        (self.positionStart, self.asset, self.perSpot, self.fixed) = (positionStart, asset, perSpot, fixed)
+        (self.tierStart, self.upTo, self.rate) = (tierStart, upTo, rate)
+    }
+
+    /// requirement[j] = Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots
+    /// spot[asset·stride + j], for j < m — the same sum, in the same order, as
+    /// `Waterfall.requirement(account:spot:)`.
+    func fill(_ requirement: UnsafeMutablePointer<Double>, account a: Int, spot: UnsafePointer<Double>, stride: Int, count m: Int,
+              scratch: (notional: UnsafeMutablePointer<Double>, rate: UnsafeMutablePointer<Double>)) {
+        requirement.update(repeating: 0, count: m)
+        let (notional, rate) = scratch
+        upTo.withUnsafeBufferPointer { upTo in
+            self.rate.withUnsafeBufferPointer { rates in
+                for q in positionStart[a]..<positionStart[a + 1] {
+                    let row = spot + asset[q] * stride, scale = perSpot[q], offset = fixed[q]
+                    let first = tierStart[q], last = tierStart[q + 1] - 1
+                    for j in 0..<m { notional[j] = scale * row[j] + offset }
+                    rate.update(repeating: rates[first], count: m)
+                    // Branch-free selects, one bound at a time: past bound t, the rate of tier t + 1.
+                    for t in first..<last {
+                        let bound = upTo[t], next = rates[t + 1]
+                        for j in 0..<m { rate[j] = notional[j] > bound ? next : rate[j] }
+                    }
+                    for j in 0..<m { requirement[j] = requirement[j] + notional[j] * rate[j] }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import Engine
+import Foundation
+import ScenarioSpec
+import WorkerPool
+
+/// How robust the thresholds are (`thresher robustness`): the model-risk matrix, the trade-off
+/// frontier of the base ladder scaled, and the sensitivity of the calibrated thresholds and of the
+/// base policy to bumped inputs. Every calibration and evaluation uses the scenario's seed and paths,
+/// so differences between cells are common-random-number differences, not noise.
+public struct RobustnessResult: Sendable {
+    /// What a policy does under one model.
+    public struct Outcome: Sendable {
+        /// Mean and largest breach probability over the ladder's tiers and sides.
+        public let meanBreach: Double
+        public let maxBreach: Double
+        /// Mean liquidation probability over accounts, and of the unnecessary ones (the account would
+        /// have recovered above maintenance over the liquidation period).
+        public let meanLiquidation: Double
+        public let meanUnnecessaryLiquidation: Double
+        public let expectedDeficit: Double
+        public let expectedIncome: Double
+        public let fundShortfallProbability: Double?
+        /// Monte Carlo standard errors. The tiers' breach estimates are correlated (the same paths), so
+        /// the SE of their mean is bounded by the mean of their binomial SEs (the standard deviation of a
+        /// mean is at most the mean of the standard deviations), which is what `meanBreachStandardErrorBound`
+        /// gives; `maxBreachStandardError` is the SE of the tier with the largest breach probability;
+        /// the fund's is binomial, √(q(1 − q)/n).
+        public let meanBreachStandardErrorBound: Double
+        public let maxBreachStandardError: Double
+        public let expectedDeficitStandardError: Double
+        public let expectedIncomeStandardError: Double
+        public let fundShortfallStandardError: Double?
+
+        init(_ e: PolicyEvaluation) {
+            meanBreach = e.tiers.map(\.probability).reduce(0, +) / Double(max(e.tiers.count, 1))
+            maxBreach = e.tiers.map(\.probability).max() ?? 0
+            meanBreachStandardErrorBound = e.tiers.map(\.standardError).reduce(0, +) / Double(max(e.tiers.count, 1))
+            maxBreachStandardError = e.tiers.max { $0.probability < $1.probability }?.standardError ?? 0
+            expectedDeficitStandardError = e.expectedDeficitStandardError
+            expectedIncomeStandardError = e.expectedIncomeStandardError
+            fundShortfallStandardError = e.fundShortfallStandardError
+            meanLiquidation = e.accounts.map(\.liquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
+            meanUnnecessaryLiquidation = e.accounts.map(\.unnecessaryLiquidationProbability).reduce(0, +) / Double(max(e.accounts.count, 1))
+            expectedDeficit = e.expectedDeficit
+            expectedIncome = e.expectedIncome
+            fundShortfallProbability = e.fundShortfallProbability
+        }
+    }
+
+    /// The thresholds a calibration sets: every rung of the ladder, and summarised, the mean MMR over
+    /// the ladder's rungs (max of long and short), the penalty rate, the fund's VaR and ES.
+    public struct Thresholds: Sendable {
+        public let meanMaintenance: Double
+        public let penaltyRate: Double
+        public let fundVaR: Double
+        public let fundES: Double
+        public let rungs: [MarginLadder.Rung]
+
+        init(_ c: CalibrationResult) {
+            rungs = c.ladder.rungs.flatMap { $0 }
+            meanMaintenance = rungs.map(\.rate).reduce(0, +) / Double(max(rungs.count, 1))
+            penaltyRate = c.penalty.rate
+            fundVaR = c.insuranceFund.valueAtRisk
+            fundES = c.insuranceFund.expectedShortfall
+        }
+
+        /// The summary thresholds by their report names, in report order.
+        public var named: [(name: String, value: Double)] {
+            [("mean_maintenance", meanMaintenance), ("penalty_rate", penaltyRate), ("fund_var", fundVaR), ("fund_es", fundES)]
+        }
+    }
+
+    /// Arc elasticity (θ'/θ − 1)/(x'/x − 1) of a threshold θ → θ' under the input x → x'; nil when
+    /// the input has no ratio (`relativeChange` nil) or θ = 0.
+    static func elasticity(base: Double, bumped: Double, relativeChange: Double?) -> Double? {
+        guard let change = relativeChange, change != 0, base != 0 else { return nil }
+        return (bumped / base - 1) / change
+    }
+
+    public struct Bumped: Sendable {
+        public let bump: RobustnessSpec.Bump
+        /// Thresholds re-calibrated under the bump, and the base policy evaluated under it.
+        public let thresholds: Thresholds
+        public let basePolicy: Outcome
+        /// The arc elasticity of each of `thresholds.named` (nil for a bump with no ratio).
+        public let elasticities: [Double?]
+        /// The arc elasticities of each rung's long and short rate, in `thresholds.rungs` order.
+        public let rungElasticities: [(long: Double?, short: Double?)]
+        public var maintenanceElasticity: Double? { elasticities[0] }
+
+        init(bump: RobustnessSpec.Bump, thresholds: Thresholds, basePolicy: Outcome, base: Thresholds) {
+            self.bump = bump
+            self.thresholds = thresholds
+            self.basePolicy = basePolicy
+            let change = bump.relativeChange
+            elasticities = zip(base.named, thresholds.named).map { elasticity(base: $0.value, bumped: $1.value, relativeChange: change) }
+            rungElasticities = zip(base.rungs, thresholds.rungs).map {
+                (elasticity(base: $0.long, bumped: $1.long, relativeChange: change), elasticity(base: $0.short, bumped: $1.short, relativeChange: change))
+            }
+        }
+    }
+
+    /// The elasticity at the base, d ln θ / d ln x at x = 1, by the central difference of a bump's two
+    /// multipliers closest to 1 on either side: (θ(x₊) − θ(x₋)) / (θ(1)·(x₊ − x₋)), exact to second
+    /// order when x₋ = 2 − x₊ (e.g. ×0.8 and ×1.2).
+    public struct CentralElasticity: Sendable {
+        public let kind: RobustnessSpec.Bump.Kind
+        public let low: Double
+        public let high: Double
+        /// For each of `Thresholds.named` (nil where the base threshold is 0).
+        public let elasticities: [Double?]
+    }
+
+    public let scenario: Scenario
+    public let paths: Int
+    /// "policy" (the scenario's) or "calibrated" (no policy: the base calibration's).
+    public let basePolicySource: String
+    public let baseThresholds: Thresholds
+    public let base: Outcome
+    public let targetBreachProbability: Double
+    /// Model names, and matrix[i][j]: the ladder calibrated under model i evaluated under model j.
+    public let models: [String]
+    public let matrix: [[Outcome]]
+    public let frontier: [(multiplier: Double, outcome: Outcome)]
+    public let sensitivity: [Bumped]
+    /// One per bump kind with multipliers on both sides of 1.
+    public let centralElasticities: [CentralElasticity]
+    public let elapsedSeconds: Double
+
+    static func centralElasticities(_ sensitivity: [Bumped], base: Thresholds) -> [CentralElasticity] {
+        RobustnessSpec.Bump.Kind.allCases.compactMap { kind in
+            let bumps = sensitivity.filter { $0.bump.kind == kind && $0.bump.relativeChange != nil }
+            guard let low = bumps.filter({ $0.bump.value < 1 }).max(by: { $0.bump.value < $1.bump.value }),
+                  let high = bumps.filter({ $0.bump.value > 1 }).min(by: { $0.bump.value < $1.bump.value }) else { return nil }
+            let width = high.bump.value - low.bump.value
+            let elasticities = base.named.indices.map { i -> Double? in
+                let b = base.named[i].value
+                return b == 0 ? nil : (high.thresholds.named[i].value - low.thresholds.named[i].value) / (b * width)
+            }
+            return CentralElasticity(kind: kind, low: low.bump.value, high: high.bump.value, elasticities: elasticities)
+        }
+    }
+}
+
+extension RobustnessSpec.Bump {
+    public var label: String {
+        switch kind {
+        case .dof: return value == 0 ? "gaussian tails" : String(format: "tail dof ν = %g", value)
+        case .correlation: return String(format: "correlation %g %% toward 1", value * 100)
+        default: return String(format: "%@ ×%g", kind.rawValue, value)
+        }
+    }
+
+    /// The bumped scenario (nil when the bump does not apply, e.g. vol-of-vol without vol shocks).
+    func apply(to scenario: Scenario) -> Scenario? {
+        var s = scenario
+        switch kind {
+        case .vol: for i in s.market.assets.indices { s.market.assets[i].vol *= value }
+        case .dof:
+            switch s.market.tails {
+            case .gaussian, .studentT, .filteredHistorical: s.market.tails = value == 0 ? .gaussian : .studentT(dof: value)
+            case .tCopula: s.market.tails = value == 0 ? .gaussian : .tCopula(dof: value)
+            }
+        case .correlation:
+            s.market.correlation = s.market.correlation.enumerated().map { i, row in
+                row.enumerated().map { j, rho in i == j ? 1 : rho + value * (1 - rho) }
+            }
+        case .depth:
+            let depth = s.calibration?.depth.mapValues { $0 * value } ?? [:]
+            s.calibration?.depth = depth
+        case .impact: s.calibration?.impact *= value
+        case .liquidationHours: s.calibration?.liquidationHorizonHours *= value
+        case .volOfVol:
+            guard s.market.volShocks != nil else { return nil }
+            s.market.volShocks?.volOfVol *= value
+        case .breachProbability:
+            guard let p = s.calibration?.breachProbability, p * value < 1 else { return nil }
+            s.calibration?.breachProbability = p * value
+        }
+        return s
+    }
+
+    /// The relative change of the input, for elasticities (nil where it is not a ratio).
+    var relativeChange: Double? {
+        switch kind {
+        case .dof, .correlation: return nil
+        default: return value - 1
+        }
+    }
+}
+
+
+extension MarginPolicy {
+    /// Every maintenance and initial rate multiplied by `factor` and capped at 1 (initial ≥ maintenance
+    /// still holds: both sides of the inequality are scaled and capped alike).
+    public func scaled(by factor: Double) -> MarginPolicy {
+        func scale(_ rate: Double) -> Double { min(1, rate * factor) }
+        return MarginPolicy(schedule: MarginSchedule(tiers: schedule.tiers.map { $0.map { tier in
+            MarginTier(upTo: tier.upTo, maintenanceLong: scale(tier.maintenanceLong), maintenanceShort: scale(tier.maintenanceShort),
+                       initial: tier.initial.map(scale))
+        } }), liquidationPenalty: liquidationPenalty, insuranceFund: insuranceFund)
+    }
+}
