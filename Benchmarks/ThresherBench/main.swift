@@ -7,7 +7,6 @@
 //                                                         the book's linear part (accounts × assets ×
 //                                                         paths, in the same account blocks and chunks)
 import Dispatch
-import Engine
 import Foundation
 import LinearAlgebra
 import Revaluation

@@ -1,6 +1,5 @@
 import CKernels
 import Foundation
-import History
 import RandomStreams
 import Revaluation
 import ScenarioSpec

@@ -2,7 +2,6 @@ import Distributions
 import Foundation
 import History
 import LinearAlgebra
-import RandomStreams
 import ScenarioSpec
 import Shocks
 import WorkerPool
@@ -117,12 +116,10 @@ func fitPooledDof(_ series: [[Double]]) -> Double {
 func innovations(_ model: BacktestModel, fit: WindowFit, template: Scenario, paths: Int, threads: Int) throws -> [Double] {
     let n = template.market.assets.count
     if model == .filteredHistorical {
-        let days = fit.residuals.count / n, seed = template.simulation.seed
         var epsilon = [Double](repeating: 0, count: n * paths)
-        for p in 0..<paths {
-            var stream = PathStream(seed: seed, path: p, stream: .assetNormals)
-            let u = min(days - 1, Int(stream.nextUniform() * Double(days)))
-            for i in 0..<n { epsilon[i * paths + p] = fit.residuals[u * n + i] }
+        epsilon.withUnsafeMutableBufferPointer {
+            FilteredHistoricalShocks.historicalDays(residuals: fit.residuals, assets: n, seed: template.simulation.seed, stream: .assetNormals,
+                                                    firstPath: 0, count: paths, into: $0.baseAddress!, stride: paths)
         }
         return epsilon
     }

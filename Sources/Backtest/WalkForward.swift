@@ -1,6 +1,5 @@
 import Foundation
 import History
-import ScenarioSpec
 
 /// The days every asset of a backtest has a price, from a `PriceHistory`: the common rows, their
 /// prices, and the log returns between consecutive common rows in percent,
@@ -87,16 +86,3 @@ struct ReturnMoments: Sendable {
     }
 }
 
-/// `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil-from-days).
-public func isoDate(_ days: Int) -> String {
-    let z = days + 719468
-    let era = (z >= 0 ? z : z - 146096) / 146097
-    let doe = z - era * 146097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-    return String(format: "%04d-%02d-%02d", y, m, d)
-}

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import MonteCarlo
 import ScenarioSpec
 import Shocks
 import TailStats

@@ -1,4 +1,4 @@
-import Engine
+import MonteCarlo
 import Shocks
 import TailStats
 

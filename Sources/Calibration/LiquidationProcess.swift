@@ -1,5 +1,4 @@
 import Foundation
-import Shocks
 
 /// How a venue liquidates an account along one path: when the account is found below maintenance,
 /// and what its equity is once the positions are closed. The waterfall (`Waterfall`) owns what every

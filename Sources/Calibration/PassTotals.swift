@@ -1,4 +1,3 @@
-import Engine
 import ScenarioSpec
 import Shocks
 import TailStats

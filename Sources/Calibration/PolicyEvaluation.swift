@@ -1,7 +1,6 @@
-import Engine
 import Foundation
+import MonteCarlo
 import ScenarioSpec
-import Shocks
 import TailStats
 import WorkerPool
 

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import MonteCarlo
 import ScenarioSpec
 import WorkerPool
 

@@ -1,7 +1,5 @@
-import Engine
 import Foundation
 import ScenarioSpec
-import WorkerPool
 
 /// How robust the thresholds are (`thresher robustness`): the model-risk matrix, the trade-off
 /// frontier of the base ladder scaled, and the sensitivity of the calibrated thresholds and of the

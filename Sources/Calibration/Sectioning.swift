@@ -1,5 +1,5 @@
 import Distributions
-import Engine
+import MonteCarlo
 import WorkerPool
 
 /// Monte Carlo confidence intervals by sectioning (Nakayama 2014, "Confidence intervals using

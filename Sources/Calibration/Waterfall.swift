@@ -1,6 +1,5 @@
-import Engine
 import Foundation
-import LinearAlgebra
+import MonteCarlo
 import Revaluation
 import ScenarioSpec
 import Shocks

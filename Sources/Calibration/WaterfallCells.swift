@@ -1,6 +1,5 @@
-import Engine
+import MonteCarlo
 import ScenarioSpec
-import Shocks
 import TailStats
 import WorkerPool
 
@@ -208,7 +207,7 @@ enum WaterfallCells {
                      cancellation: cancellation, progress: progress)
         }
         var totals = [CellTotals?](repeating: nil, count: cells.count)
-        for (group, groupTotals) in zip(groups, try Engine.accumulate(jobs, settings: settings)) {
+        for (group, groupTotals) in zip(groups, try MonteCarlo.accumulate(jobs, settings: settings)) {
             for (k, cellTotals) in zip(group, groupTotals.cells) { totals[k] = cellTotals }
         }
         return totals.map { $0! }

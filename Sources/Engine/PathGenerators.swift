@@ -1,3 +1,4 @@
+import MonteCarlo
 import Shocks
 
 /// The horizon market states of a scenario's paths: ε, log S', S' and (with vol shocks) the

@@ -1,10 +1,11 @@
 import CKernels
 import Foundation
-import WorkerPool
+import MonteCarlo
 import Revaluation
 import ScenarioSpec
 import Shocks
 import TailStats
+import WorkerPool
 
 /// Loss aggregates of a run: one accumulator for the book and one per account.
 public struct PortfolioAggregates: PathAccumulator {

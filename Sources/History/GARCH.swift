@@ -89,6 +89,28 @@ public enum GARCHStudentT {
                 logit((p[4] - dofBounds.low) / (dofBounds.high - dofBounds.low))]
     }
 
+    /// Returns a fit needs at least (`fit`'s minimum; a caller may ask for more).
+    public static let minimumReturns = 100
+
+    /// A series with fewer returns than a fit needs.
+    public struct TooFewReturns: Error {
+        public let id: String
+        public let count: Int
+        public let minimum: Int
+    }
+
+    /// The fit of every series of `history`, in order, from the returns between its consecutive
+    /// rows (percent, or log with `logarithmic`), each series needing `minimumReturns` of them
+    /// (`thresher fit`: 100; filtered historical simulation: 250).
+    /// - Throws: `TooFewReturns` for the first series short of returns.
+    public static func fitEach(_ history: PriceHistory, logarithmic: Bool = false, minimumReturns: Int = minimumReturns) throws -> [GARCHFit] {
+        try history.series.map { series in
+            let returns = series.returns(logarithmic: logarithmic)
+            guard returns.count >= minimumReturns else { throw TooFewReturns(id: series.id, count: returns.count, minimum: minimumReturns) }
+            return try fit(returns, id: series.id)
+        }
+    }
+
     /// The maximum-likelihood fit of `returns` (at least 100); `standardErrors: false` skips the
     /// sandwich (the backtest re-fits hundreds of windows and reports none).
     public static func fit(_ returns: [Double], id: String, standardErrors: Bool = true) throws -> GARCHFit {

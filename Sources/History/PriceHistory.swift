@@ -1,7 +1,9 @@
+import CommandSupport
 import Foundation
 
 /// A bad price file: the message names the file, the line and the column.
-public struct HistoryError: Error, CustomStringConvertible {
+public struct HistoryError: ThresherError {
+    public var exitStatus: Int32 { isMissingFile ? ExitStatus.missingInput : ExitStatus.invalidScenario }
     public let file: String
     public let line: Int?
     public let column: String?
@@ -130,4 +132,18 @@ public struct PriceHistory: Sendable {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146097 + doe - 719468
     }
+}
+
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil-from-days).
+public func isoDate(_ days: Int) -> String {
+    let z = days + 719468
+    let era = (z >= 0 ? z : z - 146096) / 146097
+    let doe = z - era * 146097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    return String(format: "%04d-%02d-%02d", y, m, d)
 }

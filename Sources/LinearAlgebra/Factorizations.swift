@@ -1,7 +1,9 @@
 import CLapack
+import CommandSupport
 
 /// A failure reported by LAPACK, translated from its `info` code.
-public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
+public enum LinearAlgebraError: ThresherError, Equatable {
+    public var exitStatus: Int32 { ExitStatus.internalFailure }
     /// `dpotrf` found the leading minor of this order (1-based) not positive: the matrix is not
     /// positive definite.
     case notPositiveDefinite(leadingMinor: Int)

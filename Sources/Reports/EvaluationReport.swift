@@ -1,6 +1,5 @@
 import Calibration
 import Foundation
-import ScenarioSpec
 
 /// The report of `thresher evaluate`: the scenario's policy under its model — breach probability per
 /// tier and side against the target, liquidation probability and expected deficit per account,

@@ -1,5 +1,6 @@
 import Foundation
 import History
+import ScenarioSpec
 
 /// The report of `thresher fit`: per asset the GARCH(1,1)-t estimates with robust standard errors,
 /// the log-likelihood, persistence, the one-step variance forecast and its annualised vol; the
@@ -80,14 +81,9 @@ public struct FitReport: CommandReport {
     /// asset's ν as its marginal dof, the residual correlation, and a t-copula with ν_c the median ν.
     public var marketYAML: String {
         let dofs = fits.map(\.nu).sorted()
-        let copula = dofs[dofs.count / 2]
-        var lines = ["# Fitted by thresher fit from \(file): GARCH(1,1)-t per asset; vol = one-step forecast annualised over \(Int(periodsPerYear)) periods",
-                     "market:", "  assets:"]
-        for (f, spot) in zip(fits, spots) {
-            lines.append("    - {id: \(f.id), spot: \(spot), vol: \(annualVol(f)), dof: \(f.nu)}")
-        }
-        if fits.count > 1 { lines.append("  correlation: {matrix: [" + correlation.map { "[" + $0.map { String(format: "%.6f", $0) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "], repair: nearest}") }
-        lines.append("  tails: {model: t-copula, dof: \(copula)}")
-        return lines.joined(separator: "\n") + "\n"
+        return MarketWriter.yaml(
+            comment: "Fitted by thresher fit from \(file): GARCH(1,1)-t per asset; vol = one-step forecast annualised over \(Int(periodsPerYear)) periods",
+            assets: zip(fits, spots).map { MarketWriter.Asset(id: $0.id, spot: $1, vol: annualVol($0), dof: $0.nu) },
+            correlation: correlation, tails: .tCopula(dof: dofs[dofs.count / 2]))
     }
 }

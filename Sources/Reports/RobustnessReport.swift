@@ -1,6 +1,5 @@
 import Calibration
 import Foundation
-import ScenarioSpec
 
 /// The report of `thresher robustness`: the model-risk matrix, the frontier of the scaled ladder and
 /// the sensitivity of the thresholds (with a tornado chart).

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Revaluation
 import ScenarioSpec
 import TailStats
 

@@ -1,6 +1,9 @@
+import CommandSupport
+
 /// A mistake in a scenario file (or an override of it): which file, which field, which line, what is
 /// wrong. Every user error in a scenario surfaces as one of these, never as a crash.
-public struct ScenarioError: Error, Equatable, CustomStringConvertible, Sendable {
+public struct ScenarioError: ThresherError, Equatable, Sendable {
+    public var exitStatus: Int32 { ExitStatus.invalidScenario }
     /// The file as the user named it (or "--set" for a command-line override).
     public let file: String
     /// The field path in dotted form with 0-based list indices, e.g. `market.assets[2].vol`;

@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 import LinearAlgebra
 
@@ -64,7 +65,8 @@ extension Scenario {
 }
 
 /// The scenario file itself could not be read.
-public struct ScenarioFileError: Error, CustomStringConvertible, Sendable {
+public struct ScenarioFileError: ThresherError, Sendable {
+    public var exitStatus: Int32 { ExitStatus.missingInput }
     public let path: String
     public let reason: String
     public var description: String { "\(path): \(reason)" }

@@ -1,6 +1,5 @@
 import Foundation
 import RandomStreams
-import ScenarioSpec
 
 /// `tails: {model: filtered-historical, …}` — for path p, days u_1 … u_m drawn uniformly with
 /// replacement from the history's D joint residual vectors (stream `draw.normals` of path p alone),
@@ -14,13 +13,13 @@ import ScenarioSpec
 /// scale is the GARCH forecast's, whatever `vol` says. The liquidation move of the calibration
 /// (`draw: .liquidation`) draws one day's z_u itself (unit variance by construction), which the
 /// waterfall scales by `vol`·√h_liq — set `vol` to the forecast (`thresher fit --out` does).
-struct FilteredHistoricalShocks: ShockDistribution {
-    let history: FilteredHistory
+public struct FilteredHistoricalShocks: ShockDistribution {
+    let history: FilteredHistoricalFit
     let seed: UInt64
     let horizonDays: Double
     let vols: [Double]
 
-    func fill(_ buffers: ShockBuffers, firstPath: Int, count: Int, draw: MarketModel.Draw) {
+    public func fill(_ buffers: ShockBuffers, firstPath: Int, count: Int, draw: MarketModel.Draw) {
         let n = vols.count, ld = buffers.capacity, days = history.days
         let wholeDays = Int(horizonDays.rounded(.down)), remainder = horizonDays - Double(wholeDays)
         var variance = [Double](repeating: 0, count: n), total = [Double](repeating: 0, count: n)
@@ -28,7 +27,7 @@ struct FilteredHistoricalShocks: ShockDistribution {
         for j in 0..<count {
             var stream = PathStream(seed: seed, path: firstPath + j, stream: draw.normals)
             func day() -> Int { min(days - 1, Int(stream.nextUniform() * Double(days))) }
-            if draw == .liquidation {
+            if draw == .liquidation {  // `historicalDays` for this path (its stream is open here)
                 let u = day()
                 for i in 0..<n { buffers.epsilon[i * ld + j] = history.residuals[u * n + i] }
                 continue
@@ -45,6 +44,22 @@ struct FilteredHistoricalShocks: ShockDistribution {
                 }
             }
             for i in 0..<n { buffers.epsilon[i * ld + j] = total[i] / 100 / scales[i] }
+        }
+    }
+
+    /// One historical day per path: ε of path p is the joint residual vector of day
+    /// u = min(D − 1, ⌊U·D⌋), U the first uniform of path p's stream `stream` — the draw of the
+    /// liquidation move above, and the backtest's filtered-historical innovations.
+    /// - Parameters:
+    ///   - residuals: D days × `assets`, day-major; `epsilon[i * stride + j]` receives asset i of
+    ///     path `firstPath + j`, j < `count`.
+    public static func historicalDays(residuals: [Double], assets n: Int, seed: UInt64, stream: StreamID, firstPath: Int, count: Int,
+                                      into epsilon: UnsafeMutablePointer<Double>, stride: Int) {
+        let days = residuals.count / n
+        for j in 0..<count {
+            var path = PathStream(seed: seed, path: firstPath + j, stream: stream)
+            let u = min(days - 1, Int(path.nextUniform() * Double(days)))
+            for i in 0..<n { epsilon[i * stride + j] = residuals[u * n + i] }
         }
     }
 }

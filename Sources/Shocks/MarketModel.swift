@@ -55,7 +55,7 @@ public struct MarketModel: Sendable {
             VolShockModel(scale: $0.volOfVol * horizonYears.squareRoot(), spotCorrelation: $0.spotCorrelation,
                           independentWeight: (1 - $0.spotCorrelation * $0.spotCorrelation).squareRoot())
         }
-        shockDistribution = makeShockDistribution(tails: tails, market: market, seed: seed, choleskyFactor: choleskyFactor,
+        shockDistribution = try makeShockDistribution(tails: tails, market: market, seed: seed, choleskyFactor: choleskyFactor,
                                                   horizonDays: horizonDays ?? scenario.simulation.horizonDays)
     }
 }

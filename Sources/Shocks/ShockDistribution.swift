@@ -14,14 +14,15 @@ public protocol ShockDistribution: Sendable {
 }
 
 /// The scenario's tail model as a shock distribution.
-func makeShockDistribution(tails: TailModel, market: Market, seed: UInt64, choleskyFactor: [Double], horizonDays: Double) -> any ShockDistribution {
+/// - Throws: `ScenarioError` when a filtered-historical model's history cannot be fitted.
+func makeShockDistribution(tails: TailModel, market: Market, seed: UInt64, choleskyFactor: [Double], horizonDays: Double) throws -> any ShockDistribution {
     let normals = CorrelatedNormals(seed: seed, assetCount: market.assets.count, choleskyFactor: choleskyFactor)
     switch tails {
     case .gaussian: return GaussianShocks(normals: normals)
     case .studentT(let dof): return StudentTShocks(normals: normals, dof: dof)
     case .tCopula(let dof): return TCopulaShocks(normals: normals, dof: dof, marginalDegrees: market.assets.map(\.dof))
     case .filteredHistorical(let history):
-        return FilteredHistoricalShocks(history: history, seed: seed, horizonDays: horizonDays, vols: market.assets.map(\.vol))
+        return FilteredHistoricalShocks(history: try FilteredHistoricalFit.of(history), seed: seed, horizonDays: horizonDays, vols: market.assets.map(\.vol))
     }
 }
 

@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// The exact state of a mergeable accumulator as bytes: what a slice of the paths run in another
@@ -15,7 +16,9 @@ public protocol StateCodable {
 
 /// A state's bytes do not fit the accumulator that reads them (truncated, or made by another
 /// scenario or another version of the program).
-public struct StateDecodingError: Error, CustomStringConvertible {
+public struct StateDecodingError: ThresherError {
+    public var exitStatus: Int32 { ExitStatus.invalidScenario }
+    public var diagnostic: String { "error: the parts do not fit this scenario: \(self)" }
     public let reason: String
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Backtest
+import CommandSupport
 import Foundation
 import History
 import Reports
+import ScenarioSpec
 import WorkerPool
 
 /// `thresher backtest FILE --history PRICES.csv`: walk-forward VaR/ES of the scenario's book on real

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Calibration
-import Engine
+import CommandSupport
 import Foundation
-import WorkerPool
 import Reports
 import ScenarioSpec
 

@@ -1,12 +1,10 @@
 import ArgumentParser
-import Calibration
-import Engine
+import CommandSupport
 import Foundation
-import WorkerPool
-import LinearAlgebra
+import MonteCarlo
 import Reports
 import ScenarioSpec
-import TailStats
+import WorkerPool
 
 /// Options shared by every command that simulates.
 struct SimulationOptions: ParsableArguments {
@@ -42,26 +40,8 @@ struct SimulationOptions: ParsableArguments {
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as ScenarioError {
-        throw fail("error: \(error)", ExitStatus.invalidScenario)
-    } catch let error as ScenarioFileError {
-        throw fail("error: \(error)", ExitStatus.missingInput)
-    } catch let error as OutputFile.Failure {
-        throw fail("error: \(error)", ExitStatus.cannotWrite)
-    } catch WorkerPoolError.cancelled {
-        throw fail("interrupted: nothing was written", ExitStatus.interrupted)
-    } catch let error as WorkerPoolError {
-        throw fail("error: \(error)", ExitStatus.usage)
-    } catch let error as NonFiniteReport {
-        throw fail("error: \(error)", ExitStatus.internalFailure)
-    } catch let error as LinearAlgebraError {
-        throw fail("error: \(error)", ExitStatus.internalFailure)
-    } catch let error as PartFileError {
-        throw fail("error: \(error)", ExitStatus.invalidScenario)
-    } catch let error as DistributionError {
-        throw fail("error: \(error)", ExitStatus.invalidScenario)
-    } catch let error as StateDecodingError {
-        throw fail("error: the parts do not fit this scenario: \(error)", ExitStatus.invalidScenario)
+    } catch let error as any ThresherError {
+        throw fail(error.diagnostic, error.exitStatus)
     } catch let error as ValidationError {
         throw fail("error: \(error)", ExitStatus.usage)
     }
@@ -71,7 +51,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
 /// alone would leave the others waiting in a collective).
 private func fail(_ message: String, _ code: Int32) -> ExitCode {
     FileHandle.standardError.write(Data((message + "\n").utf8))
-    Distribution.collective?.abort(code)
+    Coordinators.collective?.abort(code)
     return ExitCode(code)
 }
 

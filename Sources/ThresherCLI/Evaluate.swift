@@ -2,7 +2,7 @@ import ArgumentParser
 import Calibration
 import Foundation
 import Reports
-import WorkerPool
+import ScenarioSpec
 
 /// `thresher evaluate FILE`: the scenario's `policy:` under its model.
 struct Evaluate: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import History
 import Reports
@@ -38,15 +39,14 @@ struct Fit: ParsableCommand {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
             return parts.count == 2 ? (parts[0], parts[1]) : (parts[0], nil)
         }
-        do {
+        try reportingErrors {
             let history = try PriceHistory(file: file, columns: pairs)
-            let fits = try history.series.map { series -> GARCHFit in
-                let r = series.returns(logarithmic: returns == "log")
-                guard r.count >= 100 else {
-                    throw HistoryError(file: file, line: nil, column: pairs.first { $0.id == series.id }?.column ?? series.id,
-                                       message: "\(series.id) has \(r.count) returns; a GARCH fit needs at least 100")
-                }
-                return try GARCHStudentT.fit(r, id: series.id)
+            let fits: [GARCHFit]
+            do {
+                fits = try GARCHStudentT.fitEach(history, logarithmic: returns == "log")
+            } catch let short as GARCHStudentT.TooFewReturns {
+                throw HistoryError(file: file, line: nil, column: pairs.first { $0.id == short.id }?.column ?? short.id,
+                                   message: "\(short.id) has \(short.count) returns; a GARCH fit needs at least \(short.minimum)")
             }
             let (correlation, commonDays) = residualCorrelation(fits, days: history.series.map(\.days))
             let report = FitReport(file: file, returns: returns, periodsPerYear: periodsPerYear, fits: fits,
@@ -56,12 +56,6 @@ struct Fit: ParsableCommand {
                 if json == "-" { FileHandle.standardOutput.write(JSONRenderer.render(report.document)) } else { try OutputFile.write(JSONRenderer.render(report.document), to: json) }
             }
             if json != "-" { print(TerminalRenderer.render(report.document), terminator: "") }
-        } catch let error as HistoryError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(error.isMissingFile ? ExitStatus.missingInput : ExitStatus.invalidScenario)
-        } catch let error as OutputFile.Failure {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(ExitStatus.cannotWrite)
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Engine
+import CommandSupport
 import Foundation
-import Reports
+import MonteCarlo
 import WorkerPool
 
 /// `thresher merge PARTS…`: the parts of every slice of one run, merged exactly into the report a
@@ -57,7 +57,7 @@ struct Merge: ParsableCommand {
             let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
             var command = try Thresher.parseAsRoot(arguments)
             do {
-                try Distribution.$merging.withValue(coordinator) { try command.run() }
+                try Coordinators.$merging.withValue(coordinator) { try command.run() }
             } catch let needed as StageNeeded {
                 guard let stateOut else {
                     throw ValidationError("\(first.command) needs stage \(needed.stage + 1) after these parts: pass --state-out STATE, run the \(first.slices) slices again with --resume STATE, and merge their parts with --resume STATE")

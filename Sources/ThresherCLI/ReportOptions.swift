@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
+import CommandSupport
 import Foundation
+import MonteCarlo
 import Reports
 import ScenarioSpec
 import WorkerPool
@@ -66,7 +67,7 @@ struct MonteCarloOptions: ParsableArguments {
 
     @OptionGroup var output: ReportOptions
 
-    @OptionGroup(title: "Clusters") var distribution: DistributionOptions
+    @OptionGroup(title: "Clusters") var slicing: SliceOptions
 
     @Flag(help: "Print no table and no progress bar.")
     var quiet = false
@@ -74,7 +75,7 @@ struct MonteCarloOptions: ParsableArguments {
 
 /// The skeleton of the Monte Carlo commands (run, calibrate, evaluate, robustness):
 /// `runReportingCommand`, plus --paths/--seed applied to the scenario, the run spread over processes
-/// when asked (`DistributionOptions`: the settings carry the coordinator), Ctrl-C cancelling the
+/// when asked (`SliceOptions`: the settings carry the coordinator), Ctrl-C cancelling the
 /// workers, and the start line and progress bar on stderr over `passes(scenario)` × paths.
 /// - Parameters:
 ///   - command: the subcommand's name, and `digestOptions` its own options that change the numbers
@@ -89,7 +90,7 @@ func runMonteCarloCommand(file: String, options: MonteCarloOptions, command: Str
         simulation.apply(to: &scenario)
         let digest = PartFile.digest(sourceDigest: scenario.sourceDigest, command: command, options: echo + digestOptions,
                                      seed: scenario.simulation.seed, paths: scenario.simulation.paths)
-        let distributed = try options.distribution.resolve(command: command, file: file, scenario: scenario, digest: digest)
+        let distributed = try options.slicing.resolve(command: command, file: file, scenario: scenario, digest: digest)
         var settings = simulation.settings
         settings.coordinator = distributed?.coordinator
         try distributed?.coordinator.begin(digest: digest)
@@ -115,7 +116,8 @@ func runMonteCarloCommand(file: String, options: MonteCarloOptions, command: Str
 
 /// A computed report holds NaN or ±∞ where a number belongs: the inputs overflow double precision.
 /// Nothing is written and the command exits 70.
-struct NonFiniteReport: Error, CustomStringConvertible {
+struct NonFiniteReport: ThresherError {
+    var exitStatus: Int32 { ExitStatus.internalFailure }
     let file: String
     let path: String
     var description: String {

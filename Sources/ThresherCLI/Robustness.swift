@@ -2,7 +2,7 @@ import ArgumentParser
 import Calibration
 import Foundation
 import Reports
-import WorkerPool
+import ScenarioSpec
 
 /// `thresher robustness FILE`: the model-risk matrix, the frontier and the sensitivity of the thresholds.
 struct Robustness: ParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import WorkerPool
 import Reports
 import ScenarioSpec
 

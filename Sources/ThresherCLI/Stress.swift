@@ -1,9 +1,10 @@
 import ArgumentParser
 import Calibration
 import Engine
-import WorkerPool
 import Foundation
+import MonteCarlo
 import Reports
+import ScenarioSpec
 
 /// `thresher stress FILE`: exact revaluation of the book under the scenario's deterministic stresses.
 struct Stress: ParsableCommand {

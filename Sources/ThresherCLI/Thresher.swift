@@ -1,6 +1,6 @@
 import ArgumentParser
-import Engine
 import Foundation
+import MonteCarlo
 import Reports
 
 /// The `thresher` command: a root with one subcommand per job.
@@ -20,16 +20,6 @@ public struct Thresher: ParsableCommand {
     public init() {}
 }
 
-/// Documented process exit codes (BSD sysexits where one fits).
-public enum ExitStatus {
-    public static let usage: Int32 = 64
-    public static let invalidScenario: Int32 = 65
-    public static let missingInput: Int32 = 66
-    public static let internalFailure: Int32 = 70
-    public static let cannotWrite: Int32 = 73
-    public static let interrupted: Int32 = 130
-}
-
 /// Said by `--version` when the build can run under mpirun (`--traits MPI`).
 #if MPI
 let mpiSupport = ", with MPI"
@@ -41,7 +31,7 @@ extension Thresher {
     /// Runs the command as one rank of an MPI job: every Monte Carlo stage is split over the ranks
     /// by `collective`; an error on any rank ends all of them through `abort`; rank 0 writes.
     public static func main(collective: CollectiveCoordinator, abort: @escaping @Sendable (Int32) -> Void) -> Never {
-        Distribution.$collective.withValue(.init(coordinator: collective, abort: abort)) { main() }
+        Coordinators.$collective.withValue(.init(coordinator: collective, abort: abort)) { main() }
         Foundation.exit(0)
     }
 }

@@ -1,3 +1,5 @@
+import CommandSupport
+
 /// How the paths are cut into chunks: chunk c holds paths [c·size, min((c+1)·size, N)). The
 /// mapping depends only on N and the chunk size, never on the thread count.
 public struct ChunkPlan: Sendable {
@@ -29,7 +31,9 @@ public struct ChunkPlan: Sendable {
     public var capacity: Int { min(chunkSize, max(totalPaths, 1)) }
 }
 
-public enum WorkerPoolError: Error, CustomStringConvertible, Equatable {
+public enum WorkerPoolError: ThresherError, Equatable {
+    public var exitStatus: Int32 { self == .cancelled ? ExitStatus.interrupted : ExitStatus.usage }
+    public var diagnostic: String { self == .cancelled ? "interrupted: nothing was written" : "error: \(self)" }
     case invalidChunkSize(Int)
     case invalidThreadCount(Int)
     case cancelled

@@ -1,7 +1,7 @@
 import LinearAlgebra
 import ThresherCLI
 #if MPI
-import MPIDistribution
+import MPICoordination
 #endif
 
 ensureSingleThreadedBLASEnvironment()

@@ -1,7 +1,7 @@
 import Calibration
 import Distributions
-import Engine
 import Foundation
+import MonteCarlo
 import ScenarioSpec
 import XCTest
 

@@ -1,7 +1,7 @@
 import Engine
 import Foundation
+import MonteCarlo
 import ScenarioSpec
-import WorkerPool
 import XCTest
 
 /// `ThresherCore` used as a dependency: the working tree's package files are committed to a fresh git

@@ -1,8 +1,7 @@
 import CKernels
 import Engine
 import Foundation
-import Revaluation
-import ScenarioSpec
+import MonteCarlo
 import TailStats
 import XCTest
 

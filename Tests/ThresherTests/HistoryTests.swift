@@ -1,6 +1,7 @@
-import Foundation
 import Engine
+import Foundation
 import History
+import MonteCarlo
 import XCTest
 
 /// `thresher fit` against the Python `arch` package's estimates (Tests/Fixtures/history), and bad

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import MonteCarlo
 import Reports
 import ScenarioSpec
 import XCTest

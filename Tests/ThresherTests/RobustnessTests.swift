@@ -1,8 +1,9 @@
-@testable import Calibration
-import Engine
+import Calibration
 import Foundation
+import MonteCarlo
 import ScenarioSpec
 import XCTest
+@testable import Calibration
 
 /// `thresher robustness` beyond the matrix and frontier of `CalibrationTests`: each bump against
 /// its closed form on common random numbers, elasticities against analytic derivatives, every cell

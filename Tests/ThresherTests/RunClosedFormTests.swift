@@ -1,11 +1,13 @@
 import Distributions
-@testable import Engine
+import Engine
 import Foundation
+import MonteCarlo
 import RandomStreams
 import Revaluation
 import ScenarioSpec
 import TailStats
 import XCTest
+@testable import Engine
 
 /// `thresher run` on one-asset books whose loss is a monotone function of the shock, so VaR and ES
 /// have closed forms (or one-dimensional integrals over the shock's quantile). Every estimate must

@@ -1,9 +1,8 @@
 import Distributions
 import Engine
 import Foundation
-import ScenarioSpec
+import MonteCarlo
 import Shocks
-import Reports
 import XCTest
 
 /// Statistical checks of the sampled standardized shocks on 200,000 paths, with stated bounds.

@@ -1,12 +1,13 @@
+#if canImport(FoundationXML)
 import Engine
 import Foundation
-#if canImport(FoundationXML)
 import FoundationXML
-#endif
+import MonteCarlo
 import Reports
 import Revaluation
 import ScenarioSpec
 import XCTest
+#endif
 
 final class StressAndWhatIfTests: XCTestCase {
     let mixedBook = """

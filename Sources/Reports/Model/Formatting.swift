@@ -1,5 +1,6 @@
 import Foundation
 import ScenarioSpec
+import Shocks
 
 /// 0.99 → "99%", 0.999 → "99.9%".
 func percent(_ x: Double) -> String {
@@ -35,7 +36,9 @@ func tailDescription(_ tails: TailModel) -> String {
     case .gaussian: return "gaussian shocks"
     case .studentT(let dof): return "student-t shocks (ν = \(dof))"
     case .tCopula(let dof): return "t-copula (ν = \(dof))"
-    case .filteredHistorical(let h): return "filtered historical simulation (\(h.days) days of GARCH-t residuals from \((h.file as NSString).lastPathComponent))"
+    case .filteredHistorical(let h):
+        let days = (try? FilteredHistoricalFit.of(h)).map { "\($0.days) days of " } ?? ""
+        return "filtered historical simulation (\(days)GARCH-t residuals from \((h.file as NSString).lastPathComponent))"
     }
 }
 

@@ -1,4 +1,5 @@
 import ScenarioSpec
+import Shocks
 
 /// The market a report was computed on, echoed so that a report can be read without its scenario
 /// file: spots (after any what-if move), vols, marginal dof, the correlation matrix, the tail model
@@ -13,8 +14,11 @@ enum Inputs {
         switch market.tails {
         case .gaussian: break
         case .studentT(let dof), .tCopula(let dof): tails.append(("dof", .number(dof)))
-        case .filteredHistorical(let h):
-            tails += [("history", .string(h.file)), ("days", .integer(h.days)),
+        case .filteredHistorical(let history):
+            // Fitted when the run built its market model (cached); a report of a run that never did
+            // (a stress) fits it here.
+            guard let h = try? FilteredHistoricalFit.of(history) else { tails.append(("history", .string(history.file))); break }
+            tails += [("history", .string(history.file)), ("days", .integer(h.days)),
                       ("garch", .array(h.fits.indices.map { i in
                           .object([("id", .string(market.assets[i].id)), ("omega", .number(h.fits[i].omega)), ("alpha", .number(h.fits[i].alpha)),
                                    ("beta", .number(h.fits[i].beta)), ("nu", .number(h.fits[i].nu)),

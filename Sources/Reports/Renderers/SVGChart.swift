@@ -1,5 +1,5 @@
-import Backtest
 import Foundation
+import History
 import TailStats
 
 /// Inline SVG charts for the HTML report: plain SVG 1.1, no scripts, no external resources.

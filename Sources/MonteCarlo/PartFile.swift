@@ -1,5 +1,5 @@
+import CommandSupport
 import Foundation
-import ScenarioSpec
 import TailStats
 
 /// The file a slice of a run writes (`--partial`) and the merged state `thresher merge` writes
@@ -116,7 +116,9 @@ public struct PartFile: Equatable, Sendable {
 
     public static func read(path: String) throws -> PartFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScenarioFileError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "no such file")
+            var error = PartFileError(file: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "no such file")
+            error.missing = true
+            throw error
         }
         return try read(data, file: path)
     }
@@ -134,7 +136,10 @@ public struct PartFile: Equatable, Sendable {
 }
 
 /// A part or state file that cannot be used; the message names the file.
-public struct PartFileError: Error, CustomStringConvertible {
+public struct PartFileError: ThresherError {
+    public var exitStatus: Int32 { missing ? ExitStatus.missingInput : ExitStatus.invalidScenario }
+    /// The file does not exist or cannot be read.
+    public var missing = false
     public let file: String
     public let reason: String
     public init(file: String, reason: String) {

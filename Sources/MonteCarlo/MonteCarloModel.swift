@@ -86,7 +86,7 @@ public struct MonteCarloModel<Generator: PathGenerator, Pricer: PathPricer>: Sen
     /// - Throws: `WorkerPoolError` (bad chunk size or thread count, cancellation).
     public func accumulate(paths: Range<Int>, settings: RunSettings, makeAccumulator: @escaping @Sendable () -> Pricer.Accumulator,
                            cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> Pricer.Accumulator {
-        try Engine.accumulate([job(paths: paths, settings: settings, makeAccumulator: makeAccumulator, cancellation: cancellation, progress: progress)],
+        try MonteCarlo.accumulate([job(paths: paths, settings: settings, makeAccumulator: makeAccumulator, cancellation: cancellation, progress: progress)],
                               settings: settings)[0]
     }
 

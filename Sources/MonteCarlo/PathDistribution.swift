@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 import Synchronization
 import TailStats
@@ -30,7 +31,7 @@ public struct PathJob<Accumulator: PathAccumulator> {
 /// sequence of stages (run: 1; evaluate and calibrate: 3), so every process sees the same sequence.
 public protocol PathCoordinator: AnyObject, Sendable {
     /// Checks that this process computes the same scenario as the others (`sourceDigest` and the
-    /// effective options); throws a `DistributionError` when not.
+    /// effective options); throws a `CoordinationError` when not.
     func begin(digest: UInt64) throws
     /// The merged accumulators of `jobs` (one per job, in order).
     func stage<A: PathAccumulator>(_ jobs: [PathJob<A>], threads: Int) throws -> [A]
@@ -39,7 +40,8 @@ public protocol PathCoordinator: AnyObject, Sendable {
 }
 
 /// Why a distributed run cannot go on.
-public struct DistributionError: Error, CustomStringConvertible {
+public struct CoordinationError: ThresherError {
+    public var exitStatus: Int32 { ExitStatus.invalidScenario }
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
@@ -151,7 +153,7 @@ public final class ReplayCoordinator: PathCoordinator, @unchecked Sendable {
 
     public func begin(digest: UInt64) throws {
         if let expected = self.digest, expected != digest {
-            throw DistributionError(String(format: "the scenario (files and options) has digest %016llx but the parts were made from %016llx: not the same run", digest, expected))
+            throw CoordinationError(String(format: "the scenario (files and options) has digest %016llx but the parts were made from %016llx: not the same run", digest, expected))
         }
     }
 
@@ -209,7 +211,7 @@ public final class CollectiveCoordinator: PathCoordinator, @unchecked Sendable {
             verdict = nil
         }
         let message = String(decoding: try broadcast(verdict), as: UTF8.self)
-        if !message.isEmpty { throw DistributionError(message) }
+        if !message.isEmpty { throw CoordinationError(message) }
     }
 
     public func stage<A: PathAccumulator>(_ jobs: [PathJob<A>], threads: Int) throws -> [A] {

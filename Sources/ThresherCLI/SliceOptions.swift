@@ -1,12 +1,13 @@
 import ArgumentParser
-import Engine
+import CommandSupport
 import Foundation
+import MonteCarlo
 import Reports
 import ScenarioSpec
 
 /// How the processes of one run find their share: `--slice I/N` or a launcher's environment
 /// (README, "Clusters"), the part file to write, and the merged state to resume from.
-struct DistributionOptions: ParsableArguments {
+struct SliceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Compute only slice I of N of the paths (0-based) and write its exact state to --partial; default: from the launcher's environment (Open MPI, Slurm, Kubernetes, AWS Batch; README, \"Clusters\").", valueName: "I/N"))
     var slice: String?
 
@@ -56,15 +57,15 @@ struct DistributionOptions: ParsableArguments {
     /// The coordinator of this process's share of the run, or nil to run every path here.
     /// - Parameters:
     ///   - command: the subcommand (run, calibrate, …) and `digest` the scenario's (files and options).
-    func resolve(command: String, file: String, scenario: Scenario, digest: UInt64) throws -> DistributedRun? {
-        if let merging = Distribution.merging {
-            return DistributedRun(coordinator: merging, writePart: nil)
+    func resolve(command: String, file: String, scenario: Scenario, digest: UInt64) throws -> SlicedRun? {
+        if let merging = Coordinators.merging {
+            return SlicedRun(coordinator: merging, writePart: nil)
         }
-        if let collective = Distribution.collective {
+        if let collective = Coordinators.collective {
             if slice != nil || partial != nil || resume != nil {
                 throw ValidationError("under MPI the ranks split the paths themselves: --slice, --partial and --resume are for job arrays")
             }
-            return DistributedRun(coordinator: collective.coordinator, writePart: nil)
+            return SlicedRun(coordinator: collective.coordinator, writePart: nil)
         }
         let given = slice.flatMap(Self.parse).map { (index: $0.index, count: $0.count, source: "--slice") }
         guard let (index, count, source) = try given ?? Self.launcherSlice(ProcessInfo.processInfo.environment, slices: slices) else {
@@ -78,7 +79,7 @@ struct DistributionOptions: ParsableArguments {
         return try sliced(index: index, count: count, command: command, file: file, scenario: scenario, digest: digest)
     }
 
-    private func sliced(index: Int, count: Int, command: String, file: String, scenario: Scenario, digest: UInt64) throws -> DistributedRun {
+    private func sliced(index: Int, count: Int, command: String, file: String, scenario: Scenario, digest: UInt64) throws -> SlicedRun {
         guard let partial else { throw ValidationError("--resume needs --partial FILE for the part of the next stage") }
         var known: [Data] = [], resumedFrom: UInt64 = 0
         if let resume {
@@ -93,7 +94,7 @@ struct DistributionOptions: ParsableArguments {
         let arguments = Self.replayArguments(CommandLine.arguments, file: file)
         let path = partial.replacingOccurrences(of: "{slice}", with: String(index))
         let scenarioPath = URL(fileURLWithPath: file).standardizedFileURL.path
-        return DistributedRun(coordinator: ReplayCoordinator(known: known, next: .slice(index: index, count: count))) { computed in
+        return SlicedRun(coordinator: ReplayCoordinator(known: known, next: .slice(index: index, count: count))) { computed in
             let part = PartFile(kind: .part, producer: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit))", command: command,
                                 scenarioPath: scenarioPath, arguments: arguments, digest: digest, seed: scenario.simulation.seed,
                                 paths: scenario.simulation.paths, slice: index, slices: count, stage: computed.stage, resumedFrom: resumedFrom,
@@ -128,14 +129,14 @@ struct DistributionOptions: ParsableArguments {
 }
 
 /// This process's share of a run spread over processes.
-struct DistributedRun {
+struct SlicedRun {
     let coordinator: any PathCoordinator
     /// Writes the part file of a slice's computed stage (nil: the coordinator does not stop there).
     let writePart: ((StageComputed) throws -> Void)?
 }
 
 /// The coordinators installed around a command by `thresher merge` and by an MPI launch.
-enum Distribution {
+enum Coordinators {
     /// Set by `thresher merge` while it re-runs the parts' command.
     @TaskLocal static var merging: ReplayCoordinator?
 

@@ -1,7 +1,8 @@
-import Engine
+import CommandSupport
 import Foundation
-import TailStats
+import MonteCarlo
 import Shocks
+import TailStats
 import WorkerPool
 
 /// The NumPy `.npy` format, version 1.0, for a C-order little-endian float64 matrix

@@ -9,7 +9,8 @@ public final class OutputFile: @unchecked Sendable {
     private let descriptor: Int32
     private var committed = false
 
-    public struct Failure: Error, CustomStringConvertible {
+    public struct Failure: ThresherError {
+        public var exitStatus: Int32 { ExitStatus.cannotWrite }
         public let path: String
         public let reason: String
         public init(path: String, reason: String) {

@@ -1,13 +1,14 @@
 import Calibration
 import Engine
 import Foundation
+import MonteCarlo
 import ScenarioSpec
 import TailStats
 import XCTest
 
 /// Runs spread over processes: the stages of a command computed slice by slice and merged give the
 /// single-process numbers to the bit, and bad parts are refused with a clear message.
-final class DistributionTests: XCTestCase {
+final class SliceTests: XCTestCase {
     /// Runs `body` as `slices` slices, stage after stage (each slice's part, then the merge, as
     /// separate processes would), and returns the merged result.
     func sliced<T>(_ slices: Int, threads: Int = 2, chunkSize: Int = 1024, _ body: (RunSettings) throws -> T) throws -> (result: T, stages: Int) {
@@ -17,7 +18,7 @@ final class DistributionTests: XCTestCase {
                 let settings = RunSettings(threads: threads, chunkSize: chunkSize, coordinator: ReplayCoordinator(known: known, next: .slice(index: i, count: slices)))
                 do {
                     _ = try body(settings)
-                    throw DistributionError("slice \(i) finished without computing a stage")
+                    throw CoordinationError("slice \(i) finished without computing a stage")
                 } catch let computed as StageComputed {
                     XCTAssertEqual(computed.stage, known.count)
                     return computed.payload

@@ -2,8 +2,8 @@
 // target, and this one must then need no mpi.h.
 #if MPI
 import CMPI
-import Engine
 import Foundation
+import MonteCarlo
 
 /// Thresher under `mpirun`: the ranks split the paths of every stage, rank 0 gathers their states
 /// as bytes (`MPI_Gatherv`), merges them in rank order and broadcasts the merged state, so each rank
@@ -35,7 +35,7 @@ public enum MPISession {
         var counts = [Int64](repeating: 0, count: Int(size))
         var buffer: UnsafeMutableRawPointer?
         let status = data.withUnsafeBytes { bytes in thresher_mpi_gather(bytes.baseAddress, Int64(data.count), &counts, &buffer) }
-        guard status == 0 else { throw DistributionError("MPI gather of \(data.count) bytes failed (status \(status)) on rank \(rank)") }
+        guard status == 0 else { throw CoordinationError("MPI gather of \(data.count) bytes failed (status \(status)) on rank \(rank)") }
         guard rank == 0, let buffer else { return nil }
         defer { free(buffer) }
         var parts: [Data] = []
@@ -56,11 +56,11 @@ public enum MPISession {
                 var base = bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }
                 return thresher_mpi_broadcast(&base, &count)
             }
-            guard status == 0 else { throw DistributionError("MPI broadcast of \(count) bytes failed (status \(status))") }
+            guard status == 0 else { throw CoordinationError("MPI broadcast of \(count) bytes failed (status \(status))") }
             return data
         }
         var buffer: UnsafeMutableRawPointer?
-        guard thresher_mpi_broadcast(&buffer, &count) == 0, let buffer else { throw DistributionError("MPI broadcast failed") }
+        guard thresher_mpi_broadcast(&buffer, &count) == 0, let buffer else { throw CoordinationError("MPI broadcast failed") }
         defer { free(buffer) }
         return Data(bytes: buffer, count: Int(count))
     }
