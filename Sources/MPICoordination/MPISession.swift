@@ -10,15 +10,12 @@ import MonteCarlo
 /// goes on with the same totals and rank 0 writes the one report. No arithmetic travels through MPI
 /// (an `MPI_Reduce` on doubles would sum in an order MPI does not fix).
 public enum MPISession {
-    /// The launcher's variables that say this process is an MPI rank.
-    static let launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"]
-
     /// Initialises MPI when the process was started by an MPI launcher (otherwise nil: a plain
     /// run), and finalises it at exit.
     /// - Returns: the coordinator of the ranks and how to abort all of them.
     public static func start() -> (coordinator: CollectiveCoordinator, abort: @Sendable (Int32) -> Void)? {
         let environment = ProcessInfo.processInfo.environment
-        guard launcherVariables.contains(where: { environment[$0] != nil }) else { return nil }
+        guard Launcher.isMPIRank(environment) else { return nil }
         var rank: Int32 = 0, size: Int32 = 1
         guard thresher_mpi_start(&rank, &size) == 0 else {
             FileHandle.standardError.write(Data("error: MPI_Init failed\n".utf8))

@@ -6,11 +6,10 @@ import TailStats
 /// between dependent stages (`--state-out`). Layout (README, "Clusters"), integers little-endian:
 ///
 ///     "THRPART\n"              8 bytes, magic
-///     format version           u64 (1)
+///     format version           u64 (2)
 ///     kind                     u64 (1 part, 2 merged state)
 ///     producer                 string: the program and commit that wrote it
-///     command, scenario path   strings: what `thresher merge` re-runs
-///     arguments                count, strings: the command's options that fix the numbers
+///     request                  string: the `RunRequest` (JSON) that `thresher merge` runs again
 ///     digest                   u64: FNV-1a of the scenario's files and those options
 ///     seed, total paths        u64, u64
 ///     slice, slices            u64, u64 (a merged state: 0, 1)
@@ -24,13 +23,14 @@ public struct PartFile: Equatable, Sendable {
     public enum Kind: UInt64, Sendable { case part = 1, state = 2 }
 
     public static let magic = Data("THRPART\n".utf8)
-    public static let formatVersion: UInt64 = 1
+    public static let formatVersion: UInt64 = 2
 
     public var kind: Kind
     public var producer: String
-    public var command: String
-    public var scenarioPath: String
-    public var arguments: [String]
+    /// The command and every option that fixes its numbers.
+    public var request: RunRequest
+    public var command: String { request.command }
+    public var scenarioPath: String { request.scenarioPath }
     public var digest: UInt64
     public var seed: UInt64
     public var paths: Int
@@ -40,13 +40,11 @@ public struct PartFile: Equatable, Sendable {
     public var resumedFrom: UInt64
     public var payloads: [Data]
 
-    public init(kind: Kind, producer: String, command: String, scenarioPath: String, arguments: [String], digest: UInt64, seed: UInt64,
+    public init(kind: Kind, producer: String, request: RunRequest, digest: UInt64, seed: UInt64,
                 paths: Int, slice: Int, slices: Int, stage: Int, resumedFrom: UInt64, payloads: [Data]) {
         self.kind = kind
         self.producer = producer
-        self.command = command
-        self.scenarioPath = scenarioPath
-        self.arguments = arguments
+        self.request = request
         self.digest = digest
         self.seed = seed
         self.paths = paths
@@ -60,9 +58,8 @@ public struct PartFile: Equatable, Sendable {
     /// The file's bytes, checksum last.
     public var encoded: Data {
         var w = StateWriter()
-        for string in [producer, command, scenarioPath] { w.write(bytes: Data(string.utf8)) }
-        w.write(arguments.count)
-        for argument in arguments { w.write(bytes: Data(argument.utf8)) }
+        w.write(bytes: Data(producer.utf8))
+        w.write(bytes: request.encoded)
         w.write(digest)
         w.write(seed)
         for value in [paths, slice, slices, stage] { w.write(value) }
@@ -100,14 +97,14 @@ public struct PartFile: Equatable, Sendable {
             guard FNV1a64.of(body) == stored else { throw failure("checksum mismatch: the file is truncated or corrupted (\(data.count) bytes); run its slice again") }
             guard let kind = Kind(rawValue: try r.readUInt64()) else { throw failure("unknown kind") }
             func string() throws -> String { String(decoding: try r.readBytes(), as: UTF8.self) }
-            let producer = try string(), command = try string(), scenarioPath = try string()
-            let arguments = try (0..<r.readCount(of: "arguments")).map { _ in try string() }
+            let producer = try string()
+            let request = try RunRequest.decode(try r.readBytes(), file: file)
             let digest = try r.readUInt64(), seed = try r.readUInt64()
             let paths = try r.readInt(), slice = try r.readInt(), slices = try r.readInt(), stage = try r.readInt()
             let resumedFrom = try r.readUInt64()
             let payloads = try (0..<r.readCount(of: "payloads")).map { _ in try r.readBytes() }
             guard slices >= 1, (0..<slices).contains(slice), paths >= 1, stage >= 0 else { throw failure("slice \(slice)/\(slices) of \(paths) paths, stage \(stage): not a valid header") }
-            return PartFile(kind: kind, producer: producer, command: command, scenarioPath: scenarioPath, arguments: arguments, digest: digest,
+            return PartFile(kind: kind, producer: producer, request: request, digest: digest,
                             seed: seed, paths: paths, slice: slice, slices: slices, stage: stage, resumedFrom: resumedFrom, payloads: payloads)
         } catch let error as StateDecodingError {
             throw failure("\(error.reason)")
@@ -167,7 +164,7 @@ public struct MergePlan: Sendable {
             func differs(_ what: String) -> PartFileError {
                 PartFileError(file: name, reason: "\(what) differs from \(firstName)'s: the parts are not of one run")
             }
-            if part.command != first.command || part.arguments != first.arguments { throw differs("the command or its options (\(part.command) \(part.arguments.joined(separator: " ")))") }
+            if part.request != first.request { throw differs("the command or its options (\(part.command) \(String(decoding: part.request.encoded, as: UTF8.self)))") }
             if part.digest != first.digest { throw differs(String(format: "the scenario digest %016llx", part.digest)) }
             if part.seed != first.seed { throw differs("the seed \(part.seed)") }
             if part.paths != first.paths { throw differs("the path count \(part.paths)") }

@@ -104,22 +104,22 @@ public enum StagePayload {
     }
 }
 
-/// A slice's stage was computed: the command stops here and the process writes `payload` as its
-/// part file (`thresher merge` combines the parts).
-public struct StageComputed: Error {
-    public let stage: Int
-    public let payload: Data
+/// How a command run by a `ReplayCoordinator` stopped short of its report, as a value.
+public enum StageOutcome: Equatable, Sendable {
+    /// This slice's share of stage `stage` was computed: `payload` is the slice's part of it.
+    case computed(stage: Int, payload: Data)
+    /// Stage `stage` is neither in the merged state nor in the parts: the slices must compute it
+    /// (again with the merged state, `--resume`).
+    case needed(stage: Int)
 }
 
-/// The command needs a stage that neither the merged state nor the parts hold: the slices must be
-/// run again with the merged state (`--resume`) to compute it.
-public struct StageNeeded: Error {
-    public let stage: Int
-}
+/// Unwinds a command at a stage that this process cannot go past; the coordinator that threw it
+/// holds the reason (`ReplayCoordinator.outcome`).
+public struct StageStop: Error {}
 
 /// File-based distribution (job arrays, `thresher merge`): the stages already merged are replayed
-/// from their bytes; the next one is either computed for one slice (`StageComputed`), merged from
-/// the parts of every slice, or missing (`StageNeeded`).
+/// from their bytes; the next one is either computed for one slice, merged from the parts of every
+/// slice, or missing. A command that cannot go on ends with `StageStop`, and `outcome` says why.
 public final class ReplayCoordinator: PathCoordinator, @unchecked Sendable {
     public enum Next: Sendable {
         /// Compute slice `index` of `count` of the next stage.
@@ -134,6 +134,7 @@ public final class ReplayCoordinator: PathCoordinator, @unchecked Sendable {
         var known: [Data]
         var next: Next
         var stage = 0
+        var outcome: StageOutcome?
     }
     private let state: Mutex<State>
     private let digest: UInt64?
@@ -148,6 +149,9 @@ public final class ReplayCoordinator: PathCoordinator, @unchecked Sendable {
 
     /// The merged stages so far (those replayed, plus one merged from parts).
     public var known: [Data] { state.withLock { $0.known } }
+
+    /// Why the command stopped (nil while it runs, and when it ran to its report).
+    public var outcome: StageOutcome? { state.withLock { $0.outcome } }
 
     public var ownsOutput: Bool { true }
 
@@ -166,14 +170,17 @@ public final class ReplayCoordinator: PathCoordinator, @unchecked Sendable {
         switch next {
         case .slice(let index, let count):
             let results = try jobs.map { try $0.accumulate(slice: PathSlicing.slice($0.paths, index: index, of: count)) }
-            throw StageComputed(stage: s, payload: StagePayload.encode(results, jobs: jobs))
+            let payload = StagePayload.encode(results, jobs: jobs)
+            state.withLock { $0.outcome = .computed(stage: s, payload: payload) }
+            throw StageStop()
         case .merge(let parts):
             let merged = try StagePayload.merge(parts, jobs: jobs, threads: threads)
             let payload = StagePayload.encode(merged, jobs: jobs)
             state.withLock { $0.known.append(payload); $0.next = .none }
             return merged
         case .none:
-            throw StageNeeded(stage: s)
+            state.withLock { $0.outcome = .needed(stage: s) }
+            throw StageStop()
         }
     }
 }

@@ -71,7 +71,7 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { loaded, _ in
+        try runReportingCommand(file: file, whatIf: whatIf.value, output: output, quiet: quiet) { loaded, _ in
             var scenario = loaded
             simulation.apply(to: &scenario)
             var settings = BacktestSettings()

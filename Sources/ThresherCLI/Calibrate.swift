@@ -2,6 +2,7 @@ import ArgumentParser
 import Calibration
 import CommandSupport
 import Foundation
+import MonteCarlo
 import Reports
 import ScenarioSpec
 
@@ -23,20 +24,38 @@ struct Calibrate: ParsableCommand {
     var policyOut: String?
 
     func run() throws {
-        var sectioned: Bool = false
-        try runMonteCarloCommand(file: file, options: options, command: "calibrate", digestOptions: ["--sections \(sections)"],
-                                 label: "calibration: \(Calibrator.passes) passes") { scenario in
-            _ = try Calibrator(scenario: scenario, file: file)
-            sectioned = sections >= 2 && Sectioning.ranges(paths: scenario.simulation.paths, sections: sections) != nil
-            return Calibrator.passes * (sectioned ? 2 : 1)
-        } compute: { scenario, echo, settings, cancellation, progress in
-            let (result, intervals) = try Calibrator(scenario: scenario, file: file).runSectioned(sections: sectioned ? sections : 0, settings: settings,
-                                                                                      cancellation: cancellation, progress: progress)
-            if let policyOut, settings.coordinator?.ownsOutput ?? true { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
-            if sections >= 2 && intervals == nil {
-                FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(sections) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
-            }
-            return CalibrationReport(result: result, overrides: echo, top: options.output.topRows, sectioned: intervals).document
+        var request = options.request(Self.name, file: file)
+        request.sections = sections
+        try MonteCarloCommands.execute(Self.self, request, file: file, presentation: options.presentation(policyOut: policyOut),
+                                       coordination: .local(options.slicing))
+    }
+}
+
+extension Calibrate: MonteCarloCommand {
+    static let name = "calibrate"
+    static func label(_ request: RunRequest) -> String { "calibration: \(Calibrator.passes) passes" }
+
+    /// The sections of the confidence intervals, when the paths allow them (≥ 2 of enough paths).
+    static func effectiveSections(_ request: RunRequest, scenario: Scenario) -> Int {
+        let sections = request.sections ?? Sectioning.defaultSections
+        return sections >= 2 && Sectioning.ranges(paths: scenario.simulation.paths, sections: sections) != nil ? sections : 0
+    }
+
+    static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
+        _ = try Calibrator(scenario: scenario, file: file)
+        return Calibrator.passes * (effectiveSections(request, scenario: scenario) > 0 ? 2 : 1)
+    }
+
+    static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
+                        presentation: Presentation) throws -> ReportDocument {
+        let (result, intervals) = try Calibrator(scenario: scenario, file: file).runSectioned(sections: effectiveSections(request, scenario: scenario),
+                                                                                              settings: run.settings, cancellation: run.cancellation,
+                                                                                              progress: run.progress)
+        if let policyOut = presentation.policyOut, run.ownsOutput { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
+        let asked = request.sections ?? Sectioning.defaultSections
+        if asked >= 2 && intervals == nil {
+            FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(asked) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
         }
+        return CalibrationReport(result: result, overrides: echo, top: presentation.output.topRows, sectioned: intervals).document
     }
 }

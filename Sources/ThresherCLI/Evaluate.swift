@@ -1,6 +1,7 @@
 import ArgumentParser
 import Calibration
 import Foundation
+import MonteCarlo
 import Reports
 import ScenarioSpec
 
@@ -16,10 +17,20 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var options: MonteCarloOptions
 
     func run() throws {
-        try runMonteCarloCommand(file: file, options: options, command: "evaluate", label: "policy evaluation",
-                                 passes: { _ in PolicyEvaluator.passes }) { scenario, echo, settings, cancellation, progress in
-            let result = try PolicyEvaluator(scenario: scenario, file: file).run(settings: settings, cancellation: cancellation, progress: progress)
-            return EvaluationReport(result: result, overrides: echo, top: options.output.topRows).document
-        }
+        try MonteCarloCommands.execute(Self.self, options.request(Self.name, file: file), file: file, presentation: options.presentation(),
+                                       coordination: .local(options.slicing))
+    }
+}
+
+extension Evaluate: MonteCarloCommand {
+    static let name = "evaluate"
+    static func label(_ request: RunRequest) -> String { "policy evaluation" }
+
+    static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int { PolicyEvaluator.passes }
+
+    static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
+                        presentation: Presentation) throws -> ReportDocument {
+        let result = try PolicyEvaluator(scenario: scenario, file: file).run(settings: run.settings, cancellation: run.cancellation, progress: run.progress)
+        return EvaluationReport(result: result, overrides: echo, top: presentation.output.topRows).document
     }
 }

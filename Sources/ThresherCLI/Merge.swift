@@ -47,27 +47,24 @@ struct Merge: ParsableCommand {
             let state = try resume.map { (name: $0, file: try PartFile.read(path: $0)) }
             let plan = try MergePlan(parts: files, resume: state)
             let first = plan.first
-            var arguments = [first.command, scenario ?? first.scenarioPath] + first.arguments + ["--threads", String(threads)]
-            if let json = output.json { arguments += ["--json", json] }
-            if let html = output.html { arguments += ["--html", html] }
-            if let csv = output.csv { arguments += ["--csv", csv] }
-            arguments += output.all ? ["--all"] : ["--top", String(output.top)]
-            if let policyOut { arguments += ["--policy-out", policyOut] }
-            if quiet { arguments.append("--quiet") }
-            let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
-            var command = try Thresher.parseAsRoot(arguments)
-            do {
-                try Coordinators.$merging.withValue(coordinator) { try command.run() }
-            } catch let needed as StageNeeded {
-                guard let stateOut else {
-                    throw ValidationError("\(first.command) needs stage \(needed.stage + 1) after these parts: pass --state-out STATE, run the \(first.slices) slices again with --resume STATE, and merge their parts with --resume STATE")
-                }
-                let merged = PartFile(kind: .state, producer: first.producer, command: first.command, scenarioPath: first.scenarioPath,
-                                      arguments: first.arguments, digest: first.digest, seed: first.seed, paths: first.paths,
-                                      slice: 0, slices: 1, stage: coordinator.known.count, resumedFrom: 0, payloads: coordinator.known)
-                try OutputFile.write(merged.encoded, to: stateOut)
-                FileHandle.standardError.write(Data("merged stage \(coordinator.known.count) of \(first.command) (\(first.slices) slices) into \(stateOut); next: the slices with --resume \(stateOut)\n".utf8))
+            guard let command = MonteCarloCommands.named(first.command) else {
+                throw PartFileError(file: files[0].name, reason: "a part of '\(first.command)', which this thresher does not run")
             }
+            let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
+            let presentation = Presentation(threads: threads, output: output, quiet: quiet, policyOut: policyOut)
+            let stopped = try MonteCarloCommands.execute(command, first.request, file: scenario ?? first.scenarioPath, presentation: presentation,
+                                                         coordination: .merging(coordinator))
+            guard case .needed(let stage)? = stopped else {
+                if let stateOut { FileHandle.standardError.write(Data("warning: \(first.command) needs no further stage: --state-out \(stateOut) not written\n".utf8)) }
+                return
+            }
+            guard let stateOut else {
+                throw ValidationError("\(first.command) needs stage \(stage + 1) after these parts: pass --state-out STATE, run the \(first.slices) slices again with --resume STATE, and merge their parts with --resume STATE")
+            }
+            let merged = PartFile(kind: .state, producer: first.producer, request: first.request, digest: first.digest, seed: first.seed, paths: first.paths,
+                                  slice: 0, slices: 1, stage: coordinator.known.count, resumedFrom: 0, payloads: coordinator.known)
+            try OutputFile.write(merged.encoded, to: stateOut)
+            FileHandle.standardError.write(Data("merged stage \(coordinator.known.count) of \(first.command) (\(first.slices) slices) into \(stateOut); next: the slices with --resume \(stateOut)\n".utf8))
         }
     }
 }

@@ -1,10 +1,9 @@
 import ArgumentParser
 import CommandSupport
+import Engine
 import Foundation
-import MonteCarlo
 import Reports
 import ScenarioSpec
-import WorkerPool
 
 /// Where reports go besides the terminal: --json FILE, --html FILE, --csv DIR. Every file is written
 /// to a temporary file and renamed, so a failure never leaves a half-written report.
@@ -48,10 +47,10 @@ struct ReportOptions: ParsableArguments {
 /// write the requested files, print the terminal table (unless quiet). Errors become a one-line
 /// message and a documented exit code (`reportingErrors`).
 /// A nil document (a slice that wrote its part, an MPI rank other than 0) writes nothing.
-func runReportingCommand(file: String, whatIf: WhatIfOptions, output: ReportOptions, quiet: Bool,
+func runReportingCommand(file: String, whatIf: WhatIf, output: ReportOptions, quiet: Bool,
                          compute: (_ scenario: Scenario, _ echo: [String]) throws -> ReportDocument?) throws {
     try reportingErrors {
-        let (scenario, echo) = try whatIf.load(file)
+        let (scenario, echo) = try whatIf.load(path: file)
         guard let document = try compute(scenario, echo) else { return }
         if let path = document.json.firstNonFinitePath { throw NonFiniteReport(file: file, path: path) }
         try output.write(document)
@@ -71,47 +70,6 @@ struct MonteCarloOptions: ParsableArguments {
 
     @Flag(help: "Print no table and no progress bar.")
     var quiet = false
-}
-
-/// The skeleton of the Monte Carlo commands (run, calibrate, evaluate, robustness):
-/// `runReportingCommand`, plus --paths/--seed applied to the scenario, the run spread over processes
-/// when asked (`SliceOptions`: the settings carry the coordinator), Ctrl-C cancelling the
-/// workers, and the start line and progress bar on stderr over `passes(scenario)` × paths.
-/// - Parameters:
-///   - command: the subcommand's name, and `digestOptions` its own options that change the numbers
-///     (both enter the digest that ties the slices of one run together).
-func runMonteCarloCommand(file: String, options: MonteCarloOptions, command: String, digestOptions: [String] = [], label: String,
-                          passes: (Scenario) throws -> Int,
-                          compute: (_ scenario: Scenario, _ echo: [String], _ settings: RunSettings, _ cancellation: Cancellation,
-                                    _ progress: RunProgress) throws -> ReportDocument) throws {
-    let (simulation, output) = (options.simulation, options.output)
-    try runReportingCommand(file: file, whatIf: options.whatIf, output: output, quiet: options.quiet) { loaded, echo in
-        var scenario = loaded
-        simulation.apply(to: &scenario)
-        let digest = PartFile.digest(sourceDigest: scenario.sourceDigest, command: command, options: echo + digestOptions,
-                                     seed: scenario.simulation.seed, paths: scenario.simulation.paths)
-        let distributed = try options.slicing.resolve(command: command, file: file, scenario: scenario, digest: digest)
-        var settings = simulation.settings
-        settings.coordinator = distributed?.coordinator
-        try distributed?.coordinator.begin(digest: digest)
-        let owner = distributed?.coordinator.ownsOutput ?? true
-        let total = try passes(scenario) * scenario.simulation.paths
-        let cancellation = Cancellation()
-        let interrupt = installInterruptHandler(cancellation)
-        defer { interrupt.cancel() }
-        let progress = RunProgress(total: total)
-        let bar = ProgressBar(progress: progress, quiet: options.quiet || output.json == "-" || !owner,
-                              header: runHeader(scenario, threads: simulation.settings.threads) + (label.isEmpty ? "" : ", " + label))
-        defer { bar?.finish() }
-        do {
-            let document = try compute(scenario, echo, settings, cancellation, progress)
-            return owner ? document : nil
-        } catch let computed as StageComputed {
-            guard let writePart = distributed?.writePart else { throw computed }
-            try writePart(computed)
-            return nil
-        }
-    }
 }
 
 /// A computed report holds NaN or ±∞ where a number belongs: the inputs overflow double precision.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Calibration
 import Foundation
+import MonteCarlo
 import Reports
 import ScenarioSpec
 
@@ -16,10 +17,22 @@ struct Robustness: ParsableCommand {
     @OptionGroup var options: MonteCarloOptions
 
     func run() throws {
-        try runMonteCarloCommand(file: file, options: options, command: "robustness", label: "robustness",
-                                 passes: { try RobustnessAnalyzer(scenario: $0, file: file).passes }) { scenario, echo, settings, cancellation, progress in
-            let result = try RobustnessAnalyzer(scenario: scenario, file: file).run(settings: settings, cancellation: cancellation, progress: progress)
-            return RobustnessReport(result: result, overrides: echo, top: options.output.topRows).document
-        }
+        try MonteCarloCommands.execute(Self.self, options.request(Self.name, file: file), file: file, presentation: options.presentation(),
+                                       coordination: .local(options.slicing))
+    }
+}
+
+extension Robustness: MonteCarloCommand {
+    static let name = "robustness"
+    static func label(_ request: RunRequest) -> String { "robustness" }
+
+    static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
+        try RobustnessAnalyzer(scenario: scenario, file: file).passes
+    }
+
+    static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
+                        presentation: Presentation) throws -> ReportDocument {
+        let result = try RobustnessAnalyzer(scenario: scenario, file: file).run(settings: run.settings, cancellation: run.cancellation, progress: run.progress)
+        return RobustnessReport(result: result, overrides: echo, top: presentation.output.topRows).document
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import MonteCarlo
 import Reports
 import ScenarioSpec
 
@@ -19,14 +20,25 @@ struct Run: ParsableCommand {
     var memoryLimit: Int = AccountGroups.defaultMemoryLimit
 
     func run() throws {
-        let memoryLimit = self.memoryLimit, threads = options.simulation.threads
-        try runMonteCarloCommand(file: file, options: options, command: "run", label: "", passes: { scenario in
-            AccountGroups(scenario: scenario, threads: threads, memoryLimit: memoryLimit).ranges.count
-        }) { scenario, echo, settings, cancellation, progress in
-            let result = try PortfolioRun(scenario: scenario).run(settings: settings, memoryLimit: memoryLimit, cancellation: cancellation,
-                                                                  progress: progress)
-            return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: options.output.topRows).document
-        }
+        var request = options.request(Self.name, file: file)
+        request.memoryLimit = memoryLimit
+        try MonteCarloCommands.execute(Self.self, request, file: file, presentation: options.presentation(), coordination: .local(options.slicing))
+    }
+}
+
+extension Run: MonteCarloCommand {
+    static let name = "run"
+    static func label(_ request: RunRequest) -> String { "" }
+
+    static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
+        AccountGroups(scenario: scenario, threads: presentation.threads, memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit).ranges.count
+    }
+
+    static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
+                        presentation: Presentation) throws -> ReportDocument {
+        let result = try PortfolioRun(scenario: scenario).run(settings: run.settings, memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
+                                                              cancellation: run.cancellation, progress: run.progress)
+        return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: presentation.output.topRows).document
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Synchronization
 import CommandSupport
 import Foundation
 import MonteCarlo
@@ -31,119 +32,75 @@ struct SliceOptions: ParsableArguments {
         return (i, n)
     }
 
-    /// The slice given by a launcher's environment, with the variables it came from. In order:
-    /// Open MPI, a Slurm job array, Slurm tasks, a Kubernetes Indexed Job, an AWS Batch array job.
-    static func launcherSlice(_ env: [String: String], slices: Int?) throws -> (index: Int, count: Int, source: String)? {
-        func int(_ name: String) -> Int? { env[name].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
-        func checked(_ index: Int?, _ count: Int?, _ source: String) throws -> (Int, Int, String)? {
-            guard let index else { return nil }
-            guard let count = slices ?? count else {
-                throw ValidationError("\(source) gives slice \(index) but no slice count: pass --slices N")
-            }
-            guard count >= 1, (0..<count).contains(index) else { throw ValidationError("\(source) gives slice \(index) of \(count): not a valid slice") }
-            return (index, count, source)
-        }
-        if let s = try checked(int("OMPI_COMM_WORLD_RANK"), int("OMPI_COMM_WORLD_SIZE"), "OMPI_COMM_WORLD_RANK/SIZE") { return s }
-        if let id = int("SLURM_ARRAY_TASK_ID") {
-            let index = id - (int("SLURM_ARRAY_TASK_MIN") ?? 0)
-            if let s = try checked(index, int("SLURM_ARRAY_TASK_COUNT"), "SLURM_ARRAY_TASK_ID/COUNT") { return s }
-        }
-        if let s = try checked(int("SLURM_PROCID"), int("SLURM_NTASKS"), "SLURM_PROCID/NTASKS") { return s }
-        if let s = try checked(int("JOB_COMPLETION_INDEX"), nil, "JOB_COMPLETION_INDEX") { return s }
-        if let s = try checked(int("AWS_BATCH_JOB_ARRAY_INDEX"), int("AWS_BATCH_JOB_ARRAY_SIZE"), "AWS_BATCH_JOB_ARRAY_INDEX/SIZE") { return s }
-        return nil
-    }
-
     /// The coordinator of this process's share of the run, or nil to run every path here.
     /// - Parameters:
-    ///   - command: the subcommand (run, calibrate, …) and `digest` the scenario's (files and options).
-    func resolve(command: String, file: String, scenario: Scenario, digest: UInt64) throws -> SlicedRun? {
-        if let merging = Coordinators.merging {
-            return SlicedRun(coordinator: merging, writePart: nil)
-        }
+    ///   - request: what the run computes (stored in the part files), `digest` the scenario's (files
+    ///     and options).
+    func resolve(request: RunRequest, scenario: Scenario, digest: UInt64) throws -> SlicedRun? {
         if let collective = Coordinators.collective {
             if slice != nil || partial != nil || resume != nil {
                 throw ValidationError("under MPI the ranks split the paths themselves: --slice, --partial and --resume are for job arrays")
             }
-            return SlicedRun(coordinator: collective.coordinator, writePart: nil)
+            return SlicedRun(coordinator: collective.coordinator, replay: nil, writePart: nil)
         }
         let given = slice.flatMap(Self.parse).map { (index: $0.index, count: $0.count, source: "--slice") }
-        guard let (index, count, source) = try given ?? Self.launcherSlice(ProcessInfo.processInfo.environment, slices: slices) else {
-            if partial != nil || resume != nil { return try sliced(index: 0, count: 1, command: command, file: file, scenario: scenario, digest: digest) }
+        guard let (index, count, source) = try given ?? Launcher.slice(ProcessInfo.processInfo.environment, slices: slices) else {
+            if partial != nil || resume != nil { return try sliced(index: 0, count: 1, request: request, scenario: scenario, digest: digest) }
             return nil
         }
         if count == 1 && partial == nil && resume == nil { return nil }
         guard partial != nil else {
             throw ValidationError("this process is slice \(index)/\(count) (\(source)): pass --partial FILE for its state, then 'thresher merge' the parts (README, \"Clusters\")")
         }
-        return try sliced(index: index, count: count, command: command, file: file, scenario: scenario, digest: digest)
+        return try sliced(index: index, count: count, request: request, scenario: scenario, digest: digest)
     }
 
-    private func sliced(index: Int, count: Int, command: String, file: String, scenario: Scenario, digest: UInt64) throws -> SlicedRun {
+    private func sliced(index: Int, count: Int, request: RunRequest, scenario: Scenario, digest: UInt64) throws -> SlicedRun {
         guard let partial else { throw ValidationError("--resume needs --partial FILE for the part of the next stage") }
         var known: [Data] = [], resumedFrom: UInt64 = 0
         if let resume {
             let state = try PartFile.read(path: resume)
             guard state.kind == .state else { throw PartFileError(file: resume, reason: "a part, not a merged state ('thresher merge --state-out' writes those)") }
-            guard state.command == command, state.digest == digest else {
+            guard state.command == request.command, state.digest == digest else {
                 throw PartFileError(file: resume, reason: "the state is of another run ('\(state.command)' on \(state.scenarioPath) with other files or options)")
             }
             known = state.payloads
             resumedFrom = state.checksum
         }
-        let arguments = Self.replayArguments(CommandLine.arguments, file: file)
         let path = partial.replacingOccurrences(of: "{slice}", with: String(index))
-        let scenarioPath = URL(fileURLWithPath: file).standardizedFileURL.path
-        return SlicedRun(coordinator: ReplayCoordinator(known: known, next: .slice(index: index, count: count))) { computed in
-            let part = PartFile(kind: .part, producer: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit))", command: command,
-                                scenarioPath: scenarioPath, arguments: arguments, digest: digest, seed: scenario.simulation.seed,
-                                paths: scenario.simulation.paths, slice: index, slices: count, stage: computed.stage, resumedFrom: resumedFrom,
-                                payloads: [computed.payload])
+        let coordinator = ReplayCoordinator(known: known, next: .slice(index: index, count: count))
+        return SlicedRun(coordinator: coordinator, replay: coordinator) { stage, payload in
+            let part = PartFile(kind: .part, producer: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit))", request: request, digest: digest,
+                                seed: scenario.simulation.seed, paths: scenario.simulation.paths, slice: index, slices: count, stage: stage,
+                                resumedFrom: resumedFrom, payloads: [payload])
             try OutputFile.write(part.encoded, to: path)
-            FileHandle.standardError.write(Data("slice \(index)/\(count) of \(command): stage \(computed.stage + 1) written to \(path) (\(computed.payload.count) bytes); merge the \(count) parts with 'thresher merge'\n".utf8))
+            FileHandle.standardError.write(Data("slice \(index)/\(count) of \(request.command): stage \(stage + 1) written to \(path) (\(payload.count) bytes); merge the \(count) parts with 'thresher merge'\n".utf8))
         }
-    }
-
-    /// Options that change only where output goes or how fast it runs: not replayed by a merge.
-    static let localOptions: Set<String> = ["--threads", "--chunk-size", "--json", "--html", "--csv", "--top", "--slice", "--slices",
-                                            "--partial", "--resume", "--policy-out"]
-    static let localFlags: Set<String> = ["--all", "--quiet"]
-
-    /// The command's options a merge re-runs it with: argv without the program, the subcommand, the
-    /// scenario file and the local options.
-    static func replayArguments(_ argv: [String], file: String) -> [String] {
-        var kept: [String] = []
-        var k = 2, fileSeen = false
-        while k < argv.count {
-            let argument = argv[k]
-            let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
-            if localOptions.contains(argument) { k += 2; continue }
-            if argument.contains("="), localOptions.contains(name) { k += 1; continue }
-            if localFlags.contains(argument) { k += 1; continue }
-            if argument == file && !fileSeen { fileSeen = true; k += 1; continue }
-            kept.append(argument)
-            k += 1
-        }
-        return kept
     }
 }
 
 /// This process's share of a run spread over processes.
 struct SlicedRun {
     let coordinator: any PathCoordinator
+    /// The file-based coordinator, whose `outcome` says why a command stopped (nil under MPI).
+    let replay: ReplayCoordinator?
     /// Writes the part file of a slice's computed stage (nil: the coordinator does not stop there).
-    let writePart: ((StageComputed) throws -> Void)?
+    let writePart: ((_ stage: Int, _ payload: Data) throws -> Void)?
 }
 
-/// The coordinators installed around a command by `thresher merge` and by an MPI launch.
+/// The MPI session of this process, set once at start-up when `mpirun` launched it.
 enum Coordinators {
-    /// Set by `thresher merge` while it re-runs the parts' command.
-    @TaskLocal static var merging: ReplayCoordinator?
-
     /// An MPI launch of more than one rank: the collective coordinator and how to abort every rank.
     struct Collective: Sendable {
         let coordinator: CollectiveCoordinator
         let abort: @Sendable (Int32) -> Void
     }
-    @TaskLocal static var collective: Collective?
+
+    private static let session = Mutex<Collective?>(nil)
+
+    /// The collective of this process's MPI job (nil: not under mpirun).
+    static var collective: Collective? {
+        get { session.withLock { $0 } }
+        set { session.withLock { $0 = newValue } }
+    }
 }

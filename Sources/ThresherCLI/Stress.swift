@@ -23,7 +23,7 @@ struct Stress: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try runReportingCommand(file: file, whatIf: whatIf, output: output, quiet: quiet) { scenario, echo in
+        try runReportingCommand(file: file, whatIf: whatIf.value, output: output, quiet: quiet) { scenario, echo in
             var schedule = scenario.policy?.schedule
             var source = scenario.policy != nil ? "policy" : nil
             if schedule == nil, scenario.calibration != nil {

@@ -31,7 +31,8 @@ extension Thresher {
     /// Runs the command as one rank of an MPI job: every Monte Carlo stage is split over the ranks
     /// by `collective`; an error on any rank ends all of them through `abort`; rank 0 writes.
     public static func main(collective: CollectiveCoordinator, abort: @escaping @Sendable (Int32) -> Void) -> Never {
-        Coordinators.$collective.withValue(.init(coordinator: collective, abort: abort)) { main() }
+        Coordinators.collective = .init(coordinator: collective, abort: abort)
+        main()
         Foundation.exit(0)
     }
 }

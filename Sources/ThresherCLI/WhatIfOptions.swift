@@ -21,8 +21,9 @@ struct WhatIfOptions: ParsableArguments {
         valueName: "asset=move"))
     var volShocks: [String] = []
 
+    /// The overrides and moves as the library's value.
+    var value: WhatIf { WhatIf(overrides: overrides, spotShocks: shocks, volShocks: volShocks) }
+
     /// Loads the scenario with every override and move applied, and the echo lines of reports.
-    func load(_ file: String) throws -> (scenario: Scenario, echo: [String]) {
-        try WhatIf(overrides: overrides, spotShocks: shocks, volShocks: volShocks).load(path: file)
-    }
+    func load(_ file: String) throws -> (scenario: Scenario, echo: [String]) { try value.load(path: file) }
 }

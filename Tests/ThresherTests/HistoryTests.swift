@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import History
 import MonteCarlo
+import Shocks
 import XCTest
 
 /// `thresher fit` against the Python `arch` package's estimates (Tests/Fixtures/history), and bad
@@ -131,11 +132,12 @@ final class FilteredHistoricalTests: XCTestCase {
 
     func testOneDayExpectedShortfallIsTheBootstrapLaws() throws {
         let s = try loadScenario(scenario())
-        guard case .filteredHistorical(let h) = s.market.tails else { return XCTFail("not filtered-historical") }
+        guard case .filteredHistorical(let history) = s.market.tails else { return XCTFail("not filtered-historical") }
+        let h = try FilteredHistoricalFit.of(history)
         XCTAssertEqual(h.days, 787)
         // Exact law: each of the D days with mass 1/D, loss S·(1 − e^{σ_f z/100}).
         let sigma = h.fits[0].forecastVariance.squareRoot()
-        let losses = (0..<h.days).map { 8709.49 * (1 - exp(sigma * h.residuals[$0 * 2] / 100)) }.sorted(by: >)
+        let losses: [Double] = (0..<h.days).map { d -> Double in 8709.49 * (1 - exp(sigma * h.residuals[d * 2] / 100)) }.sorted(by: >)
         let tailMass = 0.01, atom = 1 / Double(h.days)
         let whole = Int(tailMass / atom)
         let exactES = (losses[0..<whole].reduce(0, +) * atom + (tailMass - Double(whole) * atom) * losses[whole]) / tailMass

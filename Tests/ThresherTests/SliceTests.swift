@@ -15,19 +15,21 @@ final class SliceTests: XCTestCase {
         var known: [Data] = []
         while true {
             let parts = try (0..<slices).map { i -> Data in
-                let settings = RunSettings(threads: threads, chunkSize: chunkSize, coordinator: ReplayCoordinator(known: known, next: .slice(index: i, count: slices)))
+                let slice = ReplayCoordinator(known: known, next: .slice(index: i, count: slices))
                 do {
-                    _ = try body(settings)
+                    _ = try body(RunSettings(threads: threads, chunkSize: chunkSize, coordinator: slice))
                     throw CoordinationError("slice \(i) finished without computing a stage")
-                } catch let computed as StageComputed {
-                    XCTAssertEqual(computed.stage, known.count)
-                    return computed.payload
+                } catch is StageStop {
+                    guard case .computed(let stage, let payload)? = slice.outcome else { throw CoordinationError("slice \(i) stopped without a part") }
+                    XCTAssertEqual(stage, known.count)
+                    return payload
                 }
             }
             let merger = ReplayCoordinator(known: known, next: .merge(parts: parts))
             do {
                 return (try body(RunSettings(threads: threads, coordinator: merger)), known.count + 1)
-            } catch is StageNeeded {
+            } catch is StageStop {
+                XCTAssertEqual(merger.outcome, .needed(stage: known.count + 1))
                 known = merger.known
             }
         }

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MonteCarlo
+import Reports
+import ScenarioSpec
+import WorkerPool
+
+/// A Monte Carlo command (run, calibrate, evaluate, robustness) as values: a `RunRequest` fixes its
+/// numbers, `Presentation` only shapes its output, and `compute` turns a loaded scenario into the
+/// report. The command line builds the request; `thresher merge` reads it from the parts. A new
+/// Monte Carlo command is one conformer and its line in `MonteCarloCommands.all`.
+protocol MonteCarloCommand {
+    static var name: String { get }
+    /// The start line's description of the work ("calibration: 3 passes"; "" for none).
+    static func label(_ request: RunRequest) -> String
+    /// Passes over the paths, for the progress total.
+    static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int
+    static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
+                        presentation: Presentation) throws -> ReportDocument
+}
+
+/// What a Monte Carlo command computes with besides the scenario: the settings (with the
+/// coordinator of a distributed run), the cancellation and the progress.
+struct MonteCarloRun {
+    let settings: RunSettings
+    let cancellation: Cancellation
+    let progress: RunProgress
+    /// Whether this process writes the report and the command's own files.
+    var ownsOutput: Bool { settings.coordinator?.ownsOutput ?? true }
+}
+
+/// What changes only where a command's output goes or how fast it runs.
+struct Presentation {
+    var threads: Int
+    var chunkSize: Int = ChunkPlan.defaultChunkSize
+    var output: ReportOptions
+    var quiet: Bool
+    /// calibrate: `--policy-out`.
+    var policyOut: String? = nil
+}
+
+enum MonteCarloCommands {
+    static let all: [any MonteCarloCommand.Type] = [Run.self, Calibrate.self, Evaluate.self, Robustness.self]
+
+    static func named(_ name: String) -> (any MonteCarloCommand.Type)? { all.first { $0.name == name } }
+
+    /// How the paths of a run are shared out.
+    enum Coordination {
+        /// This process's share from `--slice`, the launcher's environment or MPI (or all paths).
+        case local(SliceOptions)
+        /// `thresher merge`: the known stages and the parts of the next one.
+        case merging(ReplayCoordinator)
+    }
+
+    /// Runs `request` on the scenario at `file` (the path as the user named it, for messages): loads
+    /// it with the request's what-ifs, shares out the paths, draws the start line and progress bar,
+    /// computes and writes the report (or this slice's part file).
+    /// - Returns: how a merge stopped short of the report (nil: the report was written, or a part).
+    @discardableResult
+    static func execute(_ command: any MonteCarloCommand.Type, _ request: RunRequest, file: String, presentation: Presentation,
+                        coordination: Coordination) throws -> StageOutcome? {
+        var outcome: StageOutcome?
+        try runReportingCommand(file: file, whatIf: WhatIf(overrides: request.overrides, spotShocks: request.spotShocks, volShocks: request.volShocks), output: presentation.output, quiet: presentation.quiet) { loaded, echo in
+            var scenario = loaded
+            if let paths = request.paths { scenario.simulation.paths = paths }
+            if let seed = request.seed { scenario.simulation.seed = seed }
+            let digest = PartFile.digest(sourceDigest: scenario.sourceDigest, command: request.command,
+                                         options: echo + (request.sections.map { ["--sections \($0)"] } ?? []),
+                                         seed: scenario.simulation.seed, paths: scenario.simulation.paths)
+            let sliced: SlicedRun?
+            switch coordination {
+            case .local(let options): sliced = try options.resolve(request: request, scenario: scenario, digest: digest)
+            case .merging(let coordinator): sliced = SlicedRun(coordinator: coordinator, replay: coordinator, writePart: nil)
+            }
+            var settings = RunSettings(threads: presentation.threads, chunkSize: presentation.chunkSize)
+            settings.coordinator = sliced?.coordinator
+            try sliced?.coordinator.begin(digest: digest)
+            let owner = sliced?.coordinator.ownsOutput ?? true
+            let total = try command.passes(request, scenario: scenario, file: file, presentation: presentation) * scenario.simulation.paths
+            let cancellation = Cancellation()
+            let interrupt = installInterruptHandler(cancellation)
+            defer { interrupt.cancel() }
+            let progress = RunProgress(total: total)
+            let label = command.label(request)
+            let bar = ProgressBar(progress: progress, quiet: presentation.quiet || presentation.output.json == "-" || !owner,
+                                  header: runHeader(scenario, threads: presentation.threads) + (label.isEmpty ? "" : ", " + label))
+            defer { bar?.finish() }
+            do {
+                let document = try command.compute(request, scenario: scenario, file: file, echo: echo,
+                                                   run: MonteCarloRun(settings: settings, cancellation: cancellation, progress: progress),
+                                                   presentation: presentation)
+                return owner ? document : nil
+            } catch is StageStop {
+                switch sliced?.replay?.outcome {
+                case .computed(let stage, let payload)?:
+                    try sliced?.writePart?(stage, payload)
+                case .needed?:
+                    outcome = sliced?.replay?.outcome
+                case nil:
+                    throw CoordinationError("a stage stopped without a coordinator to say why")
+                }
+                return nil
+            }
+        }
+        return outcome
+    }
+}
+
+extension MonteCarloOptions {
+    /// The request of `command` on `file` with these options.
+    func request(_ command: String, file: String) -> RunRequest {
+        var request = RunRequest(command: command, scenarioPath: URL(fileURLWithPath: file).standardizedFileURL.path)
+        request.paths = simulation.paths
+        request.seed = simulation.seed
+        request.overrides = whatIf.overrides
+        request.spotShocks = whatIf.shocks
+        request.volShocks = whatIf.volShocks
+        return request
+    }
+
+    func presentation(policyOut: String? = nil) -> Presentation {
+        Presentation(threads: simulation.threads, chunkSize: simulation.chunkSize, output: output, quiet: quiet, policyOut: policyOut)
+    }
+}
