@@ -1,4 +1,5 @@
 import MonteCarlo
+import ScenarioSpec
 import Shocks
 import TailStats
 
@@ -39,4 +40,16 @@ final class NegatedRow {
     let values: UnsafeMutablePointer<Double>
     init(capacity: Int) { values = .allocate(capacity: capacity) }
     deinit { values.deallocate() }
+}
+
+extension Calibrator {
+    /// The maintenance schedule `thresher stress` flags liquidations with, and where it comes from:
+    /// the scenario's `policy:`; without one, the ladder `calibrate` would set (its pass A on the
+    /// scenario's paths) when there is a `calibration:` section; else none.
+    public static func stressSchedule(for scenario: Scenario) throws -> (schedule: MarginSchedule, source: String)? {
+        if let policy = scenario.policy { return (policy.schedule, "policy") }
+        guard scenario.calibration != nil else { return nil }
+        let ladder = try Calibrator(scenario: scenario).estimateLadder(settings: RunSettings())
+        return (ladder.schedule, "calibrated ladder (calibrate's pass A, \(scenario.simulation.paths) paths, seed \(scenario.simulation.seed))")
+    }
 }

@@ -134,17 +134,7 @@ public struct RobustnessAnalyzer {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RobustnessResult(scenario: scenario, paths: scenario.simulation.paths, basePolicySource: scenario.policy != nil ? "policy" : "calibrated",
                                 baseThresholds: baseThresholds, base: section(.base)[0], targetBreachProbability: scenario.calibration!.breachProbability,
-                                models: spec.models.map(Self.modelName), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
+                                models: spec.models.map(\.shortLabel), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
                                 centralElasticities: RobustnessResult.centralElasticities(sensitivity, base: baseThresholds), elapsedSeconds: elapsed)
-    }
-
-    /// A model's name in the matrix.
-    static func modelName(_ model: TailModel) -> String {
-        switch model {
-        case .gaussian: return "gaussian"
-        case .studentT(let dof): return "student-t ν=\(dof)"
-        case .tCopula(let dof): return "t-copula ν=\(dof)"
-        case .filteredHistorical: return "filtered historical"
-        }
     }
 }

@@ -154,11 +154,7 @@ extension RobustnessSpec.Bump {
         var s = scenario
         switch kind {
         case .vol: for i in s.market.assets.indices { s.market.assets[i].vol *= value }
-        case .dof:
-            switch s.market.tails {
-            case .gaussian, .studentT, .filteredHistorical: s.market.tails = value == 0 ? .gaussian : .studentT(dof: value)
-            case .tCopula: s.market.tails = value == 0 ? .gaussian : .tCopula(dof: value)
-            }
+        case .dof: s.market.tails = s.market.tails.bumped(dof: value)
         case .correlation:
             s.market.correlation = s.market.correlation.enumerated().map { i, row in
                 row.enumerated().map { j, rho in i == j ? 1 : rho + value * (1 - rho) }

@@ -235,8 +235,7 @@ struct StandardizedKey: Equatable {
         shocks.rate = 0
         shocks.volShocks = nil
         shocks.stablecoins = []
-        var keepsVols = false
-        if case .filteredHistorical = market.tails { keepsVols = true }
+        let keepsVols = market.tails.shocksDependOnVols
         for i in shocks.assets.indices {
             shocks.assets[i].spot = 1
             if !keepsVols { shocks.assets[i].vol = 1 }

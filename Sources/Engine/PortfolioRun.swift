@@ -23,6 +23,7 @@ public struct PortfolioAggregates: PathAccumulator {
     }
 
     /// Folds in the aggregates of other paths.
+    /// - Complexity: O(accounts × K), K the tails' capacity.
     public mutating func merge(_ other: PortfolioAggregates) {
         merge([other], threads: 1)
     }

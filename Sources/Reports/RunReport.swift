@@ -154,10 +154,5 @@ public struct RunReport: CommandReport {
 /// shocks, t-copula assets without their own dof (normal marginals), or capped shocks.
 func momentsExist(_ market: Market) -> Bool {
     if market.shockCap != nil { return true }
-    switch market.tails {
-    case .gaussian: return true
-    case .studentT: return false
-    case .tCopula: return market.assets.allSatisfy { $0.dof == nil }
-    case .filteredHistorical: return true  // finitely many bootstrapped days
-    }
+    return market.tails.momentsExist(assetDofs: market.assets.map(\.dof))
 }

@@ -29,14 +29,7 @@ public enum MarketWriter {
             let rows = correlation.map { "[" + $0.map { String(format: "%.6f", $0) }.joined(separator: ", ") + "]" }
             lines.append("  correlation: {matrix: [" + rows.joined(separator: ", ") + "], repair: nearest}")
         }
-        switch tails {
-        case .gaussian: lines.append("  tails: {model: gaussian}")
-        case .studentT(let dof): lines.append("  tails: {model: student-t, dof: \(dof)}")
-        case .tCopula(let dof): lines.append("  tails: {model: t-copula, dof: \(dof)}")
-        case .filteredHistorical(let history):
-            let columns = zip(history.assets, history.columns).map { "\($0): '\($1)'" }.joined(separator: ", ")
-            lines.append("  tails: {model: filtered-historical, history: '\(history.file)', columns: {\(columns)}}")
-        }
+        lines.append("  tails: \(tails.yaml)")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -78,27 +78,6 @@ public struct Asset: Sendable, Equatable {
     public var dof: Double?
 }
 
-/// `market.tails` — the joint distribution of the standardized shocks ε (unit variance).
-public enum TailModel: Sendable, Equatable {
-    /// ε = L z.
-    case gaussian
-    /// ε = √((ν−2)/ν) · L z / √(W/ν), one W ~ χ²(ν) per path.
-    case studentT(dof: Double)
-    /// Student-t copula with dof ν_c; marginals from each asset's `dof` (t) or normal.
-    case tCopula(dof: Double)
-    /// Filtered historical simulation: bootstrapped days of GARCH-filtered residuals.
-    case filteredHistorical(FilteredHistory)
-
-    public var name: String {
-        switch self {
-        case .gaussian: return "gaussian"
-        case .studentT: return "student-t"
-        case .tCopula: return "t-copula"
-        case .filteredHistorical: return "filtered-historical"
-        }
-    }
-}
-
 /// `market.vol_shocks` — lognormal implied-vol shocks correlated with the spot shock.
 public struct VolShocks: Sendable, Equatable {
     /// Annualised volatility of log implied vol.

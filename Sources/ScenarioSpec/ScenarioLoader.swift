@@ -158,38 +158,6 @@ extension Asset {
     }
 }
 
-extension TailModel {
-    /// - Parameter assets: the market's asset ids (the history columns of `filtered-historical`).
-    init(node: ConfigNode, path: String, assets: [String] = [], _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["model", "dof", "cap", "history", "columns"])
-        let model = try r.required("model") { try p.oneOf($0, $1, ["gaussian", "student-t", "t-copula", "filtered-historical"]) }
-        let dof = try r.optional("dof", p.degreesOfFreedom)
-        if model != "filtered-historical" {
-            for field in ["history", "columns"] where r.node(field) != nil { throw r.error(field, "only the filtered-historical model reads a history") }
-        }
-        switch model {
-        case "filtered-historical":
-            if dof != nil { throw r.error("dof", "filtered-historical takes no dof (the GARCH-t fits set the tails)") }
-            let file = try r.required("history") { node, path in CSVBook.resolve(try p.text(node, path), p.file) }
-            let named = try r.optional("columns") { node, path -> [String: String] in
-                try Dictionary(p.mapping(node, path).map { ($0.key, try p.text($0.value, path + "." + $0.key)) }, uniquingKeysWith: { a, _ in a })
-            } ?? [:]
-            for key in named.keys where !assets.contains(key) { throw r.error("columns", "'\(key)' is not an asset of the market") }
-            self = .filteredHistorical(try FilteredHistory(file: file, columns: assets.map { named[$0] ?? $0 }, assets: assets,
-                                                           path: r.childPath("history"), scenarioFile: p.file))
-        case "gaussian":
-            if dof != nil { throw r.error("dof", "the gaussian model takes no dof") }
-            self = .gaussian
-        case "student-t":
-            guard let dof else { throw r.error("dof", "missing required field 'dof' (> 2) for model student-t") }
-            self = .studentT(dof: dof)
-        default:
-            guard let dof else { throw r.error("dof", "missing required field 'dof' (> 2, the copula's dof) for model t-copula") }
-            self = .tCopula(dof: dof)
-        }
-    }
-}
-
 extension VolShocks {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["vol_of_vol", "spot_correlation"])

@@ -58,6 +58,7 @@ public struct ExactSum: Sendable, Equatable {
     }
 
     /// Adds another exact sum: the result is the exact sum of both.
+    /// - Complexity: O(1) (a fixed number of limbs).
     public mutating func merge(_ other: ExactSum) {
         var other = other
         other.normalize()

@@ -38,6 +38,8 @@ public struct Histogram: Sendable, Equatable {
         }
     }
 
+    /// Adds the counts of other paths (same bins).
+    /// - Complexity: O(bins).
     public mutating func merge(_ other: Histogram) {
         precondition(lower == other.lower && upper == other.upper && counts.count == other.counts.count)
         for k in counts.indices { counts[k] += other.counts[k] }

@@ -154,6 +154,8 @@ public struct TailAccumulator: Sendable {
     /// Merges another accumulator of *other* paths under the same plan.
     /// Each side holds every loss of its paths above its floor (up to its K largest), so the union
     /// holds every loss above the higher floor: that becomes the merged floor.
+    /// - Complexity: O(K + m) on average, K the plan's capacity and m the other side's candidates
+    ///   (a filter, then one selection).
     public mutating func merge(_ other: TailAccumulator) {
         precondition(plan.totalPaths == other.plan.totalPaths && plan.levels == other.plan.levels)
         count += other.count
@@ -194,6 +196,7 @@ public struct TailAccumulator: Sendable {
     /// Both are nil below the ranks `TailPlan.minimumRankFor…Error`: too few tail losses to say.
     /// - Parameter retainingLosses: keep the retained tail in `largestLosses` (for charts); without,
     ///   the summary holds only the statistics.
+    /// - Complexity: O(K log K), K the plan's capacity (one selection and a sort of the tail).
     public func summary(retainingLosses: Bool = true) -> TailSummary {
         var tail = candidates
         Self.keepLargest(plan.capacity, of: &tail)

@@ -88,10 +88,7 @@ struct BacktestCommand: ParsableCommand {
                 }
                 settings.marginLevel = index
             }
-            let named = Dictionary(columns.map { text -> (String, String) in
-                let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-                return (parts[0], parts.count == 2 ? parts[1] : parts[0])
-            }, uniquingKeysWith: { $1 })
+            let named = Dictionary(columns.map(parseColumn).map { ($0.id, $0.column ?? $0.id) }, uniquingKeysWith: { $1 })
             let ids = scenario.market.assets.map(\.id)
             if let unknown = named.keys.sorted().first(where: { !ids.contains($0) }) {
                 throw ValidationError("--column \(unknown)=…: the scenario has no asset \(unknown) (its assets are \(ids.joined(separator: ", ")))")

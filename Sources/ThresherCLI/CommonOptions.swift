@@ -104,3 +104,10 @@ final class ProgressBar {
 func runHeader(_ scenario: Scenario, threads: Int) -> String {
     runContext(scenario, paths: scenario.simulation.paths, threads: threads, overrides: [])[0]
 }
+
+/// `--column ID=COLUMN` (or `ID`) of `fit` and `backtest`: the series id and its column (nil: the
+/// long layout's rows of ID, or for `backtest` the column named as the id).
+func parseColumn(_ text: String) -> (id: String, column: String?) {
+    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+    return parts.count == 2 ? (parts[0], parts[1]) : (parts[0], nil)
+}

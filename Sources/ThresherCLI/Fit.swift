@@ -35,10 +35,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        let pairs = columns.map { text -> (id: String, column: String?) in
-            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-            return parts.count == 2 ? (parts[0], parts[1]) : (parts[0], nil)
-        }
+        let pairs = columns.map(parseColumn)
         try reportingErrors {
             let history = try PriceHistory(file: file, columns: pairs)
             let fits: [GARCHFit]

@@ -2,7 +2,6 @@ import ArgumentParser
 import Calibration
 import Engine
 import Foundation
-import MonteCarlo
 import Reports
 import ScenarioSpec
 
@@ -24,15 +23,9 @@ struct Stress: ParsableCommand {
 
     func run() throws {
         try runReportingCommand(file: file, whatIf: whatIf.value, output: output, quiet: quiet) { scenario, echo in
-            var schedule = scenario.policy?.schedule
-            var source = scenario.policy != nil ? "policy" : nil
-            if schedule == nil, scenario.calibration != nil {
-                // No policy: the maintenance ladder calibrate would set (its pass A, on the scenario's paths).
-                schedule = try Calibrator(scenario: scenario).estimateLadder(settings: RunSettings()).schedule
-                source = "calibrated ladder (calibrate's pass A, \(scenario.simulation.paths) paths, seed \(scenario.simulation.seed))"
-            }
-            return StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario, maintenance: schedule), overrides: echo,
-                                maintenanceSource: source, top: output.topRows).document
+            let maintenance = try Calibrator.stressSchedule(for: scenario)
+            return StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario, maintenance: maintenance?.schedule), overrides: echo,
+                                maintenanceSource: maintenance?.source, top: output.topRows).document
         }
     }
 }

@@ -32,14 +32,8 @@ func grouped(_ n: Int) -> String {
 func rate(_ x: Double) -> String { String(format: "%.3f%%", x * 100) }
 
 func tailDescription(_ tails: TailModel) -> String {
-    switch tails {
-    case .gaussian: return "gaussian shocks"
-    case .studentT(let dof): return "student-t shocks (ν = \(dof))"
-    case .tCopula(let dof): return "t-copula (ν = \(dof))"
-    case .filteredHistorical(let h):
-        let days = (try? FilteredHistoricalFit.of(h)).map { "\($0.days) days of " } ?? ""
-        return "filtered historical simulation (\(days)GARCH-t residuals from \((h.file as NSString).lastPathComponent))"
-    }
+    guard case .filteredHistorical(let history) = tails else { return tails.description(historyDays: nil) }
+    return tails.description(historyDays: (try? FilteredHistoricalFit.of(history))?.days)
 }
 
 /// The context lines every Monte Carlo report starts with (the first is also the progress header).

@@ -11,19 +11,19 @@ enum Inputs {
     static func json(_ scenario: Scenario) -> JSONValue {
         let market = scenario.market
         var tails: [(String, JSONValue)] = [("model", .string(market.tails.name))]
-        switch market.tails {
-        case .gaussian: break
-        case .studentT(let dof), .tCopula(let dof): tails.append(("dof", .number(dof)))
-        case .filteredHistorical(let history):
+        if let dof = market.tails.dof { tails.append(("dof", .number(dof))) }
+        if case .filteredHistorical(let history) = market.tails {
             // Fitted when the run built its market model (cached); a report of a run that never did
             // (a stress) fits it here.
-            guard let h = try? FilteredHistoricalFit.of(history) else { tails.append(("history", .string(history.file))); break }
-            tails += [("history", .string(history.file)), ("days", .integer(h.days)),
-                      ("garch", .array(h.fits.indices.map { i in
-                          .object([("id", .string(market.assets[i].id)), ("omega", .number(h.fits[i].omega)), ("alpha", .number(h.fits[i].alpha)),
-                                   ("beta", .number(h.fits[i].beta)), ("nu", .number(h.fits[i].nu)),
-                                   ("forecast_variance", .number(h.fits[i].forecastVariance)), ("annual_vol", .number(h.annualVol(i)))])
-                      }))]
+            tails.append(("history", .string(history.file)))
+            if let h = try? FilteredHistoricalFit.of(history) {
+                tails += [("days", .integer(h.days)),
+                          ("garch", .array(h.fits.indices.map { i in
+                              .object([("id", .string(market.assets[i].id)), ("omega", .number(h.fits[i].omega)), ("alpha", .number(h.fits[i].alpha)),
+                                       ("beta", .number(h.fits[i].beta)), ("nu", .number(h.fits[i].nu)),
+                                       ("forecast_variance", .number(h.fits[i].forecastVariance)), ("annual_vol", .number(h.annualVol(i)))])
+                          }))]
+            }
         }
         if let cap = market.shockCap { tails.append(("cap", .number(cap))) }
         return .object([

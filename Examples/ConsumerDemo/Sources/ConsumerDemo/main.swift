@@ -3,8 +3,8 @@
 // `key value` line each (full precision, for the test that compares them with Thresher's own run).
 import Engine
 import Foundation
+import MonteCarlo
 import ScenarioSpec
-import WorkerPool
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
