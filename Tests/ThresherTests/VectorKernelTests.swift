@@ -264,13 +264,15 @@ final class VectorKernelTests: XCTestCase {
         for layer: UInt64 in 0..<512 {
             for m: UInt64 in [1 << 40, 1 << 51, 1 << 52 - 1] { all.append(thresher_ziggurat_normal(3, 0, layer, 7, m << 12 | layer)) }
         }
-        let x = (0..<4_000).map { (Double($0) / 3_999 - 0.5) / 4 } + (0..<4_001).map { -708 + 1_417 * Double($0) / 4_000 } + [-800, 800]
+        let small: [Double] = (0..<4_000).map { (Double($0) / 3_999 - 0.5) / 4 }
+        let wide: [Double] = (0..<4_001).map { -708 + 1_417 * Double($0) / 4_000 }
+        let x: [Double] = small + wide + [-800, 800]
         var spot = [Double](repeating: 0, count: x.count), logSpot = spot, factor = spot, inverse = spot
         thresher_shocked_spots(x, 0.9, 4.5, 90, &logSpot, &spot, x.count)
         thresher_vol_factors(x, Array(x.reversed()), -0.5, 0.8, 0.01, &factor, &inverse, x.count)
-        all += spot + logSpot + factor + inverse
-        let strikes = (0..<x.count).map { 100 * exp(Double($0 % 241 - 120) / 40) }
-        let moneyness = strikes.map { log($0) }
+        for row in [spot, logSpot, factor, inverse] { all += row }
+        let strikes: [Double] = (0..<x.count).map { 100 * exp(Double($0 % 241 - 120) / 40) }
+        let moneyness: [Double] = strikes.map { log($0) }
         for isCall in [true, false] {
             for (iv, years) in [(0.05, 1.0 / 365), (0.6, 0.5), (60.0, 2.0)] {
                 let leg = OptionLeg(account: 0, asset: 0, isCall: isCall, strike: 100, years: years + 1.0 / 365,
@@ -279,7 +281,8 @@ final class VectorKernelTests: XCTestCase {
                 withUnsafePointer(to: leg.terms) { terms in
                     thresher_subtract_option_profit(terms, x.count, strikes, moneyness, factor, inverse, &account, &book)
                 }
-                all += account + book
+                all += account
+                all += book
             }
         }
         let assets: [Int32] = [2, 0, 3], weights = [1.5, -0.25, 3.0], blocks = (count + 63) / 64
@@ -288,8 +291,9 @@ final class VectorKernelTests: XCTestCase {
         thresher_linear_losses(count, rows, stride, assets, weights, 3, 0.5, &losses)
         thresher_block_statistics(losses, count, &sums, &squares)
         let kept = thresher_values_above(losses, count, 2, &above)
-        all += losses + sums + squares + above[..<kept]
+        for row in [losses, sums, squares, Array(above[..<kept])] { all += row }
         let fusedKept = thresher_linear_tail(count, rows, stride, assets, weights, 3, 0.5, 2, &sums, &squares, &above)
-        return all + sums + squares + above[..<fusedKept]
+        for row in [sums, squares, Array(above[..<fusedKept])] { all += row }
+        return all
     }
 }
