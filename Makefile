@@ -9,16 +9,17 @@ SCENARIO     ?= Scenarios/default.yaml
 BIN          := .build/release/thresher
 PREFIX       ?= /usr/local
 
-## Release tuning of the hot loops, passed on the command line so that no target of Package.swift
-## carries unsafe flags (a package that depends on ThresherCore builds it with its own flags):
-## no overflow/bounds traps, no dynamic exclusivity checks, and on x86-64 code for AVX2/FMA CPUs
-## (Haswell, 2013, and later; AMD Zen) in the Swift code and the C kernels (-O3).
-## `THRESHER_TARGET_CPU=x86-64 make …` builds for any x86-64 CPU instead. The C kernels carry their
-## AVX2/FMA variant in every x86-64 build and choose it at start-up (CKernels/Dispatch.c), so a plain
-## `swift build -c release` (`make portable`) is nearly as fast; see Benchmarks/README.md.
+## Release tuning, passed on the command line so that no target of Package.swift carries unsafe
+## flags (a package that depends on ThresherCore builds it with its own flags): the C kernels at -O3,
+## and on x86-64 code for AVX2/FMA CPUs (Haswell, 2013, and later; AMD Zen) in the Swift code and
+## the C kernels. `THRESHER_TARGET_CPU=x86-64 make …` builds for any x86-64 CPU instead. The C
+## kernels carry their AVX2/FMA variant in every x86-64 build and choose it at start-up
+## (CKernels/Dispatch.c), so a plain `swift build -c release` (`make portable`) is nearly as fast.
+## No -Ounchecked / -enforce-exclusivity=unchecked: they bought 1-2 % (W2, W3, calibrate; issue 28,
+## Benchmarks/README.md) for every precondition and bounds check of every module, so those stay.
 ARCH         := $(shell uname -m)
 THRESHER_TARGET_CPU ?= haswell
-TUNING       := -Xswiftc -Ounchecked -Xswiftc -enforce-exclusivity=unchecked -Xcc -O3
+TUNING       := -Xcc -O3
 ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
