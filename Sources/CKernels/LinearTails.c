@@ -8,11 +8,14 @@
 #include "CKernels.h"
 #include "VectorMath.h"
 
-/// constant − Σ_k weights[k]·spot[assets[k]·rowStride + j …], eight paths from j (`lanes` valid).
+/// constant − Σ_k weights[k]·spot[assets[k]·rowStride + j …], eight paths from j (`lanes` valid),
+/// one fused multiply-add per term (the rounding -march=haswell's contraction gave before).
 KERNEL vdouble linearLoss(const double *spot, long rowStride, const int32_t *assets, const double *weights, long terms,
                           double constant, long j, long lanes) {
     vdouble v = splat(constant);
-    for (long k = 0; k < terms; k++) v = fmadd(splat(-weights[k]), loadPartial(spot + assets[k] * rowStride + j, lanes, 0.0), v);
+    for (long k = 0; k < terms; k++) {
+        v = fmadd(splat(-weights[k]), loadPartial(spot + assets[k] * rowStride + j, lanes, 0.0), v);
+    }
     return v;
 }
 
