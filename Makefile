@@ -9,19 +9,22 @@ SCENARIO     ?= Scenarios/default.yaml
 BIN          := .build/release/thresher
 PREFIX       ?= /usr/local
 
-## Release tuning of the hot loops, passed on the command line so that no target of Package.swift
-## carries unsafe flags (a package that depends on ThresherCore builds it with its own flags):
-## no overflow/bounds traps, no dynamic exclusivity checks, and on x86-64 code for AVX2/FMA CPUs
-## (Haswell, 2013, and later; AMD Zen) in the Swift code and the C kernels (-O3).
-## `THRESHER_TARGET_CPU=x86-64 make …` builds for any x86-64 CPU instead.
+## Release tuning, passed on the command line so that no target of Package.swift carries unsafe
+## flags (a package that depends on ThresherCore builds it with its own flags): the C kernels at -O3,
+## and on x86-64 code for AVX2/FMA CPUs (Haswell, 2013, and later; AMD Zen) in the Swift code and
+## the C kernels. `THRESHER_TARGET_CPU=x86-64 make …` builds for any x86-64 CPU instead. The C
+## kernels carry their AVX2/FMA variant in every x86-64 build and choose it at start-up
+## (CKernels/Dispatch.c), so a plain `swift build -c release` (`make portable`) is nearly as fast.
+## No -Ounchecked / -enforce-exclusivity=unchecked: they bought 1-2 % (W2, W3, calibrate; issue 28,
+## Benchmarks/README.md) for every precondition and bounds check of every module, so those stay.
 ARCH         := $(shell uname -m)
 THRESHER_TARGET_CPU ?= haswell
-TUNING       := -Xswiftc -Ounchecked -Xswiftc -enforce-exclusivity=unchecked -Xcc -O3
+TUNING       := -Xcc -O3
 ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps deps-mpi build mpi demo test test-slurm fuzz bench install clean
+.PHONY: deps deps-mpi build portable mpi demo test test-aarch64 test-slurm fuzz bench install clean
 
 ## deps: install the system libraries (OpenBLAS, LAPACKE, pkg-config) when any is missing;
 ## deps-mpi: the same plus Open MPI (for `make mpi` and `make test`).
@@ -43,6 +46,11 @@ build: deps
 	$(SWIFT) build -c release $(RELEASE) --static-swift-stdlib --product thresher || $(SWIFT) build -c release $(RELEASE) --product thresher
 	$(SWIFT) build -c release $(RELEASE) --static-swift-stdlib --product thresher-bench || $(SWIFT) build -c release $(RELEASE) --product thresher-bench
 
+## portable: `thresher` as a package that depends on ThresherCore builds it, plain
+## `swift build -c release` (no flags), in .build-portable (make bench times it beside `make build`'s).
+portable: deps
+	$(SWIFT) build -c release --build-path .build-portable --product thresher
+
 ## mpi: `thresher` that runs under mpirun (`mpirun -np 4 .build/release/thresher run FILE`):
 ## the ranks split the paths and rank 0 writes the report (README, "Clusters").
 mpi: deps-mpi
@@ -58,6 +66,17 @@ test: deps-mpi
 	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --traits MPI --build-tests
 	THRESHER_REQUIRE_MPI=1 $(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --traits MPI --skip-build --disable-swift-testing
 
+## test-aarch64: the C kernels cross-compiled for aarch64 (clang, Debian's aarch64 sysroot) and their
+## known-answer tests run under qemu-aarch64 (Tests/CrossArch/run.sh); installs the cross
+## toolchain and qemu-user when missing.
+test-aarch64:
+	@missing=""; for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	Tests/CrossArch/run.sh
+
 ## test-slurm: a one-node Slurm cluster (slurmctld, slurmd, munge from Debian) runs an 8-task job
 ## array of `thresher run` and a dependent merge job; the merged report must equal a single run's.
 test-slurm: build
@@ -68,8 +87,8 @@ fuzz: deps
 	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --build-tests
 	THRESHER_FUZZ_CASES=100000 $(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --skip-build --disable-swift-testing --filter HostileInputTests
 
-## bench: the performance comparison table (see Benchmarks/README.md).
-bench: build
+## bench: the performance comparison table (see Benchmarks/README.md), the portable build's W2 beside.
+bench: build portable
 	Benchmarks/run.sh
 
 ## install: the release binary to $(PREFIX)/bin and the stress libraries to $(PREFIX)/share/thresher/stress,
@@ -80,4 +99,4 @@ install: build
 	install -m 644 Scenarios/stress/*.yaml $(DESTDIR)$(PREFIX)/share/thresher/stress/
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-portable

@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T=.build/release/thresher
 B=.build/release/thresher-bench
+P=.build-portable/release/thresher   # plain `swift build -c release` (make portable): what a consumer gets
 [ -x "$T" ] && [ -x "$B" ] || make build
+[ -x "$P" ] || make portable
 VENV=Benchmarks/.venv
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
@@ -60,6 +62,10 @@ for lvl in sorted(t["book"]["var"]):
             row += f"   {y:14,.0f} ({(y - x) / (se * 2 ** 0.5):+.1f})"
         print(row)
 PYEOF
+echo
+w2p=$(wall /dev/null $P run $W2 --paths "$PATHS_W2" --threads 2 --quiet)
+w2k=$(THRESHER_KERNELS=baseline $P run $W2 --paths "$PATHS_W2" --threads 2 --quiet --json "$OUT/baseline.json" >/dev/null && "$PY" -c "import json; print(json.load(open('$OUT/baseline.json'))['elapsed_seconds'])")
+echo "  portable build (swift build -c release, kernels $($P --version | sed 's/.*kernels \([^)]*\)).*/\1/')), 2 threads: $w2p s = $(python3 -c "print(f'{$w2p / $w2b:.2f}')")× make build's; its baseline kernels (THRESHER_KERNELS=baseline, no FMA unit used): engine $(python3 -c "print(f'{$w2k:.2f}')") s"
 echo
 echo "== W2 scaling: engine seconds per thread count (powers of two up to $(nproc) cores; best of $REPEAT)"
 t=1; line=""

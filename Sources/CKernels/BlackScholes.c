@@ -1,4 +1,5 @@
 // Black–Scholes repricing of one option over the paths of a chunk (see CKernels.h for the math).
+#include "KernelVariant.h"
 #include <math.h>
 #include "CKernels.h"
 #include "VectorMath.h"
@@ -30,11 +31,11 @@ KERNEL vdouble centralPhi(vdouble d) {
 KERNEL vdouble gaussianFactor(vdouble y) {
     vlong beyond = y > splat(37.5);
     vdouble e = vexp(splat(-0.5) * vmin(y * y, splat(1406.25)));
-    return select(beyond, splat(0.0), e);
+    return laneSelect(beyond, splat(0.0), e);
 }
 
 /// Φ(d) for d = ±y: Φ(−y) = t when d ≤ 0, 1 − t when d > 0.
-KERNEL vdouble fromLowerTail(vdouble d, vdouble t) { return select(d > splat(0.0), splat(1.0) - t, t); }
+KERNEL vdouble fromLowerTail(vdouble d, vdouble t) { return laneSelect(d > splat(0.0), splat(1.0) - t, t); }
 
 /// −x in the lanes of `mask`, x elsewhere.
 KERNEL vdouble negateWhere(vlong mask, vdouble x) {
@@ -49,7 +50,7 @@ KERNEL vdouble separateFactorsCallForm(vdouble spot, vdouble k, vdouble d1, vdou
     vdouble y1s = y1 * y1, y2s = y2 * y2, y1q = y1s * y1s, y2q = y2s * y2s;
     vdouble t1 = gaussianFactor(y1) * poly6(hartNumerator, y1, y1s, y1q) / poly7(hartDenominator, y1, y1s, y1q);
     vdouble t2 = gaussianFactor(y2) * poly6(hartNumerator, y2, y2s, y2q) / poly7(hartDenominator, y2, y2s, y2q);
-    return spot * fromLowerTail(d1, t1) - k * fromLowerTail(d2, t2);
+    return fmadd(spot, fromLowerTail(d1, t1), -(k * fromLowerTail(d2, t2)));
 }
 
 /// The price for one vector of paths; `isCall` is a constant of each instantiation.
@@ -82,7 +83,7 @@ KERNEL vdouble price(const ThresherOptionTerms *o, int isCall, vdouble spot, vdo
         vlong above1 = d1 > splat(0.0), above2 = d2 > splat(0.0);
         // g1·P1/Q1 − g2·P2/Q2 over the common denominator
         vdouble ratios = fmadd(negateWhere(above1, p1), q2, -(negateWhere(above2, p2) * q1)) / (q1 * q2);
-        vdouble intrinsic = select(above1, spot, splat(0.0)) - select(above2, k, splat(0.0));
+        vdouble intrinsic = laneSelect(above1, spot, splat(0.0)) - laneSelect(above2, k, splat(0.0));
         callForm = fmadd(spot * e1, ratios, intrinsic);
     }
     return isCall ? callForm : -callForm;
@@ -96,7 +97,7 @@ KERNEL void subtractProfit(const ThresherOptionTerms *o, int isCall, long count,
         long lanes = count - j < LANES ? count - j : LANES;
         vdouble v = price(o, isCall, loadPartial(spot + j, lanes, 1.0), loadPartial(logSpot + j, lanes, 0.0),
                           loadPartial(volFactor + j, lanes, 1.0), loadPartial(inverseVolFactor + j, lanes, 1.0));
-        vdouble profit = q * v - qValueNow;
+        vdouble profit = fmadd(q, v, -qValueNow);
         storePartial(account + j, loadPartial(account + j, lanes, 0.0) - profit, lanes);
         storePartial(book + j, loadPartial(book + j, lanes, 0.0) - profit, lanes);
     }

@@ -1,20 +1,21 @@
 // The per-account hot loops of `run` on exchange-size books: linear losses from a few exposures and
 // the block statistics and tail candidates the tail accumulators fold in.
+#include "KernelVariant.h"
 #include <math.h>
-#if defined(__AVX2__)
+#if THRESHER_HAS_AVX2
 #include <immintrin.h>
-// <immintrin.h> brings in the C library's select(2); VectorMath.h's lane select is renamed here.
-#define select laneSelect
 #endif
 #include "CKernels.h"
 #include "VectorMath.h"
 
-/// constant − Σ_k weights[k]·spot[assets[k]·rowStride + j …], eight paths from j (`lanes` valid).
+/// constant − Σ_k weights[k]·spot[assets[k]·rowStride + j …], eight paths from j (`lanes` valid),
+/// one fused multiply-add per term (the rounding -march=haswell's contraction gave before).
 KERNEL vdouble linearLoss(const double *spot, long rowStride, const int32_t *assets, const double *weights, long terms,
                           double constant, long j, long lanes) {
-#pragma clang fp contract(on)
     vdouble v = splat(constant);
-    for (long k = 0; k < terms; k++) v -= splat(weights[k]) * loadPartial(spot + assets[k] * rowStride + j, lanes, 0.0);
+    for (long k = 0; k < terms; k++) {
+        v = fmadd(splat(-weights[k]), loadPartial(spot + assets[k] * rowStride + j, lanes, 0.0), v);
+    }
     return v;
 }
 
@@ -39,11 +40,10 @@ KERNEL BlockStatistics blockStart(void) {
     return s;
 }
 
-/// Folds eight values in (lanes ≥ `lanes` ignored): v·v rounded on its own, then added, so the
-/// same roundings with and without FMA units.
+/// Folds eight values in (lanes ≥ `lanes` ignored): v·v rounded on its own, then added (no
+/// contraction, VectorMath.h), so the same roundings with and without FMA units.
 KERNEL void blockAdd(BlockStatistics *s, vdouble v, long lanes) {
-#pragma clang fp contract(off)
-    if (lanes < LANES) v = select((vlong)laneIndex() < (vlong)splatu((uint64_t)lanes), v, splat(0.0));
+    if (lanes < LANES) v = laneSelect((vlong)laneIndex() < (vlong)splatu((uint64_t)lanes), v, splat(0.0));
     s->sum += v;
     s->square += v * v;
 }
@@ -53,7 +53,7 @@ KERNEL void blockFinish(const BlockStatistics *s, long b, double *sums, double *
     squares[b] = laneSum(s->square);
 }
 
-#if defined(__AVX2__)
+#if THRESHER_HAS_AVX2
 /// For each 4-bit mask m of four doubles, the 32-bit word indices that move the doubles whose bit
 /// is set to the front, in order (the rest: word 0).
 static const int32_t leftPack[16][8] __attribute__((aligned(32))) = {
@@ -75,8 +75,8 @@ KERNEL long keepAbove4(__m256d v, __m256d t, double *out, long kept) {
 /// Appends the lanes of v above `threshold` (of the first `lanes`) to out, in order, writing up
 /// to LANES doubles at out + kept; returns the new count.
 KERNEL long keepAbove(vdouble v, long lanes, double threshold, double *out, long kept) {
-    if (lanes < LANES) v = select((vlong)laneIndex() < (vlong)splatu((uint64_t)lanes), v, splat(-INFINITY));
-#if defined(__AVX2__)
+    if (lanes < LANES) v = laneSelect((vlong)laneIndex() < (vlong)splatu((uint64_t)lanes), v, splat(-INFINITY));
+#if THRESHER_HAS_AVX2
     __m256d t = _mm256_set1_pd(threshold), low, high;
     memcpy(&low, &v, sizeof low);
     memcpy(&high, (const char *)&v + sizeof low, sizeof high);

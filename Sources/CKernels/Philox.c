@@ -1,4 +1,5 @@
 // Philox4x32-10 uniforms for the paths of a chunk (see CKernels.h).
+#include "KernelVariant.h"
 #include "CKernels.h"
 #include "PhiloxRounds.h"
 

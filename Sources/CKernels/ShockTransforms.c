@@ -1,4 +1,5 @@
 // The Student-t mixing scale and the exponentials of shock generation, over rows of a chunk.
+#include "KernelVariant.h"
 #include <math.h>
 #include "CKernels.h"
 #include "VectorMath.h"

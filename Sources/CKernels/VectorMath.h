@@ -1,8 +1,13 @@
 // Double vectors (clang vector extensions) and the branch-free elementary functions the kernels
-// share. On x86-64 release builds the target is compiled for AVX2/FMA; elsewhere the same source
-// lowers to the native vector width.
+// share. Every kernel source is compiled twice on x86-64 (see Dispatch.c): as the baseline (any
+// x86-64, or the native width elsewhere) and, inside KernelsAVX2.c, for AVX2/FMA.
 #ifndef THRESHER_VECTOR_MATH_H
 #define THRESHER_VECTOR_MATH_H
+
+// No implicit contraction of a·b + c: every fused multiply-add is an explicit `fmadd`, which is one
+// rounding on every target (an FMA instruction, or the C library's correctly rounded fma per lane
+// where the CPU has none). So the AVX2/FMA and baseline variants, and aarch64, give the same bits.
+#pragma clang fp contract(off)
 
 #include <stdint.h>
 #include <string.h>
@@ -34,6 +39,7 @@ KERNEL vulong laneIndex(void) {
     for (int l = 0; l < LANES; l++) v[l] = (uint64_t)l;
     return v;
 }
+/// a·b + c with one rounding.
 KERNEL vdouble fmadd(vdouble a, vdouble b, vdouble c) { return __builtin_elementwise_fma(a, b, c); }
 KERNEL vdouble vabs(vdouble x) { return __builtin_elementwise_abs(x); }
 KERNEL vdouble vmin(vdouble a, vdouble b) { return __builtin_elementwise_min(a, b); }
@@ -54,7 +60,7 @@ KERNEL void storePartial(double *p, vdouble v, long lanes) {
 KERNEL vulong bitsOf(vdouble x) { vulong b; memcpy(&b, &x, sizeof b); return b; }
 KERNEL vdouble fromBits(vulong b) { vdouble x; memcpy(&x, &b, sizeof x); return x; }
 /// Lane-wise `mask ? a : b` for a comparison mask (all ones or all zeros per lane).
-KERNEL vdouble select(vlong mask, vdouble a, vdouble b) {
+KERNEL vdouble laneSelect(vlong mask, vdouble a, vdouble b) {
     vulong m = (vulong)mask;
     return fromBits((m & bitsOf(a)) | (~m & bitsOf(b)));
 }
@@ -121,8 +127,8 @@ KERNEL vdouble vlog(vdouble x) {
     // The biased exponent (11 bits) as a double: bits(2^52) + E, minus 2^52, minus the bias.
     vdouble e = fromBits((bits >> 52) | splatu(0x4330000000000000ull)) - splat(0x1p52 + 1023.0);
     vlong high = m > splat(1.41421356237309504880);
-    m = select(high, m * splat(0.5), m);
-    e = select(high, e + splat(1.0), e);
+    m = laneSelect(high, m * splat(0.5), m);
+    e = laneSelect(high, e + splat(1.0), e);
     vdouble s = (m - splat(1.0)) / (m + splat(1.0));
     vdouble s2 = s * s;
     vdouble s4 = s2 * s2, s8 = s4 * s4;

@@ -1,4 +1,5 @@
 // Standard normals straight from Philox words by Marsaglia and Tsang's ziggurat (see CKernels.h).
+#include "KernelVariant.h"
 #include "CKernels.h"
 #include "PhiloxRounds.h"
 #include "ZigguratTables.h"
@@ -68,7 +69,7 @@ static void resolveSlowDraws(const PhiloxKeys *keys, uint32_t stream, const Slow
             vdouble t = -vlog(uA) * splat(1.0 / zigguratTailStart), y = -vlog(uB);
             vdouble tailValue = fromBits(bitsOf(splat(zigguratTailStart) + t) ^ signOf(word));
             done |= tail & ((y + y) > t * t);
-            value = select(tail & ~fast, tailValue, x);
+            value = laneSelect(tail & ~fast, tailValue, x);
         }
         vdouble lowDensity, highDensity;
         for (int l = 0; l < LANES; l++) {

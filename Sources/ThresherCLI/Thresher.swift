@@ -13,7 +13,7 @@ public struct Thresher: ParsableCommand {
         file, line and field); 66 input file missing or unreadable; 70 internal or numerical failure; \
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
-        version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit))\(mpiSupport)",
+        version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit), kernels \(BuildInfo.kernels))\(mpiSupport)",
         subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self, Evaluate.self, Robustness.self, Merge.self, Fit.self, BacktestCommand.self]
     )
 

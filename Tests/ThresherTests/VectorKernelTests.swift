@@ -216,4 +216,84 @@ final class VectorKernelTests: XCTestCase {
         }
         XCTAssertGreaterThan(centralVectors, 100, "the grid must exercise the polynomial branch")
     }
+
+    /// The two variants of the kernels (CKernels/Dispatch.c): the known-answer tests above pass on the
+    /// baseline (PathStream's Philox streams, which RandomStreamsTests holds to Random123's vectors;
+    /// the ziggurat's branches; the exponentials; the Black–Scholes grid), and on a CPU with AVX2 and
+    /// FMA both variants give every kernel's outputs bit for bit on inputs that reach every branch
+    /// (the baseline's fused multiply-adds are the C library's correctly rounded fma).
+    func testKernelPathsAgreeBitForBit() throws {
+        defer { XCTAssertEqual(thresher_select_kernel_path("auto"), 1) }
+        XCTAssertEqual(thresher_select_kernel_path("baseline"), 1)
+        XCTAssertEqual(String(cString: thresher_kernel_path()), "baseline")
+        testChunkUniformsAreThePathStreamUniforms()
+        testChunkNormalsAreThePathStreamNormals()
+        testZigguratBranches()
+        testChiSquareMixingMatchesPathStream()
+        testExponentials()
+        testBlackScholesKernelMatchesScalarPrices()
+        let baseline = kernelOutputs()
+        guard thresher_select_kernel_path("avx2-fma") == 1 else {
+            throw XCTSkip("no AVX2/FMA here: only the baseline's known answers were checked")
+        }
+        XCTAssertEqual(String(cString: thresher_kernel_path()), "avx2-fma")
+        let fast = kernelOutputs()
+        XCTAssertEqual(fast.count, baseline.count)
+        let differing = zip(fast, baseline).filter { $0.bitPattern != $1.bitPattern }.count
+        XCTAssertEqual(differing, 0, "of \(fast.count) outputs")
+    }
+
+    /// Every kernel's outputs, concatenated: uniforms and normals across the 32-bit path boundary
+    /// (ziggurat wedges and tail included), the ziggurat on words built for each layer and the tail,
+    /// the mixing scale, exponentials from −800 to 800, vol factors, option P&L (calls and puts, near
+    /// and far from the money, vols where e^{−d1²/2} underflows), linear losses, block statistics and
+    /// the tail filter.
+    private func kernelOutputs() -> [Double] {
+        var all: [Double] = []
+        let firstPath = Int64((1 << 32) - 2_000), count = 4_099, stride = 4_104
+        var rows = [Double](repeating: 0, count: 21 * stride)
+        thresher_philox_uniforms(7, StreamID.mixing.rawValue, firstPath, count, 10, &rows, stride)
+        var scale = [Double](repeating: 0, count: count)
+        for factors in [1, 2, 10] {
+            thresher_chi_square_mixing(rows, factors, stride, 2 * Double(factors), &scale, count)
+            all += scale
+        }
+        all += rows
+        thresher_philox_normals(0xFEED, StreamID.assetNormals.rawValue, firstPath, count, 21, &rows, stride)
+        all += rows
+        for layer: UInt64 in 0..<512 {
+            for m: UInt64 in [1 << 40, 1 << 51, 1 << 52 - 1] { all.append(thresher_ziggurat_normal(3, 0, layer, 7, m << 12 | layer)) }
+        }
+        let small: [Double] = (0..<4_000).map { (Double($0) / 3_999 - 0.5) / 4 }
+        let wide: [Double] = (0..<4_001).map { -708 + 1_417 * Double($0) / 4_000 }
+        let x: [Double] = small + wide + [-800, 800]
+        var spot = [Double](repeating: 0, count: x.count), logSpot = spot, factor = spot, inverse = spot
+        thresher_shocked_spots(x, 0.9, 4.5, 90, &logSpot, &spot, x.count)
+        thresher_vol_factors(x, Array(x.reversed()), -0.5, 0.8, 0.01, &factor, &inverse, x.count)
+        for row in [spot, logSpot, factor, inverse] { all += row }
+        let strikes: [Double] = (0..<x.count).map { 100 * exp(Double($0 % 241 - 120) / 40) }
+        let moneyness: [Double] = strikes.map { log($0) }
+        for isCall in [true, false] {
+            for (iv, years) in [(0.05, 1.0 / 365), (0.6, 0.5), (60.0, 2.0)] {
+                let leg = OptionLeg(account: 0, asset: 0, isCall: isCall, strike: 100, years: years + 1.0 / 365,
+                                    horizonYears: 1.0 / 365, quantity: -3, impliedVol: iv, spot: 100, rate: 0.03)
+                var account = [Double](repeating: 1, count: x.count), book = account
+                withUnsafePointer(to: leg.terms) { terms in
+                    thresher_subtract_option_profit(terms, x.count, strikes, moneyness, factor, inverse, &account, &book)
+                }
+                all += account
+                all += book
+            }
+        }
+        let assets: [Int32] = [2, 0, 3], weights = [1.5, -0.25, 3.0], blocks = (count + 63) / 64
+        var losses = [Double](repeating: 0, count: count), sums = [Double](repeating: 0, count: blocks), squares = sums
+        var above = [Double](repeating: 0, count: count + 8)
+        thresher_linear_losses(count, rows, stride, assets, weights, 3, 0.5, &losses)
+        thresher_block_statistics(losses, count, &sums, &squares)
+        let kept = thresher_values_above(losses, count, 2, &above)
+        for row in [losses, sums, squares, Array(above[..<kept])] { all += row }
+        let fusedKept = thresher_linear_tail(count, rows, stride, assets, weights, 3, 0.5, 2, &sums, &squares, &above)
+        for row in [sums, squares, Array(above[..<fusedKept])] { all += row }
+        return all
+    }
 }

@@ -1,6 +1,7 @@
 // Thresher's vector kernels: the hot loops of shock generation and option repricing, written once
 // over eight-lane double vectors (see VectorMath.h). Every array is a row of a chunk: element j
-// belongs to path j of the chunk.
+// belongs to path j of the chunk. On x86-64 each kernel exists as an AVX2/FMA and a baseline
+// variant, chosen at start-up by the CPU (thresher_kernel_path); both give the same bits.
 #ifndef THRESHER_CKERNELS_H
 #define THRESHER_CKERNELS_H
 
@@ -82,8 +83,8 @@ void thresher_subtract_option_profit(const ThresherOptionTerms *option, long cou
                                      const double *inverseVolFactor, double *account, double *book);
 
 /// One account's linear losses over a chunk: loss[j] = constant − Σ_k weights[k]·spot[assets[k]·rowStride + j]
-/// for j < count, the terms subtracted in order k = 0 … terms − 1 (fused multiply-subtract where the
-/// target has it). `spot` is the chunk's shocked-spot matrix, one row of `rowStride` paths per asset.
+/// for j < count, the terms subtracted in order k = 0 … terms − 1, each by one fused multiply-add
+/// (one rounding per term on every CPU). `spot` is the chunk's shocked-spot matrix, one row of `rowStride` paths per asset.
 void thresher_linear_losses(long count, const double *spot, long rowStride, const int32_t *assets, const double *weights,
                             long terms, double constant, double *loss);
 
@@ -110,5 +111,16 @@ long thresher_linear_tail(long count, const double *spot, long rowStride, const 
 
 /// The git commit of the build ("unknown" unless `make build` defined it).
 const char *thresher_build_commit(void);
+
+/// Which variant of the kernels runs: "avx2-fma" (x86-64 CPUs with AVX2 and FMA, chosen at start-up
+/// from the CPU's features) or "baseline" (any CPU: the build's own target; on x86-64 without
+/// -march, SSE2 with the C library's fma). Both give the same bits. THRESHER_KERNELS=baseline in the
+/// environment at start-up forces the baseline.
+const char *thresher_kernel_path(void);
+
+/// Switches the kernels to the variant `name` ("avx2-fma", "baseline", or "auto" for the CPU's
+/// best), for tests that compare the two: returns 1, or 0 (and changes nothing) when this CPU or
+/// build has no such variant. Not for use while kernels run on other threads.
+int thresher_select_kernel_path(const char *name);
 
 #endif

@@ -8,9 +8,14 @@ public enum BuildInfo {
     public static let version = "0.7.0"
     /// The git commit `make build` compiled in, or "unknown".
     public static var commit: String { String(cString: thresher_build_commit()) }
+    /// The variant of the C kernels that runs, chosen at start-up from the CPU: "avx2-fma" or
+    /// "baseline" (same bits; named so that a report says how it was computed).
+    public static var kernels: String { String(cString: thresher_kernel_path()) }
 
-    /// "thresher 0.7.0 (commit 1a2b3c4d5e6f), 2026-12-02T14:10:00Z".
-    public static func line(at date: Date) -> String { "thresher \(version) (commit \(commit)), \(timestamp(date))" }
+    /// "thresher 0.7.0 (commit 1a2b3c4d5e6f, kernels avx2-fma), 2026-12-02T14:10:00Z".
+    public static func line(at date: Date) -> String {
+        "thresher \(version) (commit \(commit), kernels \(kernels)), \(timestamp(date))"
+    }
 
     /// ISO 8601 UTC, seconds.
     public static func timestamp(_ date: Date) -> String {
@@ -19,8 +24,9 @@ public enum BuildInfo {
         return formatter.string(from: date)
     }
 
-    /// The JSON `thresher` object: version, commit, generated_at.
+    /// The JSON `thresher` object: version, commit, kernels, generated_at.
     public static func json(at date: Date) -> JSONValue {
-        .object([("version", .string(version)), ("commit", .string(commit)), ("generated_at", .string(timestamp(date)))])
+        .object([("version", .string(version)), ("commit", .string(commit)), ("kernels", .string(kernels)),
+                 ("generated_at", .string(timestamp(date)))])
     }
 }
