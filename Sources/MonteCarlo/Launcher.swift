@@ -1,3 +1,5 @@
+import CommandSupport
+
 /// Which share of a run this process computes, as a job launcher says it in the environment — the
 /// one place that reads these variables (`--slice` on the command line overrides them).
 public enum Launcher {
@@ -16,9 +18,11 @@ public enum Launcher {
         func checked(_ index: Int?, _ count: Int?, _ source: String) throws -> (Int, Int, String)? {
             guard let index else { return nil }
             guard let count = slices ?? count else {
-                throw CoordinationError("\(source) gives slice \(index) but no slice count: pass --slices N")
+                throw CoordinationError("\(source) gives slice \(index) but no slice count: pass --slices N", exitStatus: ExitStatus.usage)
             }
-            guard count >= 1, (0..<count).contains(index) else { throw CoordinationError("\(source) gives slice \(index) of \(count): not a valid slice") }
+            guard count >= 1, (0..<count).contains(index) else {
+                throw CoordinationError("\(source) gives slice \(index) of \(count): not a valid slice", exitStatus: ExitStatus.usage)
+            }
             return (index, count, source)
         }
         if let s = try checked(int("OMPI_COMM_WORLD_RANK"), int("OMPI_COMM_WORLD_SIZE"), "OMPI_COMM_WORLD_RANK/SIZE") { return s }

@@ -41,9 +41,14 @@ public protocol PathCoordinator: AnyObject, Sendable {
 
 /// Why a distributed run cannot go on.
 public struct CoordinationError: ThresherError {
-    public var exitStatus: Int32 { ExitStatus.invalidScenario }
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// `ExitStatus.invalidScenario` for processes that do not fit together; `.usage` for a launcher
+    /// environment that names no valid slice.
+    public let exitStatus: Int32
+    public init(_ message: String, exitStatus: Int32 = ExitStatus.invalidScenario) {
+        self.message = message
+        self.exitStatus = exitStatus
+    }
     public var description: String { message }
 }
 

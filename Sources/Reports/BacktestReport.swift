@@ -1,7 +1,6 @@
 import Backtest
 import Foundation
 import History
-import Revaluation
 
 /// The report of `thresher backtest`: per model and level the exception tests (Kupiec, Christoffersen,
 /// traffic light, Acerbi–Székely Z₂, exception magnitudes), the procyclicality of the margin under

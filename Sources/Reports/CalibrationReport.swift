@@ -1,6 +1,5 @@
 import Calibration
 import Foundation
-import ScenarioSpec
 
 /// The report of `thresher calibrate`: ladder, penalty, insurance fund and account thresholds.
 /// JSON names are a contract (README).

@@ -1,6 +1,5 @@
 import Engine
 import Foundation
-import Revaluation
 import ScenarioSpec
 import TailStats
 

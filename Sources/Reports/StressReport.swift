@@ -1,6 +1,5 @@
 import Engine
 import Foundation
-import Revaluation
 import ScenarioSpec
 
 /// The report of `thresher stress`: under each stress the book's loss and who fails — every account's

@@ -4,7 +4,6 @@ import CommandSupport
 import Foundation
 import History
 import Reports
-import ScenarioSpec
 import WorkerPool
 
 /// `thresher backtest FILE --history PRICES.csv`: walk-forward VaR/ES of the scenario's book on real

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import ScenarioSpec
 import Shocks
 import WorkerPool
 

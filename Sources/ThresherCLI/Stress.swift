@@ -3,7 +3,6 @@ import Calibration
 import Engine
 import Foundation
 import Reports
-import ScenarioSpec
 
 /// `thresher stress FILE`: exact revaluation of the book under the scenario's deterministic stresses.
 struct Stress: ParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import ScenarioSpec
 
 /// `thresher validate FILE`: parse and check a scenario, print a one-line summary.
 struct Validate: ParsableCommand {

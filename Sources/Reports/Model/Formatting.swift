@@ -15,6 +15,8 @@ public func money(_ x: Double) -> String {
     guard x.isFinite else { return "n/a" }
     if x == 0 { return "0" }
     if abs(x) < 100 { return String(format: "%.2f", x) }
+    // Beyond Int's range (≈ 9.2e18) whole dollars are not meaningful digits: six significant ones.
+    guard abs(x) < 0x1p62 else { return String(format: "%.6g", x) }
     return (x < 0 ? "-" : "") + grouped(Int(abs(x).rounded()))
 }
 
