@@ -63,6 +63,27 @@ final class ClusterCommandLineTests: BinaryTestCase {
         XCTAssertEqual(try numbers("\(folder!)/merged.json"), try numbers("\(folder!)/single.json"))
     }
 
+    /// `merge` needs only the parts: the run's what-ifs, seed and paths come from the request they
+    /// carry, and the merge is run from another directory with no option but where to write.
+    func testMergeRunsFromThePartsAlone() throws {
+        let options = ["--paths", "12800", "--seed", "7", "--set", "market.assets.BTC.vol=0.6", "--shock", "ETH=-0.2", "--shock-vol", "*=0.3"]
+        let single = try run(["evaluate", scenario, "--json", "\(folder!)/single.json", "--quiet"] + options)
+        XCTAssertEqual(single.status, 0, single.stderr)
+        for i in 0..<2 {
+            let part = try run(["evaluate", scenario, "--slice", "\(i)/2", "--partial", "\(folder!)/e-\(i).part"] + options)
+            XCTAssertEqual(part.status, 0, part.stderr)
+        }
+        let merged = try run(["merge", "\(folder!)/e-0.part", "\(folder!)/e-1.part", "--json", "\(folder!)/merged.json", "--quiet"],
+                             directory: NSTemporaryDirectory())
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        XCTAssertEqual(try numbers("\(folder!)/merged.json"), try numbers("\(folder!)/single.json"))
+        // evaluate has one stage: asking for a merged state says that none is needed.
+        let state = try run(["merge", "\(folder!)/e-0.part", "\(folder!)/e-1.part", "--quiet", "--state-out", "\(folder!)/e.state"])
+        XCTAssertEqual(state.status, 0, state.stderr)
+        XCTAssertTrue(state.stderr.contains("needs no further stage"), state.stderr)
+        XCTAssertFalse(exists("\(folder!)/e.state"))
+    }
+
     /// Slices from a launcher's environment: a Slurm array with a non-zero first index.
     func testSlicesFromTheLaunchersEnvironment() throws {
         for id in 4...6 {
