@@ -10,7 +10,8 @@
 /// Every dispatched kernel (the names KernelVariant.h renames).
 #define THRESHER_KERNELS(X)                                                                                          \
     X(philox_uniforms) X(philox_normals) X(ziggurat_normal) X(chi_square_mixing) X(shocked_spots) X(vol_factors)     \
-    X(subtract_option_profit) X(linear_losses) X(block_statistics) X(values_above) X(linear_tail)
+    X(subtract_option_profit) X(linear_losses) X(block_statistics) X(values_above) X(linear_tail)    \
+    X(count_beyond)
 
 #define DECLARE_BASELINE(name) extern __typeof__(thresher_##name) thresher_##name##_baseline;
 THRESHER_KERNELS(DECLARE_BASELINE)
@@ -134,4 +135,8 @@ long thresher_linear_tail(long count, const double *spot, long rowStride, const 
                           double *above) {
     return kernels()->linear_tail(count, spot, rowStride, assets, weights, terms, constant, threshold, sums, squares,
                                   above);
+}
+
+long thresher_count_beyond(const double *values, long count, double bound, int above) {
+    return kernels()->count_beyond(values, count, bound, above);
 }

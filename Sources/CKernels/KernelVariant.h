@@ -33,5 +33,6 @@
 #define thresher_block_statistics THRESHER_VARIANT(block_statistics)
 #define thresher_values_above THRESHER_VARIANT(values_above)
 #define thresher_linear_tail THRESHER_VARIANT(linear_tail)
+#define thresher_count_beyond THRESHER_VARIANT(count_beyond)
 
 #endif

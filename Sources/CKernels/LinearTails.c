@@ -112,6 +112,19 @@ long thresher_values_above(const double *values, long count, double threshold, d
     return kept;
 }
 
+long thresher_count_beyond(const double *values, long count, double bound, int above) {
+    // Lane counts of −1 per hit (a comparison mask), summed at the end: no branch per value.
+    vlong hits = (vlong)splatu(0);
+    vdouble limit = splat(bound);
+    for (long j = 0; j < count; j += LANES) {
+        long lanes = count - j < LANES ? count - j : LANES;
+        // Partial lanes hold the bound itself, which is neither below nor above it.
+        vdouble v = loadPartial(values + j, lanes, bound);
+        hits += above ? (vlong)(v > limit) : (vlong)(v < limit);
+    }
+    return -__builtin_reduce_add(hits);
+}
+
 long thresher_linear_tail(long count, const double *spot, long rowStride, const int32_t *assets, const double *weights,
                           long terms, double constant, double threshold, double *sums, double *squares,
                           double *above) {

@@ -1,3 +1,4 @@
+import CKernels
 import ScenarioSpec
 import Shocks
 import TailStats
@@ -128,12 +129,7 @@ struct BreachCounts: Sendable {
     mutating func add(_ shocks: ShockBuffers, count: Int, thresholds: [BreachThreshold]) {
         for (k, threshold) in thresholds.enumerated() {
             let row = shocks.row(shocks.epsilon, asset: threshold.asset)
-            var crossed = 0
-            if threshold.side == .long {
-                for j in 0..<count where row[j] < threshold.bound { crossed += 1 }
-            } else {
-                for j in 0..<count where row[j] > threshold.bound { crossed += 1 }
-            }
+            let crossed = thresher_count_beyond(row, count, threshold.bound, threshold.side == .long ? 0 : 1)
             counts[k] += crossed
         }
     }

@@ -102,6 +102,11 @@ void thresher_block_statistics(const double *values, long count, double *sums, d
 /// for `count` + 8.
 long thresher_values_above(const double *values, long count, double threshold, double *out);
 
+/// The number of the `count` values below `bound` (`above` = 0) or above it (`above` ≠ 0): the
+/// paths whose standardized shock crosses a breach threshold. Exact (an integer count), so the same
+/// on every path and variant.
+long thresher_count_beyond(const double *values, long count, double bound, int above);
+
 /// thresher_linear_losses, thresher_block_statistics and thresher_values_above in one pass, the
 /// losses never stored: for one account's `count` paths (a batch of blocks starting on a block
 /// edge), the blocks' sums and squares, and the losses above `threshold` in `above` (room
