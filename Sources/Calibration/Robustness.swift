@@ -70,8 +70,11 @@ struct RobustnessSchedule {
     /// and the evaluations that cannot ride in pass B once per distinct market — not once per cell.
     func passes(paths all: Range<Int>) -> Int {
         let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
-        let markets = WaterfallCells.groups(calibrations.map { MarketKey(market: $0.market, paths: all) })
-        let last = WaterfallCells.groups(afterCalibration.map { MarketKey(market: evaluations[$0].scenario.market, paths: all) })
+        func key(_ scenario: Scenario) -> MarketKey {
+            MarketKey(market: scenario.market, paths: all, draws: LiquidationProcesses.draws(scenario.calibration!.monitoring, scenario: scenario))
+        }
+        let markets = WaterfallCells.groups(calibrations.map(key))
+        let last = WaterfallCells.groups(afterCalibration.map { key(evaluations[$0].scenario) })
         return families.count + 2 * markets.count + last.count
     }
 }

@@ -15,6 +15,13 @@ public enum StreamID: UInt32, Sendable {
     case liquidationMixing = 4
     /// The backtest's draws of a day's loss from that day's forecast paths (path = the origin row).
     case backtestResampling = 5
+    /// Path-wise liquidation monitoring: per asset the uniforms of the horizon path's minimum and
+    /// maximum and of the breach times, and the normals of the move after a breach and of the
+    /// monitoring grid (`MarketModel.generateBridge`).
+    case bridgeUniforms = 6
+    case bridgeNormals = 7
+    /// One uniform per path and account of the grid's bridge correction (block = account).
+    case bridgeCrossings = 8
 }
 
 /// The random numbers of one Monte Carlo path: a pure function of (seed, path, stream).
@@ -33,6 +40,13 @@ public struct PathStream {
         self.seed = seed
         self.path = UInt64(path)
         self.stream = stream.rawValue
+    }
+
+    /// The stream from Philox block `block` on: for draws keyed by a second index (an account) that
+    /// read at most one block (two uniforms) each, independent sub-streams of one (seed, path, stream).
+    public init(seed: UInt64, path: Int, stream: StreamID, block: UInt32) {
+        self.init(seed: seed, path: path, stream: stream)
+        blockIndex = block
     }
 
     /// 64 random bits: two consecutive 32-bit words of the stream.

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import History
 import MonteCarlo
+import Shocks
 import XCTest
 
 /// `thresher fit` against the Python `arch` package's estimates (Tests/Fixtures/history), and bad
@@ -131,7 +132,8 @@ final class FilteredHistoricalTests: XCTestCase {
 
     func testOneDayExpectedShortfallIsTheBootstrapLaws() throws {
         let s = try loadScenario(scenario())
-        guard case .filteredHistorical(let h) = s.market.tails else { return XCTFail("not filtered-historical") }
+        guard case .filteredHistorical(let history) = s.market.tails else { return XCTFail("not filtered-historical") }
+        let h = try FilteredHistoricalFit.of(history)
         XCTAssertEqual(h.days, 787)
         // Exact law: each of the D days with mass 1/D, loss S·(1 − e^{σ_f z/100}).
         let sigma = h.fits[0].forecastVariance.squareRoot()

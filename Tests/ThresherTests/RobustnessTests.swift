@@ -2,6 +2,7 @@ import Calibration
 import Foundation
 import MonteCarlo
 import ScenarioSpec
+import Shocks
 import XCTest
 @testable import Calibration
 
@@ -144,7 +145,8 @@ final class RobustnessTests: XCTestCase {
             + "\nrobustness: {models: [{model: student-t, dof: 4}, \(fhs)], multipliers: [1], bumps: {vol: 1.2}}"
         let scenario = try loadScenario(text)
         let models = try XCTUnwrap(scenario.robustness?.models)
-        guard case .filteredHistorical(let h) = models[1] else { return XCTFail("robustness.models[1] is not filtered-historical") }
+        guard case .filteredHistorical(let history) = models[1] else { return XCTFail("robustness.models[1] is not filtered-historical") }
+        let h = try FilteredHistoricalFit.of(history)
         let result = try RobustnessAnalyzer(scenario: scenario, file: "test").run(settings: RunSettings(threads: 2))
         let p = 0.01, se = (p * (1 - p) / Double(paths)).squareRoot()
         XCTAssertEqual(result.models, ["student-t ν=4.0", "filtered historical"])

@@ -1,0 +1,70 @@
+import CKernels
+import Foundation
+import LinearAlgebra
+import RandomStreams
+
+/// The draws of path-wise liquidation monitoring for one chunk (per worker, reused): what a path
+/// does *inside* the horizon, given its horizon shock ε. Asset-major rows of `capacity`, as in
+/// `ShockBuffers`.
+///
+/// Construction (README, "Monitoring"): asset i's standardized log-move X_i(t) = log(S_i(t)/S_i)/(σ_i√T),
+/// t ∈ [0, 1] in units of the horizon T, is a Brownian bridge from 0 to ε_i at the path's own scale s:
+/// X(t) = t·ε + s·(B(t) − t·B(1)), B a standard Brownian motion with the assets' correlation. Its
+/// horizon marginal is the tail model's exactly, whatever the bridge, so `run`'s numbers do not move.
+/// - gaussian: s = 1 (the path is the Brownian motion itself);
+/// - student-t: s = √((ν−2)/W), the path's own mixing variable: conditional on W a Student-t path is
+///   Brownian with that scale, and ε = s·(L z) its end;
+/// - t-copula and filtered historical: s = 1 — the inside of the horizon is Brownian at the asset's
+///   nominal vol, pinned to the model's horizon shock (their ε is no variance mixture of one normal).
+public final class BridgeBuffers {
+    public let assetCount: Int
+    public let capacity: Int
+    /// Points of the monitoring grid inside the horizon (0: no grid is drawn).
+    public let steps: Int
+    /// Uniforms, four rows per asset: 4i the path minimum, 4i + 1 the maximum, 4i + 2 and 4i + 3
+    /// the breach times below and above.
+    package let uniforms: UnsafeMutablePointer<Double>
+    /// Correlated standard normals L·z: rows 0 ..< n the move after a breach, then `steps` blocks of
+    /// n rows, block k the Brownian increments of step k + 1 of the grid (unit variance).
+    package let normals: UnsafeMutablePointer<Double>
+    /// The path's scale s.
+    package let scale: UnsafeMutablePointer<Double>
+
+    public init(assetCount: Int, capacity: Int, steps: Int) {
+        self.assetCount = assetCount
+        self.capacity = capacity
+        self.steps = steps
+        uniforms = .allocate(capacity: 4 * assetCount * capacity)
+        normals = .allocate(capacity: (1 + steps) * assetCount * capacity)
+        scale = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        uniforms.deallocate()
+        normals.deallocate()
+        scale.deallocate()
+    }
+}
+
+extension MarketModel {
+    /// The bridge draws of paths `firstPath ..< firstPath + count`, whose horizon move `horizon` holds
+    /// (its mixing variable gives a Student-t path's scale). Streams `.bridgeUniforms` and
+    /// `.bridgeNormals` only: the horizon's and the liquidation move's draws are untouched.
+    /// - Complexity: O(count · n · (4 + (1 + steps) · n)).
+    public func generateBridge(firstPath: Int, count: Int, horizon: ShockBuffers, into bridge: BridgeBuffers) {
+        precondition(count <= bridge.capacity && bridge.assetCount == assetCount && horizon.firstPath == firstPath)
+        let n = assetCount, ld = bridge.capacity
+        thresher_philox_uniforms(seed, StreamID.bridgeUniforms.rawValue, Int64(firstPath), count, 4 * n, bridge.uniforms, ld)
+        thresher_philox_normals(seed, StreamID.bridgeNormals.rawValue, Int64(firstPath), count, (1 + bridge.steps) * n, bridge.normals, ld)
+        choleskyFactor.withUnsafeBufferPointer { factor in
+            for block in 0...bridge.steps {
+                multiplyLowerTriangular(factor.baseAddress!, order: n, into: bridge.normals + block * n * ld, columns: count, leadingDimension: ld)
+            }
+        }
+        if case .studentT = tails {
+            bridge.scale.update(from: horizon.mixing, count: count)
+        } else {
+            bridge.scale.update(repeating: 1, count: count)
+        }
+    }
+}
