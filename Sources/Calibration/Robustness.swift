@@ -35,7 +35,15 @@ struct RobustnessSchedule {
     let evaluations: [Evaluation]
 
     init(scenario: Scenario, spec: RobustnessSpec) {
-        let modelScenarios = spec.models.map { model in var s = scenario; s.market.tails = model; return s }
+        let monitorings: [LiquidationMonitoring?] = spec.monitoring.isEmpty ? [nil] : spec.monitoring
+        let modelScenarios = spec.models.flatMap { model in
+            monitorings.map { monitoring in
+                var s = scenario
+                s.market.tails = model
+                if let monitoring { s.calibration!.monitoring = monitoring }
+                return s
+            }
+        }
         let bumpedScenarios = spec.bumps.compactMap { bump in bump.apply(to: scenario).map { (bump: bump, scenario: $0) } }
         calibrations = [scenario] + modelScenarios + bumpedScenarios.map(\.scenario)
         models = 1..<(1 + modelScenarios.count)
@@ -137,8 +145,15 @@ public struct RobustnessAnalyzer {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RobustnessResult(scenario: scenario, paths: scenario.simulation.paths, basePolicySource: scenario.policy != nil ? "policy" : "calibrated",
                                 baseThresholds: baseThresholds, base: section(.base)[0], targetBreachProbability: scenario.calibration!.breachProbability,
-                                models: spec.models.map(Self.modelName), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
+                                models: Self.modelNames(spec), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
                                 centralElasticities: RobustnessResult.centralElasticities(sensitivity, base: baseThresholds), elapsedSeconds: elapsed)
+    }
+
+    /// The matrix's model names: the tail model's, and its monitoring's when the study has any.
+    static func modelNames(_ spec: RobustnessSpec) -> [String] {
+        spec.models.flatMap { model in
+            spec.monitoring.isEmpty ? [modelName(model)] : spec.monitoring.map { "\(modelName(model)) · \($0.name)" }
+        }
     }
 
     /// A model's name in the matrix.

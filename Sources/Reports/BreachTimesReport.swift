@@ -7,7 +7,7 @@ import ScenarioSpec
 enum BreachTimesReport {
     static func json(_ summary: BreachTimeSummary, monitoring: LiquidationMonitoring?) -> JSONValue {
         .object([
-            ("monitoring", .string(monitoring.map(name) ?? "horizon")),
+            ("monitoring", .string(monitoring.map(\.name) ?? "horizon")),
             ("liquidations", .integer(summary.counts.reduce(0, +))),
             ("horizon_hours", .number(summary.horizonHours)),
             ("mean_hours", summary.meanHours.map(JSONValue.number) ?? .null),
@@ -19,24 +19,10 @@ enum BreachTimesReport {
 
     /// A text line for the terminal and HTML reports.
     static func line(_ summary: BreachTimeSummary, monitoring: LiquidationMonitoring?) -> String {
-        let head = "Monitoring: \(monitoring.map(name) ?? "horizon")."
+        let head = "Monitoring: \(monitoring.map(\.name) ?? "horizon")."
         guard let mean = summary.meanHours, let median = summary.quantiles.first(where: { $0.level == 0.5 })?.hours else {
             return head + " No liquidation on these paths."
         }
         return head + String(format: " Liquidations happen %.1f h from now on average (median %.1f h) over a %.0f h horizon.", mean, median, summary.horizonHours)
     }
-
-    /// `horizon`, `continuous`, `every 0.25h`, `oracle deviation 0.5% heartbeat 1h`.
-    static func name(_ monitoring: LiquidationMonitoring) -> String {
-        switch monitoring {
-        case .horizon: return "horizon"
-        case .continuous: return "continuous"
-        case .every(let hours): return "every \(shortHours(hours))"
-        case .oracle(let deviation, let heartbeat):
-            return (["oracle"] + [deviation.map { "deviation \(String(format: "%g", $0 * 100))%" }, heartbeat.map { "heartbeat \(shortHours($0))" }].compactMap { $0 })
-                .joined(separator: " ")
-        }
-    }
-
-    private static func shortHours(_ hours: Double) -> String { String(format: "%gh", hours) }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// margin inside the simulation horizon (README, "Monitoring"):
 /// - `horizon`: once, at the horizon's end (the process of every release before it);
 /// - `continuous`: at every instant (centralised venues checking against the mark price);
-/// - `{every: 15m}`: at t = Δt, 2Δt, …, T (Δt in minutes `m` or hours `h`, 0 < Δt ≤ T);
+/// - `{every: 15m}`: at t = Δt, 2Δt, …, T (Δt in minutes `m`, hours `h` or days `d`; 0 < Δt ≤ T);
 /// - `{oracle: {deviation: 0.5%, heartbeat: 1h}}`: whenever the price oracle updates — when the price
 ///   moved by more than the deviation (relative, ≥ 0) since the last update, or when the heartbeat
 ///   passed (0 < heartbeat); either trigger may be left out, not both.
@@ -18,6 +18,17 @@ public enum LiquidationMonitoring: Hashable, Sendable {
 
     /// The monitoring when a scenario names none.
     public static let `default` = LiquidationMonitoring.continuous
+
+    /// For reports: `horizon`, `continuous`, `every 0.25h`, `oracle 0.5%/1h`.
+    public var name: String {
+        switch self {
+        case .horizon: return "horizon"
+        case .continuous: return "continuous"
+        case .every(let hours): return "every \(String(format: "%g", hours))h"
+        case .oracle(let deviation, let heartbeat):
+            return "oracle " + [deviation.map { String(format: "%g%%", $0 * 100) }, heartbeat.map { String(format: "%gh", $0) }].compactMap { $0 }.joined(separator: "/")
+        }
+    }
 
     /// The keywords of the scalar form and the keys of the mapping form.
     static let keywords = ["horizon", "continuous"]
@@ -63,10 +74,10 @@ extension LiquidationMonitoring {
         self = .oracle(deviation: deviation, heartbeatHours: heartbeat)
     }
 
-    /// A duration in hours: `15m`, `90min`, `1h`, `4h` or a bare number of hours; > 0.
+    /// A duration in hours: `15m`, `90min`, `1h`, `4h`, `2d` or a bare number of hours; > 0.
     static func duration(_ node: ConfigNode, _ path: String, _ p: ScalarParsers) throws -> Double {
         let raw = try p.text(node, path).trimmingCharacters(in: .whitespaces)
-        let units: [(suffix: String, hours: Double)] = [("min", 1.0 / 60), ("m", 1.0 / 60), ("h", 1)]
+        let units: [(suffix: String, hours: Double)] = [("min", 1.0 / 60), ("m", 1.0 / 60), ("h", 1), ("d", 24)]
         let unit = units.first { raw.hasSuffix($0.suffix) }
         let digits = unit.map { String(raw.dropLast($0.suffix.count)).trimmingCharacters(in: .whitespaces) } ?? raw
         guard let value = Double(digits), value.isFinite else {

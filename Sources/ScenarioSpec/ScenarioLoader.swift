@@ -59,7 +59,9 @@ extension Scenario {
             try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, horizonDays: horizonDays, p)
         }
         policy = try top.optional("policy") { try MarginPolicy(node: $0, path: $1, market: market, portfolio: portfolio, p) }
-        robustness = try top.optional("robustness") { try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, assets: market.assets.map(\.id), p) }
+        robustness = try top.optional("robustness") {
+            try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, assets: market.assets.map(\.id), horizonDays: horizonDays, p)
+        }
         stresses = try Scenario.loadStresses(top: top, file: file, market: market, p)
     }
 

@@ -171,6 +171,35 @@ final class MonitoringTests: XCTestCase {
         XCTAssertEqual(evaluation.accounts.map(\.expectedDeficit), [0, 21.014014824796618, 347.70861319379077, 4181.063524766362, 67.49857334590389])
     }
 
+    /// Monitoring as a model dimension of `robustness`: a ladder and fund sized under `horizon`,
+    /// evaluated under `continuous`. Pass A does not depend on the monitoring, so every cell's ladder
+    /// breaches alike; the continuous column liquidates about twice as often (reflection principle,
+    /// within 4 SE of the ratio's binomial errors) and each cell is its own evaluate run, bit for bit.
+    func testRobustnessTakesMonitoringAsAModel() throws {
+        let scenario = try loadScenario(scenario(level: -1.6, monitoring: nil, paths: 50_000))
+        let spec = RobustnessSpec(models: [.gaussian], monitoring: [.horizon, .continuous], multipliers: [1], bumps: [])
+        let result = try RobustnessAnalyzer(scenario: scenario, spec: spec, file: "test").run(settings: RunSettings(threads: 2))
+        XCTAssertEqual(result.models, ["gaussian · horizon", "gaussian · continuous"])
+        for row in result.matrix {
+            XCTAssertEqual(row[0].meanBreach, row[1].meanBreach)
+            let ratio = row[1].meanLiquidation / row[0].meanLiquidation
+            let relative = ((1 - row[0].meanLiquidation) / (row[0].meanLiquidation * 50_000)).squareRoot() * 2.0.squareRoot()
+            XCTAssertGreaterThan(ratio, 1.5, "\(ratio)")
+            XCTAssertLessThan(ratio, 2 + 4 * 2 * relative, "\(ratio)")
+        }
+        var horizon = scenario
+        horizon.calibration!.monitoring = .horizon
+        let policy = try Calibrator(scenario: horizon).run(settings: RunSettings(threads: 2)).policy
+        var continuous = scenario
+        continuous.calibration!.monitoring = .continuous
+        continuous.policy = policy
+        let alone = try PolicyEvaluator(scenario: continuous, file: "x").run(settings: RunSettings(threads: 2))
+        XCTAssertEqual(result.matrix[0][1].expectedDeficit, alone.expectedDeficit)
+        XCTAssertEqual(result.matrix[0][1].meanLiquidation, alone.accounts[0].liquidationProbability)
+        assertRejected(scenarioText(paths: 1000) + calibrationText(monitoring: nil) + "\nrobustness: {monitoring: [horizon, {every: 2d}]}",
+                       path: "robustness.monitoring[1].every", mentioning: "longer than the horizon")
+    }
+
     func testBadMonitoringInputIsRejectedNamingTheField() {
         let base = scenarioText(paths: 1000)
         let path = "calibration.liquidation.monitoring"
