@@ -1,17 +1,9 @@
-import Distributions
 import Foundation
 
 /// The exact laws of a standard Brownian bridge X on [0, 1] from X(0) = 0 to X(1) = c (unit
 /// variance per unit time; a path of scale s is handled by dividing barriers and ends by s).
-/// Reflection principle, for a level b ≤ min(0, c):
-///
-///     P(min X ≤ b | c) = exp(−2·b·(b − c)),
-///
-/// and, with τ_b the first time X reaches b (conditioning on X(t) = y and reflecting at b),
-///
-///     F_b(t) = P(τ_b ≤ t | c) = Φ((b − t·c)/√(t(1−t))) + P(min X ≤ b | c)·Φ((b + t·(c − 2b))/√(t(1−t))),
-///
-/// which rises from 0 at t = 0 to P(min X ≤ b | c) at t = 1. Upper levels follow by X → −X.
+/// Reflection principle, for a level b ≤ min(0, c): P(min X ≤ b | c) = exp(−2·b·(b − c)); the
+/// first time X reaches b has the law of `firstPassageTime`. Upper levels follow by X → −X.
 enum BridgeExtremes {
     /// The bridge's minimum drawn by inversion of its law with the uniform u ∈ (0, 1):
     /// m = (c − √(c² − 2 ln u))/2 ≤ min(0, c); P(m ≤ b) = exp(−2b(b − c)) for b ≤ min(0, c).
@@ -24,32 +16,21 @@ enum BridgeExtremes {
         0.5 * (c + (c * c - 2 * log(u)).squareRoot())
     }
 
-    /// P(min X ≤ b | c): exp(−2b(b − c)) for b ≤ min(0, c), 1 otherwise.
-    static func minimumProbability(level b: Double, end c: Double) -> Double {
-        b >= min(0, c) ? 1 : exp(-2 * b * (b - c))
-    }
-
-    /// F_b(t) above, for 0 < t < 1 and b < 0 (for c ≤ b the factor exp(−2b(b − c)) exceeds 1 and
-    /// F_b(1) = 1; it is capped at e⁷⁰⁰, where its Φ factor is 0 anyway).
-    static func firstPassageCDF(_ t: Double, level b: Double, end c: Double) -> Double {
-        let spread = (t * (1 - t)).squareRoot()
-        let reflected = StandardNormal.cdf((b + t * (c - 2 * b)) / spread)
-        return StandardNormal.cdf((b - t * c) / spread) + (reflected == 0 ? 0 : exp(min(700, -2 * b * (b - c))) * reflected)
-    }
-
-    /// The first time the bridge reaches b, given that it does (min X ≤ b): the t ∈ [0, 1] with
-    /// F_b(t) = v·F_b(1), v ∈ (0, 1) a uniform — exact inversion by 50 bisections (|error| < 10⁻¹⁵ of
-    /// the horizon). A level at or above min(0, c) is reached at once (b ≥ 0: t = 0), or, for
-    /// 0 > b ≥ c, found by the same inversion of the bridge that ends below it.
-    static func firstPassageTime(level b: Double, end c: Double, uniform v: Double) -> Double {
+    /// The first time τ the bridge reaches b < 0, given that it does, drawn exactly from one standard
+    /// normal ν and one uniform v ∈ (0, 1). With t = τ, the law of τ given the hit has density
+    /// ∝ t^{−3/2}(1 − t)^{−1/2}·exp(−b²/(2t) − (c − b)²/(2(1 − t))); with U = τ/(1 − τ) it is
+    /// ∝ U^{−3/2}·exp(−b²/(2U) − (c − b)²·U/2): the inverse Gaussian law IG(μ = |b|/|c − b|, λ = b²).
+    /// U is drawn by Michael, Schucany & Haas (1976): y = ν², x = μ + μ²y/(2λ) − (μ/(2λ))·√(4μλy + μ²y²),
+    /// U = x if v ≤ μ/(μ + x), else μ²/x (c = b: the Lévy law U = b²/ν²); τ = U/(1 + U). A level
+    /// at or above 0 is reached at once (τ = 0).
+    static func firstPassageTime(level b: Double, end c: Double, normal: Double, uniform v: Double) -> Double {
         guard b < 0 else { return 0 }
-        let target = v * minimumProbability(level: b, end: c)
-        var low = 0.0, high = 1.0
-        for _ in 0..<50 {
-            let mid = 0.5 * (low + high)
-            if firstPassageCDF(mid, level: b, end: c) < target { low = mid } else { high = mid }
-        }
-        return 0.5 * (low + high)
+        let y = normal * normal, lambda = b * b
+        guard c != b else { let u = lambda / y; return u.isFinite ? u / (1 + u) : 1 }
+        let mu = -b / abs(c - b)
+        let x = mu + mu * mu * y / (2 * lambda) - mu / (2 * lambda) * (4 * mu * lambda * y + mu * mu * y * y).squareRoot()
+        let u = v <= mu / (mu + x) ? x : mu * mu / x
+        return u.isFinite ? u / (1 + u) : 1
     }
 
     /// Where the bridge is after it stood at `from` at time t₀ and `move` more time passed (both in

@@ -2,7 +2,7 @@ import Foundation
 import RandomStreams
 import Shocks
 
-/// Path-wise monitoring of accounts whose equity depends on several assets or on options: their
+/// Path-wise monitoring of accounts with options (their surplus is not linear in the spots): their
 /// margin surplus f = E − M is checked at the grid points t_k = k/K of the horizon (k = 1 … K;
 /// t_K = 1 is the horizon's end, f_K the horizon's E1 − M1).
 ///
@@ -13,10 +13,10 @@ import Shocks
 /// - `every: Δt` (and an oracle's heartbeat): K = ⌈T/Δt⌉ equal steps, the checks themselves (Δt
 ///   rounded down to divide the horizon); breached at the first k with f_k < 0.
 /// - continuous (and a deviation-only oracle): K = 24 with the Brownian-bridge correction between
-///   points: f is taken as a Brownian bridge between f_{k−1} > 0 and f_k > 0 with the path's own
-///   variance rate, estimated by its realized quadratic variation σ̂² = Σ_k (f_k − f_{k−1})², so it
-///   crossed zero in between with probability exp(−2·f_{k−1}·f_k·K/σ̂²); one uniform per path and
-///   account (stream `.bridgeCrossings`, block = account) decides the first interval crossed.
+///   points: f is taken as a Brownian bridge between f_{k−1} > 0 and f_k > 0 with variance rate
+///   s²·σ_f² per horizon (`GridAccount.varianceRate`, s the path's scale), so it crossed zero in
+///   between with probability exp(−2·f_{k−1}·f_k·K/(s²σ_f²)); one uniform per path and account
+///   (stream `.bridgeCrossings`, block 2a for account a) decides the first interval crossed.
 /// The account is closed at the grid point that ends the breached interval, at its equity there.
 /// - Complexity: O(K × (assets + positions + options)) per account and path.
 enum GridMonitoring {
@@ -46,9 +46,9 @@ enum GridMonitoring {
     /// Settles grid account a over the chunk (after `fillPoints`).
     static func settle(_ process: PathwiseLiquidation, _ w: Waterfall, account a: Int, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
         let K = process.gridSteps, n = w.model.assetCount, ld = buffers.capacity, row = a * ld
-        let scratch = buffers.monitoring!, assets = process.assetsOf[a], book = w.book
+        let scratch = buffers.monitoring!, assets = process.assetsOf[a], book = w.book, bridge = paths.bridge!
         let equityNow = book.equityNow[a], spots = w.model.spots
-        let surplus0 = equityNow - w.requirement(account: a) { spots[$0] }
+        let grid = process.gridAccounts[a]!, surplus0 = grid.surplusNow
         // The spots, equity and surplus at point k of path j (k = K: the horizon's).
         func point(_ k: Int, _ j: Int) -> (equity: Double, surplus: Double) {
             if k == K {
@@ -73,22 +73,17 @@ enum GridMonitoring {
             return (equity, equity - w.requirement(account: a) { scratch.breachSpot[$0] })
         }
         for j in 0..<m {
+            let variance = grid.varianceRate * bridge.scale[j] * bridge.scale[j]
             var breach: Int?
             if process.rule.bridgesGrid {
-                var variation = 0.0, previous = surplus0
-                for k in 1...K {
-                    let f = point(k, j).surplus
-                    scratch.surplus[k] = f
-                    variation += (f - previous) * (f - previous)
-                    previous = f
-                }
-                var stream = PathStream(seed: w.model.seed, path: paths.horizon.firstPath + j, stream: .bridgeCrossings, block: UInt32(truncatingIfNeeded: a))
+                for k in 1...K { scratch.surplus[k] = point(k, j).surplus }
+                var previous = surplus0
+                var stream = PathStream(seed: w.model.seed, path: paths.horizon.firstPath + j, stream: .bridgeCrossings, block: UInt32(truncatingIfNeeded: 2 * a))
                 let u = stream.nextUniform()
                 var survival = 1.0
-                previous = surplus0
                 for k in 1...K where breach == nil {
                     let f = scratch.surplus[k]
-                    let crossing = f < 0 ? 1 : (variation > 0 ? exp(-2 * previous * f * Double(K) / variation) : 0)
+                    let crossing = f < 0 ? 1 : (variance > 0 ? exp(-2 * previous * f * Double(K) / variance) : 0)
                     survival *= 1 - crossing
                     if 1 - survival > u { breach = k }
                     previous = f

@@ -60,9 +60,7 @@ enum LiquidationProcesses {
     static func draws(_ monitoring: LiquidationMonitoring, scenario: Scenario) -> LiquidationDraws {
         let horizonDays = scenario.simulation.horizonDays
         guard let pathwise = pathwise(monitoring, horizonDays: horizonDays) else { return .independentMove }
-        let market = scenario.market
-        let positionAssets = scenario.portfolio.accounts.map { $0.positions.map { market.assetIndex($0.asset)! } }
-        let grid = PathwiseLiquidation.needsGrid(book: Book(scenario: scenario), positionAssets: positionAssets)
+        let grid = PathwiseLiquidation.needsGrid(book: Book(scenario: scenario))
         return .bridge(steps: grid ? MonitoringRule(pathwise, horizonHours: horizonDays * 24).gridSteps : 0)
     }
 }

@@ -6,7 +6,9 @@ enum MonitoredAccount: Sendable {
     /// it, USD collateral): the account is below maintenance exactly when S crosses a liquidation
     /// price, `lower` (USD, below today's spot) or `upper` (above), nil where there is none.
     case oneAsset(LiquidationPrices)
-    /// Several assets or options: checked on the monitoring grid (`GridMonitoring`).
+    /// Several assets, no options: its surplus E − M as a Brownian bridge (`SurplusBridge`).
+    case linear
+    /// Options: checked on the monitoring grid (`GridMonitoring`).
     case grid
     /// Below maintenance today: liquidated at t = 0 at today's spots on every path.
     case inBreach
@@ -25,6 +27,14 @@ struct LiquidationPrices: Sendable {
 }
 
 extension MonitoredAccount {
+    /// Whether the account is watched through its surplus (`GridAccount`).
+    var isSurplusMonitored: Bool {
+        switch self {
+        case .linear, .grid: return true
+        case .oneAsset, .inBreach: return false
+        }
+    }
+
     /// Classifies account a of the waterfall and, for a one-asset account, solves for its
     /// liquidation prices: f(S) = E(S) − M(S), M(S) = Σ_q (perSpot_q·S + fixed_q)·r_q(notional) is
     /// piecewise linear in S with its pieces cut where a position's notional crosses a tier bound;
@@ -39,7 +49,8 @@ extension MonitoredAccount {
         if equityNow < w.requirement(account: a, spot: { spots[$0] }) { self = .inBreach; return }
         var assets = Set(w.positions[a].map(\.asset))
         for i in 0..<n where book.linearWeights[a * n + i] != 0 { assets.insert(i) }
-        guard book.options(ofAccount: a).isEmpty, assets.count <= 1 else { self = .grid; return }
+        guard book.options(ofAccount: a).isEmpty else { self = .grid; return }
+        guard assets.count <= 1 else { self = .linear; return }
         guard let asset = assets.first else {
             self = .oneAsset(LiquidationPrices(asset: 0, weight: 0, constant: 0, lower: nil, upper: nil))
             return

@@ -11,13 +11,14 @@ import Shocks
 ///   and asset the bridge's minimum m and maximum M are drawn from their exact laws
 ///   (`BridgeExtremes`: P(m ≤ b) = exp(−2b(b − c)/s²) in units of σ√T), once for every account on
 ///   that asset; an account is breached when m ≤ log(L/S)/(σ√T) − shift (or M ≥ … + shift; the
-///   shift of `MonitoringRule`). Its breach time is drawn from the bridge's first-passage law
-///   (exact inversion, one uniform per path, asset and side shared by all accounts — comonotone),
-///   and the account is closed there at its (shifted) liquidation price. Per-path work beyond
-///   today's: two compares per account, and the first-passage inversion per liquidation. The
+///   shift of `MonitoringRule`). Its breach time is drawn exactly from the bridge's first-passage
+///   law (`BridgeExtremes.firstPassageTime`: a normal and a uniform per path, asset and side,
+///   shared by the accounts there), and the account is closed then at its (shifted) liquidation
+///   price. Per-path work beyond today's: two compares per account, O(1) per liquidation. The
 ///   minimum and maximum are drawn independently (each exact; an account with both prices within
 ///   reach of one path's range is the only case their joint law would matter).
-/// - Accounts with several assets or options (`.grid`) are checked on a grid (`GridMonitoring`).
+/// - Accounts with several assets and no options (`.linear`): their surplus as a Brownian bridge
+///   (`SurplusBridge`); accounts with options (`.grid`) are checked on a grid (`GridMonitoring`).
 /// - Accounts below maintenance today are liquidated at t = 0 on every path.
 ///
 /// The liquidation period starts at the breach time t₀: gross notional, slippage and h_liq at the
@@ -37,6 +38,8 @@ struct PathwiseLiquidation: LiquidationProcess {
     let horizonYears: Double
     /// Grid points of `GridMonitoring` (0: no account needs the grid).
     let gridSteps: Int
+    /// What `SurplusBridge` and the grid know of each `.linear` and `.grid` account (nil for the others).
+    let gridAccounts: [GridAccount?]
 
     var draws: LiquidationDraws { .bridge(steps: gridSteps) }
 
@@ -56,7 +59,12 @@ struct PathwiseLiquidation: LiquidationProcess {
         (lowerLevel, upperLevel) = (lower, upper)
         let positionAssets = w.positions.map { $0.map(\.asset) }
         assetsOf = (0..<w.book.accountCount).map { Self.assets(account: $0, book: w.book, positionAssets: positionAssets[$0]) }
-        gridSteps = Self.needsGrid(book: w.book, positionAssets: positionAssets) ? rule.gridSteps : 0
+        gridSteps = Self.needsGrid(book: w.book) ? rule.gridSteps : 0
+        var grid: [GridAccount?] = []
+        for (a, account) in accounts.enumerated() {
+            if account.isSurplusMonitored { grid.append(GridAccount(account: a, waterfall: w, assets: assetsOf[a], horizonYears: horizonYears)) } else { grid.append(nil) }
+        }
+        gridAccounts = grid
     }
 
     /// The assets account a's equity or requirement depends on: its positions', its non-zero linear
@@ -69,12 +77,10 @@ struct PathwiseLiquidation: LiquidationProcess {
         return assets.sorted()
     }
 
-    /// Whether an account has several assets or options — by the book's shape alone, not by who is
-    /// in breach today, so the waterfalls of every schedule draw alike.
-    static func needsGrid(book: Book, positionAssets: [[Int]]) -> Bool {
-        (0..<book.accountCount).contains { a in
-            !book.options(ofAccount: a).isEmpty || assets(account: a, book: book, positionAssets: positionAssets[a]).count > 1
-        }
+    /// Whether an account has options — by the book's shape alone, not by who is in breach today,
+    /// so the waterfalls of every schedule draw alike.
+    static func needsGrid(book: Book) -> Bool {
+        (0..<book.accountCount).contains { !book.options(ofAccount: $0).isEmpty }
     }
 
     func settle(_ w: Waterfall, _ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
@@ -109,6 +115,8 @@ struct PathwiseLiquidation: LiquidationProcess {
                 }
             case .oneAsset(let prices):
                 settle(w, account: a, prices: prices, count: m, paths, buffers)
+            case .linear:
+                SurplusBridge.settle(self, w, account: a, count: m, paths, buffers)
             case .grid:
                 GridMonitoring.settle(self, w, account: a, count: m, paths, buffers)
             }
@@ -122,6 +130,7 @@ struct PathwiseLiquidation: LiquidationProcess {
         guard lower > -.infinity || upper < .infinity else { return }
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
         let lowTimes = bridge.uniforms + (4 * i + 2) * ld, highTimes = lowTimes + ld
+        let lowNormals = bridge.normals + ((1 + bridge.steps) * bridge.assetCount + 2 * i) * ld, highNormals = lowNormals + ld
         let spot = w.model.spots[i], scale = w.model.returnScales[i], equity = w.book.equityNow[a]
         for j in 0..<m {
             let k = i * ld + j, shift = scratch.shift[k]
@@ -129,9 +138,9 @@ struct PathwiseLiquidation: LiquidationProcess {
             guard hitsLow || hitsHigh else { continue }
             let s = bridge.scale[j], c = eps[k] / s
             var tau = Double.infinity, level = 0.0
-            if hitsLow { (tau, level) = (BridgeExtremes.firstPassageTime(level: (lower - shift) / s, end: c, uniform: lowTimes[j]), lower - shift) }
+            if hitsLow { (tau, level) = (BridgeExtremes.firstPassageTime(level: (lower - shift) / s, end: c, normal: lowNormals[j], uniform: lowTimes[j]), lower - shift) }
             if hitsHigh {
-                let t = BridgeExtremes.firstPassageTime(level: -(upper + shift) / s, end: -c, uniform: highTimes[j])
+                let t = BridgeExtremes.firstPassageTime(level: -(upper + shift) / s, end: -c, normal: highNormals[j], uniform: highTimes[j])
                 if t < tau { (tau, level) = (t, upper + shift) }
             }
             scratch.breachX[i] = level

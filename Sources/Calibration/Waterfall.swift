@@ -176,6 +176,7 @@ final class MonitoringBuffers {
     /// (steps − 1) × assets rows (`GridMonitoring.fillPoints`), and one row of Z(1).
     let gridPoints: UnsafeMutablePointer<Double>
     let bridgeEnd: UnsafeMutablePointer<Double>
+
     /// Standardized log-move and spot (USD) of each asset where the account is closed.
     let breachX: UnsafeMutablePointer<Double>
     let breachSpot: UnsafeMutablePointer<Double>

@@ -20,7 +20,7 @@ public enum StreamID: UInt32, Sendable {
     /// monitoring grid (`MarketModel.generateBridge`).
     case bridgeUniforms = 6
     case bridgeNormals = 7
-    /// One uniform per path and account of the grid's bridge correction (block = account).
+    /// Per path and account a (blocks 2a and 2a + 1): the draws of a breach of its surplus.
     case bridgeCrossings = 8
 }
 
@@ -43,7 +43,8 @@ public struct PathStream {
     }
 
     /// The stream from Philox block `block` on: for draws keyed by a second index (an account) that
-    /// read at most one block (two uniforms) each, independent sub-streams of one (seed, path, stream).
+    /// each read a known number of blocks (two words a block), independent sub-streams of one
+    /// (seed, path, stream) when their block ranges do not overlap.
     public init(seed: UInt64, path: Int, stream: StreamID, block: UInt32) {
         self.init(seed: seed, path: path, stream: stream)
         blockIndex = block

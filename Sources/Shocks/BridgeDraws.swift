@@ -22,10 +22,11 @@ public final class BridgeBuffers {
     /// Points of the monitoring grid inside the horizon (0: no grid is drawn).
     public let steps: Int
     /// Uniforms, four rows per asset: 4i the path minimum, 4i + 1 the maximum, 4i + 2 and 4i + 3
-    /// the breach times below and above.
+    /// the breach times below and above (with the normals of the time rows).
     package let uniforms: UnsafeMutablePointer<Double>
-    /// Correlated standard normals L·z: rows 0 ..< n the move after a breach, then `steps` blocks of
-    /// n rows, block k the Brownian increments of step k + 1 of the grid (unit variance).
+    /// Standard normals: rows 0 ..< n the move after a breach and then `steps` blocks of n rows,
+    /// block k the Brownian increments of step k + 1 of the grid (unit variance), all correlated
+    /// L·z; then 2n independent rows, 2i and 2i + 1 for the breach times below and above.
     package let normals: UnsafeMutablePointer<Double>
     /// The path's scale s.
     package let scale: UnsafeMutablePointer<Double>
@@ -35,7 +36,7 @@ public final class BridgeBuffers {
         self.capacity = capacity
         self.steps = steps
         uniforms = .allocate(capacity: 4 * assetCount * capacity)
-        normals = .allocate(capacity: (1 + steps) * assetCount * capacity)
+        normals = .allocate(capacity: (3 + steps) * assetCount * capacity)
         scale = .allocate(capacity: capacity)
     }
 
@@ -50,12 +51,12 @@ extension MarketModel {
     /// The bridge draws of paths `firstPath ..< firstPath + count`, whose horizon move `horizon` holds
     /// (its mixing variable gives a Student-t path's scale). Streams `.bridgeUniforms` and
     /// `.bridgeNormals` only: the horizon's and the liquidation move's draws are untouched.
-    /// - Complexity: O(count · n · (4 + (1 + steps) · n)).
+    /// - Complexity: O(count · n · (6 + (1 + steps) · n)).
     public func generateBridge(firstPath: Int, count: Int, horizon: ShockBuffers, into bridge: BridgeBuffers) {
         precondition(count <= bridge.capacity && bridge.assetCount == assetCount && horizon.firstPath == firstPath)
         let n = assetCount, ld = bridge.capacity
         thresher_philox_uniforms(seed, StreamID.bridgeUniforms.rawValue, Int64(firstPath), count, 4 * n, bridge.uniforms, ld)
-        thresher_philox_normals(seed, StreamID.bridgeNormals.rawValue, Int64(firstPath), count, (1 + bridge.steps) * n, bridge.normals, ld)
+        thresher_philox_normals(seed, StreamID.bridgeNormals.rawValue, Int64(firstPath), count, (3 + bridge.steps) * n, bridge.normals, ld)
         choleskyFactor.withUnsafeBufferPointer { factor in
             for block in 0...bridge.steps {
                 multiplyLowerTriangular(factor.baseAddress!, order: n, into: bridge.normals + block * n * ld, columns: count, leadingDimension: ld)
