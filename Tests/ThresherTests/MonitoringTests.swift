@@ -12,26 +12,29 @@ import XCTest
 /// P(liquidation) = 2·P(ε ≤ β) (long; 2·P(ε ≥ β) short), and BGK's discrete version
 /// P ≈ 2·Φ(β − 0.5826·√(Δt/T)) (gaussian). Tolerances: 4 binomial standard errors √(p(1−p)/N).
 final class MonitoringTests: XCTestCase {
-    let spot = 50_000.0, vol = 0.8, q = 10.0, maintenance = 0.01, paths = 200_000
+    let spot = 50_000.0, vol = 0.8, q = 10.0, paths = 200_000
     var horizonScale: Double { vol * (1.0 / 365).squareRoot() }
 
-    /// A one-BTC-perp account whose liquidation price sits at the standardized level `level`.
+    /// A one-BTC-perp account whose liquidation price sits at the standardized level `level`, under
+    /// a one-tier ladder of maintenance rate `maintenance`.
     func scenario(tails: String = "{model: gaussian}", long: Bool = true, level: Double = -1.6, monitoring: String?,
-                  paths: Int? = nil) -> String {
+                  paths: Int? = nil, maintenance: Double = 0.01, penalty: Double = 0.005, fund: Double = 1000, depth: Double = 50_000_000,
+                  impact: Double = 0.5) -> String {
         let price = spot * exp(horizonScale * level)
         let collateral = long ? q * spot - price * q * (1 - maintenance) : price * q * (1 + maintenance) - q * spot
         return scenarioText(paths: paths ?? self.paths, tails: tails, collateral: "{USD: \(collateral)}",
                             positions: "        - {type: perp, asset: BTC, quantity: \(long ? q : -q)}")
-            + calibrationText(monitoring: monitoring)
-            + "\npolicy:\n  ladder:\n    BTC:\n      - {up_to: 1000000000, maintenance: \(maintenance), initial: 0.02}\n  liquidation_penalty: 0.005\n  insurance_fund: 1000\n"
+            + calibrationText(monitoring: monitoring, depth: depth, impact: impact)
+            + "\npolicy:\n  ladder:\n    BTC:\n      - {up_to: 1000000000, maintenance: \(maintenance), initial: 0.5}\n"
+            + "  liquidation_penalty: \(penalty)\n  insurance_fund: \(fund)\n"
     }
 
-    func calibrationText(monitoring: String?) -> String {
+    func calibrationText(monitoring: String?, depth: Double = 50_000_000, impact: Double = 0.5) -> String {
         """
 
         calibration:
           breach_probability: 0.01
-          liquidation: {horizon_hours: 4, depth: {BTC: 50000000}, impact: 0.5\(monitoring.map { ", monitoring: \($0)" } ?? "")}
+          liquidation: {horizon_hours: 4, depth: {BTC: \(depth)}, impact: \(impact)\(monitoring.map { ", monitoring: \($0)" } ?? "")}
           tiers: [100000, 1000000]
           insurance_fund: {confidence: 0.99, balance: 100000}
         """
@@ -61,6 +64,41 @@ final class MonitoringTests: XCTestCase {
                 XCTAssertLessThan(continuous.breachTimes.meanHours!, 24)
             }
         }
+    }
+
+    /// Breach times under continuous monitoring: the first passage of a Brownian motion to the level
+    /// β (unconditionally over the horizon's shock), P(τ ≤ t) = 2Φ(β/√(t/T)), so given τ ≤ T,
+    /// G(t) = Φ(β/√(t/T))/Φ(β). The histogram's empirical CDF at its bin edges stays within the
+    /// Kolmogorov–Smirnov 1 % critical value 1.6276/√N of G (binning only makes the test conservative).
+    func testBreachTimesFollowTheFirstPassageLaw() throws {
+        let level = -1.6
+        let times = try evaluate(scenario(level: level, monitoring: "continuous")).breachTimes
+        let total = times.counts.reduce(0, +)
+        var below = 0, largest = 0.0
+        for (b, count) in times.counts.enumerated() {
+            below += count
+            let t = Double(b + 1) * times.binHours / times.horizonHours
+            largest = max(largest, abs(Double(below) / Double(total) - StandardNormal.cdf(level / t.squareRoot()) / StandardNormal.cdf(level)))
+        }
+        XCTAssertLessThan(largest, kolmogorovSmirnovCritical1Percent(total), "KS distance over \(total) breaches")
+    }
+
+    /// With a ladder set at breach probability p for the liquidation period (one tier, rate
+    /// r = 1 − exp(σ√h_liq·Φ⁻¹(p)); no impact, unlimited depth), a continuously monitored account is
+    /// closed at its maintenance level, so P(deficit | liquidated) = p (gaussian), within 4 SE
+    /// √(p(1−p)/N_liquidated); a deficit is P(net deficit > a fund of 0) at no penalty. The check at
+    /// the horizon's end finds it far more often: the overshoot.
+    func testDeficitGivenLiquidationIsTheLaddersBreachProbability() throws {
+        let p = 0.05, hours = 4.0
+        let rate = 1 - exp(vol * (hours / (24 * 365)).squareRoot() * StandardNormal.quantile(p))
+        func conditional(_ monitoring: String) throws -> (probability: Double, liquidations: Double) {
+            let e = try evaluate(scenario(monitoring: monitoring, maintenance: rate, penalty: 0, fund: 0, depth: 1e15, impact: 0))
+            let liquidated = e.accounts[0].liquidationProbability
+            return (e.fundShortfallProbability! / liquidated, liquidated * Double(paths))
+        }
+        let continuous = try conditional("continuous")
+        XCTAssertEqual(continuous.probability, p, accuracy: 4 * binomialError(p, Int(continuous.liquidations)))
+        XCTAssertGreaterThan(try conditional("horizon").probability, 3 * p)
     }
 
     /// Checks every Δt: the BGK-shifted closed form 2·Φ(β − 0.5826·√(Δt/T)) within 4 SE, rising
