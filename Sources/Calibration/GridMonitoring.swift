@@ -1,15 +1,14 @@
 import Foundation
 import RandomStreams
-import Shocks
 
 /// Path-wise monitoring of accounts with options (their surplus is not linear in the spots): their
 /// margin surplus f = E − M is checked at the grid points t_k = k/K of the horizon (k = 1 … K;
 /// t_K = 1 is the horizon's end, f_K the horizon's E1 − M1).
 ///
 /// Grid points: asset i's standardized log-move X_i(t_k) = t_k·ε_i + s·(Z_i(t_k) − t_k·Z_i(1)),
-/// Z(t_k) = Σ_{l ≤ k} ζ_l/√K with ζ_l the correlated normals of block l of `BridgeBuffers` — the
-/// bridge of `BridgeBuffers` sampled at the grid, correlated across assets. Options are repriced at
-/// each point with their time to expiry there and the horizon's implied-vol multiplier.
+/// Z(t_k) = Σ_{l ≤ k} L·z_l/√K (`MarketModel.bridgePoints`, drawn once per path, on the first
+/// account that needs them) — the bridge sampled at the grid, correlated across assets. Options are
+/// repriced at each point with their time to expiry there and the horizon's implied-vol multiplier.
 /// - `every: Δt` (and an oracle's heartbeat): K = ⌈T/Δt⌉ equal steps, the checks themselves (Δt
 ///   rounded down to divide the horizon); breached at the first k with f_k < 0.
 /// - continuous (and a deviation-only oracle): K = 24 with the Brownian-bridge correction between
@@ -18,30 +17,17 @@ import Shocks
 ///   between with probability exp(−2·f_{k−1}·f_k·K/(s²σ_f²)); one uniform per path and account
 ///   (stream `.bridgeCrossings`, block 2a for account a) decides the first interval crossed.
 /// The account is closed at the grid point that ends the breached interval, at its equity there.
-/// - Complexity: O(K × (assets + positions + options)) per account and path.
+///
+/// Screen: the grid is skipped on a path where the surplus, as a Brownian bridge from f₀ to the
+/// horizon's exact f_T with four times its variance rate, would reach 0 with probability below
+/// 10⁻¹²: f_T > 0 and 2·f₀·f_T/(4·s²σ_f²) > ln 10¹² (the factor 4 covers the options' convexity
+/// between today's sensitivities and the path's). The test reads only the path's own numbers, so
+/// the result is the same for any chunking.
+/// - Complexity: O(positions × tiers) per account and path, and O(K × (assets + positions +
+///   options)) on the paths that pass the screen.
 enum GridMonitoring {
-    /// The grid's inner points (k = 1 … K − 1) of every asset: row (k − 1)·n + i of
-    /// `scratch.gridPoints`.
-    static func fillPoints(steps K: Int, assets n: Int, bridge: BridgeBuffers, horizon: ShockBuffers, count m: Int, into scratch: MonitoringBuffers) {
-        let ld = bridge.capacity, root = 1 / Double(K).squareRoot(), points = scratch.gridPoints
-        for i in 0..<n {
-            let end = scratch.bridgeEnd   // Z(1) of asset i
-            end.update(repeating: 0, count: m)
-            for k in 1...K {
-                let increment = bridge.normals + (k * n + i) * ld
-                if k < K {
-                    let row = points + ((k - 1) * n + i) * ld, previous = k > 1 ? points + ((k - 2) * n + i) * ld : nil
-                    for j in 0..<m { row[j] = (previous?[j] ?? 0) + root * increment[j] }
-                }
-                for j in 0..<m { end[j] += root * increment[j] }
-            }
-            let eps = horizon.epsilon + i * ld
-            for k in 1..<K {
-                let t = Double(k) / Double(K), row = points + ((k - 1) * n + i) * ld
-                for j in 0..<m { row[j] = t * eps[j] + bridge.scale[j] * (row[j] - t * end[j]) }
-            }
-        }
-    }
+    /// ln 10¹²: the screen's exponent.
+    static let screenExponent = log(1e12)
 
     /// Settles grid account a over the chunk (after `fillPoints`).
     static func settle(_ process: PathwiseLiquidation, _ w: Waterfall, account a: Int, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
@@ -72,8 +58,18 @@ enum GridMonitoring {
             }
             return (equity, equity - w.requirement(account: a) { scratch.breachSpot[$0] })
         }
+        w.requirementRows.fill(buffers.requirement, account: a, spot: paths.horizon.spot, stride: ld, count: m,
+                               scratch: (buffers.positionNotional, buffers.positionRate))
         for j in 0..<m {
             let variance = grid.varianceRate * bridge.scale[j] * bridge.scale[j]
+            let horizonSurplus = buffers.finalEquity[row + j] - buffers.requirement[j]
+            if horizonSurplus > 0, 2 * surplus0 * horizonSurplus > 4 * variance * screenExponent { continue }
+            if !scratch.gridReady[j] {
+                let eps = paths.horizon.epsilon
+                w.model.bridgePoints(path: paths.horizon.firstPath + j, steps: K, scale: bridge.scale[j], end: { eps[$0 * ld + j] },
+                                     into: scratch.gridPoints, stride: ld, column: j, scratch: scratch.gridScratch)
+                scratch.gridReady[j] = true
+            }
             var breach: Int?
             if process.rule.bridgesGrid {
                 for k in 1...K { scratch.surplus[k] = point(k, j).surplus }

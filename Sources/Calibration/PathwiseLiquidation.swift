@@ -96,7 +96,7 @@ struct PathwiseLiquidation: LiquidationProcess {
                 (scratch.shift[k], scratch.onGrid[k]) = rule.shift(returnScale: scale, pathScale: s)
             }
         }
-        if gridSteps > 0 { GridMonitoring.fillPoints(steps: gridSteps, assets: n, bridge: bridge, horizon: paths.horizon, count: m, into: scratch) }
+        scratch.gridReady.update(repeating: false, count: m)
         for a in 0..<book.accountCount {
             let losses = buffers.revaluer.lossRow(account: a), equity = book.equityNow[a]
             let row = a * ld
@@ -130,7 +130,7 @@ struct PathwiseLiquidation: LiquidationProcess {
         guard lower > -.infinity || upper < .infinity else { return }
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
         let lowTimes = bridge.uniforms + (4 * i + 2) * ld, highTimes = lowTimes + ld
-        let lowNormals = bridge.normals + ((1 + bridge.steps) * bridge.assetCount + 2 * i) * ld, highNormals = lowNormals + ld
+        let lowNormals = bridge.normals + (bridge.assetCount + 2 * i) * ld, highNormals = lowNormals + ld
         let spot = w.model.spots[i], scale = w.model.returnScales[i], equity = w.book.equityNow[a]
         for j in 0..<m {
             let k = i * ld + j, shift = scratch.shift[k]

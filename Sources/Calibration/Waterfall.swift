@@ -81,9 +81,9 @@ final class WaterfallPaths {
         case .independentMove:
             liquidation = ShockBuffers(assetCount: assetCount, capacity: capacity)
             bridge = nil
-        case .bridge(let steps):
+        case .bridge:
             liquidation = nil
-            bridge = BridgeBuffers(assetCount: assetCount, capacity: capacity, steps: steps)
+            bridge = BridgeBuffers(assetCount: assetCount, capacity: capacity)
         }
     }
 }
@@ -173,9 +173,11 @@ final class MonitoringBuffers {
     let shift: UnsafeMutablePointer<Double>
     /// Whether the check grid sets the breach time (`MonitoringRule.shift`).
     let onGrid: UnsafeMutablePointer<Bool>
-    /// (steps − 1) × assets rows (`GridMonitoring.fillPoints`), and one row of Z(1).
+    /// (steps − 1) × assets rows of grid points (`MarketModel.bridgePoints`), whether path j's are
+    /// drawn, and 2n doubles of scratch.
     let gridPoints: UnsafeMutablePointer<Double>
-    let bridgeEnd: UnsafeMutablePointer<Double>
+    let gridReady: UnsafeMutablePointer<Bool>
+    let gridScratch: UnsafeMutablePointer<Double>
 
     /// Standardized log-move and spot (USD) of each asset where the account is closed.
     let breachX: UnsafeMutablePointer<Double>
@@ -189,14 +191,16 @@ final class MonitoringBuffers {
         shift = .allocate(capacity: n * capacity)
         onGrid = .allocate(capacity: n * capacity)
         gridPoints = .allocate(capacity: max(0, steps - 1) * n * capacity)
-        bridgeEnd = .allocate(capacity: capacity)
+        gridReady = .allocate(capacity: capacity)
+        gridScratch = .allocate(capacity: 2 * n)
         breachX = .allocate(capacity: n)
         breachSpot = .allocate(capacity: n)
         surplus = .allocate(capacity: steps + 1)
     }
 
     deinit {
-        for row in [minimum, maximum, shift, gridPoints, bridgeEnd, breachX, breachSpot, surplus] { row.deallocate() }
+        for row in [minimum, maximum, shift, gridPoints, gridScratch, breachX, breachSpot, surplus] { row.deallocate() }
         onGrid.deallocate()
+        gridReady.deallocate()
     }
 }

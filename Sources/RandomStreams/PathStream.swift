@@ -16,12 +16,14 @@ public enum StreamID: UInt32, Sendable {
     /// The backtest's draws of a day's loss from that day's forecast paths (path = the origin row).
     case backtestResampling = 5
     /// Path-wise liquidation monitoring: per asset the uniforms of the horizon path's minimum and
-    /// maximum and of the breach times, and the normals of the move after a breach and of the
-    /// monitoring grid (`MarketModel.generateBridge`).
+    /// maximum and of the breach times, and the normals of the move after a breach and of the breach
+    /// times (`MarketModel.generateBridge`).
     case bridgeUniforms = 6
     case bridgeNormals = 7
     /// Per path and account a (blocks 2a and 2a + 1): the draws of a breach of its surplus.
     case bridgeCrossings = 8
+    /// The Brownian increments of a path's monitoring grid (`MarketModel.bridgePoints`).
+    case gridNormals = 9
 }
 
 /// The random numbers of one Monte Carlo path: a pure function of (seed, path, stream).
