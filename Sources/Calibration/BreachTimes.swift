@@ -1,9 +1,10 @@
 import TailStats
 
 /// The distribution of breach times — when the venue liquidated, hours from now — over all
-/// liquidations of all accounts and paths: a histogram of `bins` equal bins over [0, T] (T the
-/// horizon; a breach at T, the only time `monitoring: horizon` knows, falls in the last bin) and
-/// the exact sum of the times. Counts and exact sums merge exactly: the same for any chunking.
+/// liquidations of all accounts and paths: a histogram of `bins` equal bins over [0, T) (T the
+/// horizon), the count at T itself (the only time `monitoring: horizon` knows, and a grid's last
+/// check) and the exact sum of the times. Counts and exact sums merge exactly: the same for any
+/// chunking.
 struct BreachTimes: Sendable {
     let horizonHours: Double
     var counts: [Int]
@@ -13,13 +14,13 @@ struct BreachTimes: Sendable {
 
     init(horizonHours: Double) {
         self.horizonHours = horizonHours
-        counts = Array(repeating: 0, count: Self.bins)
+        counts = Array(repeating: 0, count: Self.bins + 1)
     }
 
     /// Counts a breach at `hours` into its bin (the caller adds it to `totalHours`).
     /// - Complexity: O(1).
     @inline(__always) mutating func add(hours: Double) {
-        counts[min(Self.bins - 1, max(0, Int(hours / horizonHours * Double(Self.bins))))] += 1
+        counts[hours >= horizonHours ? Self.bins : max(0, Int(hours / horizonHours * Double(Self.bins)))] += 1
     }
 
     /// - Complexity: O(bins).
@@ -36,26 +37,30 @@ struct BreachTimes: Sendable {
             guard total > 0 else { return nil }
             let target = q * Double(total)
             var below = 0
-            for (b, count) in counts.enumerated() where count > 0 {
+            for (b, count) in counts.prefix(Self.bins).enumerated() where count > 0 {
                 if Double(below + count) >= target { return width * (Double(b) + (target - Double(below)) / Double(count)) }
                 below += count
             }
-            return horizonHours
+            return horizonHours   // in the mass at T
         }
-        return BreachTimeSummary(horizonHours: horizonHours, binHours: width, counts: counts,
+        return BreachTimeSummary(horizonHours: horizonHours, binHours: width, counts: Array(counts.prefix(Self.bins)), atHorizon: counts[Self.bins],
                                  meanHours: total > 0 ? totalHours.value / Double(total) : nil,
                                  quantiles: [0.1, 0.5, 0.9].map { ($0, quantile($0)) })
     }
 }
 
-/// When liquidations happened (README, "Monitoring"): a histogram of the breach times over the
-/// horizon, hours, and its mean and quantiles (nil without liquidations). Under `monitoring:
-/// horizon` every breach is at the horizon's end.
+/// When liquidations happened (README, "Monitoring inside the horizon"): a histogram of the breach
+/// times before the horizon's end, hours, the count at its end, and their mean and quantiles (nil
+/// without liquidations). Under `monitoring: horizon` every breach is at the horizon's end.
 public struct BreachTimeSummary: Sendable {
     public let horizonHours: Double
     /// Width of each bin, hours: bin b holds breaches in [b·width, (b + 1)·width).
     public let binHours: Double
     public let counts: [Int]
+    /// Breaches at the horizon's end.
+    public let atHorizon: Int
+    /// All breaches.
+    public var total: Int { counts.reduce(atHorizon, +) }
     public let meanHours: Double?
     /// (level, hours): the 10 %, 50 % and 90 % quantiles, linear within a bin.
     public let quantiles: [(level: Double, hours: Double?)]

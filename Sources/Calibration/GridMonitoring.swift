@@ -29,7 +29,7 @@ enum GridMonitoring {
     /// ln 10¹²: the screen's exponent.
     static let screenExponent = log(1e12)
 
-    /// Settles grid account a over the chunk (after `fillPoints`).
+    /// Settles grid account a over the chunk.
     static func settle(_ process: PathwiseLiquidation, _ w: Waterfall, account a: Int, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
         let K = process.gridSteps, n = w.model.assetCount, ld = buffers.capacity, row = a * ld
         let scratch = buffers.monitoring!, assets = process.assetsOf[a], book = w.book, bridge = paths.bridge!

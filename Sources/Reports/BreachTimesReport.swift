@@ -8,7 +8,8 @@ enum BreachTimesReport {
     static func json(_ summary: BreachTimeSummary, monitoring: LiquidationMonitoring?) -> JSONValue {
         .object([
             ("monitoring", .string(monitoring.map(\.name) ?? "horizon")),
-            ("liquidations", .integer(summary.counts.reduce(0, +))),
+            ("liquidations", .integer(summary.total)),
+            ("at_horizon", .integer(summary.atHorizon)),
             ("horizon_hours", .number(summary.horizonHours)),
             ("mean_hours", summary.meanHours.map(JSONValue.number) ?? .null),
             ("quantile_hours", .object(summary.quantiles.map { ("p\(Int(($0.level * 100).rounded()))", $0.hours.map(JSONValue.number) ?? .null) })),

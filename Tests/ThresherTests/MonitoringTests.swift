@@ -48,8 +48,7 @@ final class MonitoringTests: XCTestCase {
 
     /// Continuous monitoring: P(liquidation) = 2·P(S_T ≤ L) (long), 2·P(S_T ≥ U) (short), gaussian
     /// and Student-t(4) (standardized: P(ε ≤ β) = T₄(β/√(1/2))), within 4 SE; under `horizon` the
-    /// once-a-day check finds P(S_T ≤ L) itself (plus the few accounts whose further move does not
-    /// matter: the check is the same), within 4 SE.
+    /// once-a-day check finds P(S_T ≤ L) itself, within 4 SE, every breach at the horizon's end.
     func testContinuousMonitoringDoublesTheEndProbability() throws {
         let level = -1.6
         for (tails, end) in [("{model: gaussian}", StandardNormal.cdf(level)), ("{model: student-t, dof: 4}", StudentT(dof: 4).cdf(level / 0.5.squareRoot()))] {
@@ -60,7 +59,8 @@ final class MonitoringTests: XCTestCase {
                 let horizon = try evaluate(scenario(tails: tails, long: long, level: long ? level : -level, monitoring: "horizon"))
                 XCTAssertEqual(horizon.accounts[0].liquidationProbability, end, accuracy: 4 * binomialError(end, paths), "\(tails) long \(long) horizon")
                 // Breach times: inside the horizon, all at its end under `horizon`.
-                XCTAssertEqual(horizon.breachTimes.counts.last, horizon.breachTimes.counts.reduce(0, +))
+                XCTAssertEqual(horizon.breachTimes.atHorizon, horizon.breachTimes.total)
+                XCTAssertEqual(horizon.breachTimes.quantiles.map(\.hours), [24, 24, 24])
                 XCTAssertLessThan(continuous.breachTimes.meanHours!, 24)
             }
         }
@@ -73,7 +73,7 @@ final class MonitoringTests: XCTestCase {
     func testBreachTimesFollowTheFirstPassageLaw() throws {
         let level = -1.6
         let times = try evaluate(scenario(level: level, monitoring: "continuous")).breachTimes
-        let total = times.counts.reduce(0, +)
+        let total = times.total
         var below = 0, largest = 0.0
         for (b, count) in times.counts.enumerated() {
             below += count
@@ -144,7 +144,7 @@ final class MonitoringTests: XCTestCase {
             XCTAssertEqual(a.accounts[0].liquidationProbability, b.accounts[0].liquidationProbability, name)
             XCTAssertEqual(a.expectedDeficit, b.expectedDeficit, name)
             XCTAssertEqual(a.fund.expectedShortfall, b.fund.expectedShortfall, name)
-            XCTAssertEqual(a.breachTimes.counts, b.breachTimes.counts, name)
+            XCTAssertEqual(a.breachTimes.counts + [a.breachTimes.atHorizon], b.breachTimes.counts + [b.breachTimes.atHorizon], name)
         }
         same(try evaluate(scenario(monitoring: "{oracle: {deviation: 0%}}")), continuous, "deviation 0")
         same(try evaluate(scenario(monitoring: "{oracle: {deviation: 0, heartbeat: 1h}}")), continuous, "deviation 0 with a heartbeat")
@@ -175,8 +175,8 @@ final class MonitoringTests: XCTestCase {
             XCTAssertEqual(a.accounts.map(\.liquidationProbability), b.accounts.map(\.liquidationProbability), "\(monitoring)")
             XCTAssertEqual(a.accounts.map(\.expectedDeficit), b.accounts.map(\.expectedDeficit), "\(monitoring)")
             XCTAssertEqual(a.fund.expectedShortfall, b.fund.expectedShortfall, "\(monitoring)")
-            XCTAssertEqual(a.breachTimes.counts, b.breachTimes.counts, "\(monitoring)")
-            XCTAssertGreaterThan(a.breachTimes.counts.reduce(0, +), 20, "\(monitoring)")
+            XCTAssertEqual(a.breachTimes.counts + [a.breachTimes.atHorizon], b.breachTimes.counts + [b.breachTimes.atHorizon], "\(monitoring)")
+            XCTAssertGreaterThan(a.breachTimes.total, 20, "\(monitoring)")
         }
         let text = scenario(tails: "{model: student-t, dof: 4}", monitoring: "continuous", paths: 20_000)
         let a = try evaluate(text, threads: 1, chunkSize: 1024), b = try evaluate(text, threads: 2, chunkSize: 192)
