@@ -101,6 +101,26 @@ final class MonitoringTests: XCTestCase {
         XCTAssertGreaterThan(try conditional("horizon").probability, 3 * p)
     }
 
+    /// An account with a second asset that barely moves (ETH at vol 10⁻⁴, a 1-coin holding) is
+    /// monitored through its surplus bridge (`SurplusBridge`), a first-order approximation of the
+    /// one-asset barrier: P(liquidation) within 10 % of 2·Φ(β) (the linearisation's error at
+    /// β = −1.6 is about 5 %; 4 SE ≈ 2.5 %), and about twice the horizon check's.
+    func testSurplusBridgeOfATwoAssetAccountIsNearTheBarrier() throws {
+        let level = -1.6
+        let price = spot * exp(horizonScale * level), collateral = q * spot - price * q * 0.99
+        let policy = "\npolicy:\n  ladder:\n    \"*\":\n      - {up_to: 1000000000, maintenance: 0.01, initial: 0.5}\n  liquidation_penalty: 0\n  insurance_fund: 0\n"
+        func text(_ monitoring: String) -> String {
+            scenarioText(paths: paths, assets: "    - {id: BTC, spot: 50000, vol: 0.8}\n    - {id: ETH, spot: 0.01, vol: 0.0001}",
+                         correlation: "{uniform: 0}", collateral: "{USD: \(collateral)}",
+                         positions: "        - {type: perp, asset: BTC, quantity: \(q)}\n        - {type: spot, asset: ETH, quantity: 1}")
+                + calibrationText(monitoring: monitoring).replacingOccurrences(of: "depth: {BTC: ", with: "depth: {ETH: 1000000, BTC: ") + policy
+        }
+        let continuous = try evaluate(text("continuous")).accounts[0].liquidationProbability
+        let horizon = try evaluate(text("horizon")).accounts[0].liquidationProbability
+        XCTAssertEqual(continuous, 2 * StandardNormal.cdf(level), accuracy: 0.1 * 2 * StandardNormal.cdf(level))
+        XCTAssertEqual(continuous / horizon, 2, accuracy: 0.25)
+    }
+
     /// Checks every Δt: the BGK-shifted closed form 2·Φ(β − 0.5826·√(Δt/T)) within 4 SE, rising
     /// towards the continuous 2·Φ(β) as the step shrinks (4 h, 1 h, 15 min).
     func testDiscreteMonitoringFollowsTheShiftedBarrierAndConverges() throws {
