@@ -20,8 +20,10 @@ struct MarginedPosition: Sendable {
 
 /// The per-path liquidation waterfall of every account (README, "Calibration model"): the book, the
 /// maintenance schedule it is margined by, the liquidation cost of each asset, and the liquidation
-/// process that decides, path by path, who is liquidated and at what equity (`HorizonLiquidation`:
-/// checked at the horizon's end, closed over an independent further move).
+/// process that decides, path by path, who is liquidated and at what equity — the spec's
+/// `monitoring` picks it (`LiquidationProcesses.make`): `HorizonLiquidation` (checked at the
+/// horizon's end, closed over an independent further move) or `PathwiseLiquidation` (checked inside
+/// the horizon, closed at the breach).
 /// Shared read-only by all workers; `WaterfallBuffers` holds one worker's chunk.
 struct Waterfall: Sendable {
     let model: MarketModel
