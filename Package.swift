@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "MonteCarlo", dependencies: ["CommandSupport", "LinearAlgebra", "TailStats", "WorkerPool"]),
         .target(name: "MPICoordination", dependencies: ["CMPI", "MonteCarlo"]),
         .target(name: "Engine", dependencies: ["CKernels", "CommandSupport", "MonteCarlo", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
-        .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
+        .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "Engine", "History", "ScenarioSpec", "Shocks", "TailStats"]),
         .target(name: "ThresherCLI", dependencies: [

@@ -60,6 +60,8 @@ public struct CalibrationResult: Sendable {
     /// Per account, in book order (empty from a calibration run without account thresholds, e.g.
     /// the cells of `thresher robustness`).
     public let accounts: [AccountThresholds]
+    /// When pass B's liquidations happened (`calibration.liquidation.monitoring`).
+    public let breachTimes: BreachTimeSummary
 }
 
 extension CalibrationResult {

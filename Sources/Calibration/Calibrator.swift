@@ -129,7 +129,7 @@ public struct Calibrator {
                                  valueAtRiskStandardError: fundSummary.valueAtRiskStandardError,
                                  expectedShortfallStandardError: fundSummary.expectedShortfallStandardError,
                                  balance: spec.insuranceBalance, adlProbability: spec.insuranceBalance.map { _ in Double(fund.adlCount) / n }),
-            accounts: accountResults)
+            accounts: accountResults, breachTimes: totals.breachTimes.summary)
     }
 
     /// s/√N of a per-path mean from its exact sum and sum of squares.

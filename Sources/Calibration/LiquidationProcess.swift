@@ -1,4 +1,6 @@
 import Foundation
+import Revaluation
+import ScenarioSpec
 
 /// How a venue liquidates an account along one path: when the account is found below maintenance,
 /// and what its equity is once the positions are closed. The waterfall (`Waterfall`) owns what every
@@ -10,7 +12,8 @@ import Foundation
 /// A process writes, for every account a and path j of the chunk (row a·capacity + j of `buffers`):
 /// `loss` (the horizon loss, USD), `liquidated`, `finalEquity` (E2 after the close, E1 at the horizon
 /// when not liquidated), `notional` (the liquidated notional Σ n_i, 0 when not liquidated) and
-/// `recovered` (liquidated, and the account left alone would have been back above maintenance).
+/// `recovered` (liquidated, and the account left alone would have been back above maintenance) and,
+/// where liquidated, `breachHours` (when the venue acted, hours from now).
 protocol LiquidationProcess: Sendable {
     /// The draws the process reads beyond the horizon's move: waterfalls of one market with the same
     /// draws share a chunk's generation.
@@ -26,6 +29,40 @@ enum LiquidationDraws: Hashable, Sendable {
     /// An independent standardized move of every asset over the liquidation period (the
     /// `.liquidation` streams of each path).
     case independentMove
+    /// The paths inside the horizon (`BridgeBuffers`, with `steps` grid points for
+    /// `GridMonitoring`; 0: none).
+    case bridge(steps: Int)
+}
+
+enum LiquidationProcesses {
+    /// The process of a calibration's monitoring (`calibration.liquidation.monitoring`): today's
+    /// `HorizonLiquidation` where the checks fall only at the horizon's end (`horizon`, checks every
+    /// Δt ≥ T, an oracle without deviation trigger whose heartbeat is ≥ T), else `PathwiseLiquidation`
+    /// (an oracle with deviation 0 updates on every move: continuous).
+    static func make(_ monitoring: LiquidationMonitoring, waterfall: Waterfall, horizonDays: Double) -> any LiquidationProcess {
+        guard let pathwise = pathwise(monitoring, horizonDays: horizonDays) else { return HorizonLiquidation() }
+        return PathwiseLiquidation(waterfall: waterfall, monitoring: pathwise, horizonDays: horizonDays)
+    }
+
+    /// The monitoring the path-wise process runs, nil where the process is `HorizonLiquidation`.
+    static func pathwise(_ monitoring: LiquidationMonitoring, horizonDays: Double) -> LiquidationMonitoring? {
+        switch monitoring {
+        case .horizon: return nil
+        case .every(let hours) where hours >= horizonDays * 24: return nil
+        case .oracle(nil, let heartbeat?) where heartbeat >= horizonDays * 24: return nil
+        case .oracle(let deviation?, _) where deviation == 0: return .continuous
+        default: return monitoring
+        }
+    }
+
+    /// The draws of the process `make` builds for the scenario's waterfalls (they do not depend on
+    /// the margin schedule): for `thresher robustness`'s count of passes.
+    static func draws(_ monitoring: LiquidationMonitoring, scenario: Scenario) -> LiquidationDraws {
+        let horizonDays = scenario.simulation.horizonDays
+        guard let pathwise = pathwise(monitoring, horizonDays: horizonDays) else { return .independentMove }
+        let grid = PathwiseLiquidation.needsGrid(book: Book(scenario: scenario))
+        return .bridge(steps: grid ? MonitoringRule(pathwise, horizonHours: horizonDays * 24).gridSteps : 0)
+    }
 }
 
 /// Today's process (README, "Calibration model"): margin is checked once, at the horizon's end,
@@ -43,7 +80,7 @@ struct HorizonLiquidation: LiquidationProcess {
     func settle(_ waterfall: Waterfall, _ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
         let book = waterfall.book
         let ld = buffers.capacity, n = waterfall.model.assetCount
-        let spot = paths.horizon.spot, eps = paths.liquidation.epsilon
+        let spot = paths.horizon.spot, eps = paths.liquidation!.epsilon
         let required = buffers.requirement
         for a in 0..<book.accountCount {
             let losses = buffers.revaluer.lossRow(account: a)
@@ -92,6 +129,7 @@ struct HorizonLiquidation: LiquidationProcess {
                 }
                 finalEquity[j] = e1 + profit - slippage
                 notional[j] = total
+                buffers.breachHours[a * ld + j] = waterfall.horizonHours
                 // Left alone over the liquidation period, would the account have been back above
                 // maintenance at S''? Then this liquidation was unnecessary.
                 recovered[j] = e1 + profit >= waterfall.requirement(account: a) { buffers.movedSpot[$0] }

@@ -22,8 +22,11 @@ struct WaterfallTotals: Sendable {
     var deficits: [ExactSum]
     /// Each account's horizon-loss tail (empty when not asked for: an evaluation needs none).
     var accountLosses: [TailAccumulator]
+    /// When the liquidations happened.
+    var breachTimes: BreachTimes
 
-    init(accounts: Int, plan: TailPlan?) {
+    init(accounts: Int, plan: TailPlan?, horizonHours: Double) {
+        breachTimes = BreachTimes(horizonHours: horizonHours)
         liquidations = Array(repeating: 0, count: accounts)
         unnecessaryLiquidations = Array(repeating: 0, count: accounts)
         deficits = Array(repeating: ExactSum(), count: accounts)
@@ -43,6 +46,8 @@ struct WaterfallTotals: Sendable {
                     let k = a * ld + j
                     liquidations[a] += 1
                     if buffers.recovered[k] { unnecessaryLiquidations[a] += 1 }
+                    breachTimes.add(hours: buffers.breachHours[k])
+                    breachTimes.totalHours.add(buffers.breachHours[k])
                     blockDeficit += max(-buffers.finalEquity[k], 0)
                     sink.add(notional: buffers.notional[k], equity: buffers.finalEquity[k])
                 }
@@ -59,6 +64,7 @@ struct WaterfallTotals: Sendable {
             deficits[a].merge(other.deficits[a])
         }
         for a in accountLosses.indices { accountLosses[a].merge(other.accountLosses[a]) }
+        breachTimes.merge(other.breachTimes)
     }
 }
 
@@ -148,6 +154,7 @@ extension WaterfallTotals: StateCodable {
         writer.write(unnecessaryLiquidations)
         writer.write(each: deficits)
         writer.write(each: accountLosses)
+        breachTimes.encode(to: &writer)
     }
 
     mutating func decode(from reader: inout StateReader) throws {
@@ -155,6 +162,7 @@ extension WaterfallTotals: StateCodable {
         unnecessaryLiquidations = try reader.readInts(expected: unnecessaryLiquidations.count, of: "accounts")
         try reader.read(each: &deficits, of: "accounts")
         try reader.read(each: &accountLosses, of: "accounts")
+        try breachTimes.decode(from: &reader)
     }
 }
 

@@ -59,6 +59,8 @@ public struct PolicyEvaluation: Sendable {
     public let fundBalance: Double?
     /// P(net deficit > balance).
     public let fundShortfallProbability: Double?
+    /// When the liquidations happened (`calibration.liquidation.monitoring`).
+    public let breachTimes: BreachTimeSummary
     /// Its binomial standard error.
     public var fundShortfallStandardError: Double? { fundShortfallProbability.map { Self.binomialStandardError($0, paths: paths) } }
 
@@ -181,6 +183,6 @@ public struct PolicyEvaluator {
             expectedDeficit: fund.deficit.value / n,
             expectedDeficitStandardError: Calibrator.meanStandardError(sum: fund.deficit.value, squares: fund.deficitSquares.value, count: n),
             fundConfidence: spec.insuranceConfidence, fund: fund.netDeficit.summary().levels[0], fundBalance: policy.insuranceFund,
-            fundShortfallProbability: policy.insuranceFund.map { _ in Double(fund.adlCount) / n })
+            fundShortfallProbability: policy.insuranceFund.map { _ in Double(fund.adlCount) / n }, breachTimes: totals.breachTimes.summary)
     }
 }

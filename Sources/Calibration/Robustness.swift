@@ -35,7 +35,15 @@ struct RobustnessSchedule {
     let evaluations: [Evaluation]
 
     init(scenario: Scenario, spec: RobustnessSpec) {
-        let modelScenarios = spec.models.map { model in var s = scenario; s.market.tails = model; return s }
+        let monitorings: [LiquidationMonitoring?] = spec.monitoring.isEmpty ? [nil] : spec.monitoring
+        let modelScenarios = spec.models.flatMap { model in
+            monitorings.map { monitoring in
+                var s = scenario
+                s.market.tails = model
+                if let monitoring { s.calibration!.monitoring = monitoring }
+                return s
+            }
+        }
         let bumpedScenarios = spec.bumps.compactMap { bump in bump.apply(to: scenario).map { (bump: bump, scenario: $0) } }
         calibrations = [scenario] + modelScenarios + bumpedScenarios.map(\.scenario)
         models = 1..<(1 + modelScenarios.count)
@@ -70,8 +78,11 @@ struct RobustnessSchedule {
     /// and the evaluations that cannot ride in pass B once per distinct market — not once per cell.
     func passes(paths all: Range<Int>) -> Int {
         let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
-        let markets = WaterfallCells.groups(calibrations.map { MarketKey(market: $0.market, paths: all) })
-        let last = WaterfallCells.groups(afterCalibration.map { MarketKey(market: evaluations[$0].scenario.market, paths: all) })
+        func key(_ scenario: Scenario) -> MarketKey {
+            MarketKey(market: scenario.market, paths: all, draws: LiquidationProcesses.draws(scenario.calibration!.monitoring, scenario: scenario))
+        }
+        let markets = WaterfallCells.groups(calibrations.map(key))
+        let last = WaterfallCells.groups(afterCalibration.map { key(evaluations[$0].scenario) })
         return families.count + 2 * markets.count + last.count
     }
 }
@@ -134,7 +145,14 @@ public struct RobustnessAnalyzer {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RobustnessResult(scenario: scenario, paths: scenario.simulation.paths, basePolicySource: scenario.policy != nil ? "policy" : "calibrated",
                                 baseThresholds: baseThresholds, base: section(.base)[0], targetBreachProbability: scenario.calibration!.breachProbability,
-                                models: spec.models.map(\.shortLabel), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
+                                models: Self.modelNames(spec), matrix: matrix, frontier: frontier, sensitivity: sensitivity,
                                 centralElasticities: RobustnessResult.centralElasticities(sensitivity, base: baseThresholds), elapsedSeconds: elapsed)
+    }
+
+    /// The matrix's model names: the tail model's, and its monitoring's when the study has any.
+    static func modelNames(_ spec: RobustnessSpec) -> [String] {
+        spec.models.flatMap { model in
+            spec.monitoring.isEmpty ? [model.shortLabel] : spec.monitoring.map { "\(model.shortLabel) · \($0.name)" }
+        }
     }
 }

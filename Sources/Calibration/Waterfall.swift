@@ -20,8 +20,10 @@ struct MarginedPosition: Sendable {
 
 /// The per-path liquidation waterfall of every account (README, "Calibration model"): the book, the
 /// maintenance schedule it is margined by, the liquidation cost of each asset, and the liquidation
-/// process that decides, path by path, who is liquidated and at what equity (`HorizonLiquidation`:
-/// checked at the horizon's end, closed over an independent further move).
+/// process that decides, path by path, who is liquidated and at what equity — the spec's
+/// `monitoring` picks it (`LiquidationProcesses.make`): `HorizonLiquidation` (checked at the
+/// horizon's end, closed over an independent further move) or `PathwiseLiquidation` (checked inside
+/// the horizon, closed at the breach).
 /// Shared read-only by all workers; `WaterfallBuffers` holds one worker's chunk.
 struct Waterfall: Sendable {
     let model: MarketModel
@@ -33,10 +35,14 @@ struct Waterfall: Sendable {
     let costs: [LiquidationCost?]
     let vols: [Double]
     let requirementRows: RequirementRows
-    let process: any LiquidationProcess
+    /// The simulation horizon T, hours.
+    let horizonHours: Double
+    /// The liquidation process of the spec's monitoring (`LiquidationProcesses.make`).
+    private(set) var process: any LiquidationProcess
 
-    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, process: any LiquidationProcess = HorizonLiquidation()) throws {
-        self.process = process
+    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
+        process = HorizonLiquidation()
+        horizonHours = scenario.simulation.horizonDays * 24
         model = try MarketModel(scenario: scenario)
         book = Book(scenario: scenario)
         self.schedule = schedule
@@ -45,6 +51,7 @@ struct Waterfall: Sendable {
         costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
         vols = market.assets.map(\.vol)
         requirementRows = RequirementRows(positions: positions, schedule: schedule)
+        process = LiquidationProcesses.make(spec.monitoring, waterfall: self, horizonDays: scenario.simulation.horizonDays)
     }
 
     /// The maintenance requirement Σ |notional|·MMR of account `a` at the given spots.
@@ -65,13 +72,21 @@ struct Waterfall: Sendable {
 
 /// The moves of the waterfall for a chunk: the horizon move and the draws of the liquidation process
 /// (`.independentMove`: the standardized shocks of the move over the liquidation period, from the
-/// liquidation streams).
+/// liquidation streams; `.bridge`: the paths inside the horizon).
 final class WaterfallPaths {
     let horizon: ShockBuffers
-    let liquidation: ShockBuffers
-    init(assetCount: Int, capacity: Int) {
+    let liquidation: ShockBuffers?
+    let bridge: BridgeBuffers?
+    init(assetCount: Int, capacity: Int, draws: LiquidationDraws) {
         horizon = ShockBuffers(assetCount: assetCount, capacity: capacity)
-        liquidation = ShockBuffers(assetCount: assetCount, capacity: capacity)
+        switch draws {
+        case .independentMove:
+            liquidation = ShockBuffers(assetCount: assetCount, capacity: capacity)
+            bridge = nil
+        case .bridge:
+            liquidation = nil
+            bridge = BridgeBuffers(assetCount: assetCount, capacity: capacity)
+        }
     }
 }
 
@@ -83,12 +98,14 @@ struct WaterfallShocks: PathGenerator {
         model = waterfall.model
         draws = waterfall.process.draws
     }
-    func makePaths(capacity: Int) -> WaterfallPaths { WaterfallPaths(assetCount: model.assetCount, capacity: capacity) }
+    func makePaths(capacity: Int) -> WaterfallPaths { WaterfallPaths(assetCount: model.assetCount, capacity: capacity, draws: draws) }
     func generate(_ paths: Range<Int>, into buffer: WaterfallPaths) {
         model.generate(firstPath: paths.lowerBound, count: paths.count, into: buffer.horizon)
         switch draws {
         case .independentMove:
-            model.generateStandardized(firstPath: paths.lowerBound, count: paths.count, into: buffer.liquidation, draw: .liquidation)
+            model.generateStandardized(firstPath: paths.lowerBound, count: paths.count, into: buffer.liquidation!, draw: .liquidation)
+        case .bridge:
+            model.generateBridge(firstPath: paths.lowerBound, count: paths.count, horizon: buffer.horizon, into: buffer.bridge!)
         }
     }
 }
@@ -104,6 +121,10 @@ final class WaterfallBuffers {
     let recovered: UnsafeMutablePointer<Bool>
     let finalEquity: UnsafeMutablePointer<Double>
     let notional: UnsafeMutablePointer<Double>
+    /// When a liquidated account was liquidated, hours from now.
+    let breachHours: UnsafeMutablePointer<Double>
+    /// The path-wise process's scratch (nil for `HorizonLiquidation`).
+    let monitoring: MonitoringBuffers?
     /// One account's maintenance requirement along the chunk, and one position's notional and rate.
     let requirement: UnsafeMutablePointer<Double>
     let positionNotional: UnsafeMutablePointer<Double>
@@ -123,6 +144,12 @@ final class WaterfallBuffers {
         recovered = .allocate(capacity: size)
         finalEquity = .allocate(capacity: size)
         notional = .allocate(capacity: size)
+        breachHours = .allocate(capacity: size)
+        if case .bridge(let steps) = waterfall.process.draws {
+            monitoring = MonitoringBuffers(assetCount: n, capacity: capacity, steps: steps)
+        } else {
+            monitoring = nil
+        }
         requirement = .allocate(capacity: capacity)
         positionNotional = .allocate(capacity: capacity)
         positionRate = .allocate(capacity: capacity)
@@ -133,8 +160,49 @@ final class WaterfallBuffers {
     }
 
     deinit {
-        for row in [loss, finalEquity, notional, requirement, positionNotional, positionRate, netDeficit] { row.deallocate() }
+        for row in [loss, finalEquity, notional, breachHours, requirement, positionNotional, positionRate, netDeficit] { row.deallocate() }
         liquidated.deallocate()
         recovered.deallocate()
+    }
+}
+
+/// One worker's scratch of `PathwiseLiquidation` for a chunk: per asset and path (rows of
+/// `capacity`) the path's minimum and maximum and the barrier shift; the grid's inner points; one
+/// account's breach state per asset and surplus per grid point.
+final class MonitoringBuffers {
+    let minimum: UnsafeMutablePointer<Double>
+    let maximum: UnsafeMutablePointer<Double>
+    let shift: UnsafeMutablePointer<Double>
+    /// Whether the check grid sets the breach time (`MonitoringRule.shift`).
+    let onGrid: UnsafeMutablePointer<Bool>
+    /// (steps − 1) × assets rows of grid points (`MarketModel.bridgePoints`), whether path j's are
+    /// drawn, and 2n doubles of scratch.
+    let gridPoints: UnsafeMutablePointer<Double>
+    let gridReady: UnsafeMutablePointer<Bool>
+    let gridScratch: UnsafeMutablePointer<Double>
+
+    /// Standardized log-move and spot (USD) of each asset where the account is closed.
+    let breachX: UnsafeMutablePointer<Double>
+    let breachSpot: UnsafeMutablePointer<Double>
+    /// f_k = E − M at grid point k = 0 … steps.
+    let surplus: UnsafeMutablePointer<Double>
+
+    init(assetCount n: Int, capacity: Int, steps: Int) {
+        minimum = .allocate(capacity: n * capacity)
+        maximum = .allocate(capacity: n * capacity)
+        shift = .allocate(capacity: n * capacity)
+        onGrid = .allocate(capacity: n * capacity)
+        gridPoints = .allocate(capacity: max(0, steps - 1) * n * capacity)
+        gridReady = .allocate(capacity: capacity)
+        gridScratch = .allocate(capacity: 2 * n)
+        breachX = .allocate(capacity: n)
+        breachSpot = .allocate(capacity: n)
+        surplus = .allocate(capacity: steps + 1)
+    }
+
+    deinit {
+        for row in [minimum, maximum, shift, gridPoints, gridScratch, breachX, breachSpot, surplus] { row.deallocate() }
+        onGrid.deallocate()
+        gridReady.deallocate()
     }
 }

@@ -31,10 +31,10 @@ struct WaterfallCell: Sendable {
     func emptyTotals() -> CellTotals {
         let accounts = waterfall.book.accountCount
         switch plan {
-        case .penaltySearch(let losses, let grid): return .penaltySearch(WaterfallTotals(accounts: accounts, plan: losses), grid)
+        case .penaltySearch(let losses, let grid): return .penaltySearch(WaterfallTotals(accounts: accounts, plan: losses, horizonHours: waterfall.horizonHours), grid)
         case .fund(let fund): return .fund(FundTotals(plan: fund.plan))
         case .evaluation(let breaches, let fund):
-            return .evaluation(BreachCounts(count: breaches.count), WaterfallTotals(accounts: accounts, plan: nil), FundTotals(plan: fund.plan))
+            return .evaluation(BreachCounts(count: breaches.count), WaterfallTotals(accounts: accounts, plan: nil, horizonHours: waterfall.horizonHours), FundTotals(plan: fund.plan))
         }
     }
 }
@@ -219,7 +219,7 @@ enum WaterfallCells {
 struct MarketKey: Equatable {
     let market: Market
     let paths: Range<Int>
-    var draws: LiquidationDraws = .independentMove
+    var draws: LiquidationDraws
 }
 
 /// Units whose standardized shocks ε are the same draws, and whose pass A reads the same tail

@@ -15,6 +15,15 @@ public enum StreamID: UInt32, Sendable {
     case liquidationMixing = 4
     /// The backtest's draws of a day's loss from that day's forecast paths (path = the origin row).
     case backtestResampling = 5
+    /// Path-wise liquidation monitoring: per asset the uniforms of the horizon path's minimum and
+    /// maximum and of the breach times, and the normals of the move after a breach and of the breach
+    /// times (`MarketModel.generateBridge`).
+    case bridgeUniforms = 6
+    case bridgeNormals = 7
+    /// Per path and account a (blocks 2a and 2a + 1): the draws of a breach of its surplus.
+    case bridgeCrossings = 8
+    /// The Brownian increments of a path's monitoring grid (`MarketModel.bridgePoints`).
+    case gridNormals = 9
 }
 
 /// The random numbers of one Monte Carlo path: a pure function of (seed, path, stream).
@@ -33,6 +42,14 @@ public struct PathStream {
         self.seed = seed
         self.path = UInt64(path)
         self.stream = stream.rawValue
+    }
+
+    /// The stream from Philox block `block` on: for draws keyed by a second index (an account) that
+    /// each read a known number of blocks (two words a block), independent sub-streams of one
+    /// (seed, path, stream) when their block ranges do not overlap.
+    public init(seed: UInt64, path: Int, stream: StreamID, block: UInt32) {
+        self.init(seed: seed, path: path, stream: stream)
+        blockIndex = block
     }
 
     /// 64 random bits: two consecutive 32-bit words of the stream.

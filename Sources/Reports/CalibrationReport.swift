@@ -52,6 +52,7 @@ public struct CalibrationReport: CommandReport {
                 ("expected_deficit_stderr", .number(r.penalty.expectedDeficitStandardError)), ("resolution", .number(r.penalty.resolution)),
             ])),
             ("insurance_fund", .object(fund)),
+            ("liquidation_timing", BreachTimesReport.json(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)),
             ("confidence_intervals", intervalsJSON),
             ("accounts", .array(r.accounts.map { a in
                 .object([("id", .string(a.id)), ("account", .string(a.id)), ("in_breach", .bool(a.inBreach)), ("thresholds_capped", .bool(a.capped)),
@@ -147,7 +148,7 @@ public struct CalibrationReport: CommandReport {
             ? "The penalty rate \(rate(p.rate)) of notional covers \(p.coverage)× the expected deficit."
             : "NOT REACHED: max_rate \(rate(p.maxRate)) covers less than \(p.coverage)× the expected deficit."
         let fundSection = ReportSection(heading: "Liquidation penalty and insurance fund",
-                                        blocks: [.text([verdict]), .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
+                                        blocks: [.text([verdict, BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]), .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
                                                                                    .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high")],
                                                                          rows: fundRows))])
 

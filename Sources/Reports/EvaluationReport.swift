@@ -55,6 +55,7 @@ public struct EvaluationReport: CommandReport {
             ("elapsed_seconds", .number(r.elapsedSeconds)), ("overrides", .array(overrides.map(JSONValue.string))),
             ("inputs", Inputs.json(r.scenario)), ("target_breach_probability", .number(r.targetBreachProbability)),
             ("tiers", .array(tiers)), ("liquidation_penalty", .object(penalty)), ("insurance_fund", .object(fund)),
+            ("liquidation_timing", BreachTimesReport.json(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)),
             ("accounts", .array(accounts)),
         ]
         return .object(top)
@@ -95,7 +96,8 @@ public struct EvaluationReport: CommandReport {
                          [.label("P(net deficit > balance)"), .number(p, format: "%.3g"), .label("")]]
         }
         let fund = ReportSection(heading: "Penalty and insurance fund",
-                                 blocks: [.table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
+                                 blocks: [.text([BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]),
+                                          .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
                                                              rows: fundRows))])
         let columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
                                              .init("P(liquidation)", csv: "liquidation_probability"),

@@ -18,17 +18,20 @@ public struct CalibrationSpec: Sendable {
     public var insuranceConfidence: Double
     /// Current insurance-fund balance, USD (≥ 0), if known.
     public var insuranceBalance: Double?
+    /// When the liquidation engine checks margin inside the horizon (`liquidation.monitoring`).
+    public var monitoring: LiquidationMonitoring
 }
 
 extension CalibrationSpec {
-    init(node: ConfigNode, path: String, market: Market, portfolio: Portfolio, _ p: ScalarParsers) throws {
+    init(node: ConfigNode, path: String, market: Market, portfolio: Portfolio, horizonDays: Double, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["breach_probability", "liquidation", "tiers", "penalty", "insurance_fund"])
         breachProbability = try r.required("breach_probability", p.openUnitInterval)
         let liquidation = try r.required("liquidation") { node, path in
-            try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact"])
+            try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact", "monitoring"])
         }
         liquidationHorizonHours = try liquidation.required("horizon_hours", p.within(0, 24 * Limits.horizonDays, openLow: true, "hours"))
         impact = try liquidation.optional("impact", p.within(0, 100)) ?? 0
+        monitoring = try liquidation.optional("monitoring") { try LiquidationMonitoring(node: $0, path: $1, horizonDays: horizonDays, p) } ?? .default
         depth = try liquidation.required("depth") { node, path in
             var depth: [String: Double] = [:]
             for entry in try p.mapping(node, path) {

@@ -16,11 +16,16 @@ public struct RobustnessSpec: Sendable, Equatable {
     }
 
     public var models: [TailModel]
+    /// The monitorings of the model matrix (`robustness.monitoring`): with any, the matrix's models
+    /// are every tail model under every monitoring (tails outer), so a ladder and fund sized under
+    /// `horizon` are evaluated under `continuous`; empty: the scenario's monitoring alone.
+    public var monitoring: [LiquidationMonitoring]
     public var multipliers: [Double]
     public var bumps: [Bump]
 
-    public init(models: [TailModel], multipliers: [Double], bumps: [Bump]) {
+    public init(models: [TailModel], monitoring: [LiquidationMonitoring] = [], multipliers: [Double], bumps: [Bump]) {
         self.models = models
+        self.monitoring = monitoring
         self.multipliers = multipliers
         self.bumps = bumps
     }
@@ -45,12 +50,13 @@ public struct RobustnessSpec: Sendable, Equatable {
 }
 
 extension RobustnessSpec {
-    /// `robustness: {models: [gaussian, {model: student-t, dof: 3}], multipliers: [0.5, 1, 2],
-    /// bumps: {vol: [0.8, 1.2], dof: [3, 0], …}}`; each field left out takes its default, each bump
+    /// `robustness: {models: [gaussian, {model: student-t, dof: 3}], monitoring: [horizon, continuous],
+    /// multipliers: [0.5, 1, 2], bumps: {vol: [0.8, 1.2], dof: [3, 0], …}}`; each field left out takes its default, each bump
     /// one value or a list of distinct values.
     /// - Parameter assets: the market's asset ids (for a `filtered-historical` model's history columns).
-    init(node: ConfigNode, path: String, scenarioTails: TailModel, assets: [String], _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["models", "multipliers", "bumps"])
+    /// - Parameter horizonDays: the simulation horizon (bounds a monitoring's check step).
+    init(node: ConfigNode, path: String, scenarioTails: TailModel, assets: [String], horizonDays: Double, _ p: ScalarParsers) throws {
+        let r = try FieldReader(node, file: p.file, path: path, known: ["models", "monitoring", "multipliers", "bumps"])
         var defaults = RobustnessSpec.defaults(tails: scenarioTails)
         defaults.models = try r.optional("models") { node, path in
             try p.nonEmptyList(node, path, of: "model").map { item, itemPath in
@@ -58,6 +64,15 @@ extension RobustnessSpec {
                 return try TailModel(node: item, path: itemPath, assets: assets, p)
             }
         } ?? defaults.models
+        defaults.monitoring = try r.optional("monitoring") { node, path in
+            var list: [LiquidationMonitoring] = []
+            for (item, itemPath) in try p.nonEmptyList(node, path, of: "monitoring") {
+                let monitoring = try LiquidationMonitoring(node: item, path: itemPath, horizonDays: horizonDays, p)
+                guard !list.contains(monitoring) else { throw p.fail(item, itemPath, "this monitoring is listed twice") }
+                list.append(monitoring)
+            }
+            return list
+        } ?? []
         defaults.multipliers = try r.optional("multipliers") { node, path in
             try p.nonEmptyList(node, path, of: "multiplier").map { try p.within(0, 100, openLow: true)($0.0, $0.1) }
         } ?? defaults.multipliers

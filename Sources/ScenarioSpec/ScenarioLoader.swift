@@ -54,10 +54,14 @@ extension Scenario {
         let market = self.market
         portfolio = try top.required("portfolio") { try Portfolio(node: $0, path: $1, market: market, p) }
         risk = try top.optional("risk") { try Risk(node: $0, path: $1, p) } ?? Risk(confidence: [ConfidenceLevel(value: 0.99, label: "0.99")])
-        let portfolio = self.portfolio
-        calibration = try top.optional("calibration") { try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, p) }
+        let portfolio = self.portfolio, horizonDays = simulation.horizonDays
+        calibration = try top.optional("calibration") {
+            try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, horizonDays: horizonDays, p)
+        }
         policy = try top.optional("policy") { try MarginPolicy(node: $0, path: $1, market: market, portfolio: portfolio, p) }
-        robustness = try top.optional("robustness") { try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, assets: market.assets.map(\.id), p) }
+        robustness = try top.optional("robustness") {
+            try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, assets: market.assets.map(\.id), horizonDays: horizonDays, p)
+        }
         stresses = try Scenario.loadStresses(top: top, file: file, market: market, p)
     }
 

@@ -1,10 +1,9 @@
-@testable import Calibration
 import Foundation
 import MonteCarlo
 import ScenarioSpec
-import Shocks
 import TailStats
 import XCTest
+@testable import Calibration
 
 /// The seams of the architecture hold: a liquidation process is a conformer the calibration runs
 /// without edits, the writers give back what their parsers read, and a part file carries the typed

@@ -7,12 +7,12 @@ import XCTest
 
 final class CalibrationTests: XCTestCase {
     func calibrationText(p: Double = 0.01, tiers: String = "[100000, 1000000, 5000000]", depth: String = "{BTC: 50000000}",
-                         maxRate: Double = 0.05, balance: String = ", balance: 100000") -> String {
+                         maxRate: Double = 0.05, balance: String = ", balance: 100000", monitoring: String? = nil) -> String {
         """
 
         calibration:
           breach_probability: \(p)
-          liquidation: {horizon_hours: 4, depth: \(depth), impact: 0.5}
+          liquidation: {horizon_hours: 4, depth: \(depth), impact: 0.5\(monitoring.map { ", monitoring: \($0)" } ?? "")}
           tiers: \(tiers)
           penalty: {coverage: 1.0, max_rate: \(maxRate)}
           insurance_fund: {confidence: 0.99\(balance)}
@@ -156,11 +156,12 @@ final class CalibrationTests: XCTestCase {
     /// The waterfall of a one-account book (long 10 BTC perp on 40,000 USD, gaussian) re-simulated
     /// here with an independent generator (SplitMix64 + Box–Muller) and Thresher's own ladder and
     /// penalty rate: liquidation probability, expected deficit and expected penalty income must agree
-    /// within 4 combined standard errors.
+    /// within 4 combined standard errors. The re-simulation checks once, at the horizon's end:
+    /// `monitoring: horizon`.
     func testWaterfallAgainstAnIndependentResimulation() throws {
         let paths = 200_000
         let text = scenarioText(paths: paths, tails: "{model: gaussian}", collateral: "{USD: 40000}",
-                                positions: "        - {type: perp, asset: BTC, quantity: 10}") + calibrationText(p: 0.02)
+                                positions: "        - {type: perp, asset: BTC, quantity: 10}") + calibrationText(p: 0.02, monitoring: "horizon")
         let scenario = try loadScenario(text)
         let result = try Calibrator(scenario: scenario).run(settings: RunSettings(threads: 2))
         let account = result.accounts[0]

@@ -1,0 +1,187 @@
+import Foundation
+import Revaluation
+import ScenarioSpec
+
+/// Liquidation the moment margin is breached inside the horizon (issue 29; README, "Monitoring").
+/// Each asset's path inside the horizon is the Brownian bridge of `BridgeBuffers` from today to the
+/// horizon's shock at the path's own scale s, so the horizon's marginal is the tail model's.
+///
+/// - One-asset accounts (`MonitoredAccount.oneAsset`) have liquidation prices L < S < U. Per path
+///   and asset the bridge's minimum m and maximum M are drawn from their exact laws
+///   (`BridgeExtremes`: P(m ≤ b) = exp(−2b(b − c)/s²) in units of σ√T), once for every account on
+///   that asset; an account is breached when m ≤ log(L/S)/(σ√T) − shift (or M ≥ … + shift; the
+///   shift of `MonitoringRule`). Its breach time is drawn exactly from the bridge's first-passage
+///   law (`BridgeExtremes.firstPassageTime`: a normal and a uniform per path, asset and side,
+///   shared by the accounts there), and the account is closed then at its (shifted) liquidation
+///   price. Per-path work beyond today's: two compares per account, O(1) per liquidation. The
+///   minimum and maximum are drawn independently (each exact; an account with both prices within
+///   reach of one path's range is the only case their joint law would matter).
+/// - Accounts with several assets and no options (`.linear`): their surplus as a Brownian bridge
+///   (`SurplusBridge`); accounts with options (`.grid`) are checked on a grid (`GridMonitoring`).
+/// - Accounts below maintenance today are liquidated at t = 0 on every path.
+///
+/// The liquidation period starts at the breach time t₀: gross notional, slippage and h_liq at the
+/// breach spots; the path goes on as the bridge from the breach point to the horizon's shock, and
+/// past the horizon as a Brownian motion at scale s (`BridgeExtremes.continuation`), driven by the
+/// correlated normals ζ of the bridge draws; options are repriced with the horizon's implied-vol
+/// multiplier and their time to expiry at t₀. E2 = E(breach) + P&L(breach → S'') − slippage;
+/// `recovered`: E(breach) + P&L ≥ the requirement at S''.
+struct PathwiseLiquidation: LiquidationProcess {
+    let accounts: [MonitoredAccount]
+    /// Account a's liquidation prices as standardized log-moves log(L/S)/(σ√T), −∞/+∞ where none.
+    let lowerLevel: [Double]
+    let upperLevel: [Double]
+    /// The assets account a's equity or requirement depends on.
+    let assetsOf: [[Int]]
+    let rule: MonitoringRule
+    let horizonYears: Double
+    /// Grid points of `GridMonitoring` (0: no account needs the grid).
+    let gridSteps: Int
+    /// What `SurplusBridge` and the grid know of each `.linear` and `.grid` account (nil for the others).
+    let gridAccounts: [GridAccount?]
+
+    var draws: LiquidationDraws { .bridge(steps: gridSteps) }
+
+    init(waterfall w: Waterfall, monitoring: LiquidationMonitoring, horizonDays: Double) {
+        rule = MonitoringRule(monitoring, horizonHours: horizonDays * 24)
+        horizonYears = horizonDays / 365
+        accounts = (0..<w.book.accountCount).map { MonitoredAccount(account: $0, waterfall: w) }
+        var lower: [Double] = [], upper: [Double] = []
+        for account in accounts {
+            guard case .oneAsset(let prices) = account, w.model.returnScales[prices.asset] > 0 else {
+                lower.append(-.infinity); upper.append(.infinity); continue
+            }
+            let i = prices.asset, scale = w.model.returnScales[i], spot = w.model.spots[i]
+            lower.append(prices.lower.map { log($0 / spot) / scale } ?? -.infinity)
+            upper.append(prices.upper.map { log($0 / spot) / scale } ?? .infinity)
+        }
+        (lowerLevel, upperLevel) = (lower, upper)
+        let positionAssets = w.positions.map { $0.map(\.asset) }
+        assetsOf = (0..<w.book.accountCount).map { Self.assets(account: $0, book: w.book, positionAssets: positionAssets[$0]) }
+        gridSteps = Self.needsGrid(book: w.book) ? rule.gridSteps : 0
+        var grid: [GridAccount?] = []
+        for (a, account) in accounts.enumerated() {
+            if account.isSurplusMonitored { grid.append(GridAccount(account: a, waterfall: w, assets: assetsOf[a], horizonYears: horizonYears)) } else { grid.append(nil) }
+        }
+        gridAccounts = grid
+    }
+
+    /// The assets account a's equity or requirement depends on: its positions', its non-zero linear
+    /// weights' (coin collateral) and its options'.
+    static func assets(account a: Int, book: Book, positionAssets: [Int]) -> [Int] {
+        let n = book.assetCount
+        var assets = Set(positionAssets)
+        for i in 0..<n where book.linearWeights[a * n + i] != 0 { assets.insert(i) }
+        for leg in book.options(ofAccount: a) { assets.insert(leg.asset) }
+        return assets.sorted()
+    }
+
+    /// Whether an account has options — by the book's shape alone, not by who is in breach today,
+    /// so the waterfalls of every schedule draw alike.
+    static func needsGrid(book: Book) -> Bool {
+        (0..<book.accountCount).contains { !book.options(ofAccount: $0).isEmpty }
+    }
+
+    func settle(_ w: Waterfall, _ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
+        let book = w.book, ld = buffers.capacity, n = w.model.assetCount
+        let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
+        // The extremes and the barrier shift of every asset and path, shared by the accounts.
+        for i in 0..<n {
+            let scale = w.model.returnScales[i], low = bridge.uniforms + 4 * i * ld, high = low + ld
+            for j in 0..<m {
+                let k = i * ld + j, s = bridge.scale[j], c = eps[k] / s
+                scratch.minimum[k] = s * BridgeExtremes.minimum(end: c, uniform: low[j])
+                scratch.maximum[k] = s * BridgeExtremes.maximum(end: c, uniform: high[j])
+                (scratch.shift[k], scratch.onGrid[k]) = rule.shift(returnScale: scale, pathScale: s)
+            }
+        }
+        scratch.gridReady.update(repeating: false, count: m)
+        for a in 0..<book.accountCount {
+            let losses = buffers.revaluer.lossRow(account: a), equity = book.equityNow[a]
+            let row = a * ld
+            for j in 0..<m {
+                buffers.loss[row + j] = losses[j]
+                buffers.finalEquity[row + j] = equity - losses[j]
+                buffers.notional[row + j] = 0
+                buffers.recovered[row + j] = false
+                buffers.liquidated[row + j] = false
+            }
+            switch accounts[a] {
+            case .inBreach:
+                for j in 0..<m {
+                    for b in assetsOf[a] { scratch.breachX[b] = 0; scratch.breachSpot[b] = w.model.spots[b] }
+                    close(w, account: a, path: j, at: 0, equity: equity, paths, buffers)
+                }
+            case .oneAsset(let prices):
+                settle(w, account: a, prices: prices, count: m, paths, buffers)
+            case .linear:
+                SurplusBridge.settle(self, w, account: a, count: m, paths, buffers)
+            case .grid:
+                GridMonitoring.settle(self, w, account: a, count: m, paths, buffers)
+            }
+        }
+    }
+
+    /// A one-asset account over the chunk: breached where the path's extreme passes its shifted
+    /// liquidation price.
+    private func settle(_ w: Waterfall, account a: Int, prices: LiquidationPrices, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
+        let i = prices.asset, ld = buffers.capacity, lower = lowerLevel[a], upper = upperLevel[a]
+        guard lower > -.infinity || upper < .infinity else { return }
+        let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
+        let lowTimes = bridge.uniforms + (4 * i + 2) * ld, highTimes = lowTimes + ld
+        let lowNormals = bridge.normals + (bridge.assetCount + 2 * i) * ld, highNormals = lowNormals + ld
+        let spot = w.model.spots[i], scale = w.model.returnScales[i], equity = w.book.equityNow[a]
+        for j in 0..<m {
+            let k = i * ld + j, shift = scratch.shift[k]
+            let hitsLow = scratch.minimum[k] <= lower - shift, hitsHigh = scratch.maximum[k] >= upper + shift
+            guard hitsLow || hitsHigh else { continue }
+            let s = bridge.scale[j], c = eps[k] / s
+            var tau = Double.infinity, level = 0.0
+            if hitsLow { (tau, level) = (BridgeExtremes.firstPassageTime(level: (lower - shift) / s, end: c, normal: lowNormals[j], uniform: lowTimes[j]), lower - shift) }
+            if hitsHigh {
+                let t = BridgeExtremes.firstPassageTime(level: -(upper + shift) / s, end: -c, normal: highNormals[j], uniform: highTimes[j])
+                if t < tau { (tau, level) = (t, upper + shift) }
+            }
+            scratch.breachX[i] = level
+            scratch.breachSpot[i] = spot * exp(scale * level)
+            close(w, account: a, path: j, at: rule.breachTime(tau, onGrid: scratch.onGrid[k]),
+                  equity: prices.equity(equity, spot: scratch.breachSpot[i]), paths, buffers)
+        }
+    }
+
+    /// Closes account a on path j at time t₀ (horizon units) from the breach state in
+    /// `buffers.monitoring` (breachX, breachSpot of its assets) with equity `e` there.
+    func close(_ w: Waterfall, account a: Int, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
+        let ld = buffers.capacity, n = w.model.assetCount, k = a * ld + j
+        let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon, s = bridge.scale[j]
+        for b in assetsOf[a] { buffers.grossNotional[b] = 0 }
+        var slippage = 0.0, total = 0.0
+        for position in w.positions[a] {
+            let notional = position.notional(spot: scratch.breachSpot[position.asset])
+            buffers.grossNotional[position.asset] += notional
+            total += notional
+            slippage += (w.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
+        }
+        var profit = 0.0
+        for b in assetsOf[a] {
+            let years = w.costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
+            let path = BridgeExtremes.continuation(from: scratch.breachX[b] / s, at: t0, move: years / horizonYears, end: eps[b * ld + j] / s)
+            let x = s * (path.mean + path.deviation * bridge.normals[b * ld + j])
+            buffers.movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
+            buffers.liquidationYears[b] = years
+            profit += w.book.linearWeights[a * n + b] * (buffers.movedSpot[b] - scratch.breachSpot[b])
+        }
+        for leg in w.book.options(ofAccount: a) {
+            let volFactor = paths.horizon.volFactor[leg.asset * ld + j]
+            let years = leg.remainingYears + horizonYears * (1 - t0)
+            let before = leg.value(spot: scratch.breachSpot[leg.asset], volFactor: volFactor, years: years, rate: w.book.rate)
+            let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor, years: years - buffers.liquidationYears[leg.asset], rate: w.book.rate)
+            profit += leg.quantity * (after - before)
+        }
+        buffers.liquidated[k] = true
+        buffers.breachHours[k] = t0 * horizonYears * 365 * 24
+        buffers.finalEquity[k] = e + profit - slippage
+        buffers.notional[k] = total
+        buffers.recovered[k] = e + profit >= w.requirement(account: a) { buffers.movedSpot[$0] }
+    }
+}
