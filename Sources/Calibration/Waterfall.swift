@@ -54,6 +54,12 @@ struct Waterfall: Sendable {
         process = LiquidationProcesses.make(spec.monitoring, waterfall: self, horizonDays: scenario.simulation.horizonDays)
     }
 
+    /// The waterfall with a process chosen by the caller instead of by the spec's monitoring.
+    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, process: any LiquidationProcess) throws {
+        try self.init(scenario: scenario, spec: spec, schedule: schedule)
+        self.process = process
+    }
+
     /// The maintenance requirement Σ |notional|·MMR of account `a` at the given spots.
     func requirement(account a: Int, spot: (Int) -> Double) -> Double {
         positions[a].reduce(0) { total, position in
