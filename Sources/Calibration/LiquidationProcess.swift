@@ -3,9 +3,9 @@ import Foundation
 /// How a venue liquidates an account along one path: when the account is found below maintenance,
 /// and what its equity is once the positions are closed. The waterfall (`Waterfall`) owns what every
 /// process shares — the book, the margin schedule, the liquidation cost per asset — and calls its
-/// process once per block of accounts of each chunk; a new process (monitoring inside the horizon, liquidations that move
-/// prices) is a new conformer and one case of `LiquidationDraws`, not an edit of the waterfall or
-/// the calibration.
+/// process once per block of accounts of each chunk; a new process (monitoring inside the horizon,
+/// liquidations that move prices) is a new conformer and one case of `LiquidationDraws`, not an
+/// edit of the waterfall or the calibration.
 ///
 /// A process writes, for every account a of the block `buffers.accounts` and path j of the chunk
 /// (offset `buffers.row(account: a)` + j of each row of `buffers`):
