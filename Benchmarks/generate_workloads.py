@@ -70,6 +70,37 @@ def w3() -> str:
     return "\n".join(lines) + "\n"
 
 
+def calibration() -> str:
+    """The calibration and policy sections of W3-/W4-calibrate: Scenarios/default.yaml's model (breach
+    probability, liquidation horizon, impact, tiers, penalty, fund) and ladder, with depth for all 20
+    assets, 50M USD for BTC falling by 2.5M per asset to 2.5M for SUI."""
+    depth = ", ".join(f"{asset}: {50_000_000 - 2_500_000 * i}" for i, asset in enumerate(IDS))
+    return f"""calibration:
+  breach_probability: 0.001
+  liquidation:
+    horizon_hours: 4
+    depth: {{{depth}}}
+    impact: 0.5
+  tiers: [100000, 1000000, 5000000, 20000000]
+  penalty: {{coverage: 1.0, max_rate: 0.05}}
+  insurance_fund: {{confidence: 0.999, balance: 2000000}}
+policy:
+  ladder:
+    "*":
+      - {{up_to: 100000, maintenance: 0.01, initial: 0.02}}
+      - {{up_to: 1000000, maintenance: 0.025, initial: 0.05}}
+      - {{up_to: 5000000, maintenance: 0.05, initial: 0.1}}
+      - {{up_to: 20000000, maintenance: {{long: 0.1, short: 0.125}}, initial: 0.25}}
+  liquidation_penalty: 0.01
+  insurance_fund: 2000000
+"""
+
+
+def calibrated(scenario: str, name: str) -> str:
+    """`scenario` renamed `name`, with the calibration and policy sections (`calibrate`, `evaluate`)."""
+    return scenario.replace("name: w", f"name: {name}\n# was: w", 1) + calibration()
+
+
 def w4() -> tuple[str, str, str]:
     """W4: 100,000 accounts as an exchange's CSV export (positions and balances), 100,000 paths.
 
@@ -100,7 +131,9 @@ def w4() -> tuple[str, str, str]:
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     scenario, positions, balances = w4()
-    for name, text in [("w1-shocks.yaml", w1()), ("w2-book.yaml", w2()), ("w3-exchange.yaml", w3()), ("w4-exchange.yaml", scenario),
-                       ("w4-positions.csv", positions), ("w4-balances.csv", balances)]:
+    exchange = w3()
+    for name, text in [("w1-shocks.yaml", w1()), ("w2-book.yaml", w2()), ("w3-exchange.yaml", exchange), ("w4-exchange.yaml", scenario),
+                       ("w4-positions.csv", positions), ("w4-balances.csv", balances),
+                       ("w3-calibrate.yaml", calibrated(exchange, "w3-calibrate")), ("w4-calibrate.yaml", calibrated(scenario, "w4-calibrate"))]:
         (OUT / name).write_text(text)
         print(f"wrote {OUT / name}")

@@ -27,16 +27,30 @@ public struct Calibrator {
     /// Passes over the paths (A, B, C): a progress total is `passes` × paths.
     public static let passes = 3
 
-    /// - Parameter range: the paths to calibrate on (default all, 0..<N; a section for confidence
-    ///   intervals); bounds must be multiples of 64 except the last.
-    public func run(settings: RunSettings, paths range: Range<Int>? = nil, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> CalibrationResult {
-        try run(settings: settings, ranges: [range ?? 0..<scenario.simulation.paths], cancellation: cancellation, progress: progress)[0]
+    /// - Parameters:
+    ///   - range: the paths to calibrate on (default all, 0..<N; a section for confidence
+    ///     intervals); bounds must be multiples of 64 except the last.
+    ///   - memoryLimit: bytes the accounts' loss tails may take (pass B goes in groups of accounts
+    ///     beyond it; the numbers are the same).
+    public func run(settings: RunSettings, paths range: Range<Int>? = nil, memoryLimit: Int = AccountGroups.defaultMemoryLimit,
+                    cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> CalibrationResult {
+        try run(settings: settings, ranges: [range ?? 0..<scenario.simulation.paths], memoryLimit: memoryLimit, cancellation: cancellation,
+                progress: progress)[0]
     }
 
     /// The calibrations on several path ranges (all paths and the sections of `runSectioned`), each
     /// pass one stage for all ranges, so a run spread over processes has three stages in all.
-    public func run(settings: RunSettings, ranges: [Range<Int>], cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> [CalibrationResult] {
-        try Self.run(ranges.map { (self, $0) }, settings: settings, cancellation: cancellation, progress: progress)
+    public func run(settings: RunSettings, ranges: [Range<Int>], memoryLimit: Int = AccountGroups.defaultMemoryLimit, cancellation: Cancellation? = nil,
+                    progress: RunProgress? = nil) throws -> [CalibrationResult] {
+        try Self.run(ranges.map { (self, $0) }, evaluating: [], settings: settings, memoryLimit: memoryLimit, cancellation: cancellation,
+                     progress: progress).calibrations
+    }
+
+    /// Passes over the paths of `run(settings:ranges:)` on `threads` workers (a progress total is
+    /// this × paths): pass B's once per group of accounts.
+    public func passes(ranges: [Range<Int>], threads: Int, memoryLimit: Int) -> Int {
+        Self.passes(accountGroups: Self.accountGroups(ranges.map { (self, $0) }, accountThresholds: true, settings: RunSettings(threads: threads),
+                                                      memoryLimit: memoryLimit).ranges.count)
     }
 
     /// Calibrations of several scenarios (the bumps and models of `thresher robustness`) or path
@@ -49,14 +63,16 @@ public struct Calibrator {
         try run(units, evaluating: [], settings: settings, cancellation: cancellation, progress: progress).calibrations
     }
 
-    /// The calibrations of `run(_:settings:)`, and policy evaluations riding in pass B's stage: each
+    /// The calibrations of `run(_:settings:)`, and policy evaluations riding in pass C's stage: each
     /// evaluation's cell joins the job of its market (`PolicyEvaluator.run` alone gives the same
     /// figures, bit for bit), so a policy evaluated under the calibrations' markets costs no pass of
     /// its own. `accountThresholds: false` skips the account loss tails (`accounts` comes back
-    /// empty), for callers that read only the ladder, the penalty and the fund.
+    /// empty), for callers that read only the ladder, the penalty and the fund. Pass B goes over
+    /// the paths once per group of accounts (`accountGroups`: the accounts' tails within
+    /// `memoryLimit` bytes); its sums are exact, so the numbers are those of one pass.
     static func run(_ units: [(calibrator: Calibrator, paths: Range<Int>)], accountThresholds: Bool = true, evaluating evaluators: [PolicyEvaluator],
-                    settings: RunSettings, cancellation: Cancellation?, progress: RunProgress?) throws
-        -> (calibrations: [CalibrationResult], evaluations: [PolicyEvaluation]) {
+                    settings: RunSettings, memoryLimit: Int = AccountGroups.defaultMemoryLimit, cancellation: Cancellation?,
+                    progress: RunProgress?) throws -> (calibrations: [CalibrationResult], evaluations: [PolicyEvaluation]) {
         let start = DispatchTime.now()
         let ladders = try estimateLadders(units, settings: settings, cancellation: cancellation, progress: progress)
         let waterfalls = try units.indices.map { k in
@@ -65,56 +81,59 @@ public struct Calibrator {
         let keys = units.indices.map { k in MarketKey(market: units[k].calibrator.scenario.market, paths: units[k].paths, draws: waterfalls[k].process.draws) }
         let paths = units.map(\.paths)
 
-        // Pass B, with the evaluations after the calibrations' cells.
+        // Pass B, group of accounts by group.
+        var searches = [PenaltySearchOutcome](repeating: PenaltySearchOutcome(), count: units.count)
+        for group in accountGroups(units, accountThresholds: accountThresholds, settings: settings, memoryLimit: memoryLimit).ranges {
+            let totals = try WaterfallCells.accumulate(groups: WaterfallCells.groups(keys), paths: paths, accounts: group, settings: settings,
+                                                       cancellation: cancellation, progress: progress) { k in
+                let spec = units[k].calibrator.spec
+                return WaterfallCell(waterfall: waterfalls[k],
+                                     plan: .penaltySearch(accountLosses: accountThresholds ? TailPlan(totalPaths: paths[k].count, levels: accountLossLevels) : nil,
+                                                          grid: PenaltyGrid(maxRate: spec.penaltyMaxRate, points: penaltyGridPoints)))
+            }
+            for k in units.indices { searches[k].add(totals[k].penaltySearch, threads: settings.threads) }
+        }
+        let rates = units.indices.map { k in
+            searches[k].grid!.smallestRate(reaching: units[k].calibrator.spec.penaltyCoverage * searches[k].deficitTotal.value)
+        }
+
+        // Pass C, with the evaluations after the calibrations' cells.
         let riders = try evaluators.map { try $0.cell() }
-        let passB = try WaterfallCells.accumulate(groups: WaterfallCells.groups(keys + riders.map(\.key)), paths: paths + riders.map(\.key.paths),
+        let passC = try WaterfallCells.accumulate(groups: WaterfallCells.groups(keys + riders.map(\.key)), paths: paths + riders.map(\.key.paths),
                                                   settings: settings, cancellation: cancellation, progress: progress) { k in
             guard k < units.count else { return riders[k - units.count].cell }
             let spec = units[k].calibrator.spec
             return WaterfallCell(waterfall: waterfalls[k],
-                                 plan: .penaltySearch(accountLosses: accountThresholds ? TailPlan(totalPaths: paths[k].count, levels: [0.95, 0.99]) : nil,
-                                                      grid: PenaltyGrid(maxRate: spec.penaltyMaxRate, points: penaltyGridPoints)))
-        }
-        let evaluationElapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let evaluations = evaluators.indices.map { e in
-            evaluators[e].result(elapsed: evaluationElapsed, cell: riders[e], totals: passB[units.count + e])
-        }
-        let searches = passB.prefix(units.count).map(\.penaltySearch)
-        let deficitTotals = searches.map { $0.waterfall.deficits.reduce(into: ExactSum()) { $0.merge($1) }.value }
-        let rates = units.indices.map { k in searches[k].grid.smallestRate(reaching: units[k].calibrator.spec.penaltyCoverage * deficitTotals[k]) }
-
-        // Pass C.
-        let funds = try WaterfallCells.accumulate(groups: WaterfallCells.groups(keys), paths: paths, settings: settings, cancellation: cancellation,
-                                                  progress: progress) { k in
-            let spec = units[k].calibrator.spec
-            return WaterfallCell(waterfall: waterfalls[k],
                                  plan: .fund(FundPlan(rate: rates[k].rate, balance: spec.insuranceBalance,
                                                       plan: TailPlan(totalPaths: paths[k].count, levels: [spec.insuranceConfidence]))))
-        }.map(\.fund)
+        }
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let evaluations = evaluators.indices.map { e in
+            evaluators[e].result(elapsed: elapsed, cell: riders[e], totals: passC[units.count + e])
+        }
         let calibrations = units.indices.map { k in
             units[k].calibrator.result(paths: paths[k].count, threads: settings.threads, elapsed: elapsed, ladder: ladders[k], waterfall: waterfalls[k],
-                                       totals: searches[k].waterfall, deficitTotal: deficitTotals[k], rate: rates[k], grid: searches[k].grid, fund: funds[k])
+                                       search: searches[k], rate: rates[k], fund: passC[k].fund)
         }
         return (calibrations, evaluations)
     }
 
     /// The thresholds from the three passes' totals over `paths` paths.
-    func result(paths: Int, threads: Int, elapsed: Double, ladder: MarginLadder, waterfall: Waterfall, totals: WaterfallTotals,
-                        deficitTotal: Double, rate: (rate: Double, reached: Bool), grid: PenaltyGrid, fund: FundTotals) -> CalibrationResult {
+    func result(paths: Int, threads: Int, elapsed: Double, ladder: MarginLadder, waterfall: Waterfall, search: PenaltySearchOutcome,
+                rate: (rate: Double, reached: Bool), fund: FundTotals) -> CalibrationResult {
         let n = Double(paths)
         let fundSummary = fund.netDeficit.summary().levels[0]
-        let thresholds = totals.accountLosses.map { $0.summary() }
-        let accountResults = thresholds.indices.map { a -> CalibrationResult.AccountThresholds in
+        let grid = search.grid!, deficitTotal = search.deficitTotal.value
+        let accountResults = search.lossQuantiles.indices.map { a -> CalibrationResult.AccountThresholds in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
             let equity = waterfall.book.equityNow[a]
             let liquidate = equity - requirement
-            let var95 = thresholds[a].levels[0].valueAtRisk, var99 = thresholds[a].levels[1].valueAtRisk
+            let (var95, var99) = search.lossQuantiles[a]
             let reduceOnly = min(var99, liquidate), warn = min(var95, reduceOnly)
             let inBreach = equity < requirement
             return .init(id: waterfall.book.accountIDs[a], equity: equity, maintenanceRequirement: requirement,
-                         liquidationProbability: inBreach ? 1 : Double(totals.liquidations[a]) / n, expectedDeficit: totals.deficits[a].value / n,
+                         liquidationProbability: inBreach ? 1 : Double(search.liquidations[a]) / n, expectedDeficit: search.deficits[a] / n,
                          warn: warn, reduceOnly: reduceOnly, liquidate: liquidate, capped: reduceOnly < var99 || warn < var95, inBreach: inBreach)
         }
         return CalibrationResult(
@@ -129,7 +148,7 @@ public struct Calibrator {
                                  valueAtRiskStandardError: fundSummary.valueAtRiskStandardError,
                                  expectedShortfallStandardError: fundSummary.expectedShortfallStandardError,
                                  balance: spec.insuranceBalance, adlProbability: spec.insuranceBalance.map { _ in Double(fund.adlCount) / n }),
-            accounts: accountResults, breachTimes: totals.breachTimes.summary)
+            accounts: accountResults, breachTimes: search.breachTimes!.summary)
     }
 
     /// s/√N of a per-path mean from its exact sum and sum of squares.

@@ -31,7 +31,7 @@ enum GridMonitoring {
 
     /// Settles grid account a over the chunk.
     static func settle(_ process: PathwiseLiquidation, _ w: Waterfall, account a: Int, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
-        let K = process.gridSteps, n = w.model.assetCount, ld = buffers.capacity, row = a * ld
+        let K = process.gridSteps, n = w.model.assetCount, ld = buffers.capacity, row = buffers.row(account: a)
         let scratch = buffers.monitoring!, assets = process.assetsOf[a], book = w.book, bridge = paths.bridge!
         let equityNow = book.equityNow[a], spots = w.model.spots
         let grid = process.gridAccounts[a]!, surplus0 = grid.surplusNow

@@ -5,11 +5,12 @@ import ScenarioSpec
 /// How a venue liquidates an account along one path: when the account is found below maintenance,
 /// and what its equity is once the positions are closed. The waterfall (`Waterfall`) owns what every
 /// process shares — the book, the margin schedule, the liquidation cost per asset — and calls its
-/// process once per chunk; a new process (monitoring inside the horizon, liquidations that move
-/// prices) is a new conformer and one case of `LiquidationDraws`, not an edit of the waterfall or
-/// the calibration.
+/// process once per block of accounts of each chunk; a new process (monitoring inside the horizon,
+/// liquidations that move prices) is a new conformer and one case of `LiquidationDraws`, not an
+/// edit of the waterfall or the calibration.
 ///
-/// A process writes, for every account a and path j of the chunk (row a·capacity + j of `buffers`):
+/// A process writes, for every account a of the block `buffers.accounts` and path j of the chunk
+/// (offset `buffers.row(account: a)` + j of each row of `buffers`):
 /// `loss` (the horizon loss, USD), `liquidated`, `finalEquity` (E2 after the close, E1 at the horizon
 /// when not liquidated), `notional` (the liquidated notional Σ n_i, 0 when not liquidated) and
 /// `recovered` (liquidated, and the account left alone would have been back above maintenance) and,
@@ -18,9 +19,10 @@ protocol LiquidationProcess: Sendable {
     /// The draws the process reads beyond the horizon's move: waterfalls of one market with the same
     /// draws share a chunk's generation.
     var draws: LiquidationDraws { get }
-    /// Settles the `count` paths of a chunk whose book `buffers.revaluer` has revalued on
-    /// `paths.horizon`.
-    /// - Complexity: O(accounts × count) plus the work of each liquidation.
+    /// Settles the accounts `buffers.accounts` on the `count` paths of a chunk: `buffers.revaluer`
+    /// has revalued them on `paths.horizon` (their loss rows: `revaluer.lossRow(account:)`). A
+    /// chunk is settled block of accounts by block, in account order.
+    /// - Complexity: O(accounts of the block × count) plus the work of each liquidation.
     func settle(_ waterfall: Waterfall, _ paths: WaterfallPaths, count: Int, _ buffers: WaterfallBuffers)
 }
 
@@ -82,13 +84,15 @@ struct HorizonLiquidation: LiquidationProcess {
         let ld = buffers.capacity, n = waterfall.model.assetCount
         let spot = paths.horizon.spot, eps = paths.liquidation!.epsilon
         let required = buffers.requirement
-        for a in 0..<book.accountCount {
+        let costs = waterfall.costs, vols = waterfall.vols, weights = book.linearWeights
+        for a in buffers.accounts {
             let losses = buffers.revaluer.lossRow(account: a)
             let equity = book.equityNow[a]
             waterfall.requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m,
                                            scratch: (buffers.positionNotional, buffers.positionRate))
-            let loss = buffers.loss + a * ld, liquidated = buffers.liquidated + a * ld
-            let finalEquity = buffers.finalEquity + a * ld, notional = buffers.notional + a * ld, recovered = buffers.recovered + a * ld
+            let r = buffers.row(account: a)
+            let loss = buffers.loss + r, liquidated = buffers.liquidated + r
+            let finalEquity = buffers.finalEquity + r, notional = buffers.notional + r, recovered = buffers.recovered + r
             var anyLiquidated = false
             for j in 0..<m {
                 let e1 = equity - losses[j]
@@ -100,27 +104,31 @@ struct HorizonLiquidation: LiquidationProcess {
                 anyLiquidated = anyLiquidated || e1 < required[j]
             }
             guard anyLiquidated else { continue }
+            // What the account's closes read, hoisted out of the paths.
+            let moved = waterfall.movedAssets[waterfall.movedAssetStart[a]..<waterfall.movedAssetStart[a + 1]]
+            let positions = waterfall.positions[a], options = book.options(ofAccount: a)
             for j in 0..<m where liquidated[j] {
                 let e1 = finalEquity[j]
-                // Step 2: gross notional per asset, the further move, slippage.
-                for b in 0..<n { buffers.grossNotional[b] = 0 }
+                // Step 2: gross notional per asset, the further move, slippage (the assets the close
+                // reads, in order: the others add exactly 0 to the profit).
+                for b in moved { buffers.grossNotional[b] = 0 }
                 var slippage = 0.0, total = 0.0
-                for position in waterfall.positions[a] {
+                for position in positions {
                     let notional = position.notional(spot: spot[position.asset * ld + j])
                     buffers.grossNotional[position.asset] += notional
                     total += notional
-                    slippage += (waterfall.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
+                    slippage += (costs[position.asset]?.rate(notional: notional) ?? 0) * notional
                 }
                 var profit = 0.0
-                for b in 0..<n {
+                for b in moved {
                     let before = spot[b * ld + j]
-                    let years = waterfall.costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
+                    let years = costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
                     // S'' = S'·exp(σ·√h_liq·ε''), ε'' the standardized liquidation shock.
-                    buffers.movedSpot[b] = before * exp(waterfall.vols[b] * years.squareRoot() * eps[b * ld + j])
+                    buffers.movedSpot[b] = before * exp(vols[b] * years.squareRoot() * eps[b * ld + j])
                     buffers.liquidationYears[b] = years
-                    profit += book.linearWeights[a * n + b] * (buffers.movedSpot[b] - before)
+                    profit += weights[a * n + b] * (buffers.movedSpot[b] - before)
                 }
-                for leg in book.options(ofAccount: a) {
+                for leg in options {
                     let volFactor = paths.horizon.volFactor[leg.asset * ld + j]
                     let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, years: leg.remainingYears, rate: book.rate)
                     let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor,
@@ -129,7 +137,7 @@ struct HorizonLiquidation: LiquidationProcess {
                 }
                 finalEquity[j] = e1 + profit - slippage
                 notional[j] = total
-                buffers.breachHours[a * ld + j] = waterfall.horizonHours
+                buffers.breachHours[r + j] = waterfall.horizonHours
                 // Left alone over the liquidation period, would the account have been back above
                 // maintenance at S''? Then this liquidation was unnecessary.
                 recovered[j] = e1 + profit >= waterfall.requirement(account: a) { buffers.movedSpot[$0] }

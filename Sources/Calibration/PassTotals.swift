@@ -14,8 +14,10 @@ struct NoSink: LiquidationSink {
     @inline(__always) mutating func add(notional: Double, equity: Double) {}
 }
 
-/// Liquidations, deficits and (optionally) each account's horizon-loss tail, summed over paths.
+/// Liquidations, deficits and (optionally) each account's horizon-loss tail, summed over paths, for
+/// the consecutive accounts `accounts` (entry i: account accounts.lowerBound + i).
 struct WaterfallTotals: Sendable {
+    let accounts: Range<Int>
     var liquidations: [Int]
     /// Liquidations after which the account would have recovered above maintenance unaided.
     var unnecessaryLiquidations: [Int]
@@ -25,33 +27,38 @@ struct WaterfallTotals: Sendable {
     /// When the liquidations happened.
     var breachTimes: BreachTimes
 
-    init(accounts: Int, plan: TailPlan?, horizonHours: Double) {
+    init(accounts: Range<Int>, plan: TailPlan?, horizonHours: Double) {
+        self.accounts = accounts
         breachTimes = BreachTimes(horizonHours: horizonHours)
-        liquidations = Array(repeating: 0, count: accounts)
-        unnecessaryLiquidations = Array(repeating: 0, count: accounts)
-        deficits = Array(repeating: ExactSum(), count: accounts)
-        accountLosses = plan.map { Array(repeating: TailAccumulator(plan: $0), count: accounts) } ?? []
+        liquidations = Array(repeating: 0, count: accounts.count)
+        unnecessaryLiquidations = Array(repeating: 0, count: accounts.count)
+        deficits = Array(repeating: ExactSum(), count: accounts.count)
+        accountLosses = plan.map { Array(repeating: TailAccumulator(plan: $0), count: accounts.count) } ?? []
     }
 
-    /// Folds in a settled chunk, handing each liquidation to `sink`.
-    /// - Complexity: O(accounts × count).
+    /// Folds in the settled block `buffers.accounts` (within `accounts`) of a chunk, handing each
+    /// liquidation to `sink`.
+    /// - Complexity: O(accounts of the block × count).
     mutating func add<Sink: LiquidationSink>(_ buffers: WaterfallBuffers, count m: Int, sink: inout Sink) {
-        let ld = buffers.capacity
-        for a in accountLosses.indices { accountLosses[a].add(buffers.loss + a * ld, count: m) }
-        for a in liquidations.indices {
+        let first = accounts.lowerBound
+        if !accountLosses.isEmpty {
+            for a in buffers.accounts { accountLosses[a - first].add(buffers.loss + buffers.row(account: a), count: m) }
+        }
+        for a in buffers.accounts {
+            let i = a - first, r = buffers.row(account: a)
             // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
             for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
                 var blockDeficit = 0.0
-                for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[a * ld + j] {
-                    let k = a * ld + j
-                    liquidations[a] += 1
-                    if buffers.recovered[k] { unnecessaryLiquidations[a] += 1 }
+                for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[r + j] {
+                    let k = r + j
+                    liquidations[i] += 1
+                    if buffers.recovered[k] { unnecessaryLiquidations[i] += 1 }
                     breachTimes.add(hours: buffers.breachHours[k])
                     breachTimes.totalHours.add(buffers.breachHours[k])
                     blockDeficit += max(-buffers.finalEquity[k], 0)
                     sink.add(notional: buffers.notional[k], equity: buffers.finalEquity[k])
                 }
-                deficits[a].add(blockDeficit)
+                deficits[i].add(blockDeficit)
             }
         }
     }
@@ -70,6 +77,10 @@ struct WaterfallTotals: Sendable {
 
 /// The venue's side of every path at a known penalty rate: the net deficit tail, the income, the
 /// deficit and the count of paths whose net deficit exceeds the fund (pass C, and an evaluation).
+///
+/// A chunk is folded in block of accounts by block (`addBlock`, into per-path sums the chunk's
+/// `WaterfallBuffers.pathSums` hold), then once per chunk (`finishChunk`): each path's sums over the
+/// accounts are taken in account order, the same additions as over all accounts at once.
 struct FundTotals: Sendable {
     var netDeficit: TailAccumulator
     var income = ExactSum()
@@ -82,9 +93,28 @@ struct FundTotals: Sendable {
 
     init(plan: TailPlan) { netDeficit = TailAccumulator(plan: plan) }
 
-    /// - Complexity: O(accounts × count).
-    mutating func add(_ buffers: WaterfallBuffers, accounts: Int, count m: Int, rate: Double, balance: Double?) {
-        let ld = buffers.capacity
+    /// Adds the settled block `buffers.accounts` to each path's deficit D_j += Σ_a max(−E2, 0) and
+    /// income I_j += Σ_a min(π·N_a, E2⁺) over its liquidated accounts (USD), in account order;
+    /// `sums` holds D then I (`WaterfallBuffers.pathSums`), zeroed at the chunk's start.
+    /// - Complexity: O(accounts of the block × count).
+    static func addBlock(_ buffers: WaterfallBuffers, count m: Int, rate: Double, sums: UnsafeMutablePointer<Double>) {
+        let pathDeficit = sums, pathIncome = sums + buffers.capacity
+        for a in buffers.accounts {
+            let r = buffers.row(account: a)
+            for j in 0..<m where buffers.liquidated[r + j] {
+                let e2 = buffers.finalEquity[r + j]
+                pathDeficit[j] += max(-e2, 0)
+                pathIncome[j] += min(rate * buffers.notional[r + j], max(e2, 0))
+            }
+        }
+    }
+
+    /// Folds in a chunk whose every account block went through `addBlock`: the net deficit
+    /// D_j − I_j of each path (written over D), the income and deficit sums per aligned block of
+    /// paths (then exactly), and P(net deficit > balance).
+    /// - Complexity: O(count).
+    mutating func finishChunk(count m: Int, capacity: Int, balance: Double?, sums: UnsafeMutablePointer<Double>) {
+        let pathDeficit = sums, pathIncome = sums + capacity
         var blockIncome = 0.0, blockIncomeSquares = 0.0, blockDeficit = 0.0, blockDeficitSquares = 0.0
         func flush() {
             income.add(blockIncome); incomeSquares.add(blockIncomeSquares)
@@ -93,21 +123,15 @@ struct FundTotals: Sendable {
         }
         for j in 0..<m {
             if j % TailAccumulator.blockSize == 0 { flush() }
-            var pathIncome = 0.0, pathDeficit = 0.0
-            for a in 0..<accounts where buffers.liquidated[a * ld + j] {
-                let k = a * ld + j
-                let e2 = buffers.finalEquity[k]
-                pathDeficit += max(-e2, 0)
-                pathIncome += min(rate * buffers.notional[k], max(e2, 0))
-            }
-            let net = pathDeficit - pathIncome
-            blockIncome += pathIncome; blockIncomeSquares += pathIncome * pathIncome
-            blockDeficit += pathDeficit; blockDeficitSquares += pathDeficit * pathDeficit
-            buffers.netDeficit[j] = net
+            let income = pathIncome[j], deficit = pathDeficit[j]
+            let net = deficit - income
+            blockIncome += income; blockIncomeSquares += income * income
+            blockDeficit += deficit; blockDeficitSquares += deficit * deficit
+            pathDeficit[j] = net
             if let balance, net > balance { adlCount += 1 }
         }
         flush()
-        netDeficit.add(buffers.netDeficit, count: m)
+        netDeficit.add(pathDeficit, count: m)
     }
 
     /// - Complexity: O(the net deficit tail's kept size).

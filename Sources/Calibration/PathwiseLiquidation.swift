@@ -96,9 +96,9 @@ struct PathwiseLiquidation: LiquidationProcess {
             }
         }
         scratch.gridReady.update(repeating: false, count: m)
-        for a in 0..<book.accountCount {
+        for a in buffers.accounts {
             let losses = buffers.revaluer.lossRow(account: a), equity = book.equityNow[a]
-            let row = a * ld
+            let row = buffers.row(account: a)
             for j in 0..<m {
                 buffers.loss[row + j] = losses[j]
                 buffers.finalEquity[row + j] = equity - losses[j]
@@ -152,7 +152,7 @@ struct PathwiseLiquidation: LiquidationProcess {
     /// Closes account a on path j at time t₀ (horizon units) from the breach state in
     /// `buffers.monitoring` (breachX, breachSpot of its assets) with equity `e` there.
     func close(_ w: Waterfall, account a: Int, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
-        let ld = buffers.capacity, n = w.model.assetCount, k = a * ld + j
+        let ld = buffers.capacity, n = w.model.assetCount, k = buffers.row(account: a) + j
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon, s = bridge.scale[j]
         for b in assetsOf[a] { buffers.grossNotional[b] = 0 }
         var slippage = 0.0, total = 0.0

@@ -14,7 +14,7 @@ struct RobustnessSchedule {
     /// Where an evaluated policy comes from.
     enum PolicySource {
         /// The scenario's own `policy:`, scaled by a multiplier (1: as given): known before any
-        /// calibration, so its evaluation rides in calibration pass B.
+        /// calibration, so its evaluation rides in calibration pass C's stage.
         case given(MarginPolicy)
         /// The policy of calibration `index`, scaled: evaluated after the calibrations.
         case calibrated(index: Int, multiplier: Double)
@@ -75,7 +75,7 @@ struct RobustnessSchedule {
 
     /// Passes over all paths (a progress total is `passes` × paths): calibration pass A once per
     /// distinct set of standardized shocks and breach level, passes B and C once per distinct market,
-    /// and the evaluations that cannot ride in pass B once per distinct market — not once per cell.
+    /// and the evaluations that cannot ride in pass C's stage once per distinct market — not once per cell.
     func passes(paths all: Range<Int>) -> Int {
         let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
         func key(_ scenario: Scenario) -> MarketKey {
@@ -107,7 +107,7 @@ public struct RobustnessAnalyzer {
 
     /// Three or four stages over the same paths (common random numbers): the three passes of every
     /// calibration together (`Calibrator.run`), the given policy's evaluations (base, the frontier's
-    /// scaled ladders, the policy under each bump) riding in pass B, then the evaluations that need
+    /// scaled ladders, the policy under each bump) riding in pass C's stage, then the evaluations that need
     /// calibrated policies (the matrix's ladders; the base ones too when the scenario gives no
     /// policy) together (`PolicyEvaluator.run`). Cells on the same market share each chunk's draws
     /// and revaluation; each cell equals its own calibrate or evaluate run, bit for bit (calibrations

@@ -1,4 +1,5 @@
 import Distributions
+import Engine
 import MonteCarlo
 import WorkerPool
 
@@ -46,15 +47,17 @@ public struct SectionedCalibration: Sendable {
 }
 
 extension Calibrator {
+    /// All paths, then the `k` sections when the paths allow them (`Sectioning.ranges`).
+    public func sectionedRanges(sections k: Int) -> [Range<Int>] {
+        [0..<scenario.simulation.paths] + (Sectioning.ranges(paths: scenario.simulation.paths, sections: k) ?? [])
+    }
+
     /// The calibration on all paths and on each of `sections` sections (2× the work of one run).
     /// - Returns: nil sections when the paths are too few to cut (`Sectioning.ranges`).
-    public func runSectioned(sections k: Int, settings: RunSettings, confidence: Double = 0.95, cancellation: Cancellation? = nil,
-                             progress: RunProgress? = nil) throws -> (result: CalibrationResult, sectioned: SectionedCalibration?) {
-        let all = 0..<scenario.simulation.paths
-        guard let ranges = Sectioning.ranges(paths: scenario.simulation.paths, sections: k) else {
-            return (try run(settings: settings, paths: all, cancellation: cancellation, progress: progress), nil)
-        }
-        let results = try run(settings: settings, ranges: [all] + ranges, cancellation: cancellation, progress: progress)
+    public func runSectioned(sections k: Int, settings: RunSettings, confidence: Double = 0.95, memoryLimit: Int = AccountGroups.defaultMemoryLimit,
+                             cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> (result: CalibrationResult, sectioned: SectionedCalibration?) {
+        let results = try run(settings: settings, ranges: sectionedRanges(sections: k), memoryLimit: memoryLimit, cancellation: cancellation, progress: progress)
+        guard results.count > 1 else { return (results[0], nil) }
         return (results[0], SectionedCalibration(full: results[0], sections: Array(results.dropFirst()), confidence: confidence))
     }
 }

@@ -23,7 +23,7 @@ import RandomStreams
 ///   O(1) more per path near a breach.
 enum SurplusBridge {
     static func settle(_ process: PathwiseLiquidation, _ w: Waterfall, account a: Int, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
-        let ld = buffers.capacity, row = a * ld, grid = process.gridAccounts[a]!
+        let ld = buffers.capacity, row = buffers.row(account: a), grid = process.gridAccounts[a]!
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
         let required = buffers.requirement, assets = process.assetsOf[a]
         w.requirementRows.fill(required, account: a, spot: paths.horizon.spot, stride: ld, count: m,

@@ -37,6 +37,11 @@ struct Waterfall: Sendable {
     let requirementRows: RequirementRows
     /// The simulation horizon T, hours.
     let horizonHours: Double
+    /// Per account a, ascending, the assets whose move over the liquidation period its close reads:
+    /// `movedAssets[movedAssetStart[a] ..< movedAssetStart[a + 1]]`, those of its positions and
+    /// options and those its linear P&L weighs (w_ab ≠ 0). Any other asset adds w_ab·ΔS = 0 to E2.
+    let movedAssetStart: [Int]
+    let movedAssets: [Int]
     /// The liquidation process of the spec's monitoring (`LiquidationProcesses.make`).
     private(set) var process: any LiquidationProcess
 
@@ -51,6 +56,7 @@ struct Waterfall: Sendable {
         costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
         vols = market.assets.map(\.vol)
         requirementRows = RequirementRows(positions: positions, schedule: schedule)
+        (movedAssetStart, movedAssets) = Self.movedAssets(book: book, positions: positions)
         process = LiquidationProcesses.make(spec.monitoring, waterfall: self, horizonDays: scenario.simulation.horizonDays)
     }
 
@@ -58,6 +64,21 @@ struct Waterfall: Sendable {
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, process: any LiquidationProcess) throws {
         try self.init(scenario: scenario, spec: spec, schedule: schedule)
         self.process = process
+    }
+
+    /// `movedAssetStart` and `movedAssets`.
+    /// - Complexity: O(accounts × assets + positions).
+    private static func movedAssets(book: Book, positions: [[MarginedPosition]]) -> ([Int], [Int]) {
+        let n = book.assetCount
+        var start = [0], assets: [Int] = [], moved = [Bool](repeating: false, count: n)
+        for a in 0..<book.accountCount {
+            for b in 0..<n { moved[b] = book.linearWeights[a * n + b] != 0 }
+            for position in positions[a] { moved[position.asset] = true }
+            for leg in book.options(ofAccount: a) { moved[leg.asset] = true }
+            assets += (0..<n).filter { moved[$0] }
+            start.append(assets.count)
+        }
+        return (start, assets)
     }
 
     /// The maintenance requirement Σ |notional|·MMR of account `a` at the given spots.
@@ -116,10 +137,16 @@ struct WaterfallShocks: PathGenerator {
     }
 }
 
-/// One worker's storage for the waterfall of a chunk; outcome rows are accounts × capacity.
+/// One worker's storage for the waterfall of a chunk, one block of accounts at a time: the outcome
+/// rows of the accounts `accounts` (at most `accountsPerBlock`), account a's row at
+/// (a − accounts.lowerBound)·capacity + j for path j of the chunk (`row(account:)`). Memory is
+/// O(accountsPerBlock × capacity), whatever the book's size.
 final class WaterfallBuffers {
     let capacity: Int
+    let accountsPerBlock: Int
     let revaluer: Revaluer
+    /// The accounts whose rows the buffers hold (`revalue(_:accounts:)`).
+    private(set) var accounts: Range<Int> = 0..<0
     /// Horizon loss, liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i.
     let loss: UnsafeMutablePointer<Double>
     let liquidated: UnsafeMutablePointer<Bool>
@@ -135,16 +162,25 @@ final class WaterfallBuffers {
     let requirement: UnsafeMutablePointer<Double>
     let positionNotional: UnsafeMutablePointer<Double>
     let positionRate: UnsafeMutablePointer<Double>
-    var grossNotional: [Double]
-    var movedSpot: [Double]
-    var liquidationYears: [Double]
-    /// Per path of the chunk: the venue's net deficit (pass C).
-    let netDeficit: UnsafeMutablePointer<Double>
+    /// Per asset: the liquidated account's gross notional, S'' and h_liq (years).
+    let grossNotional: UnsafeMutablePointer<Double>
+    let movedSpot: UnsafeMutablePointer<Double>
+    let liquidationYears: UnsafeMutablePointer<Double>
+    /// Per cell c of the job and path j of the chunk: the deficit Σ_a max(−E2, 0) at 2c·capacity + j
+    /// and the penalty income Σ_a min(π·N, E2⁺) at (2c + 1)·capacity + j, summed block by block
+    /// in account order (`FundTotals`).
+    let pathSums: UnsafeMutablePointer<Double>
 
-    init(waterfall: Waterfall, capacity: Int) {
+    /// Accounts settled at a time for a chunk of `capacity` paths: about 512 KiB of losses, a
+    /// multiple of 64 accounts.
+    static func accountsPerBlock(capacity: Int) -> Int { max(1, 65_536 / max(capacity, 1) / 64) * 64 }
+
+    init(waterfall: Waterfall, capacity: Int, cells: Int) {
         self.capacity = capacity
-        let n = waterfall.model.assetCount, size = waterfall.book.accountCount * capacity
-        revaluer = Revaluer(book: waterfall.book, capacity: capacity)
+        let n = waterfall.model.assetCount
+        accountsPerBlock = min(Self.accountsPerBlock(capacity: capacity), max(waterfall.book.accountCount, 1))
+        let size = accountsPerBlock * capacity
+        revaluer = Revaluer(book: waterfall.book, capacity: capacity, accountsPerBlock: accountsPerBlock)
         loss = .allocate(capacity: size)
         liquidated = .allocate(capacity: size)
         recovered = .allocate(capacity: size)
@@ -159,14 +195,27 @@ final class WaterfallBuffers {
         requirement = .allocate(capacity: capacity)
         positionNotional = .allocate(capacity: capacity)
         positionRate = .allocate(capacity: capacity)
-        netDeficit = .allocate(capacity: capacity)
-        grossNotional = Array(repeating: 0, count: n)
-        movedSpot = Array(repeating: 0, count: n)
-        liquidationYears = Array(repeating: 0, count: n)
+        pathSums = .allocate(capacity: 2 * cells * capacity)
+        grossNotional = .allocate(capacity: n)
+        movedSpot = .allocate(capacity: n)
+        liquidationYears = .allocate(capacity: n)
+    }
+
+    /// The offset of account a's rows (a in `accounts`).
+    @inline(__always) func row(account a: Int) -> Int { (a - accounts.lowerBound) * capacity }
+
+    /// Revalues the accounts `block` (at most `accountsPerBlock`) on the chunk's horizon, whose
+    /// `revaluer.beginChunk` has run: their rows are the buffers' until the next block.
+    func revalue(_ shocks: ShockBuffers, accounts block: Range<Int>) {
+        revaluer.revalue(shocks, accounts: block)
+        accounts = block
     }
 
     deinit {
-        for row in [loss, finalEquity, notional, breachHours, requirement, positionNotional, positionRate, netDeficit] { row.deallocate() }
+        for row in [loss, finalEquity, notional, breachHours, requirement, positionNotional, positionRate, pathSums, grossNotional, movedSpot,
+                    liquidationYears] {
+            row.deallocate()
+        }
         liquidated.deallocate()
         recovered.deallocate()
     }

@@ -28,13 +28,15 @@ struct WaterfallCell: Sendable {
     let waterfall: Waterfall
     let plan: CellPlan
 
-    func emptyTotals() -> CellTotals {
-        let accounts = waterfall.book.accountCount
+    /// Empty totals; the per-account ones cover `accounts` (a penalty search's group).
+    func emptyTotals(accounts: Range<Int>) -> CellTotals {
         switch plan {
         case .penaltySearch(let losses, let grid): return .penaltySearch(WaterfallTotals(accounts: accounts, plan: losses, horizonHours: waterfall.horizonHours), grid)
         case .fund(let fund): return .fund(FundTotals(plan: fund.plan))
         case .evaluation(let breaches, let fund):
-            return .evaluation(BreachCounts(count: breaches.count), WaterfallTotals(accounts: accounts, plan: nil, horizonHours: waterfall.horizonHours), FundTotals(plan: fund.plan))
+            return .evaluation(BreachCounts(count: breaches.count),
+                               WaterfallTotals(accounts: 0..<waterfall.book.accountCount, plan: nil, horizonHours: waterfall.horizonHours),
+                               FundTotals(plan: fund.plan))
         }
     }
 }
@@ -48,9 +50,10 @@ enum CellTotals: Sendable {
     /// referenced, so no per-chunk copy of the accounts' arrays.
     case moved
 
-    /// Settles a chunk with the cell's waterfall and folds it in.
-    /// - Complexity: O(accounts × count) plus the liquidation process's work.
-    mutating func add(_ paths: WaterfallPaths, count m: Int, cell: WaterfallCell, workspace: WaterfallBuffers) {
+    /// Settles the block of accounts `workspace.accounts` of a chunk with the cell's waterfall and
+    /// folds it in; a fund adds the block to the per-path sums at `sums` (`FundTotals.addBlock`).
+    /// - Complexity: O(accounts of the block × count) plus the liquidation process's work.
+    mutating func addBlock(_ paths: WaterfallPaths, count m: Int, cell: WaterfallCell, workspace: WaterfallBuffers, sums: UnsafeMutablePointer<Double>) {
         let waterfall = cell.waterfall
         // `switch self`, then `self = .moved`: the bound totals are the only reference to their storage.
         switch self {
@@ -59,20 +62,40 @@ enum CellTotals: Sendable {
             waterfall.settle(paths, count: m, workspace)
             totals.add(workspace, count: m, sink: &grid)
             self = .penaltySearch(totals, grid)
-        case .fund(var fund):
+        case .fund:
             guard case .fund(let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
-            self = .moved
             waterfall.settle(paths, count: m, workspace)
-            fund.add(workspace, accounts: waterfall.book.accountCount, count: m, rate: plan.rate, balance: plan.balance)
-            self = .fund(fund)
-        case .evaluation(var breaches, var totals, var fund):
-            guard case .evaluation(let thresholds, let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
+            FundTotals.addBlock(workspace, count: m, rate: plan.rate, sums: sums)
+        case .evaluation(let breaches, var totals, let fund):
+            guard case .evaluation(_, let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
             self = .moved
-            breaches.add(paths.horizon, count: m, thresholds: thresholds)
             waterfall.settle(paths, count: m, workspace)
             var none = NoSink()
             totals.add(workspace, count: m, sink: &none)
-            fund.add(workspace, accounts: waterfall.book.accountCount, count: m, rate: plan.rate, balance: plan.balance)
+            FundTotals.addBlock(workspace, count: m, rate: plan.rate, sums: sums)
+            self = .evaluation(breaches, totals, fund)
+        case .moved:
+            preconditionFailure("cell totals caught in an update")
+        }
+    }
+
+    /// Folds in what a chunk gives once all its account blocks are in: the fund's per-path sums at
+    /// `sums`, an evaluation's breach counts.
+    /// - Complexity: O(count × (1 + breach thresholds)).
+    mutating func finishChunk(_ paths: WaterfallPaths, count m: Int, cell: WaterfallCell, capacity: Int, sums: UnsafeMutablePointer<Double>) {
+        switch self {
+        case .penaltySearch:
+            break
+        case .fund(var fund):
+            guard case .fund(let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
+            self = .moved
+            fund.finishChunk(count: m, capacity: capacity, balance: plan.balance, sums: sums)
+            self = .fund(fund)
+        case .evaluation(var breaches, let totals, var fund):
+            guard case .evaluation(let thresholds, let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
+            self = .moved
+            breaches.add(paths.horizon, count: m, thresholds: thresholds)
+            fund.finishChunk(count: m, capacity: capacity, balance: plan.balance, sums: sums)
             self = .evaluation(breaches, totals, fund)
         case .moved:
             preconditionFailure("cell totals caught in an update")
@@ -171,17 +194,30 @@ struct WaterfallCellTotals: PathAccumulator {
     }
 }
 
-/// Several waterfalls of one book and market over the same chunk: the chunk is drawn once and the
-/// book revalued once, then each cell's waterfall settles it (its own schedule, liquidation costs
-/// and rates) and folds the outcome into its totals.
+/// Several waterfalls of one book and market over the same chunk: the chunk is drawn once, then
+/// block of accounts by block (`WaterfallBuffers.accountsPerBlock`, in account order) the block is
+/// revalued once and each cell's waterfall settles it (its own schedule, liquidation costs and
+/// rates) and folds the outcome into its totals; the cells' per-path sums close the chunk.
 struct WaterfallCellsPricer: PathPricer {
     let cells: [WaterfallCell]
+    /// The accounts settled (a penalty search's group; all accounts for a fund or an evaluation).
+    let accounts: Range<Int>
 
-    func makeWorkspace(capacity: Int) -> WaterfallBuffers { WaterfallBuffers(waterfall: cells[0].waterfall, capacity: capacity) }
+    func makeWorkspace(capacity: Int) -> WaterfallBuffers { WaterfallBuffers(waterfall: cells[0].waterfall, capacity: capacity, cells: cells.count) }
 
     func price(_ paths: WaterfallPaths, count m: Int, workspace: WaterfallBuffers, into totals: inout WaterfallCellTotals) {
-        workspace.revaluer.revalue(paths.horizon)
-        for (c, cell) in cells.enumerated() { totals.cells[c].add(paths, count: m, cell: cell, workspace: workspace) }
+        let capacity = workspace.capacity
+        workspace.pathSums.update(repeating: 0, count: 2 * cells.count * capacity)
+        workspace.revaluer.beginChunk(paths.horizon)
+        for first in stride(from: accounts.lowerBound, to: accounts.upperBound, by: workspace.accountsPerBlock) {
+            workspace.revalue(paths.horizon, accounts: first..<min(first + workspace.accountsPerBlock, accounts.upperBound))
+            for (c, cell) in cells.enumerated() {
+                totals.cells[c].addBlock(paths, count: m, cell: cell, workspace: workspace, sums: workspace.pathSums + 2 * c * capacity)
+            }
+        }
+        for (c, cell) in cells.enumerated() {
+            totals.cells[c].finishChunk(paths, count: m, cell: cell, capacity: capacity, sums: workspace.pathSums + 2 * c * capacity)
+        }
     }
 }
 
@@ -196,14 +232,17 @@ enum WaterfallCells {
     }
 
     /// One stage: a job per group (its units share the market, the liquidation draws and the path
-    /// range), the cells `cell(k)` of its units k; the totals come back per unit.
-    static func accumulate(groups: [[Int]], paths: [Range<Int>], settings: RunSettings, cancellation: Cancellation?, progress: RunProgress?,
-                           cell: (Int) -> WaterfallCell) throws -> [CellTotals] {
+    /// range), the cells `cell(k)` of its units k settling the accounts `accounts` (nil: all of the
+    /// book; a range must lie within every cell's book); the totals come back per unit.
+    static func accumulate(groups: [[Int]], paths: [Range<Int>], accounts: Range<Int>? = nil, settings: RunSettings, cancellation: Cancellation?,
+                           progress: RunProgress?, cell: (Int) -> WaterfallCell) throws -> [CellTotals] {
         let cells = paths.indices.map(cell)
         let jobs = groups.map { group -> PathJob<WaterfallCellTotals> in
-            let pricer = WaterfallCellsPricer(cells: group.map { cells[$0] })
-            return MonteCarloModel(generator: WaterfallShocks(waterfall: pricer.cells[0].waterfall), pricer: pricer)
-                .job(paths: paths[group[0]], settings: settings, makeAccumulator: { WaterfallCellTotals(cells: pricer.cells.map { $0.emptyTotals() }) },
+            let first = cells[group[0]].waterfall
+            let pricer = WaterfallCellsPricer(cells: group.map { cells[$0] }, accounts: accounts ?? 0..<first.book.accountCount)
+            return MonteCarloModel(generator: WaterfallShocks(waterfall: first), pricer: pricer)
+                .job(paths: paths[group[0]], settings: settings,
+                     makeAccumulator: { WaterfallCellTotals(cells: pricer.cells.map { $0.emptyTotals(accounts: pricer.accounts) }) },
                      cancellation: cancellation, progress: progress)
         }
         var totals = [CellTotals?](repeating: nil, count: cells.count)

@@ -1,8 +1,8 @@
 import ScenarioSpec
 import TailStats
 
-/// How `run` splits the accounts of a book so that their tail accumulators stay within a memory
-/// budget: consecutive groups of accounts, each aggregated over all paths in its own pass (the shocks
+/// How `run` (and calibrate's pass B, `Calibrator.accountGroups`) splits the accounts of a book so
+/// that their tail accumulators stay within a memory budget: consecutive groups of accounts, each aggregated over all paths in its own pass (the shocks
 /// regenerated for each pass, which costs little next to the revaluation). Every account's numbers
 /// are those of one pass over all accounts, bit for bit, whatever the grouping.
 public struct AccountGroups: Sendable, Equatable {
@@ -16,7 +16,13 @@ public struct AccountGroups: Sendable, Equatable {
     /// - Parameters:
     ///   - memoryLimit: bytes the accounts' tails may take (`bytesPerAccount` each).
     public init(accountCount: Int, plan: TailPlan, threads: Int, memoryLimit: Int) {
-        let perAccount = Self.bytesPerAccount(plan: plan, threads: threads)
+        self.init(accountCount: accountCount, bytesPerAccount: Self.bytesPerAccount(plan: plan, threads: threads), memoryLimit: memoryLimit)
+    }
+
+    /// - Parameters:
+    ///   - bytesPerAccount: the memory one account takes during a pass (bytes, > 0).
+    ///   - memoryLimit: bytes the accounts of a group may take.
+    public init(accountCount: Int, bytesPerAccount perAccount: Int, memoryLimit: Int) {
         guard accountCount > memoryLimit / perAccount else {
             ranges = [0..<accountCount]
             return

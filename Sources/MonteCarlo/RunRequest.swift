@@ -23,7 +23,8 @@ public struct RunRequest: Codable, Equatable, Sendable {
     public var volShocks: [String] = []
     /// calibrate: `--sections`.
     public var sections: Int?
-    /// run: `--memory-limit` in bytes (it fixes the account groups, hence the stages).
+    /// `--memory-limit` in bytes (it fixes the account groups of run and of calibrate's pass B, hence
+    /// the stages).
     public var memoryLimit: Int?
 
     public init(command: String, scenarioPath: String) {

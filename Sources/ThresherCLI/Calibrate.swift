@@ -1,6 +1,7 @@
 import ArgumentParser
 import Calibration
 import CommandSupport
+import Engine
 import Foundation
 import MonteCarlo
 import Reports
@@ -17,6 +18,8 @@ struct Calibrate: ParsableCommand {
 
     @OptionGroup var options: MonteCarloOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     @Option(help: "Sections K of the paths for the Monte Carlo confidence intervals of every threshold (sectioning; doubles the work); 0 turns them off.")
     var sections: Int = Sectioning.defaultSections
 
@@ -24,7 +27,7 @@ struct Calibrate: ParsableCommand {
     var policyOut: String?
 
     func run() throws {
-        var request = options.request(Self.name, file: file)
+        var request = memory.request(options.request(Self.name, file: file))
         request.sections = sections
         try MonteCarloCommands.execute(Self.self, request, file: file, presentation: options.presentation(policyOut: policyOut),
                                        coordination: .local(options.slicing))
@@ -42,14 +45,18 @@ extension Calibrate: MonteCarloCommand {
     }
 
     static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
-        _ = try Calibrator(scenario: scenario, file: file)
-        return Calibrator.passes * (effectiveSections(request, scenario: scenario) > 0 ? 2 : 1)
+        let calibrator = try Calibrator(scenario: scenario, file: file)
+        let sections = effectiveSections(request, scenario: scenario)
+        return calibrator.passes(ranges: calibrator.sectionedRanges(sections: sections), threads: presentation.threads,
+                                 memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit) * (sections > 0 ? 2 : 1)
     }
 
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
                         presentation: Presentation) throws -> ReportDocument {
         let (result, intervals) = try Calibrator(scenario: scenario, file: file).runSectioned(sections: effectiveSections(request, scenario: scenario),
-                                                                                              settings: run.settings, cancellation: run.cancellation,
+                                                                                              settings: run.settings,
+                                                                                              memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
+                                                                                              cancellation: run.cancellation,
                                                                                               progress: run.progress)
         if let policyOut = presentation.policyOut, run.ownsOutput { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
         let asked = request.sections ?? Sectioning.defaultSections

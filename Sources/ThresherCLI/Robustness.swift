@@ -16,8 +16,10 @@ struct Robustness: ParsableCommand {
 
     @OptionGroup var options: MonteCarloOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
-        try MonteCarloCommands.execute(Self.self, options.request(Self.name, file: file), file: file, presentation: options.presentation(),
+        try MonteCarloCommands.execute(Self.self, memory.request(options.request(Self.name, file: file)), file: file, presentation: options.presentation(),
                                        coordination: .local(options.slicing))
     }
 }

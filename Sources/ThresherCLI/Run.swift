@@ -14,14 +14,10 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: MonteCarloOptions
 
-    @Option(help: ArgumentHelp("Memory for the accounts' tails (bytes, or with K/M/G/T, e.g. 2G; default 512M). A book whose tails need more is run in groups of accounts, one pass over the paths each; the numbers are the same.",
-                               valueName: "size"),
-            transform: parseMemorySize)
-    var memoryLimit: Int = AccountGroups.defaultMemoryLimit
+    @OptionGroup var memory: MemoryOptions
 
     func run() throws {
-        var request = options.request(Self.name, file: file)
-        request.memoryLimit = memoryLimit
+        let request = memory.request(options.request(Self.name, file: file))
         try MonteCarloCommands.execute(Self.self, request, file: file, presentation: options.presentation(), coordination: .local(options.slicing))
     }
 }
@@ -39,6 +35,21 @@ extension Run: MonteCarloCommand {
         let result = try PortfolioRun(scenario: scenario).run(settings: run.settings, memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
                                                               cancellation: run.cancellation, progress: run.progress)
         return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: presentation.output.topRows).document
+    }
+}
+
+/// `--memory-limit`, of every Monte Carlo command.
+struct MemoryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Memory for the accounts' tails (bytes, or with K/M/G/T, e.g. 2G; default 512M). A book whose tails need more is run in groups of accounts, one pass over the paths each (calibrate: its pass B); the numbers are the same.",
+                               valueName: "size"),
+            transform: parseMemorySize)
+    var memoryLimit: Int = AccountGroups.defaultMemoryLimit
+
+    /// `request` with the limit.
+    func request(_ request: RunRequest) -> RunRequest {
+        var request = request
+        request.memoryLimit = memoryLimit
+        return request
     }
 }
 

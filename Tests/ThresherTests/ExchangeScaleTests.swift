@@ -1,3 +1,4 @@
+import Calibration
 import CKernels
 import Engine
 import Foundation
@@ -124,6 +125,28 @@ final class ExchangeScaleTests: XCTestCase {
             XCTAssertEqual(squares[b], block.map { $0 * $0 }.reduce(0, +), accuracy: 1e-12 * block.map { $0 * $0 }.reduce(0, +))
         }
     }
+
+    /// Calibrate's pass B under a 1 MiB limit goes in several groups of accounts (on multiples of
+    /// 64) and gives the thresholds of one group, bit for bit, at any thread count and chunk size.
+    func testCalibrationAccountGroupsAreBitIdenticalToOneGroup() throws {
+        let scenario = try loadScenario(Self.mixedBook(accounts: 300, paths: 4_096) + Self.calibrationSections)
+        let calibrator = try Calibrator(scenario: scenario)
+        let all = [0..<4_096]
+        XCTAssertEqual(calibrator.passes(ranges: all, threads: 2, memoryLimit: .max), 3)
+        XCTAssertGreaterThanOrEqual(calibrator.passes(ranges: all, threads: 2, memoryLimit: 1 << 20), 5, "pass B in groups of 64 accounts")
+        func fingerprint(_ result: CalibrationResult) -> [UInt64] {
+            let penalty = result.penalty, fund = result.insuranceFund
+            return [penalty.rate, penalty.expectedIncome, penalty.expectedDeficit, penalty.expectedIncomeStandardError,
+                    penalty.expectedDeficitStandardError, fund.valueAtRisk, fund.expectedShortfall, fund.adlProbability ?? -1].map(\.bitPattern)
+                + result.accounts.flatMap { [$0.liquidationProbability, $0.expectedDeficit, $0.warn, $0.reduceOnly, $0.liquidate].map(\.bitPattern) }
+        }
+        let whole = try calibrator.run(settings: RunSettings(threads: 2), memoryLimit: .max)
+        XCTAssertEqual(whole.accounts.count, 300)
+        for settings in [RunSettings(threads: 2), RunSettings(threads: 1, chunkSize: 192), RunSettings(threads: 3, chunkSize: 4096)] {
+            let grouped = try calibrator.run(settings: settings, memoryLimit: 1 << 20)
+            XCTAssertEqual(fingerprint(grouped), fingerprint(whole), "threads \(settings.threads), chunk \(settings.chunkSize)")
+        }
+    }
 }
 
 /// `thresher run --memory-limit`: the same report in groups of accounts, bad sizes are usage errors.
@@ -140,15 +163,62 @@ final class MemoryLimitCommandLineTests: BinaryTestCase {
         }
         let whole = try report([]), grouped = try report(["--memory-limit", "1M"])
         XCTAssertEqual((whole["accounts"] as! [Any]).count, 200)
-        for key in whole.keys.sorted() {
-            let a = try JSONSerialization.data(withJSONObject: whole[key]!, options: [.sortedKeys, .fragmentsAllowed])
-            let b = try JSONSerialization.data(withJSONObject: grouped[key] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
-            XCTAssertEqual(a, b, "\(key): a run in groups of 64 accounts reports the same numbers")
-        }
+        try assertSameReport(whole, grouped, "a run in groups of 64 accounts reports the same numbers")
         for bad in ["0", "12", "lots", "-1G", "1.5"] {
             let result = try run(["run", file, "--quiet", "--memory-limit", bad])
             XCTAssertEqual(result.status, 64, bad)
             XCTAssertTrue(result.stderr.contains("--memory-limit"), result.stderr)
         }
     }
+
+    /// `calibrate` (with sections) and `evaluate` under a 1 MiB limit — calibrate's pass B in groups
+    /// of 64 accounts — and with chunks of 4,096 paths (blocks of 64 accounts within each chunk)
+    /// report what they report in one group, bit for bit.
+    func testCalibrateAndEvaluateUnderAMemoryLimit() throws {
+        let file = temporaryFile(ExchangeScaleTests.mixedBook(accounts: 300, paths: 8_192) + ExchangeScaleTests.calibrationSections)
+        func report(_ command: String, _ extra: [String]) throws -> [String: Any] {
+            let json = temporaryFile("", extension: "json")
+            let result = try run([command, file, "--quiet", "--json", json] + extra)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+            for key in ["elapsed_seconds", "paths_per_second", "thresher", "threads"] { object[key] = nil }
+            return object
+        }
+        for command in ["calibrate", "evaluate"] {
+            let whole = try report(command, ["--memory-limit", "1G"])
+            XCTAssertEqual((whole["accounts"] as! [Any]).count, 300, command)
+            for extra in [["--memory-limit", "1M"], ["--memory-limit", "1M", "--chunk-size", "4096", "--threads", "3"]] {
+                try assertSameReport(whole, try report(command, extra), "\(command) \(extra)")
+            }
+        }
+    }
+
+    private func assertSameReport(_ whole: [String: Any], _ other: [String: Any], _ message: String) throws {
+        XCTAssertEqual(Set(whole.keys), Set(other.keys), message)
+        for key in whole.keys.sorted() {
+            let a = try JSONSerialization.data(withJSONObject: whole[key]!, options: [.sortedKeys, .fragmentsAllowed])
+            let b = try JSONSerialization.data(withJSONObject: other[key] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+            XCTAssertEqual(a, b, "\(key): \(message)")
+        }
+    }
+}
+
+extension ExchangeScaleTests {
+    /// `calibration:` and `policy:` for `mixedBook`: depth for its six assets, a two-tier ladder.
+    static let calibrationSections = """
+        calibration:
+          breach_probability: 0.01
+          liquidation: {horizon_hours: 4, depth: {BTC: 50000000, ETH: 20000000, SOL: 8000000, BNB: 5000000, XRP: 6000000, DOGE: 4000000}, impact: 0.5}
+          tiers: [100000, 1000000]
+          penalty: {coverage: 1.0, max_rate: 0.05}
+          insurance_fund: {confidence: 0.99, balance: 100000}
+        policy:
+          ladder:
+            "*":
+              - {up_to: 100000, maintenance: 0.02, initial: 0.04}
+              - {up_to: 1000000, maintenance: 0.05, initial: 0.1}
+          liquidation_penalty: 0.01
+          insurance_fund: 100000
+
+        """
 }
