@@ -13,14 +13,15 @@ final class ArchitectureTests: XCTestCase {
     struct NeverLiquidate: LiquidationProcess {
         var draws: LiquidationDraws { .independentMove }
         func settle(_ waterfall: Waterfall, _ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
-            for a in 0..<waterfall.book.accountCount {
-                let losses = buffers.revaluer.lossRow(account: a), row = a * buffers.capacity
+            for a in buffers.accounts {
+                let losses = buffers.revaluer.lossRow(account: a), row = buffers.row(account: a)
                 for j in 0..<m {
                     buffers.loss[row + j] = losses[j]
                     buffers.finalEquity[row + j] = waterfall.book.equityNow[a] - losses[j]
                     buffers.liquidated[row + j] = false
                     buffers.recovered[row + j] = false
                     buffers.notional[row + j] = 0
+                    buffers.breachHours[row + j] = 0
                 }
             }
         }
