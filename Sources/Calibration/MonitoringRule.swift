@@ -15,7 +15,7 @@ import ScenarioSpec
 ///   `every: H`. With both, the trigger that acts sooner: the smaller shift (and its breach time).
 ///   δ → 0 or H → 0 give `continuous`; H ≥ T with no deviation trigger checks only at the
 ///   horizon's end, which is `horizon` itself (`LiquidationProcesses.make`).
-struct MonitoringRule: Sendable {
+struct MonitoringRule: Sendable, Equatable {
     /// The deviation trigger's shift, log-price (δ/2); nil: no deviation trigger.
     let deviationShift: Double?
     /// The check step d = Δt/T (every, or the oracle's heartbeat below the horizon); nil: none.

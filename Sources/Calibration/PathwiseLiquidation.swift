@@ -85,17 +85,23 @@ struct PathwiseLiquidation: LiquidationProcess {
     func settle(_ w: Waterfall, _ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
         let book = w.book, ld = buffers.capacity, n = w.model.assetCount
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
-        // The extremes and the barrier shift of every asset and path, shared by the accounts.
-        for i in 0..<n {
-            let scale = w.model.returnScales[i], low = bridge.uniforms + 4 * i * ld, high = low + ld
-            for j in 0..<m {
-                let k = i * ld + j, s = bridge.scale[j], c = eps[k] / s
-                scratch.minimum[k] = s * BridgeExtremes.minimum(end: c, uniform: low[j])
-                scratch.maximum[k] = s * BridgeExtremes.maximum(end: c, uniform: high[j])
-                (scratch.shift[k], scratch.onGrid[k]) = rule.shift(returnScale: scale, pathScale: s)
+        // The extremes and the barrier shift of every asset and path, shared by the accounts: once
+        // per chunk and rule, whatever the number of blocks of accounts (cells of one market share
+        // the chunk; a cell of another rule prepares it again).
+        let chunk = MonitoringBuffers.Chunk(firstPath: paths.horizon.firstPath, count: m, rule: rule, gridSteps: gridSteps)
+        if scratch.prepared != chunk {
+            for i in 0..<n {
+                let scale = w.model.returnScales[i], low = bridge.uniforms + 4 * i * ld, high = low + ld
+                for j in 0..<m {
+                    let k = i * ld + j, s = bridge.scale[j], c = eps[k] / s
+                    scratch.minimum[k] = s * BridgeExtremes.minimum(end: c, uniform: low[j])
+                    scratch.maximum[k] = s * BridgeExtremes.maximum(end: c, uniform: high[j])
+                    (scratch.shift[k], scratch.onGrid[k]) = rule.shift(returnScale: scale, pathScale: s)
+                }
             }
+            scratch.gridReady.update(repeating: false, count: m)
+            scratch.prepared = chunk
         }
-        scratch.gridReady.update(repeating: false, count: m)
         for a in buffers.accounts {
             let losses = buffers.revaluer.lossRow(account: a), equity = book.equityNow[a]
             let row = buffers.row(account: a)

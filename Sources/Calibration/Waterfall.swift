@@ -242,6 +242,16 @@ final class MonitoringBuffers {
     /// f_k = E − M at grid point k = 0 … steps.
     let surplus: UnsafeMutablePointer<Double>
 
+    /// What the per-asset rows (extremes, shifts) and the drawn grid points were computed for: the
+    /// blocks of accounts of one chunk under one rule share them (nil: none yet).
+    struct Chunk: Equatable {
+        let firstPath: Int
+        let count: Int
+        let rule: MonitoringRule
+        let gridSteps: Int
+    }
+    var prepared: Chunk?
+
     init(assetCount n: Int, capacity: Int, steps: Int) {
         minimum = .allocate(capacity: n * capacity)
         maximum = .allocate(capacity: n * capacity)
