@@ -21,17 +21,17 @@ public struct FilteredHistoricalShocks: ShockDistribution {
 
     public func fill(_ buffers: ShockBuffers, firstPath: Int, count: Int, draw: MarketModel.Draw) {
         let n = vols.count, ld = buffers.capacity, days = history.days
+        if draw == .liquidation {
+            Self.historicalDays(residuals: history.residuals, assets: n, seed: seed, stream: draw.normals, firstPath: firstPath, count: count,
+                                into: buffers.epsilon, stride: ld)
+            return
+        }
         let wholeDays = Int(horizonDays.rounded(.down)), remainder = horizonDays - Double(wholeDays)
         var variance = [Double](repeating: 0, count: n), total = [Double](repeating: 0, count: n)
         let scales = vols.map { $0 * (horizonDays / 365).squareRoot() }
         for j in 0..<count {
             var stream = PathStream(seed: seed, path: firstPath + j, stream: draw.normals)
-            func day() -> Int { min(days - 1, Int(stream.nextUniform() * Double(days))) }
-            if draw == .liquidation {  // `historicalDays` for this path (its stream is open here)
-                let u = day()
-                for i in 0..<n { buffers.epsilon[i * ld + j] = history.residuals[u * n + i] }
-                continue
-            }
+            func day() -> Int { Self.day(&stream, days: days) }
             for i in 0..<n { variance[i] = history.fits[i].forecastVariance; total[i] = 0 }
             for d in 0..<(wholeDays + (remainder > 0 ? 1 : 0)) {
                 let u = day()
@@ -58,8 +58,11 @@ public struct FilteredHistoricalShocks: ShockDistribution {
         let days = residuals.count / n
         for j in 0..<count {
             var path = PathStream(seed: seed, path: firstPath + j, stream: stream)
-            let u = min(days - 1, Int(path.nextUniform() * Double(days)))
+            let u = day(&path, days: days)
             for i in 0..<n { epsilon[i * stride + j] = residuals[u * n + i] }
         }
     }
+
+    /// A day drawn uniformly from D: min(D − 1, ⌊U·D⌋), U the stream's next uniform.
+    @inline(__always) static func day(_ stream: inout PathStream, days: Int) -> Int { min(days - 1, Int(stream.nextUniform() * Double(days))) }
 }

@@ -222,6 +222,24 @@ final class VectorKernelTests: XCTestCase {
     /// the ziggurat's branches; the exponentials; the Black–Scholes grid), and on a CPU with AVX2 and
     /// FMA both variants give every kernel's outputs bit for bit on inputs that reach every branch
     /// (the baseline's fused multiply-adds are the C library's correctly rounded fma).
+    /// The breach count equals a direct count of the values below (above) the bound, on both kernel
+    /// paths: partial vectors, values equal to the bound (neither below nor above), infinities.
+    func testCountBeyondIsTheDirectCount() {
+        defer { XCTAssertEqual(thresher_select_kernel_path("auto"), 1) }
+        var rng = SystemRandomNumberGenerator()
+        var values = (0..<1_031).map { _ in Double.random(in: -3...3, using: &rng) }
+        values[5] = 0.25; values[17] = 0.25; values[40] = -.infinity; values[41] = .infinity
+        for path in ["baseline", "avx2-fma"] where thresher_select_kernel_path(path) == 1 {
+            for count in [0, 1, 7, 8, 9, 64, 1_031] {
+                for bound in [-1.5, 0.25, 2.0] {
+                    let prefix = values.prefix(count)
+                    XCTAssertEqual(thresher_count_beyond(values, count, bound, 0), prefix.filter { $0 < bound }.count, "\(path) below \(bound), \(count)")
+                    XCTAssertEqual(thresher_count_beyond(values, count, bound, 1), prefix.filter { $0 > bound }.count, "\(path) above \(bound), \(count)")
+                }
+            }
+        }
+    }
+
     func testKernelPathsAgreeBitForBit() throws {
         defer { XCTAssertEqual(thresher_select_kernel_path("auto"), 1) }
         XCTAssertEqual(thresher_select_kernel_path("baseline"), 1)
