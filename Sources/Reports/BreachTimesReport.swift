@@ -18,6 +18,13 @@ enum BreachTimesReport {
         ])
     }
 
+    /// When the liquidation engine checks margin, for a report's note: "at the horizon's end", or
+    /// "along each path (monitoring: continuous)".
+    static func whenChecked(_ monitoring: LiquidationMonitoring?) -> String {
+        guard let monitoring, monitoring != .horizon else { return "at the horizon's end" }
+        return "along each path (monitoring: \(monitoring.name))"
+    }
+
     /// A text line for the terminal and HTML reports.
     static func line(_ summary: BreachTimeSummary, monitoring: LiquidationMonitoring?) -> String {
         let head = "Monitoring: \(monitoring.map(\.name) ?? "horizon")."

@@ -114,7 +114,7 @@ public struct EvaluationReport: CommandReport {
                 : (a.expectedDeficit != b.expectedDeficit ? a.expectedDeficit > b.expectedDeficit : x < y)
         }
         let accounts = ReportSection(heading: "Accounts under the policy",
-                                     note: "Liquidated when equity after the horizon falls below the policy's maintenance requirement; deficit = max(−equity after liquidation, 0).",
+                                     note: "Liquidated when equity falls below the policy's maintenance requirement, checked \(BreachTimesReport.whenChecked(r.scenario.calibration?.monitoring)); deficit = max(−equity after liquidation, 0).",
                                      blocks: [.table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
                                               .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false))])
         return ReportDocument(title: "Thresher policy evaluation — \(r.scenario.name)", context: context,

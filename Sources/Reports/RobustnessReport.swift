@@ -110,7 +110,7 @@ public struct RobustnessReport: CommandReport {
             })
         let frontier = ReportSection(
             heading: "Trade-off frontier",
-            note: "The base policy's maintenance rates scaled: tighter margins liquidate more accounts and breach less. Unnecessary: liquidated at the horizon although, left alone over the liquidation period, the account would have come back above maintenance.",
+            note: "The base policy's maintenance rates scaled: tighter margins liquidate more accounts and breach less. Unnecessary: liquidated although, left alone over the liquidation period, the account would have come back above maintenance.",
             blocks: [.chart(.percentLines(series: [("mean P(breach)", r.frontier.map { ($0.multiplier, 100 * $0.outcome.meanBreach) }),
                                                    ("mean P(liquidation)", r.frontier.map { ($0.multiplier, 100 * $0.outcome.meanLiquidation) })],
                                           title: "Breach and liquidation probability against ladder scale", xLabel: "ladder multiplier, log scale", yLabel: "%")),
