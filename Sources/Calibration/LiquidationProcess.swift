@@ -41,17 +41,20 @@ enum LiquidationProcesses {
     /// `HorizonLiquidation` where the checks fall only at the horizon's end (`horizon`, checks every
     /// Δt ≥ T, an oracle without deviation trigger whose heartbeat is ≥ T), else `PathwiseLiquidation`
     /// (an oracle with deviation 0 updates on every move: continuous).
-    static func make(_ monitoring: LiquidationMonitoring, waterfall: Waterfall, horizonDays: Double) -> any LiquidationProcess {
-        guard let pathwise = pathwise(monitoring, horizonDays: horizonDays) else { return HorizonLiquidation() }
-        return PathwiseLiquidation(waterfall: waterfall, monitoring: pathwise, horizonDays: horizonDays)
+    /// With `spec.cascade` (and monitoring inside the horizon) the path-wise process runs inside
+    /// `CascadeLiquidation`, its paths' fund opened at `fund`.
+    static func make(_ spec: CalibrationSpec, waterfall: Waterfall, horizonDays: Double, fund: CascadeFund) -> any LiquidationProcess {
+        guard let pathwise = pathwise(spec.monitoring, horizonDays: horizonDays) else { return HorizonLiquidation() }
+        let process = PathwiseLiquidation(waterfall: waterfall, monitoring: pathwise, horizonDays: horizonDays)
+        guard let cascade = spec.cascade else { return process }
+        return CascadeLiquidation(waterfall: waterfall, exogenous: process, spec: cascade, fund: fund,
+                                  depth: waterfall.costs.map { $0?.depth }, impact: spec.impact, horizonHours: horizonDays * 24)
     }
 
     /// The monitoring the path-wise process runs, nil where the process is `HorizonLiquidation`.
     static func pathwise(_ monitoring: LiquidationMonitoring, horizonDays: Double) -> LiquidationMonitoring? {
+        guard !monitoring.checksOnlyAtHorizon(horizonDays: horizonDays) else { return nil }
         switch monitoring {
-        case .horizon: return nil
-        case .every(let hours) where hours >= horizonDays * 24: return nil
-        case .oracle(nil, let heartbeat?) where heartbeat >= horizonDays * 24: return nil
         case .oracle(let deviation?, _) where deviation == 0: return .continuous
         default: return monitoring
         }

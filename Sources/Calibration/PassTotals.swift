@@ -26,9 +26,12 @@ struct WaterfallTotals: Sendable {
     var accountLosses: [TailAccumulator]
     /// When the liquidations happened.
     var breachTimes: BreachTimes
+    /// What cascades did (an evaluation's waterfall under `CascadeLiquidation`; nil otherwise).
+    var cascade: CascadeTotals?
 
-    init(accounts: Range<Int>, plan: TailPlan?, horizonHours: Double) {
+    init(accounts: Range<Int>, plan: TailPlan?, horizonHours: Double, cascade: CascadeTotals? = nil) {
         self.accounts = accounts
+        self.cascade = cascade
         breachTimes = BreachTimes(horizonHours: horizonHours)
         liquidations = Array(repeating: 0, count: accounts.count)
         unnecessaryLiquidations = Array(repeating: 0, count: accounts.count)
@@ -72,6 +75,7 @@ struct WaterfallTotals: Sendable {
         }
         for a in accountLosses.indices { accountLosses[a].merge(other.accountLosses[a]) }
         breachTimes.merge(other.breachTimes)
+        if let theirs = other.cascade { cascade?.merge(theirs) }
     }
 }
 
@@ -179,6 +183,7 @@ extension WaterfallTotals: StateCodable {
         writer.write(each: deficits)
         writer.write(each: accountLosses)
         breachTimes.encode(to: &writer)
+        cascade?.encode(to: &writer)
     }
 
     mutating func decode(from reader: inout StateReader) throws {
@@ -187,6 +192,7 @@ extension WaterfallTotals: StateCodable {
         try reader.read(each: &deficits, of: "accounts")
         try reader.read(each: &accountLosses, of: "accounts")
         try breachTimes.decode(from: &reader)
+        try cascade?.decode(from: &reader)
     }
 }
 

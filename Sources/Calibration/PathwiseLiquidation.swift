@@ -156,9 +156,26 @@ struct PathwiseLiquidation: LiquidationProcess {
     }
 
     /// Closes account a on path j at time t₀ (horizon units) from the breach state in
-    /// `buffers.monitoring` (breachX, breachSpot of its assets) with equity `e` there.
+    /// `buffers.monitoring` (breachX, breachSpot of its assets) with equity `e` there, writes its
+    /// rows and hands the breach to the chunk's `BreachRecord`, if any (cascades).
     func close(_ w: Waterfall, account a: Int, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
-        let ld = buffers.capacity, n = w.model.assetCount, k = buffers.row(account: a) + j
+        let k = buffers.row(account: a) + j, scratch = buffers.monitoring!
+        let outcome = closeOutcome(w, account: a, path: j, at: t0, equity: e, paths, buffers)
+        buffers.liquidated[k] = true
+        buffers.breachHours[k] = outcome.breachHours
+        buffers.finalEquity[k] = outcome.finalEquity
+        buffers.notional[k] = outcome.notional
+        buffers.recovered[k] = outcome.recovered
+        scratch.record?.add(account: a, path: j, at: t0, equity: e, assets: assetsOf[a], breachX: scratch.breachX, outcome: outcome)
+    }
+
+    /// What closing account a on path j at t₀ leaves: the gross notional at the breach spots, slippage,
+    /// h_liq and the further move from the breach point (`BridgeExtremes.continuation`), the
+    /// moved spots S''_b times exp(`lasting[b]`) where given (the lasting impact of a cascade on each
+    /// asset's log-price; nil: none).
+    func closeOutcome(_ w: Waterfall, account a: Int, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers,
+                      lasting: UnsafePointer<Double>? = nil) -> LiquidationOutcome {
+        let ld = buffers.capacity, n = w.model.assetCount
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon, s = bridge.scale[j]
         for b in assetsOf[a] { buffers.grossNotional[b] = 0 }
         var slippage = 0.0, total = 0.0
@@ -174,6 +191,7 @@ struct PathwiseLiquidation: LiquidationProcess {
             let path = BridgeExtremes.continuation(from: scratch.breachX[b] / s, at: t0, move: years / horizonYears, end: eps[b * ld + j] / s)
             let x = s * (path.mean + path.deviation * bridge.normals[b * ld + j])
             buffers.movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
+            if let lasting { buffers.movedSpot[b] *= exp(lasting[b]) }
             buffers.liquidationYears[b] = years
             profit += w.book.linearWeights[a * n + b] * (buffers.movedSpot[b] - scratch.breachSpot[b])
         }
@@ -184,10 +202,16 @@ struct PathwiseLiquidation: LiquidationProcess {
             let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor, years: years - buffers.liquidationYears[leg.asset], rate: w.book.rate)
             profit += leg.quantity * (after - before)
         }
-        buffers.liquidated[k] = true
-        buffers.breachHours[k] = t0 * horizonYears * 365 * 24
-        buffers.finalEquity[k] = e + profit - slippage
-        buffers.notional[k] = total
-        buffers.recovered[k] = e + profit >= w.requirement(account: a) { buffers.movedSpot[$0] }
+        return LiquidationOutcome(finalEquity: e + profit - slippage, notional: total, recovered: e + profit >= w.requirement(account: a) { buffers.movedSpot[$0] },
+                                  breachHours: t0 * horizonYears * 365 * 24)
     }
+}
+
+/// One liquidation's result (`LiquidationProcess`'s rows): E2, the gross notional closed, whether the
+/// account would have recovered unaided, and when it was liquidated, hours from now.
+struct LiquidationOutcome: Sendable {
+    var finalEquity: Double
+    var notional: Double
+    var recovered: Bool
+    var breachHours: Double
 }

@@ -37,6 +37,9 @@ public struct PolicyEvaluation: Sendable {
         /// come back above maintenance at S''): the cost of intervening too early.
         public let unnecessaryLiquidationProbability: Double
         public let expectedDeficit: Double
+        /// Under cascades (nil without): P(deleveraged by the spec's ADL rule) and E[haircut], USD per path.
+        public let deleveragedProbability: Double?
+        public let expectedHaircut: Double?
     }
 
     public let scenario: Scenario
@@ -61,6 +64,8 @@ public struct PolicyEvaluation: Sendable {
     public let fundShortfallProbability: Double?
     /// When the liquidations happened (`calibration.liquidation.monitoring`).
     public let breachTimes: BreachTimeSummary
+    /// What cascades did (`calibration.liquidation.cascade`; nil without).
+    public let cascade: CascadeSummary?
     /// Its binomial standard error.
     public var fundShortfallStandardError: Double? { fundShortfallProbability.map { Self.binomialStandardError($0, paths: paths) } }
 
@@ -173,7 +178,9 @@ public struct PolicyEvaluator {
             return .init(id: waterfall.book.accountIDs[a], equity: equity, requirement: requirement, inBreach: equity < requirement,
                          liquidationProbability: equity < requirement ? 1 : Double(totals.liquidations[a]) / n,
                          unnecessaryLiquidationProbability: Double(totals.unnecessaryLiquidations[a]) / n,
-                         expectedDeficit: totals.deficits[a].value / n)
+                         expectedDeficit: totals.deficits[a].value / n,
+                         deleveragedProbability: totals.cascade.map { Double($0.accountDeleveraged[a]) / n },
+                         expectedHaircut: totals.cascade.map { $0.accountHaircut[a].value / n })
         }
         return PolicyEvaluation(
             scenario: scenario, paths: paths, elapsedSeconds: elapsed, targetBreachProbability: spec.breachProbability, tiers: tiers,
@@ -183,6 +190,11 @@ public struct PolicyEvaluator {
             expectedDeficit: fund.deficit.value / n,
             expectedDeficitStandardError: Calibrator.meanStandardError(sum: fund.deficit.value, squares: fund.deficitSquares.value, count: n),
             fundConfidence: spec.insuranceConfidence, fund: fund.netDeficit.summary().levels[0], fundBalance: policy.insuranceFund,
-            fundShortfallProbability: policy.insuranceFund.map { _ in Double(fund.adlCount) / n }, breachTimes: totals.breachTimes.summary)
+            fundShortfallProbability: policy.insuranceFund.map { _ in Double(fund.adlCount) / n }, breachTimes: totals.breachTimes.summary,
+            cascade: totals.cascade.flatMap { cascade in
+                (waterfall.process as? CascadeLiquidation).map {
+                    cascade.summary(spec: $0.spec, paths: paths, confidence: spec.insuranceConfidence, fundOpening: $0.fund.balance, assets: market.assets.map(\.id))
+                }
+            })
     }
 }

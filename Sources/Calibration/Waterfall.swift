@@ -57,7 +57,8 @@ struct Waterfall: Sendable {
         vols = market.assets.map(\.vol)
         requirementRows = RequirementRows(positions: positions, schedule: schedule)
         (movedAssetStart, movedAssets) = Self.movedAssets(book: book, positions: positions)
-        process = LiquidationProcesses.make(spec.monitoring, waterfall: self, horizonDays: scenario.simulation.horizonDays)
+        let fund = CascadeFund(rate: scenario.policy?.liquidationPenalty ?? 0, balance: scenario.policy?.insuranceFund ?? spec.insuranceBalance ?? 0)
+        process = LiquidationProcesses.make(spec, waterfall: self, horizonDays: scenario.simulation.horizonDays, fund: fund)
     }
 
     /// The waterfall with a process chosen by the caller instead of by the spec's monitoring.
@@ -166,6 +167,8 @@ final class WaterfallBuffers {
     let grossNotional: UnsafeMutablePointer<Double>
     let movedSpot: UnsafeMutablePointer<Double>
     let liquidationYears: UnsafeMutablePointer<Double>
+    /// The chunk state of each cascade process that settled here (`CascadeLiquidation`), by its identity.
+    var cascades: [ObjectIdentifier: CascadeChunk] = [:]
     /// Per cell c of the job and path j of the chunk: the deficit Σ_a max(−E2, 0) at 2c·capacity + j
     /// and the penalty income Σ_a min(π·N, E2⁺) at (2c + 1)·capacity + j, summed block by block
     /// in account order (`FundTotals`).
@@ -251,6 +254,8 @@ final class MonitoringBuffers {
         let gridSteps: Int
     }
     var prepared: Chunk?
+    /// Where the liquidations of a chunk are collected for a cascade (`CascadeLiquidation`); nil: not.
+    var record: BreachRecord?
 
     init(assetCount n: Int, capacity: Int, steps: Int) {
         minimum = .allocate(capacity: n * capacity)

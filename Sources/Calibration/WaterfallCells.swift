@@ -34,8 +34,9 @@ struct WaterfallCell: Sendable {
         case .penaltySearch(let losses, let grid): return .penaltySearch(WaterfallTotals(accounts: accounts, plan: losses, horizonHours: waterfall.horizonHours), grid)
         case .fund(let fund): return .fund(FundTotals(plan: fund.plan))
         case .evaluation(let breaches, let fund):
+            let cascade = (waterfall.process as? CascadeLiquidation).map { $0.emptyTotals(waterfall, plan: fund.plan) }
             return .evaluation(BreachCounts(count: breaches.count),
-                               WaterfallTotals(accounts: 0..<waterfall.book.accountCount, plan: nil, horizonHours: waterfall.horizonHours),
+                               WaterfallTotals(accounts: 0..<waterfall.book.accountCount, plan: nil, horizonHours: waterfall.horizonHours, cascade: cascade),
                                FundTotals(plan: fund.plan))
         }
     }
@@ -72,6 +73,7 @@ enum CellTotals: Sendable {
             waterfall.settle(paths, count: m, workspace)
             var none = NoSink()
             totals.add(workspace, count: m, sink: &none)
+            if let process = waterfall.process as? CascadeLiquidation, totals.cascade != nil { process.take(workspace, count: m, into: &totals.cascade!) }
             FundTotals.addBlock(workspace, count: m, rate: plan.rate, sums: sums)
             self = .evaluation(breaches, totals, fund)
         case .moved:

@@ -48,7 +48,10 @@ public struct EvaluationReport: CommandReport {
                 ("liquidation_probability", .number(a.liquidationProbability)),
                 ("unnecessary_liquidation_probability", .number(a.unnecessaryLiquidationProbability)), ("expected_deficit", .number(a.expectedDeficit)),
             ]
-            return .object(fields)
+            let deleveraging: [(String, JSONValue)] = a.deleveragedProbability.map { p in
+                [("deleveraged_probability", .number(p)), ("expected_haircut", .number(a.expectedHaircut ?? 0))]
+            } ?? []
+            return .object(fields + deleveraging)
         }
         let top: [(String, JSONValue)] = [
             ("scenario", .string(r.scenario.name)), ("paths", .integer(r.paths)), ("seed", .integer(Int(r.scenario.simulation.seed))),
@@ -58,7 +61,7 @@ public struct EvaluationReport: CommandReport {
             ("liquidation_timing", BreachTimesReport.json(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)),
             ("accounts", .array(accounts)),
         ]
-        return .object(top)
+        return .object(top + (r.cascade.map { [("cascade", CascadeReport.json($0))] } ?? []))
     }
 
     public var document: ReportDocument {
@@ -99,14 +102,17 @@ public struct EvaluationReport: CommandReport {
                                  blocks: [.text([BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]),
                                           .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
                                                              rows: fundRows))])
-        let columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
+        var columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
                                              .init("P(liquidation)", csv: "liquidation_probability"),
                                              .init("P(unnecessary)", csv: "unnecessary_liquidation_probability"),
-                                             .init("E[deficit]", csv: "expected_deficit"), .init("flag", csv: "flag")]
+                                             .init("E[deficit]", csv: "expected_deficit")]
+        if r.cascade != nil { columns += [.init("P(ADL)", csv: "deleveraged_probability"), .init("E[haircut]", csv: "expected_haircut")] }
+        columns.append(.init("flag", csv: "flag"))
         let rows: [[ReportCell]] = r.accounts.map { a in
-            [.label(a.id), .money(a.equity), .money(a.requirement), .number(a.liquidationProbability, format: "%.4g"),
-             .number(a.unnecessaryLiquidationProbability, format: "%.4g"), .money(a.expectedDeficit),
-             .label(a.inBreach ? "IN BREACH" : "")]
+            var row: [ReportCell] = [.label(a.id), .money(a.equity), .money(a.requirement), .number(a.liquidationProbability, format: "%.4g"),
+                                     .number(a.unnecessaryLiquidationProbability, format: "%.4g"), .money(a.expectedDeficit)]
+            if let p = a.deleveragedProbability { row += [.number(p, format: "%.4g"), .money(a.expectedHaircut ?? 0)] }
+            return row + [.label(a.inBreach ? "IN BREACH" : "")]
         }
         let ranked = r.accounts.indices.sorted { x, y in
             let a = r.accounts[x], b = r.accounts[y]
@@ -118,7 +124,7 @@ public struct EvaluationReport: CommandReport {
                                      blocks: [.table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
                                               .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false))])
         return ReportDocument(title: "Thresher policy evaluation — \(r.scenario.name)", context: context,
-                              sections: [ladder, fund, accounts, Inputs.section(r.scenario)],
+                              sections: [ladder, fund] + (r.cascade.map { [CascadeReport.section($0)] } ?? []) + [accounts, Inputs.section(r.scenario)],
                               footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
     }
 }

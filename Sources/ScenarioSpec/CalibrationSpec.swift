@@ -20,6 +20,8 @@ public struct CalibrationSpec: Sendable {
     public var insuranceBalance: Double?
     /// When the liquidation engine checks margin inside the horizon (`liquidation.monitoring`).
     public var monitoring: LiquidationMonitoring
+    /// Liquidations that move the market (`liquidation.cascade`); nil: each account is liquidated as if alone.
+    public var cascade: CascadeSpec?
 }
 
 extension CalibrationSpec {
@@ -27,11 +29,15 @@ extension CalibrationSpec {
         let r = try FieldReader(node, file: p.file, path: path, known: ["breach_probability", "liquidation", "tiers", "penalty", "insurance_fund"])
         breachProbability = try r.required("breach_probability", p.openUnitInterval)
         let liquidation = try r.required("liquidation") { node, path in
-            try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact", "monitoring"])
+            try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact", "monitoring", "cascade"])
         }
         liquidationHorizonHours = try liquidation.required("horizon_hours", p.within(0, 24 * Limits.horizonDays, openLow: true, "hours"))
         impact = try liquidation.optional("impact", p.within(0, 100)) ?? 0
         monitoring = try liquidation.optional("monitoring") { try LiquidationMonitoring(node: $0, path: $1, horizonDays: horizonDays, p) } ?? .default
+        cascade = try liquidation.optional("cascade") { try CascadeSpec(node: $0, path: $1, p) }
+        if cascade != nil, monitoring.checksOnlyAtHorizon(horizonDays: horizonDays) {
+            throw liquidation.error("cascade", "cascades need monitoring inside the horizon; monitoring '\(monitoring.name)' checks only at its end", node: liquidation.node("cascade"))
+        }
         depth = try liquidation.required("depth") { node, path in
             var depth: [String: Double] = [:]
             for entry in try p.mapping(node, path) {

@@ -30,6 +30,17 @@ public enum LiquidationMonitoring: Hashable, Sendable {
         }
     }
 
+    /// Whether the checks fall only at the horizon's end: `horizon`, checks every Δt ≥ T, an oracle
+    /// without deviation trigger whose heartbeat is ≥ T.
+    public func checksOnlyAtHorizon(horizonDays: Double) -> Bool {
+        switch self {
+        case .horizon: return true
+        case .every(let hours): return hours >= horizonDays * 24
+        case .oracle(nil, let heartbeat?): return heartbeat >= horizonDays * 24
+        default: return false
+        }
+    }
+
     /// The keywords of the scalar form and the keys of the mapping form.
     static let keywords = ["horizon", "continuous"]
     static let forms = ["every", "oracle"]

@@ -1,0 +1,86 @@
+import Calibration
+import Foundation
+import ScenarioSpec
+import TailStats
+
+/// The `cascade` object of the evaluate JSON report and its section (README, "Cascades"): how much
+/// the liquidations moved prices, the fund's path and auto-deleveraging under each rule.
+enum CascadeReport {
+    static func json(_ c: CascadeSummary) -> JSONValue {
+        func level(_ l: TailSummary.Level) -> JSONValue {
+            .object([("var", .number(l.valueAtRisk)), ("es", .number(l.expectedShortfall)),
+                     ("var_stderr", l.valueAtRiskStandardError.map(JSONValue.number) ?? .null),
+                     ("es_stderr", l.expectedShortfallStandardError.map(JSONValue.number) ?? .null)])
+        }
+        return .object([
+            ("model", .object([("depth_multiplier", c.spec.depthMultiplier.isFinite ? .number(c.spec.depthMultiplier) : .string("infinite")),
+                               ("depth_curve", .array(c.spec.depthCurve.map { .object([("drawdown", .number($0.drawdown)), ("depth", .number($0.fraction))]) })),
+                               ("permanent", .number(c.spec.permanentShare)), ("decay_hours", .number(c.spec.decayHours)),
+                               ("steps", .integer(c.spec.steps)), ("adl", .string(c.spec.adl.rawValue))])),
+            ("confidence", .number(c.confidence)),
+            ("p_liquidation", .number(c.liquidationProbability)),
+            ("p_cascade", .number(c.cascadeProbability)),
+            ("expected_liquidations", .number(c.expectedLiquidations)),
+            ("expected_endogenous_liquidations", .number(c.expectedEndogenous)),
+            ("rounds_histogram", .array(c.rounds.map(JSONValue.integer))),
+            ("liquidated_notional", .object([("mean", .number(c.expectedLiquidatedNotional)), ("tail", level(c.liquidatedNotional))])),
+            ("fund", .object([("opening_balance", .number(c.fundOpening)), ("drawdown", level(c.fundDrawdown)),
+                              ("p_exhausted", .number(c.fundExhaustedProbability)), ("p_exhausted_stderr", .number(c.fundExhaustedStandardError)),
+                              ("expected_deficit", .number(c.expectedDeficit)), ("expected_paid", .number(c.expectedFundPaid))])),
+            ("adl", .array(c.deleveraging.map {
+                .object([("rule", .string($0.rule.rawValue)), ("p_adl", .number($0.probability)), ("expected_volume", .number($0.expectedVolume)),
+                         ("expected_accounts", .number($0.expectedAccounts)), ("expected_unfunded", .number($0.expectedUnfunded))])
+            })),
+            ("amplification", .array(c.amplification.map {
+                .object([("asset", .string($0.asset)), ("exogenous_fall", .number($0.exogenousFall)), ("cascaded_fall", .number($0.cascadedFall)),
+                         ("ratio", $0.ratio.map(JSONValue.number) ?? .null)])
+            })),
+        ])
+    }
+
+    /// The terminal and HTML section: a verdict, the cascade's figures, ADL by rule, amplification.
+    static func section(_ c: CascadeSummary) -> ReportSection {
+        let level = percent(c.confidence)
+        let worst = c.amplification.compactMap { a in a.ratio.map { (a, $0) } }.max { $0.1 < $1.1 }
+        var lines = [String(format: "Liquidations moved prices on %.3g %% of paths (%.3g endogenous liquidations per path beside %.3g in all); the fund ran out on %.3g %% of paths.",
+                            100 * c.cascadeProbability, c.expectedEndogenous, c.expectedLiquidations, 100 * c.fundExhaustedProbability)]
+        if let (asset, ratio) = worst {
+            lines.append(String(format: "At %@, %@'s fall of %.2f %% became %.2f %% with the cascade's lasting impact (×%.2f).", level, asset.asset,
+                                100 * (1 - exp(-asset.exogenousFall)), 100 * (1 - exp(-asset.cascadedFall)), ratio))
+        }
+        let figures = ReportTable(csvName: "cascade.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")], rows: [
+            [.label("P(cascade on the path)"), .number(c.cascadeProbability, format: "%.4g"), .label("")],
+            [.label("expected liquidations per path"), .number(c.expectedLiquidations, format: "%.4g"), .label("")],
+            [.label("  of which endogenous"), .number(c.expectedEndogenous, format: "%.4g"), .label("")],
+            [.label("largest rounds at one instant"), .number(Double(c.rounds.lastIndex { $0 > 0 } ?? 0), format: "%.0f"), .label("")],
+            [.label("liquidated notional, mean"), .money(c.expectedLiquidatedNotional), .label("")],
+            [.label("liquidated notional VaR \(level)"), .money(c.liquidatedNotional.valueAtRisk), .optionalMoney(c.liquidatedNotional.valueAtRiskStandardError)],
+            [.label("fund opening balance"), .money(c.fundOpening), .label("")],
+            [.label("fund drawdown VaR \(level)"), .money(c.fundDrawdown.valueAtRisk), .optionalMoney(c.fundDrawdown.valueAtRiskStandardError)],
+            [.label("fund drawdown ES \(level)"), .money(c.fundDrawdown.expectedShortfall), .optionalMoney(c.fundDrawdown.expectedShortfallStandardError)],
+            [.label("P(fund exhausted)"), .number(c.fundExhaustedProbability, format: "%.4g"), .number(c.fundExhaustedStandardError, format: "%.2g")],
+            [.label("expected deficit per path"), .money(c.expectedDeficit), .label("")],
+            [.label("  paid by the fund"), .money(c.expectedFundPaid), .label("")],
+        ])
+        let adl = ReportTable(csvName: "adl.csv", columns: [.init("ADL rule", csv: "rule"), .init("P(ADL)", csv: "p_adl"), .init("E[taken from winners]", csv: "expected_volume"),
+                                                            .init("E[accounts hit]", csv: "expected_accounts"), .init("E[unfunded]", csv: "expected_unfunded")],
+                              rows: c.deleveraging.map {
+                                  [.label($0.rule.rawValue + ($0.rule == c.spec.adl ? " (venue)" : "")), .number($0.probability, format: "%.4g"), .money($0.expectedVolume),
+                                   .number($0.expectedAccounts, format: "%.4g"), .money($0.expectedUnfunded)]
+                              })
+        let amplification = ReportTable(csvName: "amplification.csv",
+                                        columns: [.init("asset", csv: "asset"), .init("fall \(level), exogenous", csv: "exogenous_fall"),
+                                                  .init("with cascade", csv: "cascaded_fall"), .init("amplification", csv: "ratio")],
+                                        rows: c.amplification.map {
+                                            [.label($0.asset), .rate(1 - exp(-$0.exogenousFall)), .rate(1 - exp(-$0.cascadedFall)),
+                                             $0.ratio.map { .number($0, format: "%.3fx") } ?? .label("")]
+                                        })
+        let chart = ReportChart.bars(categories: c.amplification.map(\.asset),
+                                     series: [("exogenous", c.amplification.map { 100 * (1 - exp(-$0.exogenousFall)) }),
+                                              ("with cascade", c.amplification.map { 100 * (1 - exp(-$0.cascadedFall)) })],
+                                     title: "Fall at \(level) without and with the cascade", xLabel: "fall, %")
+        return ReportSection(heading: "Cascades and auto-deleveraging",
+                             note: "Liquidation flows executed against depth that thins as prices fall (\(c.spec.steps) instants per horizon, \(percent(c.spec.permanentShare)) of each impact lasting); ADL rules compared on the same paths.",
+                             blocks: [.text(lines), .table(figures), .table(adl), .table(amplification), .chart(chart)])
+    }
+}
