@@ -9,8 +9,8 @@
 
 /// Every dispatched kernel (the names KernelVariant.h renames).
 #define THRESHER_KERNELS(X)                                                                                          \
-    X(philox_uniforms) X(philox_normals) X(ziggurat_normal) X(chi_square_mixing) X(shocked_spots) X(vol_factors)     \
-    X(subtract_option_profit) X(linear_losses) X(block_statistics) X(values_above) X(linear_tail)    \
+    X(philox_uniforms) X(philox_uniforms_at) X(philox_normals) X(ziggurat_normal) X(chi_square_mixing) X(shocked_spots) \
+    X(vol_factors) X(subtract_option_profit) X(linear_losses) X(block_statistics) X(values_above) X(linear_tail)       \
     X(count_beyond)
 
 #define DECLARE_BASELINE(name) extern __typeof__(thresher_##name) thresher_##name##_baseline;
@@ -85,6 +85,11 @@ int thresher_select_kernel_path(const char *name) {
 void thresher_philox_uniforms(uint64_t seed, uint32_t stream, int64_t firstPath, long count, long perPath,
                               double *out, long rowStride) {
     kernels()->philox_uniforms(seed, stream, firstPath, count, perPath, out, rowStride);
+}
+
+void thresher_philox_uniforms_at(uint64_t seed, uint32_t stream, uint32_t block, int64_t firstPath, const int32_t *paths,
+                                 long count, double *out) {
+    kernels()->philox_uniforms_at(seed, stream, block, firstPath, paths, count, out);
 }
 
 void thresher_philox_normals(uint64_t seed, uint32_t stream, int64_t firstPath, long count, long perPath,

@@ -23,6 +23,7 @@
 
 // Keep in step with THRESHER_KERNELS in Dispatch.c.
 #define thresher_philox_uniforms THRESHER_VARIANT(philox_uniforms)
+#define thresher_philox_uniforms_at THRESHER_VARIANT(philox_uniforms_at)
 #define thresher_philox_normals THRESHER_VARIANT(philox_normals)
 #define thresher_ziggurat_normal THRESHER_VARIANT(ziggurat_normal)
 #define thresher_chi_square_mixing THRESHER_VARIANT(chi_square_mixing)

@@ -1,4 +1,4 @@
-// Philox4x32-10 uniforms for the paths of a chunk (see CKernels.h).
+// Philox4x32-10 uniforms for the paths of a chunk, or for listed paths of it (see CKernels.h).
 #include "KernelVariant.h"
 #include "CKernels.h"
 #include "PhiloxRounds.h"
@@ -16,5 +16,18 @@ void thresher_philox_uniforms(uint64_t seed, uint32_t stream, int64_t firstPath,
             storePartial(out + w * rowStride + j, uniformFromWord(first), lanes);
             if (w + 1 < perPath) storePartial(out + (w + 1) * rowStride + j, uniformFromWord(second), lanes);
         }
+    }
+}
+
+void thresher_philox_uniforms_at(uint64_t seed, uint32_t stream, uint32_t block, int64_t firstPath, const int32_t *paths,
+                                 long count, double *out) {
+    PhiloxKeys keys = philoxKeys(seed);
+    for (long c = 0; c < count; c += LANES) {
+        long lanes = count - c < LANES ? count - c : LANES;
+        vulong path;
+        for (long l = 0; l < LANES; l++) path[l] = (uint64_t)(firstPath + paths[c + (l < lanes ? l : 0)]);
+        vulong first, second;
+        philoxBlock(splatu(block), splatu(stream), path & splatu(0xFFFFFFFFu), path >> 32, &keys, &first, &second);
+        storePartial(out + c, uniformFromWord(first), lanes);
     }
 }

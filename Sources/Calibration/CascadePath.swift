@@ -294,7 +294,7 @@ struct CascadePath {
         let moved = equity(account: a, spot: { scratch.breachSpot[$0] }, at: t0, path: j)
             - equity(account: a, spot: { b in before[before.startIndex + assets.firstIndex(of: b)!] }, at: t0, path: j)
         let closed = market.permanent.withUnsafeBufferPointer {
-            process.exogenous.closeOutcome(w, account: a, path: j, at: t0, equity: record.equity[e] + moved, paths, buffers, lasting: $0.baseAddress!)
+            process.exogenous.closeOutcome(w, process.exogenous.closing(account: a, w, paths, buffers), path: j, at: t0, equity: record.equity[e] + moved, paths, buffers, lasting: $0.baseAddress!)
         }
         finish(a, path: j, step: k, closed, endogenous: false, into: &outcome)
     }
@@ -309,7 +309,7 @@ struct CascadePath {
         let now = spotNow
         let e = equity(account: a, spot: { now[$0] }, at: t, path: j)
         let closed = market.permanent.withUnsafeBufferPointer {
-            process.exogenous.closeOutcome(w, account: a, path: j, at: t, equity: e, paths, buffers, lasting: $0.baseAddress!)
+            process.exogenous.closeOutcome(w, process.exogenous.closing(account: a, w, paths, buffers), path: j, at: t, equity: e, paths, buffers, lasting: $0.baseAddress!)
         }
         finish(a, path: j, step: k, closed, endogenous: true, into: &outcome)
     }

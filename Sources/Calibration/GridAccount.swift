@@ -10,8 +10,9 @@ struct GridAccount: Sendable {
     /// requirement's rates, options by a central difference of ±0.1 % in the spot) and the
     /// correlation: σ_f² = Σ_bc d_b·d_c·ρ_bc. A path of scale s has s²·σ_f².
     let varianceRate: Double
-    /// The largest σ_b·√T of its assets (the deviation trigger's shift in surplus units, `SurplusBridge`).
-    let largestReturnScale: Double
+    /// The asset of largest σ_b·√T among its assets (0 when it has none): its barrier shift is the
+    /// account's (the deviation trigger's in surplus units, `SurplusBridge`).
+    let widestAsset: Int
 
     init(account a: Int, waterfall w: Waterfall, assets: [Int], horizonYears: Double) {
         let book = w.book, n = book.assetCount, spots = w.model.spots
@@ -39,6 +40,6 @@ struct GridAccount: Sendable {
         }
         varianceRate = variance
         surplusNow = book.equityNow[a] - w.requirement(account: a) { spots[$0] }
-        largestReturnScale = assets.map { w.model.returnScales[$0] }.max() ?? 0
+        widestAsset = assets.max { w.model.returnScales[$0] < w.model.returnScales[$1] } ?? 0
     }
 }

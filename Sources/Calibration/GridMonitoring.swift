@@ -34,7 +34,7 @@ enum GridMonitoring {
         let K = process.gridSteps, n = w.model.assetCount, ld = buffers.capacity, row = buffers.row(account: a)
         let scratch = buffers.monitoring!, assets = process.assetsOf[a], book = w.book, bridge = paths.bridge!
         let equityNow = book.equityNow[a], spots = w.model.spots
-        let grid = process.gridAccounts[a]!, surplus0 = grid.surplusNow
+        let grid = process.gridAccounts[a]!, surplus0 = grid.surplusNow, closing = process.closing(account: a, w, paths, buffers)
         // The spots, equity and surplus at point k of path j (k = K: the horizon's).
         func point(_ k: Int, _ j: Int) -> (equity: Double, surplus: Double) {
             if k == K {
@@ -89,7 +89,7 @@ enum GridMonitoring {
             }
             guard let k = breach else { continue }
             let state = point(k, j)
-            process.close(w, account: a, path: j, at: Double(k) / Double(K), equity: state.equity, paths, buffers)
+            process.close(w, closing, path: j, at: Double(k) / Double(K), equity: state.equity, paths, buffers)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Revaluation
 import ScenarioSpec
+import Shocks
 
 /// Liquidation the moment margin is breached inside the horizon (issue 29; README, "Monitoring").
 /// Each asset's path inside the horizon is the Brownian bridge of `BridgeBuffers` from today to the
@@ -103,20 +104,14 @@ struct PathwiseLiquidation: LiquidationProcess {
             scratch.prepared = chunk
         }
         for a in buffers.accounts {
-            let losses = buffers.revaluer.lossRow(account: a), equity = book.equityNow[a]
-            let row = buffers.row(account: a)
-            for j in 0..<m {
-                buffers.loss[row + j] = losses[j]
-                buffers.finalEquity[row + j] = equity - losses[j]
-                buffers.notional[row + j] = 0
-                buffers.recovered[row + j] = false
-                buffers.liquidated[row + j] = false
-            }
+            let equity = book.equityNow[a]
+            Self.beginRows(account: a, equity: equity, count: m, buffers)
             switch accounts[a] {
             case .inBreach:
+                let closing = closing(account: a, w, paths, buffers)
                 for j in 0..<m {
-                    for b in assetsOf[a] { scratch.breachX[b] = 0; scratch.breachSpot[b] = w.model.spots[b] }
-                    close(w, account: a, path: j, at: 0, equity: equity, paths, buffers)
+                    for b in closing.assets { scratch.breachX[b] = 0; scratch.breachSpot[b] = w.model.spots[b] }
+                    close(w, closing, path: j, at: 0, equity: equity, paths, buffers)
                 }
             case .oneAsset(let prices):
                 settle(w, account: a, prices: prices, count: m, paths, buffers)
@@ -128,6 +123,17 @@ struct PathwiseLiquidation: LiquidationProcess {
         }
     }
 
+    /// Account a's rows before its liquidations: the horizon loss, E1 = equity now − loss, and not
+    /// liquidated (notional 0, not recovered).
+    private static func beginRows(account a: Int, equity: Double, count m: Int, _ buffers: WaterfallBuffers) {
+        let losses = buffers.revaluer.lossRow(account: a), row = buffers.row(account: a), finalEquity = buffers.finalEquity + row
+        (buffers.loss + row).update(from: losses, count: m)
+        for j in 0..<m { finalEquity[j] = equity - losses[j] }
+        (buffers.notional + row).update(repeating: 0, count: m)
+        (buffers.recovered + row).update(repeating: false, count: m)
+        (buffers.liquidated + row).update(repeating: false, count: m)
+    }
+
     /// A one-asset account over the chunk: breached where the path's extreme passes its shifted
     /// liquidation price.
     private func settle(_ w: Waterfall, account a: Int, prices: LiquidationPrices, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
@@ -137,9 +143,11 @@ struct PathwiseLiquidation: LiquidationProcess {
         let lowTimes = bridge.uniforms + (4 * i + 2) * ld, highTimes = lowTimes + ld
         let lowNormals = bridge.normals + (bridge.assetCount + 2 * i) * ld, highNormals = lowNormals + ld
         let spot = w.model.spots[i], scale = w.model.returnScales[i], equity = w.book.equityNow[a]
+        let closing = closing(account: a, w, paths, buffers)
+        let minimum = scratch.minimum + i * ld, maximum = scratch.maximum + i * ld, shifts = scratch.shift + i * ld
         for j in 0..<m {
-            let k = i * ld + j, shift = scratch.shift[k]
-            let hitsLow = scratch.minimum[k] <= lower - shift, hitsHigh = scratch.maximum[k] >= upper + shift
+            let k = i * ld + j, shift = shifts[j]
+            let hitsLow = minimum[j] <= lower - shift, hitsHigh = maximum[j] >= upper + shift
             guard hitsLow || hitsHigh else { continue }
             let s = bridge.scale[j], c = eps[k] / s
             var tau = Double.infinity, level = 0.0
@@ -150,59 +158,79 @@ struct PathwiseLiquidation: LiquidationProcess {
             }
             scratch.breachX[i] = level
             scratch.breachSpot[i] = spot * exp(scale * level)
-            close(w, account: a, path: j, at: rule.breachTime(tau, onGrid: scratch.onGrid[k]),
+            close(w, closing, path: j, at: rule.breachTime(tau, onGrid: scratch.onGrid[k]),
                   equity: prices.equity(equity, spot: scratch.breachSpot[i]), paths, buffers)
         }
     }
 
-    /// Closes account a on path j at time t₀ (horizon units) from the breach state in
-    /// `buffers.monitoring` (breachX, breachSpot of its assets) with equity `e` there, writes its
-    /// rows and hands the breach to the chunk's `BreachRecord`, if any (cascades).
-    func close(_ w: Waterfall, account a: Int, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
-        let k = buffers.row(account: a) + j, scratch = buffers.monitoring!
-        let outcome = closeOutcome(w, account: a, path: j, at: t0, equity: e, paths, buffers)
+    /// What `close` reads of one account, gathered once per account and chunk rather than per
+    /// liquidation.
+    struct AccountClose {
+        let account: Int
+        /// Its assets (`assetsOf`), positions and options.
+        let assets: [Int]
+        let positions: [MarginedPosition]
+        let options: ArraySlice<OptionLeg>
+        let bridge: BridgeBuffers
+        let scratch: MonitoringBuffers
+    }
+
+    func closing(account a: Int, _ w: Waterfall, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) -> AccountClose {
+        AccountClose(account: a, assets: assetsOf[a], positions: w.positions[a], options: w.book.options(ofAccount: a), bridge: paths.bridge!,
+                     scratch: buffers.monitoring!)
+    }
+
+    /// Closes the account on path j at time t₀ (horizon units) from the breach state in
+    /// `buffers.monitoring` (breachX, breachSpot of its assets) with equity `e` there, writes its rows
+    /// and hands the breach to the chunk's `BreachRecord`, if any (cascades).
+    func close(_ w: Waterfall, _ account: AccountClose, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
+        let k = buffers.row(account: account.account) + j
+        let outcome = closeOutcome(w, account, path: j, at: t0, equity: e, paths, buffers)
         buffers.liquidated[k] = true
         buffers.breachHours[k] = outcome.breachHours
         buffers.finalEquity[k] = outcome.finalEquity
         buffers.notional[k] = outcome.notional
         buffers.recovered[k] = outcome.recovered
-        scratch.record?.add(account: a, path: j, at: t0, equity: e, assets: assetsOf[a], breachX: scratch.breachX, outcome: outcome)
+        account.scratch.record?.add(account: account.account, path: j, at: t0, equity: e, assets: account.assets, breachX: account.scratch.breachX, outcome: outcome)
     }
 
-    /// What closing account a on path j at t₀ leaves: the gross notional at the breach spots, slippage,
-    /// h_liq and the further move from the breach point (`BridgeExtremes.continuation`), the
+    /// What closing the account on path j at t₀ leaves: the gross notional at the breach spots,
+    /// slippage, h_liq and the further move from the breach point (`BridgeExtremes.continuation`), the
     /// moved spots S''_b times exp(`lasting[b]`) where given (the lasting impact of a cascade on each
     /// asset's log-price; nil: none).
-    func closeOutcome(_ w: Waterfall, account a: Int, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers,
+    func closeOutcome(_ w: Waterfall, _ account: AccountClose, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers,
                       lasting: UnsafePointer<Double>? = nil) -> LiquidationOutcome {
-        let ld = buffers.capacity, n = w.model.assetCount
-        let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon, s = bridge.scale[j]
-        for b in assetsOf[a] { buffers.grossNotional[b] = 0 }
+        let a = account.account, ld = buffers.capacity, n = w.model.assetCount
+        let bridge = account.bridge, eps = paths.horizon.epsilon, s = bridge.scale[j]
+        let breachX = account.scratch.breachX, breachSpot = account.scratch.breachSpot
+        let grossNotional = buffers.grossNotional, movedSpot = buffers.movedSpot, liquidationYears = buffers.liquidationYears
+        for b in account.assets { grossNotional[b] = 0 }
         var slippage = 0.0, total = 0.0
-        for position in w.positions[a] {
-            let notional = position.notional(spot: scratch.breachSpot[position.asset])
-            buffers.grossNotional[position.asset] += notional
+        for position in account.positions {
+            let notional = position.notional(spot: breachSpot[position.asset])
+            grossNotional[position.asset] += notional
             total += notional
             slippage += (w.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
         }
         var profit = 0.0
-        for b in assetsOf[a] {
-            let years = w.costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
-            let path = BridgeExtremes.continuation(from: scratch.breachX[b] / s, at: t0, move: years / horizonYears, end: eps[b * ld + j] / s)
+        for b in account.assets {
+            let years = w.costs[b]?.horizonYears(notional: grossNotional[b]) ?? 0
+            let path = BridgeExtremes.continuation(from: breachX[b] / s, at: t0, move: years / horizonYears, end: eps[b * ld + j] / s)
             let x = s * (path.mean + path.deviation * bridge.normals[b * ld + j])
-            buffers.movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
-            if let lasting { buffers.movedSpot[b] *= exp(lasting[b]) }
-            buffers.liquidationYears[b] = years
-            profit += w.book.linearWeights[a * n + b] * (buffers.movedSpot[b] - scratch.breachSpot[b])
+            movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
+            if let lasting { movedSpot[b] *= exp(lasting[b]) }
+            liquidationYears[b] = years
+            profit += w.book.linearWeights[a * n + b] * (movedSpot[b] - breachSpot[b])
         }
-        for leg in w.book.options(ofAccount: a) {
+        for leg in account.options {
             let volFactor = paths.horizon.volFactor[leg.asset * ld + j]
             let years = leg.remainingYears + horizonYears * (1 - t0)
-            let before = leg.value(spot: scratch.breachSpot[leg.asset], volFactor: volFactor, years: years, rate: w.book.rate)
-            let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor, years: years - buffers.liquidationYears[leg.asset], rate: w.book.rate)
+            let before = leg.value(spot: breachSpot[leg.asset], volFactor: volFactor, years: years, rate: w.book.rate)
+            let after = leg.value(spot: movedSpot[leg.asset], volFactor: volFactor, years: years - liquidationYears[leg.asset], rate: w.book.rate)
             profit += leg.quantity * (after - before)
         }
-        return LiquidationOutcome(finalEquity: e + profit - slippage, notional: total, recovered: e + profit >= w.requirement(account: a) { buffers.movedSpot[$0] },
+        return LiquidationOutcome(finalEquity: e + profit - slippage, notional: total,
+                                  recovered: e + profit >= w.requirementRows.requirement(account: a) { movedSpot[$0] },
                                   breachHours: t0 * horizonYears * 365 * 24)
     }
 }

@@ -36,6 +36,19 @@ struct RequirementRows: Sendable {
         (self.tierStart, self.upTo, self.rate) = (tierStart, upTo, rate)
     }
 
+    /// Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots `spot(asset)`: one path
+    /// of `fill`, the same sum as `Waterfall.requirement(account:spot:)`.
+    @inline(__always) func requirement(account a: Int, spot: (Int) -> Double) -> Double {
+        var total = 0.0
+        for q in positionStart[a]..<positionStart[a + 1] {
+            let notional = perSpot[q] * spot(asset[q]) + fixed[q]
+            var r = rate[tierStart[q]]
+            for t in tierStart[q]..<(tierStart[q + 1] - 1) where notional > upTo[t] { r = rate[t + 1] }
+            total = total + notional * r
+        }
+        return total
+    }
+
     /// requirement[j] = Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots
     /// spot[asset·stride + j], for j < m — the same sum, in the same order, as
     /// `Waterfall.requirement(account:spot:)`.

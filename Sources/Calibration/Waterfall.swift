@@ -244,6 +244,11 @@ final class MonitoringBuffers {
     let breachSpot: UnsafeMutablePointer<Double>
     /// f_k = E − M at grid point k = 0 … steps.
     let surplus: UnsafeMutablePointer<Double>
+    /// One account's crossing exponent per path of the chunk, and the paths within reach of a breach
+    /// with their crossing uniforms (`SurplusBridge`).
+    let crossingExponent: UnsafeMutablePointer<Double>
+    let crossingPaths: UnsafeMutablePointer<Int32>
+    let crossingUniform: UnsafeMutablePointer<Double>
 
     /// What the per-asset rows (extremes, shifts) and the drawn grid points were computed for: the
     /// blocks of accounts of one chunk under one rule share them (nil: none yet).
@@ -268,11 +273,17 @@ final class MonitoringBuffers {
         breachX = .allocate(capacity: n)
         breachSpot = .allocate(capacity: n)
         surplus = .allocate(capacity: steps + 1)
+        crossingExponent = .allocate(capacity: capacity)
+        crossingPaths = .allocate(capacity: capacity)
+        crossingUniform = .allocate(capacity: capacity)
     }
 
     deinit {
-        for row in [minimum, maximum, shift, gridPoints, gridScratch, breachX, breachSpot, surplus] { row.deallocate() }
+        for row in [minimum, maximum, shift, gridPoints, gridScratch, breachX, breachSpot, surplus, crossingExponent, crossingUniform] {
+            row.deallocate()
+        }
         onGrid.deallocate()
+        crossingPaths.deallocate()
         gridReady.deallocate()
     }
 }

@@ -66,6 +66,11 @@ int main(void) {
     const int64_t firstPath = ((int64_t)1 << 32) - 2000;
     thresher_philox_uniforms(7, 3, firstPath, COUNT, 10, rows, STRIDE);
     report("uniforms", rows, 10 * STRIDE);
+    int32_t listed[COUNT];
+    long listedCount = 0;
+    for (int32_t j = 0; j < COUNT; j++) if (j % 3 != 1) listed[listedCount++] = j;
+    thresher_philox_uniforms_at(7, 8, 2 * COUNT, firstPath, listed, listedCount, out);
+    report("listed uniforms", out, listedCount);
     for (long factors = 1; factors <= 10; factors += 9) {
         thresher_chi_square_mixing(rows, factors, STRIDE, 2.0 * factors, out, COUNT);
         report(factors == 1 ? "chi-square mixing 1" : "chi-square mixing 10", out, COUNT);

@@ -55,6 +55,21 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertEqual(never.fundES, 0)
     }
 
+    /// `RequirementRows`' per-path sum is `Waterfall.requirement` bit for bit, for every account of
+    /// the default book at spots from a tenth to ten times today's (every tier of the ladder).
+    func testRequirementRowsSumIsTheWaterfallsRequirement() throws {
+        let scenario = try defaultScenario(paths: 1_000)
+        let spec = try XCTUnwrap(scenario.calibration), policy = try XCTUnwrap(scenario.policy)
+        let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
+        for factor in stride(from: 0.1, through: 10, by: 0.0371) {
+            let spot = { (i: Int) in waterfall.model.spots[i] * factor * (1 + 0.01 * Double(i)) }
+            for a in 0..<waterfall.book.accountCount {
+                let rows = waterfall.requirementRows.requirement(account: a, spot: spot), direct = waterfall.requirement(account: a, spot: spot)
+                XCTAssertEqual(rows.bitPattern, direct.bitPattern, "account \(a), spot factor \(factor)")
+            }
+        }
+    }
+
     /// `policy:` written by `MarginPolicy.yaml` loads back to the same doubles (ladder, penalty, fund).
     func testPolicyWriterRoundTrips() throws {
         let scenario = try defaultScenario(paths: 20_000)

@@ -20,6 +20,21 @@ final class VectorKernelTests: XCTestCase {
         for w in 0..<perPath { XCTAssertEqual(Array(out[(w * stride + count)..<((w + 1) * stride)]), [-1, -1, -1]) }
     }
 
+    /// Uniforms of listed paths from a given block are PathStream's first uniform from that block, bit
+    /// for bit, across the 32-bit path boundary, for a list that is not a multiple of the vector width;
+    /// nothing is written past it.
+    func testListedUniformsAreThePathStreamUniforms() {
+        let firstPath = (1 << 32) - 9, block: UInt32 = 2 * 70_001
+        let paths: [Int32] = [0, 3, 4, 8, 9, 10, 17, 40, 41, 1_000, 5]
+        var out = [Double](repeating: -1, count: paths.count + 3)
+        thresher_philox_uniforms_at(77, StreamID.bridgeCrossings.rawValue, block, Int64(firstPath), paths, paths.count, &out)
+        for (c, p) in paths.enumerated() {
+            var stream = PathStream(seed: 77, path: firstPath + Int(p), stream: .bridgeCrossings, block: block)
+            XCTAssertEqual(out[c], stream.nextUniform(), "path \(firstPath + Int(p))")
+        }
+        XCTAssertEqual(Array(out[paths.count...]), [-1, -1, -1])
+    }
+
     /// Chunk normals are PathStream's normals bit for bit (4,099 paths across the 32-bit boundary, 21
     /// per path: about 690 draws that leave the fast path, wedges and tail retries included), and
     /// nothing is written past the chunk.
@@ -245,6 +260,7 @@ final class VectorKernelTests: XCTestCase {
         XCTAssertEqual(thresher_select_kernel_path("baseline"), 1)
         XCTAssertEqual(String(cString: thresher_kernel_path()), "baseline")
         testChunkUniformsAreThePathStreamUniforms()
+        testListedUniformsAreThePathStreamUniforms()
         testChunkNormalsAreThePathStreamNormals()
         testZigguratBranches()
         testChiSquareMixingMatchesPathStream()
@@ -261,7 +277,7 @@ final class VectorKernelTests: XCTestCase {
         XCTAssertEqual(differing, 0, "of \(fast.count) outputs")
     }
 
-    /// Every kernel's outputs, concatenated: uniforms and normals across the 32-bit path boundary
+    /// Every kernel's outputs, concatenated: uniforms (of every path and of listed paths) and normals across the 32-bit path boundary
     /// (ziggurat wedges and tail included), the ziggurat on words built for each layer and the tail,
     /// the mixing scale, exponentials from −800 to 800, vol factors, option P&L (calls and puts, near
     /// and far from the money, vols where e^{−d1²/2} underflows), linear losses, block statistics and
@@ -277,6 +293,10 @@ final class VectorKernelTests: XCTestCase {
             all += scale
         }
         all += rows
+        let listed: [Int32] = (0..<Int32(count)).filter { $0 % 3 != 1 }
+        var listedUniforms = [Double](repeating: 0, count: listed.count)
+        thresher_philox_uniforms_at(7, StreamID.bridgeCrossings.rawValue, 2 * 4_099, firstPath, listed, listed.count, &listedUniforms)
+        all += listedUniforms
         thresher_philox_normals(0xFEED, StreamID.assetNormals.rawValue, firstPath, count, 21, &rows, stride)
         all += rows
         for layer: UInt64 in 0..<512 {

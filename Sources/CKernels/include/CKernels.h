@@ -17,6 +17,12 @@
 void thresher_philox_uniforms(uint64_t seed, uint32_t stream, int64_t firstPath, long count, long perPath,
                               double *out, long rowStride);
 
+/// The first uniform of block `block` (words 0, 1) of the listed paths: out[c] of path
+/// firstPath + paths[c], c < count — RandomStreams.PathStream(seed:path:stream:block:).nextUniform,
+/// for draws keyed by a second index (an account) on the few paths that need them.
+void thresher_philox_uniforms_at(uint64_t seed, uint32_t stream, uint32_t block, int64_t firstPath, const int32_t *paths,
+                                 long count, double *out);
+
 /// Standard normals of paths firstPath ..< firstPath + count, `perPath` per path: out[w * rowStride + j]
 /// is normal w of path firstPath + j, made from the 64-bit word pair w of the path's Philox stream
 /// (the words of thresher_philox_uniforms) by the ziggurat of Marsaglia and Tsang (2000, J. Stat.
