@@ -19,14 +19,15 @@ import ScenarioSpec
 /// (`FundLedger`) in that order; what it cannot pay is auto-deleveraged at the end of the instant,
 /// at the instant's prices (`deleverage`).
 ///
-/// Rounds without checking every account each time: the first check of an instant visits every open
-/// account and bounds how far each is from breach. With D = Σ_b |w_ab|·S_b + M its exposure, f moves
+/// Checks without visiting every account each time: a full check visits every open account and
+/// bounds how far each is from breach. With D = Σ_b |w_ab|·S_b + M its exposure, f moves
 /// by at most D·expm1(δ) while no log-price moves by more than δ, tier steps aside (`CascadeBook`:
 /// `steps` covers them within a reach of `nearShare`); an account with (f − steps)/D = ρ < `nearShare`
-/// is kept in a heap under the key δ₀ + log1p(ρ), δ₀ the prices' total variation (Σ over rounds of the
-/// largest |ΔI_b|) at its check. A later round re-checks only the accounts whose key the total
-/// variation has reached, and every account again once the total variation since the first check
-/// passes log1p(`nearShare`). Any `nearShare` finds the same accounts; it only trades a full check
+/// is kept in a heap under the key δ₀ + log1p(ρ), δ₀ the prices' total variation (Σ over checks of the
+/// largest move of a log-price, exogenous or impact) at its check. A later check, in the same
+/// instant or a later one, visits only the accounts whose key the total variation has reached (and
+/// those with options or below at the exogenous prices), and every account again once the total
+/// variation since the full check passes log1p(`nearShare`). Any `nearShare` finds the same accounts; it only trades a full check
 /// against the heap's size.
 struct CascadePath {
     let process: CascadeLiquidation
@@ -57,6 +58,11 @@ struct CascadePath {
     /// prices' total variation since the instant's full check.
     var near = Heap<Watch>()
     var variation = 0.0
+    /// Whether `near` holds this path's accounts (a full check ran); the log-prices at the last
+    /// check; the accounts visited at every check (with options, or below at the exogenous prices).
+    var watching = false
+    var lastLog: [Double]
+    var revisit: [Int] = []
     /// Liquidations of the chunk in the order they happened: account, path, outcome.
     var closed: [(account: Int, path: Int, outcome: LiquidationOutcome)] = []
 
@@ -76,6 +82,7 @@ struct CascadePath {
         profit = Array(repeating: 0, count: accounts)
         rank = profit
         shortfall = Array(repeating: [0, 0], count: n)
+        lastLog = Array(repeating: 0, count: n)
     }
 
     /// An account in the heap of the rounds: re-checked once the total variation reaches `key`.
@@ -131,6 +138,7 @@ struct CascadePath {
             market.reset()
             ledger.reset()
             gridReady = false
+            watching = false
             let steps = process.spec.steps
             var e = events.startIndex
             for k in 1...steps {
@@ -142,16 +150,12 @@ struct CascadePath {
                     e += 1
                 }
                 if execute(path: j, step: k) { rounds += 1 }
-                var full = true
                 while market.isMoved {
-                    let breached = check(path: j, step: k, full: full)
+                    let breached = check(path: j, step: k)
                     guard !breached.isEmpty else { break }
                     for a in breached { closeEndogenous(a, path: j, step: k, into: &outcome) }
-                    let before = (0..<n).map { market.impact($0) }
                     guard execute(path: j, step: k) else { break }
                     rounds += 1
-                    variation += (0..<n).reduce(0.0) { max($0, abs(market.impact($1) - before[$1])) }
-                    full = expm1(variation) >= nearShare
                 }
                 if instantShortfall > 0 { deleverage(path: j, step: k) }
                 outcome.rounds = max(outcome.rounds, rounds)
@@ -232,22 +236,32 @@ struct CascadePath {
     }
 
     /// The open accounts the impact alone puts below maintenance at t_k (below at the instant's
-    /// prices, not below at the exogenous ones), ascending: `full`, every open account, rebuilding the
-    /// heap; else the heap's accounts whose key the total variation has reached.
-    private mutating func check(path j: Int, step k: Int, full: Bool) -> [Int] {
+    /// prices, not below at the exogenous ones), ascending. The total variation grows by the largest
+    /// move of a log-price (exogenous, impact or decay) since the last check; every open account is
+    /// checked on the path's first check and once the total variation passes log1p(`nearShare`),
+    /// else the heap's accounts whose key it has reached and the `revisit` ones.
+    private mutating func check(path j: Int, step k: Int) -> [Int] {
         observe(path: j, step: k)
         let t = Double(k) / Double(process.spec.steps), n = w.model.assetCount, cascadeBook = process.book, share = nearShare
+        var move = 0.0
+        for i in 0..<n {
+            let x = exogenousLog[i] + market.impact(i)
+            move = max(move, abs(x - lastLog[i]))
+            lastLog[i] = x
+        }
+        variation += move
+        let full = !watching || expm1(variation) >= share
+        if full { (variation, watching) = (0, true) }
         var exogenousSpot = [Double](repeating: 0, count: n)
         for i in 0..<n { exogenousSpot[i] = w.model.spots[i] * exp(exogenousLog[i]) }
-        var below: [Int] = [], watch: [Watch] = []
-        if full { variation = 0 }
+        var below: [Int] = [], watch: [Watch] = [], again: [Int] = []
         let reached = variation
         // Whether account a is below at the instant's prices; else keeps it under its key.
         func visit(_ a: Int, spot: UnsafePointer<Double>) -> Bool {
             if cascadeBook.hasOptions[a] {
-                // Options: no linear bound; re-checked every round.
+                // Options: no linear bound; visited at every check.
                 guard surplus(account: a, spot: spot, at: t, path: j).f >= 0 else { return true }
-                watch.append(Watch(key: reached, account: a))
+                again.append(a)
                 return false
             }
             let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: share)
@@ -256,25 +270,33 @@ struct CascadePath {
             if ratio < share { watch.append(Watch(key: reached + (ratio > -1 ? log1p(ratio) : -.infinity), account: a)) }
             return false
         }
+        let stamp = stamp
         if full {
-            near = Heap()
-            let count = w.book.accountCount, stamp = stamp
-            // Every open account: one whose assets have not moved yet may see them move in a later round.
+            let count = w.book.accountCount
             liquidatedOn.withUnsafeBufferPointer { liquidatedOn in
                 spotNow.withUnsafeBufferPointer { spot in
                     for a in 0..<count where liquidatedOn[a] != stamp && visit(a, spot: spot.baseAddress!) { below.append(a) }
                 }
             }
+            near = Heap(watch)
         } else {
-            while let top = near.min, top.key <= variation {
-                _ = near.popMin()
-                guard liquidatedOn[top.account] != stamp else { continue }
-                if spotNow.withUnsafeBufferPointer({ visit(top.account, spot: $0.baseAddress!) }) { below.append(top.account) }
+            spotNow.withUnsafeBufferPointer { spot in
+                for a in revisit where liquidatedOn[a] != stamp && visit(a, spot: spot.baseAddress!) { below.append(a) }
+                while let top = near.min, top.key <= reached {
+                    _ = near.popMin()
+                    if liquidatedOn[top.account] != stamp && visit(top.account, spot: spot.baseAddress!) { below.append(top.account) }
+                }
             }
+            near.insert(contentsOf: watch)
             below.sort()
         }
-        if full { near = Heap(watch) } else { near.insert(contentsOf: watch) }
-        return below.filter { a in exogenousSpot.withUnsafeBufferPointer { surplus(account: a, spot: $0.baseAddress!, at: t, path: j).f >= 0 } }
+        var breached: [Int] = []
+        for a in below {
+            // Below at the exogenous prices too: the exogenous process's, unless the prices change.
+            if exogenousSpot.withUnsafeBufferPointer({ surplus(account: a, spot: $0.baseAddress!, at: t, path: j).f >= 0 }) { breached.append(a) } else { again.append(a) }
+        }
+        revisit = again
+        return breached
     }
 
     /// Closes the exogenous liquidation `e` of the record on path j in step k.

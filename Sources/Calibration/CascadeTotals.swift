@@ -46,6 +46,9 @@ struct CascadeTotals: Sendable {
     /// Per account under the spec's rule: paths on which it was deleveraged, and its haircuts, USD.
     var accountDeleveraged: [Int]
     var accountHaircut: [ExactSum]
+    /// The largest |Σ deficits − paid by the fund − taken by ADL − unfunded| of a path and rule, USD:
+    /// the conservation check (0 up to rounding).
+    var largestImbalance = 0.0
     /// Per path: the fund's drawdown and the liquidated notional, USD.
     var fundDrawdown: TailAccumulator
     var liquidatedNotional: TailAccumulator
@@ -84,6 +87,7 @@ struct CascadeTotals: Sendable {
                 deleveraged[r].add(o.deleveraged[r])
                 deleveragedAccounts[r] += o.deleveragedAccounts[r]
                 unfunded[r].add(o.unfunded[r])
+                largestImbalance = max(largestImbalance, abs(o.deficit - o.fundPaid - o.deleveraged[r] - o.unfunded[r]))
             }
         }
         for (account, haircut) in chunk.haircuts {
@@ -108,6 +112,7 @@ struct CascadeTotals: Sendable {
         for b in rounds.indices { rounds[b] += other.rounds[b] }
         deficit.merge(other.deficit)
         fundPaid.merge(other.fundPaid)
+        largestImbalance = max(largestImbalance, other.largestImbalance)
         for r in 0..<3 {
             deleveragedPaths[r] += other.deleveragedPaths[r]
             deleveraged[r].merge(other.deleveraged[r])
@@ -131,6 +136,7 @@ extension CascadeTotals: StateCodable {
     func encode(to writer: inout StateWriter) {
         writer.write([paths, cascadePaths, exhaustedPaths, liquidations, endogenous] + deleveragedPaths + deleveragedAccounts)
         writer.write(rounds)
+        writer.write(largestImbalance)
         writer.write(each: [deficit, fundPaid] + deleveraged + unfunded)
         writer.write(accountDeleveraged)
         writer.write(each: accountHaircut)
@@ -143,6 +149,7 @@ extension CascadeTotals: StateCodable {
         deleveragedPaths = Array(counts[5..<8])
         deleveragedAccounts = Array(counts[8..<11])
         rounds = try reader.readInts(expected: Self.roundBins, of: "round bins")
+        largestImbalance = try reader.readDouble()
         var sums = [deficit, fundPaid] + deleveraged + unfunded
         try reader.read(each: &sums, of: "cascade sums")
         (deficit, fundPaid) = (sums[0], sums[1])
@@ -208,6 +215,9 @@ public struct CascadeSummary: Sendable {
     public let expectedFundPaid: Double
     public let deleveraging: [Deleveraging]
     public let amplification: [Amplification]
+    /// The conservation check: the largest |Σ deficits − paid by the fund − taken by ADL − unfunded|
+    /// of any path under any rule, USD (rounding only).
+    public let largestImbalance: Double
 }
 
 extension CascadeTotals {
@@ -228,6 +238,7 @@ extension CascadeTotals {
                               expectedLiquidatedNotional: notional.mean, fundOpening: fundOpening,
                               fundDrawdown: fundDrawdown.summary(retainingLosses: false).levels[0],
                               fundExhaustedProbability: Double(exhaustedPaths) / n, expectedDeficit: deficit.value / n,
-                              expectedFundPaid: fundPaid.value / n, deleveraging: deleveraging, amplification: amplification)
+                              expectedFundPaid: fundPaid.value / n, deleveraging: deleveraging, amplification: amplification,
+                              largestImbalance: largestImbalance)
     }
 }

@@ -31,6 +31,7 @@ enum CascadeReport {
                 .object([("rule", .string($0.rule.rawValue)), ("p_adl", .number($0.probability)), ("expected_volume", .number($0.expectedVolume)),
                          ("expected_accounts", .number($0.expectedAccounts)), ("expected_unfunded", .number($0.expectedUnfunded))])
             })),
+            ("conservation_error_usd", .number(c.largestImbalance)),
             ("amplification", .array(c.amplification.map {
                 .object([("asset", .string($0.asset)), ("exogenous_fall", .number($0.exogenousFall)), ("cascaded_fall", .number($0.cascadedFall)),
                          ("ratio", $0.ratio.map(JSONValue.number) ?? .null)])
@@ -61,6 +62,7 @@ enum CascadeReport {
             [.label("P(fund exhausted)"), .number(c.fundExhaustedProbability, format: "%.4g"), .number(c.fundExhaustedStandardError, format: "%.2g")],
             [.label("expected deficit per path"), .money(c.expectedDeficit), .label("")],
             [.label("  paid by the fund"), .money(c.expectedFundPaid), .label("")],
+            [.label("conservation: largest path error"), .money(c.largestImbalance), .label("")],
         ])
         let adl = ReportTable(csvName: "adl.csv", columns: [.init("ADL rule", csv: "rule"), .init("P(ADL)", csv: "p_adl"), .init("E[taken from winners]", csv: "expected_volume"),
                                                             .init("E[accounts hit]", csv: "expected_accounts"), .init("E[unfunded]", csv: "expected_unfunded")],
