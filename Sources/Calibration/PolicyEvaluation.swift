@@ -66,6 +66,22 @@ public struct PolicyEvaluation: Sendable {
     public let breachTimes: BreachTimeSummary
     /// What cascades did (`calibration.liquidation.cascade`; nil without).
     public let cascade: CascadeSummary?
+    /// Under cascades: the same policy on the same paths with each account liquidated as if alone.
+    public var withoutCascade: Comparison?
+
+    /// The figures cascades change, for a side-by-side (`withoutCascade`).
+    public struct Comparison: Sendable {
+        public let expectedLiquidations: Double
+        public let expectedDeficit: Double
+        public let expectedIncome: Double
+        public let fund: TailSummary.Level
+        public let fundShortfallProbability: Double?
+
+        init(_ e: PolicyEvaluation) {
+            expectedLiquidations = e.accounts.map(\.liquidationProbability).reduce(0, +)
+            (expectedDeficit, expectedIncome, fund, fundShortfallProbability) = (e.expectedDeficit, e.expectedIncome, e.fund, e.fundShortfallProbability)
+        }
+    }
     /// Its binomial standard error.
     public var fundShortfallStandardError: Double? { fundShortfallProbability.map { Self.binomialStandardError($0, paths: paths) } }
 
@@ -80,9 +96,9 @@ public struct PolicyEvaluation: Sendable {
 /// liquidation probability and deficit per account, the income, the net deficit's VaR/ES and
 /// P(deficit > fund).
 public struct PolicyEvaluator {
-    public let scenario: Scenario
+    public private(set) var scenario: Scenario
     public let policy: MarginPolicy
-    public let spec: CalibrationSpec
+    public private(set) var spec: CalibrationSpec
     /// Passes over the paths: a progress total is `passes` × paths.
     public static let passes = 1
 
@@ -96,8 +112,17 @@ public struct PolicyEvaluator {
         self.policy = policy
     }
 
+    /// Under cascades, the evaluation with each account liquidated as if alone runs beside it on the
+    /// same paths (one pass: the same draws) and fills `withoutCascade`.
     public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PolicyEvaluation {
-        try Self.run([self], settings: settings, cancellation: cancellation, progress: progress)[0]
+        guard spec.cascade != nil else { return try Self.run([self], settings: settings, cancellation: cancellation, progress: progress)[0] }
+        var alone = self
+        alone.scenario.calibration?.cascade = nil
+        alone.spec.cascade = nil
+        let both = try Self.run([self, alone], settings: settings, cancellation: cancellation, progress: progress)
+        var result = both[0]
+        result.withoutCascade = PolicyEvaluation.Comparison(both[1])
+        return result
     }
 
     /// Breach thresholds on ε per (asset, tier, side) of the policy's ladder.

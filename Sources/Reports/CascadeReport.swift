@@ -6,7 +6,7 @@ import TailStats
 /// The `cascade` object of the evaluate JSON report and its section (README, "Cascades"): how much
 /// the liquidations moved prices, the fund's path and auto-deleveraging under each rule.
 enum CascadeReport {
-    static func json(_ c: CascadeSummary) -> JSONValue {
+    static func json(_ c: CascadeSummary, without: PolicyEvaluation.Comparison?) -> JSONValue {
         func level(_ l: TailSummary.Level) -> JSONValue {
             .object([("var", .number(l.valueAtRisk)), ("es", .number(l.expectedShortfall)),
                      ("var_stderr", l.valueAtRiskStandardError.map(JSONValue.number) ?? .null),
@@ -32,6 +32,11 @@ enum CascadeReport {
                          ("expected_accounts", .number($0.expectedAccounts)), ("expected_unfunded", .number($0.expectedUnfunded))])
             })),
             ("conservation_error_usd", .number(c.largestImbalance)),
+            ("without_cascade", without.map { w in
+                .object([("expected_liquidations", .number(w.expectedLiquidations)), ("expected_deficit", .number(w.expectedDeficit)),
+                         ("expected_income", .number(w.expectedIncome)), ("fund_var", .number(w.fund.valueAtRisk)), ("fund_es", .number(w.fund.expectedShortfall)),
+                         ("p_deficit_exceeds_balance", w.fundShortfallProbability.map(JSONValue.number) ?? .null)])
+            } ?? .null),
             ("amplification", .array(c.amplification.map {
                 .object([("asset", .string($0.asset)), ("exogenous_fall", .number($0.exogenousFall)), ("cascaded_fall", .number($0.cascadedFall)),
                          ("ratio", $0.ratio.map(JSONValue.number) ?? .null)])
@@ -40,7 +45,7 @@ enum CascadeReport {
     }
 
     /// The terminal and HTML section: a verdict, the cascade's figures, ADL by rule, amplification.
-    static func section(_ c: CascadeSummary) -> ReportSection {
+    static func section(_ c: CascadeSummary, evaluation r: PolicyEvaluation) -> ReportSection {
         let level = percent(c.confidence)
         let worst = c.amplification.compactMap { a in a.ratio.map { (a, $0) } }.max { $0.1 < $1.1 }
         var lines = [String(format: "Liquidations moved prices on %.3g %% of paths (%.3g endogenous liquidations per path beside %.3g in all); the fund ran out on %.3g %% of paths.",
@@ -81,8 +86,26 @@ enum CascadeReport {
                                      series: [("exogenous", c.amplification.map { 100 * (1 - exp(-$0.exogenousFall)) }),
                                               ("with cascade", c.amplification.map { 100 * (1 - exp(-$0.cascadedFall)) })],
                                      title: "Fall at \(level) without and with the cascade", xLabel: "fall, %")
+        var blocks: [ReportBlock] = [.text(lines)]
+        if let w = r.withoutCascade {
+            let level = percent(r.fundConfidence)
+            var rows: [[ReportCell]] = [
+                [.label("expected liquidations per path"), .number(w.expectedLiquidations, format: "%.4g"), .number(c.expectedLiquidations, format: "%.4g")],
+                [.label("expected deficit per path"), .money(w.expectedDeficit), .money(r.expectedDeficit)],
+                [.label("expected penalty income per path"), .money(w.expectedIncome), .money(r.expectedIncome)],
+                [.label("net deficit VaR \(level)"), .money(w.fund.valueAtRisk), .money(r.fund.valueAtRisk)],
+                [.label("net deficit ES \(level)"), .money(w.fund.expectedShortfall), .money(r.fund.expectedShortfall)],
+            ]
+            if let before = w.fundShortfallProbability, let after = r.fundShortfallProbability {
+                rows.append([.label("P(net deficit > balance)"), .number(before, format: "%.4g"), .number(after, format: "%.4g")])
+            }
+            blocks.append(.table(ReportTable(csvName: "cascade_comparison.csv",
+                                             columns: [.init("same paths", csv: "quantity"), .init("each alone", csv: "without_cascade"), .init("with cascades", csv: "with_cascade")],
+                                             rows: rows)))
+        }
+        blocks += [.table(figures), .table(adl), .table(amplification), .chart(chart)]
         return ReportSection(heading: "Cascades and auto-deleveraging",
                              note: "Liquidation flows executed against depth that thins as prices fall (\(c.spec.steps) instants per horizon, \(percent(c.spec.permanentShare)) of each impact lasting); ADL rules compared on the same paths.",
-                             blocks: [.text(lines), .table(figures), .table(adl), .table(amplification), .chart(chart)])
+                             blocks: blocks)
     }
 }

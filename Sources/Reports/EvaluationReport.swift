@@ -61,7 +61,7 @@ public struct EvaluationReport: CommandReport {
             ("liquidation_timing", BreachTimesReport.json(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)),
             ("accounts", .array(accounts)),
         ]
-        return .object(top + (r.cascade.map { [("cascade", CascadeReport.json($0))] } ?? []))
+        return .object(top + (r.cascade.map { [("cascade", CascadeReport.json($0, without: r.withoutCascade))] } ?? []))
     }
 
     public var document: ReportDocument {
@@ -124,7 +124,7 @@ public struct EvaluationReport: CommandReport {
                                      blocks: [.table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
                                               .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false))])
         return ReportDocument(title: "Thresher policy evaluation — \(r.scenario.name)", context: context,
-                              sections: [ladder, fund] + (r.cascade.map { [CascadeReport.section($0)] } ?? []) + [accounts, Inputs.section(r.scenario)],
+                              sections: [ladder, fund] + (r.cascade.map { [CascadeReport.section($0, evaluation: r)] } ?? []) + [accounts, Inputs.section(r.scenario)],
                               footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
     }
 }
