@@ -19,6 +19,15 @@ struct CascadeBook: Sendable {
     /// E₀ + c_a: equity at zero spots of the linear part (`Book.linearConstants`).
     let equityBase: [Double]
     let hasOptions: [Bool]
+    /// The directions that can lower account a's surplus, as queues 2·asset (the asset falling) and
+    /// 2·asset + 1 (rising), at queueStart[a] ..< queueStart[a + 1]: falls where it is long the asset
+    /// (a long position or a positive linear weight), rises where it is short; both for an asset it
+    /// holds either way. A tier step can lower the surplus either way: `allQueues` then.
+    let queueStart: [Int]
+    let queueList: [Int]
+    /// Both directions of every asset account a depends on.
+    let allQueueStart: [Int]
+    let allQueueList: [Int]
     /// Per asset: its tiers at tierStart[i] ..< tierStart[i + 1]; rates interleaved long, short.
     let tierStart: [Int]
     let tierBounds: [Double]
@@ -46,6 +55,18 @@ struct CascadeBook: Sendable {
         (weightStart, weightAsset, weight) = (wStart, wAsset, weights)
         equityBase = (0..<book.accountCount).map { book.equityNow[$0] + book.linearConstants[$0] }
         hasOptions = (0..<book.accountCount).map { !book.options(ofAccount: $0).isEmpty }
+        var qStart = [0], qList: [Int] = [], allStart = [0], allList: [Int] = []
+        for a in 0..<book.accountCount {
+            for b in assetsOf[a] {
+                let weight = book.linearWeights[a * n + b], positions = w.positions[a].filter { $0.asset == b }
+                if weight > 0 || positions.contains(where: { $0.side == .long }) { qList.append(2 * b) }
+                if weight < 0 || positions.contains(where: { $0.side == .short }) { qList.append(2 * b + 1) }
+                allList += [2 * b, 2 * b + 1]
+            }
+            qStart.append(qList.count)
+            allStart.append(allList.count)
+        }
+        (queueStart, queueList, allQueueStart, allQueueList) = (qStart, qList, allStart, allList)
         var tStart = [0], bounds: [Double] = [], rates: [Double] = []
         for ladder in w.schedule.tiers {
             for tier in ladder {

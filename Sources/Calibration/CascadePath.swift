@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 import Revaluation
 import ScenarioSpec
 
@@ -20,15 +19,18 @@ import ScenarioSpec
 /// at the instant's prices (`deleverage`).
 ///
 /// Checks without visiting every account each time: a full check visits every open account and
-/// bounds how far each is from breach. With D = Σ_b |w_ab|·S_b + M its exposure, f moves
-/// by at most D·expm1(δ) while no log-price moves by more than δ, tier steps aside (`CascadeBook`:
-/// `steps` covers them within a reach of `nearShare`); an account with (f − steps)/D = ρ < `nearShare`
-/// is kept in a heap under the key δ₀ + log1p(ρ), δ₀ the prices' total variation (Σ over checks of the
-/// largest move of a log-price, exogenous or impact) at its check. A later check, in the same
-/// instant or a later one, visits only the accounts whose key the total variation has reached (and
-/// those with options or below at the exogenous prices), and every account again once the total
-/// variation since the full check passes log1p(`nearShare`). Any `nearShare` finds the same accounts; it only trades a full check
-/// against the heap's size.
+/// bounds how far each is from breach. With D = Σ_b |w_ab|·S_b + M its exposure, f falls by at most
+/// D·expm1(δ) while no log-price moves by more than δ in a direction that can lower it (falls of the
+/// assets it is long, rises of those it is short), tier steps aside (`CascadeBook`: `steps` covers them
+/// within a reach of `nearShare`, and an account with a step within reach watches both directions).
+/// Each direction of each asset is a queue with its own total variation V_q (Σ over checks of the
+/// moves in that direction); an account with (f − steps)/D = ρ < `nearShare` waits in each of its
+/// queues under the key V_q + log1p(ρ), in `bucketCount` buckets of equal width over
+/// [0, log1p(`nearShare`)). A later check, in the same instant or a later one, visits only the accounts
+/// of the buckets their queue's variation has reached (and those with options; those below at the
+/// exogenous prices once per instant), and every account again once some queue's variation passes
+/// log1p(`nearShare`). Any `nearShare` finds the same accounts; it only trades a full check against the
+/// queues' size.
 struct CascadePath {
     let process: CascadeLiquidation
     let w: Waterfall
@@ -54,15 +56,25 @@ struct CascadePath {
     /// short), USD, split over a bankrupt account's positions by notional; and their sum.
     var shortfall: [[Double]]
     var instantShortfall = 0.0
-    /// The accounts the rounds may still breach, by the total variation at which they may; the
-    /// prices' total variation since the instant's full check.
-    var near = Heap<Watch>()
-    var variation = 0.0
-    /// Whether `near` holds this path's accounts (a full check ran); the log-prices at the last
-    /// check; the accounts visited at every check (with options, or below at the exogenous prices).
+    /// The queues (`CascadeBook.queueList`): per queue q its variation since the full check and its
+    /// buckets' first entries (bucket b of queue q at heads[q·bucketCount + b]; entries linked by
+    /// `entryNext`, −1 ending a list), the first `firstBucket[q]` buckets empty; an entry names an
+    /// account and the version of it that was filed (a later visit makes earlier entries stale).
+    var queueVariation: [Double]
+    var firstBucket: [Int]
+    var heads: [Int32]
+    var entryAccount: [Int32] = []
+    var entryVersion: [Int32] = []
+    var entryNext: [Int32] = []
+    var version: [Int32]
+    /// Whether the queues hold this path's accounts (a full check ran); the log-prices at the last
+    /// check; the accounts with options (visited at every check) and those below at the exogenous
+    /// prices (visited once per instant), and the instant of the last check.
     var watching = false
     var lastLog: [Double]
-    var revisit: [Int] = []
+    var optionAccounts: [Int] = []
+    var exogenousBelow: [Int] = []
+    var lastStep = 0
     /// Liquidations of the chunk in the order they happened: account, path, outcome.
     var closed: [(account: Int, path: Int, outcome: LiquidationOutcome)] = []
 
@@ -83,14 +95,13 @@ struct CascadePath {
         rank = profit
         shortfall = Array(repeating: [0, 0], count: n)
         lastLog = Array(repeating: 0, count: n)
+        queueVariation = Array(repeating: 0, count: 2 * n)
+        firstBucket = Array(repeating: 0, count: 2 * n)
+        heads = Array(repeating: -1, count: 2 * n * Self.bucketCount)
+        version = Array(repeating: 0, count: accounts)
     }
 
-    /// An account in the heap of the rounds: re-checked once the total variation reaches `key`.
-    struct Watch: Comparable {
-        let key: Double
-        let account: Int
-        static func < (x: Watch, y: Watch) -> Bool { x.key != y.key ? x.key < y.key : x.account < y.account }
-    }
+    static let bucketCount = 512
 
     /// The relative distance to breach, (f − tier steps)/D, within which the first check of an instant
     /// keeps an account (`CascadeLiquidation.nearShare`).
@@ -139,6 +150,7 @@ struct CascadePath {
             ledger.reset()
             gridReady = false
             watching = false
+            for i in 0..<n { lastLog[i] = 0 }
             let steps = process.spec.steps
             var e = events.startIndex
             for k in 1...steps {
@@ -238,64 +250,99 @@ struct CascadePath {
     /// The open accounts the impact alone puts below maintenance at t_k (below at the instant's
     /// prices, not below at the exogenous ones), ascending. The total variation grows by the largest
     /// move of a log-price (exogenous, impact or decay) since the last check; every open account is
-    /// checked on the path's first check and once the total variation passes log1p(`nearShare`),
-    /// else the heap's accounts whose key it has reached and the `revisit` ones.
+    /// visited on the path's first check and once the total variation passes log1p(`nearShare`),
+    /// else the buckets it has reached, the accounts with options and, at a new instant, those below
+    /// at the exogenous prices.
     private mutating func check(path j: Int, step k: Int) -> [Int] {
         observe(path: j, step: k)
         let t = Double(k) / Double(process.spec.steps), n = w.model.assetCount, cascadeBook = process.book, share = nearShare
-        var move = 0.0
+        let limit = log1p(share), width = limit / Double(Self.bucketCount), buckets = Self.bucketCount
+        var full = !watching
         for i in 0..<n {
-            let x = exogenousLog[i] + market.impact(i)
-            move = max(move, abs(x - lastLog[i]))
+            let x = exogenousLog[i] + market.impact(i), move = x - lastLog[i]
             lastLog[i] = x
+            queueVariation[2 * i] += max(0, -move)
+            queueVariation[2 * i + 1] += max(0, move)
+            full = full || queueVariation[2 * i] >= limit || queueVariation[2 * i + 1] >= limit
         }
-        variation += move
-        let full = !watching || expm1(variation) >= share
-        if full { (variation, watching) = (0, true) }
+        if full {
+            watching = true
+            for q in queueVariation.indices { queueVariation[q] = 0; firstBucket[q] = 0 }
+            for h in heads.indices { heads[h] = -1 }
+            entryAccount.removeAll(keepingCapacity: true)
+            entryVersion.removeAll(keepingCapacity: true)
+            entryNext.removeAll(keepingCapacity: true)
+        }
+        let newInstant = full || k != lastStep
+        lastStep = k
         var exogenousSpot = [Double](repeating: 0, count: n)
         for i in 0..<n { exogenousSpot[i] = w.model.spots[i] * exp(exogenousLog[i]) }
-        var below: [Int] = [], watch: [Watch] = [], again: [Int] = []
-        let reached = variation
-        // Whether account a is below at the instant's prices; else keeps it under its key.
-        func visit(_ a: Int, spot: UnsafePointer<Double>) -> Bool {
-            if cascadeBook.hasOptions[a] {
-                // Options: no linear bound; visited at every check.
-                guard surplus(account: a, spot: spot, at: t, path: j).f >= 0 else { return true }
-                again.append(a)
+        // The due accounts: the current entries of the buckets each queue's variation has reached.
+        var due: [Int] = []
+        if !full {
+            for q in queueVariation.indices {
+                let last = min(buckets - 1, Int(queueVariation[q] / width))
+                guard last >= firstBucket[q] else { continue }
+                for b in firstBucket[q]...last {
+                    var e = heads[q * buckets + b]
+                    while e >= 0 {
+                        let a = Int(entryAccount[Int(e)])
+                        if entryVersion[Int(e)] == version[a] { due.append(a); version[a] &+= 1 }
+                        e = entryNext[Int(e)]
+                    }
+                    heads[q * buckets + b] = -1
+                }
+                firstBucket[q] = last
+            }
+        }
+        var below: [Int] = [], options: [Int] = []
+        let stamp = stamp
+        spotNow.withUnsafeBufferPointer { spotBuffer in
+            let spot = spotBuffer.baseAddress!
+            // Whether account a is below at the instant's prices; else files it in its queues.
+            func visit(_ a: Int) -> Bool {
+                if cascadeBook.hasOptions[a] {
+                    // Options: no linear bound; visited at every check.
+                    guard surplus(account: a, spot: spot, at: t, path: j).f >= 0 else { return true }
+                    options.append(a)
+                    return false
+                }
+                let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: share)
+                guard s.f >= 0 else { return true }
+                let ratio = (s.f - s.steps) / s.d
+                guard ratio < share else { return false }
+                let slack = ratio > -1 ? log1p(ratio) : -Double.infinity
+                let queues = s.steps > 0 ? cascadeBook.allQueueStart[a]..<cascadeBook.allQueueStart[a + 1] : cascadeBook.queueStart[a]..<cascadeBook.queueStart[a + 1]
+                for slot in queues {
+                    let q = s.steps > 0 ? cascadeBook.allQueueList[slot] : cascadeBook.queueList[slot]
+                    let key = queueVariation[q] + slack
+                    guard key < limit else { continue }
+                    let h = q * buckets + max(firstBucket[q], Int(max(0, key) / width))
+                    entryAccount.append(Int32(a))
+                    entryVersion.append(version[a])
+                    entryNext.append(heads[h])
+                    heads[h] = Int32(entryAccount.count - 1)
+                }
                 return false
             }
-            let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: share)
-            guard s.f >= 0 else { return true }
-            let ratio = (s.f - s.steps) / s.d
-            if ratio < share { watch.append(Watch(key: reached + (ratio > -1 ? log1p(ratio) : -.infinity), account: a)) }
-            return false
-        }
-        let stamp = stamp
-        if full {
-            let count = w.book.accountCount
-            liquidatedOn.withUnsafeBufferPointer { liquidatedOn in
-                spotNow.withUnsafeBufferPointer { spot in
-                    for a in 0..<count where liquidatedOn[a] != stamp && visit(a, spot: spot.baseAddress!) { below.append(a) }
+            if full {
+                for a in 0..<w.book.accountCount where liquidatedOn[a] != stamp && visit(a) { below.append(a) }
+            } else {
+                for a in optionAccounts where liquidatedOn[a] != stamp && visit(a) { below.append(a) }
+                if newInstant {
+                    for a in exogenousBelow where liquidatedOn[a] != stamp && visit(a) { below.append(a) }
                 }
+                for a in due where liquidatedOn[a] != stamp && visit(a) { below.append(a) }
+                below.sort()
             }
-            near = Heap(watch)
-        } else {
-            spotNow.withUnsafeBufferPointer { spot in
-                for a in revisit where liquidatedOn[a] != stamp && visit(a, spot: spot.baseAddress!) { below.append(a) }
-                while let top = near.min, top.key <= reached {
-                    _ = near.popMin()
-                    if liquidatedOn[top.account] != stamp && visit(top.account, spot: spot.baseAddress!) { below.append(top.account) }
-                }
-            }
-            near.insert(contentsOf: watch)
-            below.sort()
         }
+        optionAccounts = options
+        if newInstant { exogenousBelow = [] }
         var breached: [Int] = []
         for a in below {
             // Below at the exogenous prices too: the exogenous process's, unless the prices change.
-            if exogenousSpot.withUnsafeBufferPointer({ surplus(account: a, spot: $0.baseAddress!, at: t, path: j).f >= 0 }) { breached.append(a) } else { again.append(a) }
+            if exogenousSpot.withUnsafeBufferPointer({ surplus(account: a, spot: $0.baseAddress!, at: t, path: j).f >= 0 }) { breached.append(a) } else { exogenousBelow.append(a) }
         }
-        revisit = again
         return breached
     }
 
