@@ -115,7 +115,7 @@ final class CascadeTests: XCTestCase {
         XCTAssertGreaterThan(endogenous, 0, "the impact liquidated accounts on some of the paths")
     }
 
-    /// The rounds' heap (`CascadePath`) is an exact shortcut: any reach finds the same liquidations.
+    /// The queues of distances to breach (`CascadePath`) are an exact shortcut: any reach finds the same liquidations.
     func testAnyNearReachFindsTheSameLiquidations() throws {
         let scenario = try loadScenario(scenario(cascade: "{depth: 0.5}", paths: 400, fund: 50_000))
         let spec = try XCTUnwrap(scenario.calibration), policy = try XCTUnwrap(scenario.policy), paths = 0..<scenario.simulation.paths
