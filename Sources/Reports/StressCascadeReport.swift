@@ -217,7 +217,7 @@ public struct StressCascadeReport: CommandReport {
     }
 
     public var document: ReportDocument {
-        var context = ["\(scenario.name): \(cascades.count) deterministic stresses with liquidation cascades at one instant (no time passes), \(scenario.portfolio.accounts.count) accounts"]
+        var context = ["\(scenario.name): \(cascades.count) deterministic stress\(cascades.count == 1 ? "" : "es") with liquidation cascades at one instant (no time passes), \(scenario.portfolio.accounts.count) accounts"]
         if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
         if let c = cascades.first {
             context.append("fund \(money(c.fundOpening)), penalty \(percent(c.penaltyRate)), cascade model \(c.isDefaultSpec ? "defaults (no liquidation.cascade)" : "from calibration.liquidation.cascade")")
