@@ -170,8 +170,70 @@ struct FundLedger {
         unfunded[rule] += max(rest, 0)
     }
 
+    /// Files a liquidation's `short` (what the fund could not pay) for the instant's ADL: split over
+    /// the account's positions by their notional at `spot` into `shortfall[asset][side]` (0: long,
+    /// 1: short), USD. With no position (`notional` = 0) neither the queue nor pro-rata has an
+    /// opposite side to take it from: it is unfunded for both (socialized still shares it).
+    mutating func owe(_ short: Double, positions: [MarginedPosition], notional: Double, spot: (Int) -> Double, into shortfall: inout [[Double]]) {
+        guard notional > 0 else { unfunded[0] += short; unfunded[1] += short; return }
+        for position in positions {
+            let n = position.notional(spot: spot(position.asset))
+            shortfall[position.asset][position.side == .long ? 0 : 1] += short * n / notional
+        }
+    }
+
+    /// Auto-deleveraging of one moment's shortfalls among `found`: per asset and side of the bankrupt
+    /// positions, `queue` and `pro-rata` take `shortfall[asset][side]` from the holders of the other
+    /// side (by rank; by their notional there), and `socialized` takes the moment's `whole` shortfall
+    /// from all candidates by their profit left. `profit` and `rank` are indexed by account (the
+    /// candidates' entries set from `found`). Leaves `shortfall` at 0.
+    mutating func deleverage(_ shortfall: inout [[Double]], whole: Double, _ found: DeleveragingCandidates, profit: [Double], rank: [Double]) {
+        for i in shortfall.indices {
+            for side in 0..<2 where shortfall[i][side] > 0 {
+                let facing = found.holders[i][1 - side]
+                let ranked = facing.map(\.account).sorted { rank[$0] != rank[$1] ? rank[$0] > rank[$1] : $0 < $1 }
+                queue(shortfall[i][side], ranked: ranked, profit: profit)
+                share(rule: 1, shortfall[i][side], among: facing.map(\.account), weights: facing.map(\.notional), profit: profit)
+                shortfall[i][side] = 0
+            }
+        }
+        let left = found.accounts.map { profit[$0] - taken[2][$0] }
+        share(rule: 2, whole, among: found.accounts, weights: left, profit: profit)
+    }
+
     private mutating func take(_ rule: Int, _ a: Int, _ amount: Double) {
         if taken[rule][a] == 0 { touched[rule].append(a) }
         taken[rule][a] += amount
+    }
+}
+
+/// The accounts auto-deleveraging may take from at one moment's prices S: the open accounts in
+/// profit, E(S) − E₀ > 0 with E(S) > 0, ascending; per candidate its profit E(S) − E₀ (USD) and its
+/// rank, profit × effective leverage = profit × gross notional(S) / E(S); and per asset and side (0:
+/// long, 1: short) the candidates' positions there, (account, notional at S), in account order.
+struct DeleveragingCandidates {
+    var accounts: [Int] = []
+    var profit: [Double] = []
+    var rank: [Double] = []
+    var holders: [[[(account: Int, notional: Double)]]]
+
+    /// - Parameters: `spot`: S per asset; `isOpen`: not liquidated; `equity`: E(S) of an account.
+    /// - Complexity: O(accounts + positions) and one `equity` per open account.
+    init(_ w: Waterfall, spot: [Double], isOpen: (Int) -> Bool, equity: (Int) -> Double) {
+        holders = Array(repeating: [[], []], count: w.model.assetCount)
+        for c in 0..<w.book.accountCount where isOpen(c) {
+            let e = equity(c)
+            let gain = e - w.book.equityNow[c]
+            guard gain > 0, e > 0 else { continue }
+            var gross = 0.0
+            for position in w.positions[c] {
+                let notional = position.notional(spot: spot[position.asset])
+                gross += notional
+                holders[position.asset][position.side == .long ? 0 : 1].append((c, notional))
+            }
+            accounts.append(c)
+            profit.append(gain)
+            rank.append(gain * gross / e)
+        }
     }
 }

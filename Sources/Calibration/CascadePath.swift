@@ -223,15 +223,8 @@ struct CascadePath {
     /// E(S) of account a at the spots `spot` at time t (horizon units): today's equity, the linear
     /// P&L and the options repriced with their time to expiry at t and the path's vol multiplier.
     private func equity(account a: Int, spot: (Int) -> Double, at t: Double, path j: Int) -> Double {
-        let book = w.book, n = book.assetCount, ld = buffers.capacity
-        var equity = book.equityNow[a] + book.linearConstants[a]
-        for b in assetsOf[a] { equity += book.linearWeights[a * n + b] * spot(b) }
-        let years = process.exogenous.horizonYears * (1 - t)
-        for leg in book.options(ofAccount: a) {
-            let value = leg.value(spot: spot(leg.asset), volFactor: paths.horizon.volFactor[leg.asset * ld + j], years: leg.remainingYears + years, rate: book.rate)
-            equity += leg.quantity * (value - leg.valueNow)
-        }
-        return equity
+        let volFactor = paths.horizon.volFactor, ld = buffers.capacity
+        return w.equity(account: a, assets: assetsOf[a], spot: spot, years: process.exogenous.horizonYears * (1 - t)) { volFactor[$0 * ld + j] }
     }
 
     /// The surplus f = E − M of account a at `spot` and its exposure D = Σ_b |w_ab|·S_b + M (+ each
@@ -396,50 +389,20 @@ struct CascadePath {
         let short = ledger.book(notional: closed.notional, equity: closed.finalEquity)
         guard short > 0 else { return }
         instantShortfall += short
-        // No position to match against: neither the queue nor pro-rata can deleverage it.
-        guard closed.notional > 0 else { ledger.unfunded[0] += short; ledger.unfunded[1] += short; return }
-        for position in w.positions[a] {
-            let notional = position.notional(spot: scratch.breachSpot[position.asset])
-            shortfall[position.asset][position.side == .long ? 0 : 1] += short * notional / closed.notional
-        }
+        ledger.owe(short, positions: w.positions[a], notional: closed.notional, spot: { scratch.breachSpot[$0] }, into: &shortfall)
     }
 
-    /// Auto-deleveraging of the instant's shortfalls at its prices. Candidates: open accounts in
-    /// profit, E(S) − E₀ > 0 with E(S) > 0; rank = profit × gross notional / E. Per asset and side of the
-    /// bankrupt positions, `queue` and `pro-rata` take that asset's shortfall from the holders of the
-    /// other side (by rank; by their notional there); `socialized` takes the instant's whole shortfall
-    /// from all candidates by profit.
+    /// Auto-deleveraging of the instant's shortfalls at its prices (`DeleveragingCandidates`,
+    /// `FundLedger.deleverage`).
     private mutating func deleverage(path j: Int, step k: Int) {
         observe(path: j, step: k)
-        let t = Double(k) / Double(process.spec.steps), now = spotNow, n = w.model.assetCount
-        var candidates: [Int] = []
-        // holders[i][side]: (account, notional) of the candidates' positions on asset i, side 0 long / 1 short.
-        var holders = [[[(account: Int, notional: Double)]]](repeating: [[], []], count: n)
-        for c in 0..<w.book.accountCount where liquidatedOn[c] != stamp {
-            let e = equity(account: c, spot: { now[$0] }, at: t, path: j)
-            let gain = e - w.book.equityNow[c]
-            guard gain > 0, e > 0 else { continue }
-            var gross = 0.0
-            for position in w.positions[c] {
-                let notional = position.notional(spot: now[position.asset])
-                gross += notional
-                holders[position.asset][position.side == .long ? 0 : 1].append((c, notional))
-            }
-            profit[c] = gain
-            rank[c] = gain * gross / e
-            candidates.append(c)
+        let t = Double(k) / Double(process.spec.steps), now = spotNow, liquidatedOn = liquidatedOn, stamp = stamp
+        let found = DeleveragingCandidates(w, spot: now, isOpen: { liquidatedOn[$0] != stamp }) { equity(account: $0, spot: { now[$0] }, at: t, path: j) }
+        for (c, account) in found.accounts.enumerated() {
+            profit[account] = found.profit[c]
+            rank[account] = found.rank[c]
         }
-        for i in 0..<n {
-            for side in 0..<2 where shortfall[i][side] > 0 {
-                let facing = holders[i][1 - side]
-                let ranked = facing.map(\.account).sorted { rank[$0] != rank[$1] ? rank[$0] > rank[$1] : $0 < $1 }
-                ledger.queue(shortfall[i][side], ranked: ranked, profit: profit)
-                ledger.share(rule: 1, shortfall[i][side], among: facing.map(\.account), weights: facing.map(\.notional), profit: profit)
-                shortfall[i][side] = 0
-            }
-        }
-        let left = candidates.map { profit[$0] - ledger.taken[2][$0] }
-        ledger.share(rule: 2, instantShortfall, among: candidates, weights: left, profit: profit)
+        ledger.deleverage(&shortfall, whole: instantShortfall, found, profit: profit, rank: rank)
         instantShortfall = 0
     }
 }

@@ -133,6 +133,8 @@ public enum ReportChart {
     case bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String)
     /// Lines of percentages against a log-scaled x.
     case percentLines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String)
+    /// Lines of values by round 0, 1, 2, … (a cascade's timeline), y in percent (`percent`) or USD.
+    case byRound(series: [(name: String, values: [Double])], title: String, yLabel: String, percent: Bool)
     /// A matrix of probabilities coloured against a reference value (the target).
     case heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, title: String, caption: String)
     /// Daily series against dates (days since 1970): lines, optional dots (one per day) and marked

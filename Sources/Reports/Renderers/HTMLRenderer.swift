@@ -35,6 +35,10 @@ public enum HTMLRenderer {
             return SVGChart.bars(categories: categories, series: series, title: title, xLabel: xLabel)
         case .percentLines(let series, let title, let xLabel, let yLabel):
             return SVGChart.lines(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logX: true, formatY: { String(format: "%.0f%%", $0) })
+        case .byRound(let series, let title, let yLabel, let percent):
+            return SVGChart.lines(series: series.map { ($0.name, $0.values.enumerated().map { (Double($0.offset), $0.element) }) }, title: title,
+                                  xLabel: "round", yLabel: yLabel, logX: false, integerX: true,
+                                  formatY: percent ? { String(format: "%.0f%%", $0) } : { money($0) })
         case .heatMap(let rows, let columns, let values, let reference, let title, let caption):
             return SVGChart.heatMap(rows: rows, columns: columns, values: values, reference: reference, title: title, caption: caption)
         case .timeSeries(let days, let lines, let dots, let marks, let title, let yLabel):

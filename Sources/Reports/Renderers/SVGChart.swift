@@ -83,16 +83,18 @@ enum SVGChart {
                      chartHeight: chartHeight, leftEdge: left)
     }
 
-    /// Lines of y against x (log-scaled x when asked), one per series.
+    /// Lines of y against x (log-scaled x when asked; integer ticks when `integerX`), one per series;
+    /// the y axis from 0 (or 1.1 × the lowest y when below 0) to 1.1 × the highest y (or 0).
     static func lines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String,
-                      logX: Bool, formatY: @escaping (Double) -> String) -> String {
+                      logX: Bool, integerX: Bool = false, formatY: @escaping (Double) -> String) -> String {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return "" }
         let tx: (Double) -> Double = logX ? { log10($0) } : { $0 }
-        var xs = Axis(low: all.map { tx($0.0) }.min()!, high: all.map { tx($0.0) }.max()!, pixels: (margin.left, width - margin.right), integerTicks: logX)
+        var xs = Axis(low: all.map { tx($0.0) }.min()!, high: all.map { tx($0.0) }.max()!, pixels: (margin.left, width - margin.right),
+                      integerTicks: logX || integerX)
         // A log axis spanning less than two decades has one or two powers of ten: tick the data's x instead.
         if logX && xs.high - xs.low < 2 { xs.explicitTicks = Array(Set(all.map { tx($0.0) })).sorted() }
-        let ys = Axis(low: 0, high: all.map(\.1).max()! * 1.1, pixels: (height - margin.bottom, margin.top))
+        let ys = Axis(low: min(0, all.map(\.1).min()! * 1.1), high: max(0, all.map(\.1).max()! * 1.1), pixels: (height - margin.bottom, margin.top))
         var body = ""
         for (s, item) in series.enumerated() {
             let color = seriesColor(s)
@@ -101,7 +103,7 @@ enum SVGChart {
         }
         return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: yLabel, body: body,
                      legend: series.enumerated().map { ($0.element.name, seriesColor($0.offset)) },
-                     formatX: logX ? { money(pow(10, $0)) } : nil, formatY: formatY)
+                     formatX: logX ? { money(pow(10, $0)) } : integerX ? { String(format: "%.0f", $0) } : nil, formatY: formatY)
     }
 
     /// Daily series against the date: each line thinned to at most ~1,500 points (the margin series
