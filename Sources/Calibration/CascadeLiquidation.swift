@@ -42,6 +42,9 @@ struct CascadeLiquidation: LiquidationProcess {
     /// The near list's reach (`CascadePath`): any value gives the same liquidations; larger ones
     /// check every account less often and keep longer lists.
     var nearShare = 0.25
+    /// The largest chunk a cascade runs in, paths (`WaterfallCells.accumulate`): memory O(liquidations of
+    /// 64 paths) per worker.
+    static let chunkSize = 64
 
     var draws: LiquidationDraws { exogenous.draws }
 

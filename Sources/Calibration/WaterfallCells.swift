@@ -239,6 +239,12 @@ enum WaterfallCells {
     static func accumulate(groups: [[Int]], paths: [Range<Int>], accounts: Range<Int>? = nil, settings: RunSettings, cancellation: Cancellation?,
                            progress: RunProgress?, cell: (Int) -> WaterfallCell) throws -> [CellTotals] {
         let cells = paths.indices.map(cell)
+        // A cascade holds every liquidation of a chunk's paths until they settle: chunks of at most
+        // `CascadeLiquidation.chunkSize` paths bound its memory (the results do not depend on it).
+        var settings = settings
+        if cells.contains(where: { $0.waterfall.process is CascadeLiquidation }) {
+            settings.chunkSize = min(settings.chunkSize, CascadeLiquidation.chunkSize)
+        }
         let jobs = groups.map { group -> PathJob<WaterfallCellTotals> in
             let first = cells[group[0]].waterfall
             let pricer = WaterfallCellsPricer(cells: group.map { cells[$0] }, accounts: accounts ?? 0..<first.book.accountCount)
