@@ -36,12 +36,16 @@ struct RobustnessSchedule {
 
     init(scenario: Scenario, spec: RobustnessSpec) {
         let monitorings: [LiquidationMonitoring?] = spec.monitoring.isEmpty ? [nil] : spec.monitoring
+        let cascades: [CascadeSpec??] = spec.cascades.isEmpty ? [.none] : spec.cascades.map { .some($0) }
         let modelScenarios = spec.models.flatMap { model in
-            monitorings.map { monitoring in
-                var s = scenario
-                s.market.tails = model
-                if let monitoring { s.calibration!.monitoring = monitoring }
-                return s
+            monitorings.flatMap { monitoring in
+                cascades.map { cascade in
+                    var s = scenario
+                    s.market.tails = model
+                    if let monitoring { s.calibration!.monitoring = monitoring }
+                    if case .some(let cascade) = cascade { s.calibration!.cascade = cascade }
+                    return s
+                }
             }
         }
         let bumpedScenarios = spec.bumps.compactMap { bump in bump.apply(to: scenario).map { (bump: bump, scenario: $0) } }
@@ -149,10 +153,18 @@ public struct RobustnessAnalyzer {
                                 centralElasticities: RobustnessResult.centralElasticities(sensitivity, base: baseThresholds), elapsedSeconds: elapsed)
     }
 
-    /// The matrix's model names: the tail model's, and its monitoring's when the study has any.
+    /// The matrix's model names: the tail model's, and its monitoring's and cascade model's when the
+    /// study has any (`· cascade off`, `· cascade`, `· cascade depth×0.5 pro-rata`).
     static func modelNames(_ spec: RobustnessSpec) -> [String] {
-        spec.models.flatMap { model in
-            spec.monitoring.isEmpty ? [model.shortLabel] : spec.monitoring.map { "\(model.shortLabel) · \($0.name)" }
+        let monitorings = spec.monitoring.isEmpty ? [""] : spec.monitoring.map { " · \($0.name)" }
+        let cascades = spec.cascades.isEmpty ? [""] : spec.cascades.map { cascade in
+            guard let cascade else { return " · cascade off" }
+            var name = " · cascade"
+            if cascade.depthMultiplier != 1 { name += cascade.depthMultiplier.isFinite ? " depth×" + String(format: "%g", cascade.depthMultiplier) : " depth∞" }
+            if cascade.depthCurve != CascadeSpec.defaultCurve { name += " own curve" }
+            if cascade.adl != .queue { name += " \(cascade.adl.rawValue)" }
+            return name
         }
+        return spec.models.flatMap { model in monitorings.flatMap { m in cascades.map { model.shortLabel + m + $0 } } }
     }
 }

@@ -20,6 +20,10 @@ public struct RobustnessSpec: Sendable, Equatable {
     /// are every tail model under every monitoring (tails outer), so a ladder and fund sized under
     /// `horizon` are evaluated under `continuous`; empty: the scenario's monitoring alone.
     public var monitoring: [LiquidationMonitoring]
+    /// The cascade models of the matrix (`robustness.cascade`; nil: accounts liquidated as if alone):
+    /// with any, every model above is taken under each (innermost), so a ladder and fund sized without
+    /// cascades are evaluated with them; empty: the scenario's own.
+    public var cascades: [CascadeSpec?] = []
     public var multipliers: [Double]
     public var bumps: [Bump]
 
@@ -50,13 +54,13 @@ public struct RobustnessSpec: Sendable, Equatable {
 }
 
 extension RobustnessSpec {
-    /// `robustness: {models: [gaussian, {model: student-t, dof: 3}], monitoring: [horizon, continuous],
+    /// `robustness: {models: [gaussian, {model: student-t, dof: 3}], monitoring: [horizon, continuous], cascade: [off, on],
     /// multipliers: [0.5, 1, 2], bumps: {vol: [0.8, 1.2], dof: [3, 0], …}}`; each field left out takes its default, each bump
     /// one value or a list of distinct values.
     /// - Parameter assets: the market's asset ids (for a `filtered-historical` model's history columns).
     /// - Parameter horizonDays: the simulation horizon (bounds a monitoring's check step).
     init(node: ConfigNode, path: String, scenarioTails: TailModel, assets: [String], horizonDays: Double, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["models", "monitoring", "multipliers", "bumps"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["models", "monitoring", "cascade", "multipliers", "bumps"])
         var defaults = RobustnessSpec.defaults(tails: scenarioTails)
         defaults.models = try r.optional("models") { node, path in
             try p.nonEmptyList(node, path, of: "model").map { item, itemPath in
@@ -70,6 +74,18 @@ extension RobustnessSpec {
                 let monitoring = try LiquidationMonitoring(node: item, path: itemPath, horizonDays: horizonDays, p)
                 guard !list.contains(monitoring) else { throw p.fail(item, itemPath, "this monitoring is listed twice") }
                 list.append(monitoring)
+            }
+            return list
+        } ?? []
+        defaults.cascades = try r.optional("cascade") { node, path in
+            var list: [CascadeSpec?] = []
+            for (item, itemPath) in try p.nonEmptyList(node, path, of: "cascade model") {
+                let cascade: CascadeSpec? = try {
+                    if case .scalar = item, try p.text(item, itemPath) == "off" { return nil }
+                    return try CascadeSpec(node: item, path: itemPath, p)
+                }()
+                guard !list.contains(cascade) else { throw p.fail(item, itemPath, "this cascade model is listed twice") }
+                list.append(cascade)
             }
             return list
         } ?? []

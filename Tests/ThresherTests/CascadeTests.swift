@@ -206,6 +206,23 @@ final class CascadeTests: XCTestCase {
         XCTAssertEqual(curve.depthFraction(drawdown: 0.4), 0.1)
     }
 
+    /// `robustness.cascade`: the same ladder evaluated with and without cascades; each cell is the
+    /// evaluation run alone, and the cascade raises the deficit on this book.
+    func testRobustnessTakesCascadesAsAModel() throws {
+        let text = scenario(cascade: nil, paths: 2_000, fund: 50_000) + "robustness: {models: [gaussian], cascade: [off, {depth: 0.5}], multipliers: [1], bumps: {vol: [1.2]}}\n"
+        let scenario = try loadScenario(text)
+        let spec = try XCTUnwrap(scenario.robustness)
+        let result = try RobustnessAnalyzer(scenario: scenario, spec: spec, file: "test").run(settings: RunSettings(threads: 2))
+        XCTAssertEqual(result.models, ["gaussian · cascade off", "gaussian · cascade depth×0.5"])
+        for row in result.matrix { XCTAssertGreaterThan(row[1].expectedDeficit, row[0].expectedDeficit) }
+        var cascaded = scenario
+        cascaded.calibration!.cascade = CascadeSpec(depthMultiplier: 0.5)
+        cascaded.policy = try Calibrator(scenario: scenario).run(settings: RunSettings(threads: 2)).policy
+        let alone = try PolicyEvaluator(scenario: cascaded, file: "x").run(settings: RunSettings(threads: 2))
+        XCTAssertEqual(result.matrix[0][1].expectedDeficit, alone.expectedDeficit)
+        assertRejected(text.replacingOccurrences(of: "cascade: [off, {depth: 0.5}]", with: "cascade: [off, off]"), path: "robustness.cascade[1]", mentioning: "twice")
+    }
+
     func testBadCascadeInputIsRejectedNamingTheField() {
         let path = "calibration.liquidation.cascade"
         assertRejected(scenario(cascade: "{adl: lottery}"), path: path + ".adl", mentioning: "queue, pro-rata, socialized")
