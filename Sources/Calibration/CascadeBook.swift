@@ -3,16 +3,9 @@ import ScenarioSpec
 
 /// The book as the cascade's checks read it (`CascadePath`), flattened into contiguous arrays so
 /// that checking 10⁵ accounts per instant touches no reference-counted storage: per account its
-/// positions (asset, notional per unit spot, fixed notional, side), its linear weights w_ab on the
-/// assets it depends on, E₀ + c_a, and whether it holds options (those are checked by repricing).
-/// Maintenance rates per asset and side come from `tierBounds`/`tierRates` as in
-/// `MarginSchedule.tier`: the first tier with upTo ≥ notional, else the last.
+/// linear weights w_ab on the assets it depends on, E₀ + c_a, and whether it holds options (those are
+/// checked by repricing); its positions and their tiers are the waterfall's `RequirementRows`.
 struct CascadeBook: Sendable {
-    let positionStart: [Int]
-    let positionAsset: [Int]
-    let positionPerSpot: [Double]
-    let positionFixed: [Double]
-    let positionLong: [Bool]
     let weightStart: [Int]
     let weightAsset: [Int]
     let weight: [Double]
@@ -28,62 +21,39 @@ struct CascadeBook: Sendable {
     /// Both directions of every asset account a depends on.
     let allQueueStart: [Int]
     let allQueueList: [Int]
-    /// Per asset: its tiers at tierStart[i] ..< tierStart[i + 1]; rates interleaved long, short.
-    let tierStart: [Int]
-    let tierBounds: [Double]
-    let tierRates: [Double]
+    let rows: RequirementRows
 
     init(waterfall w: Waterfall, assetsOf: [[Int]]) {
         let book = w.book, n = book.assetCount
-        var start = [0], asset: [Int] = [], perSpot: [Double] = [], fixed: [Double] = [], long: [Bool] = []
         var wStart = [0], wAsset: [Int] = [], weights: [Double] = []
-        for a in 0..<book.accountCount {
-            for position in w.positions[a] {
-                asset.append(position.asset)
-                perSpot.append(position.exposure.perSpot)
-                fixed.append(position.exposure.fixed)
-                long.append(position.side == .long)
-            }
-            start.append(asset.count)
-            for b in assetsOf[a] where book.linearWeights[a * n + b] != 0 {
-                wAsset.append(b)
-                weights.append(book.linearWeights[a * n + b])
-            }
-            wStart.append(wAsset.count)
-        }
-        (positionStart, positionAsset, positionPerSpot, positionFixed, positionLong) = (start, asset, perSpot, fixed, long)
-        (weightStart, weightAsset, weight) = (wStart, wAsset, weights)
-        equityBase = (0..<book.accountCount).map { book.equityNow[$0] + book.linearConstants[$0] }
-        hasOptions = (0..<book.accountCount).map { !book.options(ofAccount: $0).isEmpty }
         var qStart = [0], qList: [Int] = [], allStart = [0], allList: [Int] = []
         for a in 0..<book.accountCount {
             for b in assetsOf[a] {
                 let weight = book.linearWeights[a * n + b], positions = w.positions[a].filter { $0.asset == b }
+                if weight != 0 {
+                    wAsset.append(b)
+                    weights.append(weight)
+                }
                 if weight > 0 || positions.contains(where: { $0.side == .long }) { qList.append(2 * b) }
                 if weight < 0 || positions.contains(where: { $0.side == .short }) { qList.append(2 * b + 1) }
                 allList += [2 * b, 2 * b + 1]
             }
+            wStart.append(wAsset.count)
             qStart.append(qList.count)
             allStart.append(allList.count)
         }
+        (weightStart, weightAsset, weight) = (wStart, wAsset, weights)
         (queueStart, queueList, allQueueStart, allQueueList) = (qStart, qList, allStart, allList)
-        var tStart = [0], bounds: [Double] = [], rates: [Double] = []
-        for ladder in w.schedule.tiers {
-            for tier in ladder {
-                bounds.append(tier.upTo)
-                rates += [tier.maintenanceLong, tier.maintenanceShort]
-            }
-            tStart.append(bounds.count)
-        }
-        (tierStart, tierBounds, tierRates) = (tStart, bounds, rates)
+        equityBase = (0..<book.accountCount).map { book.equityNow[$0] + book.linearConstants[$0] }
+        hasOptions = (0..<book.accountCount).map { !book.options(ofAccount: $0).isEmpty }
+        rows = w.requirementRows
     }
 
     /// f = E − M and the exposure D = Σ_b |w_ab|·S_b + M of account a, which holds no option, at the
-    /// spots `spot` (USD): E = E₀ + c_a + Σ_b w_ab·S_b, M = Σ_q n_q·r_q(n_q); and `steps`, the most M can
-    /// rise beyond D·reach should the notionals grow by the factor 1 + `reach` into higher tiers,
-    /// Σ_q n_q·(1 + reach)·(the highest rate within reach − r_q).
-    /// Within moves of the log-prices by at most δ, expm1(δ) ≤ reach, f falls by at most
-    /// D·expm1(δ) + steps.
+    /// spots `spot` (USD): E = E₀ + c_a + Σ_b w_ab·S_b, M = Σ_q n_q·r_q(n_q) (`RequirementRows`); and
+    /// `steps`, the most M can rise beyond D·reach should the notionals grow by the factor 1 + `reach`
+    /// into higher tiers, Σ_q n_q·(1 + reach)·(the highest rate within reach − r_q). Within moves of the
+    /// log-prices by at most δ, expm1(δ) ≤ reach, f falls by at most D·expm1(δ) + steps.
     /// - Complexity: O(positions × tiers + weights).
     @inline(__always) func linearSurplus(account a: Int, spot: UnsafePointer<Double>, reach: Double) -> (f: Double, d: Double, steps: Double) {
         var equity = equityBase[a], exposure = 0.0, requirement = 0.0, steps = 0.0
@@ -92,17 +62,17 @@ struct CascadeBook: Sendable {
             equity += value
             exposure += abs(value)
         }
-        for q in positionStart[a]..<positionStart[a + 1] {
-            let i = positionAsset[q], notional = positionPerSpot[q] * spot[i] + positionFixed[q]
-            let first = tierStart[i], last = tierStart[i + 1] - 1
+        for q in rows.positionStart[a]..<rows.positionStart[a + 1] {
+            let notional = rows.perSpot[q] * spot[rows.asset[q]] + rows.fixed[q], grown = notional * (1 + reach)
+            let first = rows.tierStart[q], last = rows.tierStart[q + 1] - 1
             guard last >= first else { continue }
-            var t = first
-            while t < last, tierBounds[t] < notional { t += 1 }
-            let side = positionLong[q] ? 0 : 1, rate = tierRates[2 * t + side]
+            var rate = rows.rate[first], highest = rate
+            for t in first..<last {
+                if notional > rows.upTo[t] { rate = rows.rate[t + 1] }
+                if grown > rows.upTo[t] { highest = max(highest, rows.rate[t + 1]) }
+            }
             requirement += notional * rate
-            var highest = rate, u = t
-            while u < last, notional * (1 + reach) > tierBounds[u] { u += 1; highest = max(highest, tierRates[2 * u + side]) }
-            steps += notional * (1 + reach) * (highest - rate)
+            steps += grown * (highest - rate)
         }
         return (equity - requirement, exposure + requirement, steps)
     }

@@ -185,9 +185,9 @@ struct FundLedger {
     /// Auto-deleveraging of one moment's shortfalls among `found`: per asset and side of the bankrupt
     /// positions, `queue` and `pro-rata` take `shortfall[asset][side]` from the holders of the other
     /// side (by rank; by their notional there), and `socialized` takes the moment's `whole` shortfall
-    /// from all candidates by their profit left. `profit` and `rank` are indexed by account (the
-    /// candidates' entries set from `found`). Leaves `shortfall` at 0.
-    mutating func deleverage(_ shortfall: inout [[Double]], whole: Double, _ found: DeleveragingCandidates, profit: [Double], rank: [Double]) {
+    /// from all candidates by their profit left. Leaves `shortfall` at 0.
+    mutating func deleverage(_ shortfall: inout [[Double]], whole: Double, _ found: DeleveragingCandidates) {
+        let profit = found.profit, rank = found.rank
         for i in shortfall.indices {
             for side in 0..<2 where shortfall[i][side] > 0 {
                 let facing = found.holders[i][1 - side]
@@ -208,19 +208,22 @@ struct FundLedger {
 }
 
 /// The accounts auto-deleveraging may take from at one moment's prices S: the open accounts in
-/// profit, E(S) − E₀ > 0 with E(S) > 0, ascending; per candidate its profit E(S) − E₀ (USD) and its
-/// rank, profit × effective leverage = profit × gross notional(S) / E(S); and per asset and side (0:
-/// long, 1: short) the candidates' positions there, (account, notional at S), in account order.
+/// profit, E(S) − E₀ > 0 with E(S) > 0, ascending; per account (0 for the others) its profit
+/// E(S) − E₀ (USD) and its rank, profit × effective leverage = profit × gross notional(S) / E(S); and
+/// per asset and side (0: long, 1: short) the candidates' positions there, (account, notional at S),
+/// in account order.
 struct DeleveragingCandidates {
     var accounts: [Int] = []
-    var profit: [Double] = []
-    var rank: [Double] = []
+    var profit: [Double]
+    var rank: [Double]
     var holders: [[[(account: Int, notional: Double)]]]
 
     /// - Parameters: `spot`: S per asset; `isOpen`: not liquidated; `equity`: E(S) of an account.
     /// - Complexity: O(accounts + positions) and one `equity` per open account.
     init(_ w: Waterfall, spot: [Double], isOpen: (Int) -> Bool, equity: (Int) -> Double) {
         holders = Array(repeating: [[], []], count: w.model.assetCount)
+        profit = Array(repeating: 0, count: w.book.accountCount)
+        rank = profit
         for c in 0..<w.book.accountCount where isOpen(c) {
             let e = equity(c)
             let gain = e - w.book.equityNow[c]
@@ -232,8 +235,8 @@ struct DeleveragingCandidates {
                 holders[position.asset][position.side == .long ? 0 : 1].append((c, notional))
             }
             accounts.append(c)
-            profit.append(gain)
-            rank.append(gain * gross / e)
+            profit[c] = gain
+            rank[c] = gain * gross / e
         }
     }
 }

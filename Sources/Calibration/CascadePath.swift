@@ -48,10 +48,6 @@ struct CascadePath {
     /// The instant's exogenous log-moves log(S/S₀) and prices with impact, per asset.
     var exogenousLog: [Double]
     var spotNow: [Double]
-    /// Per account, for auto-deleveraging at the instant's prices: unrealized profit, and rank
-    /// (profit × effective leverage).
-    var profit: [Double]
-    var rank: [Double]
     /// The shortfalls of the instant: per asset and side of the bankrupt positions (0: long, 1:
     /// short), USD, split over a bankrupt account's positions by notional; and their sum.
     var shortfall: [[Double]]
@@ -91,8 +87,6 @@ struct CascadePath {
         grid = Array(repeating: 0, count: max(0, process.spec.steps - 1) * n)
         exogenousLog = Array(repeating: 0, count: n)
         spotNow = Array(repeating: 0, count: n)
-        profit = Array(repeating: 0, count: accounts)
-        rank = profit
         shortfall = Array(repeating: [0, 0], count: n)
         lastLog = Array(repeating: 0, count: n)
         queueVariation = Array(repeating: 0, count: 2 * n)
@@ -398,11 +392,7 @@ struct CascadePath {
         observe(path: j, step: k)
         let t = Double(k) / Double(process.spec.steps), now = spotNow, liquidatedOn = liquidatedOn, stamp = stamp
         let found = DeleveragingCandidates(w, spot: now, isOpen: { liquidatedOn[$0] != stamp }) { equity(account: $0, spot: { now[$0] }, at: t, path: j) }
-        for (c, account) in found.accounts.enumerated() {
-            profit[account] = found.profit[c]
-            rank[account] = found.rank[c]
-        }
-        ledger.deleverage(&shortfall, whole: instantShortfall, found, profit: profit, rank: rank)
+        ledger.deleverage(&shortfall, whole: instantShortfall, found)
         instantShortfall = 0
     }
 }

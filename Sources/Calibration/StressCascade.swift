@@ -138,7 +138,6 @@ public struct StressCascade: Sendable {
                                    impactScale: w.vols.map { impact * $0 * (1.0 / 365).squareRoot() }, spots: spots, spec: spec)
         var ledger = FundLedger(fund: fund, accounts: accounts)
         var open = [Bool](repeating: true, count: accounts)
-        var profit = [Double](repeating: 0, count: accounts), rank = profit
         func equity(_ a: Int, _ s: [Double]) -> Double {
             w.equity(account: a, assets: w.movedAssets[w.movedAssetStart[a]..<w.movedAssetStart[a + 1]], spot: { s[$0] }, years: horizonYears) { volFactor[$0] }
         }
@@ -174,11 +173,7 @@ public struct StressCascade: Sendable {
             if whole > 0 {
                 let now = prices, isOpen = open
                 let found = DeleveragingCandidates(w, spot: now, isOpen: { isOpen[$0] }) { equity($0, now) }
-                for (c, account) in found.accounts.enumerated() {
-                    profit[account] = found.profit[c]
-                    rank[account] = found.rank[c]
-                }
-                ledger.deleverage(&shortfall, whole: whole, found, profit: profit, rank: rank)
+                ledger.deleverage(&shortfall, whole: whole, found)
             }
             let taken = (0..<3).map { r in (0..<accounts).reduce(0.0) { $0 + ledger.taken[r][$1] - takenBefore[r][$1] } }
             let hit = (0..<3).map { r in (0..<accounts).filter { ledger.taken[r][$0] > takenBefore[r][$0] }.count }
