@@ -154,11 +154,11 @@ public struct RobustnessAnalyzer {
     }
 
     /// The matrix's model names: the tail model's, and its monitoring's and cascade model's when the
-    /// study has any (`· cascade off`, `· cascade`, `· cascade depth×0.5 pro-rata`).
+    /// study has any (`· alone`, `· cascade`, `· cascade depth×0.5 pro-rata`).
     static func modelNames(_ spec: RobustnessSpec) -> [String] {
         let monitorings = spec.monitoring.isEmpty ? [""] : spec.monitoring.map { " · \($0.name)" }
         let cascades = spec.cascades.isEmpty ? [""] : spec.cascades.map { cascade in
-            guard let cascade else { return " · cascade off" }
+            guard let cascade else { return " · alone" }
             var name = " · cascade"
             if cascade.depthMultiplier != 1 { name += cascade.depthMultiplier.isFinite ? " depth×" + String(format: "%g", cascade.depthMultiplier) : " depth∞" }
             if cascade.depthCurve != CascadeSpec.defaultCurve { name += " own curve" }

@@ -106,7 +106,7 @@ public struct EvaluationReport: CommandReport {
                                              .init("P(liquidation)", csv: "liquidation_probability"),
                                              .init("P(unnecessary)", csv: "unnecessary_liquidation_probability"),
                                              .init("E[deficit]", csv: "expected_deficit")]
-        if r.cascade != nil { columns += [.init("P(ADL)", csv: "deleveraged_probability"), .init("E[haircut]", csv: "expected_haircut")] }
+        if r.cascade != nil { columns += [.init("P(ADL)", csv: "deleveraged_probability"), .init("E[ADL]", csv: "expected_haircut")] }
         columns.append(.init("flag", csv: "flag"))
         let rows: [[ReportCell]] = r.accounts.map { a in
             var row: [ReportCell] = [.label(a.id), .money(a.equity), .money(a.requirement), .number(a.liquidationProbability, format: "%.4g"),

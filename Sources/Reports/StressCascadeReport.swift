@@ -123,44 +123,71 @@ public struct StressCascadeReport: CommandReport {
         ])
     }
 
+    /// Assets drawn in a price chart at most.
+    static let chartAssets = 6
+
+    /// The indices (ascending) of the `count` assets whose final move differs most from the stress's
+    /// own move in any cascade (all of them when there are no more).
+    static func mostMoved(_ cascades: [StressCascade], count: Int) -> [Int] {
+        guard let first = cascades.first, first.spots.count > count else { return cascades.first.map { Array($0.spots.indices) } ?? [] }
+        let amplification = first.spots.indices.map { i in cascades.map { abs($0.finalMove[i] - $0.exogenousMove[i]) }.max() ?? 0 }
+        return Array(amplification.indices.sorted { amplification[$0] != amplification[$1] ? amplification[$0] > amplification[$1] : $0 < $1 }.prefix(count)).sorted()
+    }
+
     var sections: [ReportSection] {
         let ids = assetIDs, accounts = accountIDs
-        let summary = ReportTable(
-            csvName: "cascades.csv",
-            columns: [.init("stress", csv: "stress"), .init("rounds", csv: "rounds"), .init("liquidated", csv: "accounts_liquidated"),
-                      .init("notional", csv: "liquidated_notional_usd"), .init("deficit", csv: "deficit_usd"), .init("fund paid", csv: "fund_paid_usd"),
-                      .init("fund left", csv: "fund_balance_usd"), .init("ran out in round", csv: "fund_ran_out_round"),
-                      .init("ADL taken", csv: "adl_taken_usd"), .init("deleveraged", csv: "accounts_deleveraged"), .init("unfunded", csv: "unfunded_usd")],
-            rows: cascades.map { c in
-                [.label(c.stress.name), Self.count(c.rounds.count), Self.count(c.accountsLiquidated),
-                 .money(c.liquidatedNotional), .money(c.deficit), .money(c.fundPaid), .money(c.fundBalance),
-                 c.fundRanOutRound.map { Self.count($0) } ?? .label(""),
-                 .money(c.venue.taken), Self.count(c.venue.accounts), .money(c.venue.unfunded)]
-            })
+        // The terminal and HTML keep to about 100 columns; the CSV has every column.
+        func summary(csv: Bool) -> ReportTable {
+            let columns: [(column: ReportTable.Column, shown: Bool)] = [
+                (.init("stress", csv: "stress"), true), (.init("rounds", csv: "rounds"), true), (.init("liquidated", csv: "accounts_liquidated"), true),
+                (.init("notional", csv: "liquidated_notional_usd"), true), (.init("deficit", csv: "deficit_usd"), true),
+                (.init("fund paid", csv: "fund_paid_usd"), true), (.init("fund left", csv: "fund_balance_usd"), false),
+                (.init("ran out in round", csv: "fund_ran_out_round"), false), (.init("ADL taken", csv: "adl_taken_usd"), true),
+                (.init("deleveraged", csv: "accounts_deleveraged"), false), (.init("unfunded", csv: "unfunded_usd"), true),
+            ]
+            let keep = columns.map { csv || $0.shown }
+            return ReportTable(
+                csvName: csv ? "cascades.csv" : nil,
+                columns: zip(columns, keep).filter(\.1).map(\.0.column),
+                rows: cascades.map { c in
+                    let cells: [ReportCell] = [.label(c.stress.name), Self.count(c.rounds.count), Self.count(c.accountsLiquidated),
+                                               .money(c.liquidatedNotional), .money(c.deficit), .money(c.fundPaid), .money(c.fundBalance),
+                                               c.fundRanOutRound.map { Self.count($0) } ?? .label(""),
+                                               .money(c.venue.taken), Self.count(c.venue.accounts), .money(c.venue.unfunded)]
+                    return zip(cells, keep).filter(\.1).map(\.0)
+                },
+                displayed: !csv)
+        }
         // The terminal and HTML show each asset's move from today; cascade_rounds.csv has the price too.
+        // The terminal and HTML show the `shownAssets` whose cascade moved them most beyond the stress,
+        // and the round's liquidations, fund and ADL; cascade_rounds.csv has every asset and column.
+        let shownAssets = Self.mostMoved(cascades, count: 3)
         func timeline(csv: Bool) -> ReportTable {
             var priceColumns: [ReportTable.Column] = []
-            for id in ids { priceColumns += csv ? [.init(id, csv: "move_\(id)"), .init(id, csv: "price_\(id)")] : [.init(id)] }
+            for (i, id) in ids.enumerated() where csv || shownAssets.contains(i) {
+                priceColumns += csv ? [.init(id, csv: "move_\(id)"), .init(id, csv: "price_\(id)")] : [.init(id)]
+            }
+            let detail: [ReportTable.Column] = csv ? [.init("deficit", csv: "deficit_usd"), .init("fund paid", csv: "fund_paid_usd"), .init("shortfall", csv: "shortfall_usd")] : []
             return ReportTable(
                 csvName: csv ? "cascade_rounds.csv" : nil,
                 columns: [.init("stress", csv: "stress"), .init("round", csv: "round")] + priceColumns
-                    + [.init("liquidated", csv: "accounts_liquidated"), .init("notional", csv: "liquidated_notional_usd"), .init("deficit", csv: "deficit_usd"),
-                       .init("fund paid", csv: "fund_paid_usd"), .init("shortfall", csv: "shortfall_usd"), .init("fund", csv: "fund_balance_usd"),
-                       .init("ADL taken (venue)", csv: "adl_taken_usd"), .init("deleveraged", csv: "accounts_deleveraged")],
+                    + [.init("liquidated", csv: "accounts_liquidated"), .init("notional", csv: "liquidated_notional_usd")] + detail
+                    + [.init("fund", csv: "fund_balance_usd"), .init("ADL (venue)", csv: "adl_taken_usd"), .init("hit", csv: "accounts_deleveraged")],
                 rows: cascades.flatMap { c -> [[ReportCell]] in
                     let venue = CascadeSpec.DeleveragingRule.allCases.firstIndex(of: c.spec.adl)!
                     func priceCells(_ p: [Double]) -> [ReportCell] {
-                        p.indices.flatMap { i -> [ReportCell] in
+                        p.indices.filter { csv || shownAssets.contains($0) }.flatMap { i -> [ReportCell] in
                             let m = p[i] / c.spots[i] - 1, shown = ReportCell(text: Self.move(m), csv: csvNumber(m))
                             return csv ? [shown, .number(p[i], format: "%g")] : [shown]
                         }
                     }
                     let zero: [ReportCell] = [.label(c.stress.name), Self.count(0)] + priceCells(c.shockedPrices)
-                        + [Self.count(0), .money(0), .money(0), .money(0), .money(0), .money(c.fundOpening), .money(0), Self.count(0)]
+                        + [Self.count(0), .money(0)] + (csv ? [.money(0), .money(0), .money(0)] : []) + [.money(c.fundOpening), .money(0), Self.count(0)]
                     return [zero] + c.rounds.map { r in
                         [.label(c.stress.name), Self.count(r.round)] + priceCells(r.prices)
-                            + [Self.count(r.liquidations.count), .money(r.liquidatedNotional), .money(r.deficit), .money(r.fundPaid),
-                               .money(r.shortfall), .money(r.fundBalance), .money(r.adlTaken[venue]), Self.count(r.adlAccounts[venue])]
+                            + [Self.count(r.liquidations.count), .money(r.liquidatedNotional)]
+                            + (csv ? [.money(r.deficit), .money(r.fundPaid), .money(r.shortfall)] : [])
+                            + [.money(r.fundBalance), .money(r.adlTaken[venue]), Self.count(r.adlAccounts[venue])]
                     }
                 },
                 displayed: !csv)
@@ -193,9 +220,11 @@ public struct StressCascadeReport: CommandReport {
         var charts: [ReportBlock] = []
         for c in cascades where !c.rounds.isEmpty {
             let path = [c.shockedPrices] + c.rounds.map(\.prices)
-            let moved = ids.indices.filter { i in path.contains { $0[i] != c.spots[i] } }
+            // At most `chartAssets` lines: those the cascade moved most beyond the stress.
+            let moved = Self.mostMoved([c], count: Self.chartAssets).filter { i in path.contains { $0[i] != c.spots[i] } }
+            let more = ids.count > Self.chartAssets ? " (the \(moved.count) the cascade moved most)" : ""
             charts.append(.chart(.byRound(series: moved.map { i in (ids[i], path.map { 100 * ($0[i] / c.spots[i] - 1) }) },
-                                          title: "\(c.stress.name): price by round, % from today", yLabel: "% from today", percent: true)))
+                                          title: "\(c.stress.name): price by round, % from today\(more)", yLabel: "% from today", percent: true)))
             charts.append(.chart(.byRound(series: [("fund balance", [c.fundOpening] + c.rounds.map(\.fundBalance))],
                                           title: "\(c.stress.name): insurance fund by round", yLabel: "USD", percent: false)))
         }
@@ -206,9 +235,9 @@ public struct StressCascadeReport: CommandReport {
         return [
             ReportSection(heading: "Cascades",
                           note: "Each stress moves spots (and implied vols) at once; then, round by round at the same instant, every account below maintenance is liquidated at the round's prices less its slippage, its flow moves prices by the square-root law at the depth left, the fund takes penalties and pays deficits, and what it cannot pay is auto-deleveraged. Model: \(model).",
-                          blocks: [.text(cascades.map(sentence)), .table(summary)]),
+                          blocks: [.text(cascades.map(sentence)), .table(summary(csv: false)), .table(summary(csv: true))]),
             ReportSection(heading: "Round by round",
-                          note: "Round 0: the stress's move. Prices after each round's flows, % from today (prices in cascade_rounds.csv); the fund after the round; ADL under the venue's rule at the round's end.",
+                          note: "Round 0: the stress's move. Prices after each round's flows, % from today, of the assets the cascade moved most beyond the stress (every asset's move and price, and each round's deficit, fund paid and shortfall, in cascade_rounds.csv); the fund after the round; ADL taken under the venue's rule at the round's end, and the accounts hit.",
                           blocks: [.table(timeline(csv: false)), .table(timeline(csv: true))] + charts),
             ReportSection(heading: "Auto-deleveraging by rule",
                           note: "What the fund could not pay, taken from winners under each rule on the same cascade (queue and pro-rata from the opposite side of the bankrupt positions, socialized from every account in profit); the last column is the conservation check, deficits = fund paid + taken + unfunded. Every liquidation is in cascade_liquidations.csv.",

@@ -213,7 +213,7 @@ final class CascadeTests: XCTestCase {
         let scenario = try loadScenario(text)
         let spec = try XCTUnwrap(scenario.robustness)
         let result = try RobustnessAnalyzer(scenario: scenario, spec: spec, file: "test").run(settings: RunSettings(threads: 2))
-        XCTAssertEqual(result.models, ["gaussian · cascade off", "gaussian · cascade depth×0.5"])
+        XCTAssertEqual(result.models, ["gaussian · alone", "gaussian · cascade depth×0.5"])
         for row in result.matrix { XCTAssertGreaterThan(row[1].expectedDeficit, row[0].expectedDeficit) }
         var cascaded = scenario
         cascaded.calibration!.cascade = CascadeSpec(depthMultiplier: 0.5)
