@@ -23,14 +23,18 @@ struct Calibrate: ParsableCommand {
     @Option(help: "Sections K of the paths for the Monte Carlo confidence intervals of every threshold (sectioning; doubles the work); 0 turns them off.")
     var sections: Int = Sectioning.defaultSections
 
-    @Option(name: .customLong("policy-out"), help: "Write the calibrated ladder, penalty rate and fund (ES) as a 'policy:' section to this YAML file, for 'stress' and later runs.")
+    @Option(name: .customLong("policy-out"), help: "Write the calibrated ladder, penalty rate and fund (ES) as a 'policy:' section to this YAML file, for 'stress' and later runs: each threshold rounded to what its interval supports, the interval beside it as a comment.")
     var policyOut: String?
+
+    @Option(help: "Relative precision (a fraction) a threshold's interval must reach to be acted on; wider ones get the paths they need.")
+    var precision: Double = Presentation.defaultPrecision
 
     func run() throws {
         var request = memory.request(options.request(Self.name, file: file))
         request.sections = sections
-        try MonteCarloCommands.execute(Self.self, request, file: file, presentation: options.presentation(policyOut: policyOut),
-                                       coordination: .local(options.slicing))
+        var presentation = options.presentation(policyOut: policyOut)
+        presentation.precision = try Presentation.validPrecision(precision)
+        try MonteCarloCommands.execute(Self.self, request, file: file, presentation: presentation, coordination: .local(options.slicing))
     }
 }
 
@@ -58,11 +62,14 @@ extension Calibrate: MonteCarloCommand {
                                                                                               memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
                                                                                               cancellation: run.cancellation,
                                                                                               progress: run.progress)
-        if let policyOut = presentation.policyOut, run.ownsOutput { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
+        if let policyOut = presentation.policyOut, run.ownsOutput {
+            try OutputFile.write(Data((intervals?.policyYAML ?? result.policyYAML).utf8), to: policyOut)
+        }
         let asked = request.sections ?? Sectioning.defaultSections
         if asked >= 2 && intervals == nil {
             FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(asked) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
         }
-        return CalibrationReport(result: result, overrides: echo, top: presentation.output.topRows, sectioned: intervals).document
+        return CalibrationReport(result: result, overrides: echo, top: presentation.output.topRows, sectioned: intervals,
+                                 precision: presentation.precision).document
     }
 }

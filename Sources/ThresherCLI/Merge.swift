@@ -38,6 +38,9 @@ struct Merge: ParsableCommand {
     @Option(name: .customLong("policy-out"), help: "calibrate: write the calibrated policy section to this YAML file.")
     var policyOut: String?
 
+    @Option(help: "calibrate, robustness: the relative precision (a fraction) a threshold's interval must reach to be acted on.")
+    var precision: Double = Presentation.defaultPrecision
+
     @Flag(help: "Print no table.")
     var quiet = false
 
@@ -51,7 +54,8 @@ struct Merge: ParsableCommand {
                 throw PartFileError(file: files[0].name, reason: "a part of '\(first.command)', which this thresher does not run")
             }
             let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
-            let presentation = Presentation(threads: threads, output: output, quiet: quiet, policyOut: policyOut)
+            let presentation = Presentation(threads: threads, output: output, quiet: quiet, policyOut: policyOut,
+                                            precision: try Presentation.validPrecision(precision))
             let stopped = try MonteCarloCommands.execute(command, first.request, file: scenario ?? first.scenarioPath, presentation: presentation,
                                                          coordination: .merging(coordinator))
             guard case .needed(let stage)? = stopped else {

@@ -38,6 +38,19 @@ struct Presentation {
     var quiet: Bool
     /// calibrate: `--policy-out`.
     var policyOut: String? = nil
+    /// calibrate, robustness: `--precision`, the relative half-width a threshold's interval must reach
+    /// to be acted on; wider ones are reported with the paths they need.
+    var precision: Double = Presentation.defaultPrecision
+
+    static let defaultPrecision = 0.1
+
+    /// `precision` when it is a fraction in (0, 1].
+    static func validPrecision(_ precision: Double) throws -> Double {
+        guard precision > 0 && precision <= 1 else {
+            throw ValidationError("--precision must be a fraction in (0, 1], e.g. 0.1 for ±10 %; got \(precision)")
+        }
+        return precision
+    }
 }
 
 enum MonteCarloCommands {
