@@ -126,6 +126,12 @@ extension MarginPolicy {
                 throw r.error("initial", "the initial rate \(initial) is below the maintenance rate \(max(long, short)); initial ≥ maintenance")
             }
             if let initial, initial == 0 { throw r.error("initial", "an initial rate of 0 allows infinite leverage; give a rate > 0") }
+            if let last = tiers.last, long < last.maintenanceLong || short < last.maintenanceShort, let node = r.node("maintenance") {
+                p.warn(node, r.childPath("maintenance"), "this tier (up to \(String(format: "%.0f", upTo)) USD) has a lower maintenance rate (long \(long), short \(short)) than the smaller tier before it (long \(last.maintenanceLong), short \(last.maintenanceShort)): a larger position almost surely pays a higher rate; check the order of the rates")
+            }
+            if let last = tiers.last, let initial, let previous = last.initial, initial < previous, let node = r.node("initial") {
+                p.warn(node, r.childPath("initial"), "this tier (up to \(String(format: "%.0f", upTo)) USD) has a lower initial rate (\(initial)) than the smaller tier before it (\(previous)): a larger position almost surely allows less leverage")
+            }
             tiers.append(MarginTier(upTo: upTo, maintenanceLong: long, maintenanceShort: short, initial: initial))
         }
         return tiers
