@@ -9,14 +9,17 @@ import ScenarioSpec
 struct Robustness: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "robustness",
-        abstract: "Benchmark how robust the thresholds are: model-risk matrix, trade-off frontier of the ladder, sensitivity to each input (needs 'calibration:').")
+        abstract: "Benchmark how robust the thresholds are: model-risk matrix, trade-off frontier of the ladder, sensitivity to each input (needs 'calibration:').",
+        discussion: """
+        Example: thresher robustness Scenarios/default.yaml --paths 100000 --policy cal.yaml --csv robustness-out
+        """)
 
     @Argument(help: "Scenario file with a 'calibration' section (and optionally 'policy').")
     var file: String
 
     @OptionGroup var options: MonteCarloOptions
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Monte Carlo") var memory: MemoryOptions
 
     func run() throws {
         try MonteCarloCommands.execute(Self.self, memory.request(options.request(Self.name, file: file)), file: file, presentation: options.presentation(),
