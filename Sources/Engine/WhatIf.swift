@@ -32,9 +32,6 @@ public struct WhatIf: Sendable {
         self.marketFile = marketFile
     }
 
-    /// Whether there is an instant move to apply.
-    public var moves: Bool { !spotShocks.isEmpty || !volShocks.isEmpty }
-
     /// Loads the scenario with every override and move applied; returns it with the echo lines that
     /// reports print.
     /// - Throws: `ScenarioError` (bad override, move or content; file "--set", "--shock" or
@@ -60,7 +57,7 @@ public struct WhatIf: Sendable {
     /// The moves as one stress of horizon 0 named after the flags ("--shock BTC=-0.3"), on the ids of
     /// `market`; nil when there are none.
     public func instantMove(market: Market) throws -> StressScenario? {
-        guard moves else { return nil }
+        guard !spotShocks.isEmpty || !volShocks.isEmpty else { return nil }
         let spot = try Self.parseMoves(spotShocks, flag: "--shock", what: "spot", market: market, stablecoins: true)
         let vol = try Self.parseMoves(volShocks, flag: "--shock-vol", what: "implied-vol", market: market, stablecoins: false)
         let name = (spotShocks.map { "--shock \($0)" } + volShocks.map { "--shock-vol \($0)" }).joined(separator: " ")

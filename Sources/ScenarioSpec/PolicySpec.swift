@@ -94,12 +94,19 @@ extension MarginPolicy {
         liquidationPenalty = try r.optional("liquidation_penalty") { node, path in
             let value = try p.nonNegative(node, path)
             guard value <= 1 else { throw p.fail(node, path, "a penalty rate must be in [0, 1], got \(value)") }
+            if value > Self.plausiblePenalty {
+                p.warn(node, path, "a penalty of \(shortNumber(value * 100)) % of the liquidated notional; rates are fractions (0.01 for 1 %); above \(shortNumber(Self.plausiblePenalty * 100)) % is almost surely a mistake")
+            }
             return value
         }
         insuranceFund = try r.optional("insurance_fund", p.within(0, Limits.amount, "USD"))
     }
 
-    /// A list of tiers `{up_to, maintenance: rate | {long, short}, initial}` with increasing `up_to`.
+    /// Liquidation penalty rates above this (20 %) warn: almost surely a percentage written for a fraction.
+    static let plausiblePenalty = 0.2
+
+    /// A list of tiers `{up_to, maintenance: rate | {long, short}, initial}` with increasing `up_to`;
+    /// a tier whose rates are below the smaller tier's before it warns.
     static func ladder(_ node: ConfigNode, _ path: String, _ p: ScalarParsers) throws -> [MarginTier] {
         var tiers: [MarginTier] = []
         for (item, itemPath) in try p.nonEmptyList(node, path, of: "tier") {

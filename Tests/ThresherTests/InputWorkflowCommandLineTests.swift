@@ -61,7 +61,7 @@ final class InputWorkflowCommandLineTests: BinaryTestCase {
     func testFittedMarketFromACompressedHistoryIsUsedAsItIs() throws {
         let folder = try temporaryFolder()
         let history = folder + "/prices.csv.gz"
-        FileManager.default.createFile(atPath: history, contents: gzipped(try Data(contentsOf: URL(fileURLWithPath: "Tests/Fixtures/history/bitstamp-btc-eth-ltc-daily.csv"))))
+        XCTAssertTrue(FileManager.default.createFile(atPath: history, contents: gzipped(try Data(contentsOf: URL(fileURLWithPath: "Tests/Fixtures/history/bitstamp-btc-eth-ltc-daily.csv")))))
         let fit = try run(["fit", history, "--column", "BTC=BTC:close", "--column", "ETH=ETH:close", "--out", folder + "/fitted.yaml", "--json", folder + "/fit.json"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
         // The same fit as from the plain file.
@@ -96,8 +96,8 @@ final class InputWorkflowCommandLineTests: BinaryTestCase {
         XCTAssertEqual(backtest.status, 0, backtest.stderr)
     }
 
-    /// vol 15 (meant 15 %) and a ladder whose larger tier pays less warn with file:line: field, and
-    /// the scenario still runs.
+    /// vol 15 (meant 15 %), a ladder whose larger tier pays less and a penalty of 1 (meant 1 %) warn
+    /// with file:line: field, and the scenario is still valid.
     func testImplausibleValuesWarnWithTheField() throws {
         let text = scenarioText(paths: 1000, assets: "    - {id: BTC, spot: 50000, vol: 15}") + """
 
@@ -106,14 +106,16 @@ final class InputWorkflowCommandLineTests: BinaryTestCase {
                 BTC:
                   - {up_to: 100000, maintenance: 0.05}
                   - {up_to: 1000000, maintenance: 0.02}
+              liquidation_penalty: 1
             """
         let lines = text.components(separatedBy: "\n")
-        let volLine = lines.firstIndex { $0.contains("vol: 15") }! + 1, tierLine = lines.firstIndex { $0.contains("maintenance: 0.02") }! + 1
+        func line(_ fragment: String) -> Int { lines.firstIndex { $0.contains(fragment) }! + 1 }
         let scenario = temporaryFile(text)
         let result = try run(["validate", scenario])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stderr.contains("warning: \(scenario):\(volLine): market.assets[0].vol: 15 is 1500 % a year"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("warning: \(scenario):\(tierLine): policy.ladder.BTC[1].maintenance: this tier (up to 1000000 USD) has a lower maintenance rate"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning: \(scenario):\(line("vol: 15")): market.assets[0].vol: 15 is 1500 % a year"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning: \(scenario):\(line("maintenance: 0.02")): policy.ladder.BTC[1].maintenance: this tier (up to 1000000 USD) has a lower maintenance rate"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning: \(scenario):\(line("liquidation_penalty")): policy.liquidation_penalty: a penalty of 100 %"), result.stderr)
         let plausible = try run(["validate", temporaryFile(scenarioText(paths: 1000))])
         XCTAssertFalse(plausible.stderr.contains("warning"), plausible.stderr)
     }

@@ -92,7 +92,7 @@ final class ScenarioInputTests: XCTestCase {
         XCTAssertEqual(zipped.data, unzipped.data)
         // A damaged book names its file.
         let damaged = NSTemporaryDirectory() + "thresher-test-\(UUID().uuidString).csv.gz"
-        FileManager.default.createFile(atPath: damaged, contents: gzipped(Data(positions.utf8)).prefix(20))
+        XCTAssertTrue(FileManager.default.createFile(atPath: damaged, contents: gzipped(Data(positions.utf8)).prefix(20)))
         XCTAssertThrowsError(try loadScenario(book(damaged, balancesFile, history: historyGz))) { error in
             XCTAssertEqual((error as? ScenarioError)?.file, damaged)
             XCTAssertTrue("\(error)".contains("gzip"), "\(error)")
