@@ -35,8 +35,13 @@ let package = Package(
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "CKernels", exclude: ["derivations"]),
-        .target(name: "CommandSupport"),
+        .target(name: "CommandSupport", dependencies: ["CZlib"]),
         .target(name: "Distributions"),
         .target(name: "LinearAlgebra", dependencies: ["CLapack", "CommandSupport"]),
         .target(name: "RandomStreams", dependencies: ["CKernels"]),
@@ -63,7 +68,7 @@ let package = Package(
         .executableTarget(name: "thresher-bench", dependencies: ["LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"],
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
-            "Backtest", "CKernels", "Calibration", "Distributions", "Engine", "History", "LinearAlgebra", "MonteCarlo", "RandomStreams",
+            "Backtest", "CKernels", "CZlib", "Calibration", "CommandSupport", "Distributions", "Engine", "History", "LinearAlgebra", "MonteCarlo", "RandomStreams",
             "Reports", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
         ]),
     ],

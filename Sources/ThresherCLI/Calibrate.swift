@@ -11,14 +11,18 @@ import ScenarioSpec
 struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Set the venue's thresholds: maintenance-margin ladder, liquidation penalty rate, insurance fund, account action ladder.")
+        abstract: "Set the venue's thresholds: maintenance-margin ladder, liquidation penalty rate, insurance fund, account action ladder.",
+        discussion: """
+        Example: thresher calibrate Scenarios/default.yaml --paths 200000 --policy-out cal.yaml
+        then:    thresher evaluate Scenarios/default.yaml --policy cal.yaml
+        """)
 
     @Argument(help: "Scenario file with a 'calibration' section.")
     var file: String
 
     @OptionGroup var options: MonteCarloOptions
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Monte Carlo") var memory: MemoryOptions
 
     @Option(help: "Sections K of the paths for the Monte Carlo confidence intervals of every threshold (sectioning; doubles the work); 0 turns them off.")
     var sections: Int = Sectioning.defaultSections

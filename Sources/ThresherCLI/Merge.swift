@@ -16,6 +16,9 @@ struct Merge: ParsableCommand {
         same stage, every slice once. The scenario is read again (from the path the parts name, or \
         --scenario) and must have the same digest. The report equals a single-process run's, number \
         for number.
+
+        Example: thresher run S.yaml --slice 0/2 --partial a.part; thresher run S.yaml --slice 1/2 --partial b.part
+                 thresher merge a.part b.part --json run.json
         """)
 
     @Argument(help: "The part files, one per slice, in any order.")

@@ -9,14 +9,17 @@ import ScenarioSpec
 struct Robustness: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "robustness",
-        abstract: "Benchmark how robust the thresholds are: model-risk matrix, trade-off frontier of the ladder, sensitivity to each input (needs 'calibration:').")
+        abstract: "Benchmark how robust the thresholds are: model-risk matrix, trade-off frontier of the ladder, sensitivity to each input (needs 'calibration:').",
+        discussion: """
+        Example: thresher robustness Scenarios/default.yaml --paths 100000 --policy cal.yaml --csv robustness-out
+        """)
 
     @Argument(help: "Scenario file with a 'calibration' section (and optionally 'policy').")
     var file: String
 
     @OptionGroup var options: MonteCarloOptions
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Monte Carlo") var memory: MemoryOptions
 
     @Option(help: "Sections K of the paths for the 95 % intervals of every threshold, outcome and change (sectioning, the changes paired on common random numbers; doubles the work); 0 turns them off.")
     var sections: Int = Sectioning.defaultSections

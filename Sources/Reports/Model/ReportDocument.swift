@@ -121,6 +121,9 @@ public struct ReportCell {
     public static func label(_ s: String) -> ReportCell { ReportCell(text: s, csv: s) }
     /// USD amounts: whole dollars with separators; full precision in CSV.
     public static func money(_ x: Double) -> ReportCell { ReportCell(text: Reports.money(x), csv: csvNumber(x)) }
+    /// A USD loss (positive = loss): a negative one reads as a gain, "gain 1,870,500"; the signed
+    /// loss in CSV.
+    public static func loss(_ x: Double) -> ReportCell { x < 0 ? ReportCell(text: "gain " + Reports.money(-x), csv: csvNumber(x)) : money(x) }
     /// A USD amount that may be unknown (a standard error below its minimum rank): "n/a", empty in CSV.
     public static func optionalMoney(_ x: Double?) -> ReportCell { x.map(money) ?? ReportCell(text: "n/a", csv: "") }
     /// A rate shown as a percentage (three decimals); the fraction in CSV.
