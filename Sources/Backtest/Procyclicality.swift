@@ -16,13 +16,19 @@ public enum AntiProcyclicalityTool: String, CaseIterable, Sendable {
     case stressedWeight = "stressed-weight-25"
     case tenYearFloor = "ten-year-floor"
 
-    /// One-line definition for reports.
-    public var definition: String {
+    /// One-line definition for reports, with the lookbacks a backtest really had: the stressed
+    /// weight's maximum runs over at most ten years of the backtest (`backtestDays` calendar days
+    /// from its first to its last day), the floor's vols over at most ten years of the history
+    /// (`historyDays`).
+    public func definition(backtestDays: Int, historyDays: Int) -> String {
+        func span(_ days: Int) -> String {
+            days >= 3652 ? "10 y" : days >= 730 ? String(format: "%.1f y", Double(days) / 365.25) : "\(days) d"
+        }
         switch self {
         case .baseline: return "M = VaR"
         case .buffer: return "M = max(VaR, min(1.25·VaR, M₋₁))"
-        case .stressedWeight: return "M = 0.75·VaR + 0.25·max VaR over 10 y"
-        case .tenYearFloor: return "M = max(VaR, VaR with 10-year vols)"
+        case .stressedWeight: return "M = 0.75·VaR + 0.25·max VaR over the last \(span(backtestDays))"
+        case .tenYearFloor: return "M = max(VaR, VaR with vols over the last \(span(historyDays)))"
         }
     }
 

@@ -11,6 +11,12 @@ public struct BacktestReport: CommandReport {
 
     public init(result: BacktestResult) { self.result = result }
 
+    /// Each tool's definition with this backtest's real lookbacks (a 537-day backtest has no ten years).
+    var definitions: (AntiProcyclicalityTool) -> String {
+        let days = result.realisedDays, history = result.history.days
+        return { $0.definition(backtestDays: days.last! - days.first! + 1, historyDays: history.last! - history.first!) }
+    }
+
     func optional(_ x: Double?) -> JSONValue { x.map(JSONValue.number) ?? .null }
 
     public var json: JSONValue {
@@ -34,7 +40,7 @@ public struct BacktestReport: CommandReport {
                 ])
             }
             let procyclicality: [JSONValue] = m.procyclicality.map { p in
-                .object([("tool", .string(p.tool.rawValue)), ("definition", .string(p.tool.definition)), ("mean_margin", .number(p.mean)),
+                .object([("tool", .string(p.tool.rawValue)), ("definition", .string(definitions(p.tool))), ("mean_margin", .number(p.mean)),
                          ("peak", .number(p.peak)), ("trough", .number(p.trough)), ("peak_to_trough", optional(p.peakToTrough)),
                          ("largest_1d_increase", optional(p.largestOneDayIncrease)), ("largest_30d_increase", optional(p.largestThirtyDayIncrease)),
                          ("exceptions", .integer(p.exceptions))])
@@ -85,35 +91,41 @@ public struct BacktestReport: CommandReport {
         let tests = ReportTable(
             csvName: "backtest.csv",
             columns: [.init("model", csv: "model"), .init("level", csv: "level"), .init("days", csv: "days"), .init("exceptions", csv: "exceptions"),
-                      .init("expected", csv: "expected_exceptions"), .init("Kupiec POF", csv: "kupiec_pof"), .init("", csv: "kupiec_p"),
-                      .init("independence", csv: "christoffersen_independence"), .init("", csv: "independence_p"),
-                      .init("cond. coverage", csv: "conditional_coverage"), .init("", csv: "conditional_coverage_p"),
-                      .init("zone", csv: "zone"), .init("P(X≤x)", csv: "cumulative_probability"),
+                      .init("expected", csv: "expected_exceptions"), .init("Kupiec POF", csv: "kupiec_pof"), .csvOnly("kupiec_p"),
+                      .init("independence", csv: "christoffersen_independence", priority: 0), .csvOnly("independence_p"),
+                      .init("cond. coverage", csv: "conditional_coverage", priority: 0), .csvOnly("conditional_coverage_p"),
+                      .init("zone", csv: "zone", priority: 2), .init("P(X≤x)", csv: "cumulative_probability", priority: 0),
                       .init("ES Z₂", csv: "z2"), .init("Z₂ 5% crit.", csv: "z2_critical_5pct"), .init("Z₂ p", csv: "z2_p"),
                       .init("largest excess", csv: "largest_excess"), .init("mean excess", csv: "mean_excess"), .init("loss/ES", csv: "loss_to_es_ratio")],
             rows: r.models.flatMap { m in
                 m.levels.map { l -> [ReportCell] in
                     let c = l.coverage, z = l.expectedShortfallTest
-                    return [.label(m.model.rawValue), .label(l.level.label), .number(Double(c.days), format: "%.0f"), .number(Double(c.exceptions), format: "%.0f"),
+                    return [.label(m.model.rawValue), .label(l.level.label), .integer(c.days), .integer(c.exceptions),
                             .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), p(c.proportionOfFailures),
                             test(c.independence), p(c.independence), test(c.conditionalCoverage), p(c.conditionalCoverage),
                             .label(c.trafficLight.rawValue), .number(c.cumulativeProbability, format: "%.5f"),
                             .number(z.statistic, format: "%.3f"), .number(z.criticalValue, format: "%.3f"), .number(z.pValue, format: "%.3f"),
                             optMoney(l.largestExcess), optMoney(l.meanExcess), opt(l.lossToShortfall, "%.3f")]
                 }
-            })
+            }, displayed: false)
+        // Shown as two tables that fit a page (1,400 px) and a terminal: the coverage tests, then the
+        // ES test and the exception magnitudes; backtest.csv has both.
+        func part(_ columns: [Int]) -> ReportTable {
+            ReportTable(columns: columns.map { tests.columns[$0] }, rows: tests.rows.map { row in columns.map { row[$0] } })
+        }
+        let coverage = part(Array(0...12)), magnitudes = part([0, 1] + Array(13...18))
         let margin = r.levels[r.marginLevel].label
         let cycles = ReportTable(
             csvName: "procyclicality.csv",
-            columns: [.init("model", csv: "model"), .init("tool", csv: "tool"), .init("definition"), .init("mean margin", csv: "mean_margin"),
+            columns: [.init("model", csv: "model"), .init("tool", csv: "tool"), .init("mean margin", csv: "mean_margin"),
                       .init("peak", csv: "peak"), .init("trough", csv: "trough"), .init("peak/trough", csv: "peak_to_trough"),
-                      .init("max 1-day rise", csv: "largest_1d_increase"), .init("max 30-day rise", csv: "largest_30d_increase"),
-                      .init("exceptions", csv: "exceptions")],
+                      .init("max 1-day rise", csv: "largest_1d_increase", priority: 0), .init("max 30-day rise", csv: "largest_30d_increase", priority: 0),
+                      .init("exceptions", csv: "exceptions", priority: 2)],
             rows: r.models.flatMap { m in
                 m.procyclicality.map { q -> [ReportCell] in
-                    [.label(m.model.rawValue), .label(q.tool.rawValue), .label(q.tool.definition), .money(q.mean), .money(q.peak), .money(q.trough),
+                    [.label(m.model.rawValue), .label(q.tool.rawValue), .money(q.mean), .money(q.peak), .money(q.trough),
                      opt(q.peakToTrough, "%.2f"), q.largestOneDayIncrease.map(ReportCell.rate) ?? ReportCell(text: "—", csv: ""),
-                     q.largestThirtyDayIncrease.map(ReportCell.rate) ?? ReportCell(text: "—", csv: ""), .number(Double(q.exceptions), format: "%.0f")]
+                     q.largestThirtyDayIncrease.map(ReportCell.rate) ?? ReportCell(text: "—", csv: ""), .integer(q.exceptions)]
                 }
             })
         var dayColumns: [ReportTable.Column] = [.init("date", csv: "date"), .init("realised loss", csv: "realised_loss")]
@@ -134,27 +146,28 @@ public struct BacktestReport: CommandReport {
         }
         var sections = [
             ReportSection(heading: "Exceptions and coverage tests",
-                          note: "An exception is a realised loss above the forecast VaR. Kupiec POF and Christoffersen independence are χ²(1), conditional coverage χ²(2) (p-values in brackets); the zone is Basel's traffic light from P(X ≤ x), X ~ Binomial(days, 1 − level): green < 95 %, red ≥ 99.99 %. Z₂ (Acerbi–Székely) is rejected below its 5 % critical value, simulated from \(r.settings.esSimulations) histories drawn from the forecasts themselves; loss/ES is the mean realised loss over ES on exception days (≈ 1 when ES is right).",
-                          blocks: [.table(tests)]),
+                          note: "An exception is a realised loss above the forecast VaR. Kupiec POF and Christoffersen independence are χ²(1), conditional coverage χ²(2) (p-values in brackets); the zone is Basel's traffic light from P(X ≤ x), X ~ Binomial(days, 1 − level) (expected = days × (1 − level), the same for every model at a level): green < 95 %, red ≥ 99.99 %. Z₂ (Acerbi–Székely) is rejected below its 5 % critical value, simulated from \(r.settings.esSimulations) histories drawn from the forecasts themselves; loss/ES is the mean realised loss over ES on exception days (≈ 1 when ES is right).",
+                          blocks: [.table(coverage), .table(magnitudes), .table(tests)]),
             ReportSection(heading: "Procyclicality of the margin (VaR \(margin)) under the EMIR Art. 28 tools",
-                          note: "Peak/trough = max/min margin over the backtest; rises are relative (M_t/M_{t−k} − 1); exceptions are days the realised loss exceeded the margin.",
-                          blocks: [.table(cycles)]),
+                          note: "Peak/trough = max/min margin over the backtest; rises are relative (Mₜ/Mₜ₋ₖ − 1 over k days); exceptions are days the realised loss exceeded the margin.",
+                          blocks: [.text(AntiProcyclicalityTool.allCases.map { "\($0.rawValue): \(definitions($0))" }), .table(cycles)]),
         ]
         if !r.ladder.isEmpty {
             let table = ReportTable(
                 csvName: "ladder_backtest.csv",
-                columns: [.init("asset", csv: "asset"), .init("side", csv: "side"), .init("rate", csv: "source"), .init("up to", csv: "up_to"),
+                columns: [.init("asset", csv: "asset"), .init("side", csv: "side"), .init("rate", csv: "source"), .init("up to", csv: "up_to", priority: 0),
                           .init("mean rate", csv: "mean_rate"), .init("exceptions", csv: "exceptions"), .init("expected", csv: "expected_exceptions"),
-                          .init("Kupiec POF", csv: "kupiec_pof"), .init("zone", csv: "zone"), .init("P(X≤x)", csv: "cumulative_probability")],
+                          .init("Kupiec POF", csv: "kupiec_pof"), .init("zone", csv: "zone", priority: 2),
+                          .init("P(X≤x)", csv: "cumulative_probability", priority: 0)],
                 rows: r.ladder.map { b in
                     let c = b.coverage
                     return [.label(b.asset), .label(b.side.rawValue), .label(b.tier.map { "tier \($0 + 1)" } ?? "\(b.model!.rawValue) forecast"),
-                            b.upTo.map(ReportCell.money) ?? ReportCell(text: "", csv: ""), .rate(b.meanRate), .number(Double(c.exceptions), format: "%.0f"),
+                            b.upTo.map(ReportCell.money) ?? ReportCell(text: "", csv: ""), .rate(b.meanRate), .integer(c.exceptions),
                             .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), .label(c.trafficLight.rawValue),
                             .number(c.cumulativeProbability, format: "%.5f")]
                 })
             sections.append(ReportSection(heading: "Margin rates against the realised daily moves",
-                                          note: "Each maintenance rate of the policy's ladder, and each model's daily forecast of the rate a move exceeds with probability \(String(format: "%g", r.ladderBreachProbability)) (the calibration's breach probability, else 1 − the margin level), against the realised one-day moves of its asset: an exception is an adverse move beyond the rate. A tier's rate also pays for liquidating its size, so a large tier is expected to breach less than the target.",
+                                          note: "Each maintenance rate of the policy's ladder, and each model's daily forecast of the rate a move exceeds with probability \(String(format: "%g", r.ladderBreachProbability)) (the calibration's breach probability, else 1 − the margin level), against the realised one-day moves of its asset: an exception is an adverse move beyond the rate. A tier's rate also pays for liquidating its size, so a large tier is expected to breach less than the target. Expected = days × that probability: the same for every rate, as every rate is tested against the same days.",
                                           blocks: [.table(table)]))
         }
         let top = r.levels.indices.max { r.levels[$0].value < r.levels[$1].value }!
@@ -174,7 +187,7 @@ public struct BacktestReport: CommandReport {
             "Book of \(r.scenarioName) valued as one account at each day's prices; positions held constant",
             "History \(r.history.file): \(r.history.assetIDs.joined(separator: ", ")), \(r.history.rowCount) common rows \(isoDate(r.history.days.first!)) … \(isoDate(r.history.days.last!))",
             "\(days.count) days tested \(isoDate(days.first!)) … \(isoDate(days.last!)); window \(r.settings.window) returns, re-fit every \(r.settings.refit) days, filtered daily",
-            "\(r.paths) paths per forecast, seed \(r.seed); models \(r.models.map(\.model.rawValue).joined(separator: ", "))",
+            "\(grouped(r.paths)) paths per forecast, seed \(r.seed); models \(r.models.map(\.model.rawValue).joined(separator: ", "))",
         ]
         return ReportDocument(title: "Thresher backtest — \(r.scenarioName)", context: context, sections: sections,
                               footer: [String(format: "Elapsed %.2f s", r.elapsedSeconds)], json: json)

@@ -31,7 +31,7 @@ public struct CalibrationReport: CommandReport {
             .object([("asset", .string(rung.asset)), ("tier", .number(rung.tier)), ("long", .number(rung.long)),
                      ("short", .number(rung.short)), ("rate", .number(rung.rate)), ("stderr", rung.standardError.map(JSONValue.number) ?? .null),
                      ("liquidation_hours", .number(rung.liquidationHours)), ("impact", .number(rung.impact)),
-                     ("max_leverage", .number(1 / rung.rate))])
+                     ("max_leverage", .number(1 / rung.rate)), ("leverage_at_maintenance", .number(1 / rung.rate))])
         }
         var fund: [(String, JSONValue)] = [
             ("confidence", .number(r.insuranceFund.confidence)), ("var", .number(r.insuranceFund.valueAtRisk)),
@@ -152,7 +152,7 @@ public struct CalibrationReport: CommandReport {
             columns: [.init("asset", csv: "asset"), .init("tier ≤ USD", csv: "tier"), .init("long", csv: "long"), .init("short", csv: "short"),
                       .init("MMR", csv: "rate"), .init("± se", csv: "stderr"), .init("\(ciTitle) low", csv: "rate_ci_low"),
                       .init("\(ciTitle) high", csv: "rate_ci_high"), .init("impact", csv: "impact"),
-                      .init("max leverage", csv: "max_leverage"), .init("liquidation hours", csv: "liquidation_hours")],
+                      .init("leverage at MMR", csv: "leverage_at_maintenance"), .init("liquidation hours", csv: "liquidation_hours")],
             rows: r.ladder.rungs.enumerated().flatMap { i, rungs in rungs.enumerated().map { t, rung -> [ReportCell] in
                 [.label(rung.asset), .money(rung.tier), .rate(rung.long), .rate(rung.short), .rate(rung.rate), rung.standardError.map(ReportCell.rate) ?? .label("n/a")]
                     + intervalCells(ReportCell.rate) { $0.ladder.rungs[i][t].rate }
@@ -160,7 +160,7 @@ public struct CalibrationReport: CommandReport {
             } })
         let ladderSection = ReportSection(
             heading: "Maintenance-margin ladder",
-            note: "A position of notional x uses the first tier ≥ x; MMR = max of long and short; max leverage = 1/MMR.",
+            note: "A position of notional x uses the first tier ≥ x; MMR = max of long and short; leverage at MMR = 1/MMR, the leverage at which a position reaches its maintenance margin (max leverage, as evaluate shows it, is 1/initial margin and lower).",
             blocks: [.chart(.percentLines(series: assets.map { ($0[0].asset, $0.map { ($0.tier, $0.rate * 100) }) },
                                           title: "Maintenance-margin rate by tier", xLabel: "position notional (tier), USD, log scale",
                                           yLabel: "maintenance margin, % of notional")),
@@ -169,32 +169,32 @@ public struct CalibrationReport: CommandReport {
         let p = r.penalty, f = r.insuranceFund
         let none = [ReportCell.label(""), .label("")]
         var fundRows: [[ReportCell]] = [
-            [.label("liquidation penalty rate"), .rate(p.rate), .label("")] + intervalCells(ReportCell.rate) { $0.penalty.rate },
-            [.label("expected penalty income per path"), .money(p.expectedIncome), .money(p.expectedIncomeStandardError)] + none,
-            [.label("expected deficit per path"), .money(p.expectedDeficit), .money(p.expectedDeficitStandardError)]
+            ReportCell.quantity("liquidation_penalty_rate", "liquidation penalty rate") + [.rate(p.rate), .label("")] + intervalCells(ReportCell.rate) { $0.penalty.rate },
+            ReportCell.quantity("expected_penalty_income", "expected penalty income per path") + [.money(p.expectedIncome), .money(p.expectedIncomeStandardError)] + none,
+            ReportCell.quantity("expected_deficit", "expected deficit per path") + [.money(p.expectedDeficit), .money(p.expectedDeficitStandardError)]
                 + intervalCells(ReportCell.money) { $0.penalty.expectedDeficit },
-            [.label("insurance fund VaR \(percent(f.confidence))"), .money(f.valueAtRisk), .optionalMoney(f.valueAtRiskStandardError)]
+            ReportCell.quantity("insurance_fund_var", "insurance fund VaR \(percent(f.confidence))") + [.money(f.valueAtRisk), .optionalMoney(f.valueAtRiskStandardError)]
                 + intervalCells(ReportCell.money) { $0.insuranceFund.valueAtRisk },
-            [.label("insurance fund ES \(percent(f.confidence))"), .money(f.expectedShortfall), .optionalMoney(f.expectedShortfallStandardError)]
+            ReportCell.quantity("insurance_fund_es", "insurance fund ES \(percent(f.confidence))") + [.money(f.expectedShortfall), .optionalMoney(f.expectedShortfallStandardError)]
                 + intervalCells(ReportCell.money) { $0.insuranceFund.expectedShortfall },
         ]
         if let balance = f.balance, let adl = f.adlProbability {
-            fundRows += [[.label("insurance fund balance"), .money(balance), .label("")] + none,
-                         [.label("auto-deleveraging probability"), .number(adl, format: "%.3g"), .label("")] + none]
+            fundRows += [ReportCell.quantity("insurance_fund_balance", "insurance fund balance") + [.money(balance), .label("")] + none,
+                         ReportCell.quantity("adl_probability", "auto-deleveraging probability") + [.number(adl, format: "%.3g"), .label("")] + none]
         }
         let verdict = p.reached
             ? "The penalty rate \(rate(p.rate)) of notional covers \(p.coverage)× the expected deficit."
             : "NOT REACHED: max_rate \(rate(p.maxRate)) covers less than \(p.coverage)× the expected deficit."
         let fundSection = ReportSection(heading: "Liquidation penalty and insurance fund",
-                                        blocks: [.text([verdict] + (precisionLine.map { [$0] } ?? []) + [BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]), .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
+                                        blocks: [.text([verdict] + (precisionLine.map { [$0] } ?? []) + [BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]), .table(ReportTable(csvName: "fund.csv", columns: [.csvOnly("key"), .init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
                                                                                    .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high")],
                                                                          rows: fundRows))])
 
         let columns: [ReportTable.Column] = [
-            .init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
-            .init("P(liquidation)", csv: "liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
-            .init("warn", csv: "warn"), .init("reduce-only", csv: "reduce_only"), .init("liquidate", csv: "liquidate"),
-            .init("flag", csv: "flag"),
+            .init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement", priority: 0),
+            .init("P(liquidation)", csv: "liquidation_probability"), .init("E[deficit]", csv: "expected_deficit", priority: 0),
+            .init("warn", csv: "warn"), .init("reduce-only", csv: "reduce_only"), .init("liquidate", csv: "liquidate", priority: 2),
+            .init("flag", csv: "flag", priority: 2),
         ]
         let rows: [[ReportCell]] = r.accounts.map { a in
             [.label(a.id), .money(a.equity), .money(a.maintenanceRequirement), .number(a.liquidationProbability, format: "%.4g"),
@@ -219,7 +219,7 @@ public struct CalibrationReport: CommandReport {
             .chart(.bars(categories: shown.map { r.accounts[$0].id },
                          series: [("warn", shown.map { r.accounts[$0].warn }), ("reduce-only", shown.map { r.accounts[$0].reduceOnly }),
                                   ("liquidate", shown.map { r.accounts[$0].liquidate })],
-                         title: shown.count < r.accounts.count ? "Loss thresholds of the \(shown.count) accounts most likely liquidated" : "Loss thresholds by account",
+                         title: shown.count < r.accounts.count ? "Loss thresholds of the \(counted(shown.count, "account")) most likely liquidated" : "Loss thresholds by account",
                          xLabel: "loss, USD")),
             .table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
             .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false)),

@@ -54,20 +54,20 @@ enum CascadeReport {
             lines.append(String(format: "At %@, %@'s fall of %.2f %% became %.2f %% with the cascade's lasting impact (×%.2f).", level, asset.asset,
                                 100 * (1 - exp(-asset.exogenousFall)), 100 * (1 - exp(-asset.cascadedFall)), ratio))
         }
-        let figures = ReportTable(csvName: "cascade.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")], rows: [
-            [.label("P(cascade on the path)"), .number(c.cascadeProbability, format: "%.4g"), .label("")],
-            [.label("expected liquidations per path"), .number(c.expectedLiquidations, format: "%.4g"), .label("")],
-            [.label("  of which endogenous"), .number(c.expectedEndogenous, format: "%.4g"), .label("")],
-            [.label("largest rounds at one instant"), .number(Double(c.rounds.lastIndex { $0 > 0 } ?? 0), format: "%.0f"), .label("")],
-            [.label("liquidated notional, mean"), .money(c.expectedLiquidatedNotional), .label("")],
-            [.label("liquidated notional VaR \(level)"), .money(c.liquidatedNotional.valueAtRisk), .optionalMoney(c.liquidatedNotional.valueAtRiskStandardError)],
-            [.label("fund opening balance"), .money(c.fundOpening), .label("")],
-            [.label("fund drawdown VaR \(level)"), .money(c.fundDrawdown.valueAtRisk), .optionalMoney(c.fundDrawdown.valueAtRiskStandardError)],
-            [.label("fund drawdown ES \(level)"), .money(c.fundDrawdown.expectedShortfall), .optionalMoney(c.fundDrawdown.expectedShortfallStandardError)],
-            [.label("P(fund exhausted)"), .number(c.fundExhaustedProbability, format: "%.4g"), .number(c.fundExhaustedStandardError, format: "%.2g")],
-            [.label("expected deficit per path"), .money(c.expectedDeficit), .label("")],
-            [.label("  paid by the fund"), .money(c.expectedFundPaid), .label("")],
-            [.label("conservation: largest path error"), .money(c.largestImbalance), .label("")],
+        let figures = ReportTable(csvName: "cascade.csv", columns: [.csvOnly("key"), .init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")], rows: [
+            ReportCell.quantity("cascade_probability", "P(cascade on the path)") + [.number(c.cascadeProbability, format: "%.4g"), .label("")],
+            ReportCell.quantity("expected_liquidations", "expected liquidations per path") + [.number(c.expectedLiquidations, format: "%.4g"), .label("")],
+            ReportCell.quantity("expected_endogenous_liquidations", "  of which endogenous") + [.number(c.expectedEndogenous, format: "%.4g"), .label("")],
+            ReportCell.quantity("largest_rounds", "largest rounds at one instant") + [.integer(c.rounds.lastIndex { $0 > 0 } ?? 0), .label("")],
+            ReportCell.quantity("expected_liquidated_notional", "liquidated notional, mean") + [.money(c.expectedLiquidatedNotional), .label("")],
+            ReportCell.quantity("liquidated_notional_var", "liquidated notional VaR \(level)") + [.money(c.liquidatedNotional.valueAtRisk), .optionalMoney(c.liquidatedNotional.valueAtRiskStandardError)],
+            ReportCell.quantity("fund_opening_balance", "fund opening balance") + [.money(c.fundOpening), .label("")],
+            ReportCell.quantity("fund_drawdown_var", "fund drawdown VaR \(level)") + [.money(c.fundDrawdown.valueAtRisk), .optionalMoney(c.fundDrawdown.valueAtRiskStandardError)],
+            ReportCell.quantity("fund_drawdown_es", "fund drawdown ES \(level)") + [.money(c.fundDrawdown.expectedShortfall), .optionalMoney(c.fundDrawdown.expectedShortfallStandardError)],
+            ReportCell.quantity("fund_exhausted_probability", "P(fund exhausted)") + [.number(c.fundExhaustedProbability, format: "%.4g"), .number(c.fundExhaustedStandardError, format: "%.2g")],
+            ReportCell.quantity("expected_deficit", "expected deficit per path") + [.money(c.expectedDeficit), .label("")],
+            ReportCell.quantity("expected_fund_paid", "  paid by the fund") + [.money(c.expectedFundPaid), .label("")],
+            ReportCell.quantity("largest_conservation_error", "conservation: largest path error") + [.money(c.largestImbalance), .label("")],
         ])
         let adl = ReportTable(csvName: "adl.csv", columns: [.init("ADL rule", csv: "rule"), .init("P(ADL)", csv: "p_adl"), .init("E[taken from winners]", csv: "expected_volume"),
                                                             .init("E[accounts hit]", csv: "expected_accounts"), .init("E[unfunded]", csv: "expected_unfunded")],
@@ -90,17 +90,17 @@ enum CascadeReport {
         if let w = r.withoutCascade {
             let level = percent(r.fundConfidence)
             var rows: [[ReportCell]] = [
-                [.label("expected liquidations per path"), .number(w.expectedLiquidations, format: "%.4g"), .number(c.expectedLiquidations, format: "%.4g")],
-                [.label("expected deficit per path"), .money(w.expectedDeficit), .money(r.expectedDeficit)],
-                [.label("expected penalty income per path"), .money(w.expectedIncome), .money(r.expectedIncome)],
-                [.label("net deficit VaR \(level)"), .money(w.fund.valueAtRisk), .money(r.fund.valueAtRisk)],
-                [.label("net deficit ES \(level)"), .money(w.fund.expectedShortfall), .money(r.fund.expectedShortfall)],
+                ReportCell.quantity("expected_liquidations", "expected liquidations per path") + [.number(w.expectedLiquidations, format: "%.4g"), .number(c.expectedLiquidations, format: "%.4g")],
+                ReportCell.quantity("expected_deficit", "expected deficit per path") + [.money(w.expectedDeficit), .money(r.expectedDeficit)],
+                ReportCell.quantity("expected_penalty_income", "expected penalty income per path") + [.money(w.expectedIncome), .money(r.expectedIncome)],
+                ReportCell.quantity("net_deficit_var", "net deficit VaR \(level)") + [.money(w.fund.valueAtRisk), .money(r.fund.valueAtRisk)],
+                ReportCell.quantity("net_deficit_es", "net deficit ES \(level)") + [.money(w.fund.expectedShortfall), .money(r.fund.expectedShortfall)],
             ]
             if let before = w.fundShortfallProbability, let after = r.fundShortfallProbability {
-                rows.append([.label("P(net deficit > balance)"), .number(before, format: "%.4g"), .number(after, format: "%.4g")])
+                rows.append(ReportCell.quantity("fund_shortfall_probability", "P(net deficit > balance)") + [.number(before, format: "%.4g"), .number(after, format: "%.4g")])
             }
             blocks.append(.table(ReportTable(csvName: "cascade_comparison.csv",
-                                             columns: [.init("same paths", csv: "quantity"), .init("each alone", csv: "without_cascade"), .init("with cascades", csv: "with_cascade")],
+                                             columns: [.csvOnly("key"), .init("same paths", csv: "quantity"), .init("each alone", csv: "without_cascade"), .init("with cascades", csv: "with_cascade")],
                                              rows: rows)))
         }
         blocks += [.table(figures), .table(adl), .table(amplification), .chart(chart)]

@@ -84,23 +84,23 @@ public struct EvaluationReport: CommandReport {
             ? "Every tier's breach probability is within 2 standard errors of, or below, the target \(target)."
             : "\(breached.count) of \(r.tiers.count) tier sides breach more often than the target \(target) by over 2 standard errors (vs target > 1)."
         let ladder = ReportSection(heading: "Margin ladder under the model",
-                                   note: "P(breach): probability that liquidating a position of the tier's notional over its liquidation horizon loses more than its margin (impact included).",
+                                   note: "P(breach): probability that liquidating a position of the tier's notional over its liquidation horizon loses more than its margin (impact included). Max leverage = 1/initial margin rate (blank where the policy gives no initial margin); calibrate's leverage at MMR is 1/maintenance rate.",
                                    blocks: [.text([verdict]), .table(tiers)])
         var fundRows: [[ReportCell]] = [
-            [.label("liquidation penalty rate"), .rate(r.penaltyRate), .label("")],
-            [.label("expected penalty income per path"), .money(r.expectedIncome), .money(r.expectedIncomeStandardError)],
-            [.label("expected deficit per path"), .money(r.expectedDeficit), .money(r.expectedDeficitStandardError)],
-            [.label("coverage ratio (income / deficit)"), r.coverageRatio.map { .number($0, format: "%.3g") } ?? .label("no deficit"), .label("")],
-            [.label("net deficit VaR \(percent(r.fundConfidence))"), .money(r.fund.valueAtRisk), .optionalMoney(r.fund.valueAtRiskStandardError)],
-            [.label("net deficit ES \(percent(r.fundConfidence))"), .money(r.fund.expectedShortfall), .optionalMoney(r.fund.expectedShortfallStandardError)],
+            ReportCell.quantity("liquidation_penalty_rate", "liquidation penalty rate") + [.rate(r.penaltyRate), .label("")],
+            ReportCell.quantity("expected_penalty_income", "expected penalty income per path") + [.money(r.expectedIncome), .money(r.expectedIncomeStandardError)],
+            ReportCell.quantity("expected_deficit", "expected deficit per path") + [.money(r.expectedDeficit), .money(r.expectedDeficitStandardError)],
+            ReportCell.quantity("coverage_ratio", "coverage ratio (income / deficit)") + [r.coverageRatio.map { .number($0, format: "%.3g") } ?? ReportCell(text: "no deficit", csv: ""), .label("")],
+            ReportCell.quantity("net_deficit_var", "net deficit VaR \(percent(r.fundConfidence))") + [.money(r.fund.valueAtRisk), .optionalMoney(r.fund.valueAtRiskStandardError)],
+            ReportCell.quantity("net_deficit_es", "net deficit ES \(percent(r.fundConfidence))") + [.money(r.fund.expectedShortfall), .optionalMoney(r.fund.expectedShortfallStandardError)],
         ]
         if let balance = r.fundBalance, let p = r.fundShortfallProbability {
-            fundRows += [[.label("insurance fund balance"), .money(balance), .label("")],
-                         [.label("P(net deficit > balance)"), .number(p, format: "%.3g"), .label("")]]
+            fundRows += [ReportCell.quantity("insurance_fund_balance", "insurance fund balance") + [.money(balance), .label("")],
+                         ReportCell.quantity("fund_shortfall_probability", "P(net deficit > balance)") + [.number(p, format: "%.3g"), .label("")]]
         }
         let fund = ReportSection(heading: "Penalty and insurance fund",
                                  blocks: [.text([BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]),
-                                          .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
+                                          .table(ReportTable(csvName: "fund.csv", columns: [.csvOnly("key"), .init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
                                                              rows: fundRows))])
         var columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),
                                              .init("P(liquidation)", csv: "liquidation_probability"),

@@ -42,7 +42,7 @@ public struct FitReport: CommandReport {
         }
         return .object([
             ("file", .string(file)), ("model", .string("GARCH(1,1), standardized Student-t, constant mean")),
-            ("returns", .string(returns == "log" ? "100·ln(P_t/P_{t-1})" : "100·(P_t/P_{t-1} − 1)")), ("periods_per_year", .number(periodsPerYear)),
+            ("returns", .string(returns == "log" ? "100·ln(Pₜ/Pₜ₋₁)" : "100·(Pₜ/Pₜ₋₁ − 1)")), ("periods_per_year", .number(periodsPerYear)),
             ("assets", .array(assets)),
             ("residual_correlation", .object([("days", .integer(commonDays)), ("matrix", .array(correlation.map { .array($0.map(JSONValue.number)) }))])),
         ])
@@ -52,12 +52,13 @@ public struct FitReport: CommandReport {
         func se(_ f: GARCHFit, _ i: Int) -> ReportCell { f.standardErrors.map { .number($0[i], format: "%.2g") } ?? .label("—") }
         let table = ReportTable(
             csvName: "fit.csv",
-            columns: [.init("asset", csv: "id"), .init("n", csv: "n"), .init("μ", csv: "mu"), .init("± se", csv: "mu_se"), .init("ω", csv: "omega"),
-                      .init("± se", csv: "omega_se"), .init("α", csv: "alpha"), .init("± se", csv: "alpha_se"), .init("β", csv: "beta"),
-                      .init("± se", csv: "beta_se"), .init("ν", csv: "nu"), .init("± se", csv: "nu_se"), .init("α+β", csv: "persistence"),
-                      .init("log-lik", csv: "loglik"), .init("σ²₊₁", csv: "forecast_variance"), .init("annual vol", csv: "annual_vol")],
+            // On a narrow terminal the standard errors go first, the annual vol (the market section's) last.
+            columns: [.init("asset", csv: "id"), .init("n", csv: "n"), .init("μ", csv: "mu"), .init("± se", csv: "mu_se", priority: 0), .init("ω", csv: "omega"),
+                      .init("± se", csv: "omega_se", priority: 0), .init("α", csv: "alpha"), .init("± se", csv: "alpha_se", priority: 0), .init("β", csv: "beta"),
+                      .init("± se", csv: "beta_se", priority: 0), .init("ν", csv: "nu"), .init("± se", csv: "nu_se", priority: 0), .init("α+β", csv: "persistence"),
+                      .init("log-lik", csv: "loglik"), .init("σ²₊₁", csv: "forecast_variance"), .init("annual vol", csv: "annual_vol", priority: 2)],
             rows: fits.map { f in
-                [.label(f.id), .number(Double(f.n), format: "%.0f"), .number(f.mu, format: "%.4g"), se(f, 0), .number(f.omega, format: "%.4g"), se(f, 1),
+                [.label(f.id), .integer(f.n), .number(f.mu, format: "%.4g"), se(f, 0), .number(f.omega, format: "%.4g"), se(f, 1),
                  .number(f.alpha, format: "%.4f"), se(f, 2), .number(f.beta, format: "%.4f"), se(f, 3), .number(f.nu, format: "%.3f"), se(f, 4),
                  .number(f.persistence, format: "%.5f"), .number(f.logLikelihood, format: "%.2f"), .number(f.forecastVariance, format: "%.4g"), .rate(annualVol(f))]
             })

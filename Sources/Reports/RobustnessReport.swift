@@ -1,5 +1,6 @@
 import Calibration
 import Foundation
+import ScenarioSpec
 
 /// The report of `thresher robustness`: the thresholds at the base with their precision, the
 /// model-risk matrix, the frontier of the scaled ladder and the sensitivity of the thresholds (with
@@ -160,6 +161,9 @@ public struct RobustnessReport: CommandReport {
         return cell.muted(noise)
     }
 
+    /// A bump as people read it ("vol ×0.8") and as an ASCII key in CSV ("vol_x_0.8").
+    static func bumpCell(_ bump: RobustnessSpec.Bump) -> ReportCell { ReportCell(text: bump.label, csv: CSVRenderer.csvKey(bump.label)) }
+
     /// An elasticity and its interval: "1.05 [1.01, 1.09]".
     static func elasticityCell(_ e: Estimate?, noise: Bool) -> ReportCell {
         guard let e else { return .label("") }
@@ -239,11 +243,13 @@ public struct RobustnessReport: CommandReport {
         // A cell's change against its column's diagonal (the evaluating model's own ladder), paired.
         let changes = r.matrix.indices.map { i in r.matrix[i].indices.map { j in r.matrix[i][j].change(from: r.matrix[j][j]) { $0.meanBreach } } }
         let noise = changes.indices.map { i in changes[i].indices.map { j in i != j && changes[i][j].withinNoise } }
+        // In CSV a model is its ASCII key, the same as a row label and as a column name.
+        func model(_ i: Int) -> ReportCell { ReportCell(text: r.models[i], csv: CSVRenderer.csvKey(r.models[i])) }
         let breachMatrix = ReportTable(
             csvName: "model_matrix.csv",
             columns: [.init("calibrated under ↓ / evaluated under →", csv: "calibrated_under")] + r.models.map { .init($0, csv: $0) },
             rows: r.models.indices.map { i in
-                [.label(r.models[i])] + r.matrix[i].indices.map { j in
+                [model(i)] + r.matrix[i].indices.map { j in
                     Self.plusMinus(r.matrix[i][j].estimate { $0.meanBreach }, { .number($0, format: "%.3g") }, noise: noise[i][j])
                 }
             })
@@ -258,7 +264,7 @@ public struct RobustnessReport: CommandReport {
                       .init("within noise", csv: "within_noise")],
             rows: r.matrix.indices.flatMap { i in r.matrix[i].indices.map { j -> [ReportCell] in
                 let e = r.matrix[i][j].level { $0.meanBreach }
-                return [.label(r.models[i]), .label(r.models[j]), Self.probability(e.value)] + Self.intervalCSV(e)
+                return [model(i), model(j), Self.probability(e.value)] + Self.intervalCSV(e)
                     + [Self.probability(changes[i][j].value)] + Self.intervalCSV(changes[i][j]) + [i == j ? ReportCell(text: "", csv: "false") : Self.verdict(changes[i][j])]
             } },
             displayed: false)
@@ -289,7 +295,7 @@ public struct RobustnessReport: CommandReport {
                       .init("Δ vs ×1", csv: "mean_breach_change"), .init("max P(breach)", csv: "max_breach_probability"),
                       .init("mean P(liquidation)", csv: "mean_liquidation_probability"),
                       .init("mean P(unnecessary)", csv: "mean_unnecessary_liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
-                      .init("E[penalty income]", csv: "expected_income"),
+                      .init("E[penalty income]", csv: "expected_income", priority: 0),
                       .csvOnly("mean_breach_probability_ci_low"), .csvOnly("mean_breach_probability_ci_high"),
                       .csvOnly("mean_breach_change_ci_low"), .csvOnly("mean_breach_change_ci_high"),
                       .csvOnly("expected_deficit_ci_low"), .csvOnly("expected_deficit_ci_high"), .csvOnly("within_noise")],
@@ -300,7 +306,16 @@ public struct RobustnessReport: CommandReport {
             blocks: [.chart(.percentLines(series: [("mean P(breach)", r.frontier.map { ($0.multiplier, 100 * $0.outcome.meanBreach) }),
                                                    ("mean P(liquidation)", r.frontier.map { ($0.multiplier, 100 * $0.outcome.meanLiquidation) })],
                                           title: "Breach and liquidation probability against ladder scale", xLabel: "ladder multiplier, log scale", yLabel: "%")),
-                     .table(table)])
+                     .table(table)] + (Self.sameDeficitReason(r.frontier.map(\.outcome.expectedDeficit)).map { [.text([$0])] } ?? []))
+    }
+
+    /// Why E[deficit] is the same at every multiplier of the frontier (nil when it is not): a reader
+    /// seeing one number repeated down the column should not take it for a bug.
+    static func sameDeficitReason(_ deficits: [Double]) -> String? {
+        guard deficits.count > 1, deficits.allSatisfy({ $0 == deficits[0] }) else { return nil }
+        return deficits[0] == 0
+            ? "E[deficit] is 0 at every multiplier: on these paths no liquidation leaves an account below zero."
+            : "E[deficit] is the same at every multiplier: it does not depend on the margin levels, as it comes only from accounts liquidated at once (in breach now at every multiplier), whose deficit is fixed by today's equity."
     }
 
     var sensitivitySection: ReportSection {
@@ -319,7 +334,7 @@ public struct RobustnessReport: CommandReport {
             base.named.indices.map { i -> [ReportCell] in
                 let label = Self.thresholdLabels[i], change = b.changes[i], noise = change.withinNoise
                 let before = base.level { $0.named[i].value }, after = b.thresholds.level { $0.named[i].value }
-                return [.label(b.bump.label), .label(label.label), label.cell(before.value), label.cell(after.value).muted(noise),
+                return [Self.bumpCell(b.bump), .label(label.label), label.cell(before.value), label.cell(after.value).muted(noise),
                         Self.relativeCell(b.relativeChanges[i], noise: noise), Self.elasticityCell(b.elasticities[i], noise: noise),
                         Self.verdict(change),
                         (noise ? change.pathsNeeded(relativePrecision: 1) : nil).map { ReportCell(text: compactCount($0), csv: "\($0)") } ?? .label("")]
@@ -332,8 +347,8 @@ public struct RobustnessReport: CommandReport {
             csvName: "sensitivity.csv",
             columns: [.init("bump", csv: "bump"), .init("threshold", csv: "threshold_label"), .init("base", csv: "base"),
                       .init("re-calibrated", csv: "bumped"), .init("change [\(percent(base.confidence)) CI]", csv: "relative_change"),
-                      .init("elasticity [CI]", csv: "elasticity"), .init("verdict", csv: "within_noise"),
-                      .init("paths to resolve", csv: "paths_to_resolve"),
+                      .init("elasticity [CI]", csv: "elasticity", priority: 0), .init("verdict", csv: "within_noise", priority: 2),
+                      .init("paths to resolve", csv: "paths_to_resolve", priority: 0),
                       .csvOnly("bump_kind"), .csvOnly("bump_value"), .csvOnly("threshold"), .csvOnly("base_ci_low"), .csvOnly("base_ci_high"),
                       .csvOnly("bumped_ci_low"), .csvOnly("bumped_ci_high"), .csvOnly("change"), .csvOnly("change_ci_low"), .csvOnly("change_ci_high"),
                       .csvOnly("relative_change_ci_low"), .csvOnly("relative_change_ci_high"), .csvOnly("elasticity_ci_low"), .csvOnly("elasticity_ci_high")],
@@ -346,7 +361,7 @@ public struct RobustnessReport: CommandReport {
             policyOutcomes.map { m -> [ReportCell] in
                 let before = r.base.estimate { m.read($0)! }, after = b.basePolicy.estimate { m.read($0)! }
                 let change = b.basePolicy.change(from: r.base) { m.read($0)! }, noise = change.withinNoise
-                return [.label(b.bump.label), .label(m.label), Self.plusMinus(before, m.cell), Self.plusMinus(after, m.cell, noise: noise),
+                return [Self.bumpCell(b.bump), .label(m.label), Self.plusMinus(before, m.cell), Self.plusMinus(after, m.cell, noise: noise),
                         Self.plusMinus(change, Self.signed(m.cell), noise: noise), Self.verdict(change),
                         .label(m.name)] + Self.intervalCSV(before.nonNegative) + Self.intervalCSV(after.nonNegative) + Self.intervalCSV(change)
             }
@@ -367,7 +382,7 @@ public struct RobustnessReport: CommandReport {
                 let move = max(abs(relative.long?.value ?? 0), abs(relative.short?.value ?? 0))
                 let noisy = [changes.long.withinNoise ? "long" : nil, changes.short.withinNoise ? "short" : nil].compactMap { $0 }
                 rungRows.append((move.isNaN ? 0 : move, [
-                    .label(b.bump.label), .label(rung.asset), .money(rung.tier), .rate(before.long), .rate(rung.long),
+                    Self.bumpCell(b.bump), .label(rung.asset), .money(rung.tier), .rate(before.long), .rate(rung.long),
                     Self.relativeCell(relative.long, noise: changes.long.withinNoise), .rate(before.short), .rate(rung.short),
                     Self.relativeCell(relative.short, noise: changes.short.withinNoise),
                     ReportCell(text: noisy.joined(separator: ", "), csv: noisy.joined(separator: ";")),
@@ -377,10 +392,10 @@ public struct RobustnessReport: CommandReport {
         }
         let rungTable = ReportTable(
             csvName: "sensitivity_rungs.csv",
-            columns: [.init("bump", csv: "bump"), .init("asset", csv: "asset"), .init("tier up to", csv: "up_to"), .init("base long", csv: "base_long"),
+            columns: [.init("bump", csv: "bump"), .init("asset", csv: "asset"), .init("tier up to", csv: "up_to"), .init("base long", csv: "base_long", priority: 0),
                       .init("long", csv: "long"), .init("Δ long [CI]", csv: "long_relative_change"),
-                      .init("base short", csv: "base_short"), .init("short", csv: "short"), .init("Δ short [CI]", csv: "short_relative_change"),
-                      .init("within noise", csv: "within_noise"), .csvOnly("long_elasticity"), .csvOnly("short_elasticity"),
+                      .init("base short", csv: "base_short", priority: 0), .init("short", csv: "short"), .init("Δ short [CI]", csv: "short_relative_change"),
+                      .init("within noise", csv: "within_noise", priority: 2), .csvOnly("long_elasticity"), .csvOnly("short_elasticity"),
                       .csvOnly("long_relative_change_ci_low"), .csvOnly("long_relative_change_ci_high"),
                       .csvOnly("short_relative_change_ci_low"), .csvOnly("short_relative_change_ci_high")],
             rows: rungRows.sorted { $0.move > $1.move }.map(\.cells), displayLimit: top)
@@ -417,9 +432,4 @@ public struct RobustnessReport: CommandReport {
             note: "d ln θ / d ln x at the base input by the central difference of the bump's multipliers on either side of 1: (θ(x₊) − θ(x₋)) / (θ·(x₊ − x₋)); second-order accurate for a symmetric pair such as ×0.8 and ×1.2. Interval: the paired difference θ(x₊) − θ(x₋)'s over θ̂·(x₊ − x₋); greyed: it contains 0.",
             blocks: [.table(table)])
     }
-}
-
-/// 7,412,000 → "7.4 M", 41,000 → "41,000".
-func compactCount(_ n: Int) -> String {
-    n >= 10_000_000_000 ? String(format: "%.3g G", Double(n) / 1e9) : n >= 1_000_000 ? String(format: "%.3g M", Double(n) / 1e6) : grouped(n)
 }

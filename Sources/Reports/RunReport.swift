@@ -17,8 +17,13 @@ public struct RunReport: CommandReport {
     /// JSON have every account.
     public let top: Int?
 
-    public init(result: PortfolioRunResult, overrides: [String] = [], stresses: [StressOutcome] = [], top: Int? = 20) {
+    /// Made by `thresher merge` from the slices' parts: the elapsed time is the merge's, not the
+    /// simulation's, so the footer gives no paths/s.
+    public let merged: Bool
+
+    public init(result: PortfolioRunResult, overrides: [String] = [], stresses: [StressOutcome] = [], top: Int? = 20, merged: Bool = false) {
         self.top = top
+        self.merged = merged
         self.result = result
         self.overrides = overrides
         self.stresses = stresses
@@ -67,7 +72,7 @@ public struct RunReport: CommandReport {
             }
         }
         if !momentsExist(scenario.market) {
-            lines.append("under \(scenario.market.tails.name) shocks S·e^{σ√h·ε} has no finite mean: mean and std of loss (and the ES of books that lose when prices rise) do not exist and vary from seed to seed; VaR is sound; set market.tails.cap for finite moments (README, \"Heavy tails and moments\")")
+            lines.append("under \(scenario.market.tails.name) shocks S·exp(σ√h·ε) has no finite mean: mean and std of loss (and the ES of books that lose when prices rise) do not exist and vary from seed to seed; VaR is sound; set market.tails.cap for finite moments (README, \"Heavy tails and moments\")")
         }
         return lines
     }
@@ -144,12 +149,14 @@ public struct RunReport: CommandReport {
         }
         sections.append(Inputs.section(scenario))
         return ReportDocument(title: "Thresher risk report — \(scenario.name)", context: context, sections: sections,
-                              footer: ["\(String(format: "%.2f", result.elapsedSeconds)) s, \(grouped(Int(result.pathsPerSecond))) paths/s"],
+                              footer: [merged
+                                  ? String(format: "merged the slices' parts in %.2f s (the merge's time; each slice's run printed its own)", result.elapsedSeconds)
+                                  : "\(String(format: "%.2f", result.elapsedSeconds)) s, \(compactCount(Int(result.pathsPerSecond))) paths/s"],
                               json: json)
     }
 }
 
-/// Whether the mean and variance of S' = S·e^{σ√h·ε} exist under the market's shocks: gaussian
+/// Whether the mean and variance of S' = S·exp(σ√h·ε) exist under the market's shocks: gaussian
 /// shocks, t-copula assets without their own dof (normal marginals), or capped shocks.
 func momentsExist(_ market: Market) -> Bool {
     if market.shockCap != nil { return true }

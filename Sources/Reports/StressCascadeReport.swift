@@ -30,9 +30,6 @@ public struct StressCascadeReport: CommandReport {
         return sign + "$" + money(a)
     }
 
-    /// A count: "3,412" shown, "3412" in CSV.
-    static func count(_ n: Int) -> ReportCell { ReportCell(text: grouped(n), csv: "\(n)") }
-
     /// "−10 %", "+2.5 %", "−17.3 %".
     static func move(_ x: Double) -> String {
         let text = String(format: "%.3g", abs(x) * 100)
@@ -56,7 +53,7 @@ public struct StressCascadeReport: CommandReport {
         parts.append(fund)
         let venue = c.venue
         if venue.taken > 0 || venue.unfunded > 0 {
-            parts.append("\(grouped(venue.accounts)) account\(venue.accounts == 1 ? "" : "s") deleveraged (\(venue.rule.rawValue), \(Self.shortMoney(venue.taken)))"
+            parts.append("\(counted(venue.accounts, "account")) deleveraged (\(venue.rule.rawValue), \(Self.shortMoney(venue.taken)))"
                 + (venue.unfunded > 0 ? ", \(Self.shortMoney(venue.unfunded)) unfunded" : ""))
         }
         return "\(c.stress.name): " + parts.joined(separator: "; ")
@@ -150,10 +147,10 @@ public struct StressCascadeReport: CommandReport {
                 csvName: csv ? "cascades.csv" : nil,
                 columns: zip(columns, keep).filter(\.1).map(\.0.column),
                 rows: cascades.map { c in
-                    let cells: [ReportCell] = [.label(c.stress.name), Self.count(c.rounds.count), Self.count(c.accountsLiquidated),
+                    let cells: [ReportCell] = [.label(c.stress.name), ReportCell.integer(c.rounds.count), ReportCell.integer(c.accountsLiquidated),
                                                .money(c.liquidatedNotional), .money(c.deficit), .money(c.fundPaid), .money(c.fundBalance),
-                                               c.fundRanOutRound.map { Self.count($0) } ?? .label(""),
-                                               .money(c.venue.taken), Self.count(c.venue.accounts), .money(c.venue.unfunded)]
+                                               c.fundRanOutRound.map(ReportCell.integer) ?? .label(""),
+                                               .money(c.venue.taken), ReportCell.integer(c.venue.accounts), .money(c.venue.unfunded)]
                     return zip(cells, keep).filter(\.1).map(\.0)
                 },
                 displayed: !csv)
@@ -181,13 +178,13 @@ public struct StressCascadeReport: CommandReport {
                             return csv ? [shown, .number(p[i], format: "%g")] : [shown]
                         }
                     }
-                    let zero: [ReportCell] = [.label(c.stress.name), Self.count(0)] + priceCells(c.shockedPrices)
-                        + [Self.count(0), .money(0)] + (csv ? [.money(0), .money(0), .money(0)] : []) + [.money(c.fundOpening), .money(0), Self.count(0)]
+                    let zero: [ReportCell] = [.label(c.stress.name), ReportCell.integer(0)] + priceCells(c.shockedPrices)
+                        + [ReportCell.integer(0), .money(0)] + (csv ? [.money(0), .money(0), .money(0)] : []) + [.money(c.fundOpening), .money(0), ReportCell.integer(0)]
                     return [zero] + c.rounds.map { r in
-                        [.label(c.stress.name), Self.count(r.round)] + priceCells(r.prices)
-                            + [Self.count(r.liquidations.count), .money(r.liquidatedNotional)]
+                        [.label(c.stress.name), ReportCell.integer(r.round)] + priceCells(r.prices)
+                            + [ReportCell.integer(r.liquidations.count), .money(r.liquidatedNotional)]
                             + (csv ? [.money(r.deficit), .money(r.fundPaid), .money(r.shortfall)] : [])
-                            + [.money(r.fundBalance), .money(r.adlTaken[venue]), Self.count(r.adlAccounts[venue])]
+                            + [.money(r.fundBalance), .money(r.adlTaken[venue]), ReportCell.integer(r.adlAccounts[venue])]
                     }
                 },
                 displayed: !csv)
@@ -200,7 +197,7 @@ public struct StressCascadeReport: CommandReport {
             rows: cascades.filter { $0.deficit > $0.fundPaid }.flatMap { c in
                 zip(c.deleveraging, c.conservationError).map { d, error -> [ReportCell] in
                     [.label(c.stress.name), .label(d.rule.rawValue + (d.rule == c.spec.adl ? " (venue)" : "")), .money(d.taken),
-                     Self.count(d.accounts), .money(d.unfunded), ReportCell(text: String(format: "%.2g", error), csv: csvNumber(error))]
+                     ReportCell.integer(d.accounts), .money(d.unfunded), ReportCell(text: String(format: "%.2g", error), csv: csvNumber(error))]
                 }
             })
         let liquidations = ReportTable(
@@ -211,7 +208,7 @@ public struct StressCascadeReport: CommandReport {
             rows: cascades.flatMap { c in
                 c.rounds.flatMap { r in
                     r.liquidations.map { l -> [ReportCell] in
-                        [.label(c.stress.name), Self.count(r.round), .label(accounts[l.account]), .money(l.equity), .money(l.maintenance),
+                        [.label(c.stress.name), ReportCell.integer(r.round), .label(accounts[l.account]), .money(l.equity), .money(l.maintenance),
                          .money(l.notional), .money(l.slippage), .money(l.finalEquity)]
                     }
                 }
@@ -246,7 +243,7 @@ public struct StressCascadeReport: CommandReport {
     }
 
     public var document: ReportDocument {
-        var context = ["\(scenario.name): \(cascades.count) deterministic stress\(cascades.count == 1 ? "" : "es") with liquidation cascades at one instant (no time passes), \(scenario.portfolio.accounts.count) accounts"]
+        var context = ["\(scenario.name): \(counted(cascades.count, "deterministic stress", plural: "deterministic stresses")) with liquidation cascades at one instant (no time passes), \(counted(scenario.portfolio.accounts.count, "account"))"]
         if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
         if let c = cascades.first {
             context.append("fund \(money(c.fundOpening)), penalty \(percent(c.penaltyRate)), cascade model \(c.isDefaultSpec ? "defaults (no liquidation.cascade)" : "from calibration.liquidation.cascade")")

@@ -82,21 +82,23 @@ public struct StressReport: CommandReport {
         let hasMaintenance = outcomes.first?.maintenanceAfter != nil
         let summary = ReportTable(
             csvName: "stresses.csv",
-            columns: [.init("stress", csv: "stress"), .init("moves", csv: "moves"), .init("horizon, days", csv: "horizon_days"),
-                      .init("book loss", csv: "book_loss_usd"), .init("liquidated", csv: "accounts_liquidated"),
-                      .init("bankrupt", csv: "accounts_bankrupt"), .init("total shortfall", csv: "total_shortfall_usd"),
+            // On a narrow terminal the moves go first (the CSV, HTML and --wide have them), then the horizon.
+            columns: [.init("stress", csv: "stress"), .init("moves", csv: "moves", priority: 0), .init("horizon, days", csv: "horizon_days", priority: 0),
+                      .init("book loss", csv: "book_loss_usd", priority: 2), .init("liquidated", csv: "accounts_liquidated", priority: 2),
+                      .init("bankrupt", csv: "accounts_bankrupt", priority: 2), .init("total shortfall", csv: "total_shortfall_usd", priority: 2),
                       .init("worst account", csv: "worst_account"), .init("its loss", csv: "worst_account_loss_usd")],
             rows: outcomes.map { o in
                 let worst = o.accountLosses.indices.max { o.accountLosses[$0] < o.accountLosses[$1] }
-                return [.label(o.stress.name), .label(movesText(o.stress)), .number(o.horizonDays, format: "%g"), .loss(o.bookLoss),
-                        o.liquidatedCount.map { .number(Double($0), format: "%.0f") } ?? .label("n/a"),
-                        .number(Double(o.bankruptCount), format: "%.0f"), .money(o.totalShortfall),
+                return [.label(o.stress.name), ReportCell(text: movesText(o.stress), csv: movesText(o.stress).replacingOccurrences(of: "−", with: "-")), .number(o.horizonDays, format: "%g"), .loss(o.bookLoss),
+                        o.liquidatedCount.map(ReportCell.integer) ?? .label("n/a"),
+                        .integer(o.bankruptCount), .money(o.totalShortfall),
                         .label(worst.map { accounts[$0].id } ?? ""), worst.map { .loss(o.accountLosses[$0]) } ?? .label("")]
             })
         let columns: [ReportTable.Column] = [
-            .init("stress", csv: "stress"), .init("account", csv: "account"), .init("loss", csv: "loss_usd"),
-            .init("equity after", csv: "equity_after_usd"), .init("maintenance", csv: "maintenance_usd"),
-            .init("shortfall", csv: "shortfall_usd"), .init("liquidated", csv: "liquidated"), .init("bankrupt", csv: "bankrupt"),
+            .init("stress", csv: "stress"), .init("account", csv: "account", priority: 2), .init("loss", csv: "loss_usd"),
+            .init("equity after", csv: "equity_after_usd"), .init("maintenance", csv: "maintenance_usd", priority: 0),
+            .init("shortfall", csv: "shortfall_usd", priority: 2), .init("liquidated", csv: "liquidated", priority: 2),
+            .init("bankrupt", csv: "bankrupt", priority: 2),
         ]
         func row(_ o: StressOutcome, _ a: Int) -> [ReportCell] {
             [.label(o.stress.name), .label(accounts[a].id), .loss(o.accountLosses[a]), .money(o.equityAfter[a]),
@@ -108,7 +110,7 @@ public struct StressReport: CommandReport {
                               displayed: false)
         let source = maintenanceSource.map { "maintenance requirement at the stressed spots from the \($0)" }
             ?? "no maintenance requirement known: add a 'policy:' (or 'calibration:') section to flag liquidations"
-        let perStress = top.map { $0 < accounts.count ? "the \($0) accounts closest to failing under each stress (--top N, --all); every account in stress.csv" : "every account" }
+        let perStress = top.map { $0 < accounts.count ? "the \(counted($0, "account")) closest to failing under each stress (--top N, --all); every account in stress.csv" : "every account" }
             ?? "every account"
         return [
             ReportSection(heading: "Deterministic stresses",
@@ -126,14 +128,14 @@ public struct StressReport: CommandReport {
     }
 
     public var document: ReportDocument {
-        var context = ["\(scenario.name): \(outcomes.count) deterministic stresses, exact revaluation, \(scenario.portfolio.accounts.count) accounts"]
+        var context = ["\(scenario.name): \(counted(outcomes.count, "deterministic stress", plural: "deterministic stresses")), exact revaluation, \(counted(scenario.portfolio.accounts.count, "account"))"]
         if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
         var footer: [String] = []
         if let worst = outcomes.max(by: { $0.bookLoss < $1.bookLoss }) {
             let outcome = ReportCell.loss(worst.bookLoss).text
             footer.append("worst for the book: \(worst.stress.name), \(worst.bookLoss < 0 ? outcome : "loss " + outcome)")
             if let failing = outcomes.max(by: { $0.totalShortfall < $1.totalShortfall }), failing.totalShortfall > 0 {
-                footer.append("largest total shortfall: \(failing.stress.name), \(money(failing.totalShortfall)) over \(failing.bankruptCount) bankrupt accounts")
+                footer.append("largest total shortfall: \(failing.stress.name), \(money(failing.totalShortfall)) over \(counted(failing.bankruptCount, "bankrupt account"))")
             }
         } else {
             footer.append("no stresses: add a 'stress:' list or 'stress_library: [grid-16]' to the scenario")

@@ -104,8 +104,8 @@ struct BacktestCommand: ParsableCommand {
                 aligned = AlignedHistory(try PriceHistory(file: history, columns: ids.map { ($0, named[$0] ?? $0) }))
                 let schedule = try WalkForwardSchedule(history: aligned, window: window, refit: refit, from: settings.from, to: settings.to)
                 let progress = RunProgress(total: schedule.origins.count * settings.models.count * scenario.simulation.paths)
-                let bar = ProgressBar(progress: progress, quiet: quiet || output.json == "-",
-                                      header: "backtest \(file) on \(history): \(schedule.origins.count) days × \(settings.models.count) models × \(scenario.simulation.paths) paths, \(simulation.threads) threads")
+                let bar = ProgressBar(progress: progress, quiet: quiet || output.replacesTable,
+                                      header: "backtest \(file) on \(history): \(counted(schedule.origins.count, "day")) × \(counted(settings.models.count, "model")) × \(counted(scenario.simulation.paths, "path")), \(simulation.threads) threads")
                 defer { bar?.finish() }
                 let result = try Backtester.run(scenario: scenario, history: aligned, settings: settings, cancellation: cancellation, progress: progress)
                 return BacktestReport(result: result).document

@@ -12,6 +12,7 @@ struct Fit: ParsableCommand {
         discussion: """
         Example: thresher fit prices.csv.gz --column BTC=BTC:close --column ETH=ETH:close --out fitted.yaml
         then:    thresher run Scenarios/default.yaml --market fitted.yaml   (or market: {include: fitted.yaml} in the scenario)
+        Reports: --json FILE, --html FILE, --csv DIR (fit.csv, residual_correlation.csv), as the other commands.
         The price file may be gzip-compressed (.csv.gz).
         """)
 
@@ -21,17 +22,16 @@ struct Fit: ParsableCommand {
     @Option(name: .customLong("column"), help: ArgumentHelp("A series as ID=COLUMN (wide layout, e.g. BTC=BTC:close, SPX='Adj Close') or ID (long layout: the rows of that asset). Repeatable.", valueName: "id=column"))
     var columns: [String] = []
 
-    @Option(help: "Returns between consecutive rows: percent (100·(P_t/P_{t−1} − 1), as arch expects) or log (100·ln(P_t/P_{t−1})).")
+    @Option(help: "Returns between consecutive rows: percent (100·(Pₜ/Pₜ₋₁ − 1), as arch expects) or log (100·ln(Pₜ/Pₜ₋₁)).")
     var returns: String = "percent"
 
     @Option(name: .customLong("periods-per-year"), help: "Rows per year, to annualise the one-step variance forecast into the market section's vol: 365 for crypto (calendar days, the engine's year), 252 for exchange trading days.")
     var periodsPerYear: Double = 365
 
-    @Option(help: "Write the JSON report to this file ('-': standard output).")
-    var json: String?
-
     @Option(help: "Write a 'market:' section (spots, annualised forecast vols, dof, residual correlation, t-copula) to this YAML file.")
     var out: String?
+
+    @OptionGroup(title: "Reports") var output: ReportFiles
 
     func validate() throws {
         if columns.isEmpty { throw ValidationError("name at least one series: --column ID=COLUMN (e.g. --column BTC=BTC:close)") }
@@ -54,10 +54,8 @@ struct Fit: ParsableCommand {
             let report = FitReport(file: file, returns: returns, periodsPerYear: periodsPerYear, fits: fits,
                                    spots: history.series.map { $0.prices.last ?? 0 }, correlation: correlation, commonDays: commonDays)
             if let out { try OutputFile.write(Data(report.marketYAML.utf8), to: out) }
-            if let json {
-                if json == "-" { FileHandle.standardOutput.write(JSONRenderer.render(report.document)) } else { try OutputFile.write(JSONRenderer.render(report.document), to: json) }
-            }
-            if json != "-" { print(TerminalRenderer.render(report.document), terminator: "") }
+            try output.write(report.document)
+            if !output.replacesTable { print(output.terminalText(report.document), terminator: "") }
         }
     }
 }

@@ -58,7 +58,7 @@ struct Merge: ParsableCommand {
             }
             let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
             let presentation = Presentation(threads: threads, output: output, quiet: quiet, policyOut: policyOut,
-                                            precision: try Presentation.validPrecision(precision))
+                                            precision: try Presentation.validPrecision(precision), merged: true)
             let stopped = try MonteCarloCommands.execute(command, first.request, file: scenario ?? first.scenarioPath, presentation: presentation,
                                                          coordination: .merging(coordinator))
             guard case .needed(let stage)? = stopped else {

@@ -41,6 +41,8 @@ struct Presentation {
     /// calibrate, robustness: `--precision`, the relative half-width a threshold's interval must reach
     /// to be acted on; wider ones are reported with the paths they need.
     var precision: Double = Presentation.defaultPrecision
+    /// `thresher merge`: the report is merged from the slices' parts (its time is the merge's).
+    var merged = false
 
     static let defaultPrecision = 0.1
 
@@ -97,7 +99,7 @@ enum MonteCarloCommands {
             defer { interrupt.cancel() }
             let progress = RunProgress(total: total)
             let label = command.label(request)
-            let bar = ProgressBar(progress: progress, quiet: presentation.quiet || presentation.output.files.json == "-" || !owner,
+            let bar = ProgressBar(progress: progress, quiet: presentation.quiet || presentation.output.files.replacesTable || !owner,
                                   header: runHeader(scenario, threads: presentation.threads) + (label.isEmpty ? "" : ", " + label))
             defer { bar?.finish() }
             do {

@@ -11,18 +11,31 @@ struct ReportFiles: ParsableArguments {
     @Option(help: "Write the JSON report to this file ('-': standard output, instead of the table).")
     var json: String?
 
-    @Option(help: "Write a self-contained HTML report (inline SVG charts, no network) to this file.")
+    @Option(help: "Write a self-contained HTML report (inline SVG charts, no network) to this file ('-': standard output, instead of the table).")
     var html: String?
 
     @Option(help: "Write the report's CSV tables into this folder (created if missing).")
     var csv: String?
+
+    @Flag(help: "Print every table column and unwrapped lines, however wide (by default the table fits the terminal: COLUMNS, the terminal's width, else 100).")
+    var wide = false
+
+    func validate() throws {
+        if json == "-" && html == "-" { throw ValidationError("--json - and --html - both name standard output: write one of them to a file") }
+    }
+
+    /// Whether a report goes to standard output in place of the table.
+    var replacesTable: Bool { json == "-" || html == "-" }
 
     /// Renders `document` into every requested file.
     func write(_ document: ReportDocument) throws {
         if let json {
             if json == "-" { FileHandle.standardOutput.write(JSONRenderer.render(document)) } else { try OutputFile.write(JSONRenderer.render(document), to: json) }
         }
-        if let html { try OutputFile.write(Data(HTMLRenderer.render(document).utf8), to: html) }
+        if let html {
+            let page = Data(HTMLRenderer.render(document).utf8)
+            if html == "-" { FileHandle.standardOutput.write(page) } else { try OutputFile.write(page, to: html) }
+        }
         if let csv {
             do {
                 try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
@@ -31,6 +44,26 @@ struct ReportFiles: ParsableArguments {
             }
             for file in CSVRenderer.render(document) { try OutputFile.write(Data(file.contents.utf8), to: "\(csv)/\(file.name)") }
         }
+    }
+
+    /// The terminal table of `document`: fitted to the terminal's width, or everything with `--wide`.
+    func terminalText(_ document: ReportDocument) -> String {
+        TerminalRenderer.render(document, width: wide ? nil : TerminalWidth.current)
+    }
+}
+
+/// The width tables and prose are fitted to: `COLUMNS` when it is a positive number, else the width
+/// of the terminal on standard output (ioctl TIOCGWINSZ), else 100.
+enum TerminalWidth {
+    static let fallback = 100
+
+    static var current: Int {
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), columns > 0 {
+            return columns
+        }
+        var size = winsize()
+        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return fallback
     }
 }
 
@@ -60,7 +93,7 @@ func runReportingCommand(file: String, whatIf: WhatIf, output: ReportFiles, quie
         guard let document = try compute(scenario, echo) else { return }
         if let path = document.json.firstNonFinitePath { throw NonFiniteReport(file: file, path: path) }
         try output.write(document)
-        if !quiet && output.json != "-" { print(TerminalRenderer.render(document), terminator: "") }
+        if !quiet && !output.replacesTable { print(output.terminalText(document), terminator: "") }
     }
 }
 

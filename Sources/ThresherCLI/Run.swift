@@ -38,7 +38,8 @@ extension Run: MonteCarloCommand {
                         presentation: Presentation) throws -> ReportDocument {
         let result = try PortfolioRun(scenario: scenario).run(settings: run.settings, memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
                                                               cancellation: run.cancellation, progress: run.progress)
-        return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: presentation.output.topRows).document
+        return RunReport(result: result, overrides: echo, stresses: StressTest.evaluate(scenario), top: presentation.output.topRows,
+                         merged: presentation.merged).document
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 
 /// `thresher validate FILE`: parse and check a scenario, print a one-line summary.
 struct Validate: ParsableCommand {
@@ -18,8 +19,8 @@ struct Validate: ParsableCommand {
         try reportingErrors {
             let (scenario, echo) = try whatIf.load(file)
             let positions = scenario.portfolio.accounts.reduce(0) { $0 + $1.positions.count }
-            var line = "\(file): ok — '\(scenario.name)': \(scenario.market.assets.count) assets, "
-            line += "\(scenario.portfolio.accounts.count) accounts, \(positions) positions, \(scenario.market.tails.name) tails"
+            var line = "\(file): ok — '\(scenario.name)': \(counted(scenario.market.assets.count, "asset")), "
+            line += "\(counted(scenario.portfolio.accounts.count, "account")), \(counted(positions, "position")), \(scenario.market.tails.name) tails"
             if let change = scenario.market.correlationRepairChange {
                 line += "; correlation repaired (largest entry change \(String(format: "%.3g", change)))"
             }

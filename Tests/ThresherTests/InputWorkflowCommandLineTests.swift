@@ -5,14 +5,6 @@ import XCTest
 /// compressed inputs, warnings on implausible values, consistent options and help, and the
 /// who-fails table of `stress --shock`.
 final class InputWorkflowCommandLineTests: BinaryTestCase {
-    /// A fresh folder, removed at the end of the test.
-    func temporaryFolder() throws -> String {
-        let folder = NSTemporaryDirectory() + "thresher-workflow-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
-        return folder
-    }
-
     /// A JSON report without what differs between equal runs (timings, provenance, the echo of flags).
     func numbers(_ path: String) throws -> NSDictionary {
         var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])

@@ -211,7 +211,7 @@ final class StressAndWhatIfTests: XCTestCase {
         // The report says who fails and lists the moves.
         let report = StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario), top: 1)
         XCTAssertTrue(report.table.contains("BTC −30%, ETH −35%; vol BTC +50%, ETH +80%"), report.table)
-        XCTAssertTrue(report.table.contains("the 1 accounts closest to failing"), report.table)
+        XCTAssertTrue(report.table.contains("the 1 account closest to failing"), report.table)
         // Policy mistakes are named.
         assertRejected(mixedBook + policy.replacingOccurrences(of: "up_to: 1000000", with: "up_to: 60000"),
                        path: "policy.ladder.BTC[1].up_to", mentioning: "strictly increasing")

@@ -116,6 +116,14 @@ class BinaryTestCase: XCTestCase {
         binary = found
     }
 
+    /// A fresh folder, removed at the end of the test.
+    func temporaryFolder() throws -> String {
+        let folder = NSTemporaryDirectory() + "thresher-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        return folder
+    }
+
     func run(_ arguments: [String], executable: String? = nil, directory: String? = nil,
              environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()

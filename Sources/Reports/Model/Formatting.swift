@@ -20,6 +20,7 @@ public func money(_ x: Double) -> String {
     return (x < 0 ? "-" : "") + grouped(Int(abs(x).rounded()))
 }
 
+/// 1234567 → "1,234,567".
 func grouped(_ n: Int) -> String {
     let digits = String(abs(n))
     var out = ""
@@ -28,6 +29,17 @@ func grouped(_ n: Int) -> String {
         out.append(ch)
     }
     return (n < 0 ? "-" : "") + out
+}
+
+/// 7,412,000 → "7.4 M", 41,000 → "41,000".
+func compactCount(_ n: Int) -> String {
+    n >= 10_000_000_000 ? String(format: "%.3g G", Double(n) / 1e9) : n >= 1_000_000 ? String(format: "%.3g M", Double(n) / 1e6) : grouped(n)
+}
+
+/// A count and its noun, grouped and in the plural unless one: "1 account", "1,204 accounts",
+/// "2 stresses" (`plural` where the noun does not take "s").
+public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+    "\(grouped(n)) \(n == 1 ? noun : plural ?? noun + "s")"
 }
 
 /// A rate as a percentage with three significant decimals.

@@ -59,9 +59,14 @@ public struct ReportTable {
         public var csvName: String?
         /// Only in the CSV file (an interval's ends beside a cell that shows them as text).
         public var csvOnly = false
-        public init(_ title: String, csv csvName: String? = nil) {
+        /// How much the column matters on a narrow terminal: `TerminalRenderer` leaves out the lowest
+        /// first (the rightmost of equals first) until the table fits, and says which; the first
+        /// column is always kept. Default 1.
+        public var priority: Int
+        public init(_ title: String, csv csvName: String? = nil, priority: Int = 1) {
             self.title = title
             self.csvName = csvName
+            self.priority = priority
         }
 
         /// A column written to the CSV file only.
@@ -119,6 +124,9 @@ public struct ReportCell {
 
     /// Text that is the same in both forms (ids, names).
     public static func label(_ s: String) -> ReportCell { ReportCell(text: s, csv: s) }
+    /// The first cells of a row of a quantity table (fund.csv, cascade.csv): a stable snake_case
+    /// `key` for programs (CSV only, column `key`) and the `label` people read (column `quantity`).
+    public static func quantity(_ key: String, _ label: String) -> [ReportCell] { [ReportCell(text: "", csv: key), .label(label)] }
     /// USD amounts: whole dollars with separators; full precision in CSV.
     public static func money(_ x: Double) -> ReportCell { ReportCell(text: Reports.money(x), csv: csvNumber(x)) }
     /// A USD loss (positive = loss): a negative one reads as a gain, "gain 1,870,500"; the signed
@@ -126,6 +134,8 @@ public struct ReportCell {
     public static func loss(_ x: Double) -> ReportCell { x < 0 ? ReportCell(text: "gain " + Reports.money(-x), csv: csvNumber(x)) : money(x) }
     /// A USD amount that may be unknown (a standard error below its minimum rank): "n/a", empty in CSV.
     public static func optionalMoney(_ x: Double?) -> ReportCell { x.map(money) ?? ReportCell(text: "n/a", csv: "") }
+    /// A count: grouped digits ("100,000"); a plain integer in CSV.
+    public static func integer(_ n: Int) -> ReportCell { ReportCell(text: grouped(n), csv: String(n)) }
     /// A rate shown as a percentage (three decimals); the fraction in CSV.
     public static func rate(_ x: Double) -> ReportCell { ReportCell(text: Reports.rate(x), csv: csvNumber(x)) }
     /// A number shown with `format` (printf style); full precision in CSV.

@@ -20,14 +20,14 @@ struct HTMLPage {
 
     /// - Parameter muted: per cell, whether it is drawn greyed (a change within noise).
     static func table(header: [String], rows: [[String]], muted: [[Bool]] = []) -> String {
-        var html = "<table>\n<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        var html = "<div class=\"table\"><table>\n<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for (r, row) in rows.enumerated() {
             html += "<tr>" + row.enumerated().map { c, text in
                 let classes = (c == 0 ? [] : ["num"]) + (r < muted.count && muted[r][c] ? ["muted"] : [])
                 return classes.isEmpty ? "<td>\(escape(text))</td>" : "<td class=\"\(classes.joined(separator: " "))\">\(escape(text))</td>"
             }.joined() + "</tr>\n"
         }
-        return html + "</tbody>\n</table>\n"
+        return html + "</tbody>\n</table></div>\n"
     }
 
     var rendered: String {
@@ -39,17 +39,19 @@ struct HTMLPage {
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <title>\(escape(title))</title>
         <style>
-        body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 960px; color: #222; padding: 0 1em; }
+        body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1320px; color: #222; padding: 0 1em; }
         h1 { font-size: 1.5em; margin-bottom: 0.2em; }
         h2 { font-size: 1.15em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
         p.meta { color: #555; margin: 0.1em 0; }
         p.note { color: #555; font-size: 0.9em; }
+        p { max-width: 960px; }
+        div.table { max-width: 100%; overflow-x: auto; }
         table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
         th, td { padding: 0.3em 0.7em; border-bottom: 1px solid #e3e3e3; }
         th { background: #f4f6f8; text-align: left; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         td.muted { color: #9a9a9a; }
-        svg { display: block; margin: 0.6em 0; max-width: 100%; height: auto; }
+        svg { display: block; margin: 0.6em 0; max-width: min(100%, 960px); height: auto; }
         </style>
         </head>
         <body>

@@ -1,0 +1,179 @@
+import Foundation
+@testable import Reports
+import XCTest
+
+/// Issue 32, items 3–6: terminal tables fit the terminal, CSV files read as data, `fit` writes every
+/// report format, and `--html -` writes to standard output.
+final class ReportLayoutTests: BinaryTestCase {
+    static let history = "Tests/Fixtures/history/bitstamp-btc-eth-ltc-daily.csv"
+
+    /// Every command's report, each with `--csv` into its own folder: (name, arguments).
+    func commands(_ folder: String) -> [(name: String, arguments: [String])] {
+        let backtest = ["backtest", "Scenarios/backtest/bitstamp-majors.yaml", "--history", Self.history, "--column", "BTC=BTC:close",
+                        "--column", "ETH=ETH:close", "--column", "LTC=LTC:close", "--paths", "500", "--window", "100", "--refit", "50",
+                        "--from", "2019-10-01", "--to", "2019-12-31", "--es-simulations", "100"]
+        return [
+            ("run", ["run", "Scenarios/default.yaml", "--paths", "2000"]),
+            ("stress", ["stress", "Scenarios/default.yaml"]),
+            ("stress-cascade", ["stress", "Scenarios/default.yaml", "--cascade"]),
+            ("calibrate", ["calibrate", "Scenarios/default.yaml", "--paths", "2000"]),
+            ("evaluate", ["evaluate", "Scenarios/default.yaml", "--paths", "2000"]),
+            ("robustness", ["robustness", "Scenarios/default.yaml", "--paths", "2000"]),
+            ("backtest", backtest),
+            ("fit", ["fit", Self.history, "--column", "BTC=BTC:close", "--column", "ETH=ETH:close"]),
+        ].map { ($0.0, $0.1 + ["--csv", "\(folder)/\($0.0)"]) }
+    }
+
+    /// At COLUMNS=100 no line of any command's terminal report is wider than 100 characters; with
+    /// --wide the stress report's tables are wider (nothing was left out); every CSV file's header
+    /// is ASCII snake_case and its columns parse with one type each.
+    func testTerminalReportsFitAndCSVFilesAreData() throws {
+        let folder = try temporaryFolder()
+        for (name, arguments) in commands(folder) {
+            let result = try run(arguments, environment: ["COLUMNS": "100"])
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            let wide = result.stdout.split(separator: "\n").filter { $0.count > 100 }
+            XCTAssertEqual(wide, [], "\(name): lines wider than COLUMNS=100")
+            let files = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/\(name)").filter { $0.hasSuffix(".csv") }
+            XCTAssertFalse(files.isEmpty, name)
+            for file in files { try checkCSV("\(folder)/\(name)/\(file)") }
+        }
+        let stress = try run(["stress", "Scenarios/default.yaml", "--wide"], environment: ["COLUMNS": "100"])
+        XCTAssertTrue(stress.stdout.split(separator: "\n").contains { $0.count > 100 }, "--wide keeps every column")
+        XCTAssertFalse(stress.stdout.contains("left out to fit"))
+        let narrow = try run(["stress", "Scenarios/default.yaml"], environment: ["COLUMNS": "100"])
+        XCTAssertTrue(narrow.stdout.contains("left out to fit 100 columns"), narrow.stdout)
+    }
+
+    /// Integer columns: counts written as integers ("100000", not "100000.0").
+    static let integerColumns: Set<String> = [
+        "n", "days", "exceptions", "accounts_liquidated", "accounts_bankrupt", "accounts_deleveraged", "round", "rounds", "paths_needed",
+        "paths_to_resolve", "fund_ran_out_round",
+    ]
+
+    /// `path`'s header is ASCII snake_case (letters, digits, "_", and "." in a level such as var_0.99;
+    /// upper case only in an asset id such as price_BTC), its
+    /// rows as long as the header, each column either numeric in every non-empty field or text, the
+    /// count columns integers, and no number written with float noise ("…99999999997").
+    func checkCSV(_ path: String) throws {
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.first).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let file = URL(fileURLWithPath: path).lastPathComponent
+        for name in header {
+            XCTAssertNotNil(name.range(of: "^[A-Za-z][A-Za-z0-9_.]*$", options: .regularExpression), "\(file): header '\(name)' is not ASCII snake_case")
+        }
+        let rows = lines.dropFirst().map(fields)
+        for row in rows { XCTAssertEqual(row.count, header.count, "\(file): \(row)") }
+        for (c, name) in header.enumerated() {
+            let values = rows.map { c < $0.count ? $0[c] : "" }.filter { !$0.isEmpty }
+            let numeric = values.filter { Double($0) != nil }
+            if !numeric.isEmpty {
+                XCTAssertEqual(numeric.count, values.count, "\(file): column \(name) mixes numbers and text: \(values.prefix(5))")
+            }
+            if Self.integerColumns.contains(name) {
+                for value in values { XCTAssertNotNil(Int(value), "\(file): \(name) = '\(value)' is not an integer") }
+            }
+            for value in numeric {
+                XCTAssertFalse(value.hasSuffix(".0"), "\(file): \(name) = '\(value)': an integral number written as a float")
+                let digits = value.split(separator: "e")[0].filter(\.isNumber).drop { $0 == "0" }
+                let mantissa = digits.reversed().drop { $0 == "0" }
+                XCTAssertLessThanOrEqual(mantissa.count, 12, "\(file): \(name) = '\(value)': float noise")
+            }
+        }
+    }
+
+    /// The fields of one CSV line (RFC 4180 quoting).
+    func fields(_ line: String) -> [String] {
+        var fields: [String] = [], current = "", quoted = false
+        var characters = Array(line)[...]
+        while let ch = characters.popFirst() {
+            if quoted {
+                if ch == "\"" {
+                    if characters.first == "\"" { current.append("\""); characters.removeFirst() } else { quoted = false }
+                } else {
+                    current.append(ch)
+                }
+            } else if ch == "\"" {
+                quoted = true
+            } else if ch == "," {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(ch)
+            }
+        }
+        return fields + [current]
+    }
+
+    /// `fit` writes HTML and CSV like every command; `--html -` and `--json -` write to standard
+    /// output instead of the table; both at once is a usage error.
+    func testFitReportsAndHTMLToStandardOutput() throws {
+        let folder = try temporaryFolder()
+        let fit = try run(["fit", Self.history, "--column", "BTC=BTC:close", "--column", "ETH=ETH:close",
+                           "--html", folder + "/fit.html", "--csv", folder + "/csv"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let html = try String(contentsOfFile: folder + "/fit.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<h2>GARCH(1,1)-t per asset</h2>"), html)
+        let fitCSV = try String(contentsOfFile: folder + "/csv/fit.csv", encoding: .utf8)
+        XCTAssertTrue(fitCSV.hasPrefix("id,n,mu,mu_se,"), fitCSV)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/csv/residual_correlation.csv"))
+
+        let toStdout = try run(["fit", Self.history, "--column", "BTC=BTC:close", "--html", "-"])
+        XCTAssertEqual(toStdout.status, 0, toStdout.stderr)
+        XCTAssertTrue(toStdout.stdout.hasPrefix("<!DOCTYPE html>"), String(toStdout.stdout.prefix(200)))
+        XCTAssertTrue(toStdout.stdout.hasSuffix("</html>\n"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+
+        let run = try run(["run", "Scenarios/default.yaml", "--paths", "1000", "--html", "-"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.hasPrefix("<!DOCTYPE html>"))
+        XCTAssertFalse(run.stdout.contains("paths/s\n2"), "no table after the page")
+        let both = try self.run(["run", "Scenarios/default.yaml", "--paths", "1000", "--html", "-", "--json", "-"])
+        XCTAssertEqual(both.status, 64, both.stderr)
+    }
+
+    /// A table too wide for its width loses its lowest-priority column first (the rightmost of
+    /// equals), never the first, and says which; `nil` width keeps everything; prose wraps at spaces.
+    func testFittingDropsLowestPriorityAndWraps() {
+        let table = ReportTable(columns: [.init("name"), .init("keep", priority: 2), .init("detail", priority: 0), .init("value")],
+                                rows: [[.label("a"), .label("12345678"), .label(String(repeating: "x", count: 30)), .money(1234)]])
+        let document = ReportDocument(title: "t", context: [String(repeating: "word ", count: 40)],
+                                      sections: [ReportSection(heading: "h", blocks: [.table(table)])], json: .null)
+        let narrow = TerminalRenderer.render(document, width: 40)
+        XCTAssertTrue(narrow.split(separator: "\n").allSatisfy { $0.count <= 40 }, narrow)
+        XCTAssertFalse(narrow.contains("xxxx"))
+        XCTAssertTrue(narrow.contains("keep") && narrow.contains("1,234"))
+        XCTAssertTrue(narrow.contains("left out to fit 40 columns: detail"), narrow)
+        let wide = TerminalRenderer.render(document, width: nil)
+        XCTAssertTrue(wide.contains(String(repeating: "x", count: 30)))
+        XCTAssertFalse(wide.contains("left out"))
+        XCTAssertEqual(TerminalRenderer.wrap("aa bb cc dd", width: 5), ["aa bb", "  cc", "  dd"])
+    }
+
+    /// Counts read in the singular for one; a column that repeats one number says why.
+    func testPluralsAndRepeatedValues() {
+        XCTAssertEqual(counted(1, "account"), "1 account")
+        XCTAssertEqual(counted(10_000, "account"), "10,000 accounts")
+        XCTAssertEqual(counted(1, "stress", plural: "stresses"), "1 stress")
+        XCTAssertNotNil(RobustnessReport.sameDeficitReason([412.5, 412.5, 412.5]))
+        XCTAssertNil(RobustnessReport.sameDeficitReason([412.5, 300, 412.5]))
+    }
+
+    /// CSV keys are ASCII snake_case; counts are integers; integral numbers carry no ".0".
+    func testCSVKeysAndNumbers() {
+        XCTAssertEqual(CSVRenderer.csvKey("student-t ν=4.0"), "student_t_nu_4.0")
+        XCTAssertEqual(CSVRenderer.csvKey("vol ×0.8"), "vol_x_0.8")
+        XCTAssertEqual(CSVRenderer.csvKey("var_0.99"), "var_0.99")
+        XCTAssertEqual(ReportCell.integer(100_000).csv, "100000")
+        XCTAssertEqual(ReportCell.integer(100_000).text, "100,000")
+        XCTAssertEqual(csvNumber(100_000), "100000")
+        XCTAssertEqual(csvNumber(0.1), "0.1")
+        XCTAssertEqual(csvNumber(-2.5), "-2.5")
+        XCTAssertEqual(csvNumber(.infinity), "")
+        XCTAssertEqual(csvNumber(0.1 * 3531.12), "353.112")
+        XCTAssertEqual(csvNumber(0.2134687499999999), "0.21346875")
+        XCTAssertEqual(csvNumber(92 * (1 - 0.99)), "0.92")
+        XCTAssertEqual(csvNumber(1.0 / 3), "0.333333333333")
+        XCTAssertEqual(csvNumber(1e-300), "1e-300")
+    }
+}
