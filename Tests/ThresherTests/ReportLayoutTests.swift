@@ -132,6 +132,21 @@ final class ReportLayoutTests: BinaryTestCase {
         XCTAssertEqual(both.status, 64, both.stderr)
     }
 
+    /// `merge` reports the merge's own time, not a merge speed in paths/s.
+    func testMergeStatesItsTime() throws {
+        let folder = try temporaryFolder()
+        for i in 0..<2 {
+            let part = try run(["run", "Scenarios/default.yaml", "--paths", "2000", "--slice", "\(i)/2", "--partial", "\(folder)/p\(i).part"])
+            XCTAssertEqual(part.status, 0, part.stderr)
+        }
+        let merged = try run(["merge", "\(folder)/p0.part", "\(folder)/p1.part"], environment: ["COLUMNS": "100"])
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        XCTAssertTrue(merged.stdout.contains("merged the slices' parts in"), merged.stdout)
+        XCTAssertFalse(merged.stdout.contains("paths/s"), merged.stdout)
+        let single = try run(["run", "Scenarios/default.yaml", "--paths", "2000"])
+        XCTAssertNotNil(single.stdout.range(of: #"[\d.,]+( M)? paths/s"#, options: .regularExpression), single.stdout)
+    }
+
     /// A table too wide for its width loses its lowest-priority column first (the rightmost of
     /// equals), never the first, and says which; `nil` width keeps everything; prose wraps at spaces.
     func testFittingDropsLowestPriorityAndWraps() {
