@@ -70,10 +70,12 @@ enum CascadeReport {
             ReportCell.quantity("largest_conservation_error", "conservation: largest path error") + [.money(c.largestImbalance), .label("")],
         ])
         let adl = ReportTable(csvName: "adl.csv", columns: [.init("ADL rule", csv: "rule"), .init("P(ADL)", csv: "p_adl"), .init("E[taken from winners]", csv: "expected_volume"),
-                                                            .init("E[accounts hit]", csv: "expected_accounts"), .init("E[unfunded]", csv: "expected_unfunded")],
+                                                            .init("E[accounts hit]", csv: "expected_accounts"), .init("E[unfunded]", csv: "expected_unfunded"),
+                                                            .csvOnly("venue")],
                               rows: c.deleveraging.map {
-                                  [.label($0.rule.rawValue + ($0.rule == c.spec.adl ? " (venue)" : "")), .number($0.probability, format: "%.4g"), .money($0.expectedVolume),
-                                   .number($0.expectedAccounts, format: "%.4g"), .money($0.expectedUnfunded)]
+                                  [ReportCell(text: $0.rule.rawValue + ($0.rule == c.spec.adl ? " (venue)" : ""), csv: $0.rule.rawValue), .number($0.probability, format: "%.4g"),
+                                   .money($0.expectedVolume), .number($0.expectedAccounts, format: "%.4g"), .money($0.expectedUnfunded),
+                                   ReportCell(text: "", csv: $0.rule == c.spec.adl ? "true" : "false")]
                               })
         let amplification = ReportTable(csvName: "amplification.csv",
                                         columns: [.init("asset", csv: "asset"), .init("fall \(level), exogenous", csv: "exogenous_fall"),

@@ -139,7 +139,9 @@ public struct RunReport: CommandReport {
             }
         }
         let heading = shown.count < names.count ? "VaR and ES by account (book and the \(shown.count - 1) largest VaR of \(names.count - 1))" : "VaR and ES by account"
-        sections.append(ReportSection(heading: "VaR and ES by account", blocks: [
+        // One account: its row repeats the book's, which a reader should not take for a bug.
+        let sameRows: [ReportBlock] = names.count == 2 ? [.text(["BOOK and \(names[1]) are the same: the book has one account."])] : []
+        sections.append(ReportSection(heading: "VaR and ES by account", blocks: sameRows + [
             .chart(.bars(categories: shown.map { names[$0] }, series: series, title: heading, xLabel: "loss, USD")),
             .table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top.map { $0 + 1 })),
             .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false)),

@@ -132,7 +132,8 @@ final class ReportLayoutTests: BinaryTestCase {
         XCTAssertEqual(both.status, 64, both.stderr)
     }
 
-    /// `merge` reports the merge's own time, not a merge speed in paths/s.
+    /// `merge` reports the merge's own time, not a merge speed in paths/s; `run` its paths/s; a
+    /// one-account book says why its row repeats the book's.
     func testMergeStatesItsTime() throws {
         let folder = try temporaryFolder()
         for i in 0..<2 {
@@ -144,6 +145,9 @@ final class ReportLayoutTests: BinaryTestCase {
         XCTAssertTrue(merged.stdout.contains("merged the slices' parts in"), merged.stdout)
         XCTAssertFalse(merged.stdout.contains("paths/s"), merged.stdout)
         let single = try run(["run", "Scenarios/default.yaml", "--paths", "2000"])
+        XCTAssertFalse(single.stdout.contains("the book has one account"))
+        let one = try run(["run", "Scenarios/examples/btc-eth-book.yaml", "--paths", "2000"])
+        XCTAssertTrue(one.stdout.contains("BOOK and desk-1 are the same: the book has one account."), one.stdout)
         XCTAssertNotNil(single.stdout.range(of: #"[\d.,]+( M)? paths/s"#, options: .regularExpression), single.stdout)
     }
 

@@ -109,7 +109,8 @@ public struct ReportTable {
     }
 }
 
-/// One cell: how it reads, and its CSV field (a number in shortest round-trip form, or text).
+/// One cell: how it reads, and its CSV field (a number as `csvNumber` writes it — an integer, or
+/// 12 significant digits in shortest form —, a key, or text).
 public struct ReportCell {
     public var text: String
     public var csv: String
