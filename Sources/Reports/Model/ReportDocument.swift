@@ -204,6 +204,7 @@ public protocol CommandReport {
 
 extension CommandReport {
     public var json: JSONValue { document.json }
+    /// The terminal form with every column, unwrapped (as `--wide`); the CLI fits it to the terminal.
     public var table: String { TerminalRenderer.render(document) }
     public var html: String { HTMLRenderer.render(document) }
     public var csvFiles: [(name: String, contents: String)] { CSVRenderer.render(document) }
