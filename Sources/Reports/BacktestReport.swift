@@ -176,7 +176,16 @@ public struct BacktestReport: CommandReport {
             "\(days.count) days tested \(isoDate(days.first!)) … \(isoDate(days.last!)); window \(r.settings.window) returns, re-fit every \(r.settings.refit) days, filtered daily",
             "\(r.paths) paths per forecast, seed \(r.seed); models \(r.models.map(\.model.rawValue).joined(separator: ", "))",
         ]
-        return ReportDocument(title: "Thresher backtest — \(r.scenarioName)", context: context, sections: sections,
+        var document = ReportDocument(title: "Thresher backtest — \(r.scenarioName)", context: context, sections: sections,
                               footer: [String(format: "Elapsed %.2f s", r.elapsedSeconds)], json: json)
+        // The answer first: each model's traffic-light zone per level, coloured.
+        document.headline = r.models.flatMap { m in
+            m.levels.map { l in
+                let c = l.coverage
+                let verdict: Headline.Verdict = c.trafficLight == .green ? .good : c.trafficLight == .yellow ? .warning : .bad
+                return Headline("\(m.model.rawValue) VaR \(l.level.label): \(c.trafficLight.rawValue.uppercased()) zone, \(c.exceptions) exceptions in \(grouped(c.days)) days (\(String(format: "%.3g", c.expectedRate * Double(c.days))) expected)", verdict)
+            }
+        }
+        return document
     }
 }

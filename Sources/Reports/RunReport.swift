@@ -143,9 +143,13 @@ public struct RunReport: CommandReport {
             sections += StressReport(scenario: scenario, outcomes: stresses, top: top).sections
         }
         sections.append(Inputs.section(scenario))
-        return ReportDocument(title: "Thresher risk report — \(scenario.name)", context: context, sections: sections,
+        var document = ReportDocument(title: "Thresher risk report — \(scenario.name)", context: context, sections: sections,
                               footer: ["\(String(format: "%.2f", result.elapsedSeconds)) s, \(grouped(Int(result.pathsPerSecond))) paths/s"],
                               json: json)
+        document.headline = zip(scenario.risk.confidence, result.book.levels).map { level, summary in
+            Headline("Book at \(percent(level.value)): VaR \(money(summary.valueAtRisk)), ES \(money(summary.expectedShortfall)) over \(scenario.simulation.horizonDays) d")
+        }
+        return document
     }
 }
 

@@ -3,6 +3,7 @@
 public enum TerminalRenderer {
     public static func render(_ document: ReportDocument) -> String {
         var text = document.context.joined(separator: "\n") + "\n"
+        if !document.headline.isEmpty { text += "\n" + document.headline.map { "\($0.tag) \($0.text)" }.joined(separator: "\n") + "\n" }
         for section in document.sections {
             let blocks = section.blocks.filter { if case .chart = $0 { return false }; if case .table(let t) = $0 { return t.displayed }; return true }
             guard !blocks.isEmpty else { continue }
