@@ -47,7 +47,9 @@ let package = Package(
         .target(name: "WorkerPool", dependencies: ["CommandSupport"]),
         .target(name: "TailStats", dependencies: ["CKernels", "CommandSupport"]),
         .target(name: "MonteCarlo", dependencies: ["CommandSupport", "LinearAlgebra", "TailStats", "WorkerPool"]),
-        .target(name: "MPICoordination", dependencies: ["CMPI", "MonteCarlo"]),
+        // CMPI only with the trait: a build without MPI never looks for Open MPI (no pkg-config
+        // warning about ompi-c on a machine without it).
+        .target(name: "MPICoordination", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"])), "MonteCarlo"]),
         .target(name: "Engine", dependencies: ["CKernels", "CommandSupport", "MonteCarlo", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),

@@ -1,7 +1,14 @@
 #include "CKernels.h"
 
-/* The commit this binary was built from: `make build` defines THRESHER_COMMIT (git rev-parse);
-   other builds say "unknown". */
+/* The commit this binary was built from. Every Makefile build passes -I.build-commit, whose
+   thresher_commit.h defines THRESHER_COMMIT (git rev-parse; rewritten only when the commit changes,
+   so a new commit recompiles this file alone); `-Xcc -DTHRESHER_COMMIT='"…"'` works too. Other builds
+   say "unknown". */
+#if !defined(THRESHER_COMMIT) && defined(__has_include)
+#if __has_include(<thresher_commit.h>)
+#include <thresher_commit.h>
+#endif
+#endif
 #ifndef THRESHER_COMMIT
 #define THRESHER_COMMIT "unknown"
 #endif
