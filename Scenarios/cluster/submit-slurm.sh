@@ -53,7 +53,7 @@ if [ "${1:-}" = --merge ]; then
   if [ -f "$state" ]; then
     submit_stage $((stage + 1)) > /dev/null
   else
-    echo "done after $stage stages: $dir/report.json" > "$dir/status"
+    echo "done after $stage stage$([ "$stage" = 1 ] || echo s): $dir/report.json" > "$dir/status"
   fi
   exit 0
 fi

@@ -125,27 +125,39 @@ final class WalkForwardTests: XCTestCase {
     /// quantile at 20,000 paths) on every day, the exceptions counted independently from the
     /// closed form agree up to the days within that error of the realised loss, the realised loss
     /// is −q·(S_{t+1} − S_t), and every number is the same at 1 and 2 threads.
-    func testGaussianBacktestMatchesTheClosedForm() throws {
-        let (scenario, history) = try syntheticCase()
+    /// The synthetic case's gaussian backtest settings: a 250-return window re-fitted every 50 days.
+    func gaussianSettings() -> BacktestSettings {
         var settings = BacktestSettings()
         settings.window = 250
         settings.refit = 50
         settings.models = [.gaussian]
         settings.esSimulations = 200
+        return settings
+    }
+
+    /// The closed-form gaussian VaR of the synthetic book at origin `t`: q·S_t·(1 − e^{−z·σ̂_t}), σ̂_t
+    /// the sample standard deviation of the 250 returns before t.
+    func closedFormVaR(_ history: AlignedHistory, origin t: Int, z: Double) -> Double {
+        let window = Array(history.returns[0][(t - 250)..<t])
+        let m = window.reduce(0, +) / 250
+        let sigma = (window.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 249).squareRoot() / 100
+        return 1000 * history.prices[0][t] * (1 - exp(-z * sigma))
+    }
+
+    func testGaussianBacktestMatchesTheClosedForm() throws {
+        let (scenario, history) = try syntheticCase()
+        var settings = gaussianSettings()
         let result = try Backtester.run(scenario: scenario, history: history, settings: settings)
         settings.threads = 2
         let parallel = try Backtester.run(scenario: scenario, history: history, settings: settings)
         XCTAssertEqual(result.origins.count, 1400 - 250 - 1)
-        let prices = history.prices[0], returns = history.returns[0]
+        let prices = history.prices[0]
         for (l, alpha) in [0.95, 0.99].enumerated() {
             let z = StandardNormal.quantile(alpha)
             let level = result.models[0].levels[l]
             var independent = 0
             for (k, t) in result.origins.enumerated() {
-                let window = Array(returns[(t - 250)..<t])
-                let m = window.reduce(0, +) / 250
-                let sigma = (window.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 249).squareRoot() / 100
-                let closed = 1000 * prices[t] * (1 - exp(-z * sigma))
+                let closed = closedFormVaR(history, origin: t, z: z)
                 XCTAssertEqual(level.valueAtRisk[k], closed, accuracy: 0.06 * closed, "day \(k) level \(alpha)")
                 XCTAssertEqual(result.realisedLosses[k], -1000 * (prices[t + 1] - prices[t]), accuracy: 1e-9 * prices[t] * 1000)
                 if result.realisedLosses[k] > closed { independent += 1 }
@@ -163,22 +175,11 @@ final class WalkForwardTests: XCTestCase {
     /// and within 4 of the standard errors the report states, √(α(1−α)/N)/(φ(z)·z).
     func testMonteCarloErrorIsOneBiasOverTheHistory() throws {
         let (scenario, history) = try syntheticCase()
-        var settings = BacktestSettings()
-        settings.window = 250
-        settings.refit = 50
-        settings.models = [.gaussian]
-        settings.esSimulations = 200
-        let result = try Backtester.run(scenario: scenario, history: history, settings: settings)
-        let prices = history.prices[0], returns = history.returns[0]
+        let result = try Backtester.run(scenario: scenario, history: history, settings: gaussianSettings())
         for (l, alpha) in [0.95, 0.99].enumerated() {
             let z = StandardNormal.quantile(alpha), error = result.monteCarloRelativeError[l]
             XCTAssertEqual(error, (alpha * (1 - alpha) / 20000).squareRoot() / (StandardNormal.density(z) * z), accuracy: 1e-15)
-            let ratios = result.origins.enumerated().map { k, t -> Double in
-                let window = Array(returns[(t - 250)..<t])
-                let m = window.reduce(0, +) / 250
-                let sigma = (window.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 249).squareRoot() / 100
-                return result.models[0].levels[l].valueAtRisk[k] / (1000 * prices[t] * (1 - exp(-z * sigma)))
-            }
+            let ratios = result.origins.enumerated().map { k, t in result.models[0].levels[l].valueAtRisk[k] / closedFormVaR(history, origin: t, z: z) }
             XCTAssertLessThan(ratios.max()! - ratios.min()!, 0.1 * error, "level \(alpha): one bias, not noise")
             XCTAssertLessThan(abs(ratios[0] - 1), 4 * error, "level \(alpha)")
         }

@@ -60,6 +60,7 @@ final class ShippedScenarioTests: BinaryTestCase {
     func testTheFitAndBacktestExamplesRun() throws {
         let history = "Tests/Fixtures/history/bitstamp-btc-eth-ltc-daily.csv"
         let folder = NSTemporaryDirectory() + "thresher-examples-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let fit = try run(["fit", history, "--column", "BTC=BTC:close", "--column", "ETH=ETH:close", "--periods-per-year", "365", "--out", "\(folder)/market.yaml"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
