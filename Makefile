@@ -49,7 +49,6 @@ RELEASE      := $(TUNING) $(STAMP)
 ##   .build-mpi/release/thresher   make mpi (--traits MPI, for mpirun)
 ##   .build-test/…                 make test (MPI, -enable-testing; its tests run the thresher beside them)
 ##   .build-portable/…             make portable
-MPI_BIN      := .build-mpi/release/thresher
 
 commit-stamp:
 	@mkdir -p .build-commit; printf '#define THRESHER_COMMIT "%s"\n' "$(COMMIT)" > .build-commit/thresher_commit.h.new; \
@@ -64,7 +63,8 @@ build: deps commit-stamp
 	$(SWIFT) build -c release $(RELEASE) --static-swift-stdlib --product thresher-bench || $(SWIFT) build -c release $(RELEASE) --product thresher-bench
 
 ## portable: `thresher` as a package that depends on ThresherCore builds it, plain
-## `swift build -c release` (no flags), in .build-portable (make bench times it beside `make build`'s).
+## `swift build -c release` (no tuning flags; only the commit stamp's include path), in
+## .build-portable (make bench times it beside `make build`'s).
 portable: deps commit-stamp
 	$(SWIFT) build -c release $(STAMP) --build-path .build-portable --product thresher
 

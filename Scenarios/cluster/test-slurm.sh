@@ -6,6 +6,7 @@
 # Needs root (it starts daemons). At the end, pass or fail, it stops its daemons, removes its files,
 # and stops and disables the munge, slurmctld and slurmd services that were not enabled before it
 # ran (installing the packages may enable them): no system service is left enabled by it.
+# THRESHER=PATH tests another thresher binary than make build's .build/release/thresher.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
