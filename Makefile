@@ -38,8 +38,9 @@ deps deps-mpi:
 
 ## The commit is compiled into every build below (reports and --version name it): a header,
 ## .build-commit/thresher_commit.h, rewritten only when the commit changes, and included by
-## CKernels/BuildInfo.c when `-Xcc -I.build-commit` is given — so a new commit recompiles one C file
-## and relinks, and a plain `swift build` (no -I) says "unknown".
+## Sources/BuildStamp (a C target only the `thresher` executable links) when `-Xcc -I.build-commit`
+## is given — so a new commit recompiles one C file and relinks, and a plain `swift build` (no -I)
+## says "unknown".
 COMMIT       := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
 STAMP        := -Xcc -I$(CURDIR)/.build-commit
 RELEASE      := $(TUNING) $(STAMP)

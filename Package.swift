@@ -36,6 +36,9 @@ let package = Package(
             providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
         ),
         .target(name: "CKernels", exclude: ["derivations"]),
+        // The commit of the `thresher` executable (the Makefile's .build-commit/thresher_commit.h),
+        // apart from CKernels so that a new commit rebuilds one C file, not every module above it.
+        .target(name: "BuildStamp"),
         .target(name: "CommandSupport"),
         .target(name: "Distributions"),
         .target(name: "LinearAlgebra", dependencies: ["CLapack", "CommandSupport"]),
@@ -59,7 +62,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
-            "LinearAlgebra", "ThresherCLI",
+            "BuildStamp", "LinearAlgebra", "ThresherCLI",
             .target(name: "MPICoordination", condition: .when(traits: ["MPI"])),
         ]),
         .executableTarget(name: "thresher-bench", dependencies: ["LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"],
