@@ -35,11 +35,16 @@ let package = Package(
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "CKernels", exclude: ["derivations"]),
         // The commit of the `thresher` executable (the Makefile's .build-commit/thresher_commit.h),
         // apart from CKernels so that a new commit rebuilds one C file, not every module above it.
         .target(name: "BuildStamp"),
-        .target(name: "CommandSupport"),
+        .target(name: "CommandSupport", dependencies: ["CZlib"]),
         .target(name: "Distributions"),
         .target(name: "LinearAlgebra", dependencies: ["CLapack", "CommandSupport"]),
         .target(name: "RandomStreams", dependencies: ["CKernels"]),
@@ -68,7 +73,7 @@ let package = Package(
         .executableTarget(name: "thresher-bench", dependencies: ["LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"],
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
-            "Backtest", "CKernels", "Calibration", "Distributions", "Engine", "History", "LinearAlgebra", "MonteCarlo", "RandomStreams",
+            "Backtest", "CKernels", "CZlib", "Calibration", "CommandSupport", "Distributions", "Engine", "History", "LinearAlgebra", "MonteCarlo", "RandomStreams",
             "Reports", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
         ]),
     ],

@@ -78,6 +78,36 @@ extension CalibrationResult {
     }
 }
 
+extension Sectioned where Result == CalibrationResult {
+    /// The calibrated policy as `policyYAML` writes it, each threshold rounded to what its interval
+    /// supports (`Estimate.roundedToInterval`: the second significant digit of the half-width) and
+    /// its interval written beside it as a comment, so that nobody reads digits that are noise.
+    public var policyYAML: String {
+        func range(_ e: Estimate) -> String? { e.nonNegative.interval.map { "\(e.roundedToInterval($0.low)) – \(e.roundedToInterval($0.high))" } }
+        let level = "\(Int((confidence * 100).rounded())) % interval"
+        var notes = PolicyNotes()
+        // Rounded rates stay non-decreasing along the tiers (a tier's step may be coarser than the gap).
+        let ladder = full.ladder.rungs.enumerated().map { i, rungs in
+            var previous = (long: -Double.infinity, short: -Double.infinity)
+            return rungs.indices.map { t -> MarginTier in
+                let long = estimate { $0.ladder.rungs[i][t].long }, short = estimate { $0.ladder.rungs[i][t].short }
+                if let l = range(long), let s = range(short) { notes.tiers[i, default: [:]][t] = "\(level): long \(l), short \(s)" }
+                previous = (max(previous.long, long.roundedToInterval), max(previous.short, short.roundedToInterval))
+                return MarginTier(upTo: rungs[t].tier, maintenanceLong: previous.long, maintenanceShort: previous.short)
+            }
+        }
+        let penalty = estimate { $0.penalty.rate }, fund = estimate { $0.insuranceFund.expectedShortfall }
+        notes.liquidationPenalty = range(penalty).map { "\(level) \($0)" }
+        notes.insuranceFund = range(fund).map { "ES at \(full.insuranceFund.confidence); \(level) \($0)" }
+        let policy = MarginPolicy(schedule: MarginSchedule(tiers: ladder), liquidationPenalty: penalty.roundedToInterval,
+                                  insuranceFund: fund.roundedToInterval)
+        return policy.yaml(assets: full.scenario.market.assets.map(\.id),
+                           comment: "Calibrated by thresher calibrate: \(full.scenario.name), \(paths) paths, seed \(full.scenario.simulation.seed); "
+                               + "each value rounded to the second significant digit of its \(level)'s half-width (sectioning, \(sections.count) sections)",
+                           notes: notes)
+    }
+}
+
 extension Scenario {
     /// The scenario's `calibration:` section (the liquidation model), or the error a user sees when
     /// a command that needs it is run on a scenario without one.

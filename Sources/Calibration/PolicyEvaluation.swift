@@ -99,6 +99,8 @@ public struct PolicyEvaluator {
     public private(set) var scenario: Scenario
     public let policy: MarginPolicy
     public private(set) var spec: CalibrationSpec
+    /// The paths evaluated (nil: all of the scenario's), e.g. one section of `thresher robustness`.
+    public var paths: Range<Int>?
     /// Passes over the paths: a progress total is `passes` × paths.
     public static let passes = 1
 
@@ -167,7 +169,7 @@ public struct PolicyEvaluator {
 
     func cell() throws -> Cell {
         let thresholds = breachThresholds
-        let paths = 0..<scenario.simulation.paths
+        let paths = self.paths ?? 0..<scenario.simulation.paths
         let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
         let fund = FundPlan(rate: policy.liquidationPenalty ?? 0, balance: policy.insuranceFund,
                             plan: TailPlan(totalPaths: paths.count, levels: [spec.insuranceConfidence]))
@@ -186,7 +188,7 @@ public struct PolicyEvaluator {
 
     private func result(elapsed: Double, thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)], counts: [Int],
                         waterfall: Waterfall, totals: WaterfallTotals, fund: FundTotals) -> PolicyEvaluation {
-        let paths = scenario.simulation.paths
+        let paths = self.paths?.count ?? scenario.simulation.paths
         let n = Double(paths)
         let market = scenario.market
         let rate = policy.liquidationPenalty ?? 0

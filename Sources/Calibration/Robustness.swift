@@ -107,7 +107,15 @@ public struct RobustnessAnalyzer {
     }
 
     /// Passes over all paths (a progress total is `passes` × paths); see `RobustnessSchedule.passes`.
-    public var passes: Int { schedule.passes(paths: 0..<scenario.simulation.paths) }
+    /// Sections double them.
+    public func passes(sections: Int = 0) -> Int {
+        schedule.passes(paths: 0..<scenario.simulation.paths) * (sectionRanges(sections).isEmpty ? 1 : 2)
+    }
+
+    /// The `k` sections of the paths (`Sectioning.ranges`), or none when k < 2 or the paths are too few.
+    func sectionRanges(_ k: Int) -> [Range<Int>] {
+        k >= 2 ? Sectioning.ranges(paths: scenario.simulation.paths, sections: k) ?? [] : []
+    }
 
     /// Three or four stages over the same paths (common random numbers): the three passes of every
     /// calibration together (`Calibrator.run`), the given policy's evaluations (base, the frontier's
@@ -116,35 +124,52 @@ public struct RobustnessAnalyzer {
     /// policy) together (`PolicyEvaluator.run`). Cells on the same market share each chunk's draws
     /// and revaluation; each cell equals its own calibrate or evaluate run, bit for bit (calibrations
     /// skip the account thresholds, which the study does not read).
-    public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> RobustnessResult {
+    ///
+    /// With `sections` ≥ 2 the whole study is also run on each of that many sections of the paths
+    /// (twice the work): each section calibrates its own ladders and evaluates them on its own paths,
+    /// a replica of the study, so every number and every difference between two cells gets its
+    /// sectioning interval (`Sectioned`), the differences paired section by section.
+    public func run(settings: RunSettings, sections: Int = 0, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> RobustnessResult {
         let start = DispatchTime.now()
-        let all = 0..<scenario.simulation.paths
-        func evaluator(_ e: Int, calibrations: [CalibrationResult]) throws -> PolicyEvaluator {
+        let ranges = [0..<scenario.simulation.paths] + sectionRanges(sections)
+        let replicas = ranges.count
+        func evaluator(_ e: Int, range r: Int, calibrations: [CalibrationResult]) throws -> PolicyEvaluator {
             var withPolicy = schedule.evaluations[e].scenario
             switch schedule.evaluations[e].policy {
             case .given(let policy): withPolicy.policy = policy
             case .calibrated(let index, let multiplier):
-                withPolicy.policy = multiplier == 1 ? calibrations[index].policy : calibrations[index].policy.scaled(by: multiplier)
+                let policy = calibrations[index * replicas + r].policy
+                withPolicy.policy = multiplier == 1 ? policy : policy.scaled(by: multiplier)
             }
-            return try PolicyEvaluator(scenario: withPolicy, file: file)
+            var evaluator = try PolicyEvaluator(scenario: withPolicy, file: file)
+            evaluator.paths = ranges[r]
+            return evaluator
         }
-        let calibrators = try schedule.calibrations.map { (try Calibrator(scenario: $0, file: file), all) }
+        // Unit c·replicas + r: calibration c on range r; evaluations likewise.
+        let calibrators = try schedule.calibrations.map { try Calibrator(scenario: $0, file: file) }
+        let units = calibrators.flatMap { calibrator in ranges.map { (calibrator, $0) } }
         let riding = schedule.riding, after = schedule.afterCalibration
-        let (calibrations, ridden) = try Calibrator.run(calibrators, accountThresholds: false,
-                                                        evaluating: try riding.map { try evaluator($0, calibrations: []) },
+        let (calibrations, ridden) = try Calibrator.run(units, accountThresholds: false,
+                                                        evaluating: try riding.flatMap { e in try ranges.indices.map { try evaluator(e, range: $0, calibrations: []) } },
                                                         settings: settings, cancellation: cancellation, progress: progress)
-        let last = try after.map { try evaluator($0, calibrations: calibrations) }
+        let last = try after.flatMap { e in try ranges.indices.map { try evaluator(e, range: $0, calibrations: calibrations) } }
         let evaluated = last.isEmpty ? [] : try PolicyEvaluator.run(last, settings: settings, cancellation: cancellation, progress: progress)
-        var outcomes = [RobustnessResult.Outcome?](repeating: nil, count: schedule.evaluations.count)
-        for (e, evaluation) in Array(zip(riding, ridden)) + Array(zip(after, evaluated)) { outcomes[e] = RobustnessResult.Outcome(evaluation) }
-        func section(_ s: RobustnessSchedule.Section) -> [RobustnessResult.Outcome] { schedule.range(s).map { outcomes[$0]! } }
+        func sectioned<T>(_ results: ArraySlice<T>) -> Sectioned<T> {
+            Sectioned(full: results.first!, sections: Array(results.dropFirst()), paths: scenario.simulation.paths)
+        }
+        func replica<T>(_ list: [T], _ index: Int) -> ArraySlice<T> { list[(index * replicas)..<((index + 1) * replicas)] }
+        var outcomes = [Sectioned<RobustnessResult.Outcome>?](repeating: nil, count: schedule.evaluations.count)
+        for (n, e) in riding.enumerated() { outcomes[e] = sectioned(replica(ridden, n)).map(RobustnessResult.Outcome.init) }
+        for (n, e) in after.enumerated() { outcomes[e] = sectioned(replica(evaluated, n)).map(RobustnessResult.Outcome.init) }
+        func section(_ s: RobustnessSchedule.Section) -> [Sectioned<RobustnessResult.Outcome>] { schedule.range(s).map { outcomes[$0]! } }
+        func thresholds(_ c: Int) -> Sectioned<RobustnessResult.Thresholds> { sectioned(replica(calibrations, c)).map(RobustnessResult.Thresholds.init) }
 
         let modelCount = schedule.models.count, matrixRow = section(.matrix)
         let matrix = (0..<modelCount).map { i in Array(matrixRow[(i * modelCount)..<((i + 1) * modelCount)]) }
         let frontier = Array(zip(spec.multipliers, section(.frontier))).map { (multiplier: $0, outcome: $1) }
-        let baseThresholds = RobustnessResult.Thresholds(calibrations[0])
-        let sensitivity = zip(zip(schedule.bumped, schedule.bumps.map { calibrations[$0] }), section(.bumps)).map { pair, outcome in
-            RobustnessResult.Bumped(bump: pair.0, thresholds: .init(pair.1), basePolicy: outcome, base: baseThresholds)
+        let baseThresholds = thresholds(0)
+        let sensitivity = zip(zip(schedule.bumped, schedule.bumps.map(thresholds)), section(.bumps)).map { pair, outcome in
+            RobustnessResult.Bumped(bump: pair.0, thresholds: pair.1, basePolicy: outcome, base: baseThresholds)
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RobustnessResult(scenario: scenario, paths: scenario.simulation.paths, basePolicySource: scenario.policy != nil ? "policy" : "calibrated",

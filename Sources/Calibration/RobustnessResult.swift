@@ -68,72 +68,86 @@ public struct RobustnessResult: Sendable {
         }
     }
 
-    /// Arc elasticity (θ'/θ − 1)/(x'/x − 1) of a threshold θ → θ' under the input x → x'; nil when
-    /// the input has no ratio (`relativeChange` nil) or θ = 0.
-    static func elasticity(base: Double, bumped: Double, relativeChange: Double?) -> Double? {
-        guard let change = relativeChange, change != 0, base != 0 else { return nil }
-        return (bumped / base - 1) / change
-    }
-
     public struct Bumped: Sendable {
         public let bump: RobustnessSpec.Bump
         /// Thresholds re-calibrated under the bump, and the base policy evaluated under it.
-        public let thresholds: Thresholds
-        public let basePolicy: Outcome
-        /// The arc elasticity of each of `thresholds.named` (nil for a bump with no ratio).
-        public let elasticities: [Double?]
-        /// The arc elasticities of each rung's long and short rate, in `thresholds.rungs` order.
-        public let rungElasticities: [(long: Double?, short: Double?)]
-        public var maintenanceElasticity: Double? { elasticities[0] }
+        public let thresholds: Sectioned<Thresholds>
+        public let basePolicy: Sectioned<Outcome>
+        /// The paired change θ' − θ of each of `thresholds.named` against the base calibration.
+        public let changes: [Estimate]
+        /// The relative change θ'/θ − 1 of each of `thresholds.named` (nil where θ = 0).
+        public let relativeChanges: [Estimate?]
+        /// The arc elasticity (θ'/θ − 1)/(x'/x − 1) of each of `thresholds.named` (nil for a bump
+        /// with no ratio, or where θ = 0).
+        public let elasticities: [Estimate?]
+        /// The paired changes and arc elasticities of each rung's long and short rate, in
+        /// `thresholds.rungs` order.
+        public let rungChanges: [(long: Estimate, short: Estimate)]
+        public let rungRelativeChanges: [(long: Estimate?, short: Estimate?)]
+        public let rungElasticities: [(long: Estimate?, short: Estimate?)]
+        public var maintenanceElasticity: Estimate? { elasticities[0] }
 
-        init(bump: RobustnessSpec.Bump, thresholds: Thresholds, basePolicy: Outcome, base: Thresholds) {
+        init(bump: RobustnessSpec.Bump, thresholds: Sectioned<Thresholds>, basePolicy: Sectioned<Outcome>, base: Sectioned<Thresholds>) {
             self.bump = bump
             self.thresholds = thresholds
             self.basePolicy = basePolicy
             let change = bump.relativeChange
-            elasticities = zip(base.named, thresholds.named).map { elasticity(base: $0.value, bumped: $1.value, relativeChange: change) }
-            rungElasticities = zip(base.rungs, thresholds.rungs).map {
-                (elasticity(base: $0.long, bumped: $1.long, relativeChange: change), elasticity(base: $0.short, bumped: $1.short, relativeChange: change))
+            let named = base.named.indices
+            changes = named.map { i in thresholds.change(from: base) { $0.named[i].value } }
+            relativeChanges = named.map { i in thresholds.relativeChange(from: base) { $0.named[i].value } }
+            elasticities = named.map { i in thresholds.elasticity(from: base, relativeChange: change) { $0.named[i].value } }
+            let rungs = base.rungs.indices
+            rungChanges = rungs.map { k in (thresholds.change(from: base) { $0.rungs[k].long }, thresholds.change(from: base) { $0.rungs[k].short }) }
+            rungRelativeChanges = rungs.map { k in
+                (thresholds.relativeChange(from: base) { $0.rungs[k].long }, thresholds.relativeChange(from: base) { $0.rungs[k].short })
+            }
+            rungElasticities = rungs.map { k in
+                (thresholds.elasticity(from: base, relativeChange: change) { $0.rungs[k].long },
+                 thresholds.elasticity(from: base, relativeChange: change) { $0.rungs[k].short })
             }
         }
     }
 
     /// The elasticity at the base, d ln θ / d ln x at x = 1, by the central difference of a bump's two
     /// multipliers closest to 1 on either side: (θ(x₊) − θ(x₋)) / (θ(1)·(x₊ − x₋)), exact to second
-    /// order when x₋ = 2 − x₊ (e.g. ×0.8 and ×1.2).
+    /// order when x₋ = 2 − x₊ (e.g. ×0.8 and ×1.2); its interval the paired difference θ(x₊) − θ(x₋)'s
+    /// over θ̂(1)·(x₊ − x₋).
     public struct CentralElasticity: Sendable {
         public let kind: RobustnessSpec.Bump.Kind
         public let low: Double
         public let high: Double
         /// For each of `Thresholds.named` (nil where the base threshold is 0).
-        public let elasticities: [Double?]
+        public let elasticities: [Estimate?]
     }
 
     public let scenario: Scenario
     public let paths: Int
     /// "policy" (the scenario's) or "calibrated" (no policy: the base calibration's).
     public let basePolicySource: String
-    public let baseThresholds: Thresholds
-    public let base: Outcome
+    /// Every threshold and outcome carries its sections (`Sectioned`): the intervals of each, and of
+    /// each change between two of them on the same paths.
+    public let baseThresholds: Sectioned<Thresholds>
+    public let base: Sectioned<Outcome>
     public let targetBreachProbability: Double
     /// Model names, and matrix[i][j]: the ladder calibrated under model i evaluated under model j.
     public let models: [String]
-    public let matrix: [[Outcome]]
-    public let frontier: [(multiplier: Double, outcome: Outcome)]
+    public let matrix: [[Sectioned<Outcome>]]
+    public let frontier: [(multiplier: Double, outcome: Sectioned<Outcome>)]
     public let sensitivity: [Bumped]
     /// One per bump kind with multipliers on both sides of 1.
     public let centralElasticities: [CentralElasticity]
     public let elapsedSeconds: Double
 
-    static func centralElasticities(_ sensitivity: [Bumped], base: Thresholds) -> [CentralElasticity] {
+    static func centralElasticities(_ sensitivity: [Bumped], base: Sectioned<Thresholds>) -> [CentralElasticity] {
         RobustnessSpec.Bump.Kind.allCases.compactMap { kind in
             let bumps = sensitivity.filter { $0.bump.kind == kind && $0.bump.relativeChange != nil }
             guard let low = bumps.filter({ $0.bump.value < 1 }).max(by: { $0.bump.value < $1.bump.value }),
                   let high = bumps.filter({ $0.bump.value > 1 }).min(by: { $0.bump.value < $1.bump.value }) else { return nil }
             let width = high.bump.value - low.bump.value
-            let elasticities = base.named.indices.map { i -> Double? in
-                let b = base.named[i].value
-                return b == 0 ? nil : (high.thresholds.named[i].value - low.thresholds.named[i].value) / (b * width)
+            let elasticities = base.named.indices.map { i -> Estimate? in
+                func read(_ t: Thresholds) -> Double { t.named[i].value }
+                let b = read(base.full)
+                return b == 0 ? nil : (high.thresholds.value(read) - low.thresholds.value(read)).scaled(by: 1 / (b * width)).estimate
             }
             return CentralElasticity(kind: kind, low: low.bump.value, high: high.bump.value, elasticities: elasticities)
         }

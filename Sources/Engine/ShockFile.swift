@@ -23,18 +23,50 @@ public enum NpyFormat {
     }
 }
 
-/// `thresher sample`: the standardized shocks ε of every path as a paths × assets `.npy` file.
+/// A CSV file of fixed-width rows, so that chunks written in parallel land at computable offsets:
+/// a header line of the asset ids, then one line per path of `+d.dddddddddddddddde±XX` numbers
+/// (17 significant digits: each double is read back exactly), comma-separated.
+public enum ShockCSVFormat {
+    /// Characters of one number.
+    static let width = 23
+
+    /// The header line: the asset ids, comma-separated.
+    public static func header(assets: [String]) -> Data { Data((assets.joined(separator: ",") + "\n").utf8) }
+
+    /// Bytes of one row of `columns` numbers, the newline included.
+    public static func rowBytes(columns: Int) -> Int { columns * (width + 1) }
+
+    /// Appends `x` in its fixed width; magnitudes below 1e-99 (a three-digit exponent; about 1e-99
+    /// probability for a standardized shock) are written as 0.
+    static func append(_ x: Double, to bytes: inout [UInt8]) {
+        let text = String(format: "%+.16e", abs(x) < 1e-99 ? 0 : x)
+        bytes.append(contentsOf: text.utf8)
+    }
+}
+
+/// How `thresher sample` writes the shocks: `.npy` (float64, C order) or CSV with the asset ids as
+/// header (`ShockCSVFormat`).
+public enum ShockFileFormat: Sendable {
+    case npy
+    case csv(assets: [String])
+}
+
+/// `thresher sample`: the standardized shocks ε of every path as a paths × assets `.npy` or CSV file.
 /// Chunks are generated in parallel and each is written, transposed to path-major rows, at its own
 /// offset of the file; the file appears (renamed from a temporary) only when every chunk is written.
 public enum ShockFile {
     /// - Throws: `OutputFile.Failure` (cannot write), `WorkerPoolError` (settings, cancellation).
-    public static func write(model: MarketModel, paths: Int, settings: RunSettings, to path: String,
+    public static func write(model: MarketModel, paths: Int, settings: RunSettings, to path: String, format: ShockFileFormat = .npy,
                              cancellation: Cancellation? = nil) throws {
         let output = try OutputFile(path: path)
-        let header = NpyFormat.header(rows: paths, columns: model.assetCount)
+        let (header, csv): (Data, Bool)
+        switch format {
+        case .npy: (header, csv) = (NpyFormat.header(rows: paths, columns: model.assetCount), false)
+        case .csv(let assets): (header, csv) = (ShockCSVFormat.header(assets: assets), true)
+        }
         do {
             try output.write(header, at: 0)
-            let writer = ShockRowWriter(output: output, dataOffset: header.count)
+            let writer = ShockRowWriter(output: output, dataOffset: header.count, csv: csv)
             let result = try MonteCarloModel(generator: StandardizedShocks(model: model), pricer: writer)
                 .accumulate(paths: 0..<paths, settings: settings, makeAccumulator: { WriteOutcome() }, cancellation: cancellation)
             if let error = result.firstError { throw error }
@@ -57,26 +89,40 @@ struct WriteOutcome: PathAccumulator {
     mutating func decode(from reader: inout StateReader) throws { throw StateDecodingError("sample runs in one process") }
 }
 
-/// Writes a chunk's shocks as rows of the `.npy` matrix (path-major, asset order).
+/// Writes a chunk's shocks as rows of the matrix (path-major, asset order): float64 for `.npy`,
+/// fixed-width text lines for CSV.
 struct ShockRowWriter: PathPricer {
     let output: OutputFile
     let dataOffset: Int
+    let csv: Bool
 
     func makeWorkspace(capacity: Int) -> RowBuffer { RowBuffer() }
 
     func price(_ shocks: ShockBuffers, count: Int, workspace: RowBuffer, into outcome: inout WriteOutcome) {
         let n = shocks.assetCount, ld = shocks.capacity
-        workspace.rows.removeAll(keepingCapacity: true)
-        for j in 0..<count { for i in 0..<n { workspace.rows.append(shocks.epsilon[i * ld + j]) } }
         do {
-            try workspace.rows.withUnsafeBytes { try output.write($0, at: dataOffset + shocks.firstPath * n * 8) }
+            if csv {
+                workspace.text.removeAll(keepingCapacity: true)
+                for j in 0..<count {
+                    for i in 0..<n {
+                        ShockCSVFormat.append(shocks.epsilon[i * ld + j], to: &workspace.text)
+                        workspace.text.append(i == n - 1 ? UInt8(ascii: "\n") : UInt8(ascii: ","))
+                    }
+                }
+                try workspace.text.withUnsafeBytes { try output.write($0, at: dataOffset + shocks.firstPath * ShockCSVFormat.rowBytes(columns: n)) }
+            } else {
+                workspace.rows.removeAll(keepingCapacity: true)
+                for j in 0..<count { for i in 0..<n { workspace.rows.append(shocks.epsilon[i * ld + j]) } }
+                try workspace.rows.withUnsafeBytes { try output.write($0, at: dataOffset + shocks.firstPath * n * 8) }
+            }
         } catch {
             if outcome.firstError == nil { outcome.firstError = error }
         }
     }
 }
 
-/// One worker's path-major rows of a chunk.
+/// One worker's path-major rows of a chunk: numbers (`.npy`) or text (CSV).
 final class RowBuffer {
     var rows: [Double] = []
+    var text: [UInt8] = []
 }

@@ -2,8 +2,9 @@ import Foundation
 import Revaluation
 import ScenarioSpec
 
-/// What-ifs without editing the file: `--set PATH=VALUE` overrides of the document, then instant
-/// market moves `--shock ASSET=MOVE` (spot) and `--shock-vol ASSET=MOVE` (implied vol).
+/// What-ifs without editing the file: `--set PATH=VALUE` overrides of the document, sections read
+/// from other files (`--policy FILE`, `--market FILE`), then instant market moves
+/// `--shock ASSET=MOVE` (spot) and `--shock-vol ASSET=MOVE` (implied vol).
 ///
 /// A move is a trade date passing: every account's equity after it is its equity now minus the exact
 /// loss of the move, the number `thresher stress` gives for the same moves with `horizon_days: 0`.
@@ -18,11 +19,17 @@ public struct WhatIf: Sendable {
     public var spotShocks: [String]
     /// `ASSET=MOVE` texts: iv ← iv·(1 + MOVE) for every option on the asset, MOVE > −1; `*` as above.
     public var volShocks: [String]
+    /// Files whose top-level `policy:` / `market:` replace the scenario's (see `IncludedSection`).
+    public var policyFile: String?
+    public var marketFile: String?
 
-    public init(overrides: [String] = [], spotShocks: [String] = [], volShocks: [String] = []) {
+    public init(overrides: [String] = [], spotShocks: [String] = [], volShocks: [String] = [],
+                policyFile: String? = nil, marketFile: String? = nil) {
         self.overrides = overrides
         self.spotShocks = spotShocks
         self.volShocks = volShocks
+        self.policyFile = policyFile
+        self.marketFile = marketFile
     }
 
     /// Loads the scenario with every override and move applied; returns it with the echo lines that
@@ -30,12 +37,31 @@ public struct WhatIf: Sendable {
     /// - Throws: `ScenarioError` (bad override, move or content; file "--set", "--shock" or
     ///   "--shock-vol" for the command-line texts) or `ScenarioFileError`.
     public func load(path: String) throws -> (scenario: Scenario, echo: [String]) {
-        var scenario = try Scenario.load(path: path, overrides: overrides.map { try Override($0) })
-        var echo = overrides.map { "--set \($0)" }
-        let spot = try Self.parseMoves(spotShocks, flag: "--shock", what: "spot", market: scenario.market, stablecoins: true)
-        let vol = try Self.parseMoves(volShocks, flag: "--shock-vol", what: "implied-vol", market: scenario.market, stablecoins: false)
-        if !spot.isEmpty || !vol.isEmpty { echo += scenario.applyInstantMove(spot: spot, vol: vol) }
+        var (scenario, echo) = try loadUnmoved(path: path)
+        if let move = try instantMove(market: scenario.market) { echo += scenario.applyInstantMove(move) }
         return (scenario, echo)
+    }
+
+    /// Loads the scenario with the overrides and the sections from other files, without the moves;
+    /// returns it with their echo lines.
+    public func loadUnmoved(path: String) throws -> (scenario: Scenario, echo: [String]) {
+        var sections: [IncludedSection: String] = [:]
+        sections[.policy] = policyFile
+        sections[.market] = marketFile
+        let scenario = try Scenario.load(path: path, overrides: overrides.map { try Override($0) }, sections: sections)
+        let echo = [("--market", marketFile), ("--policy", policyFile)].compactMap { flag, file in file.map { "\(flag) \($0)" } }
+            + overrides.map { "--set \($0)" }
+        return (scenario, echo)
+    }
+
+    /// The moves as one stress of horizon 0 named after the flags ("--shock BTC=-0.3"), on the ids of
+    /// `market`; nil when there are none.
+    public func instantMove(market: Market) throws -> StressScenario? {
+        guard !spotShocks.isEmpty || !volShocks.isEmpty else { return nil }
+        let spot = try Self.parseMoves(spotShocks, flag: "--shock", what: "spot", market: market, stablecoins: true)
+        let vol = try Self.parseMoves(volShocks, flag: "--shock-vol", what: "implied-vol", market: market, stablecoins: false)
+        let name = (spotShocks.map { "--shock \($0)" } + volShocks.map { "--shock-vol \($0)" }).joined(separator: " ")
+        return StressScenario(name: name, spotMoves: spot, volMoves: vol, horizonDays: 0, origin: "what-if")
     }
 
     /// `ASSET=MOVE` texts as a move per asset id ("*": every asset not named).
@@ -63,11 +89,13 @@ public struct WhatIf: Sendable {
 }
 
 extension Scenario {
-    /// Applies instant spot and implied-vol moves (per asset id, "*" for every asset not named) as
-    /// described on `WhatIf`: equity after = equity now − the exact loss of the move (horizon 0).
-    /// Returns the echo lines: the moved spots and the P&L settled into USD collateral.
-    public mutating func applyInstantMove(spot: [String: Double], vol: [String: Double]) -> [String] {
-        let stress = StressScenario(name: "what-if", spotMoves: spot, volMoves: vol, horizonDays: 0, origin: "what-if")
+    /// Applies the instant spot and implied-vol moves of `stress` (per asset id, "*" for every asset
+    /// not named; its horizon is taken as 0) as described on `WhatIf`: equity after = equity now −
+    /// the exact loss of the move. Returns the echo lines: the moved spots and the P&L settled into
+    /// USD collateral.
+    public mutating func applyInstantMove(_ move: StressScenario) -> [String] {
+        let stress = StressScenario(name: move.name, spotMoves: move.spotMoves, volMoves: move.volMoves, horizonDays: 0, origin: move.origin)
+        let spot = stress.spotMoves
         var instant = self
         instant.stresses = [stress]
         let losses = StressTest.evaluate(instant)[0].accountLosses
@@ -117,7 +145,8 @@ extension Scenario {
             settled += variationMargin
             portfolio.accounts[a].addCollateral(variationMargin, in: "USD")
         }
-        echo.append("instant move: book loss \(Self.usd(losses.reduce(0, +))); P&L of marked-to-market contracts settled into collateral (USD; coins for inverse perps), USD part: \(Self.usd(settled))")
+        let bookLoss = losses.reduce(0, +)
+        echo.append("instant move: book \(bookLoss >= 0 ? "loss" : "gain") \(Self.usd(abs(bookLoss))); P&L of marked-to-market contracts settled into collateral (USD; coins for inverse perps), USD part: \(Self.usd(settled))")
         return echo
     }
 

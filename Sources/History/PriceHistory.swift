@@ -52,19 +52,21 @@ public struct PriceHistory: Sendable {
 
     /// - Parameter columns: (id, column) pairs: the wide layout's column names, or the long layout's
     ///   asset names (column nil).
+    ///   A gzip-compressed file (`prices.csv.gz`) is read as it is.
     public init(file: String, columns: [(id: String, column: String?)]) throws {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            let missing = !FileManager.default.fileExists(atPath: file)
-            throw HistoryError(file: file, line: nil, column: nil, message: missing ? "no such file" : "cannot be read (permissions?)", isMissingFile: missing)
+        switch InputFile.contents(atPath: file) {
+        case .success(let data):
+            try self.init(file: file, data: data, columns: columns)
+        case .failure(let failure):
+            throw HistoryError(file: file, line: nil, column: nil, message: failure.reason, isMissingFile: failure == .missing)
         }
-        try self.init(file: file, data: data, columns: columns)
     }
 
-    /// The prices in `data`, the bytes of `file` (read by the caller).
+    /// The prices in `data`, the (decompressed) bytes of `file` (read by the caller).
     public init(file: String, data: Data, columns: [(id: String, column: String?)]) throws {
         self.file = file
         func fail(_ line: Int?, _ column: String?, _ message: String) -> HistoryError { HistoryError(file: file, line: line, column: column, message: message) }
-        guard let text = String(data: data, encoding: .utf8) else { throw fail(nil, nil, "cannot be read as UTF-8 text (decompress a .gz first)") }
+        guard let text = String(data: data, encoding: .utf8) else { throw fail(nil, nil, "cannot be read as UTF-8 text (a CSV file is UTF-8 text, optionally gzip-compressed)") }
         // Split on the bytes: "\r\n" is one Character to Swift, so a String split on "\n" misses it.
         var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes -> Substring in
             let line = Substring(bytes)

@@ -21,6 +21,9 @@ public struct RunRequest: Codable, Equatable, Sendable {
     public var overrides: [String] = []
     public var spotShocks: [String] = []
     public var volShocks: [String] = []
+    /// `--policy FILE`, `--market FILE`, absolute (nil: the scenario's own sections).
+    public var policyFile: String?
+    public var marketFile: String?
     /// calibrate: `--sections`.
     public var sections: Int?
     /// `--memory-limit` in bytes (it fixes the account groups of run and of calibrate's pass B, hence

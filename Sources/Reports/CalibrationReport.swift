@@ -13,8 +13,13 @@ public struct CalibrationReport: CommandReport {
     /// Sectioning confidence intervals of the thresholds (nil: not computed).
     public let sectioned: SectionedCalibration?
 
-    public init(result: CalibrationResult, overrides: [String] = [], top: Int? = 20, sectioned: SectionedCalibration? = nil) {
+    /// The relative half-width a threshold's interval must reach to be acted on (`--precision`);
+    /// wider ones are reported with the paths they need.
+    public let precision: Double
+
+    public init(result: CalibrationResult, overrides: [String] = [], top: Int? = 20, sectioned: SectionedCalibration? = nil, precision: Double = 0.1) {
         self.top = top
+        self.precision = precision
         self.sectioned = sectioned
         self.result = result
         self.overrides = overrides
@@ -83,6 +88,8 @@ public struct CalibrationReport: CommandReport {
             ("expected_deficit", Self.pair(sectioned.interval { $0.penalty.expectedDeficit })),
             ("insurance_fund", .object([("var", Self.pair(sectioned.interval { $0.insuranceFund.valueAtRisk })),
                                         ("es", Self.pair(sectioned.interval { $0.insuranceFund.expectedShortfall }))])),
+            ("precision", .number(precision)),
+            ("paths_needed", .object(headlineEstimates(sectioned).map { ($0.name, $0.estimate.pathsNeeded(relativePrecision: precision).map(JSONValue.integer) ?? .null) })),
             ("accounts", .array(result.accounts.indices.map { a in
                 .object([("account", .string(result.accounts[a].id)),
                          ("liquidation_probability", Self.pair(sectioned.interval { $0.accounts[a].liquidationProbability })),
@@ -98,6 +105,37 @@ public struct CalibrationReport: CommandReport {
         guard let sectioned else { return [.label(""), .label("")] }
         let i = sectioned.interval(value)
         return [cell(i.low), cell(i.high)]
+    }
+
+    /// The thresholds a venue sets from one calibration, by JSON name and label: the largest
+    /// maintenance rate's interval stands for the ladder's.
+    func headlineEstimates(_ sectioned: SectionedCalibration) -> [(name: String, label: String, estimate: Estimate)] {
+        let rungs = result.ladder.rungs.enumerated().flatMap { i, rungs in rungs.indices.map { (i, $0) } }
+        let widest = rungs.max { a, b in
+            func relative(_ k: (Int, Int)) -> Double {
+                let e = sectioned.estimate { $0.ladder.rungs[k.0][k.1].rate }
+                return (e.halfWidth ?? 0) / max(abs(e.value), .leastNormalMagnitude)
+            }
+            return relative(a) < relative(b)
+        }
+        return (widest.map { k in [("maintenance_margin_widest", "the widest maintenance rate (\(result.ladder.rungs[k.0][k.1].asset) ≤ \(money(result.ladder.rungs[k.0][k.1].tier)))",
+                                    sectioned.estimate { $0.ladder.rungs[k.0][k.1].rate })] } ?? [])
+            + [("liquidation_penalty_rate", "the penalty rate", sectioned.estimate { $0.penalty.rate }),
+               ("insurance_fund_var", "the fund VaR", sectioned.estimate { $0.insuranceFund.valueAtRisk }),
+               ("insurance_fund_es", "the fund ES", sectioned.estimate { $0.insuranceFund.expectedShortfall })]
+    }
+
+    /// Where an interval is too wide to act on: "the penalty rate ±61 % (≈ 7.4 M paths for ±10 %)".
+    var precisionLine: String? {
+        guard let sectioned else { return nil }
+        let target = String(format: "±%g %%", precision * 100)
+        let wide = headlineEstimates(sectioned).compactMap { item -> String? in
+            guard let h = item.estimate.halfWidth, h > precision * abs(item.estimate.value) else { return nil }
+            let relative = item.estimate.value == 0 ? "of zero" : String(format: "±%.0f %%", 100 * h / abs(item.estimate.value))
+            return "\(item.label) \(relative)" + (item.estimate.pathsNeeded(relativePrecision: precision).map { " (≈ \(compactCount($0)) paths for \(target))" } ?? "")
+        }
+        return wide.isEmpty ? nil : "Too wide to act on at \(grouped(result.paths)) paths (\(target) asked, --precision): " + wide.joined(separator: "; ")
+            + ". --policy-out rounds each value to what its interval supports."
     }
 
     var ciTitle: String { sectioned.map { "\(percent($0.confidence)) CI" } ?? "CI" }
@@ -148,7 +186,7 @@ public struct CalibrationReport: CommandReport {
             ? "The penalty rate \(rate(p.rate)) of notional covers \(p.coverage)× the expected deficit."
             : "NOT REACHED: max_rate \(rate(p.maxRate)) covers less than \(p.coverage)× the expected deficit."
         let fundSection = ReportSection(heading: "Liquidation penalty and insurance fund",
-                                        blocks: [.text([verdict, BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]), .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
+                                        blocks: [.text([verdict] + (precisionLine.map { [$0] } ?? []) + [BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]), .table(ReportTable(csvName: "fund.csv", columns: [.init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
                                                                                    .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high")],
                                                                          rows: fundRows))])
 

@@ -88,10 +88,10 @@ public struct StressReport: CommandReport {
                       .init("worst account", csv: "worst_account"), .init("its loss", csv: "worst_account_loss_usd")],
             rows: outcomes.map { o in
                 let worst = o.accountLosses.indices.max { o.accountLosses[$0] < o.accountLosses[$1] }
-                return [.label(o.stress.name), .label(movesText(o.stress)), .number(o.horizonDays, format: "%g"), .money(o.bookLoss),
+                return [.label(o.stress.name), .label(movesText(o.stress)), .number(o.horizonDays, format: "%g"), .loss(o.bookLoss),
                         o.liquidatedCount.map { .number(Double($0), format: "%.0f") } ?? .label("n/a"),
                         .number(Double(o.bankruptCount), format: "%.0f"), .money(o.totalShortfall),
-                        .label(worst.map { accounts[$0].id } ?? ""), worst.map { .money(o.accountLosses[$0]) } ?? .label("")]
+                        .label(worst.map { accounts[$0].id } ?? ""), worst.map { .loss(o.accountLosses[$0]) } ?? .label("")]
             })
         let columns: [ReportTable.Column] = [
             .init("stress", csv: "stress"), .init("account", csv: "account"), .init("loss", csv: "loss_usd"),
@@ -99,7 +99,7 @@ public struct StressReport: CommandReport {
             .init("shortfall", csv: "shortfall_usd"), .init("liquidated", csv: "liquidated"), .init("bankrupt", csv: "bankrupt"),
         ]
         func row(_ o: StressOutcome, _ a: Int) -> [ReportCell] {
-            [.label(o.stress.name), .label(accounts[a].id), .money(o.accountLosses[a]), .money(o.equityAfter[a]),
+            [.label(o.stress.name), .label(accounts[a].id), .loss(o.accountLosses[a]), .money(o.equityAfter[a]),
              o.maintenanceAfter.map { .money($0[a]) } ?? .label(""), .money(o.shortfall(account: a)),
              o.isLiquidated(account: a).map { .label($0 ? "yes" : "no") } ?? .label(""), .label(o.isBankrupt(account: a) ? "yes" : "no")]
         }
@@ -112,7 +112,7 @@ public struct StressReport: CommandReport {
             ?? "every account"
         return [
             ReportSection(heading: "Deterministic stresses",
-                          note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, USD (positive = loss). Total shortfall = Σ max(−equity after, 0): what accounts cannot pay, not the netted book loss.",
+                          note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, USD (positive = loss; a negative loss reads as a gain). Total shortfall = Σ max(−equity after, 0): what accounts cannot pay, not the netted book loss.",
                           blocks: [
                               .chart(.bars(categories: outcomes.map(\.stress.name),
                                            series: [("book loss", outcomes.map(\.bookLoss)), ("total shortfall", outcomes.map(\.totalShortfall))],
@@ -130,7 +130,8 @@ public struct StressReport: CommandReport {
         if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
         var footer: [String] = []
         if let worst = outcomes.max(by: { $0.bookLoss < $1.bookLoss }) {
-            footer.append("worst for the book: \(worst.stress.name), loss \(money(worst.bookLoss))")
+            let outcome = ReportCell.loss(worst.bookLoss).text
+            footer.append("worst for the book: \(worst.stress.name), \(worst.bookLoss < 0 ? outcome : "loss " + outcome)")
             if let failing = outcomes.max(by: { $0.totalShortfall < $1.totalShortfall }), failing.totalShortfall > 0 {
                 footer.append("largest total shortfall: \(failing.stress.name), \(money(failing.totalShortfall)) over \(failing.bankruptCount) bankrupt accounts")
             }

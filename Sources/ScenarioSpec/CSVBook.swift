@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// `portfolio: {positions: positions.csv, balances: balances.csv}` — a book as an exchange exports
@@ -6,7 +7,7 @@ import Foundation
 /// per balance (`account,currency,amount`). Paths are relative to the scenario file. Accounts come in
 /// the order of their first row in balances.csv, then in positions.csv; positions and balances in
 /// file order — so a YAML book listed in that order gives the same numbers bit for bit. Every error
-/// names the file, the line and the column.
+/// names the file, the line and the column. A gzip-compressed file (`positions.csv.gz`) is read as it is.
 enum CSVBook {
     static let positionColumns = ["account", "type", "asset"] + Array(InstrumentRegistry.allFields.dropFirst(2))
     static let balanceColumns = ["account", "currency", "amount"]
@@ -58,13 +59,18 @@ enum CSVBook {
     }
 
     /// The data rows of a CSV file as mappings of their non-empty cells (header names → values),
-    /// each cell carrying its line. Quoted cells ("a,b", "" for a quote) are read as RFC 4180 says.
+    /// each cell carrying its line (a gzip file decompressed first). Quoted cells ("a,b", "" for a quote) are read as RFC 4180 says.
     /// - Parameter generatedBy: the command that writes the file, named when it is missing.
     static func rows(_ file: String, columns allowed: [String], generatedBy: String? = nil) throws -> [ConfigNode] {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            let missing = !FileManager.default.fileExists(atPath: file)
-            throw ScenarioError(file: file, path: "", line: nil,
-                                message: !missing ? "cannot be read as UTF-8 text" : generatedBy.map { "no such file: it is generated, not shipped; run \($0)" } ?? "no such file")
+        let data: Data
+        switch InputFile.contents(atPath: file) {
+        case .success(let bytes): data = bytes
+        case .failure(let failure):
+            let generator = failure == .missing ? generatedBy.map { ": it is generated, not shipped; run \($0)" } : nil
+            throw ScenarioError(file: file, path: "", line: nil, message: failure.reason + (generator ?? ""))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioError(file: file, path: "", line: nil, message: "cannot be read as UTF-8 text (a CSV book is UTF-8 text, optionally gzip-compressed)")
         }
         SourceRecorder.record(data)
         // Lines split on the bytes (fast on millions of rows); a trailing "\r" is dropped by `cells`.

@@ -4,7 +4,8 @@ public struct CalibrationSpec: Sendable {
     public var breachProbability: Double
     /// Base time to close a position, hours (> 0).
     public var liquidationHorizonHours: Double
-    /// USD market depth per asset id (> 0); required for every asset a position is held in.
+    /// USD market depth per asset id (> 0); required for every asset a position is held in. The
+    /// file's `"*"` entry is expanded here to every asset it does not name.
     public var depth: [String: Double]
     /// Square-root impact coefficient k (≥ 0).
     public var impact: Double
@@ -42,10 +43,14 @@ extension CalibrationSpec {
             var depth: [String: Double] = [:]
             for entry in try p.mapping(node, path) {
                 let entryPath = "\(path).\(entry.key)"
-                guard market.assetIndex(entry.key) != nil else {
-                    throw p.fail(entry.value, entryPath, "unknown asset '\(entry.key)'; known assets: \(market.assets.map(\.id).joined(separator: ", "))")
+                guard entry.key == "*" || market.assetIndex(entry.key) != nil else {
+                    throw p.fail(entry.value, entryPath, "unknown asset '\(entry.key)'; known assets: \(market.assets.map(\.id).joined(separator: ", ")) (or * for every asset not named)")
                 }
                 depth[entry.key] = try p.within(1, Limits.amount, "USD")(entry.value, entryPath)
+            }
+            // "*": the depth of every asset not named, as the policy ladder's "*".
+            if let others = depth.removeValue(forKey: "*") {
+                for asset in market.assets where depth[asset.id] == nil { depth[asset.id] = others }
             }
             return depth
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads one mapping of the document with its field path, so that every error names the field.
 /// Keys outside `known` are rejected up front, before any missing-field check, so a typo such as
 /// `volatility` is reported as itself (with a suggestion) rather than as a missing `vol`.
@@ -56,8 +58,9 @@ struct FieldReader {
 }
 
 /// The known name nearest to `word` by edit distance, if it is plausibly a typo of it (or shares a
-/// 3-letter prefix, as `volatility` does with `vol`).
-func closest(_ word: String, among names: [String]) -> String? {
+/// 3-letter prefix, as `volatility` does with `vol`): the "did you mean" of field names, ids and
+/// the command line's subcommands.
+public func closest(_ word: String, among names: [String]) -> String? {
     let lower = word.lowercased()
     let scored = names.map { ($0, editDistance(lower, $0.lowercased())) }
     if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, best.0.count / 3) { return best.0 }
@@ -85,6 +88,22 @@ struct ScalarParsers {
 
     func fail(_ node: ConfigNode, _ path: String, _ message: String) -> ScenarioError {
         ScenarioError(file: file, path: path, line: node.line, message: message)
+    }
+
+    /// Prints "warning: FILE:LINE: PATH: message" on standard error: a value that is legal but
+    /// almost surely a mistake (a volatility of 15 meant as 15 %).
+    func warn(_ node: ConfigNode, _ path: String, _ message: String) {
+        FileHandle.standardError.write(Data("warning: \(ScenarioError(file: file, path: path, line: node.line, message: message))\n".utf8))
+    }
+
+    /// An annualised volatility in (0, 20]; above 5 (500 %) it warns that a percentage may have been
+    /// written for a fraction (`vol: 15` for 15 %).
+    func volatility(_ node: ConfigNode, _ path: String) throws -> Double {
+        let value = try within(0, Limits.vol, openLow: true, "(annualised)")(node, path)
+        if value > Limits.plausibleVol {
+            warn(node, path, "\(shortNumber(value)) is \(shortNumber(value * 100)) % a year; volatilities are fractions (0.15 for 15 %); above \(shortNumber(Limits.plausibleVol)) is almost surely a mistake")
+        }
+        return value
     }
 
     func text(_ node: ConfigNode, _ path: String) throws -> String {
@@ -159,10 +178,8 @@ struct ScalarParsers {
 
     func integer(_ node: ConfigNode, _ path: String) throws -> Int {
         let raw = try numeral(node, path)
-        let cleaned = raw.replacingOccurrences(of: "_", with: "")
-        if let value = Int(cleaned) { return value }
-        if let real = Double(cleaned), real.isFinite, real == real.rounded(), abs(real) < 9e15 { return Int(real) }
-        throw fail(node, path, "expected a whole number, got '\(raw)'")
+        guard let value = wholeNumber(raw) else { throw fail(node, path, "expected a whole number, got '\(raw)'") }
+        return value
     }
 
     func positiveInteger(_ node: ConfigNode, _ path: String) throws -> Int {
@@ -203,6 +220,16 @@ struct ScalarParsers {
     }
 }
 
+/// A whole number as a scenario writes it, and as the command line takes it (`--paths 1e6`): digits
+/// (with `_` separators allowed, `1_000_000`), or a real number that is whole (`1e6`, `2.0`) below
+/// 9·10¹⁵ in magnitude; nil for anything else (`1.5`, `abc`).
+public func wholeNumber(_ text: String) -> Int? {
+    let cleaned = text.replacingOccurrences(of: "_", with: "")
+    if let value = Int(cleaned) { return value }
+    if let real = Double(cleaned), real.isFinite, real == real.rounded(), abs(real) < 9e15 { return Int(real) }
+    return nil
+}
+
 /// 1e+15 → "1e15", 0.5 → "0.5", −1 → "-1".
 func shortNumber(_ x: Double) -> String {
     x == x.rounded() && abs(x) < 1e6 ? String(Int(x)) : String(format: "%g", x).replacingOccurrences(of: "e+", with: "e")
@@ -215,6 +242,8 @@ enum Limits {
     static let spot = (low: 1e-9, high: 1e12)
     /// Annualised volatilities (σ, iv, vol-of-vol): 2,000 %.
     static let vol = 20.0
+    /// Volatilities above this (500 %) warn: almost surely a percentage written for a fraction.
+    static let plausibleVol = 5.0
     static let horizonDays = 3650.0
     static let rate = 1.0
     /// Relative stress and what-if moves: +100,000 %.

@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// `tails: {model: filtered-historical, history: FILE, columns: {ASSET: COLUMN}}` — filtered
@@ -16,7 +17,7 @@ public struct FilteredHistory: Sendable, Equatable {
     public let file: String
     public let assets: [String]
     public let columns: [String]
-    /// The price file's bytes.
+    /// The price file's bytes (decompressed, for a gzip file).
     public let data: Data
     /// Where the section was read: the scenario file and the field path of `history`.
     public let scenarioFile: String
@@ -24,7 +25,7 @@ public struct FilteredHistory: Sendable, Equatable {
 
     public static func == (a: FilteredHistory, b: FilteredHistory) -> Bool { a.file == b.file && a.columns == b.columns }
 
-    /// Reads the history's bytes.
+    /// Reads the history's bytes (a gzip file, `prices.csv.gz`, decompressed).
     /// - Throws: `ScenarioError` at `path` when the file is missing or unreadable.
     init(file: String, columns: [String], assets: [String], path: String, scenarioFile: String) throws {
         self.file = file
@@ -32,12 +33,13 @@ public struct FilteredHistory: Sendable, Equatable {
         self.assets = assets
         self.scenarioFile = scenarioFile
         fieldPath = path
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ScenarioError(file: scenarioFile, path: path, line: nil,
-                                message: "history: \(file): " + (FileManager.default.fileExists(atPath: file) ? "cannot be read (permissions?)" : "no such file"))
+        switch InputFile.contents(atPath: file) {
+        case .success(let data):
+            SourceRecorder.record(data)
+            self.data = data
+        case .failure(let failure):
+            throw ScenarioError(file: scenarioFile, path: path, line: nil, message: "history: \(file): \(failure.reason)")
         }
-        SourceRecorder.record(data)
-        self.data = data
     }
 
     /// A mistake in the history's content, at the field that names it.

@@ -94,12 +94,19 @@ extension MarginPolicy {
         liquidationPenalty = try r.optional("liquidation_penalty") { node, path in
             let value = try p.nonNegative(node, path)
             guard value <= 1 else { throw p.fail(node, path, "a penalty rate must be in [0, 1], got \(value)") }
+            if value > Self.plausiblePenalty {
+                p.warn(node, path, "a penalty of \(shortNumber(value * 100)) % of the liquidated notional; rates are fractions (0.01 for 1 %); above \(shortNumber(Self.plausiblePenalty * 100)) % is almost surely a mistake")
+            }
             return value
         }
         insuranceFund = try r.optional("insurance_fund", p.within(0, Limits.amount, "USD"))
     }
 
-    /// A list of tiers `{up_to, maintenance: rate | {long, short}, initial}` with increasing `up_to`.
+    /// Liquidation penalty rates above this (20 %) warn: almost surely a percentage written for a fraction.
+    static let plausiblePenalty = 0.2
+
+    /// A list of tiers `{up_to, maintenance: rate | {long, short}, initial}` with increasing `up_to`;
+    /// a tier whose rates are below the smaller tier's before it warns.
     static func ladder(_ node: ConfigNode, _ path: String, _ p: ScalarParsers) throws -> [MarginTier] {
         var tiers: [MarginTier] = []
         for (item, itemPath) in try p.nonEmptyList(node, path, of: "tier") {
@@ -126,6 +133,12 @@ extension MarginPolicy {
                 throw r.error("initial", "the initial rate \(initial) is below the maintenance rate \(max(long, short)); initial ≥ maintenance")
             }
             if let initial, initial == 0 { throw r.error("initial", "an initial rate of 0 allows infinite leverage; give a rate > 0") }
+            if let last = tiers.last, long < last.maintenanceLong || short < last.maintenanceShort, let node = r.node("maintenance") {
+                p.warn(node, r.childPath("maintenance"), "this tier (up to \(String(format: "%.0f", upTo)) USD) has a lower maintenance rate (long \(long), short \(short)) than the smaller tier before it (long \(last.maintenanceLong), short \(last.maintenanceShort)): a larger position almost surely pays a higher rate; check the order of the rates")
+            }
+            if let last = tiers.last, let initial, let previous = last.initial, initial < previous, let node = r.node("initial") {
+                p.warn(node, r.childPath("initial"), "this tier (up to \(String(format: "%.0f", upTo)) USD) has a lower initial rate (\(initial)) than the smaller tier before it (\(previous)): a larger position almost surely allows less leverage")
+            }
             tiers.append(MarginTier(upTo: upTo, maintenanceLong: long, maintenanceShort: short, initial: initial))
         }
         return tiers

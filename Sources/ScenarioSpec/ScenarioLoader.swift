@@ -4,16 +4,21 @@ import LinearAlgebra
 
 extension Scenario {
     /// Reads, parses and validates a scenario file (YAML or JSON).
-    /// - Parameter overrides: `--set PATH=VALUE` edits applied to the document before validation.
+    /// - Parameters:
+    ///   - overrides: `--set PATH=VALUE` edits applied to the document before validation (after the
+    ///     included sections are read, so they edit those too).
+    ///   - sections: sections read from other files instead of the scenario's (`--policy FILE`,
+    ///     `--market FILE`; see `IncludedSection`).
     /// - Throws: `ScenarioError` (bad content, with field path) or `ScenarioFileError` (unreadable).
-    /// - Note: `sourceDigest` of the result fingerprints every file read (scenario, CSV books, stress
-    ///   libraries).
-    public static func load(path: String, overrides: [Override] = []) throws -> Scenario {
+    /// - Note: `sourceDigest` of the result fingerprints every file read (scenario, included
+    ///   sections, CSV books, stress libraries).
+    public static func load(path: String, overrides: [Override] = [], sections: [IncludedSection: String] = [:]) throws -> Scenario {
         let recorder = SourceRecorder()
         var scenario = try SourceRecorder.$current.withValue(recorder) {
             var document = try ConfigNode.parse(try readText(path), file: path)
+            let sources = try document.resolveIncludes(scenarioFile: path, replacing: sections)
             for override in overrides { try document.apply(override) }
-            return try Scenario(document: document, file: path)
+            return try Scenario(document: document, file: path, sources: sources)
         }
         scenario.sourceDigest = recorder.digest
         return scenario
@@ -41,7 +46,8 @@ extension Scenario {
     }
 
     /// Validates an already-parsed document.
-    public init(document: ConfigNode, file: String) throws {
+    /// - Parameter sources: the file each included section was read from (its errors name it).
+    public init(document: ConfigNode, file: String, sources: [IncludedSection: String] = [:]) throws {
         guard case .mapping = document else {
             throw ScenarioError(file: file, path: "", line: document.line,
                                 message: "the top level is \(document.kindDescription), not a mapping: a scenario is a mapping with the keys name, simulation, market and portfolio (see Scenarios/README.md)")
@@ -50,7 +56,7 @@ extension Scenario {
         let top = try FieldReader(document, file: file, path: "", known: Scenario.topLevelFields)
         name = try top.required("name", p.identifier)
         simulation = try top.required("simulation") { try Simulation(node: $0, path: $1, p) }
-        market = try top.required("market") { try Market(node: $0, path: $1, p) }
+        market = try top.required("market") { try Market(node: $0, path: $1, ScalarParsers(file: sources[.market] ?? file)) }
         let market = self.market
         portfolio = try top.required("portfolio") { try Portfolio(node: $0, path: $1, market: market, p) }
         risk = try top.optional("risk") { try Risk(node: $0, path: $1, p) } ?? Risk(confidence: [ConfidenceLevel(value: 0.99, label: "0.99")])
@@ -58,7 +64,7 @@ extension Scenario {
         calibration = try top.optional("calibration") {
             try CalibrationSpec(node: $0, path: $1, market: market, portfolio: portfolio, horizonDays: horizonDays, p)
         }
-        policy = try top.optional("policy") { try MarginPolicy(node: $0, path: $1, market: market, portfolio: portfolio, p) }
+        policy = try top.optional("policy") { try MarginPolicy(node: $0, path: $1, market: market, portfolio: portfolio, ScalarParsers(file: sources[.policy] ?? file)) }
         robustness = try top.optional("robustness") {
             try RobustnessSpec(node: $0, path: $1, scenarioTails: market.tails, assets: market.assets.map(\.id), horizonDays: horizonDays, p)
         }
@@ -154,10 +160,10 @@ extension Asset {
         let r = try FieldReader(node, file: p.file, path: path, known: ["id", "spot", "vol", "dof"])
         id = try r.required("id", p.identifier)
         spot = try r.required("spot", p.within(Limits.spot.low, Limits.spot.high, "USD"))
-        vol = try r.required("vol", p.within(0, Limits.vol, openLow: true, "(annualised)"))
+        vol = try r.required("vol", p.volatility)
         dof = try r.optional("dof", p.degreesOfFreedom)
-        if dof != nil, case .tCopula = tails {} else if dof != nil {
-            FileHandle.standardError.write(Data("warning: \(p.file): \(path).dof: marginal dof is used by the t-copula model only; ignored under '\(tails.name)'\n".utf8))
+        if let node = r.node("dof") {
+            if case .tCopula = tails {} else { p.warn(node, r.childPath("dof"), "marginal dof is used by the t-copula model only; ignored under '\(tails.name)'") }
         }
     }
 }

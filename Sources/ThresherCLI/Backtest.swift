@@ -11,12 +11,16 @@ import WorkerPool
 struct BacktestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backtest",
-        abstract: "Walk forward over a price history: forecast the book's next-day VaR/ES under each model, test the exceptions (Kupiec, Christoffersen, traffic light, Acerbi–Székely) and the procyclicality of the margin.")
+        abstract: "Walk forward over a price history: forecast the book's next-day VaR/ES under each model, test the exceptions (Kupiec, Christoffersen, traffic light, Acerbi–Székely) and the procyclicality of the margin.",
+        discussion: """
+        Example: thresher backtest Scenarios/default.yaml --history prices.csv.gz --column BTC=BTC:close --paths 20000 --csv backtest-out
+        The price file may be gzip-compressed (.csv.gz).
+        """)
 
     @Argument(help: "Scenario file (its book, confidence levels, seed and paths).")
     var file: String
 
-    @Option(help: "Price file (CSV): a Date column and one column per asset, or the long layout date,asset,close.")
+    @Option(help: "Price file (CSV, or gzip-compressed CSV): a Date column and one column per asset, or the long layout date,asset,close.")
     var history: String
 
     @Option(name: .customLong("column"), help: ArgumentHelp("The history column of a scenario asset, ID=COLUMN (e.g. BTC=BTC:close, SPX='Adj Close'); an asset not named reads the column named as its id (long layout: its rows). Repeatable.", valueName: "id=column"))
@@ -43,11 +47,11 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "Last realised day tested (YYYY-MM-DD).")
     var to: String?
 
-    @OptionGroup var simulation: SimulationOptions
+    @OptionGroup(title: "Monte Carlo") var simulation: SimulationOptions
 
-    @OptionGroup var whatIf: WhatIfOptions
+    @OptionGroup(title: "Scenario") var edits: ScenarioOptions
 
-    @OptionGroup var output: ReportOptions
+    @OptionGroup(title: "Reports") var output: ReportFiles
 
     @Flag(help: "Print no table and no progress bar.")
     var quiet = false
@@ -70,7 +74,7 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingCommand(file: file, whatIf: whatIf.value, output: output, quiet: quiet) { loaded, _ in
+        try runReportingCommand(file: file, whatIf: edits.value, output: output, quiet: quiet) { loaded, _ in
             var scenario = loaded
             simulation.apply(to: &scenario)
             var settings = BacktestSettings()

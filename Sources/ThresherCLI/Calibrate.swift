@@ -11,26 +11,34 @@ import ScenarioSpec
 struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Set the venue's thresholds: maintenance-margin ladder, liquidation penalty rate, insurance fund, account action ladder.")
+        abstract: "Set the venue's thresholds: maintenance-margin ladder, liquidation penalty rate, insurance fund, account action ladder.",
+        discussion: """
+        Example: thresher calibrate Scenarios/default.yaml --paths 200000 --policy-out cal.yaml
+        then:    thresher evaluate Scenarios/default.yaml --policy cal.yaml
+        """)
 
     @Argument(help: "Scenario file with a 'calibration' section.")
     var file: String
 
     @OptionGroup var options: MonteCarloOptions
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Monte Carlo") var memory: MemoryOptions
 
     @Option(help: "Sections K of the paths for the Monte Carlo confidence intervals of every threshold (sectioning; doubles the work); 0 turns them off.")
     var sections: Int = Sectioning.defaultSections
 
-    @Option(name: .customLong("policy-out"), help: "Write the calibrated ladder, penalty rate and fund (ES) as a 'policy:' section to this YAML file, for 'stress' and later runs.")
+    @Option(name: .customLong("policy-out"), help: "Write the calibrated ladder, penalty rate and fund (ES) as a 'policy:' section to this YAML file, for 'stress' and later runs: each threshold rounded to what its interval supports, the interval beside it as a comment.")
     var policyOut: String?
+
+    @Option(help: "Relative precision (a fraction) a threshold's interval must reach to be acted on; wider ones get the paths they need.")
+    var precision: Double = Presentation.defaultPrecision
 
     func run() throws {
         var request = memory.request(options.request(Self.name, file: file))
         request.sections = sections
-        try MonteCarloCommands.execute(Self.self, request, file: file, presentation: options.presentation(policyOut: policyOut),
-                                       coordination: .local(options.slicing))
+        var presentation = options.presentation(policyOut: policyOut)
+        presentation.precision = try Presentation.validPrecision(precision)
+        try MonteCarloCommands.execute(Self.self, request, file: file, presentation: presentation, coordination: .local(options.slicing))
     }
 }
 
@@ -58,11 +66,14 @@ extension Calibrate: MonteCarloCommand {
                                                                                               memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
                                                                                               cancellation: run.cancellation,
                                                                                               progress: run.progress)
-        if let policyOut = presentation.policyOut, run.ownsOutput { try OutputFile.write(Data(result.policyYAML.utf8), to: policyOut) }
+        if let policyOut = presentation.policyOut, run.ownsOutput {
+            try OutputFile.write(Data((intervals?.policyYAML ?? result.policyYAML).utf8), to: policyOut)
+        }
         let asked = request.sections ?? Sectioning.defaultSections
         if asked >= 2 && intervals == nil {
             FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(asked) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
         }
-        return CalibrationReport(result: result, overrides: echo, top: presentation.output.topRows, sectioned: intervals).document
+        return CalibrationReport(result: result, overrides: echo, top: presentation.output.topRows, sectioned: intervals,
+                                 precision: presentation.precision).document
     }
 }

@@ -8,7 +8,11 @@ import WorkerPool
 
 /// Options shared by every command that simulates.
 struct SimulationOptions: ParsableArguments {
-    @Option(help: "Number of Monte Carlo paths (default: simulation.paths of the scenario).")
+    @Option(parsing: .unconditional, help: "Number of Monte Carlo paths, a whole number as in the scenario: 200000, 200_000 or 2e5 (default: simulation.paths of the scenario).",
+            transform: { text in
+                guard let paths = wholeNumber(text) else { throw ValidationError("--paths must be a whole number such as 200000, 200_000 or 2e5, got '\(text)'") }
+                return paths
+            })
     var paths: Int?
 
     @Option(help: "Seed of the random streams (default: simulation.seed of the scenario).")

@@ -9,14 +9,18 @@ import ScenarioSpec
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate the margin policy the venue runs ('policy:'): breach probability per tier, liquidations, deficits, penalty coverage, fund.")
+        abstract: "Evaluate the margin policy the venue runs ('policy:'): breach probability per tier, liquidations, deficits, penalty coverage, fund.",
+        discussion: """
+        Example: thresher evaluate Scenarios/default.yaml --policy cal.yaml --html evaluate.html
+        (cal.yaml: a 'policy:' section, as calibrate --policy-out writes it; without --policy the scenario's own)
+        """)
 
     @Argument(help: "Scenario file with 'policy' and 'calibration' sections.")
     var file: String
 
     @OptionGroup var options: MonteCarloOptions
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Monte Carlo") var memory: MemoryOptions
 
     func run() throws {
         try MonteCarloCommands.execute(Self.self, memory.request(options.request(Self.name, file: file)), file: file, presentation: options.presentation(),

@@ -8,9 +8,14 @@ import Reports
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Fit GARCH(1,1) with Student-t innovations to daily prices per asset (the conventions of Python's arch), and write a market section.")
+        abstract: "Fit GARCH(1,1) with Student-t innovations to daily prices per asset (the conventions of Python's arch), and write a market section.",
+        discussion: """
+        Example: thresher fit prices.csv.gz --column BTC=BTC:close --column ETH=ETH:close --out fitted.yaml
+        then:    thresher run Scenarios/default.yaml --market fitted.yaml   (or market: {include: fitted.yaml} in the scenario)
+        The price file may be gzip-compressed (.csv.gz).
+        """)
 
-    @Argument(help: "Price file (CSV): a Date column and one column per series, or the long layout date,asset,close.")
+    @Argument(help: "Price file (CSV, or gzip-compressed CSV): a Date column and one column per series, or the long layout date,asset,close.")
     var file: String
 
     @Option(name: .customLong("column"), help: ArgumentHelp("A series as ID=COLUMN (wide layout, e.g. BTC=BTC:close, SPX='Adj Close') or ID (long layout: the rows of that asset). Repeatable.", valueName: "id=column"))

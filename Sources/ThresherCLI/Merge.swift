@@ -16,6 +16,9 @@ struct Merge: ParsableCommand {
         same stage, every slice once. The scenario is read again (from the path the parts name, or \
         --scenario) and must have the same digest. The report equals a single-process run's, number \
         for number.
+
+        Example: thresher run S.yaml --slice 0/2 --partial a.part; thresher run S.yaml --slice 1/2 --partial b.part
+                 thresher merge a.part b.part --json run.json
         """)
 
     @Argument(help: "The part files, one per slice, in any order.")
@@ -38,6 +41,9 @@ struct Merge: ParsableCommand {
     @Option(name: .customLong("policy-out"), help: "calibrate: write the calibrated policy section to this YAML file.")
     var policyOut: String?
 
+    @Option(help: "calibrate, robustness: the relative precision (a fraction) a threshold's interval must reach to be acted on.")
+    var precision: Double = Presentation.defaultPrecision
+
     @Flag(help: "Print no table.")
     var quiet = false
 
@@ -51,7 +57,8 @@ struct Merge: ParsableCommand {
                 throw PartFileError(file: files[0].name, reason: "a part of '\(first.command)', which this thresher does not run")
             }
             let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
-            let presentation = Presentation(threads: threads, output: output, quiet: quiet, policyOut: policyOut)
+            let presentation = Presentation(threads: threads, output: output, quiet: quiet, policyOut: policyOut,
+                                            precision: try Presentation.validPrecision(precision))
             let stopped = try MonteCarloCommands.execute(command, first.request, file: scenario ?? first.scenarioPath, presentation: presentation,
                                                          coordination: .merging(coordinator))
             guard case .needed(let stage)? = stopped else {

@@ -38,6 +38,19 @@ struct Presentation {
     var quiet: Bool
     /// calibrate: `--policy-out`.
     var policyOut: String? = nil
+    /// calibrate, robustness: `--precision`, the relative half-width a threshold's interval must reach
+    /// to be acted on; wider ones are reported with the paths they need.
+    var precision: Double = Presentation.defaultPrecision
+
+    static let defaultPrecision = 0.1
+
+    /// `precision` when it is a fraction in (0, 1].
+    static func validPrecision(_ precision: Double) throws -> Double {
+        guard precision > 0 && precision <= 1 else {
+            throw ValidationError("--precision must be a fraction in (0, 1], e.g. 0.1 for ±10 %; got \(precision)")
+        }
+        return precision
+    }
 }
 
 enum MonteCarloCommands {
@@ -61,7 +74,8 @@ enum MonteCarloCommands {
     static func execute(_ command: any MonteCarloCommand.Type, _ request: RunRequest, file: String, presentation: Presentation,
                         coordination: Coordination) throws -> StageOutcome? {
         var outcome: StageOutcome?
-        try runReportingCommand(file: file, whatIf: WhatIf(overrides: request.overrides, spotShocks: request.spotShocks, volShocks: request.volShocks), output: presentation.output, quiet: presentation.quiet) { loaded, echo in
+        try runReportingCommand(file: file, whatIf: WhatIf(overrides: request.overrides, spotShocks: request.spotShocks, volShocks: request.volShocks,
+                                                                 policyFile: request.policyFile, marketFile: request.marketFile), output: presentation.output.files, quiet: presentation.quiet) { loaded, echo in
             var scenario = loaded
             if let paths = request.paths { scenario.simulation.paths = paths }
             if let seed = request.seed { scenario.simulation.seed = seed }
@@ -83,7 +97,7 @@ enum MonteCarloCommands {
             defer { interrupt.cancel() }
             let progress = RunProgress(total: total)
             let label = command.label(request)
-            let bar = ProgressBar(progress: progress, quiet: presentation.quiet || presentation.output.json == "-" || !owner,
+            let bar = ProgressBar(progress: progress, quiet: presentation.quiet || presentation.output.files.json == "-" || !owner,
                                   header: runHeader(scenario, threads: presentation.threads) + (label.isEmpty ? "" : ", " + label))
             defer { bar?.finish() }
             do {
@@ -113,7 +127,9 @@ extension MonteCarloOptions {
         var request = RunRequest(command: command, scenarioPath: URL(fileURLWithPath: file).standardizedFileURL.path)
         request.paths = simulation.paths
         request.seed = simulation.seed
-        request.overrides = whatIf.overrides
+        request.overrides = whatIf.edits.overrides
+        request.policyFile = whatIf.edits.policy.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        request.marketFile = whatIf.edits.market.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         request.spotShocks = whatIf.shocks
         request.volShocks = whatIf.volShocks
         return request

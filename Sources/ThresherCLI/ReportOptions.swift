@@ -7,7 +7,7 @@ import ScenarioSpec
 
 /// Where reports go besides the terminal: --json FILE, --html FILE, --csv DIR. Every file is written
 /// to a temporary file and renamed, so a failure never leaves a half-written report.
-struct ReportOptions: ParsableArguments {
+struct ReportFiles: ParsableArguments {
     @Option(help: "Write the JSON report to this file ('-': standard output, instead of the table).")
     var json: String?
 
@@ -16,15 +16,6 @@ struct ReportOptions: ParsableArguments {
 
     @Option(help: "Write the report's CSV tables into this folder (created if missing).")
     var csv: String?
-
-    @Option(help: "Accounts shown in the terminal and HTML tables and charts, most at risk first (CSV and JSON have every account).")
-    var top: Int = 20
-
-    @Flag(help: "Show every account in the terminal and HTML (overrides --top).")
-    var all = false
-
-    /// The accounts shown per table, nil for all.
-    var topRows: Int? { all ? nil : max(top, 1) }
 
     /// Renders `document` into every requested file.
     func write(_ document: ReportDocument) throws {
@@ -43,11 +34,26 @@ struct ReportOptions: ParsableArguments {
     }
 }
 
+/// The report files and how many accounts the terminal and HTML tables show: the options of
+/// every command whose report has per-account tables.
+struct ReportOptions: ParsableArguments {
+    @OptionGroup var files: ReportFiles
+
+    @Option(help: "Accounts shown in the terminal and HTML tables and charts, most at risk first (CSV and JSON have every account).")
+    var top: Int = 20
+
+    @Flag(help: "Show every account in the terminal and HTML (overrides --top).")
+    var all = false
+
+    /// The accounts shown per table, nil for all.
+    var topRows: Int? { all ? nil : max(top, 1) }
+}
+
 /// The skeleton of every reporting command: load the scenario with the what-ifs, compute the report,
 /// write the requested files, print the terminal table (unless quiet). Errors become a one-line
 /// message and a documented exit code (`reportingErrors`).
 /// A nil document (a slice that wrote its part, an MPI rank other than 0) writes nothing.
-func runReportingCommand(file: String, whatIf: WhatIf, output: ReportOptions, quiet: Bool,
+func runReportingCommand(file: String, whatIf: WhatIf, output: ReportFiles, quiet: Bool,
                          compute: (_ scenario: Scenario, _ echo: [String]) throws -> ReportDocument?) throws {
     try reportingErrors {
         let (scenario, echo) = try whatIf.load(path: file)
@@ -60,11 +66,11 @@ func runReportingCommand(file: String, whatIf: WhatIf, output: ReportOptions, qu
 
 /// The options every Monte Carlo command (run, calibrate, evaluate, robustness) takes.
 struct MonteCarloOptions: ParsableArguments {
-    @OptionGroup var simulation: SimulationOptions
+    @OptionGroup(title: "Monte Carlo") var simulation: SimulationOptions
 
-    @OptionGroup var whatIf: WhatIfOptions
+    @OptionGroup(title: "Scenario and what-ifs") var whatIf: WhatIfOptions
 
-    @OptionGroup var output: ReportOptions
+    @OptionGroup(title: "Reports") var output: ReportOptions
 
     @OptionGroup(title: "Clusters") var slicing: SliceOptions
 

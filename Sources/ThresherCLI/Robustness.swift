@@ -9,18 +9,30 @@ import ScenarioSpec
 struct Robustness: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "robustness",
-        abstract: "Benchmark how robust the thresholds are: model-risk matrix, trade-off frontier of the ladder, sensitivity to each input (needs 'calibration:').")
+        abstract: "Benchmark how robust the thresholds are: model-risk matrix, trade-off frontier of the ladder, sensitivity to each input (needs 'calibration:').",
+        discussion: """
+        Example: thresher robustness Scenarios/default.yaml --paths 100000 --policy cal.yaml --csv robustness-out
+        """)
 
     @Argument(help: "Scenario file with a 'calibration' section (and optionally 'policy').")
     var file: String
 
     @OptionGroup var options: MonteCarloOptions
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Monte Carlo") var memory: MemoryOptions
+
+    @Option(help: "Sections K of the paths for the 95 % intervals of every threshold, outcome and change (sectioning, the changes paired on common random numbers; doubles the work); 0 turns them off.")
+    var sections: Int = Sectioning.defaultSections
+
+    @Option(help: "Relative precision (a fraction) a threshold's interval must reach to be acted on; wider ones get the paths they need.")
+    var precision: Double = Presentation.defaultPrecision
 
     func run() throws {
-        try MonteCarloCommands.execute(Self.self, memory.request(options.request(Self.name, file: file)), file: file, presentation: options.presentation(),
-                                       coordination: .local(options.slicing))
+        var request = memory.request(options.request(Self.name, file: file))
+        request.sections = sections
+        var presentation = options.presentation()
+        presentation.precision = try Presentation.validPrecision(precision)
+        try MonteCarloCommands.execute(Self.self, request, file: file, presentation: presentation, coordination: .local(options.slicing))
     }
 }
 
@@ -29,12 +41,17 @@ extension Robustness: MonteCarloCommand {
     static func label(_ request: RunRequest) -> String { "robustness" }
 
     static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
-        try RobustnessAnalyzer(scenario: scenario, file: file).passes
+        try RobustnessAnalyzer(scenario: scenario, file: file).passes(sections: request.sections ?? Sectioning.defaultSections)
     }
 
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
                         presentation: Presentation) throws -> ReportDocument {
-        let result = try RobustnessAnalyzer(scenario: scenario, file: file).run(settings: run.settings, cancellation: run.cancellation, progress: run.progress)
-        return RobustnessReport(result: result, overrides: echo, top: presentation.output.topRows).document
+        let sections = request.sections ?? Sectioning.defaultSections
+        let result = try RobustnessAnalyzer(scenario: scenario, file: file).run(settings: run.settings, sections: sections, cancellation: run.cancellation,
+                                                                                progress: run.progress)
+        if sections >= 2 && result.base.sections.isEmpty {
+            FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(sections) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
+        }
+        return RobustnessReport(result: result, overrides: echo, top: presentation.output.topRows, precision: presentation.precision).document
     }
 }

@@ -7,14 +7,18 @@ import ScenarioSpec
 
 /// `thresher run FILE`: revalue the book on every path, report VaR/ES for the book and each account.
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Monte Carlo revaluation of the book: VaR, ES, mean and standard deviation of loss.")
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Monte Carlo revaluation of the book: VaR, ES, mean and standard deviation of loss.",
+        discussion: """
+        Example: thresher run Scenarios/default.yaml --paths 1e6 --shock BTC=-0.2 --html run.html
+        """)
 
     @Argument(help: "Scenario file.")
     var file: String
 
     @OptionGroup var options: MonteCarloOptions
 
-    @OptionGroup var memory: MemoryOptions
+    @OptionGroup(title: "Monte Carlo") var memory: MemoryOptions
 
     func run() throws {
         let request = memory.request(options.request(Self.name, file: file))

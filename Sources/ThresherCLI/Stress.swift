@@ -5,18 +5,24 @@ import Foundation
 import Reports
 
 /// `thresher stress FILE`: exact revaluation of the book under the scenario's deterministic stresses;
-/// `--cascade`: each stress as the exogenous move of a liquidation cascade (`StressCascade`).
+/// `--shock`/`--shock-vol`: the move itself as the first stress (who fails under it), then the
+/// scenario's stresses from the moved market; `--cascade`: each stress as the exogenous move of a
+/// liquidation cascade (`StressCascade`).
 struct Stress: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress",
-        abstract: "Revalue the book exactly under the scenario's deterministic stresses (inline 'stress:' and 'stress_library').")
+        abstract: "Revalue the book exactly under the scenario's deterministic stresses (inline 'stress:' and 'stress_library').",
+        discussion: """
+        Examples: thresher stress Scenarios/default.yaml --policy cal.yaml --csv stress-out
+                  thresher stress Scenarios/default.yaml --shock BTC=-0.3 --shock ETH=-0.35   (who fails under that move)
+        """)
 
     @Argument(help: "Scenario file.")
     var file: String
 
-    @OptionGroup var whatIf: WhatIfOptions
+    @OptionGroup(title: "Scenario and what-ifs") var whatIf: WhatIfOptions
 
-    @OptionGroup var output: ReportOptions
+    @OptionGroup(title: "Reports") var output: ReportOptions
 
     @Flag(help: ArgumentHelp(
         "Run each stress as the exogenous move of a liquidation cascade at one instant: round by round, the accounts liquidated, prices after each round, the insurance fund and auto-deleveraging.",
@@ -27,12 +33,27 @@ struct Stress: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try runReportingCommand(file: file, whatIf: whatIf.value, output: output, quiet: quiet) { scenario, echo in
+        let whatIf = whatIf.value
+        var edits = whatIf
+        (edits.spotShocks, edits.volShocks) = ([], [])
+        try runReportingCommand(file: file, whatIf: cascade ? whatIf : edits, output: output.files, quiet: quiet) { scenario, echo in
             if cascade {
                 return StressCascadeReport(scenario: scenario, cascades: try StressCascade.run(scenario, file: file), overrides: echo).document
             }
             let maintenance = try Calibrator.stressSchedule(for: scenario)
-            return StressReport(scenario: scenario, outcomes: StressTest.evaluate(scenario, maintenance: maintenance?.schedule), overrides: echo,
+            var outcomes: [StressOutcome] = []
+            var echo = echo
+            var stressed = scenario
+            if let shock = try whatIf.instantMove(market: scenario.market) {
+                // The shock itself on the book as it is, then the scenario's stresses from the shocked market.
+                var alone = scenario
+                alone.stresses = [shock]
+                outcomes = StressTest.evaluate(alone, maintenance: maintenance?.schedule)
+                echo += stressed.applyInstantMove(shock)
+                for k in stressed.stresses.indices { stressed.stresses[k].name += ", after the shock" }
+            }
+            outcomes += StressTest.evaluate(stressed, maintenance: maintenance?.schedule)
+            return StressReport(scenario: scenario, outcomes: outcomes, overrides: echo,
                                 maintenanceSource: maintenance?.source, top: output.topRows).document
         }
     }

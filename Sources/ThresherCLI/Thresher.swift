@@ -1,7 +1,9 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import MonteCarlo
 import Reports
+import ScenarioSpec
 
 /// The `thresher` command: a root with one subcommand per job.
 public struct Thresher: ParsableCommand {
@@ -28,6 +30,25 @@ let mpiSupport = ""
 #endif
 
 extension Thresher {
+    /// Parses the command line and runs the command; a first word that names no command is refused
+    /// with the nearest command's name (`thresher runn` → did you mean 'run'?), exit status 64.
+    public static func main() {
+        if let message = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(ExitStatus.usage)
+        }
+        main(nil)
+    }
+
+    /// The message for arguments whose first word is not a command (nil: it is one, or an option).
+    static func unknownCommand(_ arguments: [String]) -> String? {
+        guard let word = arguments.first, !word.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        guard !names.contains(word) else { return nil }
+        let guess = closest(word, among: names).map { " Did you mean '\($0)'?" } ?? ""
+        return "error: unknown command '\(word)'.\(guess) The commands: \(names.joined(separator: ", ")) (thresher --help)"
+    }
+
     /// Runs the command as one rank of an MPI job: every Monte Carlo stage is split over the ranks
     /// by `collective`; an error on any rank ends all of them through `abort`; rank 0 writes.
     /// A command that does not split (validate, sample, stress, merge, fit, backtest; help, version

@@ -3,12 +3,16 @@ import Foundation
 
 /// `thresher validate FILE`: parse and check a scenario, print a one-line summary.
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check a scenario file; report the first mistake with its field path.")
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check a scenario file; report the first mistake with its field path.",
+        discussion: """
+        Example: thresher validate Scenarios/default.yaml --set market.assets.BTC.vol=1.2 --policy cal.yaml
+        """)
 
     @Argument(help: "Scenario file (.yaml, .yml or .json).")
     var file: String
 
-    @OptionGroup var whatIf: WhatIfOptions
+    @OptionGroup(title: "Scenario and what-ifs") var whatIf: WhatIfOptions
 
     func run() throws {
         try reportingErrors {

@@ -92,7 +92,7 @@ final class CalibrationTests: XCTestCase {
         let expected = bumpedRates.reduce(0, +) / Double(bumpedRates.count)
         let bumped = try XCTUnwrap(result.sensitivity.first)
         XCTAssertEqual(bumped.thresholds.meanMaintenance, expected, accuracy: 1e-12)
-        XCTAssertEqual(try XCTUnwrap(bumped.maintenanceElasticity), (expected / result.baseThresholds.meanMaintenance - 1) / 0.2, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(bumped.maintenanceElasticity?.value), (expected / result.baseThresholds.meanMaintenance - 1) / 0.2, accuracy: 1e-9)
     }
 
     /// Sectioning intervals cover: over 100 seeds the 95 % interval of a gaussian-calibrated

@@ -62,8 +62,8 @@ final class RobustnessTests: XCTestCase {
                 XCTAssertEqual(rung.long, long, accuracy: 1e-12, "\(bumped.bump.label) tier \(n)")
                 XCTAssertEqual(rung.short, short, accuracy: 1e-12, "\(bumped.bump.label) tier \(n)")
                 let e = bumped.rungElasticities[r]
-                XCTAssertEqual(try XCTUnwrap(e.long), (long / b.long - 1) / (k - 1), accuracy: 1e-8)
-                XCTAssertEqual(try XCTUnwrap(e.short), (short / b.short - 1) / (k - 1), accuracy: 1e-8)
+                XCTAssertEqual(try XCTUnwrap(e.long?.value), (long / b.long - 1) / (k - 1), accuracy: 1e-8)
+                XCTAssertEqual(try XCTUnwrap(e.short?.value), (short / b.short - 1) / (k - 1), accuracy: 1e-8)
             }
         }
         let central = try XCTUnwrap(result.centralElasticities.first { $0.kind == .vol })
@@ -76,7 +76,7 @@ final class RobustnessTests: XCTestCase {
             let se = log(1 + b.short - b.impact)
             return se * exp(se) + b.impact
         }.reduce(0, +) / base.map(\.rate).reduce(0, +)
-        XCTAssertEqual(try XCTUnwrap(central.elasticities[0]), derivative, accuracy: 1e-4 * derivative)
+        XCTAssertEqual(try XCTUnwrap(central.elasticities[0]?.value), derivative, accuracy: 1e-4 * derivative)
         XCTAssertGreaterThan(derivative, 0.9)   // a rate that grows about like σ
         XCTAssertEqual(result.centralElasticities.count, 1)   // one-sided bumps give none
     }
@@ -89,6 +89,8 @@ final class RobustnessTests: XCTestCase {
         let spec = RobustnessSpec(models: [.studentT(dof: 4), .gaussian], multipliers: [0.5, 2],
                                   bumps: [.init(kind: .vol, value: 1.2), .init(kind: .depth, value: 0.5), .init(kind: .dof, value: 0),
                                           .init(kind: .breachProbability, value: 2)])
+        func bits(_ o: Sectioned<RobustnessResult.Outcome>) -> [UInt64] { bits(o.full) }
+        func bits(_ t: Sectioned<RobustnessResult.Thresholds>) -> [UInt64] { bits(t.full) }
         func bits(_ o: RobustnessResult.Outcome) -> [UInt64] {
             [o.meanBreach, o.maxBreach, o.meanLiquidation, o.meanUnnecessaryLiquidation, o.expectedDeficit, o.expectedIncome,
              o.fundShortfallProbability ?? -1].map(\.bitPattern)

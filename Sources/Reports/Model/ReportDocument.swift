@@ -57,9 +57,18 @@ public struct ReportTable {
         public var title: String
         /// The CSV header, e.g. "var_0.99"; nil leaves the column out of the CSV file.
         public var csvName: String?
+        /// Only in the CSV file (an interval's ends beside a cell that shows them as text).
+        public var csvOnly = false
         public init(_ title: String, csv csvName: String? = nil) {
             self.title = title
             self.csvName = csvName
+        }
+
+        /// A column written to the CSV file only.
+        public static func csvOnly(_ csvName: String) -> Column {
+            var column = Column("", csv: csvName)
+            column.csvOnly = true
+            return column
         }
     }
 
@@ -81,11 +90,17 @@ public struct ReportTable {
         self.displayLimit = displayLimit
     }
 
-    /// The rows people see, and the line that says what was left out (nil when nothing was).
-    public var shownRows: (rows: ArraySlice<[ReportCell]>, omitted: String?) {
-        guard let limit = displayLimit, rows.count > limit else { return (rows[...], nil) }
+    /// The columns people see (all but the CSV-only ones), by index.
+    public var shownColumns: [Int] { columns.indices.filter { !columns[$0].csvOnly } }
+
+    /// The rows people see (of the shown columns), and the line that says what was left out (nil
+    /// when nothing was).
+    public var shownRows: (rows: [[ReportCell]], omitted: String?) {
+        let kept = shownColumns
+        func visible(_ rows: ArraySlice<[ReportCell]>) -> [[ReportCell]] { rows.map { row in kept.map { row[$0] } } }
+        guard let limit = displayLimit, rows.count > limit else { return (visible(rows[...]), nil) }
         let whereAll = csvName.map { "every row is in \($0) (--csv DIR)" } ?? "--all shows every row"
-        return (rows.prefix(limit), "… top \(limit) of \(rows.count) rows shown; \(whereAll), --all shows them here")
+        return (visible(rows.prefix(limit)), "… top \(limit) of \(rows.count) rows shown; \(whereAll), --all shows them here")
     }
 }
 
@@ -93,6 +108,9 @@ public struct ReportTable {
 public struct ReportCell {
     public var text: String
     public var csv: String
+    /// Drawn greyed in HTML: a change within Monte Carlo noise (its interval contains 0). The
+    /// terminal and CSV say so in a column of their own.
+    public var muted = false
 
     public init(text: String, csv: String) {
         self.text = text
@@ -103,6 +121,9 @@ public struct ReportCell {
     public static func label(_ s: String) -> ReportCell { ReportCell(text: s, csv: s) }
     /// USD amounts: whole dollars with separators; full precision in CSV.
     public static func money(_ x: Double) -> ReportCell { ReportCell(text: Reports.money(x), csv: csvNumber(x)) }
+    /// A USD loss (positive = loss): a negative one reads as a gain, "gain 1,870,500"; the signed
+    /// loss in CSV.
+    public static func loss(_ x: Double) -> ReportCell { x < 0 ? ReportCell(text: "gain " + Reports.money(-x), csv: csvNumber(x)) : money(x) }
     /// A USD amount that may be unknown (a standard error below its minimum rank): "n/a", empty in CSV.
     public static func optionalMoney(_ x: Double?) -> ReportCell { x.map(money) ?? ReportCell(text: "n/a", csv: "") }
     /// A rate shown as a percentage (three decimals); the fraction in CSV.
@@ -111,6 +132,12 @@ public struct ReportCell {
     public static func integer(_ n: Int) -> ReportCell { ReportCell(text: "\(n)", csv: "\(n)") }
     /// A number shown with `format` (printf style); full precision in CSV.
     public static func number(_ x: Double, format: String) -> ReportCell { ReportCell(text: String(format: format, x), csv: csvNumber(x)) }
+    /// The cell greyed when `noise` (`muted`).
+    public func muted(_ noise: Bool) -> ReportCell {
+        var cell = self
+        cell.muted = noise
+        return cell
+    }
 }
 
 /// A chart, as data; `HTMLRenderer` draws it as inline SVG.
@@ -131,14 +158,30 @@ public enum ReportChart {
     case histogram(Histogram, markers: [Marker], title: String, xLabel: String)
     /// P(loss > x) on a log scale from the largest losses of `paths`.
     case exceedance(largest: [Double], paths: Int, markers: [Marker], title: String, xLabel: String)
+    /// One bar of `intervalBars`: a value, its interval (drawn as a whisker) and whether it is within
+    /// Monte Carlo noise (drawn faded).
+    public struct IntervalBar {
+        public let value: Double
+        public let interval: (low: Double, high: Double)?
+        public let withinNoise: Bool
+        public init(value: Double, interval: (low: Double, high: Double)?, withinNoise: Bool) {
+            self.value = value
+            self.interval = interval
+            self.withinNoise = withinNoise
+        }
+    }
+
     /// Grouped horizontal bars, one group per category.
     case bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String)
+    /// Grouped horizontal bars with interval whiskers, those within noise faded (the tornado).
+    case intervalBars(categories: [String], series: [(name: String, bars: [IntervalBar])], title: String, xLabel: String)
     /// Lines of percentages against a log-scaled x.
     case percentLines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String)
     /// Lines of values by round 0, 1, 2, … (a cascade's timeline), y in percent (`percent`) or USD.
     case byRound(series: [(name: String, values: [Double])], title: String, yLabel: String, percent: Bool)
-    /// A matrix of probabilities coloured against a reference value (the target).
-    case heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, title: String, caption: String)
+    /// A matrix of probabilities coloured against a reference value (the target); cells marked in
+    /// `withinNoise` are drawn grey (their difference from the reference is not resolved).
+    case heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, withinNoise: [[Bool]], title: String, caption: String)
     /// Daily series against dates (days since 1970): lines, optional dots (one per day) and marked
     /// days (drawn on the dots).
     case timeSeries(days: [Int], lines: [(name: String, values: [Double])], dots: (name: String, values: [Double])?,

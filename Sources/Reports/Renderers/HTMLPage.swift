@@ -18,10 +18,14 @@ struct HTMLPage {
         sections.append(html + content + "</section>\n")
     }
 
-    static func table(header: [String], rows: [[String]]) -> String {
+    /// - Parameter muted: per cell, whether it is drawn greyed (a change within noise).
+    static func table(header: [String], rows: [[String]], muted: [[Bool]] = []) -> String {
         var html = "<table>\n<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
-        for row in rows {
-            html += "<tr>" + row.enumerated().map { $0.offset == 0 ? "<td>\(escape($0.element))</td>" : "<td class=\"num\">\(escape($0.element))</td>" }.joined() + "</tr>\n"
+        for (r, row) in rows.enumerated() {
+            html += "<tr>" + row.enumerated().map { c, text in
+                let classes = (c == 0 ? [] : ["num"]) + (r < muted.count && muted[r][c] ? ["muted"] : [])
+                return classes.isEmpty ? "<td>\(escape(text))</td>" : "<td class=\"\(classes.joined(separator: " "))\">\(escape(text))</td>"
+            }.joined() + "</tr>\n"
         }
         return html + "</tbody>\n</table>\n"
     }
@@ -44,6 +48,7 @@ struct HTMLPage {
         th, td { padding: 0.3em 0.7em; border-bottom: 1px solid #e3e3e3; }
         th { background: #f4f6f8; text-align: left; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
+        td.muted { color: #9a9a9a; }
         svg { display: block; margin: 0.6em 0; max-width: 100%; height: auto; }
         </style>
         </head>

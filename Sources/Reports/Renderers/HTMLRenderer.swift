@@ -10,7 +10,8 @@ public enum HTMLRenderer {
                 case .chart(let chart): content += svg(chart)
                 case .table(let table) where table.displayed:
                     let shown = table.shownRows
-                    content += HTMLPage.table(header: table.columns.map(\.title), rows: shown.rows.map { $0.map(\.text) })
+                    content += HTMLPage.table(header: table.shownColumns.map { table.columns[$0].title }, rows: shown.rows.map { $0.map(\.text) },
+                                              muted: shown.rows.map { $0.map(\.muted) })
                     if let omitted = shown.omitted { content += "<p class=\"note\">\(escape(omitted))</p>\n" }
                 case .table: break
                 case .text(let lines): content += lines.map { "<p>\(escape($0))</p>\n" }.joined()
@@ -33,14 +34,17 @@ public enum HTMLRenderer {
             return SVGChart.exceedance(largest, paths: paths, markers: markers(list), title: title, xLabel: xLabel)
         case .bars(let categories, let series, let title, let xLabel):
             return SVGChart.bars(categories: categories, series: series, title: title, xLabel: xLabel)
+        case .intervalBars(let categories, let series, let title, let xLabel):
+            return SVGChart.bars(categories: categories, series: series.map { ($0.name, $0.bars.map(\.value)) }, title: title, xLabel: xLabel,
+                                 intervals: series.map { $0.bars.map(\.interval) }, faded: series.map { $0.bars.map(\.withinNoise) })
         case .percentLines(let series, let title, let xLabel, let yLabel):
             return SVGChart.lines(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logX: true, formatY: { String(format: "%.0f%%", $0) })
         case .byRound(let series, let title, let yLabel, let percent):
             return SVGChart.lines(series: series.map { ($0.name, $0.values.enumerated().map { (Double($0.offset), $0.element) }) }, title: title,
                                   xLabel: "round", yLabel: yLabel, logX: false, integerX: true,
                                   formatY: percent ? { String(format: "%.0f%%", $0) } : { money($0) })
-        case .heatMap(let rows, let columns, let values, let reference, let title, let caption):
-            return SVGChart.heatMap(rows: rows, columns: columns, values: values, reference: reference, title: title, caption: caption)
+        case .heatMap(let rows, let columns, let values, let reference, let withinNoise, let title, let caption):
+            return SVGChart.heatMap(rows: rows, columns: columns, values: values, reference: reference, withinNoise: withinNoise, title: title, caption: caption)
         case .timeSeries(let days, let lines, let dots, let marks, let title, let yLabel):
             return SVGChart.timeSeries(days: days, lines: lines, dots: dots, marks: marks, title: title, yLabel: yLabel)
         }

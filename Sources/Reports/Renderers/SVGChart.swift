@@ -61,8 +61,12 @@ enum SVGChart {
     }
 
     /// Horizontal grouped bars: one group per category, one bar per series.
-    static func bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String) -> String {
-        let all = series.flatMap(\.values).filter(\.isFinite)
+    /// Grouped horizontal bars; with `intervals`, a whisker from low to high on each bar (the axis
+    /// spans them), and bars in `faded` drawn at a third of their opacity (within noise).
+    static func bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String,
+                     intervals: [[(low: Double, high: Double)?]] = [], faded: [[Bool]] = []) -> String {
+        let ends = intervals.flatMap { $0.compactMap { $0 }.flatMap { [$0.low, $0.high] } }
+        let all = (series.flatMap(\.values) + ends).filter(\.isFinite)
         let low = min(0, all.min() ?? 0), high = max(all.max() ?? 1, low + 1)
         let rowHeight = 14.0 * Double(series.count) + 10
         let top = margin.top + 16  // room for the legend
@@ -74,8 +78,13 @@ enum SVGChart {
             let rowTop = top + Double(c) * rowHeight
             body += text(category, x: left - 6, y: rowTop + rowHeight / 2 + 4, anchor: "end")
             for (s, item) in series.enumerated() where item.values[c].isFinite {
-                let x0 = xs.map(min(0, item.values[c])), x1 = xs.map(max(0, item.values[c]))
-                body += rect(x0, rowTop + 4 + Double(s) * 14, max(x1 - x0, 0.5), 12, fill: seriesColor(s))
+                let x0 = xs.map(min(0, item.values[c])), x1 = xs.map(max(0, item.values[c])), y = rowTop + 4 + Double(s) * 14
+                let fade = s < faded.count && faded[s][c]
+                body += rect(x0, y, max(x1 - x0, 0.5), 12, fill: seriesColor(s), opacity: fade ? 0.3 : 1)
+                if s < intervals.count, let interval = intervals[s][c], interval.low.isFinite, interval.high.isFinite {
+                    let a = xs.map(interval.low), b = xs.map(interval.high), mid = y + 6
+                    body += "<path d=\"M\(f(a)),\(f(mid))H\(f(b))M\(f(a)),\(f(mid - 4))v8M\(f(b)),\(f(mid - 4))v8\" stroke=\"#222\" fill=\"none\"/>\n"
+                }
             }
         }
         return frame(title: title, xAxis: xs, yAxis: nil, xLabel: xLabel, yLabel: "", body: body,
@@ -83,8 +92,6 @@ enum SVGChart {
                      chartHeight: chartHeight, leftEdge: left)
     }
 
-    /// Lines of y against x (log-scaled x when asked; integer ticks when `integerX`), one per series;
-    /// the y axis from 0 (or 1.1 × the lowest y when below 0) to 1.1 × the highest y (or 0).
     static func lines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String,
                       logX: Bool, integerX: Bool = false, formatY: @escaping (Double) -> String) -> String {
         let all = series.flatMap(\.points)
@@ -140,7 +147,8 @@ enum SVGChart {
 
     /// A matrix of probabilities as coloured cells: white at `reference` (the target), red up to ten
     /// times above it, blue down to ten times below (log scale), each cell labelled with its value.
-    static func heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, title: String, caption: String) -> String {
+    static func heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, withinNoise: [[Bool]] = [], title: String,
+                        caption: String) -> String {
         let cell = (width: min(120.0, (width - 200) / Double(max(columns.count, 1))), height: 30.0)
         let left = max(130, min(200, 16 + 7.5 * Double(rows.map(\.count).max() ?? 10))), top = margin.top + 40
         let chartHeight = top + cell.height * Double(rows.count) + 56
@@ -155,9 +163,10 @@ enum SVGChart {
                 let x = left + Double(j) * cell.width
                 let t = v > 0 && reference > 0 ? max(-1, min(1, log10(v / reference))) : -1
                 let fade = Int(255 * (1 - abs(t)))
-                let color = t >= 0 ? "rgb(255,\(fade),\(fade))" : "rgb(\(fade),\(fade),255)"
+                let noise = i < withinNoise.count && withinNoise[i][j]
+                let color = noise ? "rgb(236,236,236)" : t >= 0 ? "rgb(255,\(fade),\(fade))" : "rgb(\(fade),\(fade),255)"
                 svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell.width - 2))\" height=\"\(f(cell.height - 2))\" fill=\"\(color)\" stroke=\"\(i == j ? "#333" : "none")\"/>\n"
-                svg += "<text x=\"\(f(x + cell.width / 2))\" y=\"\(f(y + cell.height / 2 + 4))\" text-anchor=\"middle\" fill=\"\(abs(t) > 0.6 ? "#fff" : "#000")\">\(String(format: "%.3g", v))</text>\n"
+                svg += "<text x=\"\(f(x + cell.width / 2))\" y=\"\(f(y + cell.height / 2 + 4))\" text-anchor=\"middle\" fill=\"\(noise ? "#777" : abs(t) > 0.6 ? "#fff" : "#000")\">\(String(format: "%.3g", v))</text>\n"
             }
         }
         // The caption wraps at the chart's width.
@@ -242,8 +251,9 @@ enum SVGChart {
         }.joined()
     }
 
-    static func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String) -> String {
-        "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"\(fill)\"/>\n"
+    static func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, opacity: Double = 1) -> String {
+        let faded = opacity < 1 ? " fill-opacity=\"\(opacity)\"" : ""
+        return "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"\(fill)\"\(faded)/>\n"
     }
 
     static func text(_ s: String, x: Double, y: Double, anchor: String, weight: String = "normal", size: Int = 12) -> String {

@@ -12,7 +12,7 @@ public enum TerminalRenderer {
                 switch block {
                 case .table(let table):
                     let shown = table.shownRows
-                    text += TextTable(header: table.columns.map(\.title), rows: shown.rows.map { $0.map(\.text) }).rendered
+                    text += TextTable(header: table.shownColumns.map { table.columns[$0].title }, rows: shown.rows.map { $0.map(\.text) }).rendered
                     if let omitted = shown.omitted { text += omitted + "\n" }
                 case .text(let lines):
                     text += lines.joined(separator: "\n") + "\n"

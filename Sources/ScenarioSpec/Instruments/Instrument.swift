@@ -116,8 +116,8 @@ public struct InstrumentFields {
     public func positive(_ key: String) throws -> Double { try reader.required(key, parsers.within(0, Limits.amount, openLow: true)) }
     /// A required number in [0, 1e15].
     public func nonNegative(_ key: String) throws -> Double { try reader.required(key, parsers.within(0, Limits.amount)) }
-    /// A required annualised volatility in (0, 20].
-    public func volatility(_ key: String) throws -> Double { try reader.required(key, parsers.within(0, Limits.vol, openLow: true, "(annualised)")) }
+    /// A required annualised volatility in (0, 20] (above 5, 500 %, with a warning).
+    public func volatility(_ key: String) throws -> Double { try reader.required(key, parsers.volatility) }
     /// A required number of days in (0, 36500] (`allowZero`: [0, 36500]).
     public func days(_ key: String, allowZero: Bool = false) throws -> Double {
         try reader.required(key, parsers.within(0, 10 * Limits.horizonDays, openLow: !allowZero, "days"))
