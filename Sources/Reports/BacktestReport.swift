@@ -53,11 +53,21 @@ public struct BacktestReport: CommandReport {
                     ("margin", .object(m.procyclicality.map { ($0.tool.rawValue, numbers($0.margins)) })),
                 ]))
             }
+        let gaps: JSONValue = .array(r.history.gaps.map { gap -> JSONValue in
+            .object([("from", .string(isoDate(gap.from))), ("to", .string(isoDate(gap.to))), ("days", .integer(gap.to - gap.from))])
+        })
+        let missing: JSONValue = .object(r.history.missingDays.map { entry -> (String, JSONValue) in
+            (entry.asset, .array(entry.days.map { JSONValue.string(isoDate($0)) }))
+        })
+        let errors: [(String, JSONValue)] = zip(r.levels, r.monteCarloRelativeError).map { ($0.label, JSONValue.number($1)) }
+        let monteCarlo: JSONValue = .object([("draws", .string("the same draws every day: one bias over the history")),
+                                             ("relative_standard_error", .object(errors))])
         return .object([
             ("command", .string("backtest")), ("scenario", .string(r.scenarioName)),
             ("history", .object([("file", .string(r.history.file)), ("assets", .array(r.history.assetIDs.map(JSONValue.string))),
                                  ("rows", .integer(r.history.rowCount)), ("first_row", .string(isoDate(r.history.days.first!))),
-                                 ("last_row", .string(isoDate(r.history.days.last!)))])),
+                                 ("last_row", .string(isoDate(r.history.days.last!))), ("gaps", gaps), ("missing", missing)])),
+            ("monte_carlo", monteCarlo),
             ("window", .integer(r.settings.window)), ("refit", .integer(r.settings.refit)), ("paths", .integer(r.paths)),
             ("seed", .integer(Int(truncatingIfNeeded: r.seed))), ("levels", .array(r.levels.map { .number($0.value) })),
             ("margin_level", .number(r.levels[r.marginLevel].value)), ("es_simulations", .integer(r.settings.esSimulations)),
@@ -94,7 +104,7 @@ public struct BacktestReport: CommandReport {
             rows: r.models.flatMap { m in
                 m.levels.map { l -> [ReportCell] in
                     let c = l.coverage, z = l.expectedShortfallTest
-                    return [.label(m.model.rawValue), .label(l.level.label), .number(Double(c.days), format: "%.0f"), .number(Double(c.exceptions), format: "%.0f"),
+                    return [.label(m.model.rawValue), .label(l.level.label), .integer(c.days), .integer(c.exceptions),
                             .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), p(c.proportionOfFailures),
                             test(c.independence), p(c.independence), test(c.conditionalCoverage), p(c.conditionalCoverage),
                             .label(c.trafficLight.rawValue), .number(c.cumulativeProbability, format: "%.5f"),
@@ -113,7 +123,7 @@ public struct BacktestReport: CommandReport {
                 m.procyclicality.map { q -> [ReportCell] in
                     [.label(m.model.rawValue), .label(q.tool.rawValue), .label(q.tool.definition), .money(q.mean), .money(q.peak), .money(q.trough),
                      opt(q.peakToTrough, "%.2f"), q.largestOneDayIncrease.map(ReportCell.rate) ?? ReportCell(text: "—", csv: ""),
-                     q.largestThirtyDayIncrease.map(ReportCell.rate) ?? ReportCell(text: "—", csv: ""), .number(Double(q.exceptions), format: "%.0f")]
+                     q.largestThirtyDayIncrease.map(ReportCell.rate) ?? ReportCell(text: "—", csv: ""), .integer(q.exceptions)]
                 }
             })
         var dayColumns: [ReportTable.Column] = [.init("date", csv: "date"), .init("realised loss", csv: "realised_loss")]
@@ -149,7 +159,7 @@ public struct BacktestReport: CommandReport {
                 rows: r.ladder.map { b in
                     let c = b.coverage
                     return [.label(b.asset), .label(b.side.rawValue), .label(b.tier.map { "tier \($0 + 1)" } ?? "\(b.model!.rawValue) forecast"),
-                            b.upTo.map(ReportCell.money) ?? ReportCell(text: "", csv: ""), .rate(b.meanRate), .number(Double(c.exceptions), format: "%.0f"),
+                            b.upTo.map(ReportCell.money) ?? ReportCell(text: "", csv: ""), .rate(b.meanRate), .integer(c.exceptions),
                             .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), .label(c.trafficLight.rawValue),
                             .number(c.cumulativeProbability, format: "%.5f")]
                 })
@@ -170,12 +180,16 @@ public struct BacktestReport: CommandReport {
         }
         sections.append(ReportSection(heading: "Daily series", note: "Every day's forecasts, exceptions and margins are in backtest_days.csv (--csv DIR) and under \"series\" in the JSON.",
                                       blocks: [.table(ReportTable(csvName: "backtest_days.csv", columns: dayColumns, rows: dayRows, displayed: false))]))
-        let context = [
+        let errors = zip(r.levels, r.monteCarloRelativeError).map { level, error -> String in String(format: "±%.2f %%", 100 * error) + " of VaR " + level.label }
+        let monteCarlo: String = "Monte Carlo: every day reuses the same \(r.paths) draws, so their error is one bias over the whole history, not noise that averages out over days: "
+            + errors.joined(separator: ", ") + " (one standard error, gaussian model, linear book); another --seed moves every day's VaR together by about that"
+        let context: [String] = [
             "Book of \(r.scenarioName) valued as one account at each day's prices; positions held constant",
             "History \(r.history.file): \(r.history.assetIDs.joined(separator: ", ")), \(r.history.rowCount) common rows \(isoDate(r.history.days.first!)) … \(isoDate(r.history.days.last!))",
             "\(days.count) days tested \(isoDate(days.first!)) … \(isoDate(days.last!)); window \(r.settings.window) returns, re-fit every \(r.settings.refit) days, filtered daily",
             "\(r.paths) paths per forecast, seed \(r.seed); models \(r.models.map(\.model.rawValue).joined(separator: ", "))",
-        ]
+            monteCarlo,
+        ] + r.history.warnings().map { "Warning: " + $0 }
         var document = ReportDocument(title: "Thresher backtest — \(r.scenarioName)", context: context, sections: sections,
                               footer: [String(format: "Elapsed %.2f s", r.elapsedSeconds)], json: json)
         // The answer first: each model's traffic-light zone per level, coloured.

@@ -162,6 +162,8 @@ public struct ReportCell {
     public static func optionalMoney(_ x: Double?) -> ReportCell { x.map(money) ?? ReportCell(text: "n/a", csv: "") }
     /// A rate shown as a percentage (three decimals); the fraction in CSV.
     public static func rate(_ x: Double) -> ReportCell { ReportCell(text: Reports.rate(x), csv: csvNumber(x)) }
+    /// A count: the integer in both forms ("12", never "12.0").
+    public static func integer(_ n: Int) -> ReportCell { ReportCell(text: "\(n)", csv: "\(n)") }
     /// A number shown with `format` (printf style); full precision in CSV.
     public static func number(_ x: Double, format: String) -> ReportCell { ReportCell(text: String(format: format, x), csv: csvNumber(x)) }
     /// The cell greyed when `noise` (`muted`).
