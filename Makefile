@@ -24,7 +24,7 @@ ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps deps-mpi build portable mpi demo test test-aarch64 test-slurm fuzz bench install clean
+.PHONY: deps deps-mpi commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench install clean
 
 ## deps: install the system libraries (OpenBLAS, LAPACKE, zlib, pkg-config) when any is missing;
 ## deps-mpi: the same plus Open MPI (for `make mpi` and `make test`).
@@ -36,35 +36,55 @@ deps deps-mpi:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+## The commit is compiled into every build below (reports and --version name it): a header,
+## .build-commit/thresher_commit.h, rewritten only when the commit changes, and included by
+## Sources/BuildStamp (a C target only the `thresher` executable links) when `-Xcc -I.build-commit`
+## is given — so a new commit recompiles one C file and relinks, and a plain `swift build` (no -I)
+## says "unknown".
+COMMIT       := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
+STAMP        := -Xcc -I$(CURDIR)/.build-commit
+RELEASE      := $(TUNING) $(STAMP)
+
+## Each build has its own folder, so none replaces another's binary:
+##   .build/release/thresher       make build, demo, install, test-slurm (the README's $$B; no MPI)
+##   .build-mpi/release/thresher   make mpi (--traits MPI, for mpirun)
+##   .build-test/…                 make test (MPI, -enable-testing; its tests run the thresher beside them)
+##   .build-portable/…             make portable
+
+commit-stamp:
+	@mkdir -p .build-commit; printf '#define THRESHER_COMMIT "%s"\n' "$(COMMIT)" > .build-commit/thresher_commit.h.new; \
+	if cmp -s .build-commit/thresher_commit.h.new .build-commit/thresher_commit.h; then rm .build-commit/thresher_commit.h.new; \
+	else mv .build-commit/thresher_commit.h.new .build-commit/thresher_commit.h; fi
+
 ## build: optimised build of the `thresher` command (and `thresher-bench`), the Swift runtime
 ## linked statically: no dynamic symbol binding of Foundation at start-up (≈ 10 ms less per run).
 ## A toolchain without the static runtime gets the ordinary dynamic build.
-## The commit is compiled in (reports and --version name it).
-COMMIT       := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
-RELEASE      := $(TUNING) -Xcc '-DTHRESHER_COMMIT="$(COMMIT)"'
-build: deps
+build: deps commit-stamp
 	$(SWIFT) build -c release $(RELEASE) --static-swift-stdlib --product thresher || $(SWIFT) build -c release $(RELEASE) --product thresher
 	$(SWIFT) build -c release $(RELEASE) --static-swift-stdlib --product thresher-bench || $(SWIFT) build -c release $(RELEASE) --product thresher-bench
 
 ## portable: `thresher` as a package that depends on ThresherCore builds it, plain
-## `swift build -c release` (no flags), in .build-portable (make bench times it beside `make build`'s).
-portable: deps
-	$(SWIFT) build -c release --build-path .build-portable --product thresher
+## `swift build -c release` (no tuning flags; only the commit stamp's include path), in
+## .build-portable (make bench times it beside `make build`'s).
+portable: deps commit-stamp
+	$(SWIFT) build -c release $(STAMP) --build-path .build-portable --product thresher
 
-## mpi: `thresher` that runs under mpirun (`mpirun -np 4 .build/release/thresher run FILE`):
-## the ranks split the paths and rank 0 writes the report (README, "Clusters").
-mpi: deps-mpi
-	$(SWIFT) build -c release $(RELEASE) --traits MPI --product thresher
+## mpi: `thresher` that runs under mpirun (`mpirun -np 4 .build-mpi/release/thresher run FILE`), in
+## its own folder: the ranks split the paths and rank 0 writes the report (README, "Clusters").
+mpi: deps-mpi commit-stamp
+	$(SWIFT) build -c release $(RELEASE) --build-path .build-mpi --traits MPI --product thresher
 
 ## demo: build, then run the default scenario end to end.
 demo: build
 	$(BIN) run $(SCENARIO)
 
 ## test: the whole test suite (release mode: the statistical tests draw hundreds of thousands of paths),
-## built with MPI so that the cluster tests run `thresher` under mpirun at 1, 2 and 4 ranks.
-test: deps-mpi
-	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --traits MPI --build-tests
-	THRESHER_REQUIRE_MPI=1 $(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --traits MPI --skip-build --disable-swift-testing
+## built with MPI so that the cluster tests run `thresher` under mpirun at 1, 2 and 4 ranks; in
+## .build-test, so that the README's .build/release/thresher stays `make build`'s.
+TEST_FLAGS   := -c release $(RELEASE) -Xswiftc -enable-testing --traits MPI --build-path .build-test
+test: deps-mpi commit-stamp
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	THRESHER_REQUIRE_MPI=1 THRESHER_EXPECT_COMMIT="$(COMMIT)" $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
 
 ## test-aarch64: the C kernels cross-compiled for aarch64 (clang, Debian's aarch64 sysroot) and their
 ## known-answer tests run under qemu-aarch64 (Tests/CrossArch/run.sh); installs the cross
@@ -83,9 +103,14 @@ test-slurm: build
 	Scenarios/cluster/test-slurm.sh
 
 ## fuzz: the mutation fuzzer of HostileInputTests at 100,000 mutants (make test runs 1,000).
-fuzz: deps
-	$(SWIFT) build -c release $(TUNING) -Xswiftc -enable-testing --build-tests
-	THRESHER_FUZZ_CASES=100000 $(SWIFT) test -c release $(TUNING) -Xswiftc -enable-testing --skip-build --disable-swift-testing --filter HostileInputTests
+fuzz: deps-mpi commit-stamp
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	THRESHER_FUZZ_CASES=100000 $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing --filter HostileInputTests
+
+## workloads: the generated inputs of the benchmark scenarios (W4's CSV book, Scenarios/bench/w4-*.csv,
+## 9 MB, not in git; `portfolio.generated_by` names this when they are missing).
+workloads:
+	python3 Benchmarks/generate_workloads.py
 
 ## bench: the performance comparison table (see Benchmarks/README.md), the portable build's W2 beside.
 bench: build portable
@@ -99,4 +124,4 @@ install: build
 	install -m 644 Scenarios/stress/*.yaml $(DESTDIR)$(PREFIX)/share/thresher/stress/
 
 clean:
-	rm -rf .build .build-portable
+	rm -rf .build .build-portable .build-mpi .build-test .build-commit

@@ -41,6 +41,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "CKernels", exclude: ["derivations"]),
+        // The commit of the `thresher` executable (the Makefile's .build-commit/thresher_commit.h),
+        // apart from CKernels so that a new commit rebuilds one C file, not every module above it.
+        .target(name: "BuildStamp"),
         .target(name: "CommandSupport", dependencies: ["CZlib"]),
         .target(name: "Distributions"),
         .target(name: "LinearAlgebra", dependencies: ["CLapack", "CommandSupport"]),
@@ -52,7 +55,9 @@ let package = Package(
         .target(name: "WorkerPool", dependencies: ["CommandSupport"]),
         .target(name: "TailStats", dependencies: ["CKernels", "CommandSupport"]),
         .target(name: "MonteCarlo", dependencies: ["CommandSupport", "LinearAlgebra", "TailStats", "WorkerPool"]),
-        .target(name: "MPICoordination", dependencies: ["CMPI", "MonteCarlo"]),
+        // CMPI only with the trait: a build without MPI never looks for Open MPI (no pkg-config
+        // warning about ompi-c on a machine without it).
+        .target(name: "MPICoordination", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"])), "MonteCarlo"]),
         .target(name: "Engine", dependencies: ["CKernels", "CommandSupport", "MonteCarlo", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
@@ -62,7 +67,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
-            "LinearAlgebra", "ThresherCLI",
+            "BuildStamp", "LinearAlgebra", "ThresherCLI",
             .target(name: "MPICoordination", condition: .when(traits: ["MPI"])),
         ]),
         .executableTarget(name: "thresher-bench", dependencies: ["LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"],

@@ -123,7 +123,7 @@ def w4() -> tuple[str, str, str]:
             coin = rng.randrange(2)
             balances.append(f"{account},{IDS[coin]},{rng.uniform(0.05, 0.2) * gross / (100 * (coin + 1)):.6f}")
     scenario = (header("w4-exchange", 100_000, "W4: 100,000 accounts from CSV (positions and balances), 1-3 perps each, collateral in USD and coins.")
-                + market(False) + "\nportfolio: {positions: w4-positions.csv, balances: w4-balances.csv}\n"
+                + market(False) + "\nportfolio: {positions: w4-positions.csv, balances: w4-balances.csv,\n            generated_by: 'python3 Benchmarks/generate_workloads.py (or make workloads)'}\n"
                 + "risk: {confidence: [0.99, 0.999]}\n")
     return scenario, "\n".join(positions) + "\n", "\n".join(balances) + "\n"
 

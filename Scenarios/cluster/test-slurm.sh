@@ -1,13 +1,41 @@
 #!/usr/bin/env bash
 # make test-slurm: a one-node Slurm cluster from Debian's packages (slurmctld, slurmd, munge) on
-# this machine, an 8-task job array of `thresher run` (and a 3-stage calibrate) submitted with
-# submit-slurm.sh, and the merged reports compared number by number with single-process runs.
-# Needs root (it starts daemons); stops them and removes its files at the end.
+# this machine; every Monte Carlo command (run, calibrate, evaluate, robustness) submitted with
+# submit-slurm.sh as 8-task job arrays whose merge jobs chain the stages thresher asks for; the
+# merged reports compared number by number with single-process runs.
+# Needs root (it starts daemons). At the end, pass or fail, it stops its daemons, removes its files,
+# and stops and disables the munge, slurmctld and slurmd services that were not enabled before it
+# ran (installing the packages may enable them): no system service is left enabled by it.
+# THRESHER=PATH tests another thresher binary than make build's .build/release/thresher.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-bin=$root/.build/release/thresher
+bin=${THRESHER:-$root/.build/release/thresher}
 [ -x "$bin" ] || { echo "build thresher first (make build)" >&2; exit 1; }
+
+services="munge slurmctld slurmd"
+# Whether a system service is enabled (systemd's wants/ links, or SysV rc links).
+enabled() {
+  ls /etc/systemd/system/*.wants/"$1".service >/dev/null 2>&1 || ls /etc/rc[2-5].d/S??"$1" >/dev/null 2>&1
+}
+was_enabled=""
+for s in $services; do if enabled "$s"; then was_enabled="$was_enabled $s"; fi; done
+# Stops and disables the services this run may have enabled (not those enabled before it).
+restore_services() {
+  for s in $services; do
+    case " $was_enabled " in *" $s "*) continue ;; esac
+    if [ -d /run/systemd/system ]; then systemctl disable --now --quiet "$s" 2>/dev/null || true
+    else
+      [ -x "/etc/init.d/$s" ] && "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+      command -v systemctl >/dev/null && systemctl disable --quiet "$s" 2>/dev/null || true
+      rm -f /etc/systemd/system/*.wants/"$s".service
+      command -v update-rc.d >/dev/null && update-rc.d -f "$s" remove >/dev/null 2>&1 || true
+    fi
+    if enabled "$s"; then echo "test-slurm: could not disable the $s service" >&2; fi
+  done
+}
+trap restore_services EXIT
+
 need=""
 for p in slurm-wlm munge python3; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done
 if [ -n "$need" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need; fi
@@ -49,6 +77,7 @@ cleanup() {
   [ -n "${munge_pid:-}" ] && kill "$munge_pid" 2>/dev/null || true
   sleep 1
   rm -rf "$work"
+  restore_services
 }
 trap cleanup EXIT
 
@@ -81,25 +110,31 @@ print(f"{sys.argv[2]}: every number equals the single-process report's")
 PY
 }
 
-wait_for() {
-  for _ in $(seq 600); do
-    squeue -h -j "$1" 2>/dev/null | grep -q . || break
+# Waits until the queue is empty: each merge job submits the next stage before it ends.
+wait_for_queue() {
+  for _ in $(seq 1200); do
+    squeue -h 2>/dev/null | grep -q . || return 0
     sleep 1
   done
+  echo "the jobs did not finish in 20 minutes:"; squeue
 }
 
+jobs=("run --paths 200000" "calibrate --paths 40960 --sections 4" "evaluate --paths 100000" "robustness --paths 20480")
 fail=0
-for job in "run --paths 200000" "calibrate --paths 40960 --sections 4"; do
+for job in "${jobs[@]}"; do
   set -- $job
   command=$1; shift
   "$bin" "$command" Scenarios/default.yaml "$@" --json "$work/single-$command.json" --quiet
-  last=$(Scenarios/cluster/submit-slurm.sh -n 8 -d "$work/$command" -b "$bin" "$command" Scenarios/default.yaml "$@" --threads 1)
-  echo "$command: submitted; final merge job $last"
-  wait_for "$last"
+  first=$(Scenarios/cluster/submit-slurm.sh -n 8 -d "$work/$command" -b "$bin" "$command" Scenarios/default.yaml "$@" --threads 1)
+  echo "$command: submitted; first merge job $first"
+  wait_for_queue
+  echo "$command: $(cat "$work/$command/status")"
   if [ -f "$work/$command/report.json" ]; then
-    compare "$work/single-$command.json" "$work/$command/report.json" || fail=1
+    compare "$work/single-$command.json" "$work/$command/report.json" || fail=$((fail + 1))
   else
-    echo "no report from the $command jobs:"; tail -n 5 "$work/$command"/logs/*.log; tail -n 20 "$work/slurmctld.log"; fail=1
+    echo "no report from the $command jobs:"; tail -n 5 "$work/$command"/logs/*.log; tail -n 20 "$work/slurmctld.log"; fail=$((fail + 1))
   fi
 done
-[ $fail = 0 ] && echo "test-slurm: 2 passed, 0 failed" || { echo "test-slurm: failed"; exit 1; }
+passed=$((${#jobs[@]} - fail))
+echo "test-slurm: $passed passed, $fail failed"
+[ $fail = 0 ]

@@ -1,4 +1,5 @@
 import CKernels
+import Distributions
 import Foundation
 import RandomStreams
 import Revaluation
@@ -89,6 +90,18 @@ public struct BacktestResult: Sendable {
     /// `calibration.breach_probability`, else 1 − the margin level.
     public let ladderBreachProbability: Double
     public let elapsedSeconds: Double
+
+    /// Per level, the relative standard error of a VaR read from `paths` draws,
+    /// √(α(1−α)/N) / (φ(z_α)·z_α) with z_α = Φ⁻¹(α): exact for the gaussian model and a linear book,
+    /// the order of it for the others. Every day's forecast reuses the same draws (they depend on
+    /// (seed, path) only), so this error is one bias shared by the whole history — it does not average
+    /// out over the days; another seed moves every day's VaR by about this much, together.
+    public var monteCarloRelativeError: [Double] {
+        levels.map { level in
+            let z = StandardNormal.quantile(level.value)
+            return (level.value * (1 - level.value) / Double(paths)).squareRoot() / (StandardNormal.density(z) * z)
+        }
+    }
 }
 
 /// `thresher backtest`: walk forward over a price history; each day forecast the next day's loss

@@ -16,6 +16,39 @@ public struct AlignedHistory: Sendable {
 
     public var rowCount: Int { days.count }
 
+    /// A step between consecutive common rows longer than this many calendar days is a gap in the
+    /// history (an exchange's longest ordinary closure, a long weekend, is 4 days).
+    public static let gapDays = 4
+
+    /// Consecutive common rows more than `gapDays` calendar days apart (days since 1970): the move
+    /// over each is one return, tested as one day.
+    public var gaps: [(from: Int, to: Int)] {
+        zip(days, days.dropFirst()).filter { $1 - $0 > Self.gapDays }.map { (from: $0, to: $1) }
+    }
+
+    /// Per asset, the dates inside the common rows' span whose price field is empty: the day is
+    /// dropped for every asset, and the next return spans it.
+    public let missingDays: [(asset: String, days: [Int])]
+
+    /// What a backtest should say about the history: its gaps and its dropped days, with the dates
+    /// (at most `limit` of each, then a count). Empty for a history without either.
+    public func warnings(limit: Int = 10) -> [String] {
+        func listed(_ items: [String]) -> String {
+            items.prefix(limit).joined(separator: ", ") + (items.count > limit ? " and \(items.count - limit) more" : "")
+        }
+        var lines: [String] = []
+        let gaps = self.gaps
+        if !gaps.isEmpty {
+            lines.append("\(file): \(gaps.count) gap\(gaps.count == 1 ? "" : "s") of more than \(Self.gapDays) days between rows, each tested as one day's return: "
+                         + listed(gaps.map { "\(isoDate($0.from)) → \(isoDate($0.to)) (\($0.to - $0.from) days)" }))
+        }
+        for (asset, missing) in missingDays where !missing.isEmpty {
+            lines.append("\(file): \(asset) has an empty price on \(missing.count) day\(missing.count == 1 ? "" : "s"), dropped for every asset (the next return spans it): "
+                         + listed(missing.map(isoDate)))
+        }
+        return lines
+    }
+
     public init(_ history: PriceHistory) {
         file = history.file
         assetIDs = history.series.map(\.id)
@@ -27,6 +60,10 @@ public struct AlignedHistory: Sendable {
             return common.sorted().map { index[$0]! }
         }
         returns = prices.map { p in (1..<max(p.count, 1)).map { 100 * log(p[$0] / p[$0 - 1]) } }
+        let rows = days
+        missingDays = history.series.map { series in
+            (series.id, rows.isEmpty ? [] : series.missingDays.filter { $0 > rows[0] && $0 < rows[rows.count - 1] })
+        }
     }
 }
 

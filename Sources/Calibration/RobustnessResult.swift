@@ -163,7 +163,8 @@ extension RobustnessSpec.Bump {
         }
     }
 
-    /// The bumped scenario (nil when the bump does not apply, e.g. vol-of-vol without vol shocks).
+    /// The bumped scenario (nil when the bump does not apply, e.g. vol-of-vol without vol shocks, or
+    /// the depth curve without cascades).
     func apply(to scenario: Scenario) -> Scenario? {
         var s = scenario
         switch kind {
@@ -184,6 +185,9 @@ extension RobustnessSpec.Bump {
         case .breachProbability:
             guard let p = s.calibration?.breachProbability, p * value < 1 else { return nil }
             s.calibration?.breachProbability = p * value
+        case .depthCurve:
+            guard let cascade = s.calibration?.cascade else { return nil }
+            s.calibration?.cascade?.depthCurve = cascade.depthCurve.map { CascadeSpec.DepthPoint(drawdown: $0.drawdown * value, fraction: $0.fraction) }
         }
         return s
     }

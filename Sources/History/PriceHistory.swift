@@ -33,6 +33,9 @@ public struct PriceHistory: Sendable {
         /// Row dates (days since 1970-01-01) and prices, where the field was present.
         public let days: [Int]
         public let prices: [Double]
+        /// Dates of the rows after the series' first price whose field is empty: no price that day
+        /// (the return over it spans two rows).
+        public let missingDays: [Int]
 
         /// Returns between consecutive rows with a price: percent simple returns 100·(P_t/P_{t−1} − 1),
         /// or 100·ln(P_t/P_{t−1}) with `logarithmic`. A calendar gap gives one multi-day return.
@@ -88,6 +91,7 @@ public struct PriceHistory: Sendable {
             }
         }
         var days = [[Int]](repeating: [], count: columns.count), prices = [[Double]](repeating: [], count: columns.count)
+        var missing = [[Int]](repeating: [], count: columns.count)
         var previous: [String: (day: Int, line: Int)] = [:]
         for (k, line) in lines.enumerated().dropFirst() {
             let number = k + 1
@@ -110,14 +114,17 @@ public struct PriceHistory: Sendable {
                     index = indices[s]
                 }
                 let cell = cells[index]
-                if cell.isEmpty { continue }
+                if cell.isEmpty {
+                    if !days[s].isEmpty { missing[s].append(day) }
+                    continue
+                }
                 guard let price = Double(cell), price.isFinite else { throw fail(number, header[index], "'\(cell)' is not a number") }
                 guard price > 0 else { throw fail(number, header[index], "price \(cell) is not positive") }
                 days[s].append(day)
                 prices[s].append(price)
             }
         }
-        series = columns.indices.map { Series(id: columns[$0].id, days: days[$0], prices: prices[$0]) }
+        series = columns.indices.map { Series(id: columns[$0].id, days: days[$0], prices: prices[$0], missingDays: missing[$0]) }
     }
 
     /// Days since 1970-01-01 of `YYYY-MM-DD` or `M/D/YYYY`.

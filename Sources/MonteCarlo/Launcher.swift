@@ -9,6 +9,18 @@ public enum Launcher {
     /// Whether an MPI launcher started this process.
     public static func isMPIRank(_ environment: [String: String]) -> Bool { mpiVariables.contains { environment[$0] != nil } }
 
+    /// Variables that give the ranks an MPI launcher started on this node (Open MPI, MPICH/Hydra).
+    public static let localRankCountVariables = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"]
+
+    /// Worker threads a process uses unless told (`--threads`): the `cores` it may run on, shared
+    /// among the ranks an MPI launcher started on this node, max(1, cores / local ranks) — so
+    /// `mpirun -np 2` on 16 cores runs 8 threads per rank, not 16.
+    /// - Parameter cores: the processors this process may use (`ProcessInfo.activeProcessorCount`).
+    public static func defaultThreads(_ environment: [String: String], cores: Int) -> Int {
+        let local = localRankCountVariables.lazy.compactMap { environment[$0].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }.first
+        return max(1, cores / max(1, local ?? 1))
+    }
+
     /// The slice given by a launcher, with the variables it came from. In order: Open MPI, a Slurm
     /// job array, Slurm tasks, a Kubernetes Indexed Job, an AWS Batch array job.
     /// - Parameter slices: the slice count when the launcher gives only an index (`--slices`).

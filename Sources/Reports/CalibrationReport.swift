@@ -138,6 +138,59 @@ public struct CalibrationReport: CommandReport {
             + ". --policy-out rounds each value to what its interval supports."
     }
 
+    /// The answer first: the proposed ladder, penalty and fund, each against the scenario's policy
+    /// when it has one — the policy's value below, inside or above the calibrated interval — and the
+    /// thresholds too noisy to act on.
+    var headline: [Headline] {
+        let r = result
+        var lines: [Headline] = []
+        let rungs = r.ladder.rungs.enumerated().flatMap { i, rungs in rungs.indices.map { (i, $0) } }
+        let rates = rungs.map { r.ladder.rungs[$0.0][$0.1].rate }
+        lines.append(Headline("Proposed ladder: maintenance \(rate(rates.min() ?? 0))–\(rate(rates.max() ?? 0)) over \(rungs.count) tiers (target breach probability \(r.scenario.calibration?.breachProbability ?? .nan)); penalty \(rate(r.penalty.rate)); fund \(money(r.insuranceFund.expectedShortfall)) (ES \(percent(r.insuranceFund.confidence)))"))
+        guard let policy = r.scenario.policy else {
+            if let precisionLine { lines.append(Headline(precisionLine, .warning)) }
+            return lines
+        }
+        /// Where the policy's value `x` lies against the calibrated interval of `read`.
+        func position(_ x: Double, _ read: (CalibrationResult) -> Double) -> Int? {
+            guard let i = sectioned?.interval(read) else { return nil }
+            return x < max(0, i.low) ? -1 : x > i.high ? 1 : 0
+        }
+        var below: [String] = [], above = 0, within = 0
+        for (i, t) in rungs where !policy.schedule.tiers[i].isEmpty {
+            let rung = r.ladder.rungs[i][t]
+            let tier = policy.schedule.tier(asset: i, notional: rung.tier)
+            let current = max(tier.maintenanceLong, tier.maintenanceShort)
+            switch position(current, { $0.ladder.rungs[i][t].rate }) {
+            case .some(-1): below.append("\(rung.asset) ≤ \(money(rung.tier)): \(rate(current)) against \(rate(rung.rate))")
+            case .some(1): above += 1
+            case .some(0): within += 1
+            default: break
+            }
+        }
+        if sectioned == nil {
+            lines.append(Headline("No intervals (--sections 0 or too few paths): the comparison with the scenario's policy cannot tell a change from noise", .warning))
+        } else {
+            let total = below.count + above + within
+            lines.append(below.isEmpty
+                ? Headline("The policy's ladder covers the calibrated one: \(within) of \(total) tiers within the interval, \(above) above it", .good)
+                : Headline("The policy's ladder is below the calibrated interval on \(below.count) of \(total) tiers (\(below.prefix(3).joined(separator: "; "))\(below.count > 3 ? "; …" : "")); \(within) within, \(above) above", .bad))
+            func compare(_ name: String, policy x: Double?, calibrated: String, format: (Double) -> String, _ read: (CalibrationResult) -> Double) {
+                guard let x, let i = sectioned?.interval(read) else { return }
+                let range = "\(format(max(0, i.low)))–\(format(i.high))"
+                switch position(x, read) {
+                case .some(-1): lines.append(Headline("\(name): the policy's \(format(x)) is below the calibrated \(calibrated) [\(range)], beyond noise", .bad))
+                case .some(1): lines.append(Headline("\(name): the policy's \(format(x)) is above the calibrated \(calibrated) [\(range)], beyond noise", .warning))
+                default: lines.append(Headline("\(name): the policy's \(format(x)) is within the calibrated interval [\(range)]: no change is supported at these paths", .good))
+                }
+            }
+            compare("Penalty rate", policy: policy.liquidationPenalty, calibrated: rate(r.penalty.rate), format: rate) { $0.penalty.rate }
+            compare("Insurance fund", policy: policy.insuranceFund, calibrated: money(r.insuranceFund.expectedShortfall), format: money) { $0.insuranceFund.expectedShortfall }
+        }
+        if let precisionLine { lines.append(Headline(precisionLine, .warning)) }
+        return lines
+    }
+
     var ciTitle: String { sectioned.map { "\(percent($0.confidence)) CI" } ?? "CI" }
 
     public var document: ReportDocument {
@@ -228,8 +281,10 @@ public struct CalibrationReport: CommandReport {
             heading: "Account action ladder",
             note: "Losses in USD that trigger each action: liquidate = equity − requirement, reduce-only = min(VaR 99 %, liquidate), warn = min(VaR 95 %, reduce-only), so warn ≤ reduce-only ≤ liquidate (capped: a VaR was lowered to keep that order). IN BREACH: equity now is below the requirement now; liquidated at once.",
             blocks: accountBlocks)
-        return ReportDocument(title: "Thresher calibration — \(r.scenario.name)", context: context,
+        var document = ReportDocument(title: "Thresher calibration — \(r.scenario.name)", context: context,
                               sections: [ladderSection, fundSection, accountSection, Inputs.section(r.scenario)],
                               footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
+        document.headline = headline
+        return document
     }
 }

@@ -64,6 +64,29 @@ public struct EvaluationReport: CommandReport {
         return .object(top + (r.cascade.map { [("cascade", CascadeReport.json($0, without: r.withoutCascade))] } ?? []))
     }
 
+    /// The answer first: the tiers that breach more than the target beyond noise (p̂ − 1.96·SE above
+    /// it), the coverage of the deficit by penalty income, and P(deficit > fund) against 1 − the
+    /// fund's confidence.
+    var headline: [Headline] {
+        let r = result, p = r.targetBreachProbability
+        var lines: [Headline] = []
+        let over = r.tiers.filter { $0.probability - 1.96 * $0.standardError > p }
+        if let worst = r.tiers.max(by: { $0.probability < $1.probability }), !over.isEmpty {
+            lines.append(Headline("\(over.count) of \(r.tiers.count) tiers and sides breach more than the target \(p), beyond noise; worst \(worst.asset) ≤ \(money(worst.upTo)) \(worst.side.rawValue): \(String(format: "%.3g", worst.probability)) (\(String(format: "%.3g", worst.probability / p))× the target)", .bad))
+        } else {
+            lines.append(Headline("No tier breaches more than the target \(p) beyond noise (\(r.tiers.count) tiers and sides)", .good))
+        }
+        if let ratio = r.coverageRatio {
+            lines.append(Headline(String(format: "Penalty income covers %.3g× the expected deficit (penalty %@)", ratio, rate(r.penaltyRate)), ratio >= 1 ? .good : .bad))
+        }
+        if let q = r.fundShortfallProbability, let balance = r.fundBalance {
+            let se = (q * (1 - q) / Double(r.paths)).squareRoot(), allowed = 1 - r.fundConfidence
+            let verdict: Headline.Verdict = q - 1.96 * se > allowed ? .bad : q > allowed ? .warning : .good
+            lines.append(Headline("P(deficit > fund of \(money(balance))) = \(String(format: "%.3g", q)) against \(String(format: "%.3g", allowed)) allowed by the fund's confidence \(percent(r.fundConfidence))", verdict))
+        }
+        return lines
+    }
+
     public var document: ReportDocument {
         let r = result
         var context = ["\(r.scenario.name): policy evaluated over \(grouped(r.paths)) paths, seed \(r.scenario.simulation.seed), \(tailDescription(r.scenario.market.tails))"]
@@ -123,8 +146,10 @@ public struct EvaluationReport: CommandReport {
                                      note: "Liquidated when equity falls below the policy's maintenance requirement, checked \(BreachTimesReport.whenChecked(r.scenario.calibration?.monitoring)); deficit = max(−equity after liquidation, 0).",
                                      blocks: [.table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
                                               .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false))])
-        return ReportDocument(title: "Thresher policy evaluation — \(r.scenario.name)", context: context,
+        var document = ReportDocument(title: "Thresher policy evaluation — \(r.scenario.name)", context: context,
                               sections: [ladder, fund] + (r.cascade.map { [CascadeReport.section($0, evaluation: r)] } ?? []) + [accounts, Inputs.section(r.scenario)],
                               footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
+        document.headline = headline
+        return document
     }
 }

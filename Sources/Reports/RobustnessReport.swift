@@ -197,8 +197,59 @@ public struct RobustnessReport: CommandReport {
         if !overrides.isEmpty { context.append("overrides: \(overrides.joined(separator: ", "))") }
         let sectionsList = [precisionSection, matrixSection, frontierSection, sensitivitySection]
             + (r.centralElasticities.isEmpty ? [] : [centralSection]) + [Inputs.section(r.scenario)]
-        return ReportDocument(title: "Thresher robustness — \(r.scenario.name)", context: context, sections: sectionsList,
-                              footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
+        var document = ReportDocument(title: "Thresher robustness — \(r.scenario.name)", context: context, sections: sectionsList,
+                                      footer: [String(format: "%.2f s", r.elapsedSeconds)], json: json)
+        document.headline = headline
+        return document
+    }
+
+    /// The answer first: which thresholds are known well enough to act on, the largest model risk
+    /// the paths resolve, the largest resolved move of the ladder, and how many changes are noise.
+    var headline: [Headline] {
+        let r = result
+        var lines: [Headline] = []
+        let (known, wide) = precisionSummary
+        if r.baseThresholds.sections.isEmpty {
+            lines.append(Headline("No intervals at these paths: no change below can be told from Monte Carlo noise", .warning))
+        } else if wide.isEmpty {
+            lines.append(Headline("Every threshold is known to ±\(Int((precision * 100).rounded())) % at \(grouped(r.paths)) paths", .good))
+        } else {
+            lines.append(Headline("Known to ±\(Int((precision * 100).rounded())) %: \(known.isEmpty ? "none" : known.joined(separator: ", ")); too wide to act on: \(wide.joined(separator: "; "))", .warning))
+        }
+        let cells = r.matrix.indices.flatMap { i in r.matrix.indices.filter { $0 != i }.map { (i, $0) } }
+            .filter { !r.matrix[$0.0][$0.1].change(from: r.matrix[$0.1][$0.1]) { $0.meanBreach }.withinNoise }
+        if let (i, j) = cells.max(by: { r.matrix[$0.0][$0.1].meanBreach < r.matrix[$1.0][$1.1].meanBreach }), r.targetBreachProbability > 0 {
+            let ratio = r.matrix[i][j].meanBreach / r.targetBreachProbability
+            lines.append(Headline(String(format: "Model risk: the ladder calibrated under %@ breaches %.3g× the target under %@", r.models[i], ratio, r.models[j]),
+                                  ratio >= 2 ? .bad : ratio > 1 ? .warning : .good))
+        }
+        let resolved = r.sensitivity.filter { !$0.changes[0].withinNoise && !$0.changes[0].isExactlyZero }
+        if let largest = resolved.max(by: { abs($0.changes[0].value) < abs($1.changes[0].value) }), let move = largest.relativeChanges[0] {
+            lines.append(Headline(String(format: "Largest resolved move of the mean MMR: %@ %+.1f %%", largest.bump.label, 100 * move.value)
+                                  + (move.interval.map { String(format: " [%+.1f %%, %+.1f %%]", 100 * $0.low, 100 * $0.high) } ?? "")))
+        }
+        let changes = r.sensitivity.flatMap(\.changes)
+        let noise = changes.filter(\.withinNoise).count
+        if noise > 0 {
+            lines.append(Headline("\(noise) of \(changes.count) threshold changes under the bumps are within Monte Carlo noise (greyed below)", .warning))
+        }
+        return lines
+    }
+
+    /// The base thresholds known to `precision` (their labels), and those whose interval is wider
+    /// ("penalty rate ±202 % (≈ 20.5 M paths for ±10 %)").
+    var precisionSummary: (known: [String], wide: [String]) {
+        let base = result.baseThresholds
+        let target = String(format: "±%g %%", precision * 100)
+        var known: [String] = [], wide: [String] = []
+        for i in base.named.indices {
+            let e = base.estimate { $0.named[i].value }, label = Self.thresholdLabels[i].label
+            guard let h = e.halfWidth else { continue }
+            guard h > precision * abs(e.value) else { known.append(label); continue }
+            wide.append("\(label) " + (e.value == 0 ? "±\(Self.thresholdLabels[i].cell(h).text) about 0" : String(format: "±%.0f %%", 100 * h / abs(e.value)))
+                        + (e.pathsNeeded(relativePrecision: precision).map { " (≈ \(compactCount($0)) paths for \(target))" } ?? ""))
+        }
+        return (known, wide)
     }
 
     /// The base thresholds with their intervals, and the paths each needs for `precision`.
@@ -206,15 +257,11 @@ public struct RobustnessReport: CommandReport {
         let base = result.baseThresholds
         let ci = "\(percent(base.confidence)) CI"
         let target = String(format: "±%g %%", precision * 100)
-        var wide: [String] = []
+        let wide = precisionSummary.wide
         let rows = base.named.indices.map { i -> [ReportCell] in
             let raw = base.estimate { $0.named[i].value }, e = raw.nonNegative, label = Self.thresholdLabels[i]
             let relative = raw.halfWidth.flatMap { $0 == 0 ? nil : e.value == 0 ? Double.infinity : $0 / abs(e.value) }
             let needed = relative.flatMap { $0 > precision ? raw.pathsNeeded(relativePrecision: precision) : nil }
-            if let relative, relative > precision {
-                wide.append("\(label.label) \(relative.isFinite ? String(format: "±%.0f %%", relative * 100) : "of zero")"
-                            + (needed.map { " (≈ \(compactCount($0)) paths for \(target))" } ?? ""))
-            }
             return [.label(label.label), label.cell(e.value)]
                 + (e.interval.map { [label.cell($0.low), label.cell($0.high)] } ?? [.label(""), .label("")])
                 + [relative.map { ReportCell(text: $0.isFinite ? String(format: "±%.1f%%", $0 * 100) : "n/a", csv: csvNumber($0)) } ?? .label(""),

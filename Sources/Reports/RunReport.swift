@@ -150,11 +150,15 @@ public struct RunReport: CommandReport {
             sections += StressReport(scenario: scenario, outcomes: stresses, top: top).sections
         }
         sections.append(Inputs.section(scenario))
-        return ReportDocument(title: "Thresher risk report — \(scenario.name)", context: context, sections: sections,
-                              footer: [merged
-                                  ? String(format: "merged the slices' parts in %.2f s (the merge's time; each slice's run printed its own)", result.elapsedSeconds)
-                                  : "\(String(format: "%.2f", result.elapsedSeconds)) s, \(compactCount(Int(result.pathsPerSecond))) paths/s"],
-                              json: json)
+        var document = ReportDocument(title: "Thresher risk report — \(scenario.name)", context: context, sections: sections,
+                                      footer: [merged
+                                          ? String(format: "merged the slices' parts in %.2f s (the merge's time; each slice's run printed its own)", result.elapsedSeconds)
+                                          : "\(String(format: "%.2f", result.elapsedSeconds)) s, \(compactCount(Int(result.pathsPerSecond))) paths/s"],
+                                      json: json)
+        document.headline = zip(scenario.risk.confidence, result.book.levels).map { level, summary in
+            Headline("Book at \(percent(level.value)): VaR \(money(summary.valueAtRisk)), ES \(money(summary.expectedShortfall)) over \(scenario.simulation.horizonDays) d")
+        }
+        return document
     }
 }
 

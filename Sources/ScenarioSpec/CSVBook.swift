@@ -12,7 +12,9 @@ enum CSVBook {
     static let positionColumns = ["account", "type", "asset"] + Array(InstrumentRegistry.allFields.dropFirst(2))
     static let balanceColumns = ["account", "currency", "amount"]
 
-    static func accounts(positions: String?, balances: String?, scenarioFile: String, market: Market) throws -> [Account] {
+    /// - Parameter generatedBy: `portfolio.generated_by`, the command that writes CSV files a
+    ///   repository does not ship; a missing file's error names it.
+    static func accounts(positions: String?, balances: String?, scenarioFile: String, market: Market, generatedBy: String? = nil) throws -> [Account] {
         var accounts: [Account] = []
         var index: [String: Int] = [:]
         func account(_ id: String) -> Int {
@@ -24,7 +26,7 @@ enum CSVBook {
         if let balances {
             let file = resolve(balances, scenarioFile)
             let p = ScalarParsers(file: file)
-            for row in try rows(file, columns: balanceColumns) {
+            for row in try rows(file, columns: balanceColumns, generatedBy: generatedBy) {
                 let r = try FieldReader(row, file: file, path: "", known: balanceColumns)
                 let id = try r.required("account", p.identifier)
                 let currency = try r.required("currency") { node, path in
@@ -41,7 +43,7 @@ enum CSVBook {
         if let positions {
             let file = resolve(positions, scenarioFile)
             let p = ScalarParsers(file: file)
-            for row in try rows(file, columns: positionColumns) {
+            for row in try rows(file, columns: positionColumns, generatedBy: generatedBy) {
                 let r = try FieldReader(row, file: file, path: "", known: positionColumns)
                 let id = try r.required("account", p.identifier)
                 guard case .mapping(let cells, let line) = row else { continue }
@@ -58,11 +60,14 @@ enum CSVBook {
 
     /// The data rows of a CSV file as mappings of their non-empty cells (header names → values),
     /// each cell carrying its line (a gzip file decompressed first). Quoted cells ("a,b", "" for a quote) are read as RFC 4180 says.
-    static func rows(_ file: String, columns allowed: [String]) throws -> [ConfigNode] {
+    /// - Parameter generatedBy: the command that writes the file, named when it is missing.
+    static func rows(_ file: String, columns allowed: [String], generatedBy: String? = nil) throws -> [ConfigNode] {
         let data: Data
         switch InputFile.contents(atPath: file) {
         case .success(let bytes): data = bytes
-        case .failure(let failure): throw ScenarioError(file: file, path: "", line: nil, message: failure.reason)
+        case .failure(let failure):
+            let generator = failure == .missing ? generatedBy.map { ": it is generated, not shipped; run \($0)" } : nil
+            throw ScenarioError(file: file, path: "", line: nil, message: failure.reason + (generator ?? ""))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(file: file, path: "", line: nil, message: "cannot be read as UTF-8 text (a CSV book is UTF-8 text, optionally gzip-compressed)")

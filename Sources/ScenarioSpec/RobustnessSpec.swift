@@ -4,6 +4,9 @@ public struct RobustnessSpec: Sendable, Equatable {
     public struct Bump: Sendable, Equatable {
         public enum Kind: String, Sendable, CaseIterable {
             case vol, dof, correlation, depth, impact, liquidationHours = "liquidation_hours", volOfVol = "vol_of_vol", breachProbability = "breach_probability"
+            /// The cascade's depth curve stretched along the drawdown axis: each point's drawdown × the
+            /// value (×0.5: the book thins at half the fall). Applies only under `liquidation.cascade`.
+            case depthCurve = "depth_curve"
         }
         public let kind: Kind
         /// A multiplier, except `dof` (the new ν; 0 = gaussian) and `correlation` (the fraction of
@@ -38,7 +41,8 @@ public struct RobustnessSpec: Sendable, Equatable {
 
     /// The defaults: the scenario's model, gaussian and Student-t at ν = 3 and 6; the ladder scaled
     /// 0.5–3×; vol ×0.8 and ×1.2, tail dof ν = 3 and gaussian, correlation 25 % toward 1, depth,
-    /// impact and liquidation hours ×0.5 and ×2, vol-of-vol ×1.5, breach probability ×0.5 and ×2.
+    /// impact and liquidation hours ×0.5 and ×2, vol-of-vol ×1.5, breach probability ×0.5 and ×2, and
+    /// under cascades the depth curve ×0.5 and ×2.
     /// Multipliers on both sides of 1 give central elasticities at the base (`RobustnessResult`).
     public static func defaults(tails: TailModel) -> RobustnessSpec {
         var models = [tails]
@@ -48,7 +52,7 @@ public struct RobustnessSpec: Sendable, Equatable {
             .init(kind: .correlation, value: 0.25), .init(kind: .depth, value: 0.5), .init(kind: .depth, value: 2),
             .init(kind: .impact, value: 0.5), .init(kind: .impact, value: 2), .init(kind: .liquidationHours, value: 0.5),
             .init(kind: .liquidationHours, value: 2), .init(kind: .volOfVol, value: 1.5), .init(kind: .breachProbability, value: 0.5),
-            .init(kind: .breachProbability, value: 2),
+            .init(kind: .breachProbability, value: 2), .init(kind: .depthCurve, value: 0.5), .init(kind: .depthCurve, value: 2),
         ])
     }
 }

@@ -249,13 +249,14 @@ struct CorrelationInput {
 
 extension Portfolio {
     init(node: ConfigNode, path: String, market: Market, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["accounts", "positions", "balances"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["accounts", "positions", "balances", "generated_by"])
         let positions = try r.optional("positions", p.identifier), balances = try r.optional("balances", p.identifier)
+        let generatedBy = try r.optional("generated_by", p.text)
         if positions != nil || balances != nil {
             guard r.node("accounts") == nil else {
                 throw r.error("accounts", "give the book either as 'accounts' or as CSV files ('positions', 'balances'), not both")
             }
-            accounts = try CSVBook.accounts(positions: positions, balances: balances, scenarioFile: p.file, market: market)
+            accounts = try CSVBook.accounts(positions: positions, balances: balances, scenarioFile: p.file, market: market, generatedBy: generatedBy)
             guard !accounts.isEmpty else { throw r.error(positions != nil ? "positions" : "balances", "the CSV files hold no rows") }
             return
         }

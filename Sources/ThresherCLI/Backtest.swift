@@ -102,6 +102,7 @@ struct BacktestCommand: ParsableCommand {
             defer { interrupt.cancel() }
             do {
                 aligned = AlignedHistory(try PriceHistory(file: history, columns: ids.map { ($0, named[$0] ?? $0) }))
+                for warning in aligned.warnings() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
                 let schedule = try WalkForwardSchedule(history: aligned, window: window, refit: refit, from: settings.from, to: settings.to)
                 let progress = RunProgress(total: schedule.origins.count * settings.models.count * scenario.simulation.paths)
                 let bar = ProgressBar(progress: progress, quiet: quiet || output.replacesTable,

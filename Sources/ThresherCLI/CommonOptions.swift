@@ -18,8 +18,8 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Seed of the random streams (default: simulation.seed of the scenario).")
     var seed: UInt64?
 
-    @Option(help: "Worker threads (default: the number of active processors). Results do not depend on it.")
-    var threads: Int = defaultThreadCount
+    @Option(help: "Worker threads (default: the active processors, shared among the MPI ranks on this node). Results do not depend on it.")
+    var threads: Int = defaultWorkerThreads
 
     @Option(help: "Paths per chunk of work, a multiple of 64. Results do not depend on it.")
     var chunkSize: Int = ChunkPlan.defaultChunkSize
@@ -38,6 +38,10 @@ struct SimulationOptions: ParsableArguments {
         if let seed { scenario.simulation.seed = seed }
     }
 }
+
+/// The worker threads of a command without `--threads`: the active processors, divided among the
+/// ranks an MPI launcher started on this node (`Launcher.defaultThreads`).
+let defaultWorkerThreads = Launcher.defaultThreads(ProcessInfo.processInfo.environment, cores: defaultThreadCount)
 
 /// Runs a command body, turning every error a user can cause into a one-line message on stderr and
 /// a documented exit code — never a stack trace.

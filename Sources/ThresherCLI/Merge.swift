@@ -34,7 +34,7 @@ struct Merge: ParsableCommand {
     var scenario: String?
 
     @Option(help: "Worker threads for the merge.")
-    var threads: Int = defaultThreadCount
+    var threads: Int = defaultWorkerThreads
 
     @OptionGroup var output: ReportOptions
 
@@ -62,7 +62,10 @@ struct Merge: ParsableCommand {
             let stopped = try MonteCarloCommands.execute(command, first.request, file: scenario ?? first.scenarioPath, presentation: presentation,
                                                          coordination: .merging(coordinator))
             guard case .needed(let stage)? = stopped else {
-                if let stateOut { FileHandle.standardError.write(Data("warning: \(first.command) needs no further stage: --state-out \(stateOut) not written\n".utf8)) }
+                if let stateOut {
+                    let stages = coordinator.known.count
+                    FileHandle.standardError.write(Data("warning: \(first.command) needs no further stage (these parts complete its \(stages) stage\(stages == 1 ? "" : "s")): the report is written, --state-out \(stateOut) is not\n".utf8))
+                }
                 return
             }
             guard let stateOut else {

@@ -51,9 +51,19 @@ extension Thresher {
 
     /// Runs the command as one rank of an MPI job: every Monte Carlo stage is split over the ranks
     /// by `collective`; an error on any rank ends all of them through `abort`; rank 0 writes.
+    /// A command that does not split (validate, sample, stress, merge, fit, backtest; help, version
+    /// and usage errors) runs on rank 0 alone: the other ranks exit 0 at once, silently.
     public static func main(collective: CollectiveCoordinator, abort: @escaping @Sendable (Int32) -> Void) -> Never {
         Coordinators.collective = .init(coordinator: collective, abort: abort)
+        if collective.rank != 0 && !splitsOverRanks(Array(CommandLine.arguments.dropFirst())) { Foundation.exit(0) }
         main()
         Foundation.exit(0)
+    }
+
+    /// Whether `arguments` name a command whose paths the ranks of an MPI job split (the Monte Carlo
+    /// commands, `MonteCarloCommands.all`).
+    static func splitsOverRanks(_ arguments: [String]) -> Bool {
+        guard let command = try? parseAsRoot(arguments) else { return false }
+        return command is any MonteCarloCommand
     }
 }

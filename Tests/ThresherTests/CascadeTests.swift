@@ -223,6 +223,33 @@ final class CascadeTests: XCTestCase {
         assertRejected(text.replacingOccurrences(of: "cascade: [off, {depth: 0.5}]", with: "cascade: [off, off]"), path: "robustness.cascade[1]", mentioning: "twice")
     }
 
+    /// `robustness.bumps.depth_curve`: the cascade's depth curve stretched along the drawdown axis.
+    /// Each bumped cell is the calibrate and evaluate run of the bumped scenario; a curve that thins
+    /// at half the fall (×0.5) never lowers the base policy's liquidations or deficit on the same
+    /// paths, nor does ×2 raise them; without a cascade the bump does not apply.
+    func testRobustnessBumpsTheDepthCurve() throws {
+        let text = scenario(cascade: "on", paths: 2_000, fund: 50_000)
+        let scenario = try loadScenario(text)
+        let spec = RobustnessSpec(models: [], multipliers: [1], bumps: [.init(kind: .depthCurve, value: 0.5), .init(kind: .depthCurve, value: 2)])
+        let settings = RunSettings(threads: 2)
+        let result = try RobustnessAnalyzer(scenario: scenario, spec: spec, file: "test").run(settings: settings)
+        XCTAssertEqual(result.sensitivity.map(\.bump.value), [0.5, 2])
+        for bumped in result.sensitivity {
+            var expected = scenario
+            expected.calibration!.cascade!.depthCurve = CascadeSpec.defaultCurve.map { .init(drawdown: $0.drawdown * bumped.bump.value, fraction: $0.fraction) }
+            XCTAssertEqual(bumped.bump.apply(to: scenario)?.calibration?.cascade, expected.calibration?.cascade)
+            XCTAssertEqual(bumped.thresholds.fundES, RobustnessResult.Thresholds(try Calibrator(scenario: expected).run(settings: settings)).fundES)
+            let evaluation = try PolicyEvaluator(scenario: expected, file: "test").run(settings: settings)
+            XCTAssertEqual(bumped.basePolicy.expectedDeficit, evaluation.expectedDeficit)
+        }
+        let (thinner, thicker) = (result.sensitivity[0].basePolicy, result.sensitivity[1].basePolicy)
+        XCTAssertGreaterThan(thinner.expectedDeficit, result.base.expectedDeficit, "the book must cascade for the comparison to mean something")
+        XCTAssertGreaterThanOrEqual(thinner.meanLiquidation, result.base.meanLiquidation)
+        XCTAssertLessThanOrEqual(thicker.expectedDeficit, result.base.expectedDeficit)
+        XCTAssertLessThanOrEqual(thicker.meanLiquidation, result.base.meanLiquidation)
+        XCTAssertNil(RobustnessSpec.Bump(kind: .depthCurve, value: 0.5).apply(to: try loadScenario(self.scenario(cascade: nil))))
+    }
+
     func testBadCascadeInputIsRejectedNamingTheField() {
         let path = "calibration.liquidation.cascade"
         assertRejected(scenario(cascade: "{adl: lottery}"), path: path + ".adl", mentioning: "queue, pro-rata, socialized")

@@ -1,4 +1,5 @@
 import Foundation
+import MonteCarlo
 import XCTest
 
 /// Slices, parts and merges through the `thresher` binary, and MPI launches with `mpirun`: the
@@ -172,6 +173,38 @@ final class ClusterCommandLineTests: BinaryTestCase {
                 XCTAssertEqual(try numbers(out), try numbers("\(folder!)/single.json"), "\(command) at \(ranks) ranks")
             }
         }
+    }
+
+    /// Commands that do not split run on rank 0 alone: one report (or line) under `mpirun -np 2`,
+    /// as from one process, and exit 0.
+    func testCommandsThatDoNotSplitRunOnRankZeroAlone() throws {
+        _ = try mpirun()
+        for arguments in [["stress", scenario], ["validate", scenario]] {
+            let single = try run(arguments)
+            XCTAssertEqual(single.status, 0, single.stderr)
+            let title = try XCTUnwrap(single.stdout.split(separator: "\n").first.map(String.init))
+            let ranks = try mpi(2, arguments)
+            XCTAssertEqual(ranks.status, 0, ranks.stderr)
+            XCTAssertEqual(ranks.stdout.components(separatedBy: title).count - 1, 1, "\(arguments[0]) under mpirun -np 2:\n\(ranks.stdout)")
+        }
+        let usage = try mpi(2, ["stress"])
+        XCTAssertEqual(usage.status, 64)
+        XCTAssertEqual(usage.stderr.components(separatedBy: "Usage:").count - 1, 1, usage.stderr)
+    }
+
+    /// Without --threads each rank takes its share of the cores, max(1, cores / local ranks).
+    func testThreadsFollowTheRanksOnTheNode() throws {
+        XCTAssertEqual(Launcher.defaultThreads([:], cores: 16), 16)
+        XCTAssertEqual(Launcher.defaultThreads(["OMPI_COMM_WORLD_LOCAL_SIZE": "4"], cores: 16), 4)
+        XCTAssertEqual(Launcher.defaultThreads(["MPI_LOCALNRANKS": "3"], cores: 16), 5)
+        XCTAssertEqual(Launcher.defaultThreads(["OMPI_COMM_WORLD_LOCAL_SIZE": "4"], cores: 2), 1)
+        _ = try mpirun()
+        let out = "\(folder!)/threads.json"
+        let result = try mpi(2, ["run", scenario, "--paths", "10000", "--json", out, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let threads = try XCTUnwrap(report["threads"] as? Int)
+        XCTAssertLessThanOrEqual(threads, max(1, ProcessInfo.processInfo.activeProcessorCount / 2), "each of 2 ranks on this node")
     }
 
     /// A rank that dies, and a rank that reads other files: non-zero exit, no report.

@@ -15,9 +15,7 @@ final class HostileInputTests: XCTestCase {
     /// Every corpus file gives its expected exit code within 5 s, a one-line message naming the file
     /// when it fails, and only finite numbers when it succeeds.
     func testHostileCorpus() throws {
-        guard let binary = [".build/release/thresher", ".build/debug/thresher"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("build the thresher executable first (make test does)")
-        }
+        let binary = try thresherBinary()
         let expected = try String(contentsOfFile: Self.corpus + "/EXPECTED", encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         XCTAssertGreaterThan(expected.count, 20)

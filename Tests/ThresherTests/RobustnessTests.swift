@@ -168,7 +168,7 @@ final class RobustnessTests: XCTestCase {
         let base = scenarioText(paths: 1000) + Self.calibration
         let good = try loadScenario(base + "\nrobustness: {models: [gaussian], multipliers: [1], bumps: {vol: [0.8, 1.2], dof: [3, 0], impact: 2}}")
         XCTAssertEqual(good.robustness?.bumps.map(\.value), [0.8, 1.2, 3, 0, 2])
-        XCTAssertEqual(RobustnessSpec.defaults(tails: .gaussian).bumps.count, 14)
+        XCTAssertEqual(RobustnessSpec.defaults(tails: .gaussian).bumps.count, 16)   // with depth_curve ×0.5 and ×2, which apply only under a cascade
         assertRejected(base + "\nrobustness: {bumps: {volume: 1.2}}", path: "robustness.bumps.volume", mentioning: "unknown bump")
         assertRejected(base + "\nrobustness: {bumps: {vol: [0.8, 0.8]}}", path: "robustness.bumps.vol[1]", mentioning: "listed twice")
         assertRejected(base + "\nrobustness: {bumps: {vol: []}}", path: "robustness.bumps.vol", mentioning: "at least one")

@@ -105,15 +105,24 @@ func correlation(_ x: [Double], _ y: [Double]) -> Double {
     return sxy / (sxx * syy).squareRoot()
 }
 
+/// The `thresher` built with these tests: the one beside the test bundle (whatever `--build-path`
+/// built them; `make test` uses .build-test), else `.build/release` or `.build/debug`.
+/// - Throws: `XCTSkip` when no `thresher` is built.
+func thresherBinary() throws -> String {
+    let beside = Bundle.main.executableURL.map { $0.deletingLastPathComponent().appendingPathComponent("thresher").path }
+    guard let found = ([beside].compactMap { $0 } + [".build/release/thresher", ".build/debug/thresher"])
+        .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw XCTSkip("build the thresher executable first (make test does)")
+    }
+    return found
+}
+
 /// A test case that runs the `thresher` binary (`make test` builds it first).
 class BinaryTestCase: XCTestCase {
     var binary: String!
 
     override func setUpWithError() throws {
-        guard let found = [".build/release/thresher", ".build/debug/thresher"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("build the thresher executable first (make test does)")
-        }
-        binary = found
+        binary = try thresherBinary()
     }
 
     /// A fresh folder, removed at the end of the test.

@@ -11,6 +11,8 @@ public struct ReportDocument {
     /// What the report was run on: paths, seed, horizon, tail model, overrides.
     public var context: [String]
     public var sections: [ReportSection]
+    /// The answer first: the few numbers and verdicts a reader needs, above everything else.
+    public var headline: [Headline] = []
     /// Closing lines (timing, the worst stress).
     public var footer: [String]
     public var json: JSONValue
@@ -27,6 +29,38 @@ public struct ReportDocument {
 
     /// Every table of the report that has a CSV file name.
     public var csvTables: [ReportTable] { sections.flatMap { $0.blocks }.compactMap { if case .table(let t) = $0, t.csvName != nil { return t }; return nil } }
+}
+
+/// One line of a report's answer: a sentence and how it reads (green, amber, red, or plain).
+public struct Headline {
+    public enum Verdict: String {
+        /// Within what was asked (a tier at its target, a model in the green zone).
+        case good
+        /// Worth a look: beyond noise but not a breach, or too noisy to act on.
+        case warning
+        /// A breach, a red zone, a fund that does not hold.
+        case bad
+        /// A number without a verdict.
+        case neutral
+    }
+
+    public let text: String
+    public let verdict: Verdict
+
+    public init(_ text: String, _ verdict: Verdict = .neutral) {
+        self.text = text
+        self.verdict = verdict
+    }
+
+    /// The terminal's tag: "BREACH", "CHECK", "OK" or blank, padded to one width.
+    var tag: String {
+        switch verdict {
+        case .good: return "OK    "
+        case .warning: return "CHECK "
+        case .bad: return "BREACH"
+        case .neutral: return "      "
+        }
+    }
 }
 
 /// A titled part of a report.

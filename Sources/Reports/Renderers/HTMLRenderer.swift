@@ -2,7 +2,7 @@
 /// the context lines under the title, then each section with its charts and tables.
 public enum HTMLRenderer {
     public static func render(_ document: ReportDocument) -> String {
-        var page = HTMLPage(title: document.title, lines: document.context)
+        var page = HTMLPage(title: document.title, lines: document.context, headline: document.headline)
         for section in document.sections {
             var content = ""
             for block in section.blocks {

@@ -9,6 +9,7 @@ public enum TerminalRenderer {
     public static func render(_ document: ReportDocument, width: Int? = nil) -> String {
         func prose(_ lines: [String]) -> String { lines.flatMap { wrap($0, width: width) }.map { $0 + "\n" }.joined() }
         var text = prose(document.context)
+        if !document.headline.isEmpty { text += "\n" + prose(document.headline.map { "\($0.tag) \($0.text)" }) }
         for section in document.sections {
             let blocks = section.blocks.filter { if case .chart = $0 { return false }; if case .table(let t) = $0 { return t.displayed }; return true }
             guard !blocks.isEmpty else { continue }
