@@ -339,9 +339,9 @@ public struct RobustnessReport: CommandReport {
         let table = ReportTable(
             csvName: "frontier.csv",
             columns: [.init("ladder ×", csv: "multiplier"), .init("mean P(breach)", csv: "mean_breach_probability"),
-                      .init("Δ vs ×1", csv: "mean_breach_change"), .init("max P(breach)", csv: "max_breach_probability"),
+                      .init("Δ vs ×1", csv: "mean_breach_change"), .init("max P(breach)", csv: "max_breach_probability", priority: 0),
                       .init("mean P(liquidation)", csv: "mean_liquidation_probability"),
-                      .init("mean P(unnecessary)", csv: "mean_unnecessary_liquidation_probability"), .init("E[deficit]", csv: "expected_deficit"),
+                      .init("mean P(unnecessary)", csv: "mean_unnecessary_liquidation_probability", priority: 0), .init("E[deficit]", csv: "expected_deficit"),
                       .init("E[penalty income]", csv: "expected_income", priority: 0),
                       .csvOnly("mean_breach_probability_ci_low"), .csvOnly("mean_breach_probability_ci_high"),
                       .csvOnly("mean_breach_change_ci_low"), .csvOnly("mean_breach_change_ci_high"),
@@ -393,7 +393,7 @@ public struct RobustnessReport: CommandReport {
         let thresholdTable = ReportTable(
             csvName: "sensitivity.csv",
             columns: [.init("bump", csv: "bump"), .init("threshold", csv: "threshold_label"), .init("base", csv: "base"),
-                      .init("re-calibrated", csv: "bumped"), .init("change [\(percent(base.confidence)) CI]", csv: "relative_change"),
+                      .init("re-calibrated", csv: "bumped", priority: 0), .init("change [\(percent(base.confidence)) CI]", csv: "relative_change", priority: 2),
                       .init("elasticity [CI]", csv: "elasticity", priority: 0), .init("verdict", csv: "within_noise", priority: 2),
                       .init("paths to resolve", csv: "paths_to_resolve", priority: 0),
                       .csvOnly("bump_kind"), .csvOnly("bump_value"), .csvOnly("threshold"), .csvOnly("base_ci_low"), .csvOnly("base_ci_high"),
@@ -415,8 +415,8 @@ public struct RobustnessReport: CommandReport {
         }
         let policyTable = ReportTable(
             csvName: "base_policy_under_bumps.csv",
-            columns: [.init("bump", csv: "bump"), .init("outcome", csv: "outcome_label"), .init("at the base", csv: "base"),
-                      .init("under the bump", csv: "bumped"), .init("change", csv: "change"), .init("verdict", csv: "within_noise"),
+            columns: [.init("bump", csv: "bump"), .init("outcome", csv: "outcome_label"), .init("at the base", csv: "base", priority: 0),
+                      .init("under the bump", csv: "bumped"), .init("change", csv: "change", priority: 2), .init("verdict", csv: "within_noise", priority: 2),
                       .csvOnly("outcome"), .csvOnly("base_ci_low"), .csvOnly("base_ci_high"), .csvOnly("bumped_ci_low"), .csvOnly("bumped_ci_high"),
                       .csvOnly("change_ci_low"), .csvOnly("change_ci_high")],
             rows: policyRows)
@@ -439,10 +439,11 @@ public struct RobustnessReport: CommandReport {
         }
         let rungTable = ReportTable(
             csvName: "sensitivity_rungs.csv",
-            columns: [.init("bump", csv: "bump"), .init("asset", csv: "asset"), .init("tier up to", csv: "up_to"), .init("base long", csv: "base_long", priority: 0),
-                      .init("long", csv: "long"), .init("Δ long [CI]", csv: "long_relative_change"),
-                      .init("base short", csv: "base_short", priority: 0), .init("short", csv: "short"), .init("Δ short [CI]", csv: "short_relative_change"),
-                      .init("within noise", csv: "within_noise", priority: 2), .csvOnly("long_elasticity"), .csvOnly("short_elasticity"),
+            columns: [.init("bump", csv: "bump"), .init("asset", csv: "asset", priority: 2), .init("tier up to", csv: "up_to", priority: 2),
+                      .init("base long", csv: "base_long", priority: 0),
+                      .init("long", csv: "long", priority: 0), .init("Δ long [CI]", csv: "long_relative_change", priority: 2),
+                      .init("base short", csv: "base_short", priority: 0), .init("short", csv: "short", priority: 0), .init("Δ short [CI]", csv: "short_relative_change", priority: 2),
+                      .init("within noise", csv: "within_noise"), .csvOnly("long_elasticity"), .csvOnly("short_elasticity"),
                       .csvOnly("long_relative_change_ci_low"), .csvOnly("long_relative_change_ci_high"),
                       .csvOnly("short_relative_change_ci_low"), .csvOnly("short_relative_change_ci_high")],
             rows: rungRows.sorted { $0.move > $1.move }.map(\.cells), displayLimit: top)
