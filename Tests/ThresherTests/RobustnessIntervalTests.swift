@@ -199,4 +199,40 @@ final class RobustnessIntervalTests: XCTestCase {
         XCTAssertEqual(sawNoise, html.contains("class=\"num muted\""))
         XCTAssertTrue(terminal.contains("Thresholds at the base and their precision"))
     }
+
+    /// Reports open with their answer: calibrate places the scenario's policy against the calibrated
+    /// intervals (a ladder at 0.1 % is below every tier's interval: a breach; one at 50 % covers it),
+    /// and evaluate counts the tiers over their target beyond noise.
+    func testHeadlinesGiveTheVerdicts() throws {
+        func scenario(maintenance: Double) throws -> Scenario {
+            try loadScenario(scenarioText(paths: 20_480, seed: 9, collateral: "{USD: 150000}", positions: "        - {type: perp, asset: BTC, quantity: 30}")
+                                    + RobustnessTests.calibration + """
+
+                policy:
+                  ladder:
+                    BTC:
+                      - {up_to: 100000, maintenance: \(maintenance)}
+                      - {up_to: 1000000, maintenance: \(maintenance)}
+                      - {up_to: 5000000, maintenance: \(maintenance)}
+                  liquidation_penalty: 0.01
+                  insurance_fund: 50000
+                """)
+        }
+        let settings = RunSettings(threads: 2)
+        for (maintenance, verdict) in [(0.001, Headline.Verdict.bad), (0.5, .good)] {
+            let s = try scenario(maintenance: maintenance)
+            let (result, sectioned) = try Calibrator(scenario: s).runSectioned(sections: 10, settings: settings)
+            let calibrate = CalibrationReport(result: result, sectioned: sectioned).document.headline
+            let ladder = try XCTUnwrap(calibrate.first { $0.text.hasPrefix("The policy's ladder") })
+            XCTAssertEqual(ladder.verdict, verdict, ladder.text)
+            XCTAssertTrue(ladder.text.contains(verdict == .bad ? "below the calibrated interval on 3 of 3 tiers" : "3 above it"), ladder.text)
+            let evaluation = try PolicyEvaluator(scenario: s, file: "test").run(settings: settings)
+            let tiers = try XCTUnwrap(EvaluationReport(result: evaluation).document.headline.first)
+            XCTAssertEqual(tiers.verdict, verdict, tiers.text)
+            let over = evaluation.tiers.filter { $0.probability - 1.96 * $0.standardError > evaluation.targetBreachProbability }.count
+            XCTAssertEqual(over, verdict == .bad ? 6 : 0)
+            XCTAssertTrue(tiers.text.hasPrefix(verdict == .bad ? "6 of 6 tiers" : "No tier breaches"), tiers.text)
+            XCTAssertTrue(TerminalRenderer.render(EvaluationReport(result: evaluation).document).contains(verdict == .bad ? "BREACH 6 of 6" : "OK     No tier"))
+        }
+    }
 }
