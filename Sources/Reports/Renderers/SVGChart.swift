@@ -61,12 +61,17 @@ enum SVGChart {
     }
 
     /// Horizontal grouped bars: one group per category, one bar per series.
-    /// Grouped horizontal bars; with `intervals`, a whisker from low to high on each bar (the axis
-    /// spans them), and bars in `faded` drawn at a third of their opacity (within noise).
+    /// Grouped horizontal bars; with `intervals`, a whisker from low to high on each bar, and bars in
+    /// `faded` drawn at a third of their opacity (within noise). The axis spans the values and the
+    /// whiskers up to twice the largest value's size; a whisker beyond that ends in an arrow at the
+    /// edge (one noisy threshold must not flatten every other bar).
     static func bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String,
                      intervals: [[(low: Double, high: Double)?]] = [], faded: [[Bool]] = []) -> String {
-        let ends = intervals.flatMap { $0.compactMap { $0 }.flatMap { [$0.low, $0.high] } }
-        let all = (series.flatMap(\.values) + ends).filter(\.isFinite)
+        let values = series.flatMap(\.values).filter(\.isFinite)
+        let reach = 2 * (values.map(abs).max() ?? 0)
+        let ends = intervals.flatMap { $0.compactMap { $0 }.flatMap { [$0.low, $0.high] } }.filter(\.isFinite)
+            .map { reach > 0 ? max(-reach, min(reach, $0)) : $0 }
+        let all = values + ends
         let low = min(0, all.min() ?? 0), high = max(all.max() ?? 1, low + 1)
         let rowHeight = 14.0 * Double(series.count) + 10
         let top = margin.top + 16  // room for the legend
@@ -82,8 +87,12 @@ enum SVGChart {
                 let fade = s < faded.count && faded[s][c]
                 body += rect(x0, y, max(x1 - x0, 0.5), 12, fill: seriesColor(s), opacity: fade ? 0.3 : 1)
                 if s < intervals.count, let interval = intervals[s][c], interval.low.isFinite, interval.high.isFinite {
-                    let a = xs.map(interval.low), b = xs.map(interval.high), mid = y + 6
-                    body += "<path d=\"M\(f(a)),\(f(mid))H\(f(b))M\(f(a)),\(f(mid - 4))v8M\(f(b)),\(f(mid - 4))v8\" stroke=\"#222\" fill=\"none\"/>\n"
+                    let a = xs.map(max(xs.low, interval.low)), b = xs.map(min(xs.high, interval.high)), mid = y + 6
+                    // A cap at an end inside the axis, an arrow at an end cut by it.
+                    func end(_ x: Double, cut: Bool, direction: Double) -> String {
+                        cut ? "M\(f(x - 5 * direction)),\(f(mid - 4))L\(f(x)),\(f(mid))L\(f(x - 5 * direction)),\(f(mid + 4))" : "M\(f(x)),\(f(mid - 4))v8"
+                    }
+                    body += "<path d=\"M\(f(a)),\(f(mid))H\(f(b))\(end(a, cut: interval.low < xs.low, direction: -1))\(end(b, cut: interval.high > xs.high, direction: 1))\" stroke=\"#222\" fill=\"none\"/>\n"
                 }
             }
         }
@@ -239,7 +248,7 @@ enum SVGChart {
         svg += body
         var x = width - margin.right
         for (label, color) in legend.reversed() {
-            x -= 24 + Double(label.count) * 6.6
+            x -= 28 + Double(label.count) * 7.4   // 7.4 px a character of 12 px sans-serif: the swatch never covers the label before it
             svg += rect(x, margin.top - 4, 12, 12, fill: color) + text(label, x: x + 16, y: margin.top + 6, anchor: "start")
         }
         return svg + "</svg>\n"
