@@ -5,8 +5,12 @@
 /// mathematical sum whatever the order of additions or merges. That is what makes means and
 /// variances bit-identical for any thread count, chunk size or split of the paths. `value` rounds
 /// the exact sum to the nearest double once, at the end.
+///
+/// A sum that has had no addend holds no limbs (an empty array, 16 bytes in all): the penalty
+/// grid keeps two sums per grid point and touches only a few, so a cell's grid costs kilobytes, not
+/// megabytes, and the limbs are allocated on the first non-zero addend.
 public struct ExactSum: Sendable, Equatable {
-    /// value = Σ limbs[k] · 2^(32·k − offset).
+    /// value = Σ limbs[k] · 2^(32·k − offset); empty while the sum is 0 and nothing was added.
     private var limbs: [Int64]
     /// Additions since the last carry normalisation; each limb absorbs < 2³² per addition, so
     /// normalising every 2³⁰ additions keeps every word far from overflow.
@@ -14,11 +18,19 @@ public struct ExactSum: Sendable, Equatable {
     private static let offset = 1088  // 2^-1074 lands at bit 14 of limb 0
     private static let limbCount = 68
 
-    public init() { limbs = Array(repeating: 0, count: Self.limbCount) }
+    public init() { limbs = [] }
+
+    /// The limbs allocated (all zero) if they were not yet.
+    @inline(__always)
+    private mutating func allocate() {
+        if limbs.isEmpty { limbs = Array(repeating: 0, count: Self.limbCount) }
+    }
 
     /// Adds x exactly. Non-finite values are a caller bug (losses are finite by construction).
     public mutating func add(_ x: Double) {
         precondition(x.isFinite, "ExactSum: non-finite addend \(x)")
+        if x == 0 { return }
+        allocate()
         limbs.withUnsafeMutableBufferPointer { Self.add(x, to: $0.baseAddress!) }
         pendingAdditions += 1
         if pendingAdditions >= 1 << 30 { normalize() }
@@ -26,6 +38,8 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Adds `count` values exactly (one access to the limbs for all of them).
     package mutating func add(_ values: UnsafePointer<Double>, count: Int) {
+        guard count > 0 else { return }
+        allocate()
         if pendingAdditions + count >= 1 << 30 { normalize() }
         limbs.withUnsafeMutableBufferPointer { limbs in
             for k in 0..<count {
@@ -60,6 +74,8 @@ public struct ExactSum: Sendable, Equatable {
     /// Adds another exact sum: the result is the exact sum of both.
     /// - Complexity: O(1) (a fixed number of limbs).
     public mutating func merge(_ other: ExactSum) {
+        guard !other.limbs.isEmpty else { return }
+        allocate()
         var other = other
         other.normalize()
         normalize()
@@ -69,17 +85,19 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Propagates carries so that every limb but the last lies in [0, 2³²).
     private mutating func normalize() {
+        pendingAdditions = 0
+        guard !limbs.isEmpty else { return }
         for k in 0..<(Self.limbCount - 1) {
             let carry = limbs[k] >> 32  // arithmetic shift: floor division by 2³²
             limbs[k] -= carry << 32
             limbs[k + 1] += carry
         }
-        pendingAdditions = 0
     }
 
     /// The sum, rounded to a double. A pure function of the exact sum, so identical for every
     /// order of the same addends.
     public var value: Double {
+        guard !limbs.isEmpty else { return 0 }
         var magnitude = self
         magnitude.normalize()
         // After normalisation the top limb carries the sign (two's-complement style): negate a
@@ -100,6 +118,7 @@ public struct ExactSum: Sendable, Equatable {
 
     public static func == (a: ExactSum, b: ExactSum) -> Bool {
         var x = a, y = b
+        x.allocate(); y.allocate()
         x.normalize(); y.normalize()
         return x.limbs == y.limbs
     }
@@ -110,6 +129,7 @@ extension ExactSum: StateCodable {
     /// magnitudes spans a handful of the 68).
     public func encode(to writer: inout StateWriter) {
         var normalized = self
+        normalized.allocate()
         normalized.normalize()
         let first = normalized.limbs.firstIndex { $0 != 0 } ?? Self.limbCount
         let last = normalized.limbs.lastIndex { $0 != 0 } ?? -1
