@@ -263,17 +263,18 @@ public struct CalibrationReport: CommandReport {
             return x < y
         }
         let shown = Array(ranked.prefix(top ?? ranked.count))
+        // The chart keeps to `chartedAccounts` rows whatever --top shows in the table.
+        let charted = Array(shown.prefix(chartedAccounts))
         let breaches = r.accounts.filter(\.inBreach).map(\.id)
         var accountBlocks: [ReportBlock] = []
         if !breaches.isEmpty {
             accountBlocks.append(.text(["IN BREACH NOW (equity below the maintenance requirement, liquidated at once): \(breaches.prefix(20).joined(separator: ", "))\(breaches.count > 20 ? " and \(breaches.count - 20) more" : "")"]))
         }
         accountBlocks += [
-            .chart(.bars(categories: shown.map { r.accounts[$0].id },
-                         series: [("warn", shown.map { r.accounts[$0].warn }), ("reduce-only", shown.map { r.accounts[$0].reduceOnly }),
-                                  ("liquidate", shown.map { r.accounts[$0].liquidate })],
-                         title: shown.count < r.accounts.count ? "Loss thresholds of the \(counted(shown.count, "account")) most likely liquidated" : "Loss thresholds by account",
-                         xLabel: "loss, USD")),
+            .chart(.thresholds(accounts: charted.map { r.accounts[$0].id }, warn: charted.map { r.accounts[$0].warn },
+                               reduceOnly: charted.map { r.accounts[$0].reduceOnly }, liquidate: charted.map { r.accounts[$0].liquidate },
+                               more: r.accounts.count - charted.count,
+                               title: charted.count < r.accounts.count ? "Loss thresholds of the \(counted(charted.count, "account")) most likely liquidated" : "Loss thresholds by account")),
             .table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top)),
             .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false)),
         ]

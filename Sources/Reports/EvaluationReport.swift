@@ -106,9 +106,18 @@ public struct EvaluationReport: CommandReport {
         let verdict = breached.isEmpty
             ? "Every tier's breach probability is within 2 standard errors of, or below, the target \(target)."
             : "\(breached.count) of \(r.tiers.count) tier sides breach more often than the target \(target) by over 2 standard errors (vs target > 1)."
+        // One line per asset and side, in the order of the tiers.
+        var sides: [String] = []
+        for t in r.tiers where !sides.contains("\(t.asset) \(t.side.rawValue)") { sides.append("\(t.asset) \(t.side.rawValue)") }
+        let chart = ReportChart.tierBreach(
+            series: sides.map { side in
+                (side, r.tiers.filter { "\($0.asset) \($0.side.rawValue)" == side }
+                    .map { t in (upTo: t.upTo, probability: t.probability, breaching: t.probability - target > 2 * t.standardError) })
+            },
+            target: target, title: "Breach probability by tier against the target")
         let ladder = ReportSection(heading: "Margin ladder under the model",
-                                   note: "P(breach): probability that liquidating a position of the tier's notional over its liquidation horizon loses more than its margin (impact included). Max leverage = 1/initial margin rate (blank where the policy gives no initial margin); calibrate's leverage at MMR is 1/maintenance rate.",
-                                   blocks: [.text([verdict]), .table(tiers)])
+                                   note: "P(breach): probability that liquidating a position of the tier's notional over its liquidation horizon loses more than its margin (impact included). Max leverage = 1/initial margin rate (blank where the policy gives no initial margin); calibrate's leverage at MMR is 1/maintenance rate. In the chart, red: above the target by over 2 standard errors; a zero probability sits on the axis's floor.",
+                                   blocks: [.text([verdict]), .chart(chart), .table(tiers)])
         var fundRows: [[ReportCell]] = [
             ReportCell.quantity("liquidation_penalty_rate", "liquidation penalty rate") + [.rate(r.penaltyRate), .label("")],
             ReportCell.quantity("expected_penalty_income", "expected penalty income per path") + [.money(r.expectedIncome), .money(r.expectedIncomeStandardError)],

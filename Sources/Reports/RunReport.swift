@@ -122,10 +122,20 @@ public struct RunReport: CommandReport {
                 ? result.accounts[$0].levels[0].valueAtRisk > result.accounts[$1].levels[0].valueAtRisk : $0 < $1
         }.map { $0 + 1 }
         let shown = Array(ranked.prefix(top.map { $0 + 1 } ?? ranked.count))
-        var series: [(name: String, values: [Double])] = []
-        for (k, level) in levels.enumerated() {
-            series.append(("VaR \(percent(level.value))", shown.map { summaries[$0].levels[k].valueAtRisk }))
-            series.append(("ES \(percent(level.value))", shown.map { summaries[$0].levels[k].expectedShortfall }))
+        // VaR and ES at each level of the summaries at `indices`, one series a statistic.
+        func series(_ indices: [Int]) -> [(name: String, values: [Double])] {
+            levels.enumerated().flatMap { k, level in
+                [("VaR \(percent(level.value))", indices.map { summaries[$0].levels[k].valueAtRisk }),
+                 ("ES \(percent(level.value))", indices.map { summaries[$0].levels[k].expectedShortfall })]
+            }
+        }
+        // The book in a panel of its own (its bars would dwarf the accounts'), the accounts at most
+        // `chartedAccounts` of them.
+        let charted = Array(shown.dropFirst().prefix(chartedAccounts))
+        var charts: [ReportBlock] = [.chart(.bars(categories: ["BOOK"], series: series([0]), title: "Book VaR and ES", xLabel: "loss, USD"))]
+        if names.count > 2 {
+            let title = charted.count < names.count - 1 ? "VaR and ES of the \(charted.count) accounts of largest VaR, of \(grouped(names.count - 1))" : "VaR and ES by account"
+            charts.append(.chart(.bars(categories: charted.map { names[$0] }, series: series(charted), title: title, xLabel: "loss, USD")))
         }
         var columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("mean loss", csv: "mean_loss"), .init("std loss", csv: "std_loss")]
         for level in levels {
@@ -138,11 +148,9 @@ public struct RunReport: CommandReport {
                  .optionalMoney($0.expectedShortfallStandardError)]
             }
         }
-        let heading = shown.count < names.count ? "VaR and ES by account (book and the \(shown.count - 1) largest VaR of \(names.count - 1))" : "VaR and ES by account"
         // One account: its row repeats the book's, which a reader should not take for a bug.
         let sameRows: [ReportBlock] = names.count == 2 ? [.text(["BOOK and \(names[1]) are the same: the book has one account."])] : []
-        sections.append(ReportSection(heading: "VaR and ES by account", blocks: sameRows + [
-            .chart(.bars(categories: shown.map { names[$0] }, series: series, title: heading, xLabel: "loss, USD")),
+        sections.append(ReportSection(heading: "VaR and ES by account", blocks: sameRows + charts + [
             .table(ReportTable(columns: columns, rows: ranked.map { rows[$0] }, displayLimit: top.map { $0 + 1 })),
             .table(ReportTable(csvName: "accounts.csv", columns: columns, rows: rows, displayed: false)),
         ]))

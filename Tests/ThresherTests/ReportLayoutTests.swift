@@ -8,7 +8,7 @@ final class ReportLayoutTests: BinaryTestCase {
     static let history = "Tests/Fixtures/history/bitstamp-btc-eth-ltc-daily.csv"
 
     /// Every command's report, each with `--csv` into its own folder: (name, arguments).
-    func commands(_ folder: String) -> [(name: String, arguments: [String])] {
+    static func commands(_ folder: String) -> [(name: String, arguments: [String])] {
         let backtest = ["backtest", "Scenarios/backtest/bitstamp-majors.yaml", "--history", Self.history, "--column", "BTC=BTC:close",
                         "--column", "ETH=ETH:close", "--column", "LTC=LTC:close", "--paths", "500", "--window", "100", "--refit", "50",
                         "--from", "2019-10-01", "--to", "2019-12-31", "--es-simulations", "100"]
@@ -29,7 +29,7 @@ final class ReportLayoutTests: BinaryTestCase {
     /// is ASCII snake_case and its columns parse with one type each.
     func testTerminalReportsFitAndCSVFilesAreData() throws {
         let folder = try temporaryFolder()
-        for (name, arguments) in commands(folder) {
+        for (name, arguments) in Self.commands(folder) {
             let result = try run(arguments, environment: ["COLUMNS": "100"])
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
             let wide = result.stdout.split(separator: "\n").filter { $0.count > 100 }

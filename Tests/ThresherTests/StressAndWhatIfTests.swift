@@ -323,8 +323,8 @@ final class StressAndWhatIfTests: XCTestCase {
         let html = RunReport(result: result, overrides: ["--set x=1"], stresses: StressTest.evaluate(scenario)).html
         let parser = XMLParser(data: Data(html.utf8))
         XCTAssertTrue(parser.parse(), "HTML is not well-formed: \(String(describing: parser.parserError))")
-        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 4)  // histogram, exceedance, account bars, stress bars
-        for title in ["Book loss over", "Tail exceedance", "VaR and ES by account", "Book loss and total shortfall under each stress", "Who fails under each stress", "crash", "--set x=1"] {
+        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 5)  // histogram, exceedance, book bars, account bars, stress bars
+        for title in ["Book loss over", "Tail exceedance", "Book VaR and ES", "VaR and ES by account", "Book loss and total shortfall under each stress", "Who fails under each stress", "crash", "--set x=1"] {
             XCTAssertTrue(html.contains(title), title)
         }
         XCTAssertFalse(html.contains("<script"))

@@ -183,6 +183,10 @@ public struct ReportCell {
     }
 }
 
+/// The most accounts a chart draws: more would not fit a page. The rest are in the table and the
+/// CSV, and the chart says how many.
+let chartedAccounts = 20
+
 /// A chart, as data; `HTMLRenderer` draws it as inline SVG.
 public enum ReportChart {
     public struct Marker {
@@ -225,6 +229,12 @@ public enum ReportChart {
     /// A matrix of probabilities coloured against a reference value (the target); cells marked in
     /// `withinNoise` are drawn grey (their difference from the reference is not resolved).
     case heatMap(rows: [String], columns: [String], values: [[Double]], reference: Double, withinNoise: [[Bool]], title: String, caption: String)
+    /// The action ladder's loss thresholds per account (warn ≤ reduce-only ≤ liquidate), drawn in the
+    /// severity palette; `more`: accounts left out of the chart.
+    case thresholds(accounts: [String], warn: [Double], reduceOnly: [Double], liquidate: [Double], more: Int, title: String)
+    /// Breach probability of each tier against the target: a line per asset and side over the tiers'
+    /// notionals, both axes log, the target dashed, the tiers marked `breaching` drawn red.
+    case tierBreach(series: [(name: String, points: [(upTo: Double, probability: Double, breaching: Bool)])], target: Double, title: String)
     /// Daily series against dates (days since 1970): lines, optional dots (one per day) and marked
     /// days (drawn on the dots).
     case timeSeries(days: [Int], lines: [(name: String, values: [Double])], dots: (name: String, values: [Double])?,

@@ -57,8 +57,8 @@ struct HTMLPage {
         div.headline { margin: 1em 0; }
         div.headline p { margin: 0.25em 0; padding: 0.35em 0.7em; border-left: 5px solid #bbb; background: #f6f7f8; font-size: 1.05em; }
         div.headline p.good { border-color: #2e8b57; background: #eef7f1; }
-        div.headline p.warning { border-color: #e0a100; background: #fdf6e3; }
-        div.headline p.bad { border-color: #c62828; background: #fdecea; }
+        div.headline p.warning { border-color: \(SVGChart.severity.warn); background: #fdf6e3; }
+        div.headline p.bad { border-color: \(SVGChart.severity.liquidate); background: #fdecea; }
         svg { display: block; margin: 0.6em 0; max-width: min(100%, 960px); height: auto; }
         </style>
         </head>

@@ -37,12 +37,21 @@ public enum HTMLRenderer {
         case .intervalBars(let categories, let series, let title, let xLabel):
             return SVGChart.bars(categories: categories, series: series.map { ($0.name, $0.bars.map(\.value)) }, title: title, xLabel: xLabel,
                                  intervals: series.map { $0.bars.map(\.interval) }, faded: series.map { $0.bars.map(\.withinNoise) })
+        case .thresholds(let accounts, let warn, let reduceOnly, let liquidate, let more, let title):
+            let s = SVGChart.severity
+            return SVGChart.bars(categories: accounts, series: [("warn", warn), ("reduce-only", reduceOnly), ("liquidate", liquidate)], title: title,
+                                 xLabel: "loss, USD", colors: [s.warn, s.reduceOnly, s.liquidate], more: more)
+        case .tierBreach(let series, let target, let title):
+            return SVGChart.lines(series: series.map { ($0.name, $0.points.map { ($0.upTo, $0.probability) }) }, title: title,
+                                  xLabel: "tier notional, USD, log scale", yLabel: "P(breach)", logX: true, logY: true,
+                                  reference: ("target \(String(format: "%g", target))", target), flagged: series.map { $0.points.map(\.breaching) },
+                                  flagLabel: "above target", formatY: { String(format: "%g", $0) })
         case .percentLines(let series, let title, let xLabel, let yLabel):
-            return SVGChart.lines(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logX: true, formatY: { String(format: "%.0f%%", $0) })
+            return SVGChart.lines(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logX: true, formatY: { String(format: "%g%%", $0) })
         case .byRound(let series, let title, let yLabel, let percent):
             return SVGChart.lines(series: series.map { ($0.name, $0.values.enumerated().map { (Double($0.offset), $0.element) }) }, title: title,
                                   xLabel: "round", yLabel: yLabel, logX: false, integerX: true,
-                                  formatY: percent ? { String(format: "%.0f%%", $0) } : { money($0) })
+                                  formatY: percent ? { String(format: "%g%%", $0) } : { money($0) })
         case .heatMap(let rows, let columns, let values, let reference, let withinNoise, let title, let caption):
             return SVGChart.heatMap(rows: rows, columns: columns, values: values, reference: reference, withinNoise: withinNoise, title: title, caption: caption)
         case .timeSeries(let days, let lines, let dots, let marks, let title, let yLabel):

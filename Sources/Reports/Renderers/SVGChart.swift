@@ -3,11 +3,20 @@ import History
 import TailStats
 
 /// Inline SVG charts for the HTML report: plain SVG 1.1, no scripts, no external resources.
-/// Every chart has a title, labelled axes with units and a legend where it has more than one series.
+/// Every chart has a title, labelled axes with units and a legend (above the plot, never on the data)
+/// where it has more than one series. Each `<svg>` carries its plot area as `data-plot="x0 y0 x1 y1"`
+/// and its scales as `data-x-scale`/`data-y-scale` ("linear" or "log"): every mark (rect, circle,
+/// polyline, path; legend swatches have class "legend") lies inside the plot area. An axis of values
+/// that are never negative and span more than two decades is logarithmic (`spansDecades`).
 enum SVGChart {
     static let width = 720.0, height = 320.0
-    static let margin = (left: 90.0, right: 20.0, top: 36.0, bottom: 56.0)
+    static let margin = (left: 90.0, right: 20.0, top: 52.0, bottom: 56.0)
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    /// The action ladder's severities, the same in every chart and in the HTML headlines (warning,
+    /// bad): warn amber, reduce-only orange, liquidate (and a breach of the target) red.
+    static let severity = (warn: "#e0a100", reduceOnly: "#ef6c00", liquidate: "#c62828")
+    /// Series colours for lines drawn beside severity marks: the palette without its reds and oranges.
+    static let calmPalette = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"]
 
     /// Colour of the s-th statistic (VaR 99 %, ES 99 %, …), the same in every chart; the first
     /// palette entry is kept for the data itself (histogram, empirical tail, single series).
@@ -51,7 +60,8 @@ enum SVGChart {
         let finiteMarkers = markers.map(\.value).filter(\.isFinite)
         let xs = Axis(low: min(points.map(\.0).min()!, finiteMarkers.min() ?? .infinity),
                       high: max(points.map(\.0).max()!, finiteMarkers.max() ?? -.infinity), pixels: (margin.left, width - margin.right))
-        let ys = Axis(low: floor(points.map(\.1).min()!), high: ceil(points.map(\.1).max()!), pixels: (height - margin.bottom, margin.top), integerTicks: true)
+        var ys = Axis(low: floor(points.map(\.1).min()!), high: ceil(points.map(\.1).max()!), pixels: (height - margin.bottom, margin.top), integerTicks: true)
+        ys.log = true
         let path = points.map { "\(f(xs.map($0.0))),\(f(ys.map($0.1)))" }.joined(separator: " ")
         var body = "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"
         body += markerLines(markers, axis: xs)
@@ -65,28 +75,35 @@ enum SVGChart {
     /// `faded` drawn at a third of their opacity (within noise). The axis spans the values and the
     /// whiskers up to twice the largest value's size; a whisker beyond that ends in an arrow at the
     /// edge (one noisy threshold must not flatten every other bar).
+    /// `colors`: one per series (default: the statistics' `seriesColor`); `more`: categories left out,
+    /// said in a last row ("… and K more"). Values that are never negative and span more than two
+    /// decades get a log axis starting at the smallest value's decade (zero drawn at its start).
     static func bars(categories: [String], series: [(name: String, values: [Double])], title: String, xLabel: String,
-                     intervals: [[(low: Double, high: Double)?]] = [], faded: [[Bool]] = []) -> String {
+                     intervals: [[(low: Double, high: Double)?]] = [], faded: [[Bool]] = [], colors: [String]? = nil, more: Int = 0) -> String {
         let values = series.flatMap(\.values).filter(\.isFinite)
+        let log = spansDecades(values)
         let reach = 2 * (values.map(abs).max() ?? 0)
         let ends = intervals.flatMap { $0.compactMap { $0 }.flatMap { [$0.low, $0.high] } }.filter(\.isFinite)
             .map { reach > 0 ? max(-reach, min(reach, $0)) : $0 }
-        let all = values + ends
-        let low = min(0, all.min() ?? 0), high = max(all.max() ?? 1, low + 1)
         let rowHeight = 14.0 * Double(series.count) + 10
-        let top = margin.top + 16  // room for the legend
-        let chartHeight = top + margin.bottom + rowHeight * Double(categories.count)
+        let top = margin.top + 4
+        let chartHeight = top + margin.bottom + rowHeight * Double(categories.count) + (more > 0 ? 20 : 0)
         let left = min(320, 16 + 6.6 * Double(categories.map(\.count).max() ?? 10))
-        let xs = Axis(low: low, high: high * 1.05, pixels: (left, width - margin.right))
+        let xs = log ? decadeAxis(values, pixels: (left, width - margin.right)) : paddedAxis(values + ends, pixels: (left, width - margin.right))
+        let t = scale(log: log)
+        // A position on the axis, clamped to it.
+        func position(_ v: Double) -> Double { xs.map(max(xs.low, min(xs.high, t(v)))) }
+        let base = log ? pow(10, xs.low) : 0
         var body = ""
         for (c, category) in categories.enumerated() {
             let rowTop = top + Double(c) * rowHeight
             body += text(category, x: left - 6, y: rowTop + rowHeight / 2 + 4, anchor: "end")
             for (s, item) in series.enumerated() where item.values[c].isFinite {
-                let x0 = xs.map(min(0, item.values[c])), x1 = xs.map(max(0, item.values[c])), y = rowTop + 4 + Double(s) * 14
+                let x0 = position(min(base, item.values[c])), x1 = position(max(base, item.values[c])), y = rowTop + 4 + Double(s) * 14
                 let fade = s < faded.count && faded[s][c]
-                body += rect(x0, y, max(x1 - x0, 0.5), 12, fill: seriesColor(s), opacity: fade ? 0.3 : 1)
+                body += rect(x0, y, max(x1 - x0, 0.5), 12, fill: colors?[s] ?? seriesColor(s), opacity: fade ? 0.3 : 1)
                 if s < intervals.count, let interval = intervals[s][c], interval.low.isFinite, interval.high.isFinite {
+                    let interval = (low: t(interval.low), high: t(interval.high))
                     let a = xs.map(max(xs.low, interval.low)), b = xs.map(min(xs.high, interval.high)), mid = y + 6
                     // A cap at an end inside the axis, an arrow at an end cut by it.
                     func end(_ x: Double, cut: Bool, direction: Double) -> String {
@@ -96,30 +113,52 @@ enum SVGChart {
                 }
             }
         }
-        return frame(title: title, xAxis: xs, yAxis: nil, xLabel: xLabel, yLabel: "", body: body,
-                     legend: series.enumerated().map { ($0.element.name, seriesColor($0.offset)) },
-                     chartHeight: chartHeight, leftEdge: left)
+        if more > 0 { body += text("… and \(grouped(more)) more (table, CSV)", x: left, y: top + rowHeight * Double(categories.count) + 14, anchor: "start") }
+        return frame(title: title, xAxis: xs, yAxis: nil, xLabel: log ? "\(xLabel), \(logScale(values))" : xLabel, yLabel: "", body: body,
+                     legend: series.enumerated().map { ($0.element.name, colors?[$0.offset] ?? seriesColor($0.offset)) },
+                     chartHeight: chartHeight, leftEdge: left, formatX: log ? { money(pow(10, $0)) } : nil)
     }
 
+    /// Lines with a dot at each point. y is logarithmic where the values span decades
+    /// (`spansDecades`) or, with `logY`, wherever one is positive; a value at or below the axis's
+    /// start is drawn on it. `reference`: a dashed horizontal line (a target); `flagged[s][i]`:
+    /// points drawn as larger red dots (the series then take `calmPalette`, free of red).
     static func lines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String,
-                      logX: Bool, integerX: Bool = false, formatY: @escaping (Double) -> String) -> String {
+                      logX: Bool, integerX: Bool = false, logY: Bool = false, reference: (label: String, value: Double)? = nil,
+                      flagged: [[Bool]] = [], flagLabel: String = "", formatY: @escaping (Double) -> String) -> String {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return "" }
         let tx: (Double) -> Double = logX ? { log10($0) } : { $0 }
         var xs = Axis(low: all.map { tx($0.0) }.min()!, high: all.map { tx($0.0) }.max()!, pixels: (margin.left, width - margin.right),
                       integerTicks: logX || integerX)
+        xs.log = logX
         // A log axis spanning less than two decades has one or two powers of ten: tick the data's x instead.
         if logX && xs.high - xs.low < 2 { xs.explicitTicks = Array(Set(all.map { tx($0.0) })).sorted() }
-        let ys = Axis(low: min(0, all.map(\.1).min()! * 1.1), high: max(0, all.map(\.1).max()! * 1.1), pixels: (height - margin.bottom, margin.top))
+        let yValues = all.map(\.1) + (reference.map { [$0.value] } ?? [])
+        let log = spansDecades(yValues) || (logY && yValues.contains { $0 > 0 && $0.isFinite })
+        let yPixels = (height - margin.bottom, margin.top)
+        let ys = log ? decadeAxis(yValues, pixels: yPixels) : paddedAxis(yValues, pixels: yPixels)
+        let ty = scale(log: log)
+        func y(_ v: Double) -> Double { ys.map(max(ys.low, min(ys.high, ty(v)))) }
+        let colors = flagged.isEmpty ? series.indices.map(seriesColor) : series.indices.map { calmPalette[$0 % calmPalette.count] }
         var body = ""
-        for (s, item) in series.enumerated() {
-            let color = seriesColor(s)
-            body += "<polyline points=\"\(item.points.map { "\(f(xs.map(tx($0.0)))),\(f(ys.map($0.1)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-            for p in item.points { body += "<circle cx=\"\(f(xs.map(tx(p.0))))\" cy=\"\(f(ys.map(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
+        if let reference {
+            body += "<line x1=\"\(f(xs.pixels.0))\" y1=\"\(f(y(reference.value)))\" x2=\"\(f(xs.pixels.1))\" y2=\"\(f(y(reference.value)))\" stroke=\"#333\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>\n"
         }
-        return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: yLabel, body: body,
-                     legend: series.enumerated().map { ($0.element.name, seriesColor($0.offset)) },
-                     formatX: logX ? { money(pow(10, $0)) } : integerX ? { String(format: "%.0f", $0) } : nil, formatY: formatY)
+        for (s, item) in series.enumerated() {
+            body += "<polyline points=\"\(item.points.map { "\(f(xs.map(tx($0.0)))),\(f(y($0.1)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(colors[s])\" stroke-width=\"2\"/>\n"
+            for (i, p) in item.points.enumerated() {
+                let flag = s < flagged.count && flagged[s][i]
+                let ring = flag ? " stroke=\"#000\"" : ""
+                body += "<circle cx=\"\(f(xs.map(tx(p.0))))\" cy=\"\(f(y(p.1)))\" r=\"\(flag ? 5 : 3)\" fill=\"\(flag ? severity.liquidate : colors[s])\"\(ring)/>\n"
+            }
+        }
+        var legend = series.enumerated().map { ($0.element.name, colors[$0.offset]) }
+        if let reference { legend.append((reference.label, "#333")) }
+        if flagged.contains(where: { $0.contains(true) }) { legend.append((flagLabel, severity.liquidate)) }
+        return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: log ? "\(yLabel), \(logScale(yValues))" : yLabel, body: body, legend: legend,
+                     formatX: logX ? { money(pow(10, $0)) } : integerX ? { String(format: "%.0f", $0) } : nil,
+                     formatY: log ? { formatY(pow(10, $0)) } : formatY)
     }
 
     /// Daily series against the date: each line thinned to at most ~1,500 points (the margin series
@@ -129,7 +168,7 @@ enum SVGChart {
         guard days.count > 1 else { return "" }
         let values = (lines.flatMap(\.values) + (dots?.values ?? [])).filter(\.isFinite)
         let xs = Axis(low: Double(days.first!), high: Double(days.last!), pixels: (margin.left, width - margin.right))
-        let ys = Axis(low: min(0, values.min() ?? 0), high: (values.max() ?? 1) * 1.05, pixels: (height - margin.bottom, margin.top))
+        let ys = paddedAxis(values, pixels: (height - margin.bottom, margin.top))
         func point(_ t: Int, _ v: Double) -> String { "\(f(xs.map(Double(days[t])))),\(f(ys.map(v)))" }
         var body = ""
         if let dots {
@@ -161,7 +200,8 @@ enum SVGChart {
         let cell = (width: min(120.0, (width - 200) / Double(max(columns.count, 1))), height: 30.0)
         let left = max(130, min(200, 16 + 7.5 * Double(rows.map(\.count).max() ?? 10))), top = margin.top + 40
         let chartHeight = top + cell.height * Double(rows.count) + 56
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(chartHeight))\" viewBox=\"0 0 \(f(width)) \(f(chartHeight))\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n"
+        var svg = svgOpen(height: chartHeight, plot: (left, top, left + cell.width * Double(columns.count), top + cell.height * Double(rows.count)),
+                          scales: ("linear", "linear"))
         svg += "<title>\(escape(title))</title>\n" + text(title, x: width / 2, y: 20, anchor: "middle", weight: "bold", size: 14)
         svg += text("evaluated under →", x: left, y: top - 24, anchor: "start") + text("calibrated under ↓", x: 8, y: top - 6, anchor: "start")
         for (j, name) in columns.enumerated() { svg += text(name, x: left + (Double(j) + 0.5) * cell.width, y: top - 6, anchor: "middle") }
@@ -190,11 +230,53 @@ enum SVGChart {
 
     // MARK: - Building blocks
 
+    /// Whether `values` are never negative and their positive ones span more than two decades: a
+    /// linear axis would flatten the small ones (a 1e-5 probability beside 40 %, warn beside a huge
+    /// liquidate), so the axis is logarithmic.
+    static func spansDecades(_ values: [Double]) -> Bool {
+        let finite = values.filter(\.isFinite)
+        guard finite.allSatisfy({ $0 >= 0 }), let low = finite.filter({ $0 > 0 }).min(), let high = finite.max() else { return false }
+        return high / low > 100
+    }
+
+    /// How a log axis is labelled: "log scale", and where zeros are drawn if `values` have any.
+    static func logScale(_ values: [Double]) -> String {
+        values.contains(0) ? "log scale (0 drawn at its start)" : "log scale"
+    }
+
+    /// Data to axis units: log10 on a log axis (−∞ at or below zero, which callers clamp to the axis's start).
+    static func scale(log: Bool) -> (Double) -> Double {
+        log ? { $0 > 0 ? log10($0) : -.infinity } : { $0 }
+    }
+
+    /// A log axis in whole decades around the positive `values` (in log10 units).
+    static func decadeAxis(_ values: [Double], pixels: (Double, Double)) -> Axis {
+        let positive = values.filter { $0 > 0 && $0.isFinite }
+        var axis = Axis(low: floor(log10(positive.min() ?? 1)), high: ceil(log10(positive.max() ?? 10)), pixels: pixels, integerTicks: true)
+        axis.log = true
+        return axis
+    }
+
+    /// A linear axis over `values` and zero, 5 % wider on each side that has data away from zero
+    /// (all-negative values end at zero, not short of it).
+    static func paddedAxis(_ values: [Double], pixels: (Double, Double)) -> Axis {
+        let finite = values.filter(\.isFinite)
+        let low = min(0, finite.min() ?? 0), high = max(0, finite.max() ?? 0), pad = 0.05 * (high - low)
+        return Axis(low: low < 0 ? low - pad : 0, high: high > 0 ? high + pad : 0, pixels: pixels)
+    }
+
+    /// The opening `<svg>` tag with the plot area (x0 y0 x1 y1, pixels) and the x and y scales as data attributes.
+    static func svgOpen(height chartHeight: Double, plot: (Double, Double, Double, Double), scales: (x: String, y: String)) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(chartHeight))\" viewBox=\"0 0 \(f(width)) \(f(chartHeight))\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\" data-plot=\"\(f(plot.0)) \(f(plot.1)) \(f(plot.2)) \(f(plot.3))\" data-x-scale=\"\(scales.x)\" data-y-scale=\"\(scales.y)\">\n"
+    }
+
     /// A linear axis from data to pixels with "nice" ticks.
     struct Axis {
         let low: Double, high: Double
         let pixels: (Double, Double)
         var integerTicks = false
+        /// Whether the axis's units are log10 of the data's (a log scale, labelled in the data's units).
+        var log = false
         /// Ticks to draw instead of the "nice" ones.
         var explicitTicks: [Double]?
 
@@ -223,7 +305,19 @@ enum SVGChart {
                       legend: [(String, String)], chartHeight: Double = height, leftEdge: Double = margin.left,
                       formatX: ((Double) -> String)? = nil, formatY: ((Double) -> String) = { String(format: "%.3g", $0) }) -> String {
         let bottom = chartHeight - margin.bottom
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(chartHeight))\" viewBox=\"0 0 \(f(width)) \(f(chartHeight))\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n"
+        // The legend in right-aligned rows as wide as the plot: the first above the plot, any further
+        // ones below the x-axis label (the chart grows to hold them). 7.4 px a character of 12 px
+        // sans-serif: a swatch never covers the label before it.
+        var legendRows: [[(label: String, color: String, width: Double)]] = [[]]
+        for (label, color) in legend {
+            let entry = (label: label, color: color, width: 28 + Double(label.count) * 7.4)
+            if !legendRows[legendRows.count - 1].isEmpty && legendRows[legendRows.count - 1].map(\.width).reduce(0, +) + entry.width > width - margin.right - 8 {
+                legendRows.append([])
+            }
+            legendRows[legendRows.count - 1].append(entry)
+        }
+        var svg = svgOpen(height: chartHeight + 18 * Double(legendRows.count - 1), plot: (leftEdge, margin.top, width - margin.right, bottom),
+                          scales: (xAxis.log ? "log" : "linear", yAxis.map { $0.log ? "log" : "linear" } ?? "none"))
         svg += "<title>\(escape(title))</title>\n"
         svg += text(title, x: width / 2, y: 20, anchor: "middle", weight: "bold", size: 14)
         svg += "<line x1=\"\(f(leftEdge))\" y1=\"\(f(bottom))\" x2=\"\(f(width - margin.right))\" y2=\"\(f(bottom))\" stroke=\"#333\"/>\n"
@@ -246,10 +340,13 @@ enum SVGChart {
             svg += "<text x=\"16\" y=\"\(f((margin.top + bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f((margin.top + bottom) / 2)))\">\(escape(yLabel))</text>\n"
         }
         svg += body
-        var x = width - margin.right
-        for (label, color) in legend.reversed() {
-            x -= 28 + Double(label.count) * 7.4   // 7.4 px a character of 12 px sans-serif: the swatch never covers the label before it
-            svg += rect(x, margin.top - 4, 12, 12, fill: color) + text(label, x: x + 16, y: margin.top + 6, anchor: "start")
+        for (k, row) in legendRows.enumerated() {
+            var x = width - margin.right - row.map(\.width).reduce(0, +)
+            let y = k == 0 ? margin.top - 20 : chartHeight + 18 * Double(k - 1)
+            for entry in row {
+                svg += rect(x, y, 12, 12, fill: entry.color, attributes: " class=\"legend\"") + text(entry.label, x: x + 16, y: y + 10, anchor: "start")
+                x += entry.width
+            }
         }
         return svg + "</svg>\n"
     }
@@ -260,9 +357,9 @@ enum SVGChart {
         }.joined()
     }
 
-    static func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, opacity: Double = 1) -> String {
+    static func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, opacity: Double = 1, attributes: String = "") -> String {
         let faded = opacity < 1 ? " fill-opacity=\"\(opacity)\"" : ""
-        return "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"\(fill)\"\(faded)/>\n"
+        return "<rect\(attributes) x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"\(fill)\"\(faded)/>\n"
     }
 
     static func text(_ s: String, x: Double, y: Double, anchor: String, weight: String = "normal", size: Int = 12) -> String {
