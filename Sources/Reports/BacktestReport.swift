@@ -113,7 +113,7 @@ public struct BacktestReport: CommandReport {
                     return [.label(m.model.rawValue), .label(l.level.label), .integer(c.days), .integer(c.exceptions),
                             .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), p(c.proportionOfFailures),
                             test(c.independence), p(c.independence), test(c.conditionalCoverage), p(c.conditionalCoverage),
-                            .label(c.trafficLight.rawValue), .number(c.cumulativeProbability, format: "%.5f"),
+                            .label(c.trafficLight.rawValue).flagged(c.trafficLight == .green ? .good : c.trafficLight == .yellow ? .warning : .bad), .number(c.cumulativeProbability, format: "%.5f"),
                             .number(z.statistic, format: "%.3f"), .number(z.criticalValue, format: "%.3f"), .number(z.pValue, format: "%.3f"),
                             optMoney(l.largestExcess), optMoney(l.meanExcess), opt(l.lossToShortfall, "%.3f")]
                 }
@@ -173,7 +173,7 @@ public struct BacktestReport: CommandReport {
                     let c = b.coverage
                     return [.label(b.asset), .label(b.side.rawValue), .label(b.tier.map { "tier \($0 + 1)" } ?? "\(b.model!.rawValue) forecast"),
                             b.upTo.map(ReportCell.money) ?? ReportCell(text: "", csv: ""), .rate(b.meanRate), .integer(c.exceptions),
-                            .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), .label(c.trafficLight.rawValue),
+                            .number(Double(c.days) * c.expectedRate, format: "%.1f"), test(c.proportionOfFailures), .label(c.trafficLight.rawValue).flagged(c.trafficLight == .green ? .good : c.trafficLight == .yellow ? .warning : .bad),
                             .number(c.cumulativeProbability, format: "%.5f")]
                 })
             sections.append(ReportSection(heading: "Margin rates against the realised daily moves",

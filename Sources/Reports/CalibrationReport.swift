@@ -252,7 +252,7 @@ public struct CalibrationReport: CommandReport {
         let rows: [[ReportCell]] = r.accounts.map { a in
             [.label(a.id), .money(a.equity), .money(a.maintenanceRequirement), .number(a.liquidationProbability, format: "%.4g"),
              .money(a.expectedDeficit), .money(a.warn), .money(a.reduceOnly), .money(a.liquidate),
-             .label(a.inBreach ? "IN BREACH" : a.capped ? "capped" : "")]
+             .label(a.inBreach ? "IN BREACH" : a.capped ? "capped" : "").flagged(a.inBreach ? .bad : nil)]
         }
         // Shown: in breach first, then by liquidation probability and expected deficit, largest first.
         let ranked = r.accounts.indices.sorted { x, y in

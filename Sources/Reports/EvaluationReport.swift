@@ -100,7 +100,8 @@ public struct EvaluationReport: CommandReport {
             rows: r.tiers.map { t in
                 [.label(t.asset), .money(t.upTo), .label(t.side.rawValue), .rate(t.maintenance),
                  t.initial.map { .number(1 / $0, format: "%.1fx") } ?? .label(""),
-                 .number(t.probability, format: "%.4g"), .number(t.standardError, format: "%.2g"), .number(t.probability / target, format: "%.2fx")]
+                 .number(t.probability, format: "%.4g").flagged(t.probability - 1.96 * t.standardError > target ? .bad : nil),
+                 .number(t.standardError, format: "%.2g"), .number(t.probability / target, format: "%.2fx")]
             })
         let breached = r.tiers.filter { $0.probability - target > 2 * $0.standardError }
         let verdict = breached.isEmpty

@@ -202,7 +202,7 @@ final class RobustnessIntervalTests: XCTestCase {
 
     /// Reports open with their answer: calibrate places the scenario's policy against the calibrated
     /// intervals (a ladder at 0.1 % is below every tier's interval: a breach; one at 50 % covers it),
-    /// and evaluate counts the tiers over their target beyond noise.
+    /// and evaluate counts the tiers over their target beyond noise and colours their cells.
     func testHeadlinesGiveTheVerdicts() throws {
         func scenario(maintenance: Double) throws -> Scenario {
             try loadScenario(scenarioText(paths: 20_480, seed: 9, collateral: "{USD: 150000}", positions: "        - {type: perp, asset: BTC, quantity: 30}")
@@ -233,6 +233,9 @@ final class RobustnessIntervalTests: XCTestCase {
             XCTAssertEqual(over, verdict == .bad ? 6 : 0)
             XCTAssertTrue(tiers.text.hasPrefix(verdict == .bad ? "6 of 6 tiers" : "No tier breaches"), tiers.text)
             XCTAssertTrue(TerminalRenderer.render(EvaluationReport(result: evaluation).document).contains(verdict == .bad ? "BREACH 6 of 6" : "OK     No tier"))
+            // The breaching tiers' cells are coloured in the HTML table too (6 tiers × sides).
+            let html = HTMLRenderer.render(EvaluationReport(result: evaluation).document)
+            XCTAssertEqual(html.components(separatedBy: "<td class=\"num bad\">").count - 1, verdict == .bad ? 6 : 0)
         }
     }
 }

@@ -151,6 +151,9 @@ public struct ReportCell {
     /// Drawn greyed in HTML: a change within Monte Carlo noise (its interval contains 0). The
     /// terminal and CSV say so in a column of their own.
     public var muted = false
+    /// Coloured in HTML like the headline's verdicts: an account in breach, a tier over its target,
+    /// a traffic-light zone (nil: plain).
+    public var verdict: Headline.Verdict?
 
     public init(text: String, csv: String) {
         self.text = text
@@ -175,6 +178,13 @@ public struct ReportCell {
     public static func rate(_ x: Double) -> ReportCell { ReportCell(text: Reports.rate(x), csv: csvNumber(x)) }
     /// A number shown with `format` (printf style); full precision in CSV.
     public static func number(_ x: Double, format: String) -> ReportCell { ReportCell(text: String(format: format, x), csv: csvNumber(x)) }
+    /// The cell coloured by `verdict` (nil: plain).
+    public func flagged(_ verdict: Headline.Verdict?) -> ReportCell {
+        var cell = self
+        cell.verdict = verdict
+        return cell
+    }
+
     /// The cell greyed when `noise` (`muted`).
     public func muted(_ noise: Bool) -> ReportCell {
         var cell = self

@@ -21,12 +21,13 @@ struct HTMLPage {
         sections.append(html + content + "</section>\n")
     }
 
-    /// - Parameter muted: per cell, whether it is drawn greyed (a change within noise).
-    static func table(header: [String], rows: [[String]], muted: [[Bool]] = []) -> String {
+    /// - Parameter classes: per cell, a class of its own ("" for none): `muted` (a change within
+    /// noise, greyed) or a verdict (`bad`, `warning`, `good`: coloured like the headline).
+    static func table(header: [String], rows: [[String]], classes: [[String]] = []) -> String {
         var html = "<div class=\"table\"><table>\n<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for (r, row) in rows.enumerated() {
             html += "<tr>" + row.enumerated().map { c, text in
-                let classes = (c == 0 ? [] : ["num"]) + (r < muted.count && muted[r][c] ? ["muted"] : [])
+                let classes = (c == 0 ? [] : ["num"]) + (r < classes.count && !classes[r][c].isEmpty ? [classes[r][c]] : [])
                 return classes.isEmpty ? "<td>\(escape(text))</td>" : "<td class=\"\(classes.joined(separator: " "))\">\(escape(text))</td>"
             }.joined() + "</tr>\n"
         }
@@ -54,6 +55,9 @@ struct HTMLPage {
         th { background: #f4f6f8; text-align: left; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         td.muted { color: #9a9a9a; }
+        td.bad { background: #fdecea; color: #b71c1c; font-weight: 600; }
+        td.warning { background: #fdf6e3; }
+        td.good { color: #2e7d32; }
         div.headline { margin: 1em 0; }
         div.headline p { margin: 0.25em 0; padding: 0.35em 0.7em; border-left: 5px solid #bbb; background: #f6f7f8; font-size: 1.05em; }
         div.headline p.good { border-color: #2e8b57; background: #eef7f1; }

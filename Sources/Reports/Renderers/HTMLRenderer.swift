@@ -11,7 +11,7 @@ public enum HTMLRenderer {
                 case .table(let table) where table.displayed:
                     let shown = table.shownRows
                     content += HTMLPage.table(header: table.shownColumns.map { table.columns[$0].title }, rows: shown.rows.map { $0.map(\.text) },
-                                              muted: shown.rows.map { $0.map(\.muted) })
+                                              classes: shown.rows.map { $0.map { $0.muted ? "muted" : $0.verdict?.rawValue ?? "" } })
                     if let omitted = shown.omitted { content += "<p class=\"note\">\(escape(omitted))</p>\n" }
                 case .table: break
                 case .text(let lines): content += lines.map { "<p>\(escape($0))</p>\n" }.joined()
