@@ -1,4 +1,5 @@
 import Foundation
+import History
 @testable import Reports
 import XCTest
 
@@ -163,5 +164,19 @@ final class ChartTests: BinaryTestCase {
         assertMarksInside(tiers, "tiers")
         let page = HTMLRenderer.render(ReportDocument(title: "t", context: [], json: .null))
         XCTAssertTrue(page.contains("p.warning { border-color: \(s.warn)") && page.contains("p.bad { border-color: \(s.liquidate)"))
+    }
+
+    /// A date axis labels each tick once: month starts over a quarter, every few months over two
+    /// years, Januaries (as years) over a decade; never more than 8 ticks, all inside the span.
+    func testDateTicksNeverRepeatALabel() throws {
+        for (from, to, years) in [("2019-10-01", "2019-12-31", false), ("2018-03-19", "2020-02-29", false), ("2011-08-17", "2020-12-31", true)] {
+            let first = try XCTUnwrap(PriceHistory.day(from)), last = try XCTUnwrap(PriceHistory.day(to))
+            let calendar = SVGChart.calendarTicks(from: first, to: last)
+            XCTAssertEqual(calendar.years, years, from)
+            let labels = calendar.ticks.map { String(isoDate(Int($0)).prefix(years ? 4 : 7)) }
+            XCTAssertEqual(Set(labels).count, labels.count, "\(from)…\(to): \(labels)")
+            XCTAssertTrue((2...8).contains(labels.count), "\(from)…\(to): \(labels)")
+            XCTAssertTrue(calendar.ticks.allSatisfy { $0 >= Double(first) && $0 <= Double(last) && isoDate(Int($0)).hasSuffix("-01") })
+        }
     }
 }

@@ -167,7 +167,9 @@ enum SVGChart {
                            marks: (name: String, indices: [Int])?, title: String, yLabel: String) -> String {
         guard days.count > 1 else { return "" }
         let values = (lines.flatMap(\.values) + (dots?.values ?? [])).filter(\.isFinite)
-        let xs = Axis(low: Double(days.first!), high: Double(days.last!), pixels: (margin.left, width - margin.right))
+        var xs = Axis(low: Double(days.first!), high: Double(days.last!), pixels: (margin.left, width - margin.right))
+        let calendar = calendarTicks(from: days.first!, to: days.last!)
+        xs.explicitTicks = calendar.ticks
         let ys = paddedAxis(values, pixels: (height - margin.bottom, margin.top))
         func point(_ t: Int, _ v: Double) -> String { "\(f(xs.map(Double(days[t])))),\(f(ys.map(v)))" }
         var body = ""
@@ -190,7 +192,29 @@ enum SVGChart {
         if let dots { legend.append((dots.name, "#9e9e9e")) }
         if let marks { legend.append(("\(marks.name) (\(marks.indices.count))", "#000000")) }
         return frame(title: title, xAxis: xs, yAxis: ys, xLabel: "date", yLabel: yLabel, body: body, legend: legend,
-                     formatX: { String(isoDate(Int($0)).prefix(7)) }, formatY: { money($0) })
+                     formatX: { String(isoDate(Int($0)).prefix(calendar.years ? 4 : 7)) }, formatY: { money($0) })
+    }
+
+    /// Ticks for a date axis (days since 1970): the first days of months within [first, last], every
+    /// k-th month for the smallest k of 1, 2, 3, 6, 12, 24, 60 that leaves at most 8 (k ≥ 12: Januaries),
+    /// so that no two ticks carry the same label; `years` when k ≥ 12 (labelled YYYY, else YYYY-MM).
+    static func calendarTicks(from first: Int, to last: Int) -> (ticks: [Double], years: Bool) {
+        let start = isoDate(first).split(separator: "-").compactMap { Int($0) }
+        guard start.count == 3 else { return ([], false) }
+        var (year, month) = (start[0], start[1])
+        var starts: [(year: Int, month: Int, day: Int)] = []
+        if start[2] == 1 { starts.append((year, month, first)) }
+        while true {
+            month += 1
+            if month > 12 { (year, month) = (year + 1, 1) }
+            guard let day = PriceHistory.day(String(format: "%04d-%02d-01", year, month)), day <= last else { break }
+            starts.append((year, month, day))
+        }
+        for k in [1, 2, 3, 6, 12, 24, 60] {
+            let picked = starts.filter { k < 12 ? ($0.month - 1) % k == 0 : $0.month == 1 && $0.year % (k / 12) == 0 }
+            if picked.count <= 8 { return (picked.map { Double($0.day) }, k >= 12) }
+        }
+        return (starts.filter { $0.month == 1 && $0.year % 10 == 0 }.map { Double($0.day) }, true)
     }
 
     /// A matrix of probabilities as coloured cells: white at `reference` (the target), red up to ten
