@@ -167,17 +167,21 @@ public struct Sectioned<Result: Sendable>: Sendable {
     /// of θ̂ (the base's full-sample value, whose own interval is reported beside it), so that it
     /// excludes 0 exactly when the paired difference does; nil when θ̂ = 0.
     public func relativeChange(from base: Sectioned<Result>, _ read: (Result) -> Double) -> Estimate? {
-        let b = read(base.full)
-        guard b != 0, b.isFinite else { return nil }
-        return (value(read) - base.value(read)).scaled(by: 1 / b).estimate
+        relative(from: base, read)?.estimate
     }
 
     /// The arc elasticity (θ'/θ − 1)/r of a number θ → θ' under an input's relative change r, its
     /// interval that of `relativeChange` over r; nil when θ̂ = 0 or r is nil or 0.
     public func elasticity(from base: Sectioned<Result>, relativeChange r: Double?, _ read: (Result) -> Double) -> Estimate? {
+        guard let r, r != 0 else { return nil }
+        return relative(from: base, read)?.scaled(by: 1 / r).estimate
+    }
+
+    /// (θ' − θ)/θ̂ on all paths and per section; nil when θ̂ is 0 or not finite.
+    private func relative(from base: Sectioned<Result>, _ read: (Result) -> Double) -> SectionedValue? {
         let b = read(base.full)
-        guard let r, r != 0, b != 0, b.isFinite else { return nil }
-        return (value(read) - base.value(read)).scaled(by: 1 / (b * r)).estimate
+        guard b != 0, b.isFinite else { return nil }
+        return (value(read) - base.value(read)).scaled(by: 1 / b)
     }
 }
 

@@ -111,15 +111,10 @@ public struct CalibrationReport: CommandReport {
     /// maintenance rate's interval stands for the ladder's.
     func headlineEstimates(_ sectioned: SectionedCalibration) -> [(name: String, label: String, estimate: Estimate)] {
         let rungs = result.ladder.rungs.enumerated().flatMap { i, rungs in rungs.indices.map { (i, $0) } }
-        let widest = rungs.max { a, b in
-            func relative(_ k: (Int, Int)) -> Double {
-                let e = sectioned.estimate { $0.ladder.rungs[k.0][k.1].rate }
-                return (e.halfWidth ?? 0) / max(abs(e.value), .leastNormalMagnitude)
-            }
-            return relative(a) < relative(b)
-        }
-        return (widest.map { k in [("maintenance_margin_widest", "the widest maintenance rate (\(result.ladder.rungs[k.0][k.1].asset) ≤ \(money(result.ladder.rungs[k.0][k.1].tier)))",
-                                    sectioned.estimate { $0.ladder.rungs[k.0][k.1].rate })] } ?? [])
+        func relativeWidth(_ e: Estimate) -> Double { (e.halfWidth ?? 0) / max(abs(e.value), .leastNormalMagnitude) }
+        let widest = rungs.map { k in (rung: result.ladder.rungs[k.0][k.1], estimate: sectioned.estimate { $0.ladder.rungs[k.0][k.1].rate }) }
+            .max { relativeWidth($0.estimate) < relativeWidth($1.estimate) }
+        return (widest.map { [("maintenance_margin_widest", "the widest maintenance rate (\($0.rung.asset) ≤ \(money($0.rung.tier)))", $0.estimate)] } ?? [])
             + [("liquidation_penalty_rate", "the penalty rate", sectioned.estimate { $0.penalty.rate }),
                ("insurance_fund_var", "the fund VaR", sectioned.estimate { $0.insuranceFund.valueAtRisk }),
                ("insurance_fund_es", "the fund ES", sectioned.estimate { $0.insuranceFund.expectedShortfall })]
@@ -129,11 +124,7 @@ public struct CalibrationReport: CommandReport {
     var precisionLine: String? {
         guard let sectioned else { return nil }
         let target = String(format: "±%g %%", precision * 100)
-        let wide = headlineEstimates(sectioned).compactMap { item -> String? in
-            guard let h = item.estimate.halfWidth, h > precision * abs(item.estimate.value) else { return nil }
-            let relative = item.estimate.value == 0 ? "of zero" : String(format: "±%.0f %%", 100 * h / abs(item.estimate.value))
-            return "\(item.label) \(relative)" + (item.estimate.pathsNeeded(relativePrecision: precision).map { " (≈ \(compactCount($0)) paths for \(target))" } ?? "")
-        }
+        let wide = headlineEstimates(sectioned).compactMap { tooWide($0.label, $0.estimate, precision: precision, zero: "of zero") }
         return wide.isEmpty ? nil : "Too wide to act on at \(grouped(result.paths)) paths (\(target) asked, --precision): " + wide.joined(separator: "; ")
             + ". --policy-out rounds each value to what its interval supports."
     }

@@ -155,8 +155,7 @@ public struct RobustnessReport: CommandReport {
     /// A relative change and its interval in percent: "+12.3% [+8.1%, +16.5%]".
     static func relativeCell(_ e: Estimate?, noise: Bool) -> ReportCell {
         guard let e else { return .label("") }
-        var cell = ReportCell.number(e.value, format: "%+.1f%%")
-        cell.text = String(format: "%+.1f%%", 100 * e.value)
+        var cell = ReportCell(text: String(format: "%+.1f%%", 100 * e.value), csv: csvNumber(e.value))
         if let i = e.interval { cell.text += String(format: " [%+.1f%%, %+.1f%%]", 100 * i.low, 100 * i.high) }
         return cell.muted(noise)
     }
@@ -240,14 +239,12 @@ public struct RobustnessReport: CommandReport {
     /// ("penalty rate ±202 % (≈ 20.5 M paths for ±10 %)").
     var precisionSummary: (known: [String], wide: [String]) {
         let base = result.baseThresholds
-        let target = String(format: "±%g %%", precision * 100)
         var known: [String] = [], wide: [String] = []
         for i in base.named.indices {
             let e = base.estimate { $0.named[i].value }, label = Self.thresholdLabels[i].label
             guard let h = e.halfWidth else { continue }
-            guard h > precision * abs(e.value) else { known.append(label); continue }
-            wide.append("\(label) " + (e.value == 0 ? "±\(Self.thresholdLabels[i].cell(h).text) about 0" : String(format: "±%.0f %%", 100 * h / abs(e.value)))
-                        + (e.pathsNeeded(relativePrecision: precision).map { " (≈ \(compactCount($0)) paths for \(target))" } ?? ""))
+            guard let phrase = tooWide(label, e, precision: precision, zero: "±\(Self.thresholdLabels[i].cell(h).text) about 0") else { known.append(label); continue }
+            wide.append(phrase)
         }
         return (known, wide)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Calibration
 import ScenarioSpec
 import Shocks
 
@@ -29,6 +30,14 @@ func grouped(_ n: Int) -> String {
         out.append(ch)
     }
     return (n < 0 ? "-" : "") + out
+}
+
+/// "penalty rate ±202 % (≈ 20.5 M paths for ±10 %)" when the estimate's half-width exceeds
+/// `precision` of its value (`zero`: what stands for the relative width when the value is 0), or nil.
+func tooWide(_ label: String, _ e: Estimate, precision: Double, zero: String) -> String? {
+    guard let h = e.halfWidth, h > precision * abs(e.value) else { return nil }
+    let relative = e.value == 0 ? zero : String(format: "±%.0f %%", 100 * h / abs(e.value))
+    return "\(label) \(relative)" + (e.pathsNeeded(relativePrecision: precision).map { " (≈ \(compactCount($0)) paths for \(String(format: "±%g %%", precision * 100)))" } ?? "")
 }
 
 /// 7,412,000 → "7.4 M", 41,000 → "41,000".
