@@ -12,7 +12,8 @@ import WorkerPool
 struct PenaltySearchOutcome {
     var grid: PenaltyGrid?
     var deficitTotal = ExactSum()
-    var liquidations: [Int] = []
+    /// Per account, N × its estimated liquidation probability (the count; Σ w under importance sampling).
+    var liquidations: [Double] = []
     var deficits: [Double] = []
     var lossQuantiles: [(var95: Double, var99: Double)] = []
     /// When the liquidations happened (counts and exact sums: the same for any grouping).
@@ -26,12 +27,11 @@ struct PenaltySearchOutcome {
         if grid == nil { grid = search.grid } else { grid!.merge(search.grid) }
         if breachTimes == nil { breachTimes = totals.breachTimes } else { breachTimes!.merge(totals.breachTimes) }
         for sum in totals.deficits { deficitTotal.merge(sum) }
-        liquidations += totals.liquidations
+        liquidations += (0..<totals.accounts.count).map { totals.liquidationMass($0) }
         deficits += totals.deficits.map(\.value)
-        let tails = totals.accountLosses
-        lossQuantiles += parallelMap(tails.count, threads: threads) { range in
+        lossQuantiles += parallelMap(totals.accountLossCount, threads: threads) { range in
             range.map { a -> (var95: Double, var99: Double) in
-                let levels = tails[a].summary(retainingLosses: false).levels
+                let levels = totals.accountLossSummary(a).levels
                 return (levels[0].valueAtRisk, levels[1].valueAtRisk)
             }
         }

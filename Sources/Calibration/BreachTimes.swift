@@ -8,43 +8,62 @@ import TailStats
 struct BreachTimes: Sendable {
     let horizonHours: Double
     var counts: [Int]
+    /// Σ of the breach times (of w·t under importance sampling).
     var totalHours = ExactSum()
+    /// Under importance sampling, Σ w per bin (the estimated counts); empty otherwise.
+    var binWeights: [ExactSum] = []
 
     static let bins = 48
 
-    init(horizonHours: Double) {
+    init(horizonHours: Double, weighted: Bool = false) {
         self.horizonHours = horizonHours
         counts = Array(repeating: 0, count: Self.bins + 1)
+        if weighted { binWeights = Array(repeating: ExactSum(), count: Self.bins + 1) }
     }
 
-    /// Counts a breach at `hours` into its bin (the caller adds it to `totalHours`).
+    /// Whether the breaches are weighted by their paths' likelihood ratios (importance sampling).
+    var isWeighted: Bool { !binWeights.isEmpty }
+
+    /// Counts a breach at `hours` into its bin and its time into `totalHours`, on a path of
+    /// likelihood ratio `weight` (1 without importance sampling).
     /// - Complexity: O(1).
-    @inline(__always) mutating func add(hours: Double) {
-        counts[hours >= horizonHours ? Self.bins : max(0, Int(hours / horizonHours * Double(Self.bins)))] += 1
+    @inline(__always) mutating func add(hours: Double, weight: Double) {
+        let bin = hours >= horizonHours ? Self.bins : max(0, Int(hours / horizonHours * Double(Self.bins)))
+        counts[bin] += 1
+        if binWeights.isEmpty {
+            totalHours.add(hours)
+        } else {
+            binWeights[bin].add(weight)
+            totalHours.add(weight * hours)
+        }
     }
 
     /// - Complexity: O(bins).
     mutating func merge(_ other: BreachTimes) {
         for b in counts.indices { counts[b] += other.counts[b] }
+        for b in binWeights.indices { binWeights[b].merge(other.binWeights[b]) }
         totalHours.merge(other.totalHours)
     }
 
-    /// The summary for reports.
+    /// The summary for reports; under importance sampling its counts are the estimated ones (Σ w,
+    /// rounded to the nearest whole liquidation) and its mean and quantiles weighted.
     var summary: BreachTimeSummary {
-        let total = counts.reduce(0, +), width = horizonHours / Double(Self.bins)
+        let mass = binWeights.isEmpty ? counts.map(Double.init) : binWeights.map(\.value)
+        let total = mass.reduce(0, +), width = horizonHours / Double(Self.bins)
         // The q-quantile of the histogram, linear within its bin.
         func quantile(_ q: Double) -> Double? {
             guard total > 0 else { return nil }
-            let target = q * Double(total)
-            var below = 0
-            for (b, count) in counts.prefix(Self.bins).enumerated() where count > 0 {
-                if Double(below + count) >= target { return width * (Double(b) + (target - Double(below)) / Double(count)) }
+            let target = q * total
+            var below = 0.0
+            for (b, count) in mass.prefix(Self.bins).enumerated() where count > 0 {
+                if below + count >= target { return width * (Double(b) + (target - below) / count) }
                 below += count
             }
             return horizonHours   // in the mass at T
         }
-        return BreachTimeSummary(horizonHours: horizonHours, binHours: width, counts: Array(counts.prefix(Self.bins)), atHorizon: counts[Self.bins],
-                                 meanHours: total > 0 ? totalHours.value / Double(total) : nil,
+        let shown = binWeights.isEmpty ? counts : mass.map { Int($0.rounded()) }
+        return BreachTimeSummary(horizonHours: horizonHours, binHours: width, counts: Array(shown.prefix(Self.bins)), atHorizon: shown[Self.bins],
+                                 meanHours: total > 0 ? totalHours.value / total : nil,
                                  quantiles: [0.1, 0.5, 0.9].map { ($0, quantile($0)) })
     }
 }
@@ -70,10 +89,12 @@ extension BreachTimes: StateCodable {
     func encode(to writer: inout StateWriter) {
         writer.write(counts)
         totalHours.encode(to: &writer)
+        writer.write(each: binWeights)
     }
 
     mutating func decode(from reader: inout StateReader) throws {
         counts = try reader.readInts(expected: counts.count, of: "breach-time bins")
         try totalHours.decode(from: &reader)
+        try reader.read(each: &binWeights, of: "breach-time bins")
     }
 }

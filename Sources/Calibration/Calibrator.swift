@@ -78,7 +78,8 @@ public struct Calibrator {
         let waterfalls = try units.indices.map { k in
             try Waterfall(scenario: units[k].calibrator.scenario, spec: units[k].calibrator.spec, schedule: ladders[k].schedule)
         }
-        let keys = units.indices.map { k in MarketKey(market: units[k].calibrator.scenario.market, paths: units[k].paths, draws: waterfalls[k].process.draws) }
+        let keys = units.indices.map { k in MarketKey(market: units[k].calibrator.scenario.market, paths: units[k].paths, draws: waterfalls[k].process.draws,
+                                                          importance: waterfalls[k].model.importance) }
         let paths = units.map(\.paths)
 
         // Pass B, group of accounts by group.
@@ -123,7 +124,7 @@ public struct Calibrator {
     func result(paths: Int, threads: Int, elapsed: Double, ladder: MarginLadder, waterfall: Waterfall, search: PenaltySearchOutcome,
                 rate: (rate: Double, reached: Bool), fund: FundTotals) -> CalibrationResult {
         let n = Double(paths)
-        let fundSummary = fund.netDeficit.summary().levels[0]
+        let fundSummary = fund.netDeficitSummary.levels[0]
         let grid = search.grid!, deficitTotal = search.deficitTotal.value
         let accountResults = search.lossQuantiles.indices.map { a -> CalibrationResult.AccountThresholds in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
@@ -133,7 +134,7 @@ public struct Calibrator {
             let reduceOnly = min(var99, liquidate), warn = min(var95, reduceOnly)
             let inBreach = equity < requirement
             return .init(id: waterfall.book.accountIDs[a], equity: equity, maintenanceRequirement: requirement,
-                         liquidationProbability: inBreach ? 1 : Double(search.liquidations[a]) / n, expectedDeficit: search.deficits[a] / n,
+                         liquidationProbability: inBreach ? 1 : search.liquidations[a] / n, expectedDeficit: search.deficits[a] / n,
                          warn: warn, reduceOnly: reduceOnly, liquidate: liquidate, capped: reduceOnly < var99 || warn < var95, inBreach: inBreach)
         }
         return CalibrationResult(
@@ -147,7 +148,7 @@ public struct Calibrator {
                                  expectedShortfall: fundSummary.expectedShortfall,
                                  valueAtRiskStandardError: fundSummary.valueAtRiskStandardError,
                                  expectedShortfallStandardError: fundSummary.expectedShortfallStandardError,
-                                 balance: spec.insuranceBalance, adlProbability: spec.insuranceBalance.map { _ in Double(fund.adlCount) / n }),
+                                 balance: spec.insuranceBalance, adlProbability: spec.insuranceBalance.map { _ in fund.adlMass / n }),
             accounts: accountResults, breachTimes: search.breachTimes!.summary)
     }
 

@@ -25,7 +25,9 @@ import Shocks
 /// breach spots; the path goes on as the bridge from the breach point to the horizon's shock, and
 /// past the horizon as a Brownian motion at scale s (`BridgeExtremes.continuation`), driven by the
 /// correlated normals ζ of the bridge draws; options are repriced with the horizon's implied-vol
-/// multiplier and their time to expiry at t₀. E2 = E(breach) + P&L(breach → S'') − slippage;
+/// multiplier and their time to expiry at t₀; under `tails.cap` C the move from the breach point over
+/// h_liq, in units of σ√h_liq, is clamped to [−C, C] as the horizon's ε is (so that every moment of
+/// the deficit exists). E2 = E(breach) + P&L(breach → S'') − slippage;
 /// `recovered`: E(breach) + P&L ≥ the requirement at S''.
 struct PathwiseLiquidation: LiquidationProcess {
     let accounts: [MonitoredAccount]
@@ -215,8 +217,13 @@ struct PathwiseLiquidation: LiquidationProcess {
         var profit = 0.0
         for b in account.assets {
             let years = w.costs[b]?.horizonYears(notional: grossNotional[b]) ?? 0
-            let path = BridgeExtremes.continuation(from: breachX[b] / s, at: t0, move: years / horizonYears, end: eps[b * ld + j] / s)
-            let x = s * (path.mean + path.deviation * bridge.normals[b * ld + j])
+            let move = years / horizonYears
+            let path = BridgeExtremes.continuation(from: breachX[b] / s, at: t0, move: move, end: eps[b * ld + j] / s)
+            var x = s * (path.mean + path.deviation * bridge.normals[b * ld + j])
+            if let cap = w.model.shockCap {   // the move over the liquidation period, standardized, within ±cap as ε is
+                let limit = cap * move.squareRoot()
+                x = breachX[b] + min(max(x - breachX[b], -limit), limit)
+            }
             movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
             if let lasting { movedSpot[b] *= exp(lasting[b]) }
             liquidationYears[b] = years

@@ -6,6 +6,7 @@ import TailStats
 /// its breakpoint b = E2⁺/N and E2⁺ above. Each event adds N to the slope of every grid point
 /// below b and E2⁺ to the constant of every point from b on (difference arrays, O(1) per event),
 /// so income(π_g) = π_g·slope_g + constant_g. Sums are exact, hence thread-invariant.
+/// (Under importance sampling each event's N and E2⁺ come weighted by its path's likelihood ratio.)
 struct PenaltyGrid: Sendable, LiquidationSink {
     let step: Double
     let points: Int
@@ -19,16 +20,17 @@ struct PenaltyGrid: Sendable, LiquidationSink {
         constantChanges = Array(repeating: ExactSum(), count: points + 2)
     }
 
-    /// Grid point g is the rate g·step, g = 0…points.
+    /// Grid point g is the rate g·step, g = 0…points. Under importance sampling the event counts
+    /// with its path's likelihood ratio `weight`: w·N and w·E2⁺ (the breakpoint is the event's own).
     /// - Complexity: O(1).
-    mutating func add(notional: Double, equity: Double) {
+    mutating func add(notional: Double, equity: Double, weight: Double) {
         let positive = max(equity, 0)
         guard notional > 0 else { return }
         let breakpoint = positive / notional
         let first = step > 0 ? min(points + 1, Int((breakpoint / step).rounded(.up))) : (breakpoint > 0 ? points + 1 : 0)
-        slopeChanges[0].add(notional)
-        slopeChanges[first].add(-notional)
-        constantChanges[first].add(positive)
+        slopeChanges[0].add(weight * notional)
+        slopeChanges[first].add(-(weight * notional))
+        constantChanges[first].add(weight * positive)
     }
 
     /// - Complexity: O(points).

@@ -173,7 +173,7 @@ public struct PolicyEvaluator {
         let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
         let fund = FundPlan(rate: policy.liquidationPenalty ?? 0, balance: policy.insuranceFund,
                             plan: TailPlan(totalPaths: paths.count, levels: [spec.insuranceConfidence]))
-        return Cell(key: MarketKey(market: scenario.market, paths: paths, draws: waterfall.process.draws),
+        return Cell(key: MarketKey(market: scenario.market, paths: paths, draws: waterfall.process.draws, importance: waterfall.model.importance),
                     cell: WaterfallCell(waterfall: waterfall,
                                         plan: .evaluation(breaches: thresholds.map { BreachThreshold(asset: $0.asset, side: $0.side, bound: $0.bound) },
                                                           fund: fund)),
@@ -182,29 +182,29 @@ public struct PolicyEvaluator {
 
     func result(elapsed: Double, cell: Cell, totals: CellTotals) -> PolicyEvaluation {
         let evaluation = totals.evaluation
-        return result(elapsed: elapsed, thresholds: cell.thresholds, counts: evaluation.breaches.counts, waterfall: cell.cell.waterfall,
+        return result(elapsed: elapsed, thresholds: cell.thresholds, breaches: evaluation.breaches, waterfall: cell.cell.waterfall,
                       totals: evaluation.waterfall, fund: evaluation.fund)
     }
 
-    private func result(elapsed: Double, thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)], counts: [Int],
+    private func result(elapsed: Double, thresholds: [(asset: Int, tier: MarginTier, side: Side, cost: LiquidationCost, bound: Double)], breaches: BreachCounts,
                         waterfall: Waterfall, totals: WaterfallTotals, fund: FundTotals) -> PolicyEvaluation {
         let paths = self.paths?.count ?? scenario.simulation.paths
         let n = Double(paths)
         let market = scenario.market
         let rate = policy.liquidationPenalty ?? 0
-        let tiers = zip(thresholds, counts).map { threshold, count -> PolicyEvaluation.TierBreach in
-            let p = Double(count) / n
+        let tiers = thresholds.enumerated().map { k, threshold -> PolicyEvaluation.TierBreach in
+            let p = breaches.mass(k) / n
             return .init(asset: market.assets[threshold.asset].id, upTo: threshold.tier.upTo, side: threshold.side,
                          maintenance: threshold.tier.maintenance(threshold.side), initial: threshold.tier.initial,
                          liquidationHours: threshold.cost.horizonYears(notional: threshold.tier.upTo) * 24 * 365,
-                         impact: threshold.cost.rate(notional: threshold.tier.upTo), probability: p, standardError: PolicyEvaluation.binomialStandardError(p, paths: paths))
+                         impact: threshold.cost.rate(notional: threshold.tier.upTo), probability: p, standardError: breaches.standardError(k, paths: paths))
         }
         let accounts = (0..<waterfall.book.accountCount).map { a -> PolicyEvaluation.AccountRisk in
             let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
             let equity = waterfall.book.equityNow[a]
             return .init(id: waterfall.book.accountIDs[a], equity: equity, requirement: requirement, inBreach: equity < requirement,
-                         liquidationProbability: equity < requirement ? 1 : Double(totals.liquidations[a]) / n,
-                         unnecessaryLiquidationProbability: Double(totals.unnecessaryLiquidations[a]) / n,
+                         liquidationProbability: equity < requirement ? 1 : totals.liquidationMass(a) / n,
+                         unnecessaryLiquidationProbability: totals.unnecessaryMass(a) / n,
                          expectedDeficit: totals.deficits[a].value / n,
                          deleveragedProbability: totals.cascade.map { Double($0.accountDeleveraged[a]) / n },
                          expectedHaircut: totals.cascade.map { $0.accountHaircut[a].value / n })
@@ -216,8 +216,8 @@ public struct PolicyEvaluator {
             expectedIncomeStandardError: Calibrator.meanStandardError(sum: fund.income.value, squares: fund.incomeSquares.value, count: n),
             expectedDeficit: fund.deficit.value / n,
             expectedDeficitStandardError: Calibrator.meanStandardError(sum: fund.deficit.value, squares: fund.deficitSquares.value, count: n),
-            fundConfidence: spec.insuranceConfidence, fund: fund.netDeficit.summary().levels[0], fundBalance: policy.insuranceFund,
-            fundShortfallProbability: policy.insuranceFund.map { _ in Double(fund.adlCount) / n }, breachTimes: totals.breachTimes.summary,
+            fundConfidence: spec.insuranceConfidence, fund: fund.netDeficitSummary.levels[0], fundBalance: policy.insuranceFund,
+            fundShortfallProbability: policy.insuranceFund.map { _ in fund.adlMass / n }, breachTimes: totals.breachTimes.summary,
             cascade: totals.cascade.flatMap { cascade in
                 (waterfall.process as? CascadeLiquidation).map {
                     cascade.summary(spec: $0.spec, paths: paths, confidence: spec.insuranceConfidence, fundOpening: $0.fund.balance, assets: market.assets.map(\.id))

@@ -43,7 +43,11 @@ struct RobustnessSchedule {
                     var s = scenario
                     s.market.tails = model
                     if let monitoring { s.calibration!.monitoring = monitoring }
-                    if case .some(let cascade) = cascade { s.calibration!.cascade = cascade }
+                    if case .some(let cascade) = cascade {
+                        s.calibration!.cascade = cascade
+                        // Cascades are not weighted: their cells run plain Monte Carlo.
+                        if cascade != nil { s.calibration!.importanceSampling = nil }
+                    }
                     return s
                 }
             }
@@ -83,7 +87,8 @@ struct RobustnessSchedule {
     func passes(paths all: Range<Int>) -> Int {
         let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
         func key(_ scenario: Scenario) -> MarketKey {
-            MarketKey(market: scenario.market, paths: all, draws: LiquidationProcesses.draws(scenario.calibration!.monitoring, scenario: scenario))
+            MarketKey(market: scenario.market, paths: all, draws: LiquidationProcesses.draws(scenario.calibration!.monitoring, scenario: scenario),
+                      importance: scenario.market.tails.dof == nil ? nil : scenario.calibration!.importanceSampling)
         }
         let markets = WaterfallCells.groups(calibrations.map(key))
         let last = WaterfallCells.groups(afterCalibration.map { key(evaluations[$0].scenario) })

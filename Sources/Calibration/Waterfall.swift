@@ -48,7 +48,7 @@ struct Waterfall: Sendable {
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
         process = HorizonLiquidation()
         horizonHours = scenario.simulation.horizonDays * 24
-        model = try MarketModel(scenario: scenario)
+        model = try MarketModel(scenario: scenario, importance: spec.importanceSampling)
         book = Book(scenario: scenario)
         self.schedule = schedule
         let market = scenario.market
@@ -121,7 +121,13 @@ final class WaterfallPaths {
     let horizon: ShockBuffers
     let liquidation: ShockBuffers?
     let bridge: BridgeBuffers?
+    /// Under importance sampling, each path's likelihood ratio: the horizon move's times the
+    /// liquidation move's (`WaterfallShocks.generate`); nil for plain draws.
+    private(set) var weights: UnsafeMutablePointer<Double>?
+    private let weightStorage: UnsafeMutablePointer<Double>
+
     init(assetCount: Int, capacity: Int, draws: LiquidationDraws) {
+        weightStorage = .allocate(capacity: capacity)
         horizon = ShockBuffers(assetCount: assetCount, capacity: capacity)
         switch draws {
         case .independentMove:
@@ -131,6 +137,18 @@ final class WaterfallPaths {
             liquidation = nil
             bridge = BridgeBuffers(assetCount: assetCount, capacity: capacity)
         }
+    }
+
+    deinit { weightStorage.deallocate() }
+
+    /// Sets `weights` from the chunk's draws: w_j = w_j(horizon)·w_j(liquidation) where weighted.
+    fileprivate func combineWeights(count m: Int) {
+        guard horizon.isWeighted || liquidation?.isWeighted == true else { weights = nil; return }
+        for j in 0..<m {
+            let h = horizon.isWeighted ? horizon.importanceWeights[j] : 1
+            weightStorage[j] = liquidation?.isWeighted == true ? h * liquidation!.importanceWeights[j] : h
+        }
+        weights = weightStorage
     }
 }
 
@@ -151,6 +169,7 @@ struct WaterfallShocks: PathGenerator {
         case .bridge:
             model.generateBridge(firstPath: paths.lowerBound, count: paths.count, horizon: buffer.horizon, into: buffer.bridge!)
         }
+        buffer.combineWeights(count: paths.count)
     }
 }
 

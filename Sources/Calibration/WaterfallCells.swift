@@ -29,15 +29,19 @@ struct WaterfallCell: Sendable {
     let plan: CellPlan
 
     /// Empty totals; the per-account ones cover `accounts` (a penalty search's group).
+    /// Under importance sampling (`MarketModel.importance`) every total is weighted.
     func emptyTotals(accounts: Range<Int>) -> CellTotals {
+        let weighted = waterfall.model.importance != nil
         switch plan {
-        case .penaltySearch(let losses, let grid): return .penaltySearch(WaterfallTotals(accounts: accounts, plan: losses, horizonHours: waterfall.horizonHours), grid)
-        case .fund(let fund): return .fund(FundTotals(plan: fund.plan))
+        case .penaltySearch(let losses, let grid):
+            return .penaltySearch(WaterfallTotals(accounts: accounts, plan: losses, horizonHours: waterfall.horizonHours, weighted: weighted), grid)
+        case .fund(let fund): return .fund(FundTotals(plan: fund.plan, weighted: weighted))
         case .evaluation(let breaches, let fund):
             let cascade = (waterfall.process as? CascadeLiquidation).map { $0.emptyTotals(waterfall, plan: fund.plan) }
-            return .evaluation(BreachCounts(count: breaches.count),
-                               WaterfallTotals(accounts: 0..<waterfall.book.accountCount, plan: nil, horizonHours: waterfall.horizonHours, cascade: cascade),
-                               FundTotals(plan: fund.plan))
+            return .evaluation(BreachCounts(count: breaches.count, weighted: weighted),
+                               WaterfallTotals(accounts: 0..<waterfall.book.accountCount, plan: nil, horizonHours: waterfall.horizonHours, weighted: weighted,
+                                               cascade: cascade),
+                               FundTotals(plan: fund.plan, weighted: weighted))
         }
     }
 }
@@ -61,7 +65,7 @@ enum CellTotals: Sendable {
         case .penaltySearch(var totals, var grid):
             self = .moved
             waterfall.settle(paths, count: m, workspace)
-            totals.add(workspace, count: m, sink: &grid)
+            totals.add(workspace, count: m, weights: paths.weights, sink: &grid)
             self = .penaltySearch(totals, grid)
         case .fund:
             guard case .fund(let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
@@ -72,7 +76,7 @@ enum CellTotals: Sendable {
             self = .moved
             waterfall.settle(paths, count: m, workspace)
             var none = NoSink()
-            totals.add(workspace, count: m, sink: &none)
+            totals.add(workspace, count: m, weights: paths.weights, sink: &none)
             if let process = waterfall.process as? CascadeLiquidation, totals.cascade != nil { process.take(workspace, count: m, into: &totals.cascade!) }
             FundTotals.addBlock(workspace, count: m, rate: plan.rate, sums: sums)
             self = .evaluation(breaches, totals, fund)
@@ -91,13 +95,14 @@ enum CellTotals: Sendable {
         case .fund(var fund):
             guard case .fund(let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
             self = .moved
-            fund.finishChunk(count: m, capacity: capacity, balance: plan.balance, sums: sums)
+            fund.finishChunk(count: m, capacity: capacity, balance: plan.balance, weights: paths.weights, sums: sums)
             self = .fund(fund)
         case .evaluation(var breaches, let totals, var fund):
             guard case .evaluation(let thresholds, let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
             self = .moved
-            breaches.add(paths.horizon, count: m, thresholds: thresholds)
-            fund.finishChunk(count: m, capacity: capacity, balance: plan.balance, sums: sums)
+            // The breaches read the horizon's shocks alone: its own likelihood ratio weights them.
+            breaches.add(paths.horizon, count: m, weights: paths.horizon.isWeighted ? paths.horizon.importanceWeights : nil, thresholds: thresholds)
+            fund.finishChunk(count: m, capacity: capacity, balance: plan.balance, weights: paths.weights, sums: sums)
             self = .evaluation(breaches, totals, fund)
         case .moved:
             preconditionFailure("cell totals caught in an update")
@@ -267,6 +272,8 @@ struct MarketKey: Equatable {
     let market: Market
     let paths: Range<Int>
     var draws: LiquidationDraws
+    /// Importance sampling changes the draws themselves.
+    var importance: ImportanceSampling?
 }
 
 /// Units whose standardized shocks ε are the same draws, and whose pass A reads the same tail

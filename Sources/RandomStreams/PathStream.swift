@@ -24,6 +24,10 @@ public enum StreamID: UInt32, Sendable {
     case bridgeCrossings = 8
     /// The Brownian increments of a path's monitoring grid (`MarketModel.bridgePoints`).
     case gridNormals = 9
+    /// Importance sampling (`MarketModel.importance`): per path the uniform that picks the plain or
+    /// the widened mixing law, for the horizon move and for the liquidation move.
+    case importanceChoice = 10
+    case liquidationImportanceChoice = 11
 }
 
 /// The random numbers of one Monte Carlo path: a pure function of (seed, path, stream).

@@ -46,6 +46,8 @@ public struct CalibrationReport: CommandReport {
             ("overrides", .array(overrides.map(JSONValue.string))),
             ("inputs", Inputs.json(r.scenario)),
             ("tail_model", .string(r.scenario.market.tails.name)),
+            ("importance_sampling", SamplingNotes.json(r.scenario)),
+            ("deficit_mean_exists", .bool(SamplingNotes.deficitMeanExists(r.scenario))),
             ("correlation_repair", r.scenario.market.correlationRepairChange.map { .object([("largest_entry_change", .number($0))]) } ?? .null),
             ("breach_probability", .number(r.scenario.calibration?.breachProbability ?? .nan)),
             ("maintenance_margin", .array(ladder)),
@@ -230,7 +232,8 @@ public struct CalibrationReport: CommandReport {
             ? "The penalty rate \(rate(p.rate)) of notional covers \(p.coverage)× the expected deficit."
             : "NOT REACHED: max_rate \(rate(p.maxRate)) covers less than \(p.coverage)× the expected deficit."
         let fundSection = ReportSection(heading: "Liquidation penalty and insurance fund",
-                                        blocks: [.text([verdict] + (precisionLine.map { [$0] } ?? []) + [BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]), .table(ReportTable(csvName: "fund.csv", columns: [.csvOnly("key"), .init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
+                                        blocks: [.text([verdict] + (precisionLine.map { [$0] } ?? []) + [BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]
+                                                         + SamplingNotes.lines(r.scenario)), .table(ReportTable(csvName: "fund.csv", columns: [.csvOnly("key"), .init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr"),
                                                                                    .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high")],
                                                                          rows: fundRows))])
 

@@ -57,6 +57,7 @@ public struct EvaluationReport: CommandReport {
             ("scenario", .string(r.scenario.name)), ("paths", .integer(r.paths)), ("seed", .integer(Int(r.scenario.simulation.seed))),
             ("elapsed_seconds", .number(r.elapsedSeconds)), ("overrides", .array(overrides.map(JSONValue.string))),
             ("inputs", Inputs.json(r.scenario)), ("target_breach_probability", .number(r.targetBreachProbability)),
+            ("importance_sampling", SamplingNotes.json(r.scenario)), ("deficit_mean_exists", .bool(SamplingNotes.deficitMeanExists(r.scenario))),
             ("tiers", .array(tiers)), ("liquidation_penalty", .object(penalty)), ("insurance_fund", .object(fund)),
             ("liquidation_timing", BreachTimesReport.json(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)),
             ("accounts", .array(accounts)),
@@ -132,7 +133,7 @@ public struct EvaluationReport: CommandReport {
                          ReportCell.quantity("fund_shortfall_probability", "P(net deficit > balance)") + [.number(p, format: "%.3g"), .label("")]]
         }
         let fund = ReportSection(heading: "Penalty and insurance fund",
-                                 blocks: [.text([BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)]),
+                                 blocks: [.text([BreachTimesReport.line(r.breachTimes, monitoring: r.scenario.calibration?.monitoring)] + SamplingNotes.lines(r.scenario)),
                                           .table(ReportTable(csvName: "fund.csv", columns: [.csvOnly("key"), .init("quantity", csv: "quantity"), .init("value", csv: "value"), .init("± se", csv: "stderr")],
                                                              rows: fundRows))])
         var columns: [ReportTable.Column] = [.init("account", csv: "account"), .init("equity", csv: "equity"), .init("requirement", csv: "maintenance_requirement"),

@@ -23,11 +23,14 @@ public struct CalibrationSpec: Sendable {
     public var monitoring: LiquidationMonitoring
     /// Liquidations that move the market (`liquidation.cascade`); nil: each account is liquidated as if alone.
     public var cascade: CascadeSpec?
+    /// Rare-event sampling of the tail model's mixing variable (`importance_sampling`); nil: plain
+    /// Monte Carlo.
+    public var importanceSampling: ImportanceSampling?
 }
 
 extension CalibrationSpec {
     init(node: ConfigNode, path: String, market: Market, portfolio: Portfolio, horizonDays: Double, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["breach_probability", "liquidation", "tiers", "penalty", "insurance_fund"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["breach_probability", "liquidation", "tiers", "penalty", "insurance_fund", "importance_sampling"])
         breachProbability = try r.required("breach_probability", p.openUnitInterval)
         let liquidation = try r.required("liquidation") { node, path in
             try FieldReader(node, file: p.file, path: path, known: ["horizon_hours", "depth", "impact", "monitoring", "cascade"])
@@ -87,5 +90,16 @@ extension CalibrationSpec {
         }
         insuranceConfidence = try fund?.optional("confidence", p.openUnitInterval) ?? 0.999
         insuranceBalance = try fund?.optional("balance", p.within(0, Limits.amount, "USD"))
+        importanceSampling = try r.optional("importance_sampling") { try ImportanceSampling(node: $0, path: $1, p) }
+        if importanceSampling != nil {
+            guard market.tails.dof != nil else {
+                throw r.error("importance_sampling", "importance sampling widens the mixing variable of the student-t and t-copula tail models; tails '\(market.tails.name)' have none",
+                              node: r.node("importance_sampling"))
+            }
+            guard cascade == nil else {
+                throw r.error("importance_sampling", "importance sampling does not yet weight cascades (liquidation.cascade); remove one of the two",
+                              node: r.node("importance_sampling"))
+            }
+        }
     }
 }

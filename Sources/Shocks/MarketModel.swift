@@ -28,6 +28,10 @@ public struct MarketModel: Sendable {
     public let returnScales: [Double]
     /// Lognormal implied-vol shock, if the scenario has one.
     public let volShock: VolShockModel?
+    /// Importance sampling of the mixing variable (`CalibrationSpec.importanceSampling`): each
+    /// chunk's `ShockBuffers.importanceWeights` then hold the paths' likelihood ratios. nil: plain
+    /// draws (always for tail models without a mixing variable).
+    public let importance: ImportanceSampling?
 
     public struct VolShockModel: Sendable {
         /// vol_of_vol·√h.
@@ -38,8 +42,9 @@ public struct MarketModel: Sendable {
     }
 
     /// Compiles the scenario's market; `horizonDays` overrides the simulation horizon (the
-    /// liquidation step of the calibration uses its own horizon).
-    public init(scenario: Scenario, horizonDays: Double? = nil) throws {
+    /// liquidation step of the calibration uses its own horizon); `importance` draws the mixing
+    /// variable by importance sampling where the tail model has one.
+    public init(scenario: Scenario, horizonDays: Double? = nil, importance: ImportanceSampling? = nil) throws {
         let market = scenario.market
         let horizonYears = (horizonDays ?? scenario.simulation.horizonDays) / 365
         assetIDs = market.assets.map(\.id)
@@ -55,7 +60,8 @@ public struct MarketModel: Sendable {
             VolShockModel(scale: $0.volOfVol * horizonYears.squareRoot(), spotCorrelation: $0.spotCorrelation,
                           independentWeight: (1 - $0.spotCorrelation * $0.spotCorrelation).squareRoot())
         }
+        self.importance = market.tails.dof == nil ? nil : importance
         shockDistribution = try makeShockDistribution(tails: tails, market: market, seed: seed, choleskyFactor: choleskyFactor,
-                                                  horizonDays: horizonDays ?? scenario.simulation.horizonDays)
+                                                  horizonDays: horizonDays ?? scenario.simulation.horizonDays, importance: self.importance)
     }
 }

@@ -26,6 +26,11 @@ public final class ShockBuffers {
     let mixing: UnsafeMutablePointer<Double>
     /// The uniforms of the χ² product, up to ten rows (ν ≤ 20) of `capacity`.
     let mixingUniforms: UnsafeMutablePointer<Double>
+    /// Under importance sampling (`MarketModel.importance`), each path's likelihood ratio f/g of its
+    /// mixing variable (README, "Importance sampling"); not written otherwise (`isWeighted` false).
+    package let importanceWeights: UnsafeMutablePointer<Double>
+    /// Whether the current chunk's `importanceWeights` hold its paths' likelihood ratios.
+    package internal(set) var isWeighted = false
 
     public init(assetCount: Int, capacity: Int) {
         self.assetCount = assetCount
@@ -40,6 +45,7 @@ public final class ShockBuffers {
         inverseVolFactor.initialize(repeating: 1, count: size)
         mixing = .allocate(capacity: capacity)
         mixingUniforms = .allocate(capacity: 10 * capacity)
+        importanceWeights = .allocate(capacity: capacity)
     }
 
     deinit {
@@ -50,6 +56,7 @@ public final class ShockBuffers {
         inverseVolFactor.deallocate()
         mixing.deallocate()
         mixingUniforms.deallocate()
+        importanceWeights.deallocate()
     }
 
     /// Starts a chunk whose spots the caller fills itself (the backtest rescales stored innovations).

@@ -10,6 +10,7 @@ extension MarketModel {
 
         var normals: StreamID { self == .horizon ? .assetNormals : .liquidationNormals }
         var mixing: StreamID { self == .horizon ? .mixing : .liquidationMixing }
+        var importanceChoice: StreamID { self == .horizon ? .importanceChoice : .liquidationImportanceChoice }
     }
 
     /// Fills `buffers.epsilon` with the standardized shocks of paths `firstPath ..< firstPath+count`

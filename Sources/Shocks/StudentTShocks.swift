@@ -6,7 +6,7 @@ struct StudentTShocks: ShockDistribution {
 
     func fill(_ buffers: ShockBuffers, firstPath: Int, count: Int, draw: MarketModel.Draw) {
         normals.fill(buffers, firstPath: firstPath, count: count, draw: draw)
-        normals.fillMixing(dof: dof, numerator: dof - 2, firstPath: firstPath, count: count, stream: draw.mixing, buffers: buffers)
+        normals.fillMixing(dof: dof, numerator: dof - 2, firstPath: firstPath, count: count, draw: draw, buffers: buffers)
         let ld = buffers.capacity
         for i in 0..<normals.assetCount {
             let row = buffers.epsilon + i * ld

@@ -229,10 +229,25 @@ public struct TailAccumulator: Sendable {
     }
 }
 
+extension TailPlan {
+    /// The head of a tail's state: the total paths and the levels.
+    func encode(to writer: inout StateWriter) {
+        writer.write(totalPaths)
+        writer.write(levels)
+    }
+
+    /// Reads a head written by `encode` and checks that it is this plan's.
+    func decodeMatching(from reader: inout StateReader, of what: String) throws {
+        let total = try reader.readInt(), levels = try reader.readDoubles(of: "confidence levels")
+        guard total == totalPaths, levels.map(\.bitPattern) == self.levels.map(\.bitPattern) else {
+            throw StateDecodingError("\(what) of \(total) paths at levels \(levels) where this run has \(totalPaths) paths at \(self.levels)")
+        }
+    }
+}
+
 extension TailAccumulator: StateCodable {
     public func encode(to writer: inout StateWriter) {
-        writer.write(plan.totalPaths)
-        writer.write(plan.levels)
+        plan.encode(to: &writer)
         writer.write(count)
         sum.encode(to: &writer)
         sumOfSquares.encode(to: &writer)
@@ -243,10 +258,7 @@ extension TailAccumulator: StateCodable {
 
     /// The plan (total paths and levels) must be that of `self`.
     public mutating func decode(from reader: inout StateReader) throws {
-        let total = try reader.readInt(), levels = try reader.readDoubles(of: "confidence levels")
-        guard total == plan.totalPaths, levels.map(\.bitPattern) == plan.levels.map(\.bitPattern) else {
-            throw StateDecodingError("a tail of \(total) paths at levels \(levels) where this run has \(plan.totalPaths) paths at \(plan.levels)")
-        }
+        try plan.decodeMatching(from: &reader, of: "a tail")
         count = try reader.readInt()
         try sum.decode(from: &reader)
         try sumOfSquares.decode(from: &reader)

@@ -35,9 +35,11 @@ final class SliceTests: XCTestCase {
         }
     }
 
-    func defaultScenario(paths: Int) throws -> Scenario {
+    /// `Scenarios/default.yaml` at `paths`, its calibration importance-sampled where given.
+    func defaultScenario(paths: Int, importance: ImportanceSampling? = nil) throws -> Scenario {
         var scenario = try Scenario.load(path: "Scenarios/default.yaml")
         scenario.simulation.paths = paths
+        scenario.calibration!.importanceSampling = importance
         return scenario
     }
 
@@ -61,9 +63,14 @@ final class SliceTests: XCTestCase {
     }
 
     /// `calibrate` with sectioning intervals is three stages; merged slice by slice it sets the same
-    /// ladder, penalty, fund, account thresholds and intervals as one process.
+    /// ladder, penalty, fund, account thresholds and intervals as one process, with and without
+    /// importance sampling (whose weighted sums and tails travel in the parts).
     func testCalibrationStagesMergeToTheSingleProcessThresholds() throws {
-        let scenario = try defaultScenario(paths: 20_480)
+        for importance in [nil, ImportanceSampling()] { try checkCalibrationStages(importance: importance) }
+    }
+
+    func checkCalibrationStages(importance: ImportanceSampling?) throws {
+        let scenario = try defaultScenario(paths: 20_480, importance: importance)
         let calibrator = try Calibrator(scenario: scenario)
         let single = try calibrator.runSectioned(sections: 4, settings: RunSettings(threads: 2))
         let (merged, stages) = try sliced(3) { try calibrator.runSectioned(sections: 4, settings: $0) }
@@ -79,7 +86,11 @@ final class SliceTests: XCTestCase {
     }
 
     func testPolicyEvaluationStagesMergeToTheSingleProcessFigures() throws {
-        let scenario = try defaultScenario(paths: 12_800)
+        for importance in [nil, ImportanceSampling()] { try checkPolicyEvaluationStages(importance: importance) }
+    }
+
+    func checkPolicyEvaluationStages(importance: ImportanceSampling?) throws {
+        let scenario = try defaultScenario(paths: 12_800, importance: importance)
         let evaluator = try PolicyEvaluator(scenario: scenario, file: "Scenarios/default.yaml")
         let single = try evaluator.run(settings: RunSettings(threads: 2))
         let (merged, stages) = try sliced(4) { try evaluator.run(settings: $0) }
