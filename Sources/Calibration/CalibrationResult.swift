@@ -72,9 +72,15 @@ extension CalibrationResult {
     }
 
     /// `policy` as a scenario `policy:` section (YAML) with a comment naming the run.
-    public var policyYAML: String {
-        policy.yaml(assets: scenario.market.assets.map(\.id),
-                    comment: "Calibrated by thresher calibrate: \(scenario.name), \(paths) paths, seed \(scenario.simulation.seed)")
+    public var policyYAML: String { policyYAML(portfolioMargin: nil) }
+
+    /// `policyYAML` with a `portfolio_margin:` risk array (its spot ranges' notes by asset index).
+    public func policyYAML(portfolioMargin: PortfolioMarginSpec?, spotRangeNotes: [Int: String] = [:]) -> String {
+        var policy = self.policy
+        policy.portfolioMargin = portfolioMargin
+        return policy.yaml(assets: scenario.market.assets.map(\.id),
+                           comment: "Calibrated by thresher calibrate: \(scenario.name), \(paths) paths, seed \(scenario.simulation.seed)",
+                           notes: PolicyNotes(spotRanges: spotRangeNotes))
     }
 }
 
@@ -82,7 +88,10 @@ extension Sectioned where Result == CalibrationResult {
     /// The calibrated policy as `policyYAML` writes it, each threshold rounded to what its interval
     /// supports (`Estimate.roundedToInterval`: the second significant digit of the half-width) and
     /// its interval written beside it as a comment, so that nobody reads digits that are noise.
-    public var policyYAML: String {
+    public var policyYAML: String { policyYAML(portfolioMargin: nil) }
+
+    /// `policyYAML` with a `portfolio_margin:` risk array (its spot ranges' notes by asset index).
+    public func policyYAML(portfolioMargin: PortfolioMarginSpec?, spotRangeNotes: [Int: String] = [:]) -> String {
         func range(_ e: Estimate) -> String? { e.nonNegative.interval.map { "\(e.roundedToInterval($0.low)) – \(e.roundedToInterval($0.high))" } }
         let level = "\(Int((confidence * 100).rounded())) % interval"
         var notes = PolicyNotes()
@@ -99,8 +108,9 @@ extension Sectioned where Result == CalibrationResult {
         let penalty = estimate { $0.penalty.rate }, fund = estimate { $0.insuranceFund.expectedShortfall }
         notes.liquidationPenalty = range(penalty).map { "\(level) \($0)" }
         notes.insuranceFund = range(fund).map { "ES at \(full.insuranceFund.confidence); \(level) \($0)" }
+        notes.spotRanges = spotRangeNotes
         let policy = MarginPolicy(schedule: MarginSchedule(tiers: ladder), liquidationPenalty: penalty.roundedToInterval,
-                                  insuranceFund: fund.roundedToInterval)
+                                  insuranceFund: fund.roundedToInterval, portfolioMargin: portfolioMargin)
         return policy.yaml(assets: full.scenario.market.assets.map(\.id),
                            comment: "Calibrated by thresher calibrate: \(full.scenario.name), \(paths) paths, seed \(full.scenario.simulation.seed); "
                                + "each value rounded to the second significant digit of its \(level)'s half-width (sectioning, \(sections.count) sections)",

@@ -7,11 +7,14 @@ public struct MarginPolicy: Sendable {
     public var liquidationPenalty: Double?
     /// Insurance-fund balance, USD, if given.
     public var insuranceFund: Double?
+    /// The risk array of a portfolio-margined venue (`portfolio_margin`), if given.
+    public var portfolioMargin: PortfolioMarginSpec?
 
-    public init(schedule: MarginSchedule, liquidationPenalty: Double? = nil, insuranceFund: Double? = nil) {
+    public init(schedule: MarginSchedule, liquidationPenalty: Double? = nil, insuranceFund: Double? = nil, portfolioMargin: PortfolioMarginSpec? = nil) {
         self.schedule = schedule
         self.liquidationPenalty = liquidationPenalty
         self.insuranceFund = insuranceFund
+        self.portfolioMargin = portfolioMargin
     }
 }
 
@@ -71,7 +74,7 @@ public struct MarginSchedule: Sendable {
 
 extension MarginPolicy {
     init(node: ConfigNode, path: String, market: Market, portfolio: Portfolio, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["ladder", "liquidation_penalty", "insurance_fund"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["ladder", "liquidation_penalty", "insurance_fund", "portfolio_margin"])
         let ladderPath = r.childPath("ladder")
         let ladders: [String: [MarginTier]] = try r.required("ladder") { node, path in
             var ladders: [String: [MarginTier]] = [:]
@@ -100,6 +103,7 @@ extension MarginPolicy {
             return value
         }
         insuranceFund = try r.optional("insurance_fund", p.within(0, Limits.amount, "USD"))
+        portfolioMargin = try r.optional("portfolio_margin") { try PortfolioMarginSpec(node: $0, path: $1, market: market, portfolio: portfolio, p) }
     }
 
     /// Liquidation penalty rates above this (20 %) warn: almost surely a percentage written for a fraction.

@@ -20,7 +20,29 @@ extension MarginPolicy {
         }
         if let liquidationPenalty { lines.append(noted("  liquidation_penalty: \(liquidationPenalty)", notes.liquidationPenalty)) }
         if let insuranceFund { lines.append(noted("  insurance_fund: \(insuranceFund)", notes.insuranceFund)) }
+        if let portfolioMargin { lines += portfolioMargin.yamlLines(assets: assets, notes: notes.spotRanges) }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension PortfolioMarginSpec {
+    /// The `portfolio_margin:` lines of a `policy:` section (indented under it), each asset's range on
+    /// its own line with its note (`notes[asset index]`).
+    func yamlLines(assets: [String], notes: [Int: String]) -> [String] {
+        var lines = ["  portfolio_margin:", "    spot_range:"]
+        for (i, asset) in assets.enumerated() {
+            guard let range = spotRange[i] else { continue }
+            let line = "      \(asset): \(range)"
+            lines.append(notes[i].map { "\(line)  # \($0)" } ?? line)
+        }
+        lines += ["    spot_steps: \(spotSteps)", "    vol_shift: {up: \(volUp), down: \(volDown)}", "    dte_power: \(dtePower)"]
+        if !extended.isEmpty {
+            let rows = ["down", "flat", "up"]
+            lines.append("    extended:")
+            lines += extended.map { "      - {spot: \($0.spotMove), vol: \(rows[$0.vol + 1]), weight: \($0.weight)}" }
+        }
+        lines += ["    minimum: {net_delta: \(netDeltaCharge), short_option: \(shortOptionCharge)}", "    maintenance_fraction: \(maintenanceFraction)"]
+        return lines
     }
 }
 
@@ -30,10 +52,13 @@ public struct PolicyNotes: Sendable {
     public var tiers: [Int: [Int: String]]
     public var liquidationPenalty: String?
     public var insuranceFund: String?
+    /// By asset index: the note of its portfolio-margin spot range.
+    public var spotRanges: [Int: String]
 
-    public init(tiers: [Int: [Int: String]] = [:], liquidationPenalty: String? = nil, insuranceFund: String? = nil) {
+    public init(tiers: [Int: [Int: String]] = [:], liquidationPenalty: String? = nil, insuranceFund: String? = nil, spotRanges: [Int: String] = [:]) {
         self.tiers = tiers
         self.liquidationPenalty = liquidationPenalty
         self.insuranceFund = insuranceFund
+        self.spotRanges = spotRanges
     }
 }

@@ -57,6 +57,7 @@ extension Calibrate: MonteCarloCommand {
         let sections = effectiveSections(request, scenario: scenario)
         return calibrator.passes(ranges: calibrator.sectionedRanges(sections: sections), threads: presentation.threads,
                                  memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit) * (sections > 0 ? 2 : 1)
+            + (scenario.policy?.portfolioMargin != nil ? PortfolioMarginStudy.passes * (sections > 0 ? 2 : 1) : 0)
     }
 
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
@@ -66,14 +67,28 @@ extension Calibrate: MonteCarloCommand {
                                                                                               memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
                                                                                               cancellation: run.cancellation,
                                                                                               progress: run.progress)
+        // A portfolio-margined policy: its risk array's spot ranges calibrated too (one more pass).
+        var margin: PortfolioMarginReport?
+        if scenario.policy?.portfolioMargin != nil {
+            let ranges = [0..<scenario.simulation.paths] + (Sectioning.ranges(paths: scenario.simulation.paths, sections: effectiveSections(request, scenario: scenario)) ?? [])
+            let results = try PortfolioMarginStudy(scenario: scenario, file: file).run(settings: run.settings, ranges: ranges, cancellation: run.cancellation,
+                                                                                        progress: run.progress)
+            margin = PortfolioMarginReport(result: results[0], sections: Array(results.dropFirst()))
+        }
         if let policyOut = presentation.policyOut, run.ownsOutput {
-            try OutputFile.write(Data((intervals?.policyYAML ?? result.policyYAML).utf8), to: policyOut)
+            var array: (spec: PortfolioMarginSpec, notes: [Int: String])?
+            if let margin, let spec = scenario.policy?.portfolioMargin { array = margin.calibratedArray(spec, assets: scenario.market.assets.map(\.id)) }
+            let yaml = intervals?.policyYAML(portfolioMargin: array?.spec, spotRangeNotes: array?.notes ?? [:])
+                ?? result.policyYAML(portfolioMargin: array?.spec, spotRangeNotes: array?.notes ?? [:])
+            try OutputFile.write(Data(yaml.utf8), to: policyOut)
         }
         let asked = request.sections ?? Sectioning.defaultSections
         if asked >= 2 && intervals == nil {
             FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(asked) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
         }
-        return CalibrationReport(result: result, overrides: echo, top: presentation.output.topRows, sectioned: intervals,
-                                 precision: presentation.precision).document
+        var document = CalibrationReport(result: result, overrides: echo, top: presentation.output.topRows, sectioned: intervals,
+                                         precision: presentation.precision).document
+        if let margin { document.append(margin) }
+        return document
     }
 }

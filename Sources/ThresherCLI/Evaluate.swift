@@ -32,11 +32,19 @@ extension Evaluate: MonteCarloCommand {
     static let name = "evaluate"
     static func label(_ request: RunRequest) -> String { "policy evaluation" }
 
-    static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int { PolicyEvaluator.passes }
+    static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
+        PolicyEvaluator.passes + (scenario.policy?.portfolioMargin != nil ? PortfolioMarginStudy.passes : 0)
+    }
 
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
                         presentation: Presentation) throws -> ReportDocument {
         let result = try PolicyEvaluator(scenario: scenario, file: file).run(settings: run.settings, cancellation: run.cancellation, progress: run.progress)
-        return EvaluationReport(result: result, overrides: echo, top: presentation.output.topRows).document
+        var document = EvaluationReport(result: result, overrides: echo, top: presentation.output.topRows).document
+        if scenario.policy?.portfolioMargin != nil {
+            let margin = try PortfolioMarginStudy(scenario: scenario, file: file).run(settings: run.settings, ranges: [0..<scenario.simulation.paths],
+                                                                                       cancellation: run.cancellation, progress: run.progress)[0]
+            document.append(PortfolioMarginReport(result: margin))
+        }
+        return document
     }
 }

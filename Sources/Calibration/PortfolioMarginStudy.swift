@@ -1,0 +1,249 @@
+import Engine
+import Foundation
+import MonteCarlo
+import Revaluation
+import ScenarioSpec
+import Shocks
+import TailStats
+import WorkerPool
+
+/// `policy.portfolio_margin` under the Monte Carlo (README, "Portfolio margin"): how often closing an
+/// account over its liquidation period loses more than the risk array's maintenance requirement, and
+/// the smallest spot range per asset at which no account's loss on that asset exceeds its
+/// requirement with probability above the target p (`calibration.breach_probability`).
+///
+/// Per path (the tail model's standardized shocks ε, as the ladder's pass reads them) and account a,
+/// each asset b it holds moves over the account's liquidation period h_ab = h_liq(n_ab) (n_ab its
+/// gross notional on b): S''_b = S_b·e^{σ_b√h_ab·ε_b}; loss_ab = −(w_ab·ΔS_b + Σ_legs q·(V(S''_b, iv, τ − h_ab) − V₀))
+/// + Σ_positions I(n)·n (the ladder's impact), and loss_a = Σ_b loss_ab. Breach: loss_a > MM_a.
+/// Calibration, per asset b: R*_b = the smallest R with f·IM_ab(R) ≥ VaR_{1−p}(loss_ab) for every
+/// account holding b (bisection, assuming the worst loss grows with the range, as it does for books
+/// whose loss grows with the move on each side), each VaR the order statistic of its paths.
+public struct PortfolioMarginStudy: Sendable {
+    public let array: RiskArray
+    let scenario: Scenario
+    let spec: CalibrationSpec
+    let model: MarketModel
+    /// Per account, per held asset (`array.assetsOf` order): h_ab (years) and the slippage Σ I(n)·n (USD).
+    let liquidationYears: [[Double]]
+    let slippages: [[Double]]
+    let maintenance: [Double]
+
+    /// - Throws: `ScenarioError` when the scenario has no `calibration:` section (the liquidation
+    ///   period and the target come from it) or its policy no `portfolio_margin`.
+    public init(scenario: Scenario, file: String? = nil) throws {
+        let file = file ?? scenario.name
+        let spec = try scenario.requiredCalibration(file: file, why: "the portfolio margin's Monte Carlo needs a 'calibration' section (liquidation period, target)")
+        self.spec = spec
+        guard let margin = scenario.policy?.portfolioMargin else {
+            throw ScenarioError(file: file, path: "policy.portfolio_margin", line: nil, message: "no portfolio_margin in the policy")
+        }
+        self.scenario = scenario
+        let array = RiskArray(spec: margin, scenario: scenario)
+        self.array = array
+        model = try MarketModel(scenario: scenario)
+        let market = scenario.market
+        let costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
+        var years: [[Double]] = [], slips: [[Double]] = []
+        for (a, account) in scenario.portfolio.accounts.enumerated() {
+            var accountYears: [Double] = [], accountSlips: [Double] = []
+            for b in array.assetsOf[a] {
+                var gross = 0.0, slippage = 0.0
+                for position in account.positions where market.assetIndex(position.asset) == b {
+                    let notional = position.instrument.margin.notional(spot: market.assets[b].spot)
+                    gross += notional
+                    slippage += (costs[b]?.rate(notional: notional) ?? 0) * notional
+                }
+                accountYears.append(costs[b]?.horizonYears(notional: gross) ?? 0)
+                accountSlips.append(slippage)
+            }
+            years.append(accountYears)
+            slips.append(accountSlips)
+        }
+        liquidationYears = years
+        slippages = slips
+        maintenance = (0..<array.assetsOf.count).map { a in margin.maintenanceFraction * array.charges(account: a).reduce(0) { $0 + $1.initial } }
+    }
+
+    /// One pass over the paths (one stage for all `ranges`: all paths and the sections).
+    public static let passes = 1
+
+    /// The study on each path range, as one stage.
+    public func run(settings: RunSettings, ranges: [Range<Int>], cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> [PortfolioMarginResult] {
+        let start = DispatchTime.now()
+        let level = 1 - spec.breachProbability
+        let pairs = array.assetsOf.reduce(0) { $0 + $1.count }
+        let pricer = PortfolioMarginPricer(study: self)
+        let jobs = ranges.map { range in
+            MonteCarloModel(generator: StandardizedShocks(model: model), pricer: pricer)
+                .job(paths: range, settings: settings,
+                     makeAccumulator: { PortfolioMarginTotals(accounts: array.assetsOf.count, pairs: pairs, plan: TailPlan(totalPaths: range.count, levels: [level])) },
+                     cancellation: cancellation, progress: progress)
+        }
+        let totals = try MonteCarlo.accumulate(jobs, settings: settings)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return zip(ranges, totals).map { result(paths: $0.count, totals: $1, elapsed: elapsed) }
+    }
+
+    /// The result of one range's totals.
+    func result(paths: Int, totals: PortfolioMarginTotals, elapsed: Double) -> PortfolioMarginResult {
+        let n = Double(paths), ids = scenario.portfolio.accounts.map(\.id), assets = scenario.market.assets.map(\.id)
+        var pair = 0
+        var valueAtRisk: [[Double]] = []
+        for held in array.assetsOf {
+            valueAtRisk.append(held.indices.map { _ in defer { pair += 1 }; return totals.pairLosses[pair].summary(retainingLosses: false).levels[0].valueAtRisk })
+        }
+        let accounts = array.assetsOf.indices.map { a -> PortfolioMarginResult.Account in
+            let charges = array.charges(account: a)
+            let p = Double(totals.breaches[a]) / n
+            return .init(id: ids[a], initial: charges.reduce(0) { $0 + $1.initial }, maintenance: maintenance[a],
+                         breachProbability: p, standardError: PolicyEvaluation.binomialStandardError(p, paths: paths),
+                         charges: charges.map { .init(asset: assets[$0.asset], initial: $0.initial, worstLoss: $0.worstLoss, binding: $0.bindingLabel,
+                                                         netDeltaCharge: $0.netDeltaCharge, shortOptionCharge: $0.shortOptionCharge) })
+        }
+        let ranges = scenario.market.assets.indices.compactMap { b -> PortfolioMarginResult.AssetRange? in
+            guard let current = array.spec.spotRange[b] else { return nil }
+            let holders = array.assetsOf.indices.compactMap { a in array.assetsOf[a].firstIndex(of: b).map { (a, valueAtRisk[a][$0]) } }
+            guard !holders.isEmpty else { return nil }
+            let calibrated = calibratedRange(asset: b, holders: holders)
+            return .init(asset: assets[b], current: current, calibrated: calibrated ?? .nan, reached: calibrated != nil, accounts: holders.count)
+        }
+        return PortfolioMarginResult(paths: paths, elapsedSeconds: elapsed, targetBreachProbability: spec.breachProbability,
+                                     maintenanceFraction: array.spec.maintenanceFraction, accounts: accounts, ranges: ranges)
+    }
+
+    /// The smallest range R in [0, 1) with f·IM_ab(R) ≥ VaR_ab for every holder (a, VaR_ab) of asset
+    /// b, by bisection to 10⁻⁹; 0 when the extended moves and the minimum charges alone suffice; nil
+    /// when even R → 1 falls short.
+    func calibratedRange(asset b: Int, holders: [(account: Int, valueAtRisk: Double)]) -> Double? {
+        let f = array.spec.maintenanceFraction
+        func covers(_ range: Double) -> Bool {
+            holders.allSatisfy { f * array.charge(account: $0.account, asset: b, range: range).initial >= $0.valueAtRisk }
+        }
+        var low = 0.0, high = 1 - 1e-9
+        guard covers(high) else { return nil }
+        if covers(0) { return 0 }
+        while high - low > 1e-9 {
+            let mid = 0.5 * (low + high)
+            if covers(mid) { high = mid } else { low = mid }
+        }
+        return high
+    }
+}
+
+/// What the portfolio-margin pass accumulates: per account the paths whose liquidation-period loss
+/// exceeded its maintenance requirement, and per (account, held asset) the loss's upper tail.
+struct PortfolioMarginTotals: PathAccumulator {
+    var breaches: [Int]
+    var pairLosses: [TailAccumulator]
+
+    init(accounts: Int, pairs: Int, plan: TailPlan) {
+        breaches = Array(repeating: 0, count: accounts)
+        pairLosses = Array(repeating: TailAccumulator(plan: plan), count: pairs)
+    }
+
+    /// - Complexity: O(accounts + pairs × the tails' kept sizes).
+    mutating func merge(_ other: PortfolioMarginTotals) {
+        for a in breaches.indices { breaches[a] += other.breaches[a] }
+        for k in pairLosses.indices { pairLosses[k].merge(other.pairLosses[k]) }
+    }
+
+    func encode(to writer: inout StateWriter) {
+        writer.write(breaches)
+        writer.write(each: pairLosses)
+    }
+
+    mutating func decode(from reader: inout StateReader) throws {
+        breaches = try reader.readInts(expected: breaches.count, of: "accounts")
+        try reader.read(each: &pairLosses, of: "account assets")
+    }
+}
+
+/// Revalues each account's positions asset by asset over its liquidation period on a chunk of ε.
+struct PortfolioMarginPricer: PathPricer {
+    let study: PortfolioMarginStudy
+
+    final class Rows {
+        /// One row per asset (the pair's losses), then the account's total.
+        let values: UnsafeMutablePointer<Double>
+        let capacity: Int
+        let count: Int
+        init(assets: Int, capacity: Int) {
+            self.capacity = capacity
+            count = assets + 1
+            values = .allocate(capacity: count * capacity)
+        }
+        deinit { values.deallocate() }
+    }
+
+    func makeWorkspace(capacity: Int) -> Rows { Rows(assets: study.model.assetCount, capacity: capacity) }
+
+    func price(_ shocks: ShockBuffers, count m: Int, workspace: Rows, into totals: inout PortfolioMarginTotals) {
+        let array = study.array, book = array.book, n = book.assetCount, ld = workspace.capacity
+        let total = workspace.values + n * ld
+        var pair = 0
+        for (a, held) in array.assetsOf.enumerated() {
+            total.update(repeating: 0, count: m)
+            for (k, b) in held.enumerated() {
+                let row = workspace.values + k * ld, eps = shocks.row(shocks.epsilon, asset: b)
+                let spot = array.spots[b], weight = book.linearWeights[a * n + b], slippage = study.slippages[a][k]
+                let years = study.liquidationYears[a][k], scale = study.scenario.market.assets[b].vol * years.squareRoot()
+                for j in 0..<m {
+                    let moved = spot * exp(scale * eps[j])
+                    var profit = weight * (moved - spot)
+                    for leg in book.options(ofAccount: a) where leg.asset == b {
+                        profit += leg.quantity * (leg.value(spot: moved, volFactor: 1, years: array.yearsNow(leg) - years, rate: book.rate) - leg.valueNow)
+                    }
+                    row[j] = slippage - profit
+                    total[j] += row[j]
+                }
+                totals.pairLosses[pair].add(row, count: m)
+                pair += 1
+            }
+            let requirement = study.maintenance[a]
+            for j in 0..<m where total[j] > requirement { totals.breaches[a] += 1 }
+        }
+    }
+}
+
+/// `evaluate` and `calibrate` of a portfolio-margined policy (README, "Portfolio margin").
+public struct PortfolioMarginResult: Sendable {
+    public let paths: Int
+    public let elapsedSeconds: Double
+    public let targetBreachProbability: Double
+    public let maintenanceFraction: Double
+    public let accounts: [Account]
+    /// Per margined asset that some account holds: the policy's range and the calibrated one.
+    public let ranges: [AssetRange]
+
+    public struct Account: Sendable {
+        public let id: String
+        /// IM_a and MM_a = f·IM_a, USD.
+        public let initial: Double
+        public let maintenance: Double
+        /// P(loss over the liquidation period > MM_a), and its binomial standard error.
+        public let breachProbability: Double
+        public let standardError: Double
+        public let charges: [Charge]
+    }
+
+    public struct Charge: Sendable {
+        public let asset: String
+        public let initial: Double
+        public let worstLoss: Double
+        /// The array point (or minimum) that sets the charge.
+        public let binding: String
+        public let netDeltaCharge: Double
+        public let shortOptionCharge: Double
+    }
+
+    public struct AssetRange: Sendable {
+        public let asset: String
+        /// The policy's half-range and the smallest that meets the target (NaN when not reached).
+        public let current: Double
+        public let calibrated: Double
+        public let reached: Bool
+        /// Accounts holding the asset.
+        public let accounts: Int
+    }
+}

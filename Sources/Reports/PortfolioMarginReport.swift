@@ -1,0 +1,150 @@
+import Calibration
+import Foundation
+import ScenarioSpec
+
+/// The portfolio-margin part of `evaluate` and `calibrate` reports (README, "Portfolio margin"): each
+/// account's risk-array requirement with the point that binds on each asset, its probability of
+/// losing more than its maintenance over its liquidation period, and per asset the policy's spot
+/// range against the smallest that meets the target (with its sectioning interval).
+public struct PortfolioMarginReport {
+    public let result: PortfolioMarginResult
+    /// The study on each section (for the calibrated ranges' intervals); nil or empty: none.
+    public let sectionResults: [PortfolioMarginResult]?
+    public let confidence: Double
+
+    public init(result: PortfolioMarginResult, sections: [PortfolioMarginResult]? = nil, confidence: Double = 0.95) {
+        self.result = result
+        sectionResults = sections
+        self.confidence = confidence
+    }
+
+    /// The calibrated range of `asset` with its interval where sections give one.
+    func calibrated(_ range: PortfolioMarginResult.AssetRange) -> (value: Double, interval: (low: Double, high: Double)?) {
+        guard let sections = sectionResults, sections.count >= 2 else { return (range.calibrated, nil) }
+        let values = sections.compactMap { $0.ranges.first { $0.asset == range.asset }?.calibrated }
+        guard values.count == sections.count, values.allSatisfy(\.isFinite), range.calibrated.isFinite else { return (range.calibrated, nil) }
+        let interval = Sectioning.interval(full: range.calibrated, sections: values, confidence: confidence)
+        return (range.calibrated, (max(0, interval.low), interval.high))   // a range is ≥ 0: the interval cut there keeps its coverage
+    }
+
+    /// Accounts whose breach probability is above the target beyond noise (p̂ − 1.96·se > p).
+    var accountsAboveTarget: [PortfolioMarginResult.Account] {
+        result.accounts.filter { $0.breachProbability - 1.96 * $0.standardError > result.targetBreachProbability }
+    }
+
+    /// The answer first: accounts in breach of the target, and each asset's range against the calibrated one.
+    public var headline: [Headline] {
+        var lines: [Headline] = []
+        let above = accountsAboveTarget
+        if above.isEmpty {
+            lines.append(Headline("Portfolio margin: no account loses more than its maintenance over its liquidation period with probability above \(String(format: "%g", result.targetBreachProbability)) beyond noise", .good))
+        } else {
+            lines.append(Headline("Portfolio margin: \(above.count) of \(result.accounts.count) accounts lose more than their maintenance with probability above the target \(String(format: "%g", result.targetBreachProbability)) (worst \(above.max { $0.breachProbability < $1.breachProbability }!.id))", .bad))
+        }
+        for range in result.ranges {
+            let (value, interval) = calibrated(range)
+            guard range.reached else {
+                lines.append(Headline("Portfolio margin \(range.asset): no spot range below ±100 % meets the target", .bad))
+                continue
+            }
+            let text = "Portfolio margin \(range.asset): the policy's ±\(percent(range.current)) against the calibrated ±\(percent(value))"
+                + (interval.map { " [\(percent($0.low))–\(percent($0.high))]" } ?? "")
+                + (value == 0 ? " (the extended moves and minimum charges alone meet the target)" : "")
+            let short = range.current < (interval?.low ?? value)
+            lines.append(Headline(text + (short ? ", too narrow" : ""), short ? .bad : .good))
+        }
+        return lines
+    }
+
+    /// "16 %" to three significant digits.
+    func percent(_ x: Double) -> String { String(format: "%.3g %%", 100 * x) }
+
+    /// The report's section: the accounts' requirements and breach probabilities, the assets' ranges.
+    public var reportSections: [ReportSection] {
+        let accounts = ReportTable(
+            csvName: "portfolio_margin_accounts.csv",
+            columns: [.init("account", csv: "account"), .init("asset", csv: "asset"), .init("initial", csv: "initial"), .init("worst point", csv: "worst_loss", priority: 0),
+                      .init("binding", csv: "binding"), .init("maintenance", csv: "maintenance"), .init("P(loss > maintenance)", csv: "breach_probability", priority: 2),
+                      .init("± se", csv: "stderr", priority: 2)],
+            rows: result.accounts.flatMap { account -> [[ReportCell]] in
+                let verdict: Headline.Verdict = account.breachProbability - 1.96 * account.standardError > result.targetBreachProbability ? .bad : .good
+                let total: [ReportCell] = [.label(account.id), .label("all"), .money(account.initial), .label(""), .label(""), .money(account.maintenance),
+                                           ReportCell.number(account.breachProbability, format: "%.3g").flagged(verdict), .number(account.standardError, format: "%.2g")]
+                return [total] + account.charges.map { c in
+                    [.label(""), .label(c.asset), .money(c.initial), .money(c.worstLoss), .label(c.binding), .label(""), .label(""), .label("")]
+                }
+            })
+        var blocks: [ReportBlock] = [
+            .text(["Requirement: per underlying, the worst loss of the account's positions on it over the risk array (spot grid × vol shifts, extended moves at their weights), at least the net-delta minimum, plus the short-option charge; maintenance = \(String(format: "%g", result.maintenanceFraction)) × initial. P(loss > maintenance): closing the whole account over its liquidation period (impact included) on \(grouped(result.paths)) paths; target \(String(format: "%g", result.targetBreachProbability))."]),
+            .table(accounts),
+        ]
+        if !result.ranges.isEmpty {
+            let ciTitle = "\(Int((100 * confidence).rounded())) % CI"
+            blocks.append(.table(ReportTable(
+                csvName: "portfolio_margin_ranges.csv",
+                columns: [.init("asset", csv: "asset"), .init("policy range", csv: "policy_range"), .init("calibrated range", csv: "calibrated_range"),
+                          .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high"), .init("accounts", csv: "accounts")],
+                rows: result.ranges.map { range in
+                    let (value, interval) = calibrated(range)
+                    let short = range.reached && range.current < (interval?.low ?? value)
+                    return [.label(range.asset), ReportCell.rate(range.current).flagged(short ? .bad : nil),
+                            range.reached ? .rate(value) : .label("not reached"),
+                            interval.map { .rate($0.low) } ?? .label(""), interval.map { .rate($0.high) } ?? .label(""), .integer(range.accounts)]
+                })))
+        }
+        return [ReportSection(heading: "Portfolio margin (risk array)",
+                              note: "Calibrated range: the smallest ±spot range of each asset's grid at which no account's loss on that asset over its liquidation period exceeds its maintenance with probability above the target.",
+                              blocks: blocks)]
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("paths", .integer(result.paths)), ("target_breach_probability", .number(result.targetBreachProbability)),
+            ("maintenance_fraction", .number(result.maintenanceFraction)),
+            ("accounts", .array(result.accounts.map { a in
+                .object([("id", .string(a.id)), ("initial", .number(a.initial)), ("maintenance", .number(a.maintenance)),
+                         ("breach_probability", .number(a.breachProbability)), ("stderr", .number(a.standardError)),
+                         ("charges", .array(a.charges.map { c in
+                             .object([("asset", .string(c.asset)), ("initial", .number(c.initial)), ("worst_loss", .number(c.worstLoss)), ("binding", .string(c.binding)),
+                                      ("net_delta_charge", .number(c.netDeltaCharge)), ("short_option_charge", .number(c.shortOptionCharge))])
+                         }))])
+            })),
+            ("ranges", .array(result.ranges.map { r in
+                let (value, interval) = calibrated(r)
+                return .object([("asset", .string(r.asset)), ("policy_range", .number(r.current)), ("calibrated_range", r.reached ? .number(value) : .null),
+                                ("reached", .bool(r.reached)), ("interval", interval.map { .array([.number($0.low), .number($0.high)]) } ?? .null),
+                                ("accounts", .integer(r.accounts))])
+            })),
+        ])
+    }
+}
+
+extension PortfolioMarginReport {
+    /// The policy's risk array with each margined asset's spot range set to its calibrated value
+    /// (where reached), and a note per asset index: the interval, or why the policy's range stays.
+    public func calibratedArray(_ spec: PortfolioMarginSpec, assets: [String]) -> (spec: PortfolioMarginSpec, notes: [Int: String]) {
+        var calibratedSpec = spec, notes: [Int: String] = [:]
+        for range in result.ranges {
+            guard let b = assets.firstIndex(of: range.asset) else { continue }
+            guard range.reached else { notes[b] = "the policy's; no range below ±100 % meets the target"; continue }
+            let (value, interval) = calibrated(range)
+            guard value > 0 else { notes[b] = "the policy's; the extended moves and minimum charges alone meet the target at any range"; continue }
+            calibratedSpec.spotRange[b] = value
+            notes[b] = "calibrated at p = \(String(format: "%g", result.targetBreachProbability))" + (interval.map { String(format: "; %.0f %% interval %.4g – %.4g", 100 * confidence, $0.low, $0.high) } ?? "")
+        }
+        return (calibratedSpec, notes)
+    }
+}
+
+extension ReportDocument {
+    /// Adds the portfolio-margin section (before the inputs, the last section), its headline lines
+    /// and its JSON field `portfolio_margin`.
+    public mutating func append(_ margin: PortfolioMarginReport) {
+        sections.insert(contentsOf: margin.reportSections, at: max(0, sections.count - 1))
+        headline += margin.headline
+        if case .object(var fields) = json {
+            fields.append(("portfolio_margin", margin.json))
+            json = .object(fields)
+        }
+    }
+}
