@@ -128,12 +128,52 @@ def w4() -> tuple[str, str, str]:
     return scenario, "\n".join(positions) + "\n", "\n".join(balances) + "\n"
 
 
+def w5() -> str:
+    """W5: 10,000 portfolio-margined option accounts (issue 34), 20,000 paths, with W3's calibration.
+
+    Each account trades 1-2 of BTC, ETH, SOL; on each, a perp of ±U(0, 200k) USD / spot and 1-3 options
+    (call or put, strike spot × {0.8, 0.9, 1.0, 1.1, 1.2}, expiry {7, 14, 30, 60, 90} days, quantity
+    ±U(10k, 300k) USD / spot, iv the asset's vol); USD collateral U(0.1, 0.5) × its gross notional. The
+    policy adds a Deribit-like risk array: ±16 % in 9 steps × vol up 30 % / down 20 % (27 points), DTE
+    power 0.3, four extended moves, minimum charges, maintenance half the initial. random.Random(20261207).
+    """
+    rng = random.Random(20261207)
+    lines = [header("w5-options", 20_000, "W5: 10,000 option accounts under a portfolio-margin risk array (27 grid points + 4 extended)."),
+             market(False), "portfolio:", "  accounts:"]
+    for a in range(10_000):
+        positions, gross = [], 0.0
+        for i in rng.sample(range(3), rng.randint(1, 2)):
+            spot, vol = 100 * (i + 1), 0.50 + 0.025 * i
+            usd = rng.uniform(-200_000, 200_000)
+            gross += abs(usd)
+            positions.append(f"{{type: perp, asset: {IDS[i]}, quantity: {usd / spot:.6f}}}")
+            for _ in range(rng.randint(1, 3)):
+                k = rng.choice([0.8, 0.9, 1.0, 1.1, 1.2])
+                usd = rng.uniform(10_000, 300_000) * (1 if rng.random() < 0.5 else -1)
+                gross += abs(usd)
+                right = "call" if rng.random() < 0.5 else "put"
+                positions.append(f"{{type: option, asset: {IDS[i]}, right: {right}, strike: {spot * k:.6g}, "
+                                 f"expiry_days: {rng.choice([7, 14, 30, 60, 90])}, quantity: {usd / spot:.6f}, iv: {vol:.3f}}}")
+        lines.append(f"    - {{id: opt-{a:05d}, collateral: {{USD: {rng.uniform(0.1, 0.5) * gross:.2f}}}, positions: [{', '.join(positions)}]}}")
+    lines.append("risk: {confidence: [0.99, 0.999]}")
+    return "\n".join(lines) + "\n" + calibration() + """  portfolio_margin:
+    spot_range: 0.16
+    spot_steps: 9
+    vol_shift: {up: 0.3, down: 0.2}
+    dte_power: 0.3
+    extended: [{spot: -0.66, weight: 0.24}, {spot: -0.33, weight: 0.48}, {spot: 0.5, weight: 0.24}, {spot: 1.0, weight: 0.12}]
+    minimum: {net_delta: 0.02, short_option: 0.001}
+    maintenance_fraction: 0.5
+"""
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     scenario, positions, balances = w4()
     exchange = w3()
     for name, text in [("w1-shocks.yaml", w1()), ("w2-book.yaml", w2()), ("w3-exchange.yaml", exchange), ("w4-exchange.yaml", scenario),
                        ("w4-positions.csv", positions), ("w4-balances.csv", balances),
-                       ("w3-calibrate.yaml", calibrated(exchange, "w3-calibrate")), ("w4-calibrate.yaml", calibrated(scenario, "w4-calibrate"))]:
+                       ("w3-calibrate.yaml", calibrated(exchange, "w3-calibrate")), ("w4-calibrate.yaml", calibrated(scenario, "w4-calibrate")),
+                       ("w5-options.yaml", w5())]:
         (OUT / name).write_text(text)
         print(f"wrote {OUT / name}")

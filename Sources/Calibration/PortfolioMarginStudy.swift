@@ -16,9 +16,10 @@ import WorkerPool
 /// each asset b it holds moves over the account's liquidation period h_ab = h_liq(n_ab) (n_ab its
 /// gross notional on b): S''_b = S_b·e^{σ_b√h_ab·ε_b}; loss_ab = −(w_ab·ΔS_b + Σ_legs q·(V(S''_b, iv, τ − h_ab) − V₀))
 /// + Σ_positions I(n)·n (the ladder's impact), and loss_a = Σ_b loss_ab. Breach: loss_a > MM_a.
-/// Calibration, per asset b: R*_b = the smallest R with f·IM_ab(R) ≥ VaR_{1−p}(loss_ab) for every
-/// account holding b (bisection, assuming the worst loss grows with the range, as it does for books
-/// whose loss grows with the move on each side), each VaR the order statistic of its paths.
+/// Calibration, per asset b: each holder's own smallest range R_ab with f·IM_ab(R) ≥ VaR_{1−p}(loss_ab)
+/// (bisection, assuming the worst loss grows with the range, as it does for books whose loss grows
+/// with the move on each side; each VaR the order statistic of its paths), R*_b = max_a R_ab, and the
+/// share of holders the policy's range covers; holders no range below ±100 % covers are counted apart.
 public struct PortfolioMarginStudy: Sendable {
     public let array: RiskArray
     let scenario: Scenario
@@ -68,6 +69,9 @@ public struct PortfolioMarginStudy: Sendable {
     /// One pass over the paths (one stage for all `ranges`: all paths and the sections).
     public static let passes = 1
 
+    /// The widest range searched, just below ±100 %.
+    static let widestRange = 1 - 1e-9
+
     /// The study on each path range, as one stage.
     public func run(settings: RunSettings, ranges: [Range<Int>], cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> [PortfolioMarginResult] {
         let start = DispatchTime.now()
@@ -105,8 +109,14 @@ public struct PortfolioMarginStudy: Sendable {
             guard let current = array.spec.spotRange[b] else { return nil }
             let holders = array.assetsOf.indices.compactMap { a in array.assetsOf[a].firstIndex(of: b).map { (a, valueAtRisk[a][$0]) } }
             guard !holders.isEmpty else { return nil }
-            let calibrated = calibratedRange(asset: b, holders: holders)
-            return .init(asset: assets[b], current: current, calibrated: calibrated ?? .nan, reached: calibrated != nil, accounts: holders.count)
+            // Accounts no range can cover (their loss is bounded below the tail, e.g. long options
+            // under maintenance_fraction < 1) are left to the fraction and the minimums, and counted.
+            // Each account's own smallest range (nil: none below ±100 %); the asset's is the largest.
+            let needed = holders.map { calibratedRange(asset: b, holders: [$0]) }
+            let coverable = needed.compactMap { $0 }
+            let covered = coverable.filter { $0 <= current }.count
+            return .init(asset: assets[b], current: current, calibrated: coverable.max() ?? .nan, reached: !coverable.isEmpty, accounts: holders.count,
+                         uncoverable: holders.count - coverable.count, coveredByPolicy: Double(covered) / Double(holders.count))
         }
         return PortfolioMarginResult(paths: paths, elapsedSeconds: elapsed, targetBreachProbability: spec.breachProbability,
                                      maintenanceFraction: array.spec.maintenanceFraction, accounts: accounts, ranges: ranges)
@@ -120,7 +130,7 @@ public struct PortfolioMarginStudy: Sendable {
         func covers(_ range: Double) -> Bool {
             holders.allSatisfy { f * array.charge(account: $0.account, asset: b, range: range).initial >= $0.valueAtRisk }
         }
-        var low = 0.0, high = 1 - 1e-9
+        var low = 0.0, high = Self.widestRange
         guard covers(high) else { return nil }
         if covers(0) { return 0 }
         while high - low > 1e-9 {
@@ -243,7 +253,11 @@ public struct PortfolioMarginResult: Sendable {
         public let current: Double
         public let calibrated: Double
         public let reached: Bool
-        /// Accounts holding the asset.
+        /// Accounts holding the asset, and those among them whose loss tail no range below ±100 %
+        /// covers (left out of the search: the maintenance fraction and the minimums must).
         public let accounts: Int
+        public let uncoverable: Int
+        /// The share of the holders whose own smallest range is within the policy's.
+        public let coveredByPolicy: Double
     }
 }

@@ -43,15 +43,16 @@ public struct PortfolioMarginReport {
         }
         for range in result.ranges {
             let (value, interval) = calibrated(range)
+            let left = range.uncoverable > 0 ? "; \(range.uncoverable) of its \(range.accounts) accounts lose more than any range covers (maintenance fraction or minimums must)" : ""
             guard range.reached else {
-                lines.append(Headline("Portfolio margin \(range.asset): no spot range below ±100 % meets the target", .bad))
+                lines.append(Headline("Portfolio margin \(range.asset): no spot range below ±100 % meets the target" + left, .bad))
                 continue
             }
-            let text = "Portfolio margin \(range.asset): the policy's ±\(percent(range.current)) against the calibrated ±\(percent(value))"
+            let text = "Portfolio margin \(range.asset): the policy's ±\(percent(range.current)) (covers \(percent(range.coveredByPolicy)) of its accounts) against the calibrated ±\(percent(value))"
                 + (interval.map { " [\(percent($0.low))–\(percent($0.high))]" } ?? "")
                 + (value == 0 ? " (the extended moves and minimum charges alone meet the target)" : "")
             let short = range.current < (interval?.low ?? value)
-            lines.append(Headline(text + (short ? ", too narrow" : ""), short ? .bad : .good))
+            lines.append(Headline(text + (short ? ", too narrow" : "") + left, short || range.uncoverable > 0 ? .bad : .good))
         }
         return lines
     }
@@ -83,17 +84,20 @@ public struct PortfolioMarginReport {
             blocks.append(.table(ReportTable(
                 csvName: "portfolio_margin_ranges.csv",
                 columns: [.init("asset", csv: "asset"), .init("policy range", csv: "policy_range"), .init("calibrated range", csv: "calibrated_range"),
-                          .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high"), .init("accounts", csv: "accounts")],
+                          .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high"), .init("accounts", csv: "accounts"),
+                          .init("policy covers", csv: "covered_by_policy"), .init("not coverable", csv: "uncoverable")],
                 rows: result.ranges.map { range in
                     let (value, interval) = calibrated(range)
                     let short = range.reached && range.current < (interval?.low ?? value)
                     return [.label(range.asset), ReportCell.rate(range.current).flagged(short ? .bad : nil),
                             range.reached ? .rate(value) : .label("not reached"),
-                            interval.map { .rate($0.low) } ?? .label(""), interval.map { .rate($0.high) } ?? .label(""), .integer(range.accounts)]
+                            interval.map { .rate($0.low) } ?? .label(""), interval.map { .rate($0.high) } ?? .label(""), .integer(range.accounts),
+                            .rate(range.coveredByPolicy),
+                            ReportCell.integer(range.uncoverable).flagged(range.uncoverable > 0 ? .bad : nil)]
                 })))
         }
         return [ReportSection(heading: "Portfolio margin (risk array)",
-                              note: "Calibrated range: the smallest ±spot range of each asset's grid at which no account's loss on that asset over its liquidation period exceeds its maintenance with probability above the target.",
+                              note: "Calibrated range: the smallest ±spot range of each asset's grid at which no account's loss on that asset over its liquidation period exceeds its maintenance with probability above the target; policy covers: the share of the asset's accounts whose own smallest range is within the policy's; not coverable: accounts no range below ±100 % covers.",
                               blocks: blocks)]
     }
 
@@ -113,7 +117,8 @@ public struct PortfolioMarginReport {
                 let (value, interval) = calibrated(r)
                 return .object([("asset", .string(r.asset)), ("policy_range", .number(r.current)), ("calibrated_range", r.reached ? .number(value) : .null),
                                 ("reached", .bool(r.reached)), ("interval", interval.map { .array([.number($0.low), .number($0.high)]) } ?? .null),
-                                ("accounts", .integer(r.accounts))])
+                                ("accounts", .integer(r.accounts)), ("uncoverable", .integer(r.uncoverable)),
+                                ("covered_by_policy", .number(r.coveredByPolicy))])
             })),
         ])
     }
