@@ -36,12 +36,17 @@ deps deps-mpi:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## deps-browser: headless Chromium for the HTML reports' browser test (BrowserTests); a machine where
-## it cannot be installed still runs `make test`, and that test says it was skipped.
+## deps-browser: headless Chromium for the HTML reports' browser test (BrowserTests) and, with Debian's
+## chromium-driver and Selenium from PyPI, for the `thresher serve` page's (ServeTests); a machine where
+## they cannot be installed still runs `make test`, and those tests say they were skipped.
 deps-browser:
-	@dpkg -s chromium >/dev/null 2>&1 || { echo "Installing: chromium (BrowserTests)"; \
-	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium) \
-	  || echo "chromium could not be installed: BrowserTests will be skipped"; }
+	@missing=""; for p in chromium chromium-driver; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "Installing:$$missing (BrowserTests, ServeTests)"; \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing) \
+	  || echo "$$missing could not be installed: the browser tests will be skipped"; fi
+	@python3 -c 'import selenium' 2>/dev/null || { echo "Installing: selenium (PyPI, ServeTests)"; \
+	  python3 -m pip install --quiet selenium || python3 -m pip install --quiet --user selenium \
+	  || echo "selenium could not be installed: the page's browser test will be skipped"; }
 
 ## The commit is compiled into every build below (reports and --version name it): a header,
 ## .build-commit/thresher_commit.h, rewritten only when the commit changes, and included by

@@ -89,6 +89,14 @@ public struct WhatIf: Sendable {
 }
 
 extension Scenario {
+    /// The book under `move` alone, on the market as it is, with horizon 0 (`StressTest.evaluate`):
+    /// who fails under the move — `thresher stress --shock`'s first stress.
+    public func outcome(of move: StressScenario, maintenance: MarginSchedule?) -> StressOutcome {
+        var alone = self
+        alone.stresses = [move]
+        return StressTest.evaluate(alone, maintenance: maintenance)[0]
+    }
+
     /// Applies the instant spot and implied-vol moves of `stress` (per asset id, "*" for every asset
     /// not named; its horizon is taken as 0) as described on `WhatIf`: equity after = equity now −
     /// the exact loss of the move. Returns the echo lines: the moved spots and the P&L settled into
