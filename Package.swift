@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "Engine", "History", "ScenarioSpec", "Shocks", "TailStats"]),
         // `thresher serve`: the what-ifs and Monte Carlo jobs over HTTP, and the risk desk's page.
         .target(name: "Server", dependencies: [
-            "Calibration", "CommandSupport", "Engine", "MonteCarlo", "Reports", "ScenarioSpec", "WorkerPool",
+            "Calibration", "CommandSupport", "Engine", "MonteCarlo", "Reports", "Revaluation", "ScenarioSpec", "WorkerPool",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

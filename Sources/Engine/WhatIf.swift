@@ -89,12 +89,15 @@ public struct WhatIf: Sendable {
 }
 
 extension Scenario {
-    /// The book under `move` alone, on the market as it is, with horizon 0 (`StressTest.evaluate`):
-    /// who fails under the move — `thresher stress --shock`'s first stress.
-    public func outcome(of move: StressScenario, maintenance: MarginSchedule?) -> StressOutcome {
-        var alone = self
-        alone.stresses = [move]
-        return StressTest.evaluate(alone, maintenance: maintenance)[0]
+    /// The book under `move` alone, on the market as it is (`StressTest.evaluate` of a scenario whose
+    /// only stress is `move`; an instant move has horizon 0): who fails under the move —
+    /// `thresher stress --shock`'s first stress.
+    /// - Parameter book: `StressTest.book(self, horizonDays: 0)`, when the caller keeps it (`thresher
+    ///   serve` compiles it once per load); nil: compiled here.
+    public func outcome(of move: StressScenario, maintenance: MarginSchedule?, book: Book? = nil) -> StressOutcome {
+        let horizon = move.horizonDays ?? simulation.horizonDays
+        let compiled = horizon == 0 ? (book ?? StressTest.book(self, horizonDays: 0)) : StressTest.book(self, horizonDays: horizon)
+        return StressTest.evaluate(move, on: self, book: compiled, horizonDays: horizon, schedule: maintenance ?? policy?.schedule)
     }
 
     /// Applies the instant spot and implied-vol moves of `stress` (per asset id, "*" for every asset

@@ -74,6 +74,25 @@ extension Response {
         var headers = HTTPFields()
         headers[.contentType] = type
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: streamed(data))
+    }
+
+    /// Bytes written per chunk of a large body.
+    static let chunkBytes = 1 << 16
+
+    /// `data` as a body written in chunks of `chunkBytes`, each write waiting for the connection to take
+    /// it (backpressure): a slow reader holds its own request open, not a copy of the body in the
+    /// server's buffers, and a graceful shutdown waits until the last chunk has reached the socket.
+    static func streamed(_ data: Data) -> ResponseBody {
+        guard data.count > chunkBytes else { return .init(byteBuffer: ByteBuffer(bytes: data)) }
+        return ResponseBody(contentLength: data.count) { writer in
+            var start = data.startIndex
+            while start < data.endIndex {
+                let end = min(start + chunkBytes, data.endIndex)
+                try await writer.write(ByteBuffer(bytes: data[start..<end]))
+                start = end
+            }
+            try await writer.finish(nil)
+        }
     }
 }

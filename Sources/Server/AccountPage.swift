@@ -96,7 +96,7 @@ extension WhatIfAnswer {
             ("maintenance_source", maintenanceSource.map(JSONValue.string) ?? .null),
             ("stress", .object(StressReport.summaryFields(outcome))),
             ("fund", fundJSON),
-            ("accounts", page.json(outcome, ids: scenario.portfolio.accounts.map(\.id))),
+            ("accounts", page.json(outcome, ids: query.editsScenario ? scenario.portfolio.accounts.map(\.id) : snapshot.accountIDs)),
             ("cascade", cascade ?? .null),
             ("links", links),
             ("seconds", .number(seconds)),

@@ -1,6 +1,7 @@
 import Calibration
 import Engine
 import Foundation
+import Revaluation
 import ScenarioSpec
 import Synchronization
 
@@ -14,6 +15,10 @@ public struct ScenarioSnapshot: Sendable {
     public let scenario: Scenario
     /// `thresher stress`'s schedule of "who fails" and where it comes from (nil: none known).
     public let maintenance: (schedule: MarginSchedule, source: String)?
+    /// The book compiled at horizon 0, on which every instant move is revalued (`StressTest.book`).
+    public let instantBook: Book
+    /// The account ids, in book order.
+    public let accountIDs: [String]
     /// Counts up with every reload.
     public let generation: Int
     public let loadedAt: Date
@@ -25,7 +30,8 @@ public struct ScenarioSnapshot: Sendable {
         let start = Date()
         let (scenario, _) = try WhatIf().loadUnmoved(path: file)
         let maintenance = try Calibrator.stressSchedule(for: scenario)
-        return ScenarioSnapshot(file: file, scenario: scenario, maintenance: maintenance, generation: generation,
+        let book = StressTest.book(scenario, horizonDays: 0)
+        return ScenarioSnapshot(file: file, scenario: scenario, maintenance: maintenance, instantBook: book, accountIDs: book.accountIDs, generation: generation,
                                 loadedAt: Date(), loadSeconds: Date().timeIntervalSince(start))
     }
 

@@ -97,7 +97,7 @@ final class WhatIfService: Sendable {
             maintenance = try Calibrator.stressSchedule(for: scenario)
         }
         let move = try query.whatIf.instantMove(market: scenario.market) ?? Self.noMove
-        let outcome = scenario.outcome(of: move, maintenance: maintenance?.schedule)
+        let outcome = scenario.outcome(of: move, maintenance: maintenance?.schedule, book: query.editsScenario ? nil : snapshot.instantBook)
         var cascade: JSONValue?
         if query.cascade ?? (scenario.calibration?.cascade != nil && scenario.policy != nil) {
             var alone = scenario
