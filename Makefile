@@ -24,7 +24,7 @@ ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps deps-mpi deps-browser commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench install clean
+.PHONY: deps deps-mpi deps-browser commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench bench-serve install clean
 
 ## deps: install the system libraries (OpenBLAS, LAPACKE, zlib, pkg-config) when any is missing;
 ## deps-mpi: the same plus Open MPI (for `make mpi` and `make test`).
@@ -127,6 +127,13 @@ workloads:
 ## bench: the performance comparison table (see Benchmarks/README.md), the portable build's W2 beside.
 bench: build portable
 	Benchmarks/run.sh
+
+## bench-serve: `thresher serve`'s what-if latency on W4 under 8 concurrent wrk clients, and a Monte Carlo
+## what-if job (Benchmarks/serve/run.sh); installs wrk (Debian) when missing.
+bench-serve: build
+	@dpkg -s wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk curl bc; }
+	@[ -f Scenarios/bench/w4-positions.csv ] || python3 Benchmarks/generate_workloads.py
+	Benchmarks/serve/run.sh
 
 ## install: the release binary to $(PREFIX)/bin and the stress libraries to $(PREFIX)/share/thresher/stress,
 ## where an installed `thresher` finds them (`make install PREFIX=$$HOME/.local`).

@@ -1,7 +1,11 @@
+import Calibration
+import Engine
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Reports
+import ScenarioSpec
 import XCTest
 
 /// `thresher serve` over HTTP (issue 36), against the built binary on a free loopback port: what-ifs
@@ -167,6 +171,28 @@ final class ServeTests: BinaryTestCase {
         // The same answer again comes from the cache, identical.
         let again = try http("GET", server.base + ((got["links"] as? [String: Any])?["self"] as! String))
         assertSameJSON(try object(again.data)["accounts"]!, got["accounts"]!, "the answer's self link gives the same page")
+    }
+
+    /// A scenario with `calibration.liquidation.cascade` (here by an override): the answer carries the
+    /// cascade the move sets off — the library's `StressCascade.run` on the move alone, as
+    /// `thresher stress --cascade` reports it — and the fund after it.
+    func testWhatIfRunsTheCascadeTheScenarioEnables() throws {
+        let server = try serve(["Scenarios/default.yaml"])
+        let cascadeOn = "calibration.liquidation.cascade={depth: 0.05, adl: queue}"
+        let answer = try http("POST", server.base + "/api/whatif", json: ["shock": ["BTC=-0.3", "*=-0.4"], "set": [cascadeOn]])
+        XCTAssertEqual(answer.status, 200, String(decoding: answer.data, as: UTF8.self))
+        let cascade = try XCTUnwrap(try object(answer.data)["cascade"] as? [String: Any], "the scenario enables the cascade")
+        var scenario = try WhatIf(overrides: [cascadeOn]).loadUnmoved(path: "Scenarios/default.yaml").scenario
+        let move = try XCTUnwrap(try WhatIf(spotShocks: ["BTC=-0.3", "*=-0.4"]).instantMove(market: scenario.market))
+        scenario.stresses = [move]
+        let expected = StressCascadeReport(scenario: scenario, cascades: try StressCascade.run(scenario, file: "Scenarios/default.yaml"),
+                                           overrides: ["--set \(cascadeOn)"]).json
+        assertSameJSON(cascade, try JSONSerialization.jsonObject(with: expected.fileData), "the cascade is the library's, number for number")
+        let rounds = try XCTUnwrap(((cascade["stresses"] as? [[String: Any]])?.first)?["rounds"] as? [Any])
+        XCTAssertFalse(rounds.isEmpty, "the move liquidates someone: the timeline has rounds")
+        // cascade: false turns it off.
+        let off = try http("POST", server.base + "/api/whatif", json: ["shock": ["BTC=-0.3"], "set": [cascadeOn], "cascade": false])
+        XCTAssertTrue(try object(off.data)["cascade"] is NSNull)
     }
 
     func testCSVBookWhatIfPagingAndReload() throws {
