@@ -8,7 +8,7 @@ extension ThresherServer {
     static let jobFields: Set<String> = ["command", "paths", "seed", "sections", "set", "shock", "shock_vol", "policy", "market"]
     static let jobCommands = ["run", "calibrate", "evaluate"]
 
-    /// `/api/jobs`: submit, list, status, result, progress events, cancel.
+    /// `/api/jobs`: submit, list, status, result, progress events, cancel (DELETE).
     func addJobRoutes(_ router: Router<BasicRequestContext>) {
         router.post("/api/jobs") { request, context in
             let job = try jobs.submit(try await jobRequest(request, context: context))
@@ -24,7 +24,6 @@ extension ThresherServer {
             return Response.json(result)
         }
         router.delete("/api/jobs/:id") { _, context in try cancel(context) }
-        router.post("/api/jobs/:id/cancel") { _, context in try cancel(context) }
         router.get("/api/jobs/:id/events") { _, context in
             let job = try jobs.job(context.parameters.require("id"))
             var headers = HTTPFields()

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import MonteCarlo
 import Reports
 import Synchronization
@@ -122,4 +123,15 @@ final class JobQueue: Sendable {
 
     /// Cancels every job (the server is stopping).
     func cancelAll() { for job in all { job.cancel() } }
+}
+
+/// Cancels every job when the server begins its graceful shutdown (SIGTERM), so that a client following
+/// a long job's events does not hold the shutdown until the job would have ended.
+struct JobCancellation: Service {
+    let jobs: JobQueue
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        jobs.cancelAll()
+    }
 }

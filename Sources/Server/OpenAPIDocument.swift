@@ -332,14 +332,6 @@ paths:
       responses:
         "202": {$ref: '#/components/responses/Job'}
         default: {$ref: '#/components/responses/Error'}
-  /api/jobs/{id}/cancel:
-    parameters:
-      - {$ref: '#/components/parameters/job'}
-    post:
-      summary: Cancel the job.
-      responses:
-        "202": {$ref: '#/components/responses/Job'}
-        default: {$ref: '#/components/responses/Error'}
   /api/jobs/{id}/result:
     parameters:
       - {$ref: '#/components/parameters/job'}

@@ -214,7 +214,7 @@ enum ServePage {
     }));
     $('tokenset').addEventListener('click', () => { token = $('token').value; sessionStorage.setItem('thresher-token', token); $('tokenbox').hidden = true; load(); });
     $('jobstart').addEventListener('click', startJob);
-    $('jobcancel').addEventListener('click', async () => { if (job) { try { await api('POST', '/api/jobs/' + job.id + '/cancel'); } catch (e) {} } });
+    $('jobcancel').addEventListener('click', async () => { if (job) { try { await api('DELETE', '/api/jobs/' + job.id); } catch (e) {} } });
     load();
     </script>
     </body>

@@ -5,6 +5,7 @@ import MonteCarlo
 import NIOCore
 import Reports
 import ScenarioSpec
+import ServiceLifecycle
 
 /// `thresher serve FILE`: the scenario loaded once, what-ifs answered from it, Monte Carlo commands
 /// run as jobs, the page at `/` and the API's description at `/openapi.yaml` (README, "Serving
@@ -28,8 +29,9 @@ public struct ThresherServer: Sendable {
         jobs = JobQueue(configuration: configuration, runner: runner)
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting, lets the requests in flight finish
-    /// (Hummingbird's graceful shutdown under swift-service-lifecycle) and cancels the jobs.
+    /// Serves until SIGTERM or SIGINT, then stops accepting, cancels the jobs (their event streams end)
+    /// and lets the requests in flight finish (Hummingbird's graceful shutdown under
+    /// swift-service-lifecycle).
     /// - Parameter announce: receives the start line with the bound address (port 0 resolved).
     public func run(announce: @escaping @Sendable (String) -> Void) async throws {
         var logger = Logger(label: "thresher.serve")
@@ -46,7 +48,12 @@ public struct ThresherServer: Sendable {
             },
             logger: logger)
         defer { jobs.cancelAll() }
-        try await app.runService()
+        // Shut down in reverse order: the jobs are cancelled first (their event streams end), then the
+        // server drains the requests in flight.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: JobCancellation(jobs: jobs), successTerminationBehavior: .ignore)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     func router() -> Router<BasicRequestContext> {

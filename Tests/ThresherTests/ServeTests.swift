@@ -271,7 +271,7 @@ final class ServeTests: BinaryTestCase {
         XCTAssertEqual(refused.status, 429, String(decoding: refused.data, as: UTF8.self))
         Thread.sleep(forTimeInterval: 1)
         XCTAssertEqual(try http("DELETE", server.base + "/api/jobs/\(longID)").status, 202)
-        XCTAssertEqual(try http("POST", server.base + "/api/jobs/\(queued["id"] as! String)/cancel").status, 202)
+        XCTAssertEqual(try http("DELETE", server.base + "/api/jobs/\(queued["id"] as! String)").status, 202)
         let start = Date()
         for _ in 0..<300 where state != "cancelled" {
             Thread.sleep(forTimeInterval: 0.1)
@@ -415,6 +415,27 @@ final class ServeTests: BinaryTestCase {
         XCTAssertEqual(((answer["accounts"] as? [String: Any])?["rows"] as? [Any])?.count, 1000)
         server.process.waitUntilExit()
         XCTAssertEqual(server.process.terminationStatus, 0)
+    }
+
+    /// SIGTERM with a long job running and a client following its events: the job is cancelled, its
+    /// stream ends with the "cancelled" state, and the server exits 0 at once.
+    func testSIGTERMCancelsJobsAndEndsTheirEventStreams() throws {
+        let server = try serve(["Scenarios/default.yaml"])
+        let job = try object(try http("POST", server.base + "/api/jobs", json: ["command": "run", "paths": 500_000_000]).data)
+        let events = server.base + "/api/jobs/\(job["id"] as! String)/events"
+        nonisolated(unsafe) var stream = ""
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            stream = (try? ServeTests.http("GET", events, session: URLSession(configuration: .ephemeral))).map { String(decoding: $0.data, as: UTF8.self) } ?? "failed"
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let start = Date()
+        XCTAssertEqual(server.stop(), 0)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 15)
+        done.wait()
+        XCTAssertTrue(stream.contains("event: progress"), stream.prefix(300).description)
+        XCTAssertTrue(stream.contains("event: end\ndata: {") && stream.contains("\"state\": \"cancelled\""), String(stream.suffix(400)))
     }
 
     /// 12345 → "12,345", as the page writes counts.
