@@ -10,7 +10,8 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/api/") || request.uri.path == "/api" else { return try await next(request, context) }
-        let header = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+        let header = request.headers[.authorization].flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil }
         let given = header ?? request.uri.queryParameters["access_token"].map(String.init)
         guard let given, Self.constantTimeEqual(Array(given.utf8), token) else {
             return APIError(.unauthorized, given == nil ? "this server needs a bearer token (Authorization: Bearer …; THRESHER_TOKEN of the server)" : "wrong bearer token").response

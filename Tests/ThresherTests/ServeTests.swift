@@ -357,6 +357,8 @@ final class ServeTests: BinaryTestCase {
         XCTAssertEqual(try http("GET", base + "/api/scenario", headers: ["Authorization": "Bearer \(token)x"]).status, 401)
         XCTAssertEqual(try http("GET", base + "/api/scenario", headers: ["Authorization": "Bearer \(token)"]).status, 200)
         XCTAssertEqual(try http("GET", base + "/api/scenario?access_token=\(token)").status, 200)
+        XCTAssertEqual(try http("GET", base + "/api/scenario", headers: ["Authorization": "bearer \(token)"]).status, 200, "the scheme is case-insensitive")
+        XCTAssertEqual(try http("GET", base + "/api/scenario", headers: ["Authorization": "Bearer \(token.uppercased())"]).status, 401, "the token is not")
         XCTAssertEqual(try http("POST", base + "/api/jobs", json: ["command": "run"]).status, 401)
         XCTAssertEqual(try http("GET", base + "/").status, 200, "the page holds no data; it asks for the token")
     }
