@@ -24,7 +24,7 @@ ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps deps-mpi deps-browser commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench install clean
+.PHONY: deps deps-mpi deps-browser commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench bench-serve install clean
 
 ## deps: install the system libraries (OpenBLAS, LAPACKE, zlib, pkg-config) when any is missing;
 ## deps-mpi: the same plus Open MPI (for `make mpi` and `make test`).
@@ -36,12 +36,17 @@ deps deps-mpi:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## deps-browser: headless Chromium for the HTML reports' browser test (BrowserTests); a machine where
-## it cannot be installed still runs `make test`, and that test says it was skipped.
+## deps-browser: headless Chromium for the HTML reports' browser test (BrowserTests) and, with Debian's
+## chromium-driver and Selenium from PyPI, for the `thresher serve` page's (ServeTests); a machine where
+## they cannot be installed still runs `make test`, and those tests say they were skipped.
 deps-browser:
-	@dpkg -s chromium >/dev/null 2>&1 || { echo "Installing: chromium (BrowserTests)"; \
-	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium) \
-	  || echo "chromium could not be installed: BrowserTests will be skipped"; }
+	@missing=""; for p in chromium chromium-driver; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "Installing:$$missing (BrowserTests, ServeTests)"; \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing) \
+	  || echo "$$missing could not be installed: the browser tests will be skipped"; fi
+	@python3 -c 'import selenium' 2>/dev/null || { echo "Installing: selenium (PyPI, ServeTests)"; \
+	  python3 -m pip install --quiet selenium || python3 -m pip install --quiet --user selenium \
+	  || echo "selenium could not be installed: the page's browser test will be skipped"; }
 
 ## The commit is compiled into every build below (reports and --version name it): a header,
 ## .build-commit/thresher_commit.h, rewritten only when the commit changes, and included by
@@ -122,6 +127,13 @@ workloads:
 ## bench: the performance comparison table (see Benchmarks/README.md), the portable build's W2 beside.
 bench: build portable
 	Benchmarks/run.sh
+
+## bench-serve: `thresher serve`'s what-if latency on W4 under 8 concurrent wrk clients, and a Monte Carlo
+## what-if job (Benchmarks/serve/run.sh); installs wrk (Debian) when missing.
+bench-serve: build
+	@dpkg -s wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk curl bc; }
+	@[ -f Scenarios/bench/w4-positions.csv ] || python3 Benchmarks/generate_workloads.py
+	Benchmarks/serve/run.sh
 
 ## install: the release binary to $(PREFIX)/bin and the stress libraries to $(PREFIX)/share/thresher/stress,
 ## where an installed `thresher` finds them (`make install PREFIX=$$HOME/.local`).

@@ -23,6 +23,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // `thresher serve` (Sources/Server): HTTP on SwiftNIO, graceful shutdown on SIGTERM.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,8 +67,16 @@ let package = Package(
         .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "Engine", "History", "ScenarioSpec", "Shocks", "TailStats"]),
+        // `thresher serve`: the what-ifs and Monte Carlo jobs over HTTP, and the risk desk's page.
+        .target(name: "Server", dependencies: [
+            "Calibration", "CommandSupport", "Engine", "MonteCarlo", "Reports", "Revaluation", "ScenarioSpec", "WorkerPool",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .target(name: "ThresherCLI", dependencies: [
-            "Backtest", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "ScenarioSpec", "Shocks", "WorkerPool",
+            "Backtest", "Server", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "ScenarioSpec", "Shocks", "WorkerPool",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [

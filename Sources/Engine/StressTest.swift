@@ -44,25 +44,40 @@ public enum StressTest {
 
     /// - Parameter maintenance: the margin schedule of "who fails" (default: the scenario's `policy:`).
     public static func evaluate(_ scenario: Scenario, maintenance: MarginSchedule? = nil) -> [StressOutcome] {
-        let assets = scenario.market.assets
         let schedule = maintenance ?? scenario.policy?.schedule
         return scenario.stresses.map { stress in
-            var timed = scenario
             let horizon = stress.horizonDays ?? scenario.simulation.horizonDays
-            timed.simulation.horizonDays = horizon
-            let book = Book(scenario: timed)
-            let spots = assets.map { $0.spot * (1 + stress.spotMove($0.id)) }
-            let state = ShockBuffers(assetCount: assets.count, capacity: 1)
-            state.setDeterministicState(column: 0, spots: spots, volFactors: assets.map { 1 + stress.volMove($0.id) })
-            let revaluer = Revaluer(book: book, capacity: 1)
-            revaluer.revalue(state)
-            let depeg = scenario.portfolio.accounts.map { depegLoss($0, stress, scenario.market) }
-            let losses = (0..<book.accountCount).map { revaluer.lossRow(account: $0)[0] + depeg[$0] }
-            let requirements = schedule.map { schedule in
-                scenario.portfolio.accounts.map { schedule.requirement(of: $0.positions, market: scenario.market) { spots[$0] }.maintenance }
-            }
-            return StressOutcome(stress: stress, horizonDays: horizon, bookLoss: revaluer.bookLosses[0] + depeg.reduce(0, +), accountLosses: losses,
-                                 equityAfter: zip(book.equityNow, losses).map { $0 - $1 }, maintenanceAfter: requirements)
+            return evaluate(stress, on: scenario, book: book(scenario, horizonDays: horizon), horizonDays: horizon, schedule: schedule)
         }
+    }
+
+    /// The book compiled at `horizonDays` (what `evaluate` revalues a stress of that horizon on).
+    /// `thresher serve` keeps the horizon-0 book of its scenario, so that a what-if does not compile it.
+    public static func book(_ scenario: Scenario, horizonDays: Double) -> Book {
+        var timed = scenario
+        timed.simulation.horizonDays = horizonDays
+        return Book(scenario: timed)
+    }
+
+    /// One stress on `book`, which must be `book(scenario, horizonDays: horizonDays)` with horizonDays the
+    /// stress's horizon (its own, else the scenario's); the same
+    /// numbers as `evaluate`, bit for bit (it is `evaluate`'s body).
+    /// - Parameter schedule: the margin schedule of "who fails"; nil: none (no liquidation flags).
+    public static func evaluate(_ stress: StressScenario, on scenario: Scenario, book: Book, horizonDays: Double, schedule: MarginSchedule?) -> StressOutcome {
+        let assets = scenario.market.assets
+        let spots = assets.map { $0.spot * (1 + stress.spotMove($0.id)) }
+        let state = ShockBuffers(assetCount: assets.count, capacity: 1)
+        state.setDeterministicState(column: 0, spots: spots, volFactors: assets.map { 1 + stress.volMove($0.id) })
+        let revaluer = Revaluer(book: book, capacity: 1)
+        revaluer.revalue(state)
+        // Only a move of a stablecoin id de-pegs collateral; without one every account's de-peg loss is 0.
+        let depegs = scenario.market.stablecoins.contains { stress.spotMoves[$0.id] != nil }
+        let depeg = depegs ? scenario.portfolio.accounts.map { depegLoss($0, stress, scenario.market) } : [Double](repeating: 0, count: book.accountCount)
+        let losses = (0..<book.accountCount).map { revaluer.lossRow(account: $0)[0] + depeg[$0] }
+        let requirements = schedule.map { schedule in
+            scenario.portfolio.accounts.map { schedule.requirement(of: $0.positions, market: scenario.market) { spots[$0] }.maintenance }
+        }
+        return StressOutcome(stress: stress, horizonDays: horizonDays, bookLoss: revaluer.bookLosses[0] + depeg.reduce(0, +), accountLosses: losses,
+                             equityAfter: zip(book.equityNow, losses).map { $0 - $1 }, maintenanceAfter: requirements)
     }
 }

@@ -89,6 +89,17 @@ public struct WhatIf: Sendable {
 }
 
 extension Scenario {
+    /// The book under `move` alone, on the market as it is (`StressTest.evaluate` of a scenario whose
+    /// only stress is `move`; an instant move has horizon 0): who fails under the move —
+    /// `thresher stress --shock`'s first stress.
+    /// - Parameter book: `StressTest.book(self, horizonDays: 0)`, when the caller keeps it (`thresher
+    ///   serve` compiles it once per load); nil: compiled here.
+    public func outcome(of move: StressScenario, maintenance: MarginSchedule?, book: Book? = nil) -> StressOutcome {
+        let horizon = move.horizonDays ?? simulation.horizonDays
+        let compiled = horizon == 0 ? (book ?? StressTest.book(self, horizonDays: 0)) : StressTest.book(self, horizonDays: horizon)
+        return StressTest.evaluate(move, on: self, book: compiled, horizonDays: horizon, schedule: maintenance ?? policy?.schedule)
+    }
+
     /// Applies the instant spot and implied-vol moves of `stress` (per asset id, "*" for every asset
     /// not named; its horizon is taken as 0) as described on `WhatIf`: equity after = equity now −
     /// the exact loss of the move. Returns the echo lines: the moved spots and the P&L settled into

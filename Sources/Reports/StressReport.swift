@@ -30,25 +30,30 @@ public struct StressReport: CommandReport {
             ("inputs", Inputs.json(scenario)),
             ("maintenance_source", maintenanceSource.map(JSONValue.string) ?? .null),
             ("stresses", .array(outcomes.map { o in
-                .object([
-                    ("name", .string(o.stress.name)), ("origin", .string(o.stress.origin)), ("horizon_days", .number(o.horizonDays)),
-                    ("spot_moves", Self.movesJSON(o.stress.spotMoves)), ("vol_moves", Self.movesJSON(o.stress.volMoves)),
-                    ("book_loss", .number(o.bookLoss)),
-                    ("accounts_liquidated", o.liquidatedCount.map(JSONValue.integer) ?? .null),
-                    ("accounts_bankrupt", .integer(o.bankruptCount)),
-                    ("total_shortfall", .number(o.totalShortfall)),
-                    ("accounts", .array(ids.indices.map { a in
-                        .object([
-                            ("id", .string(ids[a])), ("account", .string(ids[a])), ("loss", .number(o.accountLosses[a])),
-                            ("equity_after", .number(o.equityAfter[a])),
-                            ("maintenance", o.maintenanceAfter.map { .number($0[a]) } ?? .null),
-                            ("shortfall", .number(o.shortfall(account: a))),
-                            ("liquidated", o.isLiquidated(account: a).map(JSONValue.bool) ?? .null),
-                            ("bankrupt", .bool(o.isBankrupt(account: a))),
-                        ])
-                    })),
-                ])
+                .object(Self.summaryFields(o) + [("accounts", .array(ids.indices.map { Self.accountJSON(o, account: $0, id: ids[$0]) }))])
             })),
+        ])
+    }
+
+    /// A stress's entry of `stresses` without its accounts: name, moves, book loss, counts, total shortfall.
+    public static func summaryFields(_ o: StressOutcome) -> [(String, JSONValue)] {
+        [("name", .string(o.stress.name)), ("origin", .string(o.stress.origin)), ("horizon_days", .number(o.horizonDays)),
+         ("spot_moves", Self.movesJSON(o.stress.spotMoves)), ("vol_moves", Self.movesJSON(o.stress.volMoves)),
+         ("book_loss", .number(o.bookLoss)),
+         ("accounts_liquidated", o.liquidatedCount.map(JSONValue.integer) ?? .null),
+         ("accounts_bankrupt", .integer(o.bankruptCount)),
+         ("total_shortfall", .number(o.totalShortfall))]
+    }
+
+    /// Account `a`'s entry of a stress's `accounts`: loss, equity after, maintenance, shortfall, flags.
+    public static func accountJSON(_ o: StressOutcome, account a: Int, id: String) -> JSONValue {
+        .object([
+            ("id", .string(id)), ("account", .string(id)), ("loss", .number(o.accountLosses[a])),
+            ("equity_after", .number(o.equityAfter[a])),
+            ("maintenance", o.maintenanceAfter.map { .number($0[a]) } ?? .null),
+            ("shortfall", .number(o.shortfall(account: a))),
+            ("liquidated", o.isLiquidated(account: a).map(JSONValue.bool) ?? .null),
+            ("bankrupt", .bool(o.isBankrupt(account: a))),
         ])
     }
 

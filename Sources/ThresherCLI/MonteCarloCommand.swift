@@ -76,11 +76,8 @@ enum MonteCarloCommands {
     static func execute(_ command: any MonteCarloCommand.Type, _ request: RunRequest, file: String, presentation: Presentation,
                         coordination: Coordination) throws -> StageOutcome? {
         var outcome: StageOutcome?
-        try runReportingCommand(file: file, whatIf: WhatIf(overrides: request.overrides, spotShocks: request.spotShocks, volShocks: request.volShocks,
-                                                                 policyFile: request.policyFile, marketFile: request.marketFile), output: presentation.output.files, quiet: presentation.quiet) { loaded, echo in
-            var scenario = loaded
-            if let paths = request.paths { scenario.simulation.paths = paths }
-            if let seed = request.seed { scenario.simulation.seed = seed }
+        try runReportingCommand(file: file, whatIf: request.whatIf, output: presentation.output.files, quiet: presentation.quiet) { loaded, echo in
+            let scenario = request.simulating(loaded)
             let digest = PartFile.digest(sourceDigest: scenario.sourceDigest, command: request.command,
                                          options: echo + (request.sections.map { ["--sections \($0)"] } ?? []),
                                          seed: scenario.simulation.seed, paths: scenario.simulation.paths)
@@ -120,6 +117,19 @@ enum MonteCarloCommands {
             }
         }
         return outcome
+    }
+}
+
+extension RunRequest {
+    /// The request's edits and moves.
+    var whatIf: WhatIf { WhatIf(overrides: overrides, spotShocks: spotShocks, volShocks: volShocks, policyFile: policyFile, marketFile: marketFile) }
+
+    /// `scenario` with the request's `--paths` and `--seed`.
+    func simulating(_ scenario: Scenario) -> Scenario {
+        var scenario = scenario
+        if let paths { scenario.simulation.paths = paths }
+        if let seed { scenario.simulation.seed = seed }
+        return scenario
     }
 }
 

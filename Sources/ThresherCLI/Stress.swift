@@ -40,21 +40,8 @@ struct Stress: ParsableCommand {
             if cascade {
                 return StressCascadeReport(scenario: scenario, cascades: try StressCascade.run(scenario, file: file), overrides: echo).document
             }
-            let maintenance = try Calibrator.stressSchedule(for: scenario)
-            var outcomes: [StressOutcome] = []
-            var echo = echo
-            var stressed = scenario
-            if let shock = try whatIf.instantMove(market: scenario.market) {
-                // The shock itself on the book as it is, then the scenario's stresses from the shocked market.
-                var alone = scenario
-                alone.stresses = [shock]
-                outcomes = StressTest.evaluate(alone, maintenance: maintenance?.schedule)
-                echo += stressed.applyInstantMove(shock)
-                for k in stressed.stresses.indices { stressed.stresses[k].name += ", after the shock" }
-            }
-            outcomes += StressTest.evaluate(stressed, maintenance: maintenance?.schedule)
-            return StressReport(scenario: scenario, outcomes: outcomes, overrides: echo,
-                                maintenanceSource: maintenance?.source, top: output.topRows).document
+            return StressReport.whatIf(scenario, move: try whatIf.instantMove(market: scenario.market), echo: echo,
+                                       maintenance: try Calibrator.stressSchedule(for: scenario), top: output.topRows).document
         }
     }
 }

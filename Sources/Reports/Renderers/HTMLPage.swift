@@ -2,7 +2,7 @@ import Foundation
 
 /// A self-contained HTML report: inline CSS and SVG, no scripts, no network. Written as well-formed
 /// XHTML-compatible markup so any XML parser can read it.
-struct HTMLPage {
+public struct HTMLPage {
     let title: String
     var lines: [String]
     /// The answer first, each line coloured by its verdict.
@@ -34,15 +34,8 @@ struct HTMLPage {
         return html + "</tbody>\n</table></div>\n"
     }
 
-    var rendered: String {
-        """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title>\(escape(title))</title>
-        <style>
+    /// The reports' style sheet (also the `thresher serve` page's).
+    public static let stylesheet = """
         body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1320px; color: #222; padding: 0 1em; }
         h1 { font-size: 1.5em; margin-bottom: 0.2em; }
         h2 { font-size: 1.15em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
@@ -64,6 +57,18 @@ struct HTMLPage {
         div.headline p.warning { border-color: \(SVGChart.severity.warn); background: #fdf6e3; }
         div.headline p.bad { border-color: \(SVGChart.severity.liquidate); background: #fdecea; }
         svg { display: block; margin: 0.6em 0; max-width: min(100%, 960px); height: auto; }
+        """
+
+    var rendered: String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title>\(escape(title))</title>
+        <style>
+        \(HTMLPage.stylesheet)
         </style>
         </head>
         <body>
