@@ -23,6 +23,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The results store (`--store`, history, diff, explain): SQLite through GRDB (Debian's libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -61,9 +63,11 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CKernels", "CommandSupport", "MonteCarlo", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
-        .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "Engine", "History", "ScenarioSpec", "Shocks", "TailStats"]),
+        // The results store: runs of record and their metrics, in SQLite (GRDB).
+        .target(name: "RunStore", dependencies: ["CommandSupport", "Distributions", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "Engine", "History", "RunStore", "ScenarioSpec", "Shocks", "TailStats"]),
         .target(name: "ThresherCLI", dependencies: [
-            "Backtest", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "ScenarioSpec", "Shocks", "WorkerPool",
+            "Backtest", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "RunStore", "ScenarioSpec", "Shocks", "WorkerPool",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
@@ -74,7 +78,8 @@ let package = Package(
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
             "Backtest", "CKernels", "CZlib", "Calibration", "CommandSupport", "Distributions", "Engine", "History", "LinearAlgebra", "MonteCarlo", "RandomStreams",
-            "Reports", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
+            "Reports", "Revaluation", "RunStore", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

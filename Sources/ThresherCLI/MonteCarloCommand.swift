@@ -43,6 +43,8 @@ struct Presentation {
     var precision: Double = Presentation.defaultPrecision
     /// `thresher merge`: the report is merged from the slices' parts (its time is the merge's).
     var merged = false
+    /// `--store`: the results store the report is kept in.
+    var store: String? = nil
 
     static let defaultPrecision = 0.1
 
@@ -77,7 +79,8 @@ enum MonteCarloCommands {
                         coordination: Coordination) throws -> StageOutcome? {
         var outcome: StageOutcome?
         try runReportingCommand(file: file, whatIf: WhatIf(overrides: request.overrides, spotShocks: request.spotShocks, volShocks: request.volShocks,
-                                                                 policyFile: request.policyFile, marketFile: request.marketFile), output: presentation.output.files, quiet: presentation.quiet) { loaded, echo in
+                                                                 policyFile: request.policyFile, marketFile: request.marketFile), output: presentation.output.files, quiet: presentation.quiet,
+                                 recording: RunRecording(location: presentation.store, command: request.command, seed: request.seed, paths: request.paths)) { loaded, echo in
             var scenario = loaded
             if let paths = request.paths { scenario.simulation.paths = paths }
             if let seed = request.seed { scenario.simulation.seed = seed }
@@ -138,6 +141,6 @@ extension MonteCarloOptions {
     }
 
     func presentation(policyOut: String? = nil) -> Presentation {
-        Presentation(threads: simulation.threads, chunkSize: simulation.chunkSize, output: output, quiet: quiet, policyOut: policyOut)
+        Presentation(threads: simulation.threads, chunkSize: simulation.chunkSize, output: output, quiet: quiet, policyOut: policyOut, store: store.store)
     }
 }
