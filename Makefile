@@ -2,7 +2,7 @@
 # Both install the missing system packages first (Debian/Ubuntu, via apt-get).
 
 SWIFT        ?= swift
-APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev
+APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libsqlite3-dev
 MPI_PACKAGES := libopenmpi-dev openmpi-bin
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SCENARIO     ?= Scenarios/default.yaml
@@ -26,7 +26,7 @@ endif
 
 .PHONY: deps deps-mpi deps-browser commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench install clean
 
-## deps: install the system libraries (OpenBLAS, LAPACKE, zlib, pkg-config) when any is missing;
+## deps: install the system libraries (OpenBLAS, LAPACKE, zlib, SQLite for the results store, pkg-config) when any is missing;
 ## deps-mpi: the same plus Open MPI (for `make mpi` and `make test`).
 deps deps-mpi:
 	@missing=""; for p in $(APT_PACKAGES) $(if $(filter deps-mpi,$@),$(MPI_PACKAGES)); do \

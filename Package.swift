@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         // The results store: runs of record and their metrics, in SQLite (GRDB).
         .target(name: "RunStore", dependencies: ["CommandSupport", "Distributions", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "Engine", "History", "RunStore", "ScenarioSpec", "Shocks", "TailStats"]),
+        .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "CommandSupport", "Engine", "History", "RunStore", "ScenarioSpec", "Shocks", "TailStats"]),
         .target(name: "ThresherCLI", dependencies: [
             "Backtest", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "RunStore", "ScenarioSpec", "Shocks", "WorkerPool",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

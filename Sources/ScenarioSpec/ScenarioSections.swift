@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// The parts of a scenario that `thresher explain` swaps one at a time between two runs' scenarios:
@@ -119,7 +120,7 @@ extension ConfigNode {
             switch node {
             case .scalar(let text, _, let quoted):
                 // A plain scalar over several lines (a block scalar) is text: quoted, it reads back the same.
-                return quoted || text.contains("\n") ? " " + ConfigNode.quote(text) : (text.isEmpty ? "" : " " + text)
+                return quoted || text.contains("\n") ? " " + jsonQuoted(text) : (text.isEmpty ? "" : " " + text)
             case .mapping(let entries, _) where entries.isEmpty: return " {}"
             case .sequence(let items, _) where items.isEmpty: return " []"
             default: return "\n" + node.emit(indent: indent + 2)
@@ -128,24 +129,9 @@ extension ConfigNode {
         switch self {
         case .scalar: return pad + child(self).dropFirst()
         case .mapping(let entries, _):
-            return entries.map { pad + ConfigNode.quote($0.key) + ":" + child($0.value) }.joined(separator: "\n")
+            return entries.map { pad + jsonQuoted($0.key) + ":" + child($0.value) }.joined(separator: "\n")
         case .sequence(let items, _):
             return items.map { pad + "-" + child($0) }.joined(separator: "\n")
         }
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default: if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }

@@ -17,33 +17,18 @@ struct Diff: ParsableCommand {
         Example: thresher diff runs.sqlite latest~1 latest --html diff.html
         """)
 
-    @Argument(help: "The results store: an SQLite file or a postgres:// URL.")
-    var store: String
-
-    @Argument(help: "The earlier run (id, latest, latest~N).")
-    var runA: String
-
-    @Argument(help: "The later run.")
-    var runB: String
-
-    @Option(help: "Family-wise false-alarm rate of the flags (Holm), in (0, 1).")
-    var alpha: Double = RunComparison.defaultAlpha
+    @OptionGroup var runs: RunPairArguments
 
     @OptionGroup(title: "Reports") var output: ReportOptions
 
     @Flag(help: "Print no table.")
     var quiet = false
 
-    func validate() throws {
-        if !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must be in (0, 1), e.g. 0.05; got \(alpha)") }
-    }
-
     func run() throws {
         try reportingErrors {
-            let opened = try RunStores.open(store, create: false)
-            let a = try opened.run(try opened.resolve(runA, store: store)), b = try opened.run(try opened.resolve(runB, store: store))
-            let comparison = RunComparison(a: try opened.metrics(run: a.id), b: try opened.metrics(run: b.id), alpha: alpha)
-            let document = DiffReport(store: store, a: a, b: b, comparison: comparison, top: output.topRows).document
+            let (opened, a, b) = try runs.load()
+            let comparison = RunComparison(a: try opened.metrics(run: a.id), b: try opened.metrics(run: b.id), alpha: runs.alpha)
+            let document = DiffReport(store: runs.store, a: a, b: b, comparison: comparison, top: output.topRows).document
             try output.files.write(document)
             if !quiet && !output.files.replacesTable { print(output.files.terminalText(document), terminator: "") }
         }

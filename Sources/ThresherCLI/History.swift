@@ -19,14 +19,7 @@ struct HistoryCommand: ParsableCommand {
     @Argument(help: "The results store: an SQLite file or a postgres:// URL.")
     var store: String
 
-    @Option(help: "The metric (column metric), e.g. var.0.99, long, liquidation_probability. Without it: the list of runs.")
-    var metric: String?
-
-    @Option(help: "Only this scope (column scope), e.g. book, accounts, maintenance_margin.")
-    var scope: String?
-
-    @Option(help: "Only this key (column key), e.g. an account id or BTC/100000.")
-    var key: String?
+    @OptionGroup var filter: MetricFilter
 
     @OptionGroup(title: "Reports") var output: ReportFiles
 
@@ -38,12 +31,12 @@ struct HistoryCommand: ParsableCommand {
             let opened = try RunStores.open(store, create: false)
             let runs = try opened.runs()
             let document: ReportDocument
-            if let metric {
+            if let metric = filter.metric {
                 let byID = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0) })
-                let points = try opened.series(metric: metric, scope: scope, key: key).compactMap { id, row in byID[id].map { HistoryReport.Point(run: $0, row: row) } }
+                let points = try opened.series(metric: metric, scope: filter.scope, key: filter.key).compactMap { id, row in byID[id].map { HistoryReport.Point(run: $0, row: row) } }
                 if points.isEmpty {
-                    let filter = [scope.map { " in scope '\($0)'" }, key.map { " with key '\($0)'" }].compactMap { $0 }.joined()
-                    throw StoreError.unknownMetric(store: store, metric: metric + filter,
+                    let within = [filter.scope.map { " in scope '\($0)'" }, filter.key.map { " with key '\($0)'" }].compactMap { $0 }.joined()
+                    throw StoreError.unknownMetric(store: store, metric: metric + within,
                                                    hint: "; names look like var.0.99 (scope book), long (scope maintenance_margin), liquidation_probability (scope accounts): SELECT DISTINCT scope, metric FROM metrics lists them")
                 }
                 document = HistoryReport(store: store, metric: metric, points: points).document

@@ -42,7 +42,7 @@ struct RunRecording {
     func identity(scenario: Scenario, file: String, whatIf: WhatIf, echo: [String], startedAt: Date) -> RunIdentity {
         func text(_ path: String?) -> String? { path.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } }
         return RunIdentity(
-            command: command, scenarioName: scenario.name, scenarioPath: file, scenarioText: text(file) ?? "",
+            command: command, scenarioName: scenario.name, scenarioPath: URL(fileURLWithPath: file).standardizedFileURL.path, scenarioText: text(file) ?? "",
             policyText: text(whatIf.policyFile), marketText: text(whatIf.marketFile), overrides: echo,
             arguments: Array(CommandLine.arguments.dropFirst()),
             seed: simulates ? seed ?? scenario.simulation.seed : nil, paths: simulates ? paths ?? scenario.simulation.paths : nil,

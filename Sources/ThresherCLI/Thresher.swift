@@ -16,7 +16,7 @@ public struct Thresher: ParsableCommand {
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
         version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit), kernels \(BuildInfo.kernels))\(mpiSupport)",
-        subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self, Evaluate.self, Robustness.self, Merge.self, Fit.self, BacktestCommand.self, HistoryCommand.self, Diff.self]
+        subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self, Evaluate.self, Robustness.self, Merge.self, Fit.self, BacktestCommand.self, HistoryCommand.self, Diff.self, Explain.self]
     )
 
     public init() {}

@@ -244,6 +244,45 @@ final class RunStoreCommandLineTests: BinaryTestCase {
         XCTAssertTrue(table.stdout.contains("accounts[basis-desk]"), "every scope and key with the metric")
     }
 
+    /// explain on a change with known causes: BTC's vol (market.vols) and alt-long's SOL perp
+    /// (portfolio). On common random numbers, basis-desk (BTC, no change of its own) moves by its
+    /// vol piece alone and alt-long (no BTC) by its portfolio piece alone, to the bit; every
+    /// metric's pieces plus the remainder equal its total exactly; the re-run of A reproduces A.
+    func testExplainAttributesAKnownChangeAndAddsUpExactly() throws {
+        let folder = try temporaryFolder(), store = folder + "/runs.sqlite"
+        for extra in [[], ["--set", "market.assets.BTC.vol=0.75", "--set", "portfolio.accounts.alt-long.positions.0.quantity=60000"]] {
+            XCTAssertEqual(try run(["run", scenario, "--paths", "20000", "--store", store, "--quiet"] + extra).status, 0)
+        }
+        let r = try run(["explain", store, "1", "2", "--metric", "var.0.99", "--json", "-", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["sections"] as? [String], ["market.vols", "portfolio"])
+        XCTAssertEqual(report["reproduced_a"] as? Bool, true)
+        // The exact sums, on numbers read with JSONDecoder.
+        let decoded = try JSONDecoder().decode(Decoded.self, from: Data(r.stdout.utf8))
+        guard case .object(let top) = decoded, case .list(let metrics)? = top["metrics"] else { return XCTFail("no metrics") }
+        XCTAssertEqual(metrics.count, 6, "the book and five accounts")
+        var byName: [String: (total: Double, vols: Double, portfolio: Double, remainder: Double)] = [:]
+        for case .object(let m) in metrics {
+            guard case .number(let total)? = m["total"], case .number(let remainder)? = m["remainder"], case .object(let pieces)? = m["pieces"],
+                  case .number(let vols)? = pieces["market.vols"], case .number(let portfolio)? = pieces["portfolio"],
+                  case .text(let scope)? = m["scope"], case .text(let key)? = m["key"] else { return XCTFail("a metric without its numbers") }
+            XCTAssertEqual((vols + portfolio) + remainder, total, "\(scope) \(key): pieces + remainder = total, to the bit")
+            byName[key.isEmpty ? scope : key] = (total, vols, portfolio, remainder)
+        }
+        let basis = try XCTUnwrap(byName["basis-desk"]), alt = try XCTUnwrap(byName["alt-long"]), book = try XCTUnwrap(byName["book"])
+        XCTAssertEqual([basis.portfolio, basis.remainder], [0, 0])
+        XCTAssertEqual(basis.vols, basis.total)
+        XCTAssertGreaterThan(basis.total, 0)
+        XCTAssertEqual([alt.vols, alt.remainder], [0, 0])
+        XCTAssertEqual(alt.portfolio, alt.total)
+        XCTAssertGreaterThan(alt.total, 0)
+        XCTAssertNotEqual(book.remainder, 0, "the book's VaR is not additive: the sections interact")
+        let table = try run(["explain", store, "latest~1", "latest", "--metric", "var.0.99", "--scope", "book"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("market.vols") && table.stdout.contains("remainder"), table.stdout)
+    }
+
     /// Bad stores and runs: a clear message naming what is wrong, and the documented status.
     func testBadStoreInputGetsAClearErrorAndExitStatus() throws {
         let folder = try temporaryFolder(), store = folder + "/runs.sqlite"
