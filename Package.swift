@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         // The results store (`--store`, history, diff, explain): SQLite through GRDB (Debian's libsqlite3-dev).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // A team's shared results store (`--store postgres://…`): PostgreSQL through postgres-nio.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -63,11 +66,14 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CKernels", "CommandSupport", "MonteCarlo", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
-        // The results store: runs of record and their metrics, in SQLite (GRDB).
-        .target(name: "RunStore", dependencies: ["CommandSupport", "Distributions", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The results store's model: runs of record, their metrics, comparison and attribution (no database).
+        .target(name: "RunStore", dependencies: ["CommandSupport", "Distributions"]),
+        // The stores themselves: SQLite (GRDB) and PostgreSQL (postgres-nio), one schema.
+        .target(name: "RunStoreBackends", dependencies: ["RunStore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "CommandSupport", "Engine", "History", "RunStore", "ScenarioSpec", "Shocks", "TailStats"]),
         .target(name: "ThresherCLI", dependencies: [
-            "Backtest", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "RunStore", "ScenarioSpec", "Shocks", "WorkerPool",
+            "Backtest", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "RunStore", "RunStoreBackends", "ScenarioSpec", "Shocks", "WorkerPool",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
@@ -78,7 +84,7 @@ let package = Package(
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
             "Backtest", "CKernels", "CZlib", "Calibration", "CommandSupport", "Distributions", "Engine", "History", "LinearAlgebra", "MonteCarlo", "RandomStreams",
-            "Reports", "Revaluation", "RunStore", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
+            "Reports", "Revaluation", "RunStore", "RunStoreBackends", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A store of runs of record: an SQLite file (`SQLiteRunStore`) or, later, a PostgreSQL database,
-/// with one schema (`StoreSchema`). Each `record` is one transaction: a run lands whole or not at all.
+/// A store of runs of record: an SQLite file or a PostgreSQL database (module RunStoreBackends),
+/// with one schema. Each `record` is one transaction: a run lands whole or not at all.
 public protocol ResultsStore {
     /// Stores a run and its report's metrics in one transaction.
     /// - Returns: the new run's id.
@@ -27,6 +27,17 @@ public struct RunSummary: Sendable, Equatable {
     public var paths: Int?
     public var startedAt: Date
     public var finishedAt: Date
+
+    public init(id: Int64, command: String, scenarioName: String, scenarioDigest: String, seed: UInt64?, paths: Int?, startedAt: Date, finishedAt: Date) {
+        self.id = id
+        self.command = command
+        self.scenarioName = scenarioName
+        self.scenarioDigest = scenarioDigest
+        self.seed = seed
+        self.paths = paths
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
 }
 
 extension ResultsStore {
@@ -45,19 +56,5 @@ extension ResultsStore {
         }
         guard let id else { throw StoreError.unknownRun(store: store, reference: reference, known: all.map(\.id)) }
         return id
-    }
-}
-
-/// Opens stores by location.
-public enum RunStores {
-    /// The store at `location`: a `postgres://` or `postgresql://` URL, or an SQLite file path.
-    /// - Parameter create: make the file and its tables when missing (writers); readers need an
-    ///   existing store.
-    /// - Throws: `StoreError`.
-    public static func open(_ location: String, create: Bool) throws -> any ResultsStore {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw StoreError.unavailable(store: location, reason: "PostgreSQL stores are not supported by this build of thresher yet (use an SQLite file path)")
-        }
-        return try SQLiteRunStore(path: location, create: create)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Reports
 import RunStore
+import RunStoreBackends
 
 /// `thresher history STORE [--metric M]`: the stored runs, or one metric's trend over them.
 struct HistoryCommand: ParsableCommand {

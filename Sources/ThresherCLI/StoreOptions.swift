@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Reports
 import RunStore
+import RunStoreBackends
 import ScenarioSpec
 
 /// `--store PATH|URL` of every command that reports numbers (run, stress, calibrate, evaluate,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RunStore
+import RunStoreBackends
 
 /// `STORE RUN_A RUN_B` and `--alpha` of `diff` and `explain`.
 struct RunPairArguments: ParsableArguments {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import XCTest
 @testable import RunStore
+@testable import RunStoreBackends
 
 /// `--store`, `thresher history` and `thresher diff` end to end, with the `thresher` binary.
 final class RunStoreCommandLineTests: BinaryTestCase {

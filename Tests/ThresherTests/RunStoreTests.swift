@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import XCTest
 @testable import RunStore
+@testable import RunStoreBackends
 
 /// The results store as a library: SHA-256, the report → metrics rules, the diff's test, the
 /// SQLite store's round trip, schema guard and errors.

@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 import GRDB
 
 /// A results store in one SQLite file (GRDB), in WAL mode: readers never block the writer, and
@@ -88,10 +89,10 @@ public final class SQLiteRunStore: ResultsStore {
                 try db.execute(sql: "INSERT INTO runs (\(StoreSchema.runColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: StoreSchema.runColumns.count).joined(separator: ", ")))",
                                arguments: StatementArguments(StoreRow.run(identity, report: report).map { $0.databaseValue }))
                 let id = db.lastInsertedRowID
-                let insert = try db.makeStatement(sql: "INSERT INTO metrics (\(StoreSchema.metricColumns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                let insert = try db.makeStatement(sql: "INSERT INTO metrics (\(StoreSchema.metricColumns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 for (index, row) in rows.enumerated() {
                     if let pause, index == rows.count / 2 { StoreWriter.pauseForTest(pause) }
-                    try insert.execute(arguments: [id, row.path, row.scope, row.key, row.metric, row.kind.rawValue, row.value, row.stdError, row.lo, row.hi])
+                    try insert.execute(arguments: [id, row.path, index, row.scope, row.key, row.metric, row.kind.rawValue, row.value, row.stdError, row.lo, row.hi])
                 }
                 return id
             }
@@ -126,7 +127,7 @@ public final class SQLiteRunStore: ResultsStore {
 
     public func metrics(run id: Int64) throws -> [MetricRow] {
         try reading { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid", arguments: [id]).map { r in StoreRow.metric(column: { r[$0] as DatabaseValue }) }
+            try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE run_id = ? ORDER BY ordinal", arguments: [id]).map { r in StoreRow.metric(column: { r[$0] as DatabaseValue }) }
         }
     }
 
@@ -135,7 +136,7 @@ public final class SQLiteRunStore: ResultsStore {
         var arguments: [(any DatabaseValueConvertible)?] = [metric]
         if let scope { sql += " AND scope = ?"; arguments.append(scope) }
         if let key { sql += " AND key = ?"; arguments.append(key) }
-        sql += " ORDER BY run_id, scope, key"
+        sql += " ORDER BY run_id, ordinal"
         return try reading { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { r in (r["run_id"], StoreRow.metric(column: { r[$0] as DatabaseValue })) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 import GRDB
 
 /// A value of a store's column, independent of the database library.

@@ -43,6 +43,7 @@ public enum StoreSchema {
             CREATE TABLE metrics (
               run_id BIGINT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
               path TEXT NOT NULL,
+              ordinal BIGINT NOT NULL,
               scope TEXT NOT NULL,
               key TEXT NOT NULL,
               metric TEXT NOT NULL,
@@ -63,5 +64,5 @@ public enum StoreSchema {
                              "overrides", "arguments", "seed", "paths", "tail_model", "monitoring", "thresher_version", "thresher_commit",
                              "started_at", "finished_at", "host", "report_json"]
 
-    static let metricColumns = ["run_id", "path", "scope", "key", "metric", "kind", "value", "std_error", "lo", "hi"]
+    static let metricColumns = ["run_id", "path", "ordinal", "scope", "key", "metric", "kind", "value", "std_error", "lo", "hi"]
 }
