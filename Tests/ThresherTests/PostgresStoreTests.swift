@@ -124,22 +124,7 @@ final class PostgresStoreTests: BinaryTestCase {
         XCTAssertEqual(try server.sql("SELECT count(*) FROM runs"), "2\n")
         let metrics = try server.sql("SELECT count(*) FROM metrics")
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["calibrate", scenario, "--paths", "5000", "--store", server.url, "--quiet"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["THRESHER_STORE_TEST_PAUSE": "60"]) { $1 }
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        var said = ""
-        while !said.contains("paused mid-write") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            said += String(decoding: chunk, as: UTF8.self)
-        }
-        XCTAssertTrue(said.contains("paused mid-write"), said)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        try killMidWrite(["calibrate", scenario, "--paths", "5000", "--store", server.url, "--quiet"])
         XCTAssertEqual(try server.sql("SELECT count(*) FROM runs"), "2\n")
         XCTAssertEqual(try server.sql("SELECT count(*) FROM metrics"), metrics)
 

@@ -113,24 +113,7 @@ final class RunStoreCommandLineTests: BinaryTestCase {
         let folder = try temporaryFolder(), store = folder + "/runs.sqlite"
         XCTAssertEqual(try run(["run", scenario, "--paths", "5000", "--store", store, "--quiet"]).status, 0)
         let before = try runCount(store)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["calibrate", scenario, "--paths", "5000", "--store", store, "--quiet"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["THRESHER_STORE_TEST_PAUSE": "60"]) { $1 }
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var said = ""
-        while !said.contains("paused mid-write") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            said += String(decoding: chunk, as: UTF8.self)
-        }
-        XCTAssertTrue(said.contains("paused mid-write"), said)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        try killMidWrite(["calibrate", scenario, "--paths", "5000", "--store", store, "--quiet"])
         let after = try runCount(store)
         XCTAssertEqual(after.integrity, "ok")
         XCTAssertEqual(after.runs, before.runs)
@@ -311,5 +294,30 @@ final class RunStoreCommandLineTests: BinaryTestCase {
         let bad = try run(["run", scenario, "--paths", "2000", "--set", "market.assets.BTC.vol=-1", "--store", store])
         XCTAssertEqual(bad.status, 65)
         XCTAssertEqual(try runCount(store).runs, 1)
+    }
+}
+
+extension BinaryTestCase {
+    /// Starts `thresher` with the store's test pause (THRESHER_STORE_TEST_PAUSE), waits until it
+    /// says it paused inside its transaction, halfway through its metrics, and kills it (SIGKILL).
+    func killMidWrite(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["THRESHER_STORE_TEST_PAUSE": "60"]) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var said = ""
+        while !said.contains("paused mid-write") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        XCTAssertTrue(said.contains("paused mid-write"), said)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
     }
 }
