@@ -49,7 +49,7 @@ public struct DiffReport: CommandReport {
             ("store", .string(store)), ("run_a", Self.runJSON(a)), ("run_b", Self.runJSON(b)),
             ("test", .object([("method", .string("holm")), ("family_wise_alpha", .number(c.alpha)), ("tests", .integer(c.tests)),
                               ("first_threshold_z", c.tests == 0 ? .null : .number(c.firstThreshold)),
-                              ("standard_error", .string("the report's, else (hi - lo) / (2 * 1.96) of its interval"))])),
+                              ("standard_error", .string("the report's (normal p-value), else (hi - lo) / (2 * t(0.975, K - 1)) of its K-section interval (Student-t p-value, Welch degrees of freedom)"))])),
             ("moved", .integer(c.moved.count)),
             ("metrics", .array(c.changes.map(Self.changeJSON))),
             ("accounts", .object([("appeared", .array(acc.appeared.map(JSONValue.string))), ("vanished", .array(acc.vanished.map(JSONValue.string))),
