@@ -2,7 +2,7 @@
 # Both install the missing system packages first (Debian/Ubuntu, via apt-get).
 
 SWIFT        ?= swift
-APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev
+APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libsqlite3-dev
 MPI_PACKAGES := libopenmpi-dev openmpi-bin
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SCENARIO     ?= Scenarios/default.yaml
@@ -24,9 +24,9 @@ ifeq ($(ARCH),x86_64)
 TUNING       += -Xswiftc -target-cpu -Xswiftc $(THRESHER_TARGET_CPU) -Xcc -march=$(THRESHER_TARGET_CPU)
 endif
 
-.PHONY: deps deps-mpi deps-browser commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench bench-serve install clean
+.PHONY: deps deps-mpi deps-browser deps-postgres commit-stamp build portable mpi demo test test-aarch64 test-slurm fuzz workloads bench bench-serve install clean
 
-## deps: install the system libraries (OpenBLAS, LAPACKE, zlib, pkg-config) when any is missing;
+## deps: install the system libraries (OpenBLAS, LAPACKE, zlib, SQLite for the results store, pkg-config) when any is missing;
 ## deps-mpi: the same plus Open MPI (for `make mpi` and `make test`).
 deps deps-mpi:
 	@missing=""; for p in $(APT_PACKAGES) $(if $(filter deps-mpi,$@),$(MPI_PACKAGES)); do \
@@ -47,6 +47,14 @@ deps-browser:
 	@python3 -c 'import selenium' 2>/dev/null || { echo "Installing: selenium (PyPI, ServeTests)"; \
 	  python3 -m pip install --quiet selenium || python3 -m pip install --quiet --user selenium \
 	  || echo "selenium could not be installed: the page's browser test will be skipped"; }
+
+## deps-postgres: Debian's PostgreSQL server, which the results store's tests (PostgresStoreTests)
+## start in a temporary folder (initdb, pg_ctl on a Unix socket) and stop; a machine where it cannot
+## be installed still runs `make test`, and those tests say they were skipped.
+deps-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "Installing: postgresql (PostgresStoreTests)"; \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql) \
+	  || echo "postgresql could not be installed: PostgresStoreTests will be skipped"; }
 
 ## The commit is compiled into every build below (reports and --version name it): a header,
 ## .build-commit/thresher_commit.h, rewritten only when the commit changes, and included by
@@ -94,7 +102,7 @@ demo: build
 ## built with MPI so that the cluster tests run `thresher` under mpirun at 1, 2 and 4 ranks; in
 ## .build-test, so that the README's .build/release/thresher stays `make build`'s.
 TEST_FLAGS   := -c release $(RELEASE) -Xswiftc -enable-testing --traits MPI --build-path .build-test
-test: deps-mpi deps-browser commit-stamp
+test: deps-mpi deps-browser deps-postgres commit-stamp
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	THRESHER_REQUIRE_MPI=1 THRESHER_EXPECT_COMMIT="$(COMMIT)" $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
 

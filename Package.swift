@@ -26,8 +26,12 @@ let package = Package(
         // `thresher serve` (Sources/Server): HTTP on SwiftNIO, graceful shutdown on SIGTERM.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // The results store (`--store`, history, diff, explain): SQLite through GRDB (Debian's libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // A team's shared results store (`--store postgres://…`): PostgreSQL through postgres-nio.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -66,7 +70,12 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CKernels", "CommandSupport", "MonteCarlo", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Calibration", dependencies: ["CKernels", "Distributions", "Engine", "MonteCarlo", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
         .target(name: "Backtest", dependencies: ["CKernels", "Distributions", "History", "LinearAlgebra", "RandomStreams", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"]),
-        .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "Engine", "History", "ScenarioSpec", "Shocks", "TailStats"]),
+        // The results store's model: runs of record, their metrics, comparison and attribution (no database).
+        .target(name: "RunStore", dependencies: ["CommandSupport", "Distributions"]),
+        // The stores themselves: SQLite (GRDB) and PostgreSQL (postgres-nio), one schema.
+        .target(name: "RunStoreBackends", dependencies: ["RunStore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Reports", dependencies: ["Backtest", "CKernels", "Calibration", "CommandSupport", "Engine", "History", "RunStore", "ScenarioSpec", "Shocks", "TailStats"]),
         // `thresher serve`: the what-ifs and Monte Carlo jobs over HTTP, and the risk desk's page.
         .target(name: "Server", dependencies: [
             "Calibration", "CommandSupport", "Engine", "MonteCarlo", "Reports", "Revaluation", "ScenarioSpec", "WorkerPool",
@@ -76,7 +85,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "ThresherCLI", dependencies: [
-            "Backtest", "Server", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "ScenarioSpec", "Shocks", "WorkerPool",
+            "Backtest", "Server", "Calibration", "CommandSupport", "Engine", "History", "MonteCarlo", "Reports", "RunStore", "RunStoreBackends", "ScenarioSpec", "Shocks", "WorkerPool",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
@@ -87,7 +96,8 @@ let package = Package(
                           path: "Benchmarks/ThresherBench"),
         .testTarget(name: "ThresherTests", dependencies: [
             "Backtest", "CKernels", "CZlib", "Calibration", "CommandSupport", "Distributions", "Engine", "History", "LinearAlgebra", "MonteCarlo", "RandomStreams",
-            "Reports", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
+            "Reports", "Revaluation", "RunStore", "RunStoreBackends", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

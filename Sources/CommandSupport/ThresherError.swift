@@ -6,6 +6,8 @@ public enum ExitStatus {
     public static let invalidScenario: Int32 = 65
     /// An input file that is missing or cannot be read (EX_NOINPUT).
     public static let missingInput: Int32 = 66
+    /// A service the command needs cannot be reached: a results store's server (EX_UNAVAILABLE).
+    public static let unavailable: Int32 = 69
     /// A numerical failure that is not the user's (EX_SOFTWARE).
     public static let internalFailure: Int32 = 70
     /// An output that cannot be written (EX_CANTCREAT).

@@ -53,6 +53,8 @@ struct BacktestCommand: ParsableCommand {
 
     @OptionGroup(title: "Reports") var output: ReportFiles
 
+    @OptionGroup(title: "Results store") var store: StoreOptions
+
     @Flag(help: "Print no table and no progress bar.")
     var quiet = false
 
@@ -74,7 +76,8 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingCommand(file: file, whatIf: edits.value, output: output, quiet: quiet) { loaded, _ in
+        try runReportingCommand(file: file, whatIf: edits.value, output: output, quiet: quiet,
+                                recording: RunRecording(location: store.store, command: "backtest", seed: simulation.seed, paths: simulation.paths)) { loaded, _ in
             var scenario = loaded
             simulation.apply(to: &scenario)
             var settings = BacktestSettings()

@@ -38,6 +38,8 @@ struct Merge: ParsableCommand {
 
     @OptionGroup var output: ReportOptions
 
+    @OptionGroup(title: "Results store") var store: StoreOptions
+
     @Option(name: .customLong("policy-out"), help: "calibrate: write the calibrated policy section to this YAML file.")
     var policyOut: String?
 
@@ -58,7 +60,7 @@ struct Merge: ParsableCommand {
             }
             let coordinator = ReplayCoordinator(known: plan.known, next: .merge(parts: plan.parts), digest: first.digest)
             let presentation = Presentation(threads: threads, output: output, quiet: quiet, policyOut: policyOut,
-                                            precision: try Presentation.validPrecision(precision), merged: true)
+                                            precision: try Presentation.validPrecision(precision), merged: true, store: store.store)
             let stopped = try MonteCarloCommands.execute(command, first.request, file: scenario ?? first.scenarioPath, presentation: presentation,
                                                          coordination: .merging(coordinator))
             guard case .needed(let stage)? = stopped else {

@@ -43,6 +43,8 @@ struct Presentation {
     var precision: Double = Presentation.defaultPrecision
     /// `thresher merge`: the report is merged from the slices' parts (its time is the merge's).
     var merged = false
+    /// `--store`: the results store the report is kept in.
+    var store: String? = nil
 
     static let defaultPrecision = 0.1
 
@@ -76,7 +78,8 @@ enum MonteCarloCommands {
     static func execute(_ command: any MonteCarloCommand.Type, _ request: RunRequest, file: String, presentation: Presentation,
                         coordination: Coordination) throws -> StageOutcome? {
         var outcome: StageOutcome?
-        try runReportingCommand(file: file, whatIf: request.whatIf, output: presentation.output.files, quiet: presentation.quiet) { loaded, echo in
+        try runReportingCommand(file: file, whatIf: request.whatIf, output: presentation.output.files, quiet: presentation.quiet,
+                                 recording: RunRecording(location: presentation.store, command: request.command, seed: request.seed, paths: request.paths)) { loaded, echo in
             let scenario = request.simulating(loaded)
             let digest = PartFile.digest(sourceDigest: scenario.sourceDigest, command: request.command,
                                          options: echo + (request.sections.map { ["--sections \($0)"] } ?? []),
@@ -148,6 +151,6 @@ extension MonteCarloOptions {
     }
 
     func presentation(policyOut: String? = nil) -> Presentation {
-        Presentation(threads: simulation.threads, chunkSize: simulation.chunkSize, output: output, quiet: quiet, policyOut: policyOut)
+        Presentation(threads: simulation.threads, chunkSize: simulation.chunkSize, output: output, quiet: quiet, policyOut: policyOut, store: store.store)
     }
 }

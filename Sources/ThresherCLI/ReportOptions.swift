@@ -3,6 +3,7 @@ import CommandSupport
 import Engine
 import Foundation
 import Reports
+import RunStore
 import ScenarioSpec
 
 /// Where reports go besides the terminal: --json FILE, --html FILE, --csv DIR. Every file is written
@@ -86,13 +87,22 @@ struct ReportOptions: ParsableArguments {
 /// write the requested files, print the terminal table (unless quiet). Errors become a one-line
 /// message and a documented exit code (`reportingErrors`).
 /// A nil document (a slice that wrote its part, an MPI rank other than 0) writes nothing.
-func runReportingCommand(file: String, whatIf: WhatIf, output: ReportFiles, quiet: Bool,
+/// With `recording` (`--store`), the store is opened first and the finished report is stored as
+/// one run (one transaction); a run that fails or is interrupted stores nothing.
+func runReportingCommand(file: String, whatIf: WhatIf, output: ReportFiles, quiet: Bool, recording: RunRecording? = nil,
                          compute: (_ scenario: Scenario, _ echo: [String]) throws -> ReportDocument?) throws {
     try reportingErrors {
+        let started = Date()
+        let store = try recording?.open()
         let (scenario, echo) = try whatIf.load(path: file)
         guard let document = try compute(scenario, echo) else { return }
         if let path = document.json.firstNonFinitePath { throw NonFiniteReport(file: file, path: path) }
         try output.write(document)
+        if let store, let recording {
+            let identity = recording.identity(scenario: scenario, file: file, whatIf: whatIf, echo: echo, startedAt: started)
+            let id = try store.record(identity, report: JSONRenderer.render(document))
+            if !quiet { FileHandle.standardError.write(Data("stored as run \(id) in \(recording.location)\n".utf8)) }
+        }
         if !quiet && !output.replacesTable { print(output.terminalText(document), terminator: "") }
     }
 }
@@ -106,6 +116,8 @@ struct MonteCarloOptions: ParsableArguments {
     @OptionGroup(title: "Reports") var output: ReportOptions
 
     @OptionGroup(title: "Clusters") var slicing: SliceOptions
+
+    @OptionGroup(title: "Results store") var store: StoreOptions
 
     @Flag(help: "Print no table and no progress bar.")
     var quiet = false

@@ -24,6 +24,8 @@ struct Stress: ParsableCommand {
 
     @OptionGroup(title: "Reports") var output: ReportOptions
 
+    @OptionGroup(title: "Results store") var store: StoreOptions
+
     @Flag(help: ArgumentHelp(
         "Run each stress as the exogenous move of a liquidation cascade at one instant: round by round, the accounts liquidated, prices after each round, the insurance fund and auto-deleveraging.",
         discussion: "Needs the scenario's 'policy:' (ladder, liquidation_penalty, insurance_fund) and 'calibration:' (liquidation.depth, impact; liquidation.cascade, or its defaults when absent). Writes cascades.csv, cascade_rounds.csv, cascade_adl.csv, cascade_liquidations.csv with --csv, and charts of price and fund by round with --html."))
@@ -36,7 +38,8 @@ struct Stress: ParsableCommand {
         let whatIf = whatIf.value
         var edits = whatIf
         (edits.spotShocks, edits.volShocks) = ([], [])
-        try runReportingCommand(file: file, whatIf: cascade ? whatIf : edits, output: output.files, quiet: quiet) { scenario, echo in
+        try runReportingCommand(file: file, whatIf: cascade ? whatIf : edits, output: output.files, quiet: quiet,
+                                 recording: RunRecording(location: store.store, command: "stress", simulates: false)) { scenario, echo in
             if cascade {
                 return StressCascadeReport(scenario: scenario, cascades: try StressCascade.run(scenario, file: file), overrides: echo).document
             }

@@ -12,12 +12,12 @@ public struct Thresher: ParsableCommand {
         abstract: "Parallel Monte Carlo stress testing that sets the penalty thresholds of crypto-derivatives venues.",
         discussion: """
         Exit codes: 0 success; 64 bad command-line usage; 65 invalid scenario (the message names the \
-        file, line and field); 66 input file missing or unreadable; 70 internal or numerical failure; \
+        file, line and field); 66 input file or results store missing or unreadable; 69 a results store's server cannot be reached; 70 internal or numerical failure; \
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
         version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit), kernels \(BuildInfo.kernels))\(mpiSupport)",
         subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self, Evaluate.self, Robustness.self, Merge.self, Fit.self, BacktestCommand.self,
-                      Serve.self]
+                      HistoryCommand.self, Diff.self, Explain.self, Serve.self]
     )
 
     public init() {}

@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// A JSON document with key order kept, so reports read in the order they are documented.
@@ -43,21 +44,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         return "\(x)"
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { jsonQuoted(s) }
 }
 
 extension JSONValue {

@@ -249,6 +249,9 @@ public enum ReportChart {
     /// days (drawn on the dots).
     case timeSeries(days: [Int], lines: [(name: String, values: [Double])], dots: (name: String, values: [Double])?,
                     marks: (name: String, indices: [Int])?, title: String, yLabel: String)
+    /// Lines of values against x (a run id), each point with an optional interval drawn as a band
+    /// around its line (`thresher history`).
+    case trend(series: [(name: String, points: [(x: Double, value: Double, band: (low: Double, high: Double)?)])], title: String, xLabel: String, yLabel: String)
 }
 
 /// The four renderings of a command's report, from its `document`.

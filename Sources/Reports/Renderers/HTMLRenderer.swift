@@ -56,6 +56,9 @@ public enum HTMLRenderer {
             return SVGChart.heatMap(rows: rows, columns: columns, values: values, reference: reference, withinNoise: withinNoise, title: title, caption: caption)
         case .timeSeries(let days, let lines, let dots, let marks, let title, let yLabel):
             return SVGChart.timeSeries(days: days, lines: lines, dots: dots, marks: marks, title: title, yLabel: yLabel)
+        case .trend(let series, let title, let xLabel, let yLabel):
+            return SVGChart.lines(series: series.map { ($0.name, $0.points.map { ($0.x, $0.value) }) }, title: title, xLabel: xLabel, yLabel: yLabel,
+                                  logX: false, integerX: true, bands: series.map { $0.points.map(\.band) }, formatY: { String(format: "%.4g", $0) })
         }
     }
 }

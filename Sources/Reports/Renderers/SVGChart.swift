@@ -122,10 +122,12 @@ enum SVGChart {
     /// Lines with a dot at each point. y is logarithmic where the values span decades
     /// (`spansDecades`) or, with `logY`, wherever one is positive; a value at or below the axis's
     /// start is drawn on it. `reference`: a dashed horizontal line (a target); `flagged[s][i]`:
-    /// points drawn as larger red dots (the series then take `calmPalette`, free of red).
+    /// points drawn as larger red dots (the series then take `calmPalette`, free of red); `bands[s][i]`:
+    /// an interval around point i of series s, drawn as a translucent band over each run of points that have one.
     static func lines(series: [(name: String, points: [(Double, Double)])], title: String, xLabel: String, yLabel: String,
                       logX: Bool, integerX: Bool = false, logY: Bool = false, reference: (label: String, value: Double)? = nil,
-                      flagged: [[Bool]] = [], flagLabel: String = "", formatY: @escaping (Double) -> String) -> String {
+                      flagged: [[Bool]] = [], flagLabel: String = "", bands: [[(low: Double, high: Double)?]] = [],
+                      formatY: @escaping (Double) -> String) -> String {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return "" }
         let tx: (Double) -> Double = logX ? { log10($0) } : { $0 }
@@ -134,7 +136,7 @@ enum SVGChart {
         xs.log = logX
         // A log axis spanning less than two decades has one or two powers of ten: tick the data's x instead.
         if logX && xs.high - xs.low < 2 { xs.explicitTicks = Array(Set(all.map { tx($0.0) })).sorted() }
-        let yValues = all.map(\.1) + (reference.map { [$0.value] } ?? [])
+        let yValues = all.map(\.1) + (reference.map { [$0.value] } ?? []) + bands.flatMap { $0.compactMap { $0 }.flatMap { [$0.low, $0.high] } }
         let log = spansDecades(yValues) || (logY && yValues.contains { $0 > 0 && $0.isFinite })
         let yPixels = (height - margin.bottom, margin.top)
         let ys = log ? decadeAxis(yValues, pixels: yPixels) : paddedAxis(yValues, pixels: yPixels)
@@ -144,6 +146,9 @@ enum SVGChart {
         var body = ""
         if let reference {
             body += "<line x1=\"\(f(xs.pixels.0))\" y1=\"\(f(y(reference.value)))\" x2=\"\(f(xs.pixels.1))\" y2=\"\(f(y(reference.value)))\" stroke=\"#333\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>\n"
+        }
+        for (s, item) in series.enumerated() where s < bands.count {
+            body += bandPolygons(item.points.map { tx($0.0) }, bands[s], x: { xs.map($0) }, y: y, color: colors[s])
         }
         for (s, item) in series.enumerated() {
             body += "<polyline points=\"\(item.points.map { "\(f(xs.map(tx($0.0)))),\(f(y($0.1)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(colors[s])\" stroke-width=\"2\"/>\n"
@@ -159,6 +164,27 @@ enum SVGChart {
         return frame(title: title, xAxis: xs, yAxis: ys, xLabel: xLabel, yLabel: log ? "\(yLabel), \(logScale(yValues))" : yLabel, body: body, legend: legend,
                      formatX: logX ? { money(pow(10, $0)) } : integerX ? { String(format: "%.0f", $0) } : nil,
                      formatY: log ? { formatY(pow(10, $0)) } : formatY)
+    }
+
+    /// Translucent polygons between the lows and highs of each run of consecutive points with a band
+    /// (a lone point's band is a short vertical bar).
+    static func bandPolygons(_ xs: [Double], _ bands: [(low: Double, high: Double)?], x: (Double) -> Double, y: (Double) -> Double, color: String) -> String {
+        var out = "", run: [(x: Double, low: Double, high: Double)] = []
+        func flush() {
+            defer { run = [] }
+            guard !run.isEmpty else { return }
+            if run.count == 1 {
+                out += "<line x1=\"\(f(x(run[0].x)))\" y1=\"\(f(y(run[0].low)))\" x2=\"\(f(x(run[0].x)))\" y2=\"\(f(y(run[0].high)))\" stroke=\"\(color)\" stroke-width=\"6\" stroke-opacity=\"0.25\"/>\n"
+                return
+            }
+            let upper = run.map { "\(f(x($0.x))),\(f(y($0.high)))" }, lower = run.reversed().map { "\(f(x($0.x))),\(f(y($0.low)))" }
+            out += "<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.2\" stroke=\"none\"/>\n"
+        }
+        for (i, band) in bands.enumerated() where i < xs.count {
+            if let band { run.append((xs[i], band.low, band.high)) } else { flush() }
+        }
+        flush()
+        return out
     }
 
     /// Daily series against the date: each line thinned to at most ~1,500 points (the margin series
