@@ -21,9 +21,6 @@ struct BreachTimes: Sendable {
         if weighted { binWeights = Array(repeating: ExactSum(), count: Self.bins + 1) }
     }
 
-    /// Whether the breaches are weighted by their paths' likelihood ratios (importance sampling).
-    var isWeighted: Bool { !binWeights.isEmpty }
-
     /// Counts a breach at `hours` into its bin and its time into `totalHours`, on a path of
     /// likelihood ratio `weight` (1 without importance sampling).
     /// - Complexity: O(1).

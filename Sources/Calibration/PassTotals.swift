@@ -53,9 +53,6 @@ struct WaterfallTotals: Sendable {
         }
     }
 
-    /// Whether the totals weight each path by its likelihood ratio (importance sampling).
-    var isWeighted: Bool { breachTimes.isWeighted }
-
     /// N × the estimated liquidation probability of entry i: the liquidation count, or under
     /// importance sampling the sum of the liquidated paths' likelihood ratios.
     func liquidationMass(_ i: Int) -> Double { liquidationWeights.isEmpty ? Double(liquidations[i]) : liquidationWeights[i].value }

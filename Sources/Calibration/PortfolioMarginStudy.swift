@@ -28,6 +28,8 @@ public struct PortfolioMarginStudy: Sendable {
     /// Per account, per held asset (`array.assetsOf` order): h_ab (years) and the slippage Σ I(n)·n (USD).
     let liquidationYears: [[Double]]
     let slippages: [[Double]]
+    /// Per account, its charges at the policy's ranges (`RiskArray.charges`) and MM_a = f·Σ IM_ab.
+    let charges: [[RiskArray.AssetCharge]]
     let maintenance: [Double]
 
     /// - Throws: `ScenarioError` when the scenario has no `calibration:` section (the liquidation
@@ -63,7 +65,9 @@ public struct PortfolioMarginStudy: Sendable {
         }
         liquidationYears = years
         slippages = slips
-        maintenance = (0..<array.assetsOf.count).map { a in margin.maintenanceFraction * array.charges(account: a).reduce(0) { $0 + $1.initial } }
+        let charges = (0..<array.assetsOf.count).map { array.charges(account: $0) }
+        self.charges = charges
+        maintenance = charges.map { margin.maintenanceFraction * $0.reduce(0) { $0 + $1.initial } }
     }
 
     /// One pass over the paths (one stage for all `ranges`: all paths and the sections).
@@ -92,13 +96,11 @@ public struct PortfolioMarginStudy: Sendable {
     /// The result of one range's totals.
     func result(paths: Int, totals: PortfolioMarginTotals, elapsed: Double) -> PortfolioMarginResult {
         let n = Double(paths), ids = scenario.portfolio.accounts.map(\.id), assets = scenario.market.assets.map(\.id)
-        var pair = 0
-        var valueAtRisk: [[Double]] = []
-        for held in array.assetsOf {
-            valueAtRisk.append(held.indices.map { _ in defer { pair += 1 }; return totals.pairLosses[pair].summary(retainingLosses: false).levels[0].valueAtRisk })
-        }
+        // The pairs' VaRs, in the pricer's order: account by account, its held assets in order.
+        let pairStart = array.assetsOf.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        func valueAtRisk(account a: Int, held k: Int) -> Double { totals.pairLosses[pairStart[a] + k].summary(retainingLosses: false).levels[0].valueAtRisk }
         let accounts = array.assetsOf.indices.map { a -> PortfolioMarginResult.Account in
-            let charges = array.charges(account: a)
+            let charges = self.charges[a]
             let p = Double(totals.breaches[a]) / n
             return .init(id: ids[a], initial: charges.reduce(0) { $0 + $1.initial }, maintenance: maintenance[a],
                          breachProbability: p, standardError: PolicyEvaluation.binomialStandardError(p, paths: paths),
@@ -107,12 +109,12 @@ public struct PortfolioMarginStudy: Sendable {
         }
         let ranges = scenario.market.assets.indices.compactMap { b -> PortfolioMarginResult.AssetRange? in
             guard let current = array.spec.spotRange[b] else { return nil }
-            let holders = array.assetsOf.indices.compactMap { a in array.assetsOf[a].firstIndex(of: b).map { (a, valueAtRisk[a][$0]) } }
+            let holders = array.assetsOf.indices.compactMap { a in array.assetsOf[a].firstIndex(of: b).map { (a, valueAtRisk(account: a, held: $0)) } }
             guard !holders.isEmpty else { return nil }
-            // Accounts no range can cover (their loss is bounded below the tail, e.g. long options
-            // under maintenance_fraction < 1) are left to the fraction and the minimums, and counted.
-            // Each account's own smallest range (nil: none below ±100 %); the asset's is the largest.
-            let needed = holders.map { calibratedRange(asset: b, holders: [$0]) }
+            // Each account's own smallest range; the asset's is the largest. Accounts no range covers
+            // (nil: their loss is bounded below the tail, e.g. long options under maintenance_fraction
+            // < 1) are left to the fraction and the minimums, and counted.
+            let needed = holders.map { smallestRange(account: $0.0, asset: b, valueAtRisk: $0.1) }
             let coverable = needed.compactMap { $0 }
             let covered = coverable.filter { $0 <= current }.count
             return .init(asset: assets[b], current: current, calibrated: coverable.max() ?? .nan, reached: !coverable.isEmpty, accounts: holders.count,
@@ -122,14 +124,11 @@ public struct PortfolioMarginStudy: Sendable {
                                      maintenanceFraction: array.spec.maintenanceFraction, accounts: accounts, ranges: ranges)
     }
 
-    /// The smallest range R in [0, 1) with f·IM_ab(R) ≥ VaR_ab for every holder (a, VaR_ab) of asset
-    /// b, by bisection to 10⁻⁹; 0 when the extended moves and the minimum charges alone suffice; nil
-    /// when even R → 1 falls short.
-    func calibratedRange(asset b: Int, holders: [(account: Int, valueAtRisk: Double)]) -> Double? {
+    /// The smallest range R in [0, 1) with f·IM_ab(R) ≥ VaR_ab, by bisection to 10⁻⁹; 0 when the
+    /// extended moves and the minimum charges alone suffice; nil when even R → 1 falls short.
+    func smallestRange(account a: Int, asset b: Int, valueAtRisk: Double) -> Double? {
         let f = array.spec.maintenanceFraction
-        func covers(_ range: Double) -> Bool {
-            holders.allSatisfy { f * array.charge(account: $0.account, asset: b, range: range).initial >= $0.valueAtRisk }
-        }
+        func covers(_ range: Double) -> Bool { f * array.charge(account: a, asset: b, range: range).initial >= valueAtRisk }
         var low = 0.0, high = Self.widestRange
         guard covers(high) else { return nil }
         if covers(0) { return 0 }
@@ -198,11 +197,13 @@ struct PortfolioMarginPricer: PathPricer {
                 let row = workspace.values + k * ld, eps = shocks.row(shocks.epsilon, asset: b)
                 let spot = array.spots[b], weight = book.linearWeights[a * n + b], slippage = study.slippages[a][k]
                 let years = study.liquidationYears[a][k], scale = study.scenario.market.assets[b].vol * years.squareRoot()
+                // The account's options on b and their time to expiry after h_ab, once per chunk.
+                let legs = book.options(ofAccount: a).filter { $0.asset == b }.map { (leg: $0, yearsAfter: array.yearsNow($0) - years) }
                 for j in 0..<m {
                     let moved = spot * exp(scale * eps[j])
                     var profit = weight * (moved - spot)
-                    for leg in book.options(ofAccount: a) where leg.asset == b {
-                        profit += leg.quantity * (leg.value(spot: moved, volFactor: 1, years: array.yearsNow(leg) - years, rate: book.rate) - leg.valueNow)
+                    for (leg, yearsAfter) in legs {
+                        profit += leg.quantity * (leg.value(spot: moved, volFactor: 1, years: yearsAfter, rate: book.rate) - leg.valueNow)
                     }
                     row[j] = slippage - profit
                     total[j] += row[j]

@@ -88,7 +88,7 @@ struct RobustnessSchedule {
         let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
         func key(_ scenario: Scenario) -> MarketKey {
             MarketKey(market: scenario.market, paths: all, draws: LiquidationProcesses.draws(scenario.calibration!.monitoring, scenario: scenario),
-                      importance: scenario.market.tails.dof == nil ? nil : scenario.calibration!.importanceSampling)
+                      importance: scenario.activeImportanceSampling)
         }
         let markets = WaterfallCells.groups(calibrations.map(key))
         let last = WaterfallCells.groups(afterCalibration.map { key(evaluations[$0].scenario) })

@@ -6,13 +6,8 @@ import ScenarioSpec
 enum SamplingNotes {
     /// The `importance_sampling` JSON field: the sampling's settings, or null for plain Monte Carlo.
     static func json(_ scenario: Scenario) -> JSONValue {
-        guard let importance = activeImportance(scenario) else { return .null }
+        guard let importance = scenario.activeImportanceSampling else { return .null }
         return .object([("variance_scale", .number(importance.varianceScale)), ("plain_share", .number(importance.plainShare))])
-    }
-
-    /// The calibration's importance sampling where it applies (tail models with a mixing variable).
-    static func activeImportance(_ scenario: Scenario) -> ImportanceSampling? {
-        scenario.market.tails.dof == nil ? nil : scenario.calibration?.importanceSampling
     }
 
     /// Whether the expected deficit (and so the penalty rate and the fund's ES) has a finite value:
@@ -27,7 +22,7 @@ enum SamplingNotes {
     /// The text lines: how the paths were sampled, and the warning where the deficit has no mean.
     static func lines(_ scenario: Scenario) -> [String] {
         var lines: [String] = []
-        if let importance = activeImportance(scenario) {
+        if let importance = scenario.activeImportanceSampling {
             lines.append("Importance sampling: the mixing variable of \(scenario.market.tails.name) widened ×\(String(format: "%g", importance.varianceScale)) in variance on "
                          + "\(String(format: "%g", 100 * (1 - importance.plainShare))) % of the paths; every estimate is weighted by its path's likelihood ratio (≤ \(String(format: "%g", 1 / importance.plainShare))).")
         }

@@ -52,3 +52,9 @@ extension ImportanceSampling {
         plainShare = try r.optional("plain_share", p.openUnitInterval) ?? Self.defaultPlainShare
     }
 }
+
+extension Scenario {
+    /// The calibration's importance sampling where it applies: tail models with a mixing variable
+    /// (`student-t`, `t-copula`); nil otherwise (a robustness cell under gaussian tails runs plain).
+    public var activeImportanceSampling: ImportanceSampling? { market.tails.dof == nil ? nil : calibration?.importanceSampling }
+}
