@@ -39,20 +39,30 @@ public struct PortfolioMarginReport {
         if above.isEmpty {
             lines.append(Headline("Portfolio margin: no account loses more than its maintenance over its liquidation period with probability above \(String(format: "%g", result.targetBreachProbability)) beyond noise", .good))
         } else {
-            lines.append(Headline("Portfolio margin: \(above.count) of \(result.accounts.count) accounts lose more than their maintenance with probability above the target \(String(format: "%g", result.targetBreachProbability)) (worst \(above.max { $0.breachProbability < $1.breachProbability }!.id))", .bad))
+            lines.append(Headline("Portfolio margin: \(grouped(above.count)) of \(grouped(result.accounts.count)) accounts lose more than their maintenance with probability above the target \(String(format: "%g", result.targetBreachProbability)) (worst \(above.max { $0.breachProbability < $1.breachProbability }!.id))", .bad))
         }
-        for range in result.ranges {
+        // One line per asset where there are few; otherwise one line per verdict, naming the first few.
+        let verdicts = result.ranges.map { range -> (text: String, bad: Bool) in
             let (value, interval) = calibrated(range)
-            let left = range.uncoverable > 0 ? "; \(range.uncoverable) of its \(range.accounts) accounts lose more than any range covers (maintenance fraction or minimums must)" : ""
-            guard range.reached else {
-                lines.append(Headline("Portfolio margin \(range.asset): no spot range below ±100 % meets the target" + left, .bad))
-                continue
-            }
-            let text = "Portfolio margin \(range.asset): the policy's ±\(percent(range.current)) (covers \(percent(range.coveredByPolicy)) of its accounts) against the calibrated ±\(percent(value))"
+            let left = range.uncoverable > 0 ? "; \(grouped(range.uncoverable)) of its \(grouped(range.accounts)) accounts lose more than any range covers (maintenance fraction or minimums must)" : ""
+            guard range.reached else { return ("\(range.asset): no spot range below ±100 % meets the target" + left, true) }
+            let short = range.current < (interval?.low ?? value)
+            let text = "\(range.asset): the policy's ±\(percent(range.current)) (covers \(percent(range.coveredByPolicy)) of its accounts) against the calibrated ±\(percent(value))"
                 + (interval.map { " [\(percent($0.low))–\(percent($0.high))]" } ?? "")
                 + (value == 0 ? " (the extended moves and minimum charges alone meet the target)" : "")
-            let short = range.current < (interval?.low ?? value)
-            lines.append(Headline(text + (short ? ", too narrow" : "") + left, short || range.uncoverable > 0 ? .bad : .good))
+                + (short ? ", too narrow" : "") + left
+            return (text, short || range.uncoverable > 0)
+        }
+        if verdicts.count <= 3 {
+            lines += verdicts.map { Headline("Portfolio margin " + $0.text, $0.bad ? .bad : .good) }
+        } else {
+            for bad in [true, false] {
+                let group = verdicts.filter { $0.bad == bad }
+                guard !group.isEmpty else { continue }
+                let shown = group.prefix(3).map(\.text).joined(separator: "; ")
+                lines.append(Headline("Portfolio margin, \(group.count) of \(verdicts.count) assets \(bad ? "short of the target" : "within it"): " + shown
+                                      + (group.count > 3 ? "; … (the ranges table has all)" : ""), bad ? .bad : .good))
+            }
         }
         return lines
     }
@@ -81,17 +91,19 @@ public struct PortfolioMarginReport {
         ]
         if !result.ranges.isEmpty {
             let ciTitle = "\(Int((100 * confidence).rounded())) % CI"
+            // The interval columns only where sections gave intervals (calibrate, not evaluate).
+            let withIntervals = (sectionResults?.count ?? 0) >= 2
+            let ciColumns: [ReportTable.Column] = withIntervals ? [.init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high")] : []
             blocks.append(.table(ReportTable(
                 csvName: "portfolio_margin_ranges.csv",
-                columns: [.init("asset", csv: "asset"), .init("policy range", csv: "policy_range"), .init("calibrated range", csv: "calibrated_range"),
-                          .init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high"), .init("accounts", csv: "accounts"),
-                          .init("policy covers", csv: "covered_by_policy"), .init("not coverable", csv: "uncoverable")],
+                columns: [.init("asset", csv: "asset"), .init("policy range", csv: "policy_range"), .init("calibrated range", csv: "calibrated_range")] + ciColumns
+                    + [.init("accounts", csv: "accounts"), .init("policy covers", csv: "covered_by_policy"), .init("not coverable", csv: "uncoverable")],
                 rows: result.ranges.map { range in
                     let (value, interval) = calibrated(range)
                     let short = range.reached && range.current < (interval?.low ?? value)
+                    let ciCells: [ReportCell] = withIntervals ? [interval.map { .rate($0.low) } ?? .label(""), interval.map { .rate($0.high) } ?? .label("")] : []
                     return [.label(range.asset), ReportCell.rate(range.current).flagged(short ? .bad : nil),
-                            range.reached ? .rate(value) : .label("not reached"),
-                            interval.map { .rate($0.low) } ?? .label(""), interval.map { .rate($0.high) } ?? .label(""), .integer(range.accounts),
+                            range.reached ? .rate(value) : .label("not reached")] + ciCells + [.integer(range.accounts),
                             .rate(range.coveredByPolicy),
                             ReportCell.integer(range.uncoverable).flagged(range.uncoverable > 0 ? .bad : nil)]
                 })))
