@@ -20,8 +20,8 @@ struct PenaltySearchOutcome {
     var breachTimes: BreachTimes?
 
     /// Folds in the totals of the next group of accounts.
-    /// - Complexity: O(accounts of the group × K log K + grid points), K the tails' kept size
-    ///   (each tail's summary), on `threads` workers.
+    /// - Complexity: O(accounts of the group × K + grid points), K the tails' kept size (two
+    ///   selections per tail), on `threads` workers.
     mutating func add(_ search: (waterfall: WaterfallTotals, grid: PenaltyGrid), threads: Int) {
         let totals = search.waterfall
         if grid == nil { grid = search.grid } else { grid!.merge(search.grid) }
@@ -31,8 +31,8 @@ struct PenaltySearchOutcome {
         deficits += totals.deficits.map(\.value)
         lossQuantiles += parallelMap(totals.accountLossCount, threads: threads) { range in
             range.map { a -> (var95: Double, var99: Double) in
-                let levels = totals.accountLossSummary(a).levels
-                return (levels[0].valueAtRisk, levels[1].valueAtRisk)
+                let valuesAtRisk = totals.accountValuesAtRisk(a)
+                return (valuesAtRisk[0], valuesAtRisk[1])
             }
         }
     }

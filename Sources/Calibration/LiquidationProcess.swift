@@ -13,7 +13,8 @@ import ScenarioSpec
 /// (offset `buffers.row(account: a)` + j of each row of `buffers`):
 /// `loss` (the horizon loss, USD), `liquidated`, `finalEquity` (E2 after the close, E1 at the horizon
 /// when not liquidated), `notional` (the liquidated notional Σ n_i, 0 when not liquidated) and
-/// `recovered` (liquidated, and the account left alone would have been back above maintenance) and,
+/// `recovered` (liquidated, and the account left alone would have been back above maintenance; only
+/// while `buffers.checksRecovery`, else false) and,
 /// where liquidated, `breachHours` (when the venue acted, hours from now).
 protocol LiquidationProcess: Sendable {
     /// The draws the process reads beyond the horizon's move: waterfalls of one market with the same
@@ -143,7 +144,7 @@ struct HorizonLiquidation: LiquidationProcess {
                 buffers.breachHours[r + j] = waterfall.horizonHours
                 // Left alone over the liquidation period, would the account have been back above
                 // maintenance at S''? Then this liquidation was unnecessary.
-                recovered[j] = e1 + profit >= waterfall.requirement(account: a) { buffers.movedSpot[$0] }
+                recovered[j] = buffers.checksRecovery && e1 + profit >= waterfall.requirement(account: a) { buffers.movedSpot[$0] }
             }
         }
     }

@@ -49,7 +49,8 @@ struct WaterfallTotals: Sendable {
             weightedAccountLosses = plan.map { Array(repeating: WeightedTailAccumulator(plan: $0), count: accounts.count) } ?? []
             accountLosses = []
         } else {
-            accountLosses = plan.map { Array(repeating: TailAccumulator(plan: $0), count: accounts.count) } ?? []
+            // Only the tails' order statistics are read (`accountValuesAtRisk`): no moments.
+            accountLosses = plan.map { Array(repeating: TailAccumulator(plan: $0, moments: false), count: accounts.count) } ?? []
         }
     }
 
@@ -72,24 +73,33 @@ struct WaterfallTotals: Sendable {
         if let weights, !weightedAccountLosses.isEmpty {
             for a in buffers.accounts { weightedAccountLosses[a - first].add(buffers.loss + buffers.row(account: a), weights: weights, count: m) }
         }
-        for a in buffers.accounts {
-            let i = a - first, r = buffers.row(account: a)
-            // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
-            for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
-                var blockDeficit = 0.0, blockLiquidations = 0.0, blockUnnecessary = 0.0
-                for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[r + j] {
-                    let k = r + j, w = weights?[j] ?? 1
-                    liquidations[i] += 1
-                    if buffers.recovered[k] { unnecessaryLiquidations[i] += 1; blockUnnecessary += w }
-                    blockLiquidations += w
-                    breachTimes.add(hours: buffers.breachHours[k], weight: w)
-                    blockDeficit += w * max(-buffers.finalEquity[k], 0)
-                    sink.add(notional: buffers.notional[k], equity: buffers.finalEquity[k], weight: w)
-                }
-                deficits[i].add(blockDeficit)
-                if !liquidationWeights.isEmpty {
-                    liquidationWeights[i].add(blockLiquidations)
-                    unnecessaryWeights[i].add(blockUnnecessary)
+        // Without weights, a block's breach times go to `breachTimes` together (one exact-sum access).
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: TailAccumulator.blockSize) { blockHours in
+            for a in buffers.accounts {
+                let i = a - first, r = buffers.row(account: a)
+                // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
+                for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
+                    var blockDeficit = 0.0, blockLiquidations = 0.0, blockUnnecessary = 0.0, timed = 0
+                    for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[r + j] {
+                        let k = r + j, w = weights?[j] ?? 1
+                        liquidations[i] += 1
+                        if buffers.recovered[k] { unnecessaryLiquidations[i] += 1; blockUnnecessary += w }
+                        blockLiquidations += w
+                        if weights == nil {
+                            blockHours[timed] = buffers.breachHours[k]
+                            timed += 1
+                        } else {
+                            breachTimes.add(hours: buffers.breachHours[k], weight: w)
+                        }
+                        blockDeficit += w * max(-buffers.finalEquity[k], 0)
+                        sink.add(notional: buffers.notional[k], equity: buffers.finalEquity[k], weight: w)
+                    }
+                    if timed > 0 { breachTimes.add(hours: blockHours.baseAddress!, count: timed) }
+                    deficits[i].add(blockDeficit)
+                    if !liquidationWeights.isEmpty {
+                        liquidationWeights[i].add(blockLiquidations)
+                        unnecessaryWeights[i].add(blockUnnecessary)
+                    }
                 }
             }
         }
@@ -112,9 +122,10 @@ struct WaterfallTotals: Sendable {
         if let theirs = other.cascade { cascade?.merge(theirs) }
     }
 
-    /// Account entry i's horizon-loss tail statistics (weighted under importance sampling).
-    func accountLossSummary(_ i: Int) -> TailSummary {
-        weightedAccountLosses.isEmpty ? accountLosses[i].summary(retainingLosses: false) : weightedAccountLosses[i].summary()
+    /// Account entry i's horizon-loss VaRs at the tail plan's levels, USD (weighted under
+    /// importance sampling; NaN where the paths are too few for a level).
+    func accountValuesAtRisk(_ i: Int) -> [Double] {
+        weightedAccountLosses.isEmpty ? accountLosses[i].valuesAtRisk() : weightedAccountLosses[i].summary().levels.map(\.valueAtRisk)
     }
 
     /// Accounts whose loss tails are kept.

@@ -111,9 +111,11 @@ struct PathwiseLiquidation: LiquidationProcess {
             switch accounts[a] {
             case .inBreach:
                 let closing = closing(account: a, w, paths, buffers)
-                for j in 0..<m {
-                    for b in closing.assets { scratch.breachX[b] = 0; scratch.breachSpot[b] = w.model.spots[b] }
-                    close(w, closing, path: j, at: 0, equity: equity, paths, buffers)
+                for b in closing.assets { scratch.breachX[b] = 0; scratch.breachSpot[b] = w.model.spots[b] }
+                if closing.options.isEmpty {
+                    closeToday(w, closing, equity: equity, count: m, paths, buffers)
+                } else {
+                    for j in 0..<m { close(w, closing, path: j, at: 0, equity: equity, paths, buffers) }
                 }
             case .oneAsset(let prices):
                 settle(w, account: a, prices: prices, count: m, paths, buffers)
@@ -186,8 +188,51 @@ struct PathwiseLiquidation: LiquidationProcess {
     /// `buffers.monitoring` (breachX, breachSpot of its assets) with equity `e` there, writes its rows
     /// and hands the breach to the chunk's `BreachRecord`, if any (cascades).
     func close(_ w: Waterfall, _ account: AccountClose, path j: Int, at t0: Double, equity e: Double, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
+        record(closeOutcome(w, account, path: j, at: t0, equity: e, paths, buffers), account, path: j, at: t0, equity: e, buffers)
+    }
+
+    /// `close` on every path of the chunk for an account without options that is below maintenance
+    /// today (t₀ = 0 at today's spots, which `breachX`/`breachSpot` hold): what does not depend on
+    /// the path — the gross notional, slippage and h_liq per asset, the continuation's deviation
+    /// and the cap's limit — once, then each path's move. The operations of `closeOutcome`, in its
+    /// order: the same bits.
+    private func closeToday(_ w: Waterfall, _ account: AccountClose, equity e: Double, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
+        let a = account.account, ld = buffers.capacity, n = w.model.assetCount
+        let eps = paths.horizon.epsilon, bridge = account.bridge, grossNotional = buffers.grossNotional
+        for b in account.assets { grossNotional[b] = 0 }
+        var slippage = 0.0, total = 0.0
+        for position in account.positions {
+            let notional = position.notional(spot: w.model.spots[position.asset])
+            grossNotional[position.asset] += notional
+            total += notional
+            slippage += (w.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
+        }
+        // Per asset b: move = h_liq/T, the continuation's deviation from today, the cap's limit.
+        let moves = account.assets.map { b in (w.costs[b]?.horizonYears(notional: grossNotional[b]) ?? 0) / horizonYears }
+        let deviations = moves.map { BridgeExtremes.continuation(from: 0, at: 0, move: $0, end: 0).deviation }
+        let limits = moves.map { move in w.model.shockCap.map { $0 * move.squareRoot() } }
+        let movedSpot = buffers.movedSpot, breachX = 0.0, t0 = 0.0
+        for j in 0..<m {
+            let s = bridge.scale[j]
+            var profit = 0.0
+            for (q, b) in account.assets.enumerated() {
+                let mean = BridgeExtremes.continuation(from: breachX / s, at: t0, move: moves[q], end: eps[b * ld + j] / s).mean
+                var x = s * (mean + deviations[q] * bridge.normals[b * ld + j])
+                if let limit = limits[q] { x = breachX + min(max(x - breachX, -limit), limit) }
+                movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
+                profit += w.book.linearWeights[a * n + b] * (movedSpot[b] - w.model.spots[b])
+            }
+            let outcome = LiquidationOutcome(finalEquity: e + profit - slippage, notional: total,
+                                             recovered: buffers.checksRecovery && e + profit >= w.requirementRows.requirement(account: a) { movedSpot[$0] },
+                                             breachHours: t0 * horizonYears * 365 * 24)
+            record(outcome, account, path: j, at: t0, equity: e, buffers)
+        }
+    }
+
+    /// Writes a liquidation's rows and hands it to the chunk's `BreachRecord`, if any (cascades).
+    @inline(__always)
+    private func record(_ outcome: LiquidationOutcome, _ account: AccountClose, path j: Int, at t0: Double, equity e: Double, _ buffers: WaterfallBuffers) {
         let k = buffers.row(account: account.account) + j
-        let outcome = closeOutcome(w, account, path: j, at: t0, equity: e, paths, buffers)
         buffers.liquidated[k] = true
         buffers.breachHours[k] = outcome.breachHours
         buffers.finalEquity[k] = outcome.finalEquity
@@ -237,7 +282,7 @@ struct PathwiseLiquidation: LiquidationProcess {
             profit += leg.quantity * (after - before)
         }
         return LiquidationOutcome(finalEquity: e + profit - slippage, notional: total,
-                                  recovered: e + profit >= w.requirementRows.requirement(account: a) { movedSpot[$0] },
+                                  recovered: buffers.checksRecovery && e + profit >= w.requirementRows.requirement(account: a) { movedSpot[$0] },
                                   breachHours: t0 * horizonYears * 365 * 24)
     }
 }

@@ -186,8 +186,13 @@ final class WaterfallBuffers {
     /// Horizon loss, liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i.
     let loss: UnsafeMutablePointer<Double>
     let liquidated: UnsafeMutablePointer<Bool>
-    /// Liquidated, and e1 + P&L(S' → S'') ≥ the requirement at S'' (an unnecessary liquidation).
+    /// Liquidated, and e1 + P&L(S' → S'') ≥ the requirement at S'' (an unnecessary liquidation);
+    /// false throughout while `checksRecovery` is off.
     let recovered: UnsafeMutablePointer<Bool>
+    /// Whether liquidations check recovery (`recovered`): the requirement at S'' per liquidation.
+    /// Only an evaluation reports unnecessary liquidations; calibrate's passes turn it off
+    /// (`CellTotals.addBlock`), which changes no number they report.
+    var checksRecovery = true
     let finalEquity: UnsafeMutablePointer<Double>
     let notional: UnsafeMutablePointer<Double>
     /// When a liquidated account was liquidated, hours from now.

@@ -64,16 +64,19 @@ enum CellTotals: Sendable {
         switch self {
         case .penaltySearch(var totals, var grid):
             self = .moved
+            workspace.checksRecovery = false
             waterfall.settle(paths, count: m, workspace)
             totals.add(workspace, count: m, weights: paths.weights, sink: &grid)
             self = .penaltySearch(totals, grid)
         case .fund:
             guard case .fund(let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
+            workspace.checksRecovery = false
             waterfall.settle(paths, count: m, workspace)
             FundTotals.addBlock(workspace, count: m, rate: plan.rate, sums: sums)
         case .evaluation(let breaches, var totals, let fund):
             guard case .evaluation(_, let plan) = cell.plan else { preconditionFailure("cell totals of another plan") }
             self = .moved
+            workspace.checksRecovery = true
             waterfall.settle(paths, count: m, workspace)
             var none = NoSink()
             totals.add(workspace, count: m, weights: paths.weights, sink: &none)

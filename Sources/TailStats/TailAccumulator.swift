@@ -87,12 +87,19 @@ public struct TailAccumulator: Sendable {
     private var candidates: [Double] = []
     private var threshold: Double
 
-    /// - Parameter floor: losses at or below it are never kept for the tail (sums still see them).
-    ///   A floor safely below the K-th largest loss (`TailPlan.floor(pilot:)`) spares the warm-up and
-    ///   most compactions; the statistics are exact whenever `hasCompleteTail` holds.
-    public init(plan: TailPlan, floor: Double = -.infinity) {
+    /// Whether the exact sums behind the mean and variance are kept. Without them only the tail's
+    /// order statistics can be asked for (`valuesAtRisk`), which spares each block's statistics.
+    public let keepsMoments: Bool
+
+    /// - Parameters:
+    ///   - floor: losses at or below it are never kept for the tail (sums still see them). A floor
+    ///     safely below the K-th largest loss (`TailPlan.floor(pilot:)`) spares the warm-up and most
+    ///     compactions; the statistics are exact whenever `hasCompleteTail` holds.
+    ///   - moments: keep the sums for the mean and variance (`summary`); false: VaRs alone.
+    public init(plan: TailPlan, floor: Double = -.infinity, moments: Bool = true) {
         self.plan = plan
         self.floor = floor
+        keepsMoments = moments
         threshold = floor
         if floor == -.infinity { candidates.reserveCapacity(2 * plan.capacity) }
     }
@@ -114,8 +121,9 @@ public struct TailAccumulator: Sendable {
 
     /// Adds `count` consecutive paths' losses starting at an aligned path.
     package mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
+        let moments = keepsMoments
         add(count: n) { start, length, threshold, sums, squares, above in
-            thresher_block_statistics(values + start, length, sums, squares)
+            if moments { thresher_block_statistics(values + start, length, sums, squares) }
             return thresher_values_above(values + start, length, threshold, above)
         }
     }
@@ -123,8 +131,9 @@ public struct TailAccumulator: Sendable {
     /// Adds `count` consecutive paths' losses starting at an aligned path, batch by batch, from
     /// `batch(start, length, threshold, sums, squares, above)`: for the paths start ..< start + length
     /// (at most `blocksPerBatch` blocks) it writes each block's sum and sum of squares
-    /// (`thresher_block_statistics`: a pure function of the block's values) and
-    /// the losses above `threshold` to `above` (room for `length` + 8), and returns how many those are.
+    /// (`thresher_block_statistics`: a pure function of the block's values; not read unless
+    /// `keepsMoments`) and the losses above `threshold` to `above` (room for `length` + 8), and
+    /// returns how many those are.
     ///
     /// Block sums are added exactly; the losses above the threshold join the candidates, compacted
     /// to the K largest at 2K. Which losses are candidates when does not matter: the K largest of
@@ -138,9 +147,11 @@ public struct TailAccumulator: Sendable {
             while start < n {
                 let length = min(n - start, batchPaths)
                 let kept = batch(start, length, threshold, sums, squares, above)
-                let blocks = (length + Self.blockSize - 1) / Self.blockSize
-                sum.add(sums, count: blocks)
-                sumOfSquares.add(squares, count: blocks)
+                if keepsMoments {
+                    let blocks = (length + Self.blockSize - 1) / Self.blockSize
+                    sum.add(sums, count: blocks)
+                    sumOfSquares.add(squares, count: blocks)
+                }
                 count += length
                 if kept > 0 {
                     candidates.append(contentsOf: UnsafeBufferPointer(start: above, count: kept))
@@ -198,6 +209,7 @@ public struct TailAccumulator: Sendable {
     ///   the summary holds only the statistics.
     /// - Complexity: O(K log K), K the plan's capacity (one selection and a sort of the tail).
     public func summary(retainingLosses: Bool = true) -> TailSummary {
+        precondition(keepsMoments, "a tail kept without moments has VaRs alone (valuesAtRisk)")
         var tail = candidates
         Self.keepLargest(plan.capacity, of: &tail)
         tail.sort(by: >)
@@ -226,6 +238,21 @@ public struct TailAccumulator: Sendable {
         }
         return TailSummary(paths: count, mean: mean, standardDeviation: variance.squareRoot(), levels: levels,
                            largestLosses: retainingLosses ? tail : [])
+    }
+}
+
+extension TailAccumulator {
+    /// VaR_α per level of the plan: the k-th largest loss, k = ⌈(1−α)·n⌉ (`summary`'s value, found
+    /// by selection rather than a sort of the tail); NaN where the tail holds fewer than k.
+    /// - Complexity: O(K) on average per level, K the plan's capacity.
+    public func valuesAtRisk() -> [Double] {
+        plan.levels.map { alpha in
+            let k = TailPlan.rank(level: alpha, paths: count)
+            guard k <= min(candidates.count, plan.capacity) else { return .nan }
+            var largest = candidates
+            largest.withUnsafeMutableBufferPointer { selectLargest(k, in: $0) }
+            return largest[0..<k].min()!
+        }
     }
 }
 
