@@ -16,8 +16,8 @@ struct PenaltyGrid: Sendable, LiquidationSink {
     init(maxRate: Double, points: Int) {
         self.points = points
         step = maxRate / Double(points)
-        slopeChanges = Array(repeating: ExactSum(), count: points + 2)
-        constantChanges = Array(repeating: ExactSum(), count: points + 2)
+        slopeChanges = Array(repeating: ExactSum(), count: points + 1)
+        constantChanges = Array(repeating: ExactSum(), count: points + 1)
     }
 
     /// Grid point g is the rate g·step, g = 0…points. Under importance sampling the event counts
@@ -29,6 +29,7 @@ struct PenaltyGrid: Sendable, LiquidationSink {
         let breakpoint = positive / notional
         let first = step > 0 ? min(points + 1, Int((breakpoint / step).rounded(.up))) : (breakpoint > 0 ? points + 1 : 0)
         slopeChanges[0].add(weight * notional)
+        guard first <= points else { return }   // b beyond the grid: π·N at every point
         slopeChanges[first].add(-(weight * notional))
         constantChanges[first].add(weight * positive)
     }
