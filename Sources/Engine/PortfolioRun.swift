@@ -166,7 +166,7 @@ public struct PortfolioRun {
 
     /// What the first 4,096 paths say before the run (the same paths for every thread count, chunk
     /// size and slice, so slices merge): the histogram's bins from the book losses, and each
-    /// account's tail floor (`TailPlan.floor(pilot:)`), the accounts on `threads` workers.
+    /// account's tail floor (`TailPlan.floor(pilot:scratch:)`), the accounts on `threads` workers.
     func pilot(threads: Int) -> (histogram: Histogram, accountFloors: [Double]) {
         let count = min(4096, scenario.simulation.paths)
         let shocks = ShockBuffers(assetCount: model.assetCount, capacity: count)
@@ -180,10 +180,13 @@ public struct PortfolioRun {
             let revaluer = Revaluer(book: book, capacity: count, accountsPerBlock: PortfolioPricer.accountsPerBlock(chunk: count))
             revaluer.beginChunk(pilotShocks.buffers)
             var floors: [Double] = []
+            floors.reserveCapacity(range.count)
+            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: TailPlan.floorScratchCount(pilot: count))
+            defer { scratch.deallocate() }
             for first in stride(from: range.lowerBound, to: range.upperBound, by: revaluer.accountsPerBlock) {
                 let accounts = first..<min(first + revaluer.accountsPerBlock, range.upperBound)
                 revaluer.revalue(pilotShocks.buffers, accounts: accounts)
-                for a in accounts { floors.append(plan.floor(pilot: Array(UnsafeBufferPointer(start: revaluer.lossRow(account: a), count: count)))) }
+                for a in accounts { floors.append(plan.floor(pilot: UnsafeBufferPointer(start: revaluer.lossRow(account: a), count: count), scratch: scratch)) }
             }
             return floors
         }

@@ -35,20 +35,33 @@ public struct TailPlan: Sendable {
     /// The r-th largest is found among the pilot losses above a bound from every 16th loss (its
     /// ⌈r/8⌉-th largest, about the pilot's 2r-th: a sixth of the work of selecting from all n), or
     /// from all n should fewer than r lie above that bound; the floor is the same either way.
-    public func floor(pilot: [Double]) -> Double {
+    /// - Parameter scratch: room for `floorScratchCount(pilot:)` values, overwritten (a caller
+    ///   finding the floors of many accounts reuses one).
+    public func floor(pilot: UnsafeBufferPointer<Double>, scratch: UnsafeMutablePointer<Double>) -> Double {
         let n = pilot.count
         let r = Int((3 * Double(capacity) * Double(n) / Double(totalPaths)).rounded(.up))
         guard r >= 100, 4 * r <= n else { return -.infinity }
-        var sample = Swift.stride(from: 0, to: n, by: 16).map { pilot[$0] }
-        let sampleRank = min(sample.count, (r + 7) / 8)
-        sample.withUnsafeMutableBufferPointer { selectLargest(sampleRank, in: $0) }
+        let sampleCount = (n + 15) / 16
+        let sample = UnsafeMutableBufferPointer(start: scratch, count: sampleCount)
+        for k in 0..<sampleCount { sample[k] = pilot[16 * k] }
+        let sampleRank = min(sampleCount, (r + 7) / 8)
+        selectLargest(sampleRank, in: sample)
         let bound = sample[0..<sampleRank].min()!
-        var above = [Double](repeating: 0, count: n + 8)
-        let kept = above.withUnsafeMutableBufferPointer { thresher_values_above(pilot, n, bound.nextDown, $0.baseAddress!) }
-        var candidates = kept >= r ? Array(above[0..<kept]) : pilot
-        candidates.withUnsafeMutableBufferPointer { selectLargest(r, in: $0) }
-        return candidates[0..<r].min()!.nextDown
+        // The candidates over the sample, after it: the pilot's losses above the bound, or all of them.
+        let candidates = scratch + sampleCount
+        var kept = thresher_values_above(pilot.baseAddress!, n, bound.nextDown, candidates)
+        if kept < r {
+            candidates.update(from: pilot.baseAddress!, count: n)
+            kept = n
+        }
+        let largest = UnsafeMutableBufferPointer(start: candidates, count: kept)
+        selectLargest(r, in: largest)
+        return largest[0..<r].min()!.nextDown
     }
+
+    /// The scratch `floor(pilot:scratch:)` needs for a pilot of n losses: its every 16th, then
+    /// n + 8 candidates (`thresher_values_above` writes up to 8 past the last).
+    public static func floorScratchCount(pilot n: Int) -> Int { (n + 15) / 16 + n + 8 }
 
     /// Below this rank k the VaR standard error is not reported (nil): with fewer tail paths the
     /// order-statistic width is too coarse for a ±1.96·SE interval to cover (k = 1: ≈ 70 %).
@@ -93,7 +106,7 @@ public struct TailAccumulator: Sendable {
 
     /// - Parameters:
     ///   - floor: losses at or below it are never kept for the tail (sums still see them). A floor
-    ///     safely below the K-th largest loss (`TailPlan.floor(pilot:)`) spares the warm-up and most
+    ///     safely below the K-th largest loss (`TailPlan.floor(pilot:scratch:)`) spares the warm-up and most
     ///     compactions; the statistics are exact whenever `hasCompleteTail` holds.
     ///   - moments: keep the sums for the mean and variance (`summary`); false: VaRs alone.
     public init(plan: TailPlan, floor: Double = -.infinity, moments: Bool = true) {
