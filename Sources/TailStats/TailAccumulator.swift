@@ -256,12 +256,13 @@ public struct TailAccumulator: Sendable {
 
 extension TailAccumulator {
     /// VaR_α per level of the plan: the k-th largest loss, k = ⌈(1−α)·n⌉ (`summary`'s value, found
-    /// by selection rather than a sort of the tail); NaN where the tail holds fewer than k.
+    /// by selection rather than a sort of the tail); NaN where the tail holds fewer than k or no
+    /// path was added.
     /// - Complexity: O(K) on average per level, K the plan's capacity.
     public func valuesAtRisk() -> [Double] {
         plan.levels.map { alpha in
             let k = TailPlan.rank(level: alpha, paths: count)
-            guard k <= min(candidates.count, plan.capacity) else { return .nan }
+            guard k >= 1, k <= min(candidates.count, plan.capacity) else { return .nan }
             var largest = candidates
             largest.withUnsafeMutableBufferPointer { selectLargest(k, in: $0) }
             return largest[0..<k].min()!

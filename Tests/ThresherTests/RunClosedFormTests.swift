@@ -229,6 +229,33 @@ final class RunReproducibilityTests: XCTestCase {
         XCTAssertEqual(plain.summary().levels.map(\.expectedShortfall), reference.summary().levels.map(\.expectedShortfall))
     }
 
+    /// A tail kept without moments (calibrate's account tails) gives the VaRs of the full summary by
+    /// selection — the k-th largest loss, k = ⌈(1−α)·n⌉, checked against a sort of all losses — fed in
+    /// chunks and merged, and NaN where the tail holds fewer than k.
+    func testValuesAtRiskWithoutMomentsAreTheSummarysOrderStatistics() {
+        var stream = PathStream(seed: 11, path: 0, stream: .assetNormals)
+        let losses = (0..<12_800).map { _ in stream.nextNormal() * 1_000 }
+        let plan = TailPlan(totalPaths: losses.count, levels: [0.95, 0.99])
+        var first = TailAccumulator(plan: plan, moments: false), second = TailAccumulator(plan: plan, moments: false)
+        var full = TailAccumulator(plan: plan)
+        losses.withUnsafeBufferPointer { all in
+            for start in stride(from: 0, to: 6_400, by: 1_024) { first.add(all.baseAddress! + start, count: min(1_024, 6_400 - start)) }
+            second.add(all.baseAddress! + 6_400, count: 6_400)
+            full.add(all.baseAddress!, count: losses.count)
+        }
+        first.merge(second)
+        XCTAssertFalse(first.keepsMoments)
+        let sorted = losses.sorted(by: >)
+        XCTAssertEqual(first.valuesAtRisk(), [sorted[640 - 1], sorted[128 - 1]])
+        XCTAssertEqual(first.valuesAtRisk(), full.summary().levels.map(\.valueAtRisk))
+        XCTAssertTrue(TailAccumulator(plan: plan, moments: false).valuesAtRisk().allSatisfy(\.isNaN))
+        // A floor above all but 100 losses leaves fewer than k = 128 and 640 in the tail.
+        var floored = TailAccumulator(plan: plan, floor: sorted[100], moments: false)
+        floored.add(losses)
+        XCTAssertFalse(floored.hasCompleteTail)
+        XCTAssertTrue(floored.valuesAtRisk().allSatisfy(\.isNaN))
+    }
+
     /// Small tail samples: no standard error below the documented ranks (k = 1: the ES formula
     /// would say 0), a flag beyond the sample, and at the smallest reported ranks the ±1.96·SE
     /// intervals still cover the exact normal VaR/ES: over 400 seeds (N = 5,000, α = 99 %, k = 50)
