@@ -220,7 +220,7 @@ public struct OptionLeg: Sendable {
 /// One option's smile under sticky-moneyness, in units of squared implied vol: at spot S',
 /// k' = ln K − rT − ln S' and iv(S')² = κ·w(k', T) = variance + Σ_s (slope_s·x_s + wing_s·√(x_s² + curvature_s)),
 /// x_s = k' − m_s, over the one or two SVI slices of the option's expiry T (`VolSmile.interpolation`)
-/// with their weights λ_s and T folded in; κ = iv²/w(k₀, T) makes iv(S) = iv at the spot now (1/T for
+/// with their weights λ_s and T folded in (one term when the two share m and σ); κ = iv²/w(k₀, T) makes iv(S) = iv at the spot now (1/T for
 /// an iv from the smile; an iv scaled by a what-if scales the whole smile).
 public struct SmileDynamics: Sendable {
     /// ln K − r·T.
@@ -233,10 +233,13 @@ public struct SmileDynamics: Sendable {
         let parts = smile.interpolation(years: years)
         let kappa = impliedVol * impliedVol / smile.totalVariance(logMoneyness: moneynessOffset - log(spot), years: years)
         variance = kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.a }
-        slope = parts.map { kappa * $0.weight * $0.slice.b * $0.slice.rho }
-        wing = parts.map { kappa * $0.weight * $0.slice.b }
-        center = parts.map(\.slice.m)
-        curvature = parts.map { $0.slice.sigma * $0.slice.sigma }
+        // Two slices with the same vertex m and curvature σ share their root √((k − m)² + σ²): one term.
+        let shared = parts.count == 2 && parts[0].slice.m == parts[1].slice.m && parts[0].slice.sigma == parts[1].slice.sigma
+        let terms = shared ? [parts[0].slice] : parts.map(\.slice)
+        slope = shared ? [kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.b * $1.slice.rho }] : parts.map { kappa * $0.weight * $0.slice.b * $0.slice.rho }
+        wing = shared ? [kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.b }] : parts.map { kappa * $0.weight * $0.slice.b }
+        center = terms.map(\.m)
+        curvature = terms.map { $0.sigma * $0.sigma }
     }
 
     /// iv(S') at ln S' = `logSpot`, annualised.

@@ -1,6 +1,7 @@
 import Distributions
 import Engine
 import Foundation
+import MonteCarlo
 import Revaluation
 import ScenarioSpec
 import Shocks
@@ -204,7 +205,8 @@ final class SmileTests: XCTestCase {
         // Without a smile an option still needs its iv.
         assertRejected(scenario(positions: position), path: "portfolio.accounts[0].positions[0].iv", mentioning: "missing required field")
         // Twists: a number within ±5 on a market asset.
-        assertRejected(scenario(positions: position, stress: "  - {name: s, skew: {BTC: 7}}\n"), path: "stress[0].skew.BTC", mentioning: "±5")
-        assertRejected(scenario(positions: position, stress: "  - {name: s, term: {ETH: 0.1}}\n"), path: "stress[0].term.ETH", mentioning: "unknown asset")
+        let quoted = position.replacingOccurrences(of: "quantity: -1}", with: "quantity: -1, iv: 0.6}")
+        assertRejected(scenario(positions: quoted, stress: "  - {name: s, skew: {BTC: 7}}\n"), path: "stress[0].skew.BTC", mentioning: "±5")
+        assertRejected(scenario(positions: quoted, stress: "  - {name: s, term: {ETH: 0.1}}\n"), path: "stress[0].term.ETH", mentioning: "unknown asset")
     }
 }

@@ -79,7 +79,12 @@ enum Inputs {
         if !market.stablecoins.isEmpty {
             lines.append("stablecoin collateral: " + market.stablecoins.map { "\($0.id) at \($0.price) USD, haircut \(rate($0.haircut))" }.joined(separator: "; "))
         }
-        for smile in market.smiles {
+        // Up to four smiles a line each, more in one line (the JSON report has them all).
+        if market.smiles.count > 4 {
+            let dynamics = Set(market.smiles.map(\.dynamics.rawValue)).sorted().joined(separator: " or ")
+            lines.append("implied-vol smiles on \(market.smiles.count) assets (\(dynamics)), \(market.smiles.map(\.slices.count).min()!)–\(market.smiles.map(\.slices.count).max()!) SVI slices each (inputs.smiles of the JSON report)")
+        }
+        for smile in market.smiles where market.smiles.count <= 4 {
             let days = smile.slices.map(\.expiryDays)
             let atm = smile.slices.map { String(format: "%.1f%%", 100 * ($0.totalVariance(0) / $0.expiryYears).squareRoot()) }
             lines.append("implied-vol smile \(smile.asset): \(smile.dynamics.rawValue), \(smile.slices.count) SVI slice\(smile.slices.count == 1 ? "" : "s") "
