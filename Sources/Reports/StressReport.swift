@@ -126,7 +126,8 @@ public struct StressReport: CommandReport {
             ?? "every account"
         return [
             ReportSection(heading: "Deterministic stresses",
-                          note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, USD (positive = loss; a negative loss reads as a gain). Total shortfall = Σ max(−equity after, 0): what accounts cannot pay, not the netted book loss.",
+                          note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, USD (positive = loss; a negative loss reads as a gain). Total shortfall = Σ max(−equity after, 0): what accounts cannot pay, not the netted book loss."
+                              + (outcomes.contains { $0.stress.twistsSmiles } ? " Skew and term twists: iv' = (iv(S') + skew·k' + term·√(30/T_days))·(1 + vol move), k' = ln(K/F') after the move, at least 1 %." : ""),
                           blocks: [
                               .chart(.bars(categories: outcomes.map(\.stress.name),
                                            series: [("book loss", outcomes.map(\.bookLoss)), ("total shortfall", outcomes.map(\.totalShortfall))],
