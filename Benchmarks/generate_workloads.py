@@ -9,6 +9,7 @@ USD collateral U(0.05, 0.5) × its gross notional. Re-running this script reprod
 """
 import pathlib
 import random
+import re
 
 IDS = "BTC ETH SOL BNB XRP DOGE ADA AVAX LINK DOT TRX TON LTC BCH NEAR UNI APT ARB OP SUI".split()
 OUT = pathlib.Path(__file__).resolve().parent.parent / "Scenarios" / "bench"
@@ -50,6 +51,26 @@ def w2() -> str:
                          f"quantity: {-1_000_000 / spot!r}, iv: {vol:.3f}}}")
     lines.append("risk: {confidence: [0.99, 0.999]}")
     return "\n".join(lines) + "\n"
+
+
+def w2_smile() -> str:
+    """W2 with a sticky-moneyness SVI smile per asset (slices at 10, 45 and 120 days, ATM level the
+    asset's W2 iv, put skew) and options without iv: the 7-day options read one slice, the others
+    interpolate between two (issue 34 item 4)."""
+    text = w2().replace("name: w2-book", "name: w2-smile").replace(
+        "# W2: one account, 20 perps + 100 European options, full revaluation with vol shocks.",
+        "# W2 with smiles: W2's book priced off a sticky-moneyness SVI smile per asset (issue 34 item 4).")
+    smiles = ["  smiles:"]
+    for i, asset in enumerate(IDS):
+        vol = 0.50 + 0.025 * i
+        slices = []
+        for days in [10, 45, 120]:
+            t = days / 365
+            b, rho, sigma = 0.4 * vol * t ** 0.5, -0.4, 0.2
+            slices.append(f"{{expiry_days: {days}, a: {vol * vol * t - b * sigma:.6g}, b: {b:.6g}, rho: {rho}, m: 0, sigma: {sigma}}}")
+        smiles.append(f"    {asset}: {{dynamics: sticky-moneyness, svi: [{', '.join(slices)}]}}")
+    text = text.replace("portfolio:\n", "\n".join(smiles) + "\nportfolio:\n", 1)
+    return re.sub(r", iv: [0-9.]+\}", "}", text)
 
 
 def w3() -> str:
@@ -171,7 +192,7 @@ if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     scenario, positions, balances = w4()
     exchange = w3()
-    for name, text in [("w1-shocks.yaml", w1()), ("w2-book.yaml", w2()), ("w3-exchange.yaml", exchange), ("w4-exchange.yaml", scenario),
+    for name, text in [("w1-shocks.yaml", w1()), ("w2-book.yaml", w2()), ("w2-smile.yaml", w2_smile()), ("w3-exchange.yaml", exchange), ("w4-exchange.yaml", scenario),
                        ("w4-positions.csv", positions), ("w4-balances.csv", balances),
                        ("w3-calibrate.yaml", calibrated(exchange, "w3-calibrate")), ("w4-calibrate.yaml", calibrated(scenario, "w4-calibrate")),
                        ("w5-options.yaml", w5())]:

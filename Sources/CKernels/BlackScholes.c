@@ -62,11 +62,7 @@ KERNEL vdouble separateFactorsCallForm(vdouble spot, vdouble k, vdouble d1, vdou
 ///   S'Φ(d1) − K'Φ(d2) = S'·[d1 > 0] − K'·[d2 > 0] + S'·e^{−d1²/2}·(g1·R(|d1|) − g2·R(|d2|)),
 /// g_i = −1 where d_i > 0, else +1: one exponential and one division per path for both Φ. A put is
 /// minus the same expression at (−d1, −d2).
-KERNEL vdouble price(const ThresherOptionTerms *o, int isCall, vdouble spot, vdouble logSpot, vdouble factor,
-                     vdouble inverseFactor) {
-    vdouble half = splat(o->halfStdDev) * factor;               // ½σ'√τ'
-    vdouble d1 = fmadd((logSpot + splat(o->drift)) * inverseFactor, splat(o->inverseStdDev), half);
-    vdouble d2 = d1 - (half + half);
+KERNEL vdouble priceAt(const ThresherOptionTerms *o, int isCall, vdouble spot, vdouble d1, vdouble d2) {
     if (!isCall) { d1 = -d1; d2 = -d2; }
     vdouble k = splat(o->discountedStrike);
     vdouble y1 = vabs(d1), y2 = vabs(d2);
@@ -89,6 +85,29 @@ KERNEL vdouble price(const ThresherOptionTerms *o, int isCall, vdouble spot, vdo
     return isCall ? callForm : -callForm;
 }
 
+/// The price at the terms' implied vol times the path's factor f: ½σ'√τ' = halfStdDev·f and
+/// (ln S' − ln K + rτ')/(σ'√τ') from inverseStdDev and 1/f.
+KERNEL vdouble price(const ThresherOptionTerms *o, int isCall, vdouble spot, vdouble logSpot, vdouble factor,
+                     vdouble inverseFactor) {
+    vdouble half = splat(o->halfStdDev) * factor;               // ½σ'√τ'
+    vdouble d1 = fmadd((logSpot + splat(o->drift)) * inverseFactor, splat(o->inverseStdDev), half);
+    return priceAt(o, isCall, spot, d1, d1 - (half + half));
+}
+
+/// σ'√τ' before the vol factor, √v(k') of `ThresherSmileTerms`, for one vector of paths.
+KERNEL vdouble smileStdDev(const ThresherSmileTerms *s, int twoSlices, vdouble logSpot) {
+    vdouble k = splat(s->moneynessOffset) - logSpot;
+    vdouble x = k - splat(s->center[0]);
+    vdouble v = fmadd(splat(s->slope[0]), x, splat(s->variance));
+    v = fmadd(splat(s->wing[0]), vsqrt(fmadd(x, x, splat(s->curvature[0]))), v);
+    if (twoSlices) {
+        vdouble y = k - splat(s->center[1]);
+        v = fmadd(splat(s->slope[1]), y, v);
+        v = fmadd(splat(s->wing[1]), vsqrt(fmadd(y, y, splat(s->curvature[1]))), v);
+    }
+    return vsqrt(v);
+}
+
 KERNEL void subtractProfit(const ThresherOptionTerms *o, int isCall, long count, const double *spot,
                            const double *logSpot, const double *volFactor, const double *inverseVolFactor,
                            double *account, double *book) {
@@ -100,6 +119,36 @@ KERNEL void subtractProfit(const ThresherOptionTerms *o, int isCall, long count,
         vdouble profit = fmadd(q, v, -qValueNow);
         storePartial(account + j, loadPartial(account + j, lanes, 0.0) - profit, lanes);
         storePartial(book + j, loadPartial(book + j, lanes, 0.0) - profit, lanes);
+    }
+}
+
+KERNEL void subtractSmileProfit(const ThresherOptionTerms *o, const ThresherSmileTerms *s, int isCall, int twoSlices, long count,
+                                const double *spot, const double *logSpot, const double *volFactor, double *account,
+                                double *book) {
+    vdouble q = splat(o->quantity), qValueNow = splat(o->quantity * o->valueNow);
+    for (long j = 0; j < count; j += LANES) {
+        long lanes = count - j < LANES ? count - j : LANES;
+        vdouble logS = loadPartial(logSpot + j, lanes, 0.0);
+        vdouble stdDev = smileStdDev(s, twoSlices, logS) * loadPartial(volFactor + j, lanes, 1.0);   // σ'√τ'
+        vdouble half = splat(0.5) * stdDev;
+        vdouble d1 = (logS + splat(o->drift)) / stdDev + half;
+        vdouble v = priceAt(o, isCall, loadPartial(spot + j, lanes, 1.0), d1, d1 - stdDev);
+        vdouble profit = fmadd(q, v, -qValueNow);
+        storePartial(account + j, loadPartial(account + j, lanes, 0.0) - profit, lanes);
+        storePartial(book + j, loadPartial(book + j, lanes, 0.0) - profit, lanes);
+    }
+}
+
+void thresher_subtract_smile_option_profit(const ThresherOptionTerms *option, const ThresherSmileTerms *smile, long count,
+                                           const double *spot, const double *logSpot, const double *volFactor,
+                                           double *account, double *book) {
+    int two = smile->slices == 2;
+    if (option->isCall) {
+        if (two) subtractSmileProfit(option, smile, 1, 1, count, spot, logSpot, volFactor, account, book);
+        else subtractSmileProfit(option, smile, 1, 0, count, spot, logSpot, volFactor, account, book);
+    } else {
+        if (two) subtractSmileProfit(option, smile, 0, 1, count, spot, logSpot, volFactor, account, book);
+        else subtractSmileProfit(option, smile, 0, 0, count, spot, logSpot, volFactor, account, book);
     }
 }
 

@@ -10,8 +10,8 @@
 /// Every dispatched kernel (the names KernelVariant.h renames).
 #define THRESHER_KERNELS(X)                                                                                          \
     X(philox_uniforms) X(philox_uniforms_at) X(philox_normals) X(ziggurat_normal) X(chi_square_mixing) X(shocked_spots) \
-    X(vol_factors) X(subtract_option_profit) X(linear_losses) X(block_statistics) X(values_above) X(linear_tail)       \
-    X(count_beyond)
+    X(vol_factors) X(subtract_option_profit) X(subtract_smile_option_profit) X(linear_losses) X(block_statistics)    \
+    X(values_above) X(linear_tail) X(count_beyond)
 
 #define DECLARE_BASELINE(name) extern __typeof__(thresher_##name) thresher_##name##_baseline;
 THRESHER_KERNELS(DECLARE_BASELINE)
@@ -120,6 +120,12 @@ void thresher_subtract_option_profit(const ThresherOptionTerms *option, long cou
                                      const double *logSpot, const double *volFactor,
                                      const double *inverseVolFactor, double *account, double *book) {
     kernels()->subtract_option_profit(option, count, spot, logSpot, volFactor, inverseVolFactor, account, book);
+}
+
+void thresher_subtract_smile_option_profit(const ThresherOptionTerms *option, const ThresherSmileTerms *smile, long count,
+                                           const double *spot, const double *logSpot, const double *volFactor,
+                                           double *account, double *book) {
+    kernels()->subtract_smile_option_profit(option, smile, count, spot, logSpot, volFactor, account, book);
 }
 
 void thresher_linear_losses(long count, const double *spot, long rowStride, const int32_t *assets, const double *weights,

@@ -30,6 +30,7 @@
 #define thresher_shocked_spots THRESHER_VARIANT(shocked_spots)
 #define thresher_vol_factors THRESHER_VARIANT(vol_factors)
 #define thresher_subtract_option_profit THRESHER_VARIANT(subtract_option_profit)
+#define thresher_subtract_smile_option_profit THRESHER_VARIANT(subtract_smile_option_profit)
 #define thresher_linear_losses THRESHER_VARIANT(linear_losses)
 #define thresher_block_statistics THRESHER_VARIANT(block_statistics)
 #define thresher_values_above THRESHER_VARIANT(values_above)

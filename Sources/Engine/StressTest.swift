@@ -30,8 +30,9 @@ public struct StressOutcome: Sendable {
 }
 
 /// Exact revaluation under deterministic stresses with the pricing code of `run` (no Monte Carlo):
-/// S' = S·(1 + spot move), iv' = iv·(1 + vol move), and horizon_days of time passing (futures carry,
-/// option time decay, expiry inside the horizon pays intrinsic).
+/// S' = S·(1 + spot move), iv' = (iv(S') + skew·k' + term·√(30/T_days))·(1 + vol move) (iv(S') the
+/// smile's dynamics, `OptionLeg.twisted`), and horizon_days of time passing (futures carry, option
+/// time decay, expiry inside the horizon pays intrinsic).
 public enum StressTest {
     /// The loss on stablecoin collateral of a de-peg move named in the stress's `spot` (stablecoins
     /// are not moved by "*"): Σ q·price·(1 − haircut)·(−move), USD.
@@ -68,7 +69,12 @@ public enum StressTest {
         let spots = assets.map { $0.spot * (1 + stress.spotMove($0.id)) }
         let state = ShockBuffers(assetCount: assets.count, capacity: 1)
         state.setDeterministicState(column: 0, spots: spots, volFactors: assets.map { 1 + stress.volMove($0.id) })
-        let revaluer = Revaluer(book: book, capacity: 1)
+        // A smile twist is a constant iv per option at the stressed spot: the book's legs are twisted.
+        let twisted = !stress.twistsSmiles ? book : book.mappingOptions { leg in
+            let id = assets[leg.asset].id, skew = stress.skewMove(id), term = stress.termMove(id)
+            return skew == 0 && term == 0 ? leg : leg.twisted(spot: spots[leg.asset], skew: skew, term: term, rate: book.rate)
+        }
+        let revaluer = Revaluer(book: twisted, capacity: 1)
         revaluer.revalue(state)
         // Only a move of a stablecoin id de-pegs collateral; without one every account's de-peg loss is 0.
         let depegs = scenario.market.stablecoins.contains { stress.spotMoves[$0.id] != nil }

@@ -38,8 +38,10 @@ public struct StressReport: CommandReport {
     /// A stress's entry of `stresses` without its accounts: name, moves, book loss, counts, total shortfall.
     public static func summaryFields(_ o: StressOutcome) -> [(String, JSONValue)] {
         [("name", .string(o.stress.name)), ("origin", .string(o.stress.origin)), ("horizon_days", .number(o.horizonDays)),
-         ("spot_moves", Self.movesJSON(o.stress.spotMoves)), ("vol_moves", Self.movesJSON(o.stress.volMoves)),
-         ("book_loss", .number(o.bookLoss)),
+         ("spot_moves", Self.movesJSON(o.stress.spotMoves)), ("vol_moves", Self.movesJSON(o.stress.volMoves))]
+        // Only stresses that twist a smile carry skew_moves and term_moves (every other report is as before).
+        + (o.stress.twistsSmiles ? [("skew_moves", Self.movesJSON(o.stress.skewMoves)), ("term_moves", Self.movesJSON(o.stress.termMoves))] : [])
+        + [("book_loss", .number(o.bookLoss)),
          ("accounts_liquidated", o.liquidatedCount.map(JSONValue.integer) ?? .null),
          ("accounts_bankrupt", .integer(o.bankruptCount)),
          ("total_shortfall", .number(o.totalShortfall))]
@@ -70,6 +72,11 @@ public struct StressReport: CommandReport {
         var parts: [String] = []
         if !stress.spotMoves.isEmpty { parts.append(list(stress.spotMoves)) }
         if !stress.volMoves.isEmpty { parts.append("vol " + list(stress.volMoves)) }
+        func twists(_ moves: [String: Double]) -> String {
+            order.compactMap { id in moves[id].map { "\(id) \($0 >= 0 ? "+" : "−")\(String(format: "%.3g", abs($0)))" } }.joined(separator: ", ")
+        }
+        if !stress.skewMoves.isEmpty { parts.append("skew " + twists(stress.skewMoves)) }
+        if !stress.termMoves.isEmpty { parts.append("term " + twists(stress.termMoves)) }
         return parts.isEmpty ? "none" : parts.joined(separator: "; ")
     }
 
@@ -119,7 +126,8 @@ public struct StressReport: CommandReport {
             ?? "every account"
         return [
             ReportSection(heading: "Deterministic stresses",
-                          note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, USD (positive = loss; a negative loss reads as a gain). Total shortfall = Σ max(−equity after, 0): what accounts cannot pay, not the netted book loss.",
+                          note: "S' = S·(1 + spot move), iv' = iv·(1 + vol move), after horizon_days of time; exact revaluation, USD (positive = loss; a negative loss reads as a gain). Total shortfall = Σ max(−equity after, 0): what accounts cannot pay, not the netted book loss."
+                              + (outcomes.contains { $0.stress.twistsSmiles } ? " Skew and term twists: iv' = (iv(S') + skew·k' + term·√(30/T_days))·(1 + vol move), k' = ln(K/F') after the move, at least 1 %." : ""),
                           blocks: [
                               .chart(.bars(categories: outcomes.map(\.stress.name),
                                            series: [("book loss", outcomes.map(\.bookLoss)), ("total shortfall", outcomes.map(\.totalShortfall))],

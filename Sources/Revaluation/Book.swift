@@ -18,7 +18,7 @@ public struct Book: Sendable {
     /// c, per account: the constant of the linear P&L.
     public let linearConstants: [Double]
     /// Options, grouped by account.
-    public let options: [OptionLeg]
+    public private(set) var options: [OptionLeg]
     /// Equity now per account, USD: collateral + spot holdings + option values (perps, futures
     /// and inverse perps are worth zero at their mark).
     public let equityNow: [Double]
@@ -83,7 +83,8 @@ public struct Book: Sendable {
                         weights[a * n + i] += weight; constants[a] += constant
                         equity[a] += valueNow
                     case .option(let contract):
-                        let leg = OptionLeg(account: a, asset: i, contract: contract, horizonYears: h, spot: context.spot, rate: r)
+                        let leg = OptionLeg(account: a, asset: i, contract: contract, horizonYears: h, spot: context.spot, rate: r,
+                                            smile: contract.followsSmile ? market.smile(of: position.asset) : nil)
                         options.append(leg)
                         equity[a] += contract.quantity * leg.valueNow
                     }
@@ -114,6 +115,13 @@ public struct Book: Sendable {
         self.options = options
         equityNow = equity
     }
+
+    /// The same book with every option leg replaced by `transform(leg)` (a stress's smile twists).
+    public func mappingOptions(_ transform: (OptionLeg) -> OptionLeg) -> Book {
+        var book = self
+        book.options = options.map(transform)
+        return book
+    }
 }
 
 /// One option position with everything that does not depend on the path precomputed.
@@ -123,18 +131,33 @@ public struct OptionLeg: Sendable {
     public let isCall: Bool
     public let strike: Double
     public let quantity: Double
-    public let impliedVol: Double
+    /// iv now, annualised: under sticky-moneyness the iv at the spot now, moving with the spot (`smile`).
+    public private(set) var impliedVol: Double
+    /// T, the years to expiry now.
+    public let expiryYears: Double
     /// τ' = T − h, the time left after the horizon (years); ≤ 0 means expired: intrinsic value.
     public let remainingYears: Double
     /// V(S, iv, T): the price now.
     public let valueNow: Double
     /// Everything the per-path kernel needs, hoisted out of the loop over paths: ½·iv·√τ',
     /// 1/(iv·√τ'), r·τ' − ln K, K·e^{−rτ'}, q, V₀ (`thresher_subtract_option_profit`).
-    package let terms: ThresherOptionTerms
+    package private(set) var terms: ThresherOptionTerms
+    /// The option's smile when its iv moves with the spot (sticky-moneyness on a slice that is not
+    /// flat); nil: its iv is constant under spot moves.
+    public private(set) var smile: SmileDynamics?
+    /// `smile` in the kernel's units (variance over τ'), when τ' > 0 (`thresher_subtract_smile_option_profit`).
+    package private(set) var smileTerms: ThresherSmileTerms?
 
-    public init(account: Int, asset: Int, contract: OptionContract, horizonYears: Double, spot: Double, rate: Double) {
+    /// - Parameter smile: the smile of the option's asset when the option reads its iv from it (nil:
+    ///   its own flat iv); only sticky-moneyness at an expiry whose slices are not flat moves the iv.
+    public init(account: Int, asset: Int, contract: OptionContract, horizonYears: Double, spot: Double, rate: Double, smile: VolSmile? = nil) {
         self.init(account: account, asset: asset, isCall: contract.isCall, strike: contract.strike, years: contract.expiryYears,
                   horizonYears: horizonYears, quantity: contract.quantity, impliedVol: contract.impliedVol, spot: spot, rate: rate)
+        if let smile, smile.dynamics == .stickyMoneyness, !smile.isFlat(years: expiryYears) {
+            let dynamics = SmileDynamics(smile: smile, strike: strike, years: expiryYears, spot: spot, rate: rate, impliedVol: impliedVol)
+            self.smile = dynamics
+            if remainingYears > 0 { smileTerms = dynamics.kernelTerms(remainingYears: remainingYears) }
+        }
     }
 
     public init(account: Int, asset: Int, isCall: Bool, strike: Double, years: Double, horizonYears: Double,
@@ -145,18 +168,96 @@ public struct OptionLeg: Sendable {
         self.strike = strike
         self.quantity = quantity
         self.impliedVol = impliedVol
+        expiryYears = years
         remainingYears = years - horizonYears
         valueNow = BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol)
-        let tau = max(remainingYears, 0), stdDev = impliedVol * tau.squareRoot()
+        terms = ThresherOptionTerms()
+        setConstantVol(impliedVol, rate: rate)
+    }
+
+    /// Prices the option at the constant implied vol `vol` from now on (V₀ unchanged).
+    private mutating func setConstantVol(_ vol: Double, rate: Double) {
+        impliedVol = vol
+        smile = nil
+        smileTerms = nil
+        let tau = max(remainingYears, 0), stdDev = vol * tau.squareRoot()
         terms = ThresherOptionTerms(isCall: isCall ? 1 : 0, halfStdDev: 0.5 * stdDev, inverseStdDev: 1 / stdDev,
                                     drift: rate * tau - log(strike), discountedStrike: strike * exp(-rate * tau),
                                     quantity: quantity, valueNow: valueNow)
     }
 
-    /// The scalar twin of the kernels: one option's value V(S, iv·f, τ) (USD per coin, scalar
+    /// The implied vol at spot S' before any vol factor: the smile's at k' = ln(K/(S'·e^{rT})) under
+    /// sticky-moneyness, else `impliedVol`.
+    @inline(__always)
+    public func impliedVol(atSpot spot: Double) -> Double {
+        smile?.impliedVol(logSpot: log(spot)) ?? impliedVol
+    }
+
+    /// The scalar twin of the kernels: one option's value V(S, iv(S)·f, τ) (USD per coin, scalar
     /// Black–Scholes with glibc's erfc; intrinsic at τ ≤ 0) at spot S, implied-vol multiplier f and
-    /// `years` τ to expiry, for revaluations outside the chunk kernels (the liquidation step).
+    /// `years` τ to expiry, for revaluations outside the chunk kernels (the liquidation step, risk
+    /// arrays); iv(S) moves with S under sticky-moneyness.
     public func value(spot: Double, volFactor: Double, years: Double, rate: Double) -> Double {
-        BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol * volFactor)
+        BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol(atSpot: spot) * volFactor)
+    }
+
+    /// The leg under a stress's smile twist at the stressed spot S' (a stress's spot is known, so its
+    /// iv is a constant): iv' = max(iv(S') + skew·k' + term·√(30/T_days), 0.01), k' = ln(K/(S'·e^{rT}))
+    /// the log-moneyness after the move and T_days = 365·T the days to expiry now; the stress's
+    /// relative vol move then scales iv' like any iv. V₀ is unchanged.
+    /// - Parameters: skew: vol per unit of log-moneyness; term: vol at 30 days to expiry.
+    public func twisted(spot: Double, skew: Double, term: Double, rate: Double) -> OptionLeg {
+        let k = log(strike / spot) - rate * expiryYears
+        var leg = self
+        leg.setConstantVol(max(impliedVol(atSpot: spot) + skew * k + term * (30 / (365 * expiryYears)).squareRoot(), Self.twistedVolFloor), rate: rate)
+        return leg
+    }
+
+    /// The least implied vol a stress twist leaves, annualised (1 %).
+    public static let twistedVolFloor = 0.01
+}
+
+/// One option's smile under sticky-moneyness, in units of squared implied vol: at spot S',
+/// k' = ln K − rT − ln S' and iv(S')² = κ·w(k', T) = variance + Σ_s (slope_s·x_s + wing_s·√(x_s² + curvature_s)),
+/// x_s = k' − m_s, over the one or two SVI slices of the option's expiry T (`VolSmile.interpolation`)
+/// with their weights λ_s and T folded in (one term when the two share m and σ); κ = iv²/w(k₀, T) makes iv(S) = iv at the spot now (1/T for
+/// an iv from the smile; an iv scaled by a what-if scales the whole smile).
+public struct SmileDynamics: Sendable {
+    /// ln K − r·T.
+    public let moneynessOffset: Double
+    let variance: Double
+    let slope: [Double], wing: [Double], center: [Double], curvature: [Double]
+
+    init(smile: VolSmile, strike: Double, years: Double, spot: Double, rate: Double, impliedVol: Double) {
+        moneynessOffset = log(strike) - rate * years
+        let parts = smile.interpolation(years: years)
+        let kappa = impliedVol * impliedVol / smile.totalVariance(logMoneyness: moneynessOffset - log(spot), years: years)
+        variance = kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.a }
+        // Two slices with the same vertex m and curvature σ share their root √((k − m)² + σ²): one term.
+        let shared = parts.count == 2 && parts[0].slice.m == parts[1].slice.m && parts[0].slice.sigma == parts[1].slice.sigma
+        let terms = shared ? [parts[0].slice] : parts.map(\.slice)
+        slope = shared ? [kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.b * $1.slice.rho }] : parts.map { kappa * $0.weight * $0.slice.b * $0.slice.rho }
+        wing = shared ? [kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.b }] : parts.map { kappa * $0.weight * $0.slice.b }
+        center = terms.map(\.m)
+        curvature = terms.map { $0.sigma * $0.sigma }
+    }
+
+    /// iv(S') at ln S' = `logSpot`, annualised.
+    public func impliedVol(logSpot: Double) -> Double {
+        let k = moneynessOffset - logSpot
+        var v = variance
+        for s in slope.indices {
+            let x = k - center[s]
+            v += slope[s] * x + wing[s] * (x * x + curvature[s]).squareRoot()
+        }
+        return v.squareRoot()
+    }
+
+    /// The kernel's terms: variance, slopes and wings × τ' (variance over the years left after the horizon).
+    func kernelTerms(remainingYears tau: Double) -> ThresherSmileTerms {
+        func pair(_ x: [Double], _ unused: Double) -> (Double, Double) { (x[0], x.count > 1 ? x[1] : unused) }
+        return ThresherSmileTerms(slices: Int32(slope.count), moneynessOffset: moneynessOffset, variance: variance * tau,
+                                  slope: pair(slope.map { $0 * tau }, 0), wing: pair(wing.map { $0 * tau }, 0),
+                                  center: pair(center, 0), curvature: pair(curvature, 1))
     }
 }

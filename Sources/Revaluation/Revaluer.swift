@@ -108,7 +108,8 @@ public final class Revaluer {
     }
 
     /// account[j] −= P&L_j and book[j] −= P&L_j with P&L_j = q·(V(S'_j, iv·f_j, τ') − V₀), for one
-    /// option over the chunk: the Black–Scholes vector kernel, or the intrinsic value once expired.
+    /// option over the chunk: the Black–Scholes vector kernel (iv = iv(S'_j) from the smile under
+    /// sticky-moneyness), or the intrinsic value once expired.
     @inline(__always)
     private func subtractOptionProfit(_ leg: OptionLeg, shocks: ShockBuffers, account: UnsafeMutablePointer<Double>, book: UnsafeMutablePointer<Double>) {
         let m = shocks.count
@@ -119,6 +120,15 @@ public final class Revaluer {
                 let profit = q * (BlackScholes.intrinsic(isCall: leg.isCall, spot: spot[j], strike: leg.strike) - v0)
                 account[j] -= profit
                 book[j] -= profit
+            }
+            return
+        }
+        if let smile = leg.smileTerms {
+            withUnsafePointer(to: leg.terms) { terms in
+                withUnsafePointer(to: smile) { smile in
+                    thresher_subtract_smile_option_profit(terms, smile, m, spot, shocks.row(shocks.logSpot, asset: leg.asset),
+                                                          shocks.row(shocks.volFactor, asset: leg.asset), account, book)
+                }
             }
             return
         }

@@ -49,6 +49,13 @@ public struct Market: Sendable, Equatable {
     /// and what-ifs that name them).
     public var stablecoins: [Stablecoin] = []
 
+    /// `market.smiles`: the implied-vol smiles of the assets that have one, in file order (empty: every
+    /// option is priced at its own flat `iv`).
+    public var smiles: [VolSmile] = []
+
+    /// The smile of asset `id`, if the market has one.
+    public func smile(of id: String) -> VolSmile? { smiles.first { $0.asset == id } }
+
     public func assetIndex(_ id: String) -> Int? { assets.firstIndex { $0.id == id } }
     public func stablecoinIndex(_ id: String) -> Int? { stablecoins.firstIndex { $0.id == id } }
 }

@@ -103,7 +103,7 @@ extension Simulation {
 
 extension Market {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks", "stablecoins"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks", "stablecoins", "smiles"])
         rate = try r.optional("rate", p.within(-Limits.rate, Limits.rate, "(annual, continuously compounded)")) ?? 0
         // The ids of the assets, read ahead: a filtered-historical tail model takes their history columns.
         let declaredAssetIDs = r.node("assets").flatMap { node -> [String]? in
@@ -140,6 +140,8 @@ extension Market {
             throw r.error("correlation", "missing required field 'correlation' (needed for \(count) assets): give {matrix: [[…]]} or {uniform: ρ}")
         }
         volShocks = try r.optional("vol_shocks") { try VolShocks(node: $0, path: $1, p) }
+        let assets = self.assets
+        smiles = try r.optional("smiles") { try VolSmile.all(node: $0, path: $1, assets: assets, p) } ?? []
         let assetIDs = Set(assets.map(\.id))
         stablecoins = try r.optional("stablecoins") { node, path in
             var seen = Set<String>()
@@ -305,7 +307,9 @@ extension Position {
         }
         let instrument = InstrumentRegistry.instrument(named: type)!
         try r.rejectUnknown(allowed: ["type", "asset"] + instrument.fields)
-        self.init(try instrument.init(asset: asset, fields: InstrumentFields(reader: r, parsers: p)))
+        let spot = market.assets[market.assetIndex(asset)!].spot
+        let smile = market.smile(of: asset).map { SmileQuote(smile: $0, spot: spot, rate: market.rate) }
+        self.init(try instrument.init(asset: asset, fields: InstrumentFields(reader: r, parsers: p, smile: smile)))
     }
 }
 

@@ -9,6 +9,12 @@ public struct StressScenario: Sendable, Equatable {
     public var spotMoves: [String: Double]
     /// Relative implied-vol change per asset id, > −1; key "*" as above.
     public var volMoves: [String: Double]
+    /// Smile twist per asset id (key "*" as above): iv ← iv + skew·k at log-moneyness k = ln(K/F'),
+    /// vol per unit of log-moneyness (negative: puts gain vol).
+    public var skewMoves: [String: Double] = [:]
+    /// Term-structure move per asset id (key "*" as above): iv ← iv + term·√(30/T_days), the vol added
+    /// at 30 days to expiry (shorter expiries move more).
+    public var termMoves: [String: Double] = [:]
     /// Days that pass (nil: the scenario's simulation.horizon_days).
     public var horizonDays: Double?
     /// Where the stress comes from: "inline" or the library name.
@@ -24,6 +30,10 @@ public struct StressScenario: Sendable, Equatable {
 
     public func spotMove(_ asset: String) -> Double { spotMoves[asset] ?? spotMoves["*"] ?? 0 }
     public func volMove(_ asset: String) -> Double { volMoves[asset] ?? volMoves["*"] ?? 0 }
+    public func skewMove(_ asset: String) -> Double { skewMoves[asset] ?? skewMoves["*"] ?? 0 }
+    public func termMove(_ asset: String) -> Double { termMoves[asset] ?? termMoves["*"] ?? 0 }
+    /// Whether the stress twists any smile (`skew` or `term`).
+    public var twistsSmiles: Bool { !skewMoves.isEmpty || !termMoves.isEmpty }
 }
 
 /// Where `stress_library` names are looked up, first match wins, each folder once:
@@ -88,9 +98,9 @@ public enum StressLibrary {
 
 extension StressScenario {
     init(node: ConfigNode, path: String, market: Market, origin: String, strictAssets: Bool, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["name", "spot", "vol", "horizon_days", "description"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["name", "spot", "vol", "skew", "term", "horizon_days", "description"])
         name = try r.required("name", p.identifier)
-        func moves(_ key: String, _ what: String) throws -> [String: Double] {
+        func moves(_ key: String, _ what: String, within limit: Double? = nil) throws -> [String: Double] {
             try r.optional(key) { node, path in
                 var moves: [String: Double] = [:]
                 for entry in try p.mapping(node, path) {
@@ -103,6 +113,13 @@ extension StressScenario {
                         continue
                     }
                     let move = try p.number(entry.value, entryPath)
+                    if let limit {
+                        guard abs(move) <= limit else {
+                            throw p.fail(entry.value, entryPath, "a \(what) move is an implied vol added (annualised), within ±\(shortNumber(limit)); got \(move)")
+                        }
+                        moves[entry.key] = move
+                        continue
+                    }
                     guard move > -1, move <= Limits.move else {
                         throw p.fail(entry.value, entryPath, "a relative \(what) move must be > −1 (−100 %) and ≤ \(shortNumber(Limits.move)) (+100,000 %), got \(move)")
                     }
@@ -113,6 +130,8 @@ extension StressScenario {
         }
         spotMoves = try moves("spot", "spot")
         volMoves = try moves("vol", "implied-vol")
+        skewMoves = try moves("skew", "skew", within: Limits.plausibleVol)
+        termMoves = try moves("term", "term-structure", within: Limits.plausibleVol)
         horizonDays = try r.optional("horizon_days", p.within(0, Limits.horizonDays, "days"))
         self.origin = origin
     }

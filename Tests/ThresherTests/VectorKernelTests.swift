@@ -280,7 +280,7 @@ final class VectorKernelTests: XCTestCase {
     /// Every kernel's outputs, concatenated: uniforms (of every path and of listed paths) and normals across the 32-bit path boundary
     /// (ziggurat wedges and tail included), the ziggurat on words built for each layer and the tail,
     /// the mixing scale, exponentials from −800 to 800, vol factors, option P&L (calls and puts, near
-    /// and far from the money, vols where e^{−d1²/2} underflows), linear losses, block statistics and
+    /// and far from the money, vols where e^{−d1²/2} underflows; flat iv and a smile), linear losses, block statistics and
     /// the tail filter.
     private func kernelOutputs() -> [Double] {
         var all: [Double] = []
@@ -321,6 +321,18 @@ final class VectorKernelTests: XCTestCase {
                 }
                 all += account
                 all += book
+                // The sticky-moneyness kernel on the same paths: one slice, and two with distinct vertices.
+                for slices: Int32 in [1, 2] {
+                    var smile = ThresherSmileTerms(slices: slices, moneynessOffset: log(100) - 0.03 * years, variance: 0.02 * years,
+                                                   slope: (-0.06 * years, -0.02 * years), wing: (0.15 * years, 0.05 * years),
+                                                   center: (0.02, -0.1), curvature: (0.04, 0.09))
+                    var smileAccount = [Double](repeating: 1, count: x.count), smileBook = smileAccount
+                    withUnsafePointer(to: leg.terms) { terms in
+                        thresher_subtract_smile_option_profit(terms, &smile, x.count, strikes, moneyness, factor, &smileAccount, &smileBook)
+                    }
+                    all += smileAccount
+                    all += smileBook
+                }
             }
         }
         let assets: [Int32] = [2, 0, 3], weights = [1.5, -0.25, 3.0], blocks = (count + 63) / 64

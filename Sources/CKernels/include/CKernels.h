@@ -88,6 +88,33 @@ void thresher_subtract_option_profit(const ThresherOptionTerms *option, long cou
                                      const double *logSpot, const double *volFactor,
                                      const double *inverseVolFactor, double *account, double *book);
 
+/// The smile of one option under sticky-moneyness, in units of variance over the option's τ': at a
+/// path's spot S', k' = moneynessOffset − ln S' (= ln(K/F'), F' = S'·e^{rT}) and
+///   v(k') = variance + Σ_{s < slices} (slope[s]·x_s + wing[s]·√(x_s² + curvature[s])),  x_s = k' − center[s],
+/// the option's (iv'·√τ')² before the vol factor: κ·Σ λ_s·w_s(k') of the SVI slices s of its expiry
+/// (weights λ_s), scaled by κ = iv²·τ'/w(k₀) so that v(k₀) = (iv·√τ')² at the spot now.
+typedef struct {
+    /// 1 or 2: the slices that make the option's expiry.
+    int slices;
+    /// ln K − r·T, T the years to expiry now.
+    double moneynessOffset;
+    /// κ·Σ λ_s·a_s.
+    double variance;
+    /// κ·λ_s·b_s·ρ_s, κ·λ_s·b_s, m_s and σ_s² of each slice.
+    double slope[2];
+    double wing[2];
+    double center[2];
+    double curvature[2];
+} ThresherSmileTerms;
+
+/// As thresher_subtract_option_profit, with the implied vol of every path read from the smile at the
+/// path's moved log-moneyness (sticky-moneyness): σ'√τ' = √v(k'_j)·f_j (`ThresherSmileTerms`),
+/// d1 = (ln S' − ln K + rτ')/(σ'√τ') + ½σ'√τ', d2 = d1 − σ'√τ'. The option's halfStdDev and
+/// inverseStdDev are not used. Per path: two or three square roots and one division more.
+void thresher_subtract_smile_option_profit(const ThresherOptionTerms *option, const ThresherSmileTerms *smile, long count,
+                                           const double *spot, const double *logSpot, const double *volFactor,
+                                           double *account, double *book);
+
 /// One account's linear losses over a chunk: loss[j] = constant − Σ_k weights[k]·spot[assets[k]·rowStride + j]
 /// for j < count, the terms subtracted in order k = 0 … terms − 1, each by one fused multiply-add
 /// (one rounding per term on every CPU). `spot` is the chunk's shocked-spot matrix, one row of `rowStride` paths per asset.

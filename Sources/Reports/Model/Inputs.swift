@@ -1,3 +1,4 @@
+import Foundation
 import ScenarioSpec
 import Shocks
 
@@ -26,7 +27,28 @@ enum Inputs {
             }
         }
         if let cap = market.shockCap { tails.append(("cap", .number(cap))) }
-        return .object([
+        return .object(fields(scenario, tails: tails) + smilesJSON(market))
+    }
+
+    /// `smiles`, only when the market has smiles (every other report is as before): per asset its
+    /// dynamics and SVI slices, as the scenario gives them.
+    static func smilesJSON(_ market: Market) -> [(String, JSONValue)] {
+        guard !market.smiles.isEmpty else { return [] }
+        return [("smiles", .object(market.smiles.map { smile in
+            (smile.asset, .object([
+                ("dynamics", .string(smile.dynamics.rawValue)),
+                ("svi", .array(smile.slices.map { s in
+                    .object([("expiry_days", .number(s.expiryDays)), ("a", .number(s.a)), ("b", .number(s.b)), ("rho", .number(s.rho)),
+                             ("m", .number(s.m)), ("sigma", .number(s.sigma)),
+                             ("atm_iv", .number((s.totalVariance(0) / s.expiryYears).squareRoot()))])
+                })),
+            ]))
+        }))]
+    }
+
+    private static func fields(_ scenario: Scenario, tails: [(String, JSONValue)]) -> [(String, JSONValue)] {
+        let market = scenario.market
+        return [
             ("horizon_days", .number(scenario.simulation.horizonDays)),
             ("rate", .number(market.rate)),
             ("tails", .object(tails)),
@@ -39,7 +61,7 @@ enum Inputs {
                 .object([("id", .string($0.id)), ("price", .number($0.price)), ("haircut", .number($0.haircut))])
             })),
             ("vol_shocks", market.volShocks.map { .object([("vol_of_vol", .number($0.volOfVol)), ("spot_correlation", .number($0.spotCorrelation))]) } ?? .null),
-        ])
+        ]
     }
 
     static func section(_ scenario: Scenario) -> ReportSection {
@@ -57,6 +79,17 @@ enum Inputs {
         if !market.stablecoins.isEmpty {
             lines.append("stablecoin collateral: " + market.stablecoins.map { "\($0.id) at \($0.price) USD, haircut \(rate($0.haircut))" }.joined(separator: "; "))
         }
+        // Up to four smiles a line each, more in one line (the JSON report has them all).
+        if market.smiles.count > 4 {
+            let dynamics = Set(market.smiles.map(\.dynamics.rawValue)).sorted().joined(separator: " or ")
+            lines.append("implied-vol smiles on \(market.smiles.count) assets (\(dynamics)), \(market.smiles.map(\.slices.count).min()!)–\(market.smiles.map(\.slices.count).max()!) SVI slices each (inputs.smiles of the JSON report)")
+        }
+        for smile in market.smiles where market.smiles.count <= 4 {
+            let days = smile.slices.map(\.expiryDays)
+            let atm = smile.slices.map { String(format: "%.1f%%", 100 * ($0.totalVariance(0) / $0.expiryYears).squareRoot()) }
+            lines.append("implied-vol smile \(smile.asset): \(smile.dynamics.rawValue), \(smile.slices.count) SVI slice\(smile.slices.count == 1 ? "" : "s") "
+                         + "at \(days.map { shortDays($0) }.joined(separator: ", ")) days, ATM-forward iv \(atm.joined(separator: ", "))")
+        }
         var blocks: [ReportBlock] = [.table(assets)]
         let n = market.assets.count
         if n > 1 && n <= fullMatrixLimit {
@@ -69,7 +102,17 @@ enum Inputs {
             lines.append(String(format: "correlation: %d × %d, off-diagonal min %.2f, mean %.2f, max %.2f (whole matrix in the JSON report)",
                                 n, n, off.min() ?? 0, off.reduce(0, +) / Double(max(off.count, 1)), off.max() ?? 0))
         }
+        // Each smile's slices as iv against K/F on K/F ∈ [e^{−1}, e], 41 points (HTML only).
+        for smile in market.smiles {
+            let grid = (0...40).map { -1 + Double($0) / 20 }
+            blocks.append(.chart(.percentLines(series: smile.slices.map { slice in
+                ("\(shortDays(slice.expiryDays)) days", grid.map { (exp($0), 100 * (slice.totalVariance($0) / slice.expiryYears).squareRoot()) })
+            }, title: "Implied-vol smile of \(smile.asset) (\(smile.dynamics.rawValue))", xLabel: "strike / forward", yLabel: "implied vol, %")))
+        }
         return ReportSection(heading: "Inputs", note: "The market this report was computed on (spots after any what-if move).",
                              blocks: [.text(lines)] + blocks)
     }
+
+    /// 7 → "7", 7.5 → "7.5".
+    static func shortDays(_ days: Double) -> String { days == days.rounded() ? String(Int(days)) : String(days) }
 }

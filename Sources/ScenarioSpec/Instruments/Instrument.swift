@@ -32,6 +32,17 @@ extension Instrument {
     public var settlesInCoin: Bool { false }
 }
 
+/// An asset's smile with the spot S and rate r it is read at now: iv(K, T) at k = ln(K/(S·e^{rT})).
+public struct SmileQuote: Sendable {
+    public let smile: VolSmile
+    public let spot: Double
+    public let rate: Double
+
+    public func impliedVol(strike: Double, years: Double) -> Double {
+        smile.impliedVol(strike: strike, years: years, spot: spot, rate: rate)
+    }
+}
+
 /// The market an instrument is priced in: its asset's spot now, the rate and the risk horizon.
 public struct PricingContext: Sendable {
     /// Spot now, USD.
@@ -60,6 +71,9 @@ public enum PricingComponent: Sendable, Equatable {
 /// A European option on `quantity` coins (signed: negative is short).
 public struct OptionContract: Sendable, Equatable {
     public let isCall: Bool
+    /// Whether the option's iv is read from its asset's smile (`market.smiles`) and moves with the
+    /// smile's dynamics; false: its own flat `iv`, constant under spot moves.
+    public let followsSmile: Bool
     /// Strike, USD.
     public let strike: Double
     /// Time to expiry T from now, years.
@@ -68,8 +82,9 @@ public struct OptionContract: Sendable, Equatable {
     /// Black–Scholes implied volatility, annualised.
     public let impliedVol: Double
 
-    public init(isCall: Bool, strike: Double, expiryYears: Double, quantity: Double, impliedVol: Double) {
+    public init(isCall: Bool, strike: Double, expiryYears: Double, quantity: Double, impliedVol: Double, followsSmile: Bool = false) {
         self.isCall = isCall
+        self.followsSmile = followsSmile
         self.strike = strike
         self.expiryYears = expiryYears
         self.quantity = quantity
@@ -109,6 +124,19 @@ public struct MarginExposure: Sendable, Equatable {
 public struct InstrumentFields {
     let reader: FieldReader
     let parsers: ScalarParsers
+    /// The smile of the position's asset, with its spot and rate now; nil when it has none.
+    public let smile: SmileQuote?
+
+    init(reader: FieldReader, parsers: ScalarParsers, smile: SmileQuote? = nil) {
+        self.reader = reader
+        self.parsers = parsers
+        self.smile = smile
+    }
+
+    /// Whether the field is present.
+    public func has(_ key: String) -> Bool { reader.node(key) != nil }
+    /// An error at field `key` of the position (its line, else the position's).
+    public func error(_ key: String, _ message: String) -> ScenarioError { reader.error(key, message, node: reader.node(key)) }
 
     /// A required number with |x| ≤ 1e15 (quantities, strikes, contract values: finite products).
     public func number(_ key: String) throws -> Double { try reader.required(key, parsers.within(-Limits.amount, Limits.amount)) }
