@@ -82,7 +82,9 @@ enum Inputs {
         // Up to four smiles a line each, more in one line (the JSON report has them all).
         if market.smiles.count > 4 {
             let dynamics = Set(market.smiles.map(\.dynamics.rawValue)).sorted().joined(separator: " or ")
-            lines.append("implied-vol smiles on \(market.smiles.count) assets (\(dynamics)), \(market.smiles.map(\.slices.count).min()!)–\(market.smiles.map(\.slices.count).max()!) SVI slices each (inputs.smiles of the JSON report)")
+            let fewest = market.smiles.map(\.slices.count).min()!, most = market.smiles.map(\.slices.count).max()!
+            let slices = fewest == most ? "\(most)" : "\(fewest)–\(most)"
+            lines.append("implied-vol smiles on \(market.smiles.count) assets (\(dynamics)), \(slices) SVI slice\(most == 1 ? "" : "s") each (inputs.smiles of the JSON report)")
         }
         for smile in market.smiles where market.smiles.count <= 4 {
             let days = smile.slices.map(\.expiryDays)

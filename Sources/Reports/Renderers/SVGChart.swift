@@ -134,8 +134,12 @@ enum SVGChart {
         var xs = Axis(low: all.map { tx($0.0) }.min()!, high: all.map { tx($0.0) }.max()!, pixels: (margin.left, width - margin.right),
                       integerTicks: logX || integerX)
         xs.log = logX
-        // A log axis spanning less than two decades has one or two powers of ten: tick the data's x instead.
-        if logX && xs.high - xs.low < 2 { xs.explicitTicks = Array(Set(all.map { tx($0.0) })).sorted() }
+        // A log axis spanning less than two decades has one or two powers of ten: tick the data's x
+        // instead, every k-th of them where more than ten would crowd the axis (a smile's 41 strikes).
+        if logX && xs.high - xs.low < 2 {
+            let ticks = Array(Set(all.map { tx($0.0) })).sorted(), step = (ticks.count + 9) / 10
+            xs.explicitTicks = Swift.stride(from: 0, to: ticks.count, by: step).map { ticks[$0] }
+        }
         let yValues = all.map(\.1) + (reference.map { [$0.value] } ?? []) + bands.flatMap { $0.compactMap { $0 }.flatMap { [$0.low, $0.high] } }
         let log = spansDecades(yValues) || (logY && yValues.contains { $0 > 0 && $0.isFinite })
         let yPixels = (height - margin.bottom, margin.top)
