@@ -18,6 +18,14 @@ import ScenarioSpec
 /// (`FundLedger`) in that order; what it cannot pay is auto-deleveraged at the end of the instant,
 /// at the instant's prices (`deleverage`).
 ///
+/// An account filed in a queue's bucket (`CascadePath`): the account, the version of it that was filed
+/// (a later visit makes earlier entries stale) and the bucket's next entry (−1: none).
+struct QueueEntry {
+    let account: Int32
+    let version: Int32
+    let next: Int32
+}
+
 /// The chunk's accounts revalued at chosen spots, and their closes: what `CascadePath` reads but never
 /// changes, behind one reference, so that the path's checks and closes pass it to their closures
 /// without copying the path's state (a copy retains every array of it).
@@ -99,14 +107,11 @@ struct CascadePath {
     var instantShortfall = 0.0
     /// The queues (`CascadeBook.queueList`): per queue q its variation since the full check and its
     /// buckets' first entries (bucket b of queue q at heads[q·bucketCount + b]; entries linked by
-    /// `entryNext`, −1 ending a list), the first `firstBucket[q]` buckets empty; an entry names an
-    /// account and the version of it that was filed (a later visit makes earlier entries stale).
+    /// `QueueEntry.next`, −1 ending a list), the first `firstBucket[q]` buckets empty.
     var queueVariation: [Double]
     var firstBucket: [Int]
     var heads: [Int32]
-    var entryAccount: [Int32] = []
-    var entryVersion: [Int32] = []
-    var entryNext: [Int32] = []
+    var entries: [QueueEntry] = []
     var version: [Int32]
     /// Whether the queues hold this path's accounts (a full check ran); the log-prices at the last
     /// check; the accounts with options (visited at every check) and those below at the exogenous
@@ -283,9 +288,7 @@ struct CascadePath {
             watching = true
             for q in queueVariation.indices { queueVariation[q] = 0; firstBucket[q] = 0 }
             for h in heads.indices { heads[h] = -1 }
-            entryAccount.removeAll(keepingCapacity: true)
-            entryVersion.removeAll(keepingCapacity: true)
-            entryNext.removeAll(keepingCapacity: true)
+            entries.removeAll(keepingCapacity: true)
         }
         let newInstant = full || k != lastStep
         lastStep = k
@@ -300,9 +303,9 @@ struct CascadePath {
                 for b in firstBucket[q]...last {
                     var e = heads[q * buckets + b]
                     while e >= 0 {
-                        let a = Int(entryAccount[Int(e)])
-                        if entryVersion[Int(e)] == version[a] { due.append(a); version[a] &+= 1 }
-                        e = entryNext[Int(e)]
+                        let entry = entries[Int(e)], a = Int(entry.account)
+                        if entry.version == version[a] { due.append(a); version[a] &+= 1 }
+                        e = entry.next
                     }
                     heads[q * buckets + b] = -1
                 }
@@ -332,10 +335,8 @@ struct CascadePath {
                     let key = queueVariation[q] + slack
                     guard key < limit else { continue }
                     let h = q * buckets + max(firstBucket[q], Int(max(0, key) / width))
-                    entryAccount.append(Int32(a))
-                    entryVersion.append(version[a])
-                    entryNext.append(heads[h])
-                    heads[h] = Int32(entryAccount.count - 1)
+                    entries.append(QueueEntry(account: Int32(a), version: version[a], next: heads[h]))
+                    heads[h] = Int32(entries.count - 1)
                 }
                 return false
             }
