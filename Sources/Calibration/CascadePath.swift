@@ -18,6 +18,58 @@ import ScenarioSpec
 /// (`FundLedger`) in that order; what it cannot pay is auto-deleveraged at the end of the instant,
 /// at the instant's prices (`deleverage`).
 ///
+/// An account filed in a queue's bucket (`CascadePath`): the account, the version of it that was filed
+/// (a later visit makes earlier entries stale) and the bucket's next entry (−1: none).
+struct QueueEntry {
+    let account: Int32
+    let version: Int32
+    let next: Int32
+}
+
+/// The chunk's accounts revalued at chosen spots, and their closes: what `CascadePath` reads but never
+/// changes, behind one reference, so that the path's checks and closes pass it to their closures
+/// without copying the path's state (a copy retains every array of it).
+final class CascadeAccounts {
+    let process: CascadeLiquidation
+    let w: Waterfall
+    let paths: WaterfallPaths
+    let buffers: WaterfallBuffers
+
+    init(process: CascadeLiquidation, waterfall: Waterfall, paths: WaterfallPaths, buffers: WaterfallBuffers) {
+        self.process = process
+        w = waterfall
+        self.paths = paths
+        self.buffers = buffers
+    }
+
+    /// E(S) of account a at the spots `spot` at time t (horizon units): today's equity, the linear
+    /// P&L and the options repriced with their time to expiry at t and the path's vol multiplier.
+    func equity(account a: Int, spot: (Int) -> Double, at t: Double, path j: Int) -> Double {
+        let volFactor = paths.horizon.volFactor, ld = buffers.capacity
+        return w.equity(account: a, assets: process.exogenous.assetsOf[a], spot: spot, years: process.exogenous.horizonYears * (1 - t)) { volFactor[$0 * ld + j] }
+    }
+
+    /// The surplus f = E − M of account a at `spot` and its exposure D = Σ_b |w_ab|·S_b + M (+ each
+    /// option leg's |quantity|·S: a bound of its delta's P&L per unit log-move).
+    func surplus(account a: Int, spot: UnsafePointer<Double>, at t: Double, path j: Int) -> (f: Double, d: Double) {
+        let cascadeBook = process.book
+        guard cascadeBook.hasOptions[a] else { let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: 0); return (s.f, s.d) }
+        let book = w.book, n = book.assetCount
+        var exposure = 0.0
+        for b in process.exogenous.assetsOf[a] { exposure += abs(book.linearWeights[a * n + b]) * spot[b] }
+        for leg in book.options(ofAccount: a) { exposure += abs(leg.quantity) * spot[leg.asset] }
+        let requirement = w.requirement(account: a) { spot[$0] }
+        return (equity(account: a, spot: { spot[$0] }, at: t, path: j) - requirement, exposure + requirement)
+    }
+
+    /// The outcome of closing account a on path j at t (horizon units) with equity e, from the close
+    /// spots in `buffers.monitoring` and the lasting impact `lasting` per asset
+    /// (`PathwiseLiquidation.closeOutcome`).
+    func close(account a: Int, path j: Int, at t: Double, equity e: Double, lasting: UnsafePointer<Double>) -> LiquidationOutcome {
+        process.exogenous.closeOutcome(w, process.exogenous.closing(account: a, w, paths, buffers), path: j, at: t, equity: e, paths, buffers, lasting: lasting)
+    }
+}
+
 /// Checks without visiting every account each time: a full check visits every open account and
 /// bounds how far each is from breach. With D = Σ_b |w_ab|·S_b + M its exposure, f falls by at most
 /// D·expm1(δ) while no log-price moves by more than δ in a direction that can lower it (falls of the
@@ -37,6 +89,7 @@ struct CascadePath {
     let paths: WaterfallPaths
     let buffers: WaterfallBuffers
     let chunk: CascadeChunk
+    let accounts: CascadeAccounts
     var market: CascadeMarket
     var ledger: FundLedger
     /// Path stamp of each account's liquidation (liquidated on the current path when equal to `stamp`).
@@ -54,14 +107,11 @@ struct CascadePath {
     var instantShortfall = 0.0
     /// The queues (`CascadeBook.queueList`): per queue q its variation since the full check and its
     /// buckets' first entries (bucket b of queue q at heads[q·bucketCount + b]; entries linked by
-    /// `entryNext`, −1 ending a list), the first `firstBucket[q]` buckets empty; an entry names an
-    /// account and the version of it that was filed (a later visit makes earlier entries stale).
+    /// `QueueEntry.next`, −1 ending a list), the first `firstBucket[q]` buckets empty.
     var queueVariation: [Double]
     var firstBucket: [Int]
     var heads: [Int32]
-    var entryAccount: [Int32] = []
-    var entryVersion: [Int32] = []
-    var entryNext: [Int32] = []
+    var entries: [QueueEntry] = []
     var version: [Int32]
     /// Whether the queues hold this path's accounts (a full check ran); the log-prices at the last
     /// check; the accounts with options (visited at every check) and those below at the exogenous
@@ -80,6 +130,7 @@ struct CascadePath {
         self.paths = paths
         self.buffers = buffers
         self.chunk = chunk
+        self.accounts = CascadeAccounts(process: process, waterfall: waterfall, paths: paths, buffers: buffers)
         let accounts = waterfall.book.accountCount, n = waterfall.model.assetCount
         market = CascadeMarket(depth: process.marketDepth, impactScale: process.impactScale, spots: waterfall.model.spots, spec: process.spec)
         ledger = FundLedger(fund: process.fund, accounts: accounts)
@@ -118,7 +169,8 @@ struct CascadePath {
             run(path: j, events: order[next..<end], record: record)
             next = end
         }
-        // By account, paths ascending within each (a stable counting sort).
+        // By account, paths ascending within each: `closed` is in path order, so a stable counting
+        // sort by account.
         let accounts = w.book.accountCount
         var start = Array(repeating: 0, count: accounts + 1)
         for entry in closed { start[entry.account + 1] += 1 }
@@ -126,7 +178,7 @@ struct CascadePath {
         var slot = start
         var paths = Array(repeating: 0, count: closed.count)
         var outcomes = Array(repeating: LiquidationOutcome(finalEquity: 0, notional: 0, recovered: false, breachHours: 0), count: closed.count)
-        for entry in closed.sorted(by: { ($0.account, $0.path) < ($1.account, $1.path) }) {
+        for entry in closed {
             paths[slot[entry.account]] = entry.path
             outcomes[slot[entry.account]] = entry.outcome
             slot[entry.account] += 1
@@ -214,26 +266,6 @@ struct CascadePath {
         return market.execute { logs[$0] }
     }
 
-    /// E(S) of account a at the spots `spot` at time t (horizon units): today's equity, the linear
-    /// P&L and the options repriced with their time to expiry at t and the path's vol multiplier.
-    private func equity(account a: Int, spot: (Int) -> Double, at t: Double, path j: Int) -> Double {
-        let volFactor = paths.horizon.volFactor, ld = buffers.capacity
-        return w.equity(account: a, assets: assetsOf[a], spot: spot, years: process.exogenous.horizonYears * (1 - t)) { volFactor[$0 * ld + j] }
-    }
-
-    /// The surplus f = E − M of account a at `spot` and its exposure D = Σ_b |w_ab|·S_b + M (+ each
-    /// option leg's |quantity|·S: a bound of its delta's P&L per unit log-move).
-    private func surplus(account a: Int, spot: UnsafePointer<Double>, at t: Double, path j: Int) -> (f: Double, d: Double) {
-        let cascadeBook = process.book
-        guard cascadeBook.hasOptions[a] else { let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: 0); return (s.f, s.d) }
-        let book = w.book, n = book.assetCount
-        var exposure = 0.0
-        for b in assetsOf[a] { exposure += abs(book.linearWeights[a * n + b]) * spot[b] }
-        for leg in book.options(ofAccount: a) { exposure += abs(leg.quantity) * spot[leg.asset] }
-        let requirement = w.requirement(account: a) { spot[$0] }
-        return (equity(account: a, spot: { spot[$0] }, at: t, path: j) - requirement, exposure + requirement)
-    }
-
     /// The open accounts the impact alone puts below maintenance at t_k (below at the instant's
     /// prices, not below at the exogenous ones), ascending. The total variation grows by the largest
     /// move of a log-price (exogenous, impact or decay) since the last check; every open account is
@@ -242,7 +274,7 @@ struct CascadePath {
     /// at the exogenous prices.
     private mutating func check(path j: Int, step k: Int) -> [Int] {
         observe(path: j, step: k)
-        let t = Double(k) / Double(process.spec.steps), n = w.model.assetCount, cascadeBook = process.book, share = nearShare
+        let t = Double(k) / Double(process.spec.steps), n = w.model.assetCount, cascadeBook = process.book, share = nearShare, revalued = accounts
         let limit = log1p(share), width = limit / Double(Self.bucketCount), buckets = Self.bucketCount
         var full = !watching
         for i in 0..<n {
@@ -256,9 +288,7 @@ struct CascadePath {
             watching = true
             for q in queueVariation.indices { queueVariation[q] = 0; firstBucket[q] = 0 }
             for h in heads.indices { heads[h] = -1 }
-            entryAccount.removeAll(keepingCapacity: true)
-            entryVersion.removeAll(keepingCapacity: true)
-            entryNext.removeAll(keepingCapacity: true)
+            entries.removeAll(keepingCapacity: true)
         }
         let newInstant = full || k != lastStep
         lastStep = k
@@ -273,9 +303,9 @@ struct CascadePath {
                 for b in firstBucket[q]...last {
                     var e = heads[q * buckets + b]
                     while e >= 0 {
-                        let a = Int(entryAccount[Int(e)])
-                        if entryVersion[Int(e)] == version[a] { due.append(a); version[a] &+= 1 }
-                        e = entryNext[Int(e)]
+                        let entry = entries[Int(e)], a = Int(entry.account)
+                        if entry.version == version[a] { due.append(a); version[a] &+= 1 }
+                        e = entry.next
                     }
                     heads[q * buckets + b] = -1
                 }
@@ -290,7 +320,7 @@ struct CascadePath {
             func visit(_ a: Int) -> Bool {
                 if cascadeBook.hasOptions[a] {
                     // Options: no linear bound; visited at every check.
-                    guard surplus(account: a, spot: spot, at: t, path: j).f >= 0 else { return true }
+                    guard revalued.surplus(account: a, spot: spot, at: t, path: j).f >= 0 else { return true }
                     options.append(a)
                     return false
                 }
@@ -305,10 +335,8 @@ struct CascadePath {
                     let key = queueVariation[q] + slack
                     guard key < limit else { continue }
                     let h = q * buckets + max(firstBucket[q], Int(max(0, key) / width))
-                    entryAccount.append(Int32(a))
-                    entryVersion.append(version[a])
-                    entryNext.append(heads[h])
-                    heads[h] = Int32(entryAccount.count - 1)
+                    entries.append(QueueEntry(account: Int32(a), version: version[a], next: heads[h]))
+                    heads[h] = Int32(entries.count - 1)
                 }
                 return false
             }
@@ -325,11 +353,14 @@ struct CascadePath {
         }
         optionAccounts = options
         if newInstant { exogenousBelow = [] }
-        var breached: [Int] = []
-        for a in below {
-            // Below at the exogenous prices too: the exogenous process's, unless the prices change.
-            if exogenousSpot.withUnsafeBufferPointer({ surplus(account: a, spot: $0.baseAddress!, at: t, path: j).f >= 0 }) { breached.append(a) } else { exogenousBelow.append(a) }
+        var breached: [Int] = [], stillBelow: [Int] = []
+        exogenousSpot.withUnsafeBufferPointer { exogenous in
+            for a in below {
+                // Below at the exogenous prices too: the exogenous process's, unless the prices change.
+                if revalued.surplus(account: a, spot: exogenous.baseAddress!, at: t, path: j).f >= 0 { breached.append(a) } else { stillBelow.append(a) }
+            }
         }
+        exogenousBelow += stillBelow
         return breached
     }
 
@@ -346,12 +377,11 @@ struct CascadePath {
             scratch.breachX[b] = record.breachX[states.lowerBound + offset]
             scratch.breachSpot[b] = record.breachSpot[states.lowerBound + offset] * exp(market.impact(b))
         }
-        let before = record.breachSpot[states], t0 = record.time[e]
-        let moved = equity(account: a, spot: { scratch.breachSpot[$0] }, at: t0, path: j)
-            - equity(account: a, spot: { b in before[before.startIndex + assets.firstIndex(of: b)!] }, at: t0, path: j)
-        let closed = market.permanent.withUnsafeBufferPointer {
-            process.exogenous.closeOutcome(w, process.exogenous.closing(account: a, w, paths, buffers), path: j, at: t0, equity: record.equity[e] + moved, paths, buffers, lasting: $0.baseAddress!)
-        }
+        let before = record.breachSpot[states], t0 = record.time[e], revalued = accounts
+        let moved = revalued.equity(account: a, spot: { scratch.breachSpot[$0] }, at: t0, path: j)
+            - revalued.equity(account: a, spot: { b in before[before.startIndex + assets.firstIndex(of: b)!] }, at: t0, path: j)
+        let equity = record.equity[e] + moved
+        let closed = market.permanent.withUnsafeBufferPointer { revalued.close(account: a, path: j, at: t0, equity: equity, lasting: $0.baseAddress!) }
         finish(a, path: j, step: k, closed, endogenous: false, into: &outcome)
     }
 
@@ -362,11 +392,9 @@ struct CascadePath {
             scratch.breachX[b] = exogenousLog[b] / w.model.returnScales[b]
             scratch.breachSpot[b] = spotNow[b]
         }
-        let now = spotNow
-        let e = equity(account: a, spot: { now[$0] }, at: t, path: j)
-        let closed = market.permanent.withUnsafeBufferPointer {
-            process.exogenous.closeOutcome(w, process.exogenous.closing(account: a, w, paths, buffers), path: j, at: t, equity: e, paths, buffers, lasting: $0.baseAddress!)
-        }
+        let revalued = accounts
+        let e = spotNow.withUnsafeBufferPointer { now in revalued.equity(account: a, spot: { now[$0] }, at: t, path: j) }
+        let closed = market.permanent.withUnsafeBufferPointer { revalued.close(account: a, path: j, at: t, equity: e, lasting: $0.baseAddress!) }
         finish(a, path: j, step: k, closed, endogenous: true, into: &outcome)
     }
 
@@ -390,8 +418,8 @@ struct CascadePath {
     /// `FundLedger.deleverage`).
     private mutating func deleverage(path j: Int, step k: Int) {
         observe(path: j, step: k)
-        let t = Double(k) / Double(process.spec.steps), now = spotNow, liquidatedOn = liquidatedOn, stamp = stamp
-        let found = DeleveragingCandidates(w, spot: now, isOpen: { liquidatedOn[$0] != stamp }) { equity(account: $0, spot: { now[$0] }, at: t, path: j) }
+        let t = Double(k) / Double(process.spec.steps), now = spotNow, liquidatedOn = liquidatedOn, stamp = stamp, revalued = accounts
+        let found = DeleveragingCandidates(w, spot: now, isOpen: { liquidatedOn[$0] != stamp }) { revalued.equity(account: $0, spot: { now[$0] }, at: t, path: j) }
         ledger.deleverage(&shortfall, whole: instantShortfall, found)
         instantShortfall = 0
     }

@@ -1,7 +1,8 @@
-import Calibration
+@testable import Calibration
 import Foundation
 import Reports
 import ScenarioSpec
+import Shocks
 import XCTest
 
 /// `thresher stress --cascade` (issue 30, item 4): a deterministic move, then the cascade round by
@@ -126,6 +127,92 @@ final class StressCascadeTests: XCTestCase {
         XCTAssertTrue(report.sentence(c).contains("ran out in round 2; 1 account deleveraged (queue"), report.sentence(c))
         XCTAssertTrue(report.html.contains("price by round"))
         XCTAssertEqual(Set(report.csvFiles.map(\.name)).isSuperset(of: ["cascades.csv", "cascade_rounds.csv", "cascade_adl.csv", "cascade_liquidations.csv"]), true)
+    }
+
+    /// One Monte Carlo path of `StressCascadeTests.chain` (`cascade` run as `evaluate` runs it, over
+    /// one path), with the path's draws fixed by hand: ε puts BTC at 90 at the horizon (−10 %, the
+    /// stress's move), the path's minimum is that end (uniform 1: no dip below it, so only A's
+    /// liquidation price, 92, is crossed by the path), its maximum today's spot, and the move after
+    /// a close is its mean (normal 0). One instant (`steps: 1`) and a permanent impact (share 1), so
+    /// that a close at the instant is at the instant's price, as in the stress.
+    ///
+    /// By hand: the path-wise process closes A at its liquidation price, S_A = (100q − C)/(0.95q) = 92,
+    /// N_A = 92,000 (penalty 920: the fund holds 2,920). At t = 1, at the exogenous price 90:
+    /// round 1 executes A's flow, S1 = 90·exp(−c·√92,000) = 79.26: B is below (E < M below 87) and not
+    /// at 90: closed at S1, E2_B = 34,700 + 2,000·(S1 − 100) − slippage < 0: the fund pays 2,920 and
+    /// runs dry; round 2, S2 = 90·exp(−c·√(N_A + N_B)): C below 76, closed at S2 with E2_C > 0;
+    /// round 3, S3 = 90·exp(−c·√(N_A + N_B + N_C)): nobody. The shortfall −E2_B − 2,920 is taken at S3
+    /// from the shorts: the queue from D1 alone, pro-rata and socialized 3 : 1 from D1 and D2.
+    func testThreeAccountChainOnOneMonteCarloPath() throws {
+        let text = StressCascadeTests.chain
+            .replacingOccurrences(of: "paths: 1000", with: "paths: 1")
+            .replacingOccurrences(of: "permanent: 0.5", with: "permanent: 1, steps: 1")
+        let scenario = try loadScenario(text)
+        let spec = try XCTUnwrap(scenario.calibration), policy = try XCTUnwrap(scenario.policy)
+        let w = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
+        XCTAssertTrue(w.process is CascadeLiquidation)
+        let shocks = WaterfallShocks(waterfall: w), paths = shocks.makePaths(capacity: 1)
+        shocks.generate(0..<1, into: paths)
+        let horizon = paths.horizon, bridge = try XCTUnwrap(paths.bridge), scale = w.model.returnScales[0]
+        horizon.epsilon[0] = log(0.9) / scale
+        horizon.logSpot[0] = log(100) + scale * horizon.epsilon[0]
+        horizon.spot[0] = exp(horizon.logSpot[0])
+        bridge.scale[0] = 1
+        bridge.uniforms[0] = 1   // the path's minimum: its end
+        bridge.uniforms[1] = 1   // its maximum: today's spot
+        bridge.normals[0] = 0    // the move after a close: its mean
+        let buffers = WaterfallBuffers(waterfall: w, capacity: 1, cells: 1)
+        buffers.revaluer.beginChunk(horizon)
+        buffers.revalue(horizon, accounts: 0..<w.book.accountCount)
+        w.settle(paths, count: 1, buffers)
+        let chunk = try XCTUnwrap(buffers.cascades.values.first), outcome = chunk.outcomes[0]
+
+        // The hand computation (StressCascadeTests' constants).
+        let s = 0.5 * 0.8 * (1.0 / 365).squareRoot(), c = s / 2500.0.squareRoot()
+        func slippage(_ n: Double) -> Double { s * (n / 1e8).squareRoot() * n }
+        let nA = 1000 * 92.0, s1 = 90 * exp(-c * nA.squareRoot())
+        let nB = 2000 * s1, e2B = 34700 + 2000 * (s1 - 100) - slippage(nB)
+        let s2 = 90 * exp(-c * (nA + nB).squareRoot())
+        let nC = 4000 * s2, e2C = 111200 + 4000 * (s2 - 100) - slippage(nC)
+        let s3 = 90 * exp(-c * (nA + nB + nC).squareRoot())
+        XCTAssertLessThan(s1, 87)
+        XCTAssertLessThan(s2, 76)
+        XCTAssertGreaterThan(s3, 10.5)
+        XCTAssertLessThan(e2B, 0)
+        XCTAssertGreaterThan(e2C, 0)
+        let fund1 = 2000 + 0.01 * nA, short = -e2B - fund1
+
+        XCTAssertEqual(outcome.rounds, 3)
+        XCTAssertEqual(outcome.liquidations, 3)
+        XCTAssertEqual(outcome.endogenous, 2)
+        XCTAssertEqual(chunk.liquidationStart, [0, 1, 2, 3, 3, 3, 3], "A, B and C liquidated, once each")
+        let (a, b, cc) = (chunk.liquidations[0], chunk.liquidations[1], chunk.liquidations[2])
+        assertClose(a.notional, nA, "A's notional at its liquidation price")
+        XCTAssertLessThan(a.breachHours, 24)
+        assertClose(b.notional, nB, "B's notional at S1")
+        assertClose(b.finalEquity, e2B, "B's E2")
+        assertClose(cc.notional, nC, "C's notional at S2")
+        assertClose(cc.finalEquity, e2C, "C's E2")
+        assertClose(b.breachHours, 24, "B at the instant t = 1")
+        assertClose(cc.breachHours, 24, "C at the instant t = 1")
+        assertClose(outcome.liquidatedNotional, nA + nB + nC, "notional closed")
+        // The price after the last round: the exogenous −10 % became S3.
+        assertClose(chunk.exogenousFall[0], -log(0.9), "exogenous fall")
+        assertClose(chunk.cascadedFall[0], -log(s3 / 100), "cascaded fall")
+        // The fund: 2,920 after A, all of it paid for B, 0 at its lowest.
+        assertClose(outcome.deficit, -e2B, "deficit")
+        assertClose(outcome.fundPaid, fund1, "fund paid")
+        assertClose(outcome.fundDrawdown, 2000, "fund drawdown")
+        XCTAssertTrue(outcome.fundExhausted)
+        // ADL of the shortfall: every rule takes all of it, the queue from D1 (account 3) alone,
+        // pro-rata and socialized from D1 and D2.
+        for r in 0..<3 {
+            assertClose(outcome.deleveraged[r], short, "rule \(r)'s taking")
+            XCTAssertLessThan(outcome.unfunded[r], 1e-9)
+        }
+        XCTAssertEqual(outcome.deleveragedAccounts, [1, 2, 2])
+        XCTAssertEqual(chunk.haircuts.map { $0.0 }, [3])
+        assertClose(chunk.haircuts[0].1, short, "the queue's haircut of D1")
     }
 
     /// `depth: infinite`: the liquidations move nothing, so the round of the accounts the stress
