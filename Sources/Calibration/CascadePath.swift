@@ -2,22 +2,6 @@ import Foundation
 import Revaluation
 import ScenarioSpec
 
-/// Runs the cascades of one chunk, path by path in time order (`CascadeLiquidation`). At each
-/// instant t_k = k/K (horizon units, K = `CascadeSpec.steps`):
-/// 1. the exogenous liquidations of (t_{k−1}, t_k] (`BreachRecord`, by time then account) of accounts
-///    still open are closed at their breach time, at their breach spots moved by the impact so far
-///    (equity moved by the same P&L; the recorded outcome itself where none of its assets moved);
-/// 2. the flows of the instant are executed (`CascadeMarket.execute`): one round;
-/// 3. while prices carry impact, every open account with a moved asset is checked at the instant's
-///    prices, S_b = S_b,0·exp(σ_b√T·X_b(t_k) + I_b): it is liquidated at t_k (endogenous) when its
-///    surplus E − M is below 0 there and not below 0 at the exogenous prices (an account already below
-///    at the exogenous grid point is the exogenous process's); their flows make the next round, until
-///    a round finds none.
-/// X_b(t_k) is the bridge at the cascade's grid (`MarketModel.bridgePoints` with K steps, drawn on
-/// the first instant a path needs it; X_b(1) = ε_b). Each liquidation is booked with the fund
-/// (`FundLedger`) in that order; what it cannot pay is auto-deleveraged at the end of the instant,
-/// at the instant's prices (`deleverage`).
-///
 /// An account filed in a queue's bucket (`CascadePath`): the account, the version of it that was filed
 /// (a later visit makes earlier entries stale) and the bucket's next entry (−1: none).
 struct QueueEntry {
@@ -70,6 +54,22 @@ final class CascadeAccounts {
     }
 }
 
+/// Runs the cascades of one chunk, path by path in time order (`CascadeLiquidation`). At each
+/// instant t_k = k/K (horizon units, K = `CascadeSpec.steps`):
+/// 1. the exogenous liquidations of (t_{k−1}, t_k] (`BreachRecord`, by time then account) of accounts
+///    still open are closed at their breach time, at their breach spots moved by the impact so far
+///    (equity moved by the same P&L; the recorded outcome itself where none of its assets moved);
+/// 2. the flows of the instant are executed (`CascadeMarket.execute`): one round;
+/// 3. while prices carry impact, every open account with a moved asset is checked at the instant's
+///    prices, S_b = S_b,0·exp(σ_b√T·X_b(t_k) + I_b): it is liquidated at t_k (endogenous) when its
+///    surplus E − M is below 0 there and not below 0 at the exogenous prices (an account already below
+///    at the exogenous grid point is the exogenous process's); their flows make the next round, until
+///    a round finds none.
+/// X_b(t_k) is the bridge at the cascade's grid (`MarketModel.bridgePoints` with K steps, drawn on
+/// the first instant a path needs it; X_b(1) = ε_b). Each liquidation is booked with the fund
+/// (`FundLedger`) in that order; what it cannot pay is auto-deleveraged at the end of the instant,
+/// at the instant's prices (`deleverage`).
+///
 /// Checks without visiting every account each time: a full check visits every open account and
 /// bounds how far each is from breach. With D = Σ_b |w_ab|·S_b + M its exposure, f falls by at most
 /// D·expm1(δ) while no log-price moves by more than δ in a direction that can lower it (falls of the
