@@ -198,34 +198,23 @@ struct PathwiseLiquidation: LiquidationProcess {
     /// order: the same bits.
     private func closeToday(_ w: Waterfall, _ account: AccountClose, equity e: Double, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
         let a = account.account, ld = buffers.capacity, n = w.model.assetCount
-        let eps = paths.horizon.epsilon, bridge = account.bridge, grossNotional = buffers.grossNotional
-        for b in account.assets { grossNotional[b] = 0 }
-        var slippage = 0.0, total = 0.0
-        for position in account.positions {
-            let notional = position.notional(spot: w.model.spots[position.asset])
-            grossNotional[position.asset] += notional
-            total += notional
-            slippage += (w.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
-        }
+        let eps = paths.horizon.epsilon, bridge = account.bridge, spots = account.scratch.breachSpot
+        let (total, slippage) = closedNotional(w, account, buffers)
         // Per asset b: move = h_liq/T, the continuation's deviation from today, the cap's limit.
-        let moves = account.assets.map { b in (w.costs[b]?.horizonYears(notional: grossNotional[b]) ?? 0) / horizonYears }
+        let moves = account.assets.map { b in closingYears(w, asset: b, buffers) / horizonYears }
         let deviations = moves.map { BridgeExtremes.continuation(from: 0, at: 0, move: $0, end: 0).deviation }
-        let limits = moves.map { move in w.model.shockCap.map { $0 * move.squareRoot() } }
+        let limits = moves.map { Self.capLimit(w, move: $0) }
         let movedSpot = buffers.movedSpot, breachX = 0.0, t0 = 0.0
         for j in 0..<m {
             let s = bridge.scale[j]
             var profit = 0.0
             for (q, b) in account.assets.enumerated() {
                 let mean = BridgeExtremes.continuation(from: breachX / s, at: t0, move: moves[q], end: eps[b * ld + j] / s).mean
-                var x = s * (mean + deviations[q] * bridge.normals[b * ld + j])
-                if let limit = limits[q] { x = breachX + min(max(x - breachX, -limit), limit) }
+                let x = Self.closeMove(s * (mean + deviations[q] * bridge.normals[b * ld + j]), from: breachX, limit: limits[q])
                 movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
-                profit += w.book.linearWeights[a * n + b] * (movedSpot[b] - w.model.spots[b])
+                profit += w.book.linearWeights[a * n + b] * (movedSpot[b] - spots[b])
             }
-            let outcome = LiquidationOutcome(finalEquity: e + profit - slippage, notional: total,
-                                             recovered: buffers.checksRecovery && e + profit >= w.requirementRows.requirement(account: a) { movedSpot[$0] },
-                                             breachHours: t0 * horizonYears * 365 * 24)
-            record(outcome, account, path: j, at: t0, equity: e, buffers)
+            record(outcome(w, account, at: t0, equity: e, profit: profit, total: total, slippage: slippage, buffers), account, path: j, at: t0, equity: e, buffers)
         }
     }
 
@@ -250,25 +239,13 @@ struct PathwiseLiquidation: LiquidationProcess {
         let a = account.account, ld = buffers.capacity, n = w.model.assetCount
         let bridge = account.bridge, eps = paths.horizon.epsilon, s = bridge.scale[j]
         let breachX = account.scratch.breachX, breachSpot = account.scratch.breachSpot
-        let grossNotional = buffers.grossNotional, movedSpot = buffers.movedSpot, liquidationYears = buffers.liquidationYears
-        for b in account.assets { grossNotional[b] = 0 }
-        var slippage = 0.0, total = 0.0
-        for position in account.positions {
-            let notional = position.notional(spot: breachSpot[position.asset])
-            grossNotional[position.asset] += notional
-            total += notional
-            slippage += (w.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
-        }
+        let movedSpot = buffers.movedSpot, liquidationYears = buffers.liquidationYears
+        let (total, slippage) = closedNotional(w, account, buffers)
         var profit = 0.0
         for b in account.assets {
-            let years = w.costs[b]?.horizonYears(notional: grossNotional[b]) ?? 0
-            let move = years / horizonYears
+            let years = closingYears(w, asset: b, buffers), move = years / horizonYears
             let path = BridgeExtremes.continuation(from: breachX[b] / s, at: t0, move: move, end: eps[b * ld + j] / s)
-            var x = s * (path.mean + path.deviation * bridge.normals[b * ld + j])
-            if let cap = w.model.shockCap {   // the move over the liquidation period, standardized, within ±cap as ε is
-                let limit = cap * move.squareRoot()
-                x = breachX[b] + min(max(x - breachX[b], -limit), limit)
-            }
+            let x = Self.closeMove(s * (path.mean + path.deviation * bridge.normals[b * ld + j]), from: breachX[b], limit: Self.capLimit(w, move: move))
             movedSpot[b] = w.model.spots[b] * exp(w.model.returnScales[b] * x)
             if let lasting { movedSpot[b] *= exp(lasting[b]) }
             liquidationYears[b] = years
@@ -281,8 +258,52 @@ struct PathwiseLiquidation: LiquidationProcess {
             let after = leg.value(spot: movedSpot[leg.asset], volFactor: volFactor, years: years - liquidationYears[leg.asset], rate: w.book.rate)
             profit += leg.quantity * (after - before)
         }
+        return outcome(w, account, at: t0, equity: e, profit: profit, total: total, slippage: slippage, buffers)
+    }
+
+    /// The account's gross notional per asset at the breach spots (into `buffers.grossNotional`), and
+    /// its total and slippage, USD.
+    @inline(__always)
+    private func closedNotional(_ w: Waterfall, _ account: AccountClose, _ buffers: WaterfallBuffers) -> (total: Double, slippage: Double) {
+        let grossNotional = buffers.grossNotional, breachSpot = account.scratch.breachSpot
+        for b in account.assets { grossNotional[b] = 0 }
+        var slippage = 0.0, total = 0.0
+        for position in account.positions {
+            let notional = position.notional(spot: breachSpot[position.asset])
+            grossNotional[position.asset] += notional
+            total += notional
+            slippage += (w.costs[position.asset]?.rate(notional: notional) ?? 0) * notional
+        }
+        return (total, slippage)
+    }
+
+    /// h_liq of asset b (years) for the gross notional `closedNotional` left there; 0 without depth.
+    @inline(__always)
+    private func closingYears(_ w: Waterfall, asset b: Int, _ buffers: WaterfallBuffers) -> Double {
+        w.costs[b]?.horizonYears(notional: buffers.grossNotional[b]) ?? 0
+    }
+
+    /// Under `tails.cap` C, how far the move over the liquidation period (a `move` of the horizon)
+    /// may go from the breach point in standardized units: C·√move, as ε is capped; nil: no cap.
+    @inline(__always)
+    private static func capLimit(_ w: Waterfall, move: Double) -> Double? { w.model.shockCap.map { $0 * move.squareRoot() } }
+
+    /// The standardized log-move x at the close's end, clamped to breachX ± `limit` (`capLimit`).
+    @inline(__always)
+    private static func closeMove(_ x: Double, from breachX: Double, limit: Double?) -> Double {
+        guard let limit else { return x }
+        return breachX + min(max(x - breachX, -limit), limit)
+    }
+
+    /// The close's outcome from the profit over the liquidation period at `buffers.movedSpot`: E2 =
+    /// e + profit − slippage, and (when `buffers.checksRecovery`) whether e + profit meets the
+    /// requirement there.
+    @inline(__always)
+    private func outcome(_ w: Waterfall, _ account: AccountClose, at t0: Double, equity e: Double, profit: Double, total: Double, slippage: Double,
+                         _ buffers: WaterfallBuffers) -> LiquidationOutcome {
+        let movedSpot = buffers.movedSpot
         return LiquidationOutcome(finalEquity: e + profit - slippage, notional: total,
-                                  recovered: buffers.checksRecovery && e + profit >= w.requirementRows.requirement(account: a) { movedSpot[$0] },
+                                  recovered: buffers.checksRecovery && e + profit >= w.requirementRows.requirement(account: account.account) { movedSpot[$0] },
                                   breachHours: t0 * horizonYears * 365 * 24)
     }
 }

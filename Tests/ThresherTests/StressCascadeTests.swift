@@ -71,19 +71,33 @@ final class StressCascadeTests: XCTestCase {
         XCTAssertLessThanOrEqual(abs(x - y), relative * max(abs(y), 1), "\(what): \(x) vs \(y)", file: file, line: line)
     }
 
+    /// The chain's hand computation (constants of `chain`): A closed at `priceA` (N_A = 1,000·S_A),
+    /// then rounds at S_r = 90·exp(−c·√(cumulative notional)) with c = k·σ·√(1/365)/√depth; B closed
+    /// at S1 and C at S2, E2 = equity now + q·(S − 100) − k·σ·√(1/365)·√(N/10⁸)·N.
+    struct ChainByHand {
+        static let impact = 0.5 * 0.8 * (1.0 / 365).squareRoot(), c = impact / 2500.0.squareRoot()
+        static func slippage(_ n: Double) -> Double { impact * (n / 1e8).squareRoot() * n }
+        let nA: Double, s1: Double, nB: Double, e2B: Double, s2: Double, nC: Double, e2C: Double, s3: Double
+
+        init(priceA: Double) {
+            nA = 1000 * priceA
+            s1 = 90 * exp(-Self.c * nA.squareRoot())
+            nB = 2000 * s1
+            e2B = 34700 + 2000 * (s1 - 100) - Self.slippage(nB)
+            s2 = 90 * exp(-Self.c * (nA + nB).squareRoot())
+            nC = 4000 * s2
+            e2C = 111200 + 4000 * (s2 - 100) - Self.slippage(nC)
+            s3 = 90 * exp(-Self.c * (nA + nB + nC).squareRoot())
+        }
+    }
+
     func testThreeAccountChainByHand() throws {
         let c = try XCTUnwrap(StressCascade.run(try loadScenario(Self.chain), file: "chain.yaml").first)
         XCTAssertFalse(c.isDefaultSpec)
         // The hand computation, written out independently of the engine.
-        let s = 0.5 * 0.8 * (1.0 / 365).squareRoot(), cc = s / 2500.0.squareRoot()
-        func slippage(_ n: Double) -> Double { s * (n / 1e8).squareRoot() * n }
-        let s0 = 90.0
-        let nA = 1000 * s0, e2A = 12600 + 1000 * (s0 - 100) - slippage(nA)
-        let s1 = 90 * exp(-cc * nA.squareRoot())
-        let nB = 2000 * s1, e2B = 34700 + 2000 * (s1 - 100) - slippage(nB)
-        let s2 = 90 * exp(-cc * (nA + nB).squareRoot())
-        let nC = 4000 * s2, e2C = 111200 + 4000 * (s2 - 100) - slippage(nC)
-        let s3 = 90 * exp(-cc * (nA + nB + nC).squareRoot())
+        let hand = ChainByHand(priceA: 90)
+        let (nA, s1, e2B, s2, nC, e2C, s3) = (hand.nA, hand.s1, hand.e2B, hand.s2, hand.nC, hand.e2C, hand.s3)
+        let e2A = 12600 + 1000 * (90 - 100) - ChainByHand.slippage(nA)
         XCTAssertGreaterThan(e2A, 900)
         XCTAssertLessThan(e2B, 0)
         XCTAssertGreaterThan(e2C, 0.01 * nC)
@@ -167,14 +181,9 @@ final class StressCascadeTests: XCTestCase {
         w.settle(paths, count: 1, buffers)
         let chunk = try XCTUnwrap(buffers.cascades.values.first), outcome = chunk.outcomes[0]
 
-        // The hand computation (StressCascadeTests' constants).
-        let s = 0.5 * 0.8 * (1.0 / 365).squareRoot(), c = s / 2500.0.squareRoot()
-        func slippage(_ n: Double) -> Double { s * (n / 1e8).squareRoot() * n }
-        let nA = 1000 * 92.0, s1 = 90 * exp(-c * nA.squareRoot())
-        let nB = 2000 * s1, e2B = 34700 + 2000 * (s1 - 100) - slippage(nB)
-        let s2 = 90 * exp(-c * (nA + nB).squareRoot())
-        let nC = 4000 * s2, e2C = 111200 + 4000 * (s2 - 100) - slippage(nC)
-        let s3 = 90 * exp(-c * (nA + nB + nC).squareRoot())
+        // The hand computation, A closed at its liquidation price.
+        let hand = ChainByHand(priceA: 92)
+        let (nA, s1, nB, e2B, s2, nC, e2C, s3) = (hand.nA, hand.s1, hand.nB, hand.e2B, hand.s2, hand.nC, hand.e2C, hand.s3)
         XCTAssertLessThan(s1, 87)
         XCTAssertLessThan(s2, 76)
         XCTAssertGreaterThan(s3, 10.5)
