@@ -89,7 +89,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "thresher", dependencies: [
-            "BuildStamp", "LinearAlgebra", "ThresherCLI",
+            "BuildStamp", "CKernels", "LinearAlgebra", "ThresherCLI",
             .target(name: "MPICoordination", condition: .when(traits: ["MPI"])),
         ]),
         .executableTarget(name: "thresher-bench", dependencies: ["LinearAlgebra", "Revaluation", "ScenarioSpec", "Shocks", "TailStats", "WorkerPool"],

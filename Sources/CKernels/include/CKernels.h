@@ -161,4 +161,10 @@ const char *thresher_kernel_path(void);
 /// build has no such variant. Not for use while kernels run on other threads.
 int thresher_select_kernel_path(const char *name);
 
+/// Makes blocks of 1 MiB and more come from and go back to the system (mmap) at a fixed threshold
+/// (glibc; elsewhere nothing). glibc otherwise raises its threshold after each large free, and a long
+/// run whose chunks allocate and free arrays of tens of MB (a cascade's liquidations) keeps the freed
+/// blocks in its arenas: its peak RSS creeps up with the path count. Call once, before any work.
+void thresher_return_large_blocks_to_system(void);
+
 #endif
