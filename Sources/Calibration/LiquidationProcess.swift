@@ -133,9 +133,9 @@ struct HorizonLiquidation: LiquidationProcess {
                     profit += weights[a * n + b] * (buffers.movedSpot[b] - before)
                 }
                 for leg in options {
-                    let volFactor = paths.horizon.volFactor[leg.asset * ld + j]
-                    let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, years: leg.remainingYears, rate: book.rate)
-                    let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor,
+                    let volFactor = paths.horizon.volFactor[leg.asset * ld + j], twist = paths.horizon.smileTwist(asset: leg.asset, path: j)
+                    let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, twist: twist, years: leg.remainingYears, rate: book.rate)
+                    let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor, twist: twist,
                                           years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: book.rate)
                     profit += leg.quantity * (after - before)
                 }

@@ -1,4 +1,3 @@
-import Distributions
 import Foundation
 import Revaluation
 import ScenarioSpec
@@ -16,7 +15,8 @@ import ScenarioSpec
 /// loss_ab(m, shift) = −(w_ab·S_b·m + Σ_legs q·(V(S_b(1 + m), iv·(1 + shift·d), τ) − V(S_b, iv, τ))), USD,
 /// τ the option's time to expiry now. The initial requirement on b is
 /// IM_ab = max(worst point's loss, c_Δ·|Δ_ab|·S_b) + c_short·Σ_{short legs} |q|·S_b (Δ_ab = w_ab/S_b-units:
-/// coins of b, options by their Black–Scholes delta); the account's IM_a = Σ_b IM_ab and its maintenance
+/// coins of b, options by the delta of their price under the smile's dynamics, `OptionLeg.delta`: the
+/// Black–Scholes delta at iv(K) for a flat iv or sticky-strike, plus vega·∂iv/∂S under sticky-moneyness); the account's IM_a = Σ_b IM_ab and its maintenance
 /// MM_a = f·IM_a (f = `maintenance_fraction`). No offsets between underlyings.
 public struct RiskArray: Sendable {
     public let spec: PortfolioMarginSpec
@@ -118,7 +118,7 @@ public struct RiskArray: Sendable {
         var delta = book.linearWeights[a * book.assetCount + b]   // coins of b: the USD P&L per unit of S_b
         var shortNotional = 0.0
         for leg in book.options(ofAccount: a) where leg.asset == b {
-            delta += leg.quantity * Self.delta(leg, spot: spot, years: yearsNow(leg), rate: book.rate)
+            delta += leg.quantity * leg.delta(spot: spot, years: yearsNow(leg), rate: book.rate)
             if leg.quantity < 0 { shortNotional += -leg.quantity * spot }
         }
         return AssetCharge(asset: b, worstLoss: worst, binding: binding, netDeltaCharge: spec.netDeltaCharge * abs(delta) * spot,
@@ -131,14 +131,4 @@ public struct RiskArray: Sendable {
         return assetsOf[a].compactMap { b in ranges[b].map { charge(account: a, asset: b, range: $0) } }
     }
 
-    /// Black–Scholes delta ∂V/∂S of one option (intrinsic's at expiry).
-    static func delta(_ leg: OptionLeg, spot: Double, years: Double, rate: Double) -> Double {
-        let vol = leg.impliedVol
-        guard years > 0, vol > 0 else {
-            if leg.isCall { return spot > leg.strike ? 1 : 0 }
-            return spot < leg.strike ? -1 : 0
-        }
-        let d1 = (log(spot / leg.strike) + (rate + 0.5 * vol * vol) * years) / (vol * years.squareRoot())
-        return leg.isCall ? StandardNormal.cdf(d1) : StandardNormal.cdf(d1) - 1
-    }
 }

@@ -93,14 +93,16 @@ struct Waterfall: Sendable {
     /// E(S), account a's equity at the spots `spot` with `years` of the horizon still to run (the
     /// horizon T at t = 0, T·(1 − t) at t), USD: today's equity, the linear P&L and the options
     /// repriced, E = E₀ + c_a + Σ_b w_ab·S_b + Σ_legs q·(V(S, iv·volFactor, τ + years) − V₀), τ the leg's
-    /// time to expiry left after the horizon. `assets`: ascending, every asset with w_ab ≠ 0 (others
-    /// add nothing). Used by the cascades (`CascadePath`, `StressCascade`).
-    func equity(account a: Int, assets: some Sequence<Int>, spot: (Int) -> Double, years: Double, volFactor: (Int) -> Double) -> Double {
+    /// time to expiry left after the horizon and iv twisted by the asset's `twist` where it has one
+    /// (`OptionLeg.value`). `assets`: ascending, every asset with w_ab ≠ 0 (others add nothing). Used by
+    /// the cascades (`CascadePath`, `StressCascade`).
+    func equity(account a: Int, assets: some Sequence<Int>, spot: (Int) -> Double, years: Double,
+                twist: (Int) -> (skew: Double, term: Double)?, volFactor: (Int) -> Double) -> Double {
         let n = book.assetCount
         var equity = book.equityNow[a] + book.linearConstants[a]
         for b in assets { equity += book.linearWeights[a * n + b] * spot(b) }
         for leg in book.options(ofAccount: a) {
-            let value = leg.value(spot: spot(leg.asset), volFactor: volFactor(leg.asset), years: leg.remainingYears + years, rate: book.rate)
+            let value = leg.value(spot: spot(leg.asset), volFactor: volFactor(leg.asset), twist: twist(leg.asset), years: leg.remainingYears + years, rate: book.rate)
             equity += leg.quantity * (value - leg.valueNow)
         }
         return equity

@@ -1,4 +1,5 @@
 import CKernels
+import Distributions
 import Foundation
 import ScenarioSpec
 
@@ -196,20 +197,52 @@ public struct OptionLeg: Sendable {
     /// The scalar twin of the kernels: one option's value V(S, iv(S)·f, τ) (USD per coin, scalar
     /// Black–Scholes with glibc's erfc; intrinsic at τ ≤ 0) at spot S, implied-vol multiplier f and
     /// `years` τ to expiry, for revaluations outside the chunk kernels (the liquidation step, risk
-    /// arrays); iv(S) moves with S under sticky-moneyness.
-    public func value(spot: Double, volFactor: Double, years: Double, rate: Double) -> Double {
-        BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol(atSpot: spot) * volFactor)
+    /// arrays); iv(S) moves with S under sticky-moneyness. With a smile `twist` (a path's smile
+    /// factors, `ShockBuffers.smileTwist`, or a stress's), iv(S) is replaced by `twistedVol` at S.
+    public func value(spot: Double, volFactor: Double, twist: (skew: Double, term: Double)? = nil, years: Double, rate: Double) -> Double {
+        let vol = twist.map { twistedVol(spot: spot, skew: $0.skew, term: $0.term, rate: rate) } ?? impliedVol(atSpot: spot)
+        return BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: vol * volFactor)
     }
 
-    /// The leg under a stress's smile twist at the stressed spot S' (a stress's spot is known, so its
-    /// iv is a constant): iv' = max(iv(S') + skew·k' + term·√(30/T_days), 0.01), k' = ln(K/(S'·e^{rT}))
-    /// the log-moneyness after the move and T_days = 365·T the days to expiry now; the stress's
-    /// relative vol move then scales iv' like any iv. V₀ is unchanged.
+    /// dV/dS, the option's delta at spot S with `years` τ to expiry (coins per coin of the underlying)
+    /// under its smile dynamics, before any vol factor. With iv = iv(S) (`impliedVol(atSpot:)`) and
+    /// d1 = (ln(S/K) + (r + iv²/2)·τ)/(iv·√τ), the Black–Scholes delta is Δ = Φ(d1) for a call and
+    /// Φ(d1) − 1 for a put. A flat iv or a sticky-strike smile keeps iv(K) as S moves: dV/dS = Δ.
+    /// Under sticky-moneyness iv moves with S through k = ln K − rT − ln S, so
+    ///   dV/dS = Δ + vega·∂iv/∂S,  vega = S·φ(d1)·√τ,  ∂iv/∂S = −(∂(iv²)/∂k)/(2·iv·S),
+    ///   i.e. dV/dS = Δ − φ(d1)·√τ·(∂(iv²)/∂k)/(2·iv),
+    /// with ∂(iv²)/∂k = κ·∂w/∂k = κ·Σ λ_s·b_s·(ρ_s + x_s/√(x_s² + σ_s²)), x_s = k − m_s (`SmileDynamics.varianceSlope`).
+    /// At τ ≤ 0 the intrinsic's: 1 or 0 for a call (in or out of the money), −1 or 0 for a put.
+    public func delta(spot: Double, years: Double, rate: Double) -> Double {
+        let vol = impliedVol(atSpot: spot)
+        guard years > 0, vol > 0 else {
+            if isCall { return spot > strike ? 1 : 0 }
+            return spot < strike ? -1 : 0
+        }
+        let root = years.squareRoot(), d1 = (log(spot / strike) + (rate + 0.5 * vol * vol) * years) / (vol * root)
+        let delta = isCall ? StandardNormal.cdf(d1) : StandardNormal.cdf(d1) - 1
+        guard let smile else { return delta }
+        return delta - StandardNormal.density(d1) * root * smile.varianceSlope(logSpot: log(spot)) / (2 * vol)
+    }
+
+    /// The implied vol at spot S' under a smile twist, before any vol factor, annualised:
+    /// iv' = max(iv(S') + skew·k' + term·√(30/T_days), 0.01), k' = ln(K/(S'·e^{rT})) the log-moneyness
+    /// after the move and T_days = 365·T the days to expiry now.
     /// - Parameters: skew: vol per unit of log-moneyness; term: vol at 30 days to expiry.
-    public func twisted(spot: Double, skew: Double, term: Double, rate: Double) -> OptionLeg {
+    public func twistedVol(spot: Double, skew: Double, term: Double, rate: Double) -> Double {
         let k = log(strike / spot) - rate * expiryYears
+        return max(impliedVol(atSpot: spot) + skew * k + term * termScale, Self.twistedVolFloor)
+    }
+
+    /// √(30/T_days), the weight of a term move on this option (1 at 30 days to expiry).
+    public var termScale: Double { (30 / (365 * expiryYears)).squareRoot() }
+
+    /// The leg under a stress's smile twist at the stressed spot S' (a stress's spot is known, so its
+    /// iv is a constant): iv' = `twistedVol`; the stress's relative vol move then scales iv' like any
+    /// iv. V₀ is unchanged.
+    public func twisted(spot: Double, skew: Double, term: Double, rate: Double) -> OptionLeg {
         var leg = self
-        leg.setConstantVol(max(impliedVol(atSpot: spot) + skew * k + term * (30 / (365 * expiryYears)).squareRoot(), Self.twistedVolFloor), rate: rate)
+        leg.setConstantVol(twistedVol(spot: spot, skew: skew, term: term, rate: rate), rate: rate)
         return leg
     }
 
@@ -251,6 +284,18 @@ public struct SmileDynamics: Sendable {
             v += slope[s] * x + wing[s] * (x * x + curvature[s]).squareRoot()
         }
         return v.squareRoot()
+    }
+
+    /// ∂(iv²)/∂k at ln S' = `logSpot` (k = ln K − rT − ln S'), per unit of log-moneyness:
+    /// Σ_s (slope_s + wing_s·x_s/√(x_s² + curvature_s)), x_s = k − m_s.
+    public func varianceSlope(logSpot: Double) -> Double {
+        let k = moneynessOffset - logSpot
+        var slopeSum = 0.0
+        for s in slope.indices {
+            let x = k - center[s]
+            slopeSum += slope[s] + wing[s] * x / (x * x + curvature[s]).squareRoot()
+        }
+        return slopeSum
     }
 
     /// The kernel's terms: variance, slopes and wings × τ' (variance over the years left after the horizon).

@@ -27,7 +27,7 @@ enum Inputs {
             }
         }
         if let cap = market.shockCap { tails.append(("cap", .number(cap))) }
-        return .object(fields(scenario, tails: tails) + smilesJSON(market))
+        return .object(fields(scenario, tails: tails) + smilesJSON(market) + smileFactorsJSON(market))
     }
 
     /// `smiles`, only when the market has smiles (every other report is as before): per asset its
@@ -43,6 +43,16 @@ enum Inputs {
                              ("atm_iv", .number((s.totalVariance(0) / s.expiryYears).squareRoot()))])
                 })),
             ]))
+        }))]
+    }
+
+    /// `smile_factors`, only when the market has them (every other report is as before): per asset its
+    /// skew and term factors' annualised vols and spot correlations.
+    static func smileFactorsJSON(_ market: Market) -> [(String, JSONValue)] {
+        guard !market.smileFactors.isEmpty else { return [] }
+        return [("smile_factors", .object(market.smileFactors.map { f in
+            (f.asset, .object([("skew_vol", .number(f.skewVol)), ("skew_spot_correlation", .number(f.skewSpotCorrelation)),
+                               ("term_vol", .number(f.termVol)), ("term_spot_correlation", .number(f.termSpotCorrelation))]))
         }))]
     }
 
@@ -91,6 +101,9 @@ enum Inputs {
             let atm = smile.slices.map { String(format: "%.1f%%", 100 * ($0.totalVariance(0) / $0.expiryYears).squareRoot()) }
             lines.append("implied-vol smile \(smile.asset): \(smile.dynamics.rawValue), \(smile.slices.count) SVI slice\(smile.slices.count == 1 ? "" : "s") "
                          + "at \(days.map { shortDays($0) }.joined(separator: ", ")) days, ATM-forward iv \(atm.joined(separator: ", "))")
+        }
+        for f in market.smileFactors {
+            lines.append("smile factors \(f.asset): skew vol \(f.skewVol) (spot correlation \(f.skewSpotCorrelation)), term vol \(f.termVol) (spot correlation \(f.termSpotCorrelation))")
         }
         var blocks: [ReportBlock] = [.table(assets)]
         let n = market.assets.count
