@@ -146,7 +146,8 @@ public struct OptionLeg: Sendable {
     /// The option's smile when its iv moves with the spot (sticky-moneyness on a slice that is not
     /// flat); nil: its iv is constant under spot moves.
     public private(set) var smile: SmileDynamics?
-    /// `smile` in the kernel's units (variance over τ'), when τ' > 0 (`thresher_subtract_smile_option_profit`).
+    /// `smile` in the kernel's units (variance over τ'), when τ' > 0 and the smile is SVI
+    /// (`thresher_subtract_smile_option_profit`); a grid smile's iv(S') is read per path in Swift.
     package private(set) var smileTerms: ThresherSmileTerms?
 
     /// - Parameter smile: the smile of the option's asset when the option reads its iv from it (nil:
@@ -157,7 +158,7 @@ public struct OptionLeg: Sendable {
         if let smile, smile.dynamics == .stickyMoneyness, !smile.isFlat(years: expiryYears) {
             let dynamics = SmileDynamics(smile: smile, strike: strike, years: expiryYears, spot: spot, rate: rate, impliedVol: impliedVol)
             self.smile = dynamics
-            if remainingYears > 0 { smileTerms = dynamics.kernelTerms(remainingYears: remainingYears) }
+            if remainingYears > 0 { smileTerms = dynamics.kernelTerms(remainingYears: remainingYears) }   // nil for a grid
         }
     }
 
@@ -254,17 +255,31 @@ public struct OptionLeg: Sendable {
 /// k' = ln K − rT − ln S' and iv(S')² = κ·w(k', T) = variance + Σ_s (slope_s·x_s + wing_s·√(x_s² + curvature_s)),
 /// x_s = k' − m_s, over the one or two SVI slices of the option's expiry T (`VolSmile.interpolation`)
 /// with their weights λ_s and T folded in (one term when the two share m and σ); κ = iv²/w(k₀, T) makes iv(S) = iv at the spot now (1/T for
-/// an iv from the smile; an iv scaled by a what-if scales the whole smile).
+/// an iv from the smile; an iv scaled by a what-if scales the whole smile). A grid smile keeps the
+/// grid and its rows' weights instead (`grid`): iv(S')² = κ·Σ λ_s·w_s(k') with w_s `VolGrid.row`.
 public struct SmileDynamics: Sendable {
     /// ln K − r·T.
     public let moneynessOffset: Double
     let variance: Double
     let slope: [Double], wing: [Double], center: [Double], curvature: [Double]
+    /// A grid smile's rows of the option's expiry (index, weight λ_s) and κ; nil for SVI (whose terms
+    /// are above; they are empty for a grid).
+    let grid: (surface: VolGrid, rows: [(index: Int, weight: Double)], kappa: Double)?
 
     init(smile: VolSmile, strike: Double, years: Double, spot: Double, rate: Double, impliedVol: Double) {
         moneynessOffset = log(strike) - rate * years
-        let parts = smile.interpolation(years: years)
         let kappa = impliedVol * impliedVol / smile.totalVariance(logMoneyness: moneynessOffset - log(spot), years: years)
+        if let surface = smile.grid {
+            grid = (surface, smile.expiryWeights(years: years), kappa)
+            variance = 0
+            slope = []
+            wing = []
+            center = []
+            curvature = []
+            return
+        }
+        grid = nil
+        let parts = smile.interpolation(years: years)
         variance = kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.a }
         // Two slices with the same vertex m and curvature σ share their root √((k − m)² + σ²): one term.
         let shared = parts.count == 2 && parts[0].slice.m == parts[1].slice.m && parts[0].slice.sigma == parts[1].slice.sigma
@@ -278,6 +293,11 @@ public struct SmileDynamics: Sendable {
     /// iv(S') at ln S' = `logSpot`, annualised.
     public func impliedVol(logSpot: Double) -> Double {
         let k = moneynessOffset - logSpot
+        if let grid {
+            var w = 0.0
+            for row in grid.rows { w += row.weight * grid.surface.row(row.index, k).variance }
+            return (grid.kappa * w).squareRoot()
+        }
         var v = variance
         for s in slope.indices {
             let x = k - center[s]
@@ -287,9 +307,10 @@ public struct SmileDynamics: Sendable {
     }
 
     /// ∂(iv²)/∂k at ln S' = `logSpot` (k = ln K − rT − ln S'), per unit of log-moneyness:
-    /// Σ_s (slope_s + wing_s·x_s/√(x_s² + curvature_s)), x_s = k − m_s.
+    /// Σ_s (slope_s + wing_s·x_s/√(x_s² + curvature_s)), x_s = k − m_s; for a grid κ·Σ λ_s·∂w_s/∂k.
     public func varianceSlope(logSpot: Double) -> Double {
         let k = moneynessOffset - logSpot
+        if let grid { return grid.kappa * grid.rows.reduce(0) { $0 + $1.weight * grid.surface.row($1.index, k).slope } }
         var slopeSum = 0.0
         for s in slope.indices {
             let x = k - center[s]
@@ -298,8 +319,10 @@ public struct SmileDynamics: Sendable {
         return slopeSum
     }
 
-    /// The kernel's terms: variance, slopes and wings × τ' (variance over the years left after the horizon).
-    func kernelTerms(remainingYears tau: Double) -> ThresherSmileTerms {
+    /// The kernel's terms: variance, slopes and wings × τ' (variance over the years left after the
+    /// horizon); nil for a grid smile.
+    func kernelTerms(remainingYears tau: Double) -> ThresherSmileTerms? {
+        guard grid == nil else { return nil }
         func pair(_ x: [Double], _ unused: Double) -> (Double, Double) { (x[0], x.count > 1 ? x[1] : unused) }
         return ThresherSmileTerms(slices: Int32(slope.count), moneynessOffset: moneynessOffset, variance: variance * tau,
                                   slope: pair(slope.map { $0 * tau }, 0), wing: pair(wing.map { $0 * tau }, 0),

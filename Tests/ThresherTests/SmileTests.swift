@@ -12,7 +12,8 @@ import XCTest
 /// `market.smiles` (issue 34 item 4): a flat smile against today's flat iv (bit for bit), one
 /// option's P&L under sticky-strike and sticky-moneyness against closed forms, the arbitrage checks,
 /// input errors with their fields, a stress's skew and term twists against a hand computation (plain
-/// and `--cascade`), and the Monte Carlo's skew and term factors (`market.smile_factors`).
+/// and `--cascade`), the Monte Carlo's skew and term factors (`market.smile_factors`), the smile's delta,
+/// and grid smiles (`market.smiles.<asset>.grid`) against hand interpolation and their arbitrage checks.
 final class SmileTests: XCTestCase {
     /// Black–Scholes at rate 0, written out here (not the engine's).
     func blackScholes(call: Bool, spot: Double, strike: Double, years: Double, vol: Double) -> Double {
@@ -102,25 +103,31 @@ final class SmileTests: XCTestCase {
 
     /// One short put of 60 days (between the slices) under an instant spot move of −20 %: its iv now
     /// is √(w(k₀, T)/T), k₀ = ln(K/S); sticky-strike keeps it, sticky-moneyness reads
-    /// √(w(k₀ − ln(S'/S), T)/T). The loss −q·(BS(S', iv', T) − BS(S, iv, T)) equals the closed form
-    /// to 1e-9 relative (the engine's Φ is accurate to 2e-15·(S' + K)).
+    /// √(w(k₀ − ln(S'/S), T)/T) (`assertPutUnderSpotMove`).
     func testStickyStrikeAndStickyMoneynessAgainstClosedForms() throws {
-        let strike = 45000.0, q = -10.0, days = 60.0, years = days / 365, spot = 50000.0, moved = 40000.0
-        let k0 = log(strike / spot), ivNow = (skewedTotalVariance(k0, days: days) / years).squareRoot()
-        let ivMoved = (skewedTotalVariance(k0 - log(moved / spot), days: days) / years).squareRoot()
-        XCTAssertGreaterThan(abs(ivMoved - ivNow), 0.05 * ivNow, "the test should move the iv noticeably")
+        let strike = 45000.0, days = 60.0, k0 = log(strike / 50000)
+        try assertPutUnderSpotMove(smile: skewedSmile, strike: strike, ivNow: (skewedTotalVariance(k0, days: days) / (days / 365)).squareRoot(),
+                                   ivMoved: (skewedTotalVariance(k0 - log(0.8), days: days) / (days / 365)).squareRoot())
+    }
+
+    /// Short 10 puts of strike K and 60 days on BTC at 50,000 read ivNow from `smile` (DYNAMICS replaced)
+    /// (to 1e-14); a stress of −20 % with no time passing loses −q·(BS(S', iv, T) − BS(S, ivNow, T)), iv =
+    /// ivNow under sticky-strike and ivMoved under sticky-moneyness, to 1e-9 relative (the engine's Φ is
+    /// accurate to 2e-15·(S' + K)); the two must differ by more than 2 vol points.
+    func assertPutUnderSpotMove(smile: String, strike: Double, ivNow: Double, ivMoved: Double, file: StaticString = #filePath, line: UInt = #line) throws {
+        let q = -10.0, years = 60.0 / 365, spot = 50000.0, moved = 40000.0
+        XCTAssertGreaterThan(abs(ivMoved - ivNow), 0.02, "the test should move the iv noticeably", file: file, line: line)
         let valueNow = blackScholes(call: false, spot: spot, strike: strike, years: years, vol: ivNow)
-        let position = "        - {type: option, asset: BTC, right: put, strike: \(strike), expiry_days: \(days), quantity: \(q)}"
+        let position = "        - {type: option, asset: BTC, right: put, strike: \(strike), expiry_days: 60, quantity: \(q)}"
         let stress = "  - {name: down, spot: {BTC: -0.2}, horizon_days: 0}\n"
         for (dynamics, iv) in [("sticky-strike", ivNow), ("sticky-moneyness", ivMoved)] {
-            let loaded = try loadScenario(scenario(smile: skewedSmile.replacingOccurrences(of: "DYNAMICS", with: dynamics), positions: position, stress: stress))
+            let loaded = try loadScenario(scenario(smile: smile.replacingOccurrences(of: "DYNAMICS", with: dynamics), positions: position, stress: stress))
             guard case .option(let contract) = loaded.portfolio.accounts[0].positions[0].instrument.pricing(in: PricingContext(spot: spot, rate: 0, horizonYears: 0))[0] else {
-                return XCTFail("not an option")
+                return XCTFail("not an option", file: file, line: line)
             }
-            XCTAssertEqual(contract.impliedVol, ivNow, accuracy: 1e-14)
+            XCTAssertEqual(contract.impliedVol, ivNow, accuracy: 1e-14, file: file, line: line)
             let exact = -q * (blackScholes(call: false, spot: moved, strike: strike, years: years, vol: iv) - valueNow)
-            let loss = StressTest.evaluate(loaded)[0].bookLoss
-            XCTAssertEqual(loss, exact, accuracy: 1e-9 * abs(exact), dynamics)
+            XCTAssertEqual(StressTest.evaluate(loaded)[0].bookLoss, exact, accuracy: 1e-9 * abs(exact), dynamics, file: file, line: line)
         }
     }
 
@@ -389,11 +396,12 @@ final class SmileTests: XCTestCase {
         XCTAssertGreaterThan(abs(first.equity - untwisted), 1e-3 * abs(untwisted))
     }
     /// The risk array's net delta with a smile (`OptionLeg.delta`): a call and a put of 45 days (between
-    /// the slices) and a perp; each option's delta equals the central difference (V(S + h) − V(S − h))/(2h)
+    /// the slices of the SVI smile, and of the rows of the grid smile) and a perp; each option's delta equals the central difference (V(S + h) − V(S − h))/(2h)
     /// of the smile pricer (`OptionLeg.value`: iv moving with S under sticky-moneyness), h = 0.5 USD on
     /// S = 50,000, to 1e-8 (the difference's error h²·V‴/6 is below 1e-10, its rounding about 1e-12);
     /// under sticky-moneyness it differs from the Black–Scholes delta at the iv of now by more than 0.01,
-    /// under sticky-strike it is that delta. The net-delta minimum is 0.05·|2 + Σ q·Δ|·S (1e-9 relative).
+    /// under sticky-strike it is that delta. The net-delta minimum is 0.05·|2 + Σ q·Δ|·S with these deltas
+    /// (1e-9 relative).
     func testSmileDeltaAgainstFiniteDifference() throws {
         let positions = """
                 - {type: perp, asset: BTC, quantity: 2}
@@ -413,8 +421,8 @@ final class SmileTests: XCTestCase {
           portfolio_margin: {spot_range: 0.1, spot_steps: 3, minimum: {net_delta: 0.05}}
         """
         let spot = 50000.0, h = 0.5, years = 45.0 / 365
-        for dynamics in ["sticky-moneyness", "sticky-strike"] {
-            let loaded = try loadScenario(scenario(smile: skewedSmile.replacingOccurrences(of: "DYNAMICS", with: dynamics), positions: positions) + margin)
+        for (smile, dynamics) in [(skewedSmile, "sticky-moneyness"), (skewedSmile, "sticky-strike"), (gridSmile, "sticky-moneyness")] {
+            let loaded = try loadScenario(scenario(smile: smile.replacingOccurrences(of: "DYNAMICS", with: dynamics), positions: positions) + margin)
             let book = Book(scenario: loaded)
             var net = 2.0
             for leg in book.options {
@@ -428,10 +436,119 @@ final class SmileTests: XCTestCase {
                 } else {
                     XCTAssertGreaterThan(abs(delta - plain), 0.01, "the smile should move the delta of strike \(leg.strike)")
                 }
-                net += leg.quantity * difference
+                net += leg.quantity * delta
             }
             let charge = RiskArray(spec: loaded.policy!.portfolioMargin!, scenario: loaded).charges(account: 0)[0]
             XCTAssertEqual(charge.netDeltaCharge, 0.05 * abs(net) * spot, accuracy: 1e-9 * 0.05 * abs(net) * spot, dynamics)
         }
+    }
+
+    /// A grid smile (`market.smiles.<asset>.grid`): two expiries (30 and 90 days) × three moneyness
+    /// points K/F = 0.8, 1, 1.25 (k = ln(K/F) symmetric, h = ln 1.25 apart).
+    let gridSmile = """
+        BTC:
+          dynamics: DYNAMICS
+          grid:
+            expiry_days: [30, 90]
+            moneyness: [0.8, 1, 1.25]
+            vols: [[0.7, 0.5, 0.6], [0.66, 0.52, 0.58]]
+    """
+    let gridVols = [[0.7, 0.5, 0.6], [0.66, 0.52, 0.58]], gridDays = [30.0, 90.0]
+
+    /// Row j's total variance at k, by hand: the monotone cubic Hermite interpolant through the three
+    /// nodes k = −h, 0, h (h = ln 1.25): secants δ₀ < 0 < δ₁ give the middle slope 0 and the end slopes
+    /// (3δ₀ − δ₁)/2 and (3δ₁ − δ₀)/2 (their limits do not bind here: checked); beyond the nodes, linear
+    /// where the end slope rises outwards.
+    func gridTotalVariance(_ k: Double, row j: Int) -> Double {
+        let h = log(1.25), years = gridDays[j] / 365
+        let w = gridVols[j].map { $0 * $0 * years }, d0 = (w[1] - w[0]) / h, d1 = (w[2] - w[1]) / h
+        XCTAssertTrue(d0 < 0 && d1 > 0 && abs(3 * d0 - d1) / 2 <= 3 * abs(d0) && abs(3 * d1 - d0) / 2 <= 3 * abs(d1))
+        let slopes = [(3 * d0 - d1) / 2, 0, (3 * d1 - d0) / 2], nodes = [-h, 0, h]
+        if k <= -h { return w[0] + min(slopes[0], 0) * (k + h) }
+        if k >= h { return w[2] + max(slopes[2], 0) * (k - h) }
+        let i = k < 0 ? 0 : 1, t = (k - nodes[i]) / h
+        let h00 = 2 * t * t * t - 3 * t * t + 1, h10 = t * t * t - 2 * t * t + t, h01 = -2 * t * t * t + 3 * t * t, h11 = t * t * t - t * t
+        return h00 * w[i] + h10 * h * slopes[i] + h01 * w[i + 1] + h11 * h * slopes[i + 1]
+    }
+
+    /// A flat grid (every vol 0.6, expiries 30 and 365 days) prices like the flat iv 0.6: options on a
+    /// row, between the rows and after the last read iv 0.6 to 1e-12, and the Monte Carlo's mean,
+    /// standard deviation, VaR and ES and the stress loss equal the flat iv's to 1e-12 relative, under
+    /// both dynamics.
+    func testFlatGridReproducesFlatIV() throws {
+        let flat = """
+                - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -20, iv: 0.6}
+                - {type: option, asset: BTC, right: call, strike: 56000, expiry_days: 100, quantity: 10, iv: 0.6}
+                - {type: option, asset: BTC, right: put, strike: 52000, expiry_days: 400, quantity: 4, iv: 0.6}
+                - {type: perp, asset: BTC, quantity: 3}
+        """
+        let stress = "  - {name: crash, spot: {BTC: -0.3}, vol: {BTC: 0.5}}\n"
+        let reference = try loadScenario(scenario(positions: flat, stress: stress))
+        let expected = try PortfolioRun(scenario: reference).run(settings: RunSettings(threads: 2)).book
+        let expectedStress = StressTest.evaluate(reference)[0].bookLoss
+        func close(_ x: Double, _ y: Double, _ what: String) { XCTAssertEqual(x, y, accuracy: 1e-12 * abs(y), what) }
+        for dynamics in ["sticky-strike", "sticky-moneyness"] {
+            let smile = "    BTC: {dynamics: \(dynamics), grid: {expiry_days: [30, 365], moneyness: [0.5, 1, 2], vols: [[0.6, 0.6, 0.6], [0.6, 0.6, 0.6]]}}\n"
+            let smiled = try loadScenario(scenario(smile: smile, positions: flat.replacingOccurrences(of: ", iv: 0.6}", with: "}"), stress: stress))
+            for position in smiled.portfolio.accounts[0].positions.prefix(3) {
+                guard case .option(let contract) = position.instrument.pricing(in: PricingContext(spot: 50000, rate: 0, horizonYears: 0))[0] else {
+                    return XCTFail("not an option")
+                }
+                XCTAssertEqual(contract.impliedVol, 0.6, accuracy: 1e-12, dynamics)
+            }
+            let summary = try PortfolioRun(scenario: smiled).run(settings: RunSettings(threads: 2)).book
+            close(summary.mean, expected.mean, dynamics)
+            close(summary.standardDeviation, expected.standardDeviation, dynamics)
+            for (level, reference) in zip(summary.levels, expected.levels) {
+                close(level.valueAtRisk, reference.valueAtRisk, dynamics)
+                close(level.expectedShortfall, reference.expectedShortfall, dynamics)
+            }
+            close(StressTest.evaluate(smiled)[0].bookLoss, expectedStress, dynamics)
+        }
+    }
+
+    /// One short put of 60 days (between the grid's rows) under an instant spot move of −20 %: its iv
+    /// now is √(w(k₀, T)/T) with w linear in T between the rows' hand-interpolated total variances at
+    /// k₀ = ln(K/S) = ln 0.84 (between the nodes K/F = 0.8 and 1); sticky-strike keeps it,
+    /// sticky-moneyness reads k₀ − ln(S'/S) = ln 1.05 (between 1 and 1.25) (`assertPutUnderSpotMove`);
+    /// a node (K/F = 1.25 at 30 days) reads its quoted vol to 1e-14.
+    func testGridSmileAgainstHandInterpolation() throws {
+        let strike = 42000.0, days = 60.0, years = days / 365, k0 = log(strike / 50000)
+        func variance(_ k: Double) -> Double {
+            let lambda = (days - gridDays[0]) / (gridDays[1] - gridDays[0])
+            return (1 - lambda) * gridTotalVariance(k, row: 0) + lambda * gridTotalVariance(k, row: 1)
+        }
+        try assertPutUnderSpotMove(smile: gridSmile, strike: strike, ivNow: (variance(k0) / years).squareRoot(),
+                                   ivMoved: (variance(k0 - log(0.8)) / years).squareRoot())
+        let loaded = try loadScenario(scenario(smile: gridSmile.replacingOccurrences(of: "DYNAMICS", with: "sticky-strike"),
+                                               positions: "        - {type: perp, asset: BTC, quantity: 1}"))
+        XCTAssertEqual(try XCTUnwrap(loaded.market.smile(of: "BTC")).impliedVol(logMoneyness: log(1.25), years: 30.0 / 365), 0.6, accuracy: 1e-14,
+                       "a node reads its quote")
+    }
+
+    /// Arbitrageable and malformed grids are refused, naming the field: a vol spike at the money (the
+    /// call price is not convex in K: butterfly arbitrage), a later row below an earlier one (calendar
+    /// arbitrage), a wing steeper than Lee's bound, and the shapes.
+    func testArbitrageableGridsAreRefused() {
+        let position = "        - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -1}"
+        let svi = "svi: [{expiry_days: 30, a: 0.02, b: 0.15, rho: -0.4, m: 0.02, sigma: 0.2}], "
+        let cases: [(grid: String, field: String, fragment: String)] = [
+            ("expiry_days: [30], moneyness: [0.8, 0.9, 1, 1.1, 1.25], vols: [[0.5, 0.5, 0.65, 0.5, 0.5]]", "vols[0]", "butterfly arbitrage"),
+            ("expiry_days: [30, 60], moneyness: [0.8, 1, 1.25], vols: [[0.7, 0.5, 0.6], [0.45, 0.3, 0.4]]", "vols[1]", "calendar arbitrage"),
+            ("expiry_days: [365], moneyness: [0.9, 1], vols: [[3, 0.5]]", "vols[0]", "Lee"),
+            ("expiry_days: [30, 60], moneyness: [0.8, 1, 1.25], vols: [[0.7, 0.5, 0.6]]", "vols", "one row of vols per expiry"),
+            ("expiry_days: [30], moneyness: [0.8, 1, 1.25], vols: [[0.7, 0.5]]", "vols[0]", "one vol per moneyness point"),
+            ("expiry_days: [30], moneyness: [0.8, 1, 1], vols: [[0.7, 0.5, 0.6]]", "moneyness[2]", "strictly increasing"),
+            ("expiry_days: [30], moneyness: [1], vols: [[0.7]]", "moneyness", "at least two"),
+            ("expiry_days: [60, 30], moneyness: [0.8, 1], vols: [[0.7, 0.5], [0.7, 0.5]]", "expiry_days[1]", "strictly increasing"),
+            ("expiry_days: [30], moneyness: [0.8, 1], vols: [[0.7, 0]]", "vols[0][1]", "> 0"),
+        ]
+        for c in cases {
+            assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike, grid: {\(c.grid)}}\n", positions: position),
+                           path: "market.smiles.BTC.grid.\(c.field)", mentioning: c.fragment)
+        }
+        assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike, \(svi)grid: {expiry_days: [30], moneyness: [0.8, 1], vols: [[0.7, 0.5]]}}\n", positions: position),
+                       path: "market.smiles.BTC.grid", mentioning: "not both")
+        assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike}\n", positions: position), path: "market.smiles.BTC.svi", mentioning: "or give a grid")
     }
 }
