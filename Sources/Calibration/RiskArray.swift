@@ -18,6 +18,11 @@ import ScenarioSpec
 /// IM_ab = max(worst point's loss, c_Δ·|Δ_ab|·S_b) + c_short·Σ_{short legs} |q|·S_b (Δ_ab = w_ab/S_b-units:
 /// coins of b, options by their Black–Scholes delta); the account's IM_a = Σ_b IM_ab and its maintenance
 /// MM_a = f·IM_a (f = `maintenance_fraction`). No offsets between underlyings.
+///
+/// The same array applies around any market (`AssetMarket`): at a path's horizon (the waterfall's
+/// requirement, `Waterfall(scenario:spec:schedule:riskArray:)`) S_b is the moved spot, iv the implied
+/// vol there × the path's vol factor, τ the time to expiry left then (and the DTE scaling with it), and
+/// the positions' value V(S_b, iv, τ) is repriced there instead of V₀.
 public struct RiskArray: Sendable {
     public let spec: PortfolioMarginSpec
     let book: Book
@@ -26,6 +31,8 @@ public struct RiskArray: Sendable {
     let horizonYears: Double
     /// Per account, ascending, the assets it has a linear weight or an option on.
     public let assetsOf: [[Int]]
+    /// Per asset, the points at the policy's range (nil: the asset is not margined).
+    let policyPoints: [[Point]?]
 
     /// One point of the array: a spot move (a fraction of spot), a vol row (+1 up, 0 flat, −1 down)
     /// and the weight its loss counts at (1 on the grid).
@@ -70,10 +77,13 @@ public struct RiskArray: Sendable {
             for leg in book.options(ofAccount: a) { held.insert(leg.asset) }
             return held.sorted()
         }
+        policyPoints = spec.spotRange.map { $0.map { Self.points(spec, range: $0) } }
     }
 
     /// The grid's points at half-range `range`, then the extended ones.
-    public func points(range: Double) -> [Point] {
+    public func points(range: Double) -> [Point] { Self.points(spec, range: range) }
+
+    static func points(_ spec: PortfolioMarginSpec, range: Double) -> [Point] {
         let rows = [1, 0, -1].filter { $0 == 0 || ($0 > 0 ? spec.volUp : spec.volDown) > 0 }
         let k = spec.spotSteps
         var points: [Point] = []
@@ -87,42 +97,94 @@ public struct RiskArray: Sendable {
     /// An option's time to expiry now, years.
     func yearsNow(_ leg: OptionLeg) -> Double { leg.remainingYears + horizonYears }
 
-    /// The relative vol shift of `leg` on vol row `vol`: ±shift·(30/DTE)^power.
-    func volShift(_ leg: OptionLeg, row vol: Int) -> Double {
+    /// The market one asset's array is applied around: its spot S (USD), its implied-vol multiplier
+    /// f (iv·f before the array's shifts) and t, the years elapsed after the horizon (an option's
+    /// time to expiry is τ = τ' − t, τ' its `remainingYears`: t = −h now, 0 at the horizon's end,
+    /// h_liq once an account is closed after it).
+    public struct AssetMarket: Sendable {
+        public let spot: Double
+        public let volFactor: Double
+        public let yearsAfterHorizon: Double
+        /// Whether this is the market now: the positions' value there is the book's V₀.
+        let isNow: Bool
+
+        public init(spot: Double, volFactor: Double, yearsAfterHorizon: Double) {
+            self.init(spot: spot, volFactor: volFactor, yearsAfterHorizon: yearsAfterHorizon, isNow: false)
+        }
+
+        init(spot: Double, volFactor: Double, yearsAfterHorizon: Double, isNow: Bool) {
+            (self.spot, self.volFactor, self.yearsAfterHorizon, self.isNow) = (spot, volFactor, yearsAfterHorizon, isNow)
+        }
+    }
+
+    /// Asset b's market now.
+    public func marketNow(asset b: Int) -> AssetMarket { AssetMarket(spot: spots[b], volFactor: 1, yearsAfterHorizon: -horizonYears, isNow: true) }
+
+    /// The relative vol shift of `leg` on vol row `vol` with `years` to expiry: ±shift·(30/DTE)^power,
+    /// DTE = 365·years, at least 1 day.
+    func volShift(_ leg: OptionLeg, row vol: Int, years: Double) -> Double {
         guard vol != 0 else { return 0 }
-        let days = max(1, yearsNow(leg) * 365)
+        let days = max(1, years * 365)
         let scale = spec.dtePower == 0 ? 1 : pow(30 / days, spec.dtePower)
         return vol > 0 ? spec.volUp * scale : -spec.volDown * scale
     }
 
-    /// loss_ab at one point, weighted, USD.
-    public func loss(account a: Int, asset b: Int, at point: Point) -> Double {
-        let spot = spots[b], moved = spot * (1 + point.spotMove)
+    /// loss_ab at one point of the array applied around `market`, weighted, USD:
+    /// −weight·(w_ab·S·m + Σ_legs q·(V(S(1 + m), iv(S(1 + m))·f·(1 + shift·d), τ) − V(S, iv(S)·f, τ))),
+    /// `base[i]` = V(S, iv(S)·f, τ) of the account's i-th option (those on b read).
+    func loss(account a: Int, asset b: Int, at point: Point, around market: AssetMarket, base: UnsafeMutablePointer<Double>) -> Double {
+        let spot = market.spot, moved = spot * (1 + point.spotMove)
         var profit = book.linearWeights[a * book.assetCount + b] * (moved - spot)
-        for leg in book.options(ofAccount: a) where leg.asset == b {
-            let value = leg.value(spot: moved, volFactor: 1 + volShift(leg, row: point.vol), years: yearsNow(leg), rate: book.rate)
-            profit += leg.quantity * (value - leg.valueNow)
+        for (i, leg) in book.options(ofAccount: a).enumerated() where leg.asset == b {
+            let years = leg.remainingYears - market.yearsAfterHorizon
+            let value = leg.value(spot: moved, volFactor: market.volFactor * (1 + volShift(leg, row: point.vol, years: years)), years: years, rate: book.rate)
+            profit += leg.quantity * (value - base[i])
         }
         return -point.weight * profit
     }
 
-    /// Account a's requirement on asset b with the grid at half-range `range`.
+    /// Account a's requirement on asset b with the grid at half-range `range`, applied now.
     /// - Complexity: O(points × a's options on b).
     public func charge(account a: Int, asset b: Int, range: Double) -> AssetCharge {
-        var worst = -Double.infinity, binding = Point(spotMove: 0, vol: 0, weight: 1, extended: false)
-        for point in points(range: range) {
-            let loss = loss(account: a, asset: b, at: point)
-            if loss > worst { worst = loss; binding = point }
+        charge(account: a, asset: b, points: points(range: range), around: marketNow(asset: b))
+    }
+
+    /// Account a's requirement on asset b over `points`, applied around `market`: the worst point,
+    /// the net-delta minimum c_Δ·|Δ_ab|·S (options' deltas at iv(S)·f and τ) and the short-option
+    /// charge c_short·Σ_{short legs} |q|·S. The positions' value at `market` is V₀ now, else repriced.
+    /// - Complexity: O(points × a's options on b).
+    func charge(account a: Int, asset b: Int, points: [Point], around market: AssetMarket) -> AssetCharge {
+        let legs = book.options(ofAccount: a), spot = market.spot
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: legs.count) { base in
+            var delta = book.linearWeights[a * book.assetCount + b]   // coins of b: the USD P&L per unit of S_b
+            var shortNotional = 0.0
+            for (i, leg) in legs.enumerated() where leg.asset == b {
+                let years = leg.remainingYears - market.yearsAfterHorizon
+                base[i] = market.isNow ? leg.valueNow : leg.value(spot: spot, volFactor: market.volFactor, years: years, rate: book.rate)
+                let vol = market.isNow ? leg.impliedVol : leg.impliedVol(atSpot: spot) * market.volFactor
+                delta += leg.quantity * Self.delta(leg, spot: spot, years: years, rate: book.rate, vol: vol)
+                if leg.quantity < 0 { shortNotional += -leg.quantity * spot }
+            }
+            var worst = -Double.infinity, binding = Point(spotMove: 0, vol: 0, weight: 1, extended: false)
+            for point in points {
+                let loss = loss(account: a, asset: b, at: point, around: market, base: base.baseAddress!)
+                if loss > worst { worst = loss; binding = point }
+            }
+            return AssetCharge(asset: b, worstLoss: worst, binding: binding, netDeltaCharge: spec.netDeltaCharge * abs(delta) * spot,
+                               shortOptionCharge: spec.shortOptionCharge * shortNotional)
         }
-        let spot = spots[b]
-        var delta = book.linearWeights[a * book.assetCount + b]   // coins of b: the USD P&L per unit of S_b
-        var shortNotional = 0.0
-        for leg in book.options(ofAccount: a) where leg.asset == b {
-            delta += leg.quantity * Self.delta(leg, spot: spot, years: yearsNow(leg), rate: book.rate)
-            if leg.quantity < 0 { shortNotional += -leg.quantity * spot }
+    }
+
+    /// MM_a = f·Σ_b IM_ab with the policy's array applied around the market `market(b)` of each asset
+    /// b the account holds (in `assetsOf` order, as `PortfolioMarginStudy` sums it), USD.
+    /// - Complexity: O(points × a's options).
+    public func maintenance(account a: Int, around market: (Int) -> AssetMarket) -> Double {
+        var initial = 0.0
+        for b in assetsOf[a] {
+            guard let points = policyPoints[b] else { continue }
+            initial += charge(account: a, asset: b, points: points, around: market(b)).initial
         }
-        return AssetCharge(asset: b, worstLoss: worst, binding: binding, netDeltaCharge: spec.netDeltaCharge * abs(delta) * spot,
-                           shortOptionCharge: spec.shortOptionCharge * shortNotional)
+        return spec.maintenanceFraction * initial
     }
 
     /// Account a's charges on every asset it holds, at the spec's ranges (or `ranges`).
@@ -131,9 +193,8 @@ public struct RiskArray: Sendable {
         return assetsOf[a].compactMap { b in ranges[b].map { charge(account: a, asset: b, range: $0) } }
     }
 
-    /// Black–Scholes delta ∂V/∂S of one option (intrinsic's at expiry).
-    static func delta(_ leg: OptionLeg, spot: Double, years: Double, rate: Double) -> Double {
-        let vol = leg.impliedVol
+    /// Black–Scholes delta ∂V/∂S of one option at implied vol `vol` (intrinsic's at expiry).
+    static func delta(_ leg: OptionLeg, spot: Double, years: Double, rate: Double, vol: Double) -> Double {
         guard years > 0, vol > 0 else {
             if leg.isCall { return spot > leg.strike ? 1 : 0 }
             return spot < leg.strike ? -1 : 0

@@ -129,6 +129,82 @@ final class PortfolioMarginTests: XCTestCase {
         XCTAssertEqual(array.spec.spotRange[0]!, results[0].ranges[0].calibrated)
     }
 
+    /// The array applied around a moved market (spot S', implied vols × f, options' time to expiry
+    /// less the horizon) equals the array of the same book struck today at S', with ivs × f and
+    /// expiries shortened by the horizon, which `testRiskArrayMatchesTheHandComputation` checks by hand
+    /// (grid, vol shifts scaled by the moved DTE, extended move, net-delta and short-option charges).
+    func testArrayAroundAMovedMarketIsTheArrayStruckThere() throws {
+        func book(ivFactor: Double, daysLess: Double) -> String {
+            """
+                    - {type: perp, asset: BTC, quantity: 2}
+                    - {type: option, asset: BTC, right: call, strike: 55000, expiry_days: \(30 - daysLess), quantity: -5, iv: \(0.6 * ivFactor)}
+                    - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: \(10 - daysLess), quantity: 3, iv: \(0.7 * ivFactor)}
+            """
+        }
+        let margin = "{spot_range: 0.2, spot_steps: 5, vol_shift: {up: 0.4, down: 0.25}, dte_power: 0.5, extended: [{spot: 1.0, vol: up, weight: 0.3}], minimum: {net_delta: 0.05, short_option: 0.01}, maintenance_fraction: 0.5}"
+        let moved = 43_000.0, factor = 1.3, horizon = 2.0
+        let now = try loadScenario(scenarioText(paths: 1000, horizonDays: horizon, assets: "    - {id: BTC, spot: 50000, vol: 0.8}",
+                                                positions: book(ivFactor: 1, daysLess: 0)) + calibration() + policy(margin))
+        let there = try loadScenario(scenarioText(paths: 1000, horizonDays: horizon, assets: "    - {id: BTC, spot: \(moved), vol: 0.8}",
+                                                  positions: book(ivFactor: factor, daysLess: horizon)) + calibration() + policy(margin))
+        let arrayNow = RiskArray(spec: now.policy!.portfolioMargin!, scenario: now), arrayThere = RiskArray(spec: there.policy!.portfolioMargin!, scenario: there)
+        let aroundMoved = arrayNow.maintenance(account: 0) { _ in RiskArray.AssetMarket(spot: moved, volFactor: factor, yearsAfterHorizon: 0) }
+        let struckThere = arrayThere.maintenance(account: 0, around: arrayThere.marketNow(asset:))
+        XCTAssertEqual(aroundMoved, struckThere, accuracy: 1e-9 * struckThere)
+        XCTAssertNotEqual(aroundMoved, arrayNow.maintenance(account: 0, around: arrayNow.marketNow(asset:)), accuracy: 0.01 * struckThere)
+    }
+
+    /// One long perp of q coins on collateral C under gaussian shocks, the array ±R at fraction f (no
+    /// vol shifts, no minimums: MM(S') = f·q·S'·R at the horizon spot S' = S·e^{s₁ε}, s₁ = σ√T). The
+    /// account is liquidated at the horizon iff C + q(S' − S) < f·q·R·S' ⟺ ε < ln((qS − C)/(qS(1 − fR)))/s₁,
+    /// then closed over h_liq(n) (n = qS') with slippage I(n)·n: its deficit is
+    /// qS'·max(0, K − e^{s₂Z}), K = 1 + (I(n)·n − E1)/(qS'), s₂ = σ√h_liq, whose mean given S' is
+    /// qS'·(K·Φ(ln K/s₂) − e^{s₂²/2}·Φ(ln K/s₂ − s₂)). `evaluate`'s P(liquidated) matches Φ of the bound
+    /// within 4 binomial standard errors and its expected deficit the integral over ε (Simpson, 20,000
+    /// steps) within 4 standard errors; the result is the same bits for other threads and chunk sizes.
+    func testRiskArrayWaterfallOfOneLongPerpAgainstTheClosedForm() throws {
+        let q = 10.0, spot = 50_000.0, vol = 0.8, collateral = 30_000.0, range = 0.04, f = 0.5, depth = 50_000_000.0, paths = 200_000
+        let text = scenarioText(paths: paths, collateral: "{USD: \(collateral)}", positions: "        - {type: perp, asset: BTC, quantity: \(q)}")
+            + calibration() + policy("{spot_range: \(range), maintenance_fraction: \(f)}")
+        let scenario = try loadScenario(text)
+        let evaluator = try PolicyEvaluator(scenario: scenario, file: "test")
+        let result = try evaluator.run(settings: RunSettings(threads: 2))
+        let waterfall = try XCTUnwrap(result.underRiskArray)
+        let account = waterfall.accounts[0]
+        XCTAssertEqual(account.maintenance, f * q * spot * range, accuracy: 1e-6)
+
+        let s1 = vol * (1.0 / 365).squareRoot()
+        let bound = log((q * spot - collateral) / (q * spot * (1 - f * range))) / s1
+        let p = StandardNormal.cdf(bound)
+        XCTAssertEqual(account.liquidationProbability, p, accuracy: 4 * (p * (1 - p) / Double(paths)).squareRoot())
+
+        func deficitGiven(_ eps: Double) -> Double {
+            let moved = spot * exp(s1 * eps), n = q * moved
+            let s2 = vol * (4.0 / (24 * 365) * (1 + n / depth)).squareRoot()
+            let slippage = 0.5 * vol * (1.0 / 365).squareRoot() * (n / depth).squareRoot() * n
+            let k = 1 + (slippage - (collateral + q * (moved - spot))) / n
+            guard k > 0 else { return 0 }
+            let d = log(k) / s2
+            return n * (k * StandardNormal.cdf(d) - exp(0.5 * s2 * s2) * StandardNormal.cdf(d - s2))
+        }
+        let steps = 20_000, low = -12.0, width = (bound - low) / Double(steps)
+        var integral = 0.0
+        for i in 0...steps {
+            let eps = low + Double(i) * width
+            let simpson: Double = i == 0 || i == steps ? 1 : (i % 2 == 1 ? 4 : 2)
+            integral += simpson * StandardNormal.density(eps) * deficitGiven(eps)
+        }
+        integral *= width / 3
+        XCTAssertGreaterThan(integral, 100, "deficits on a good share of the paths")
+        XCTAssertEqual(account.expectedDeficit, integral, accuracy: 4 * waterfall.expectedDeficitStandardError)
+        XCTAssertEqual(waterfall.expectedDeficit, account.expectedDeficit, accuracy: 1e-9 * integral)
+
+        let other = try evaluator.run(settings: RunSettings(threads: 1, chunkSize: 2_944)).underRiskArray!
+        XCTAssertEqual(other.expectedDeficit.bitPattern, waterfall.expectedDeficit.bitPattern)
+        XCTAssertEqual(other.fund.expectedShortfall.bitPattern, waterfall.fund.expectedShortfall.bitPattern)
+        XCTAssertEqual(other.accounts[0].liquidationProbability.bitPattern, account.liquidationProbability.bitPattern)
+    }
+
     func testBadPortfolioMarginInputIsRejectedNamingTheField() {
         let base = scenarioText(paths: 1000) + calibration()
         assertRejected(base + policy("{spot_range: 1.5}"), path: "policy.portfolio_margin.spot_range", mentioning: "(0, 1)")
