@@ -120,27 +120,12 @@ public struct RiskArray: Sendable {
     /// Asset b's market now.
     public func marketNow(asset b: Int) -> AssetMarket { AssetMarket(spot: spots[b], volFactor: 1, yearsAfterHorizon: -horizonYears, isNow: true) }
 
-    /// The relative vol shift of `leg` on vol row `vol` with `years` to expiry: ±shift·(30/DTE)^power,
-    /// DTE = 365·years, at least 1 day.
-    func volShift(_ leg: OptionLeg, row vol: Int, years: Double) -> Double {
-        guard vol != 0 else { return 0 }
+    /// The relative vol shift of an option with `years` to expiry on the up (or down) row:
+    /// +up·(30/DTE)^power (or −down·(30/DTE)^power), DTE = 365·years, at least 1 day.
+    func volShift(up: Bool, years: Double) -> Double {
         let days = max(1, years * 365)
         let scale = spec.dtePower == 0 ? 1 : pow(30 / days, spec.dtePower)
-        return vol > 0 ? spec.volUp * scale : -spec.volDown * scale
-    }
-
-    /// loss_ab at one point of the array applied around `market`, weighted, USD:
-    /// −weight·(w_ab·S·m + Σ_legs q·(V(S(1 + m), iv(S(1 + m))·f·(1 + shift·d), τ) − V(S, iv(S)·f, τ))),
-    /// `base[i]` = V(S, iv(S)·f, τ) of the account's i-th option (those on b read).
-    func loss(account a: Int, asset b: Int, at point: Point, around market: AssetMarket, base: UnsafeMutablePointer<Double>) -> Double {
-        let spot = market.spot, moved = spot * (1 + point.spotMove)
-        var profit = book.linearWeights[a * book.assetCount + b] * (moved - spot)
-        for (i, leg) in book.options(ofAccount: a).enumerated() where leg.asset == b {
-            let years = leg.remainingYears - market.yearsAfterHorizon
-            let value = leg.value(spot: moved, volFactor: market.volFactor * (1 + volShift(leg, row: point.vol, years: years)), years: years, rate: book.rate)
-            profit += leg.quantity * (value - base[i])
-        }
-        return -point.weight * profit
+        return up ? spec.volUp * scale : -spec.volDown * scale
     }
 
     /// Account a's requirement on asset b with the grid at half-range `range`, applied now.
@@ -149,25 +134,38 @@ public struct RiskArray: Sendable {
         charge(account: a, asset: b, points: points(range: range), around: marketNow(asset: b))
     }
 
-    /// Account a's requirement on asset b over `points`, applied around `market`: the worst point,
-    /// the net-delta minimum c_Δ·|Δ_ab|·S (options' deltas at iv(S)·f and τ) and the short-option
-    /// charge c_short·Σ_{short legs} |q|·S. The positions' value at `market` is V₀ now, else repriced.
+    /// Account a's requirement on asset b over `points`, applied around `market`: the worst point's
+    /// loss_ab(m, row) = −weight·(w_ab·S·m + Σ_legs q·(V(S(1 + m), iv(S(1 + m))·f·(1 + shift_row·d), τ) − V(S, iv(S)·f, τ)))
+    /// (USD; V(S, iv(S)·f, τ) the book's V₀ now, else repriced), the net-delta minimum c_Δ·|Δ_ab|·S
+    /// (options' deltas at iv(S)·f and τ) and the short-option charge c_short·Σ_{short legs} |q|·S.
     /// - Complexity: O(points × a's options on b).
     func charge(account a: Int, asset b: Int, points: [Point], around market: AssetMarket) -> AssetCharge {
-        let legs = book.options(ofAccount: a), spot = market.spot
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: legs.count) { base in
+        let legs = book.options(ofAccount: a), count = legs.count, spot = market.spot, rate = book.rate
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * count) { scratch in
+            // Per option on b, out of the loop over points: τ, its value at the market, and the
+            // implied-vol multipliers of the flat, up and down rows (f·(1 + shift·d)).
+            let years = scratch.baseAddress!, base = years + count, up = base + count, down = up + count
             var delta = book.linearWeights[a * book.assetCount + b]   // coins of b: the USD P&L per unit of S_b
             var shortNotional = 0.0
             for (i, leg) in legs.enumerated() where leg.asset == b {
-                let years = leg.remainingYears - market.yearsAfterHorizon
-                base[i] = market.isNow ? leg.valueNow : leg.value(spot: spot, volFactor: market.volFactor, years: years, rate: book.rate)
+                years[i] = leg.remainingYears - market.yearsAfterHorizon
+                base[i] = market.isNow ? leg.valueNow : leg.value(spot: spot, volFactor: market.volFactor, years: years[i], rate: rate)
+                up[i] = market.volFactor * (1 + volShift(up: true, years: years[i]))
+                down[i] = market.volFactor * (1 + volShift(up: false, years: years[i]))
                 let vol = market.isNow ? leg.impliedVol : leg.impliedVol(atSpot: spot) * market.volFactor
-                delta += leg.quantity * Self.delta(leg, spot: spot, years: years, rate: book.rate, vol: vol)
+                delta += leg.quantity * Self.delta(leg, spot: spot, years: years[i], rate: rate, vol: vol)
                 if leg.quantity < 0 { shortNotional += -leg.quantity * spot }
             }
+            let weight = book.linearWeights[a * book.assetCount + b]
             var worst = -Double.infinity, binding = Point(spotMove: 0, vol: 0, weight: 1, extended: false)
             for point in points {
-                let loss = loss(account: a, asset: b, at: point, around: market, base: base.baseAddress!)
+                let moved = spot * (1 + point.spotMove)
+                var profit = weight * (moved - spot)
+                for (i, leg) in legs.enumerated() where leg.asset == b {
+                    let factor = point.vol > 0 ? up[i] : (point.vol < 0 ? down[i] : market.volFactor)
+                    profit += leg.quantity * (leg.value(spot: moved, volFactor: factor, years: years[i], rate: rate) - base[i])
+                }
+                let loss = -point.weight * profit
                 if loss > worst { worst = loss; binding = point }
             }
             return AssetCharge(asset: b, worstLoss: worst, binding: binding, netDeltaCharge: spec.netDeltaCharge * abs(delta) * spot,
