@@ -205,6 +205,31 @@ final class PortfolioMarginTests: XCTestCase {
         XCTAssertEqual(other.accounts[0].liquidationProbability.bitPattern, account.liquidationProbability.bitPattern)
     }
 
+    /// Importance sampling of the pass: one long perp under Student-t(4) shocks (ε = t·√((ν − 2)/ν))
+    /// breaches when ε < b = ln(1 + I − f·R)/s, so P(breach) = T₄(b·√2). With
+    /// `importance_sampling: on` the weighted estimate matches it within 4 of its standard errors,
+    /// and that error is below 3/4 of the plain binomial √(P(1 − P)/N) (measured: 0.60, a variance
+    /// 2.8× smaller at P ≈ 1.3·10⁻³); other threads and chunk sizes give the same bits.
+    func testImportanceSampledBreachProbabilityAgainstTheClosedForm() throws {
+        let f = 0.5, range = 0.16, q = 10.0, spot = 50000.0, vol = 0.8, paths = 100_000
+        let text = scenarioText(paths: paths, assets: "    - {id: BTC, spot: \(spot), vol: \(vol)}", tails: "{model: student-t, dof: 4}",
+                                positions: "        - {type: perp, asset: BTC, quantity: \(q)}")
+            + calibration() + "\n  importance_sampling: on" + policy("{spot_range: \(range), maintenance_fraction: \(f)}")
+        let scenario = try loadScenario(text)
+        let notional = q * spot
+        let s = vol * (4.0 / (24 * 365) * (1 + notional / 50_000_000)).squareRoot()
+        let impact = 0.5 * vol * (1.0 / 365).squareRoot() * (notional / 50_000_000).squareRoot()
+        let expected = StudentT(dof: 4).cdf(log(1 + impact - f * range) / s * 2.0.squareRoot())
+        let study = try PortfolioMarginStudy(scenario: scenario)
+        let weighted = try study.run(settings: RunSettings(threads: 2), ranges: [0..<paths])[0].accounts[0]
+        XCTAssertEqual(weighted.breachProbability, expected, accuracy: 4 * weighted.standardError)
+        let binomial = (expected * (1 - expected) / Double(paths)).squareRoot()
+        XCTAssertLessThan(weighted.standardError, 0.75 * binomial, "P = \(expected), se \(weighted.standardError) against the binomial \(binomial)")
+        let again = try study.run(settings: RunSettings(threads: 1, chunkSize: 2_944), ranges: [0..<paths])[0].accounts[0]
+        XCTAssertEqual(again.breachProbability.bitPattern, weighted.breachProbability.bitPattern)
+        XCTAssertEqual(again.standardError.bitPattern, weighted.standardError.bitPattern)
+    }
+
     func testBadPortfolioMarginInputIsRejectedNamingTheField() {
         let base = scenarioText(paths: 1000) + calibration()
         assertRejected(base + policy("{spot_range: 1.5}"), path: "policy.portfolio_margin.spot_range", mentioning: "(0, 1)")
