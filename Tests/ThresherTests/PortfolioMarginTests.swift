@@ -230,6 +230,46 @@ final class PortfolioMarginTests: XCTestCase {
         XCTAssertEqual(again.standardError.bitPattern, weighted.standardError.bitPattern)
     }
 
+    /// `robustness` of the array: on the same paths a wider spot range never breaches more often
+    /// (a perp and short options, whose worst loss grows with the range), so each account's P(loss >
+    /// MM) under ×1.25 ≤ as given ≤ under ×0.75, section by section too; the report lists every bump
+    /// (terminal rows, JSON `portfolio_margin_bumps`), and `robustness.portfolio_margin` is read with
+    /// its errors named.
+    func testArrayBumpsOrderTheBreachProbabilities() throws {
+        let positions = """
+                - {type: perp, asset: BTC, quantity: 10}
+                - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -20, iv: 0.7}
+                - {type: option, asset: BTC, right: call, strike: 60000, expiry_days: 30, quantity: -10, iv: 0.6}
+        """
+        let text = scenarioText(paths: 40_960, positions: positions) + calibration(p: 0.01)
+            + policy("{spot_range: 0.1, vol_shift: {up: 0.3, down: 0.2}, maintenance_fraction: 0.5}")
+            + "\nrobustness: {portfolio_margin: {spot_range: [0.75, 1.25], vol_shift: 1.5}}"
+        let scenario = try loadScenario(text)
+        XCTAssertEqual(scenario.robustness?.arraySpotRange, [0.75, 1.25])
+        XCTAssertEqual(scenario.robustness?.arrayVolShift, [1.5])
+        let study = try PortfolioMarginRobustness(scenario: scenario, spec: scenario.robustness!, file: "test", sections: 4, settings: RunSettings(threads: 2))
+        XCTAssertEqual(study.bumps.map(\.label), ["spot range ×0.75", "spot range ×1.25", "vol shift ×1.5"])
+        let (narrow, wide) = (study.bumps[0].result, study.bumps[1].result)
+        for (n, (b, w)) in zip([narrow.full] + narrow.sections, zip([study.base.full] + study.base.sections, [wide.full] + wide.sections)) {
+            XCTAssertGreaterThan(n.accounts[0].breachProbability, w.accounts[0].breachProbability)
+            XCTAssertLessThanOrEqual(b.accounts[0].breachProbability, n.accounts[0].breachProbability)
+            XCTAssertLessThanOrEqual(w.accounts[0].breachProbability, b.accounts[0].breachProbability)
+        }
+        let report = PortfolioMarginRobustnessReport(study: study)
+        let rows = report.reportSection.blocks.compactMap { block -> [String]? in
+            if case .table(let table) = block { return table.rows.map { $0[0].text } }
+            return nil
+        }.flatMap { $0 }
+        XCTAssertEqual(rows, ["as given", "spot range ×0.75", "spot range ×1.25", "vol shift ×1.5"])
+        guard case .object(let fields) = report.json, case .array(let bumps)? = fields.first(where: { $0.0 == "bumps" })?.1 else { return XCTFail("no bumps in the JSON") }
+        XCTAssertEqual(bumps.count, 3)
+
+        let base = scenarioText(paths: 1000) + calibration() + policy("{spot_range: 0.1}")
+        assertRejected(base + "\nrobustness: {portfolio_margin: {spot_range: [0.8, 0.8]}}", path: "robustness.portfolio_margin.spot_range[1]", mentioning: "twice")
+        assertRejected(base + "\nrobustness: {portfolio_margin: {vol_shift: 0}}", path: "robustness.portfolio_margin.vol_shift")
+        assertRejected(base + "\nrobustness: {portfolio_margin: {range: 1.2}}", path: "robustness.portfolio_margin.range")
+    }
+
     func testBadPortfolioMarginInputIsRejectedNamingTheField() {
         let base = scenarioText(paths: 1000) + calibration()
         assertRejected(base + policy("{spot_range: 1.5}"), path: "policy.portfolio_margin.spot_range", mentioning: "(0, 1)")
