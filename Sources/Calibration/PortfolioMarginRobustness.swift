@@ -35,19 +35,19 @@ public struct PortfolioMarginRobustness: Sendable {
     /// without `policy.portfolio_margin`.
     public static func passes(_ scenario: Scenario, spec: RobustnessSpec, sections: Int) -> Int {
         guard scenario.policy?.portfolioMargin != nil else { return 0 }
-        let ranges = k(sections, paths: scenario.simulation.paths).isEmpty ? 1 : 2
+        let ranges = sectionRanges(sections, paths: scenario.simulation.paths).isEmpty ? 1 : 2
         return (1 + arrays(scenario, spec: spec).count) * ranges * PortfolioMarginStudy.passes
     }
 
     /// The `sections` sections of the paths (none when fewer than 2 or the paths are too few).
-    static func k(_ sections: Int, paths: Int) -> [Range<Int>] { sections >= 2 ? Sectioning.ranges(paths: paths, sections: sections) ?? [] : [] }
+    static func sectionRanges(_ sections: Int, paths: Int) -> [Range<Int>] { sections >= 2 ? Sectioning.ranges(paths: paths, sections: sections) ?? [] : [] }
 
     /// Runs the study on the array as given and on each bump, all paths and each section.
     /// - Throws: `ScenarioError` as `PortfolioMarginStudy` does (no calibration or no array).
     public init(scenario: Scenario, spec: RobustnessSpec, file: String, sections: Int, settings: RunSettings,
                 cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws {
         let paths = scenario.simulation.paths
-        let ranges = [0..<paths] + Self.k(sections, paths: paths)
+        let ranges = [0..<paths] + Self.sectionRanges(sections, paths: paths)
         func study(_ margin: PortfolioMarginSpec?) throws -> Sectioned<PortfolioMarginResult> {
             var bumped = scenario
             if let margin { bumped.policy?.portfolioMargin = margin }

@@ -45,7 +45,7 @@ struct Waterfall: Sendable {
     /// The liquidation process of the spec's monitoring (`LiquidationProcesses.make`).
     private(set) var process: any LiquidationProcess
     /// When set, the requirement is this risk array's maintenance instead of the schedule's
-    /// (`init(scenario:spec:riskArray:)`).
+    /// (`init(scenario:spec:schedule:riskArray:)`).
     private(set) var riskArray: RiskArray?
 
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
