@@ -44,6 +44,9 @@ struct Waterfall: Sendable {
     let movedAssets: [Int]
     /// The liquidation process of the spec's monitoring (`LiquidationProcesses.make`).
     private(set) var process: any LiquidationProcess
+    /// When set, the requirement is this risk array's maintenance instead of the schedule's
+    /// (`init(scenario:spec:schedule:riskArray:)`).
+    private(set) var riskArray: RiskArray?
 
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
         process = HorizonLiquidation()
@@ -65,6 +68,17 @@ struct Waterfall: Sendable {
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, process: any LiquidationProcess) throws {
         try self.init(scenario: scenario, spec: spec, schedule: schedule)
         self.process = process
+    }
+
+    /// The waterfall of `policy.portfolio_margin` (README, "Portfolio margin"): an account is
+    /// liquidated when its equity at the horizon is below MM_a of the risk array applied around the
+    /// path's horizon market (`RiskArray.maintenance`: spots S', implied vols × the path's vol factor,
+    /// options' time to expiry τ'), checked at the horizon's end and closed over an independent
+    /// further move (`HorizonLiquidation`) whatever the spec's monitoring; no cascades. `schedule`
+    /// (the policy's ladder) is kept but sets no requirement.
+    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, riskArray: RiskArray) throws {
+        try self.init(scenario: scenario, spec: spec, schedule: schedule, process: HorizonLiquidation())
+        self.riskArray = riskArray
     }
 
     /// `movedAssetStart` and `movedAssets`.

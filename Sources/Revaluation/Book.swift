@@ -213,9 +213,11 @@ public struct OptionLeg: Sendable {
     ///   dV/dS = Δ + vega·∂iv/∂S,  vega = S·φ(d1)·√τ,  ∂iv/∂S = −(∂(iv²)/∂k)/(2·iv·S),
     ///   i.e. dV/dS = Δ − φ(d1)·√τ·(∂(iv²)/∂k)/(2·iv),
     /// with ∂(iv²)/∂k = κ·∂w/∂k = κ·Σ λ_s·b_s·(ρ_s + x_s/√(x_s² + σ_s²)), x_s = k − m_s (`SmileDynamics.varianceSlope`).
+    /// With a vol multiplier f (a path's vol factor) the option is priced at f·iv(S): d1 takes f·iv,
+    /// and the sticky-moneyness term is f times the above, −φ(d1)·√τ·f·(∂(iv²)/∂k)/(2·iv).
     /// At τ ≤ 0 the intrinsic's: 1 or 0 for a call (in or out of the money), −1 or 0 for a put.
-    public func delta(spot: Double, years: Double, rate: Double) -> Double {
-        let vol = impliedVol(atSpot: spot)
+    public func delta(spot: Double, years: Double, rate: Double, volFactor: Double = 1) -> Double {
+        let smileVol = impliedVol(atSpot: spot), vol = smileVol * volFactor
         guard years > 0, vol > 0 else {
             if isCall { return spot > strike ? 1 : 0 }
             return spot < strike ? -1 : 0
@@ -223,7 +225,7 @@ public struct OptionLeg: Sendable {
         let root = years.squareRoot(), d1 = (log(spot / strike) + (rate + 0.5 * vol * vol) * years) / (vol * root)
         let delta = isCall ? StandardNormal.cdf(d1) : StandardNormal.cdf(d1) - 1
         guard let smile else { return delta }
-        return delta - StandardNormal.density(d1) * root * smile.varianceSlope(logSpot: log(spot)) / (2 * vol)
+        return delta - StandardNormal.density(d1) * root * volFactor * smile.varianceSlope(logSpot: log(spot)) / (2 * smileVol)
     }
 
     /// The implied vol at spot S' under a smile twist, before any vol factor, annualised:
