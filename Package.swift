@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "History", dependencies: ["CommandSupport", "LinearAlgebra"]),
         .target(name: "ScenarioSpec", dependencies: ["CommandSupport", "LinearAlgebra", "Yams"]),
         .target(name: "Shocks", dependencies: ["CKernels", "CommandSupport", "Distributions", "History", "LinearAlgebra", "RandomStreams", "ScenarioSpec"]),
-        .target(name: "Revaluation", dependencies: ["CKernels", "LinearAlgebra", "ScenarioSpec", "Shocks"]),
+        .target(name: "Revaluation", dependencies: ["CKernels", "Distributions", "LinearAlgebra", "ScenarioSpec", "Shocks"]),
         .target(name: "WorkerPool", dependencies: ["CommandSupport"]),
         .target(name: "TailStats", dependencies: ["CKernels", "CommandSupport"]),
         .target(name: "MonteCarlo", dependencies: ["CommandSupport", "LinearAlgebra", "TailStats", "WorkerPool"]),

@@ -127,6 +127,7 @@ func innovations(_ model: BacktestModel, fit: WindowFit, template: Scenario, pat
     scenario.simulation.paths = paths
     scenario.market.shockCap = nil
     scenario.market.volShocks = nil
+    scenario.market.smileFactors = []
     for i in 0..<n { scenario.market.assets[i].spot = 1; scenario.market.assets[i].vol = 1; scenario.market.assets[i].dof = nil }
     switch model {
     case .gaussian:

@@ -27,10 +27,11 @@ final class CascadeAccounts {
     }
 
     /// E(S) of account a at the spots `spot` at time t (horizon units): today's equity, the linear
-    /// P&L and the options repriced with their time to expiry at t and the path's vol multiplier.
+    /// P&L and the options repriced with their time to expiry at t and the path's vol multiplier and smile twist.
     func equity(account a: Int, spot: (Int) -> Double, at t: Double, path j: Int) -> Double {
-        let volFactor = paths.horizon.volFactor, ld = buffers.capacity
-        return w.equity(account: a, assets: process.exogenous.assetsOf[a], spot: spot, years: process.exogenous.horizonYears * (1 - t)) { volFactor[$0 * ld + j] }
+        let horizon = paths.horizon, volFactor = horizon.volFactor, ld = buffers.capacity
+        return w.equity(account: a, assets: process.exogenous.assetsOf[a], spot: spot, years: process.exogenous.horizonYears * (1 - t),
+                        twist: { horizon.smileTwist(asset: $0, path: j) }) { volFactor[$0 * ld + j] }
     }
 
     /// The surplus f = E − M of account a at `spot` and its exposure D = Σ_b |w_ab|·S_b + M (+ each

@@ -52,7 +52,7 @@ enum GridMonitoring {
                 let years = process.horizonYears * (1 - Double(k) / Double(K))
                 for leg in book.options(ofAccount: a) {
                     let value = leg.value(spot: scratch.breachSpot[leg.asset], volFactor: paths.horizon.volFactor[leg.asset * ld + j],
-                                          years: leg.remainingYears + years, rate: book.rate)
+                                          twist: paths.horizon.smileTwist(asset: leg.asset, path: j), years: leg.remainingYears + years, rate: book.rate)
                     equity += leg.quantity * (value - leg.valueNow)
                 }
             }

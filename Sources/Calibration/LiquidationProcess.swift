@@ -73,8 +73,9 @@ enum LiquidationProcesses {
 
 /// Today's process (README, "Calibration model"): margin is checked once, at the horizon's end,
 /// and a breached account is closed over a further, independent move.
-/// 1. E1 = equity now − horizon loss, requirement M1 = Σ |notional at S'|·MMR(asset, tier, side);
-///    the account is liquidated if E1 < M1;
+/// 1. E1 = equity now − horizon loss, requirement M1 = Σ |notional at S'|·MMR(asset, tier, side)
+///    (or, under `Waterfall.riskArray`, the array's MM_a at the horizon market); the account is
+///    liquidated if E1 < M1;
 /// 2. liquidated accounts only: an independent move over h_liq of each asset (h_liq from the
 ///    account's gross notional in it; same correlations and tails), slippage Σ I(n_i)·n_i, and
 ///    E2 = E1 + P&L(S' → S'') − slippage.
@@ -86,14 +87,23 @@ struct HorizonLiquidation: LiquidationProcess {
     func settle(_ waterfall: Waterfall, _ paths: WaterfallPaths, count m: Int, _ buffers: WaterfallBuffers) {
         let book = waterfall.book
         let ld = buffers.capacity, n = waterfall.model.assetCount
-        let spot = paths.horizon.spot, eps = paths.liquidation!.epsilon
+        let spot = paths.horizon.spot, volFactors = paths.horizon.volFactor, eps = paths.liquidation!.epsilon
         let required = buffers.requirement
         let costs = waterfall.costs, vols = waterfall.vols, weights = book.linearWeights
         for a in buffers.accounts {
             let losses = buffers.revaluer.lossRow(account: a)
             let equity = book.equityNow[a]
-            waterfall.requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m,
-                                           scratch: (buffers.positionNotional, buffers.positionRate))
+            if let array = waterfall.riskArray {
+                // MM_a of the risk array applied around each path's horizon market.
+                for j in 0..<m {
+                    required[j] = array.maintenance(account: a) {
+                        RiskArray.AssetMarket(spot: spot[$0 * ld + j], volFactor: volFactors[$0 * ld + j], yearsAfterHorizon: 0)
+                    }
+                }
+            } else {
+                waterfall.requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m,
+                                               scratch: (buffers.positionNotional, buffers.positionRate))
+            }
             let r = buffers.row(account: a)
             let loss = buffers.loss + r, liquidated = buffers.liquidated + r
             let finalEquity = buffers.finalEquity + r, notional = buffers.notional + r, recovered = buffers.recovered + r
@@ -133,9 +143,9 @@ struct HorizonLiquidation: LiquidationProcess {
                     profit += weights[a * n + b] * (buffers.movedSpot[b] - before)
                 }
                 for leg in options {
-                    let volFactor = paths.horizon.volFactor[leg.asset * ld + j]
-                    let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, years: leg.remainingYears, rate: book.rate)
-                    let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor,
+                    let volFactor = volFactors[leg.asset * ld + j], twist = paths.horizon.smileTwist(asset: leg.asset, path: j)
+                    let before = leg.value(spot: spot[leg.asset * ld + j], volFactor: volFactor, twist: twist, years: leg.remainingYears, rate: book.rate)
+                    let after = leg.value(spot: buffers.movedSpot[leg.asset], volFactor: volFactor, twist: twist,
                                           years: leg.remainingYears - buffers.liquidationYears[leg.asset], rate: book.rate)
                     profit += leg.quantity * (after - before)
                 }
@@ -144,8 +154,18 @@ struct HorizonLiquidation: LiquidationProcess {
                 buffers.breachHours[r + j] = waterfall.horizonHours
                 // Left alone over the liquidation period, would the account have been back above
                 // maintenance at S''? Then this liquidation was unnecessary.
-                recovered[j] = buffers.checksRecovery && e1 + profit >= waterfall.requirement(account: a) { buffers.movedSpot[$0] }
+                recovered[j] = buffers.checksRecovery && e1 + profit >= requirementAfterClose(waterfall, account: a, path: j, paths, buffers)
             }
+        }
+    }
+
+    /// Account a's requirement at S'' once closed on path j: the schedule's at the spots S'', or the
+    /// risk array's applied around S'' with the horizon's vol factors and τ' − h_liq.
+    private func requirementAfterClose(_ waterfall: Waterfall, account a: Int, path j: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) -> Double {
+        guard let array = waterfall.riskArray else { return waterfall.requirement(account: a) { buffers.movedSpot[$0] } }
+        let ld = buffers.capacity
+        return array.maintenance(account: a) {
+            RiskArray.AssetMarket(spot: buffers.movedSpot[$0], volFactor: paths.horizon.volFactor[$0 * ld + j], yearsAfterHorizon: buffers.liquidationYears[$0])
         }
     }
 }

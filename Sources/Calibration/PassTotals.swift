@@ -269,17 +269,31 @@ struct BreachCounts: Sendable {
             let crossed = thresher_count_beyond(row, count, threshold.bound, threshold.side == .long ? 0 : 1)
             counts[k] += crossed
             guard let w, !weights.isEmpty else { continue }
-            for block in stride(from: 0, to: count, by: TailAccumulator.blockSize) {
-                var blockWeight = 0.0, blockSquares = 0.0
-                for j in block..<min(block + TailAccumulator.blockSize, count) {
-                    if threshold.side == .long ? row[j] < threshold.bound : row[j] > threshold.bound {
-                        blockWeight += w[j]
-                        blockSquares += w[j] * w[j]
-                    }
-                }
-                weights[k].add(blockWeight)
-                weightSquares[k].add(blockSquares)
+            addWeights(k, count: count, weights: w) { threshold.side == .long ? row[$0] < threshold.bound : row[$0] > threshold.bound }
+        }
+    }
+
+    /// Counts the paths j < count whose value exceeds `bound` as breaches of entry k; under
+    /// importance sampling (`weights`) also sums their weights per aligned block of paths, then exactly.
+    /// - Complexity: O(count).
+    mutating func add(_ k: Int, values: UnsafePointer<Double>, above bound: Double, count: Int, weights w: UnsafePointer<Double>?) {
+        for j in 0..<count where values[j] > bound { counts[k] += 1 }
+        guard let w, !weights.isEmpty else { return }
+        addWeights(k, count: count, weights: w) { values[$0] > bound }
+    }
+
+    /// Σ w and Σ w² of entry k over the paths j < count that `crossed`, per aligned block of paths
+    /// (`TailAccumulator.blockSize`), then exactly: the same sums for any chunk size.
+    @inline(__always)
+    private mutating func addWeights(_ k: Int, count: Int, weights w: UnsafePointer<Double>, crossed: (Int) -> Bool) {
+        for block in stride(from: 0, to: count, by: TailAccumulator.blockSize) {
+            var blockWeight = 0.0, blockSquares = 0.0
+            for j in block..<min(block + TailAccumulator.blockSize, count) where crossed(j) {
+                blockWeight += w[j]
+                blockSquares += w[j] * w[j]
             }
+            weights[k].add(blockWeight)
+            weightSquares[k].add(blockSquares)
         }
     }
 }

@@ -252,10 +252,10 @@ struct PathwiseLiquidation: LiquidationProcess {
             profit += w.book.linearWeights[a * n + b] * (movedSpot[b] - breachSpot[b])
         }
         for leg in account.options {
-            let volFactor = paths.horizon.volFactor[leg.asset * ld + j]
+            let volFactor = paths.horizon.volFactor[leg.asset * ld + j], twist = paths.horizon.smileTwist(asset: leg.asset, path: j)
             let years = leg.remainingYears + horizonYears * (1 - t0)
-            let before = leg.value(spot: breachSpot[leg.asset], volFactor: volFactor, years: years, rate: w.book.rate)
-            let after = leg.value(spot: movedSpot[leg.asset], volFactor: volFactor, years: years - liquidationYears[leg.asset], rate: w.book.rate)
+            let before = leg.value(spot: breachSpot[leg.asset], volFactor: volFactor, twist: twist, years: years, rate: w.book.rate)
+            let after = leg.value(spot: movedSpot[leg.asset], volFactor: volFactor, twist: twist, years: years - liquidationYears[leg.asset], rate: w.book.rate)
             profit += leg.quantity * (after - before)
         }
         return outcome(w, account, at: t0, equity: e, profit: profit, total: total, slippage: slippage, buffers)

@@ -68,6 +68,9 @@ public struct PolicyEvaluation: Sendable {
     public let cascade: CascadeSummary?
     /// Under cascades: the same policy on the same paths with each account liquidated as if alone.
     public var withoutCascade: Comparison?
+    /// Under `policy.portfolio_margin`: the same paths through the waterfall with the risk array's
+    /// maintenance as the requirement (`RiskArrayWaterfall`).
+    public var underRiskArray: RiskArrayWaterfall?
 
     /// The figures cascades change, for a side-by-side (`withoutCascade`).
     public struct Comparison: Sendable {
@@ -101,6 +104,9 @@ public struct PolicyEvaluator {
     public private(set) var spec: CalibrationSpec
     /// The paths evaluated (nil: all of the scenario's), e.g. one section of `thresher robustness`.
     public var paths: Range<Int>?
+    /// Whether the waterfall's requirement is the risk array of `policy.portfolio_margin`
+    /// (`Waterfall(scenario:spec:schedule:riskArray:)`; no tier breach counts) instead of the ladder.
+    var requirementIsRiskArray = false
     /// Passes over the paths: a progress total is `passes` × paths.
     public static let passes = 1
 
@@ -115,16 +121,35 @@ public struct PolicyEvaluator {
     }
 
     /// Under cascades, the evaluation with each account liquidated as if alone runs beside it on the
-    /// same paths (one pass: the same draws) and fills `withoutCascade`.
+    /// same paths (one pass: the same draws) and fills `withoutCascade`; under
+    /// `policy.portfolio_margin`, the waterfall with the risk array as the requirement runs beside it
+    /// in the same stage (sharing its chunks where the ladder's monitoring is also at the horizon's
+    /// end) and fills `underRiskArray`.
     public func run(settings: RunSettings, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> PolicyEvaluation {
-        guard spec.cascade != nil else { return try Self.run([self], settings: settings, cancellation: cancellation, progress: progress)[0] }
-        var alone = self
-        alone.scenario.calibration?.cascade = nil
-        alone.spec.cascade = nil
-        let both = try Self.run([self, alone], settings: settings, cancellation: cancellation, progress: progress)
-        var result = both[0]
-        result.withoutCascade = PolicyEvaluation.Comparison(both[1])
+        var evaluators = [self]
+        if spec.cascade != nil {
+            var alone = self
+            alone.scenario.calibration?.cascade = nil
+            alone.spec.cascade = nil
+            evaluators.append(alone)
+        }
+        if policy.portfolioMargin != nil {
+            var array = self
+            array.requirementIsRiskArray = true
+            evaluators.append(array)
+        }
+        let results = try Self.run(evaluators, settings: settings, cancellation: cancellation, progress: progress)
+        var result = results[0]
+        if spec.cascade != nil { result.withoutCascade = PolicyEvaluation.Comparison(results[1]) }
+        if policy.portfolioMargin != nil { result.underRiskArray = RiskArrayWaterfall(results[results.count - 1]) }
         return result
+    }
+
+    /// Passes over the paths of `run` beyond `passes`: one where the risk array's waterfall (checked
+    /// at the horizon's end) cannot share the ladder's draws (monitoring inside the horizon).
+    public static func riskArrayPasses(_ scenario: Scenario) -> Int {
+        guard scenario.policy?.portfolioMargin != nil, let spec = scenario.calibration else { return 0 }
+        return LiquidationProcesses.draws(spec.monitoring, scenario: scenario) == .independentMove ? 0 : 1
     }
 
     /// Breach thresholds on ε per (asset, tier, side) of the policy's ladder.
@@ -168,9 +193,11 @@ public struct PolicyEvaluator {
     }
 
     func cell() throws -> Cell {
-        let thresholds = breachThresholds
+        let thresholds = requirementIsRiskArray ? [] : breachThresholds
         let paths = self.paths ?? 0..<scenario.simulation.paths
-        let waterfall = try Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
+        let waterfall = try requirementIsRiskArray
+            ? Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule, riskArray: RiskArray(spec: policy.portfolioMargin!, scenario: scenario))
+            : Waterfall(scenario: scenario, spec: spec, schedule: policy.schedule)
         let fund = FundPlan(rate: policy.liquidationPenalty ?? 0, balance: policy.insuranceFund,
                             plan: TailPlan(totalPaths: paths.count, levels: [spec.insuranceConfidence]))
         return Cell(key: MarketKey(market: scenario.market, paths: paths, draws: waterfall.process.draws, importance: waterfall.model.importance),
@@ -200,10 +227,13 @@ public struct PolicyEvaluator {
                          impact: threshold.cost.rate(notional: threshold.tier.upTo), probability: p, standardError: breaches.standardError(k, paths: paths))
         }
         let accounts = (0..<waterfall.book.accountCount).map { a -> PolicyEvaluation.AccountRisk in
-            let requirement = waterfall.requirement(account: a) { waterfall.model.spots[$0] }
             let equity = waterfall.book.equityNow[a]
+            // Under the risk array: MM_a now, and the horizon's check decides even for accounts in breach now.
+            let requirement = waterfall.riskArray.map { $0.maintenance(account: a, around: $0.marketNow(asset:)) }
+                ?? waterfall.requirement(account: a) { waterfall.model.spots[$0] }
+            let liquidatedNow = waterfall.riskArray == nil && equity < requirement
             return .init(id: waterfall.book.accountIDs[a], equity: equity, requirement: requirement, inBreach: equity < requirement,
-                         liquidationProbability: equity < requirement ? 1 : totals.liquidationMass(a) / n,
+                         liquidationProbability: liquidatedNow ? 1 : totals.liquidationMass(a) / n,
                          unnecessaryLiquidationProbability: totals.unnecessaryMass(a) / n,
                          expectedDeficit: totals.deficits[a].value / n,
                          deleveragedProbability: totals.cascade.map { Double($0.accountDeleveraged[a]) / n },

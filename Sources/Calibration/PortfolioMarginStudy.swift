@@ -20,6 +20,9 @@ import WorkerPool
 /// (bisection, assuming the worst loss grows with the range, as it does for books whose loss grows
 /// with the move on each side; each VaR the order statistic of its paths), R*_b = max_a R_ab, and the
 /// share of holders the policy's range covers; holders no range below ±100 % covers are counted apart.
+/// Under `calibration.importance_sampling` (Student-t and t-copula tails) the paths are drawn from the
+/// widened mixture and every estimate is weighted by their likelihood ratios w: P(breach) = Σ w·1{breach}/N
+/// with standard error √((Σ w²·1{breach}/N − P²)/N), and each pair's VaR the weighted order statistic.
 public struct PortfolioMarginStudy: Sendable {
     public let array: RiskArray
     let scenario: Scenario
@@ -44,7 +47,7 @@ public struct PortfolioMarginStudy: Sendable {
         self.scenario = scenario
         let array = RiskArray(spec: margin, scenario: scenario)
         self.array = array
-        model = try MarketModel(scenario: scenario)
+        model = try MarketModel(scenario: scenario, importance: scenario.activeImportanceSampling)
         let market = scenario.market
         let costs = market.assets.map { asset in spec.depth[asset.id].map { LiquidationCost(spec: spec, vol: asset.vol, depth: $0) } }
         var years: [[Double]] = [], slips: [[Double]] = []
@@ -85,7 +88,8 @@ public struct PortfolioMarginStudy: Sendable {
         let jobs = ranges.map { range in
             MonteCarloModel(generator: StandardizedShocks(model: model), pricer: pricer)
                 .job(paths: range, settings: settings,
-                     makeAccumulator: { PortfolioMarginTotals(accounts: array.assetsOf.count, pairs: pairs, plan: TailPlan(totalPaths: range.count, levels: [level])) },
+                     makeAccumulator: { PortfolioMarginTotals(accounts: array.assetsOf.count, pairs: pairs, plan: TailPlan(totalPaths: range.count, levels: [level]),
+                                                              weighted: model.importance != nil) },
                      cancellation: cancellation, progress: progress)
         }
         let totals = try MonteCarlo.accumulate(jobs, settings: settings)
@@ -98,12 +102,11 @@ public struct PortfolioMarginStudy: Sendable {
         let n = Double(paths), ids = scenario.portfolio.accounts.map(\.id), assets = scenario.market.assets.map(\.id)
         // The pairs' VaRs, in the pricer's order: account by account, its held assets in order.
         let pairStart = array.assetsOf.reduce(into: [0]) { $0.append($0.last! + $1.count) }
-        func valueAtRisk(account a: Int, held k: Int) -> Double { totals.pairLosses[pairStart[a] + k].summary(retainingLosses: false).levels[0].valueAtRisk }
+        func valueAtRisk(account a: Int, held k: Int) -> Double { totals.valueAtRisk(pair: pairStart[a] + k) }
         let accounts = array.assetsOf.indices.map { a -> PortfolioMarginResult.Account in
             let charges = self.charges[a]
-            let p = Double(totals.breaches[a]) / n
             return .init(id: ids[a], initial: charges.reduce(0) { $0 + $1.initial }, maintenance: maintenance[a],
-                         breachProbability: p, standardError: PolicyEvaluation.binomialStandardError(p, paths: paths),
+                         breachProbability: totals.breaches.mass(a) / n, standardError: totals.breaches.standardError(a, paths: paths),
                          charges: charges.map { .init(asset: assets[$0.asset], initial: $0.initial, worstLoss: $0.worstLoss, binding: $0.bindingLabel,
                                                          netDeltaCharge: $0.netDeltaCharge, shortOptionCharge: $0.shortOptionCharge) })
         }
@@ -141,30 +144,41 @@ public struct PortfolioMarginStudy: Sendable {
 }
 
 /// What the portfolio-margin pass accumulates: per account the paths whose liquidation-period loss
-/// exceeded its maintenance requirement, and per (account, held asset) the loss's upper tail.
+/// exceeded its maintenance requirement (weighted under importance sampling), and per (account, held
+/// asset) the loss's upper tail (`weightedPairLosses` instead of `pairLosses` under importance sampling).
 struct PortfolioMarginTotals: PathAccumulator {
-    var breaches: [Int]
+    var breaches: BreachCounts
     var pairLosses: [TailAccumulator]
+    var weightedPairLosses: [WeightedTailAccumulator]
 
-    init(accounts: Int, pairs: Int, plan: TailPlan) {
-        breaches = Array(repeating: 0, count: accounts)
-        pairLosses = Array(repeating: TailAccumulator(plan: plan), count: pairs)
+    init(accounts: Int, pairs: Int, plan: TailPlan, weighted: Bool) {
+        breaches = BreachCounts(count: accounts, weighted: weighted)
+        pairLosses = weighted ? [] : Array(repeating: TailAccumulator(plan: plan), count: pairs)
+        weightedPairLosses = weighted ? Array(repeating: WeightedTailAccumulator(plan: plan), count: pairs) : []
+    }
+
+    /// Pair k's loss VaR at the plan's level (weighted under importance sampling), USD.
+    func valueAtRisk(pair k: Int) -> Double {
+        weightedPairLosses.isEmpty ? pairLosses[k].summary(retainingLosses: false).levels[0].valueAtRisk : weightedPairLosses[k].summary().levels[0].valueAtRisk
     }
 
     /// - Complexity: O(accounts + pairs × the tails' kept sizes).
     mutating func merge(_ other: PortfolioMarginTotals) {
-        for a in breaches.indices { breaches[a] += other.breaches[a] }
+        breaches.merge(other.breaches)
         for k in pairLosses.indices { pairLosses[k].merge(other.pairLosses[k]) }
+        for k in weightedPairLosses.indices { weightedPairLosses[k].merge(other.weightedPairLosses[k]) }
     }
 
     func encode(to writer: inout StateWriter) {
-        writer.write(breaches)
+        breaches.encode(to: &writer)
         writer.write(each: pairLosses)
+        writer.write(each: weightedPairLosses)
     }
 
     mutating func decode(from reader: inout StateReader) throws {
-        breaches = try reader.readInts(expected: breaches.count, of: "accounts")
+        try breaches.decode(from: &reader)
         try reader.read(each: &pairLosses, of: "account assets")
+        try reader.read(each: &weightedPairLosses, of: "account assets")
     }
 }
 
@@ -190,6 +204,7 @@ struct PortfolioMarginPricer: PathPricer {
     func price(_ shocks: ShockBuffers, count m: Int, workspace: Rows, into totals: inout PortfolioMarginTotals) {
         let array = study.array, book = array.book, n = book.assetCount, ld = workspace.capacity
         let total = workspace.values + n * ld
+        let weights: UnsafePointer<Double>? = shocks.isWeighted ? UnsafePointer(shocks.importanceWeights) : nil
         var pair = 0
         for (a, held) in array.assetsOf.enumerated() {
             total.update(repeating: 0, count: m)
@@ -208,11 +223,14 @@ struct PortfolioMarginPricer: PathPricer {
                     row[j] = slippage - profit
                     total[j] += row[j]
                 }
-                totals.pairLosses[pair].add(row, count: m)
+                if let weights {
+                    totals.weightedPairLosses[pair].add(row, weights: weights, count: m)
+                } else {
+                    totals.pairLosses[pair].add(row, count: m)
+                }
                 pair += 1
             }
-            let requirement = study.maintenance[a]
-            for j in 0..<m where total[j] > requirement { totals.breaches[a] += 1 }
+            totals.breaches.add(a, values: total, above: study.maintenance[a], count: m, weights: weights)
         }
     }
 }

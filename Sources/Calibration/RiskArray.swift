@@ -1,4 +1,3 @@
-import Distributions
 import Foundation
 import Revaluation
 import ScenarioSpec
@@ -16,8 +15,14 @@ import ScenarioSpec
 /// loss_ab(m, shift) = −(w_ab·S_b·m + Σ_legs q·(V(S_b(1 + m), iv·(1 + shift·d), τ) − V(S_b, iv, τ))), USD,
 /// τ the option's time to expiry now. The initial requirement on b is
 /// IM_ab = max(worst point's loss, c_Δ·|Δ_ab|·S_b) + c_short·Σ_{short legs} |q|·S_b (Δ_ab = w_ab/S_b-units:
-/// coins of b, options by their Black–Scholes delta); the account's IM_a = Σ_b IM_ab and its maintenance
+/// coins of b, options by the delta of their price under the smile's dynamics, `OptionLeg.delta`: the
+/// Black–Scholes delta at iv(K) for a flat iv or sticky-strike, plus vega·∂iv/∂S under sticky-moneyness); the account's IM_a = Σ_b IM_ab and its maintenance
 /// MM_a = f·IM_a (f = `maintenance_fraction`). No offsets between underlyings.
+///
+/// The same array applies around any market (`AssetMarket`): at a path's horizon (the waterfall's
+/// requirement, `Waterfall(scenario:spec:schedule:riskArray:)`) S_b is the moved spot, iv the implied
+/// vol there × the path's vol factor, τ the time to expiry left then (and the DTE scaling with it), and
+/// the positions' value V(S_b, iv, τ) is repriced there instead of V₀.
 public struct RiskArray: Sendable {
     public let spec: PortfolioMarginSpec
     let book: Book
@@ -26,6 +31,8 @@ public struct RiskArray: Sendable {
     let horizonYears: Double
     /// Per account, ascending, the assets it has a linear weight or an option on.
     public let assetsOf: [[Int]]
+    /// Per asset, the points at the policy's range (nil: the asset is not margined).
+    let policyPoints: [[Point]?]
 
     /// One point of the array: a spot move (a fraction of spot), a vol row (+1 up, 0 flat, −1 down)
     /// and the weight its loss counts at (1 on the grid).
@@ -70,10 +77,13 @@ public struct RiskArray: Sendable {
             for leg in book.options(ofAccount: a) { held.insert(leg.asset) }
             return held.sorted()
         }
+        policyPoints = spec.spotRange.map { $0.map { Self.points(spec, range: $0) } }
     }
 
     /// The grid's points at half-range `range`, then the extended ones.
-    public func points(range: Double) -> [Point] {
+    public func points(range: Double) -> [Point] { Self.points(spec, range: range) }
+
+    static func points(_ spec: PortfolioMarginSpec, range: Double) -> [Point] {
         let rows = [1, 0, -1].filter { $0 == 0 || ($0 > 0 ? spec.volUp : spec.volDown) > 0 }
         let k = spec.spotSteps
         var points: [Point] = []
@@ -87,42 +97,91 @@ public struct RiskArray: Sendable {
     /// An option's time to expiry now, years.
     func yearsNow(_ leg: OptionLeg) -> Double { leg.remainingYears + horizonYears }
 
-    /// The relative vol shift of `leg` on vol row `vol`: ±shift·(30/DTE)^power.
-    func volShift(_ leg: OptionLeg, row vol: Int) -> Double {
-        guard vol != 0 else { return 0 }
-        let days = max(1, yearsNow(leg) * 365)
-        let scale = spec.dtePower == 0 ? 1 : pow(30 / days, spec.dtePower)
-        return vol > 0 ? spec.volUp * scale : -spec.volDown * scale
-    }
+    /// The market one asset's array is applied around: its spot S (USD), its implied-vol multiplier
+    /// f (iv·f before the array's shifts) and t, the years elapsed after the horizon (an option's
+    /// time to expiry is τ = τ' − t, τ' its `remainingYears`: t = −h now, 0 at the horizon's end,
+    /// h_liq once an account is closed after it).
+    public struct AssetMarket: Sendable {
+        public let spot: Double
+        public let volFactor: Double
+        public let yearsAfterHorizon: Double
+        /// Whether this is the market now: the positions' value there is the book's V₀.
+        let isNow: Bool
 
-    /// loss_ab at one point, weighted, USD.
-    public func loss(account a: Int, asset b: Int, at point: Point) -> Double {
-        let spot = spots[b], moved = spot * (1 + point.spotMove)
-        var profit = book.linearWeights[a * book.assetCount + b] * (moved - spot)
-        for leg in book.options(ofAccount: a) where leg.asset == b {
-            let value = leg.value(spot: moved, volFactor: 1 + volShift(leg, row: point.vol), years: yearsNow(leg), rate: book.rate)
-            profit += leg.quantity * (value - leg.valueNow)
+        public init(spot: Double, volFactor: Double, yearsAfterHorizon: Double) {
+            self.init(spot: spot, volFactor: volFactor, yearsAfterHorizon: yearsAfterHorizon, isNow: false)
         }
-        return -point.weight * profit
+
+        init(spot: Double, volFactor: Double, yearsAfterHorizon: Double, isNow: Bool) {
+            (self.spot, self.volFactor, self.yearsAfterHorizon, self.isNow) = (spot, volFactor, yearsAfterHorizon, isNow)
+        }
     }
 
-    /// Account a's requirement on asset b with the grid at half-range `range`.
+    /// Asset b's market now.
+    public func marketNow(asset b: Int) -> AssetMarket { AssetMarket(spot: spots[b], volFactor: 1, yearsAfterHorizon: -horizonYears, isNow: true) }
+
+    /// The relative vol shift of an option with `years` to expiry on the up (or down) row:
+    /// +up·(30/DTE)^power (or −down·(30/DTE)^power), DTE = 365·years, at least 1 day.
+    func volShift(up: Bool, years: Double) -> Double {
+        let days = max(1, years * 365)
+        let scale = spec.dtePower == 0 ? 1 : pow(30 / days, spec.dtePower)
+        return up ? spec.volUp * scale : -spec.volDown * scale
+    }
+
+    /// Account a's requirement on asset b with the grid at half-range `range`, applied now.
     /// - Complexity: O(points × a's options on b).
     public func charge(account a: Int, asset b: Int, range: Double) -> AssetCharge {
-        var worst = -Double.infinity, binding = Point(spotMove: 0, vol: 0, weight: 1, extended: false)
-        for point in points(range: range) {
-            let loss = loss(account: a, asset: b, at: point)
-            if loss > worst { worst = loss; binding = point }
+        charge(account: a, asset: b, points: points(range: range), around: marketNow(asset: b))
+    }
+
+    /// Account a's requirement on asset b over `points`, applied around `market`: the worst point's
+    /// loss_ab(m, row) = −weight·(w_ab·S·m + Σ_legs q·(V(S(1 + m), iv(S(1 + m))·f·(1 + shift_row·d), τ) − V(S, iv(S)·f, τ)))
+    /// (USD; V(S, iv(S)·f, τ) the book's V₀ now, else repriced), the net-delta minimum c_Δ·|Δ_ab|·S
+    /// (options' deltas under the smile's dynamics at iv(S)·f and τ, `OptionLeg.delta`) and the short-option charge c_short·Σ_{short legs} |q|·S.
+    /// - Complexity: O(points × a's options on b).
+    func charge(account a: Int, asset b: Int, points: [Point], around market: AssetMarket) -> AssetCharge {
+        let legs = book.options(ofAccount: a), count = legs.count, spot = market.spot, rate = book.rate
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * count) { scratch in
+            // Per option on b, out of the loop over points: τ, its value at the market, and the
+            // implied-vol multipliers of the flat, up and down rows (f·(1 + shift·d)).
+            let years = scratch.baseAddress!, base = years + count, up = base + count, down = up + count
+            var delta = book.linearWeights[a * book.assetCount + b]   // coins of b: the USD P&L per unit of S_b
+            var shortNotional = 0.0
+            for (i, leg) in legs.enumerated() where leg.asset == b {
+                years[i] = leg.remainingYears - market.yearsAfterHorizon
+                base[i] = market.isNow ? leg.valueNow : leg.value(spot: spot, volFactor: market.volFactor, years: years[i], rate: rate)
+                up[i] = market.volFactor * (1 + volShift(up: true, years: years[i]))
+                down[i] = market.volFactor * (1 + volShift(up: false, years: years[i]))
+                delta += leg.quantity * leg.delta(spot: spot, years: years[i], rate: rate, volFactor: market.volFactor)
+                if leg.quantity < 0 { shortNotional += -leg.quantity * spot }
+            }
+            let weight = book.linearWeights[a * book.assetCount + b]
+            var worst = -Double.infinity, binding = Point(spotMove: 0, vol: 0, weight: 1, extended: false)
+            for point in points {
+                let moved = spot * (1 + point.spotMove)
+                var profit = weight * (moved - spot)
+                for (i, leg) in legs.enumerated() where leg.asset == b {
+                    let factor = point.vol > 0 ? up[i] : (point.vol < 0 ? down[i] : market.volFactor)
+                    profit += leg.quantity * (leg.value(spot: moved, volFactor: factor, years: years[i], rate: rate) - base[i])
+                }
+                let loss = -point.weight * profit
+                if loss > worst { worst = loss; binding = point }
+            }
+            return AssetCharge(asset: b, worstLoss: worst, binding: binding, netDeltaCharge: spec.netDeltaCharge * abs(delta) * spot,
+                               shortOptionCharge: spec.shortOptionCharge * shortNotional)
         }
-        let spot = spots[b]
-        var delta = book.linearWeights[a * book.assetCount + b]   // coins of b: the USD P&L per unit of S_b
-        var shortNotional = 0.0
-        for leg in book.options(ofAccount: a) where leg.asset == b {
-            delta += leg.quantity * Self.delta(leg, spot: spot, years: yearsNow(leg), rate: book.rate)
-            if leg.quantity < 0 { shortNotional += -leg.quantity * spot }
+    }
+
+    /// MM_a = f·Σ_b IM_ab with the policy's array applied around the market `market(b)` of each asset
+    /// b the account holds (in `assetsOf` order, as `PortfolioMarginStudy` sums it), USD.
+    /// - Complexity: O(points × a's options).
+    public func maintenance(account a: Int, around market: (Int) -> AssetMarket) -> Double {
+        var initial = 0.0
+        for b in assetsOf[a] {
+            guard let points = policyPoints[b] else { continue }
+            initial += charge(account: a, asset: b, points: points, around: market(b)).initial
         }
-        return AssetCharge(asset: b, worstLoss: worst, binding: binding, netDeltaCharge: spec.netDeltaCharge * abs(delta) * spot,
-                           shortOptionCharge: spec.shortOptionCharge * shortNotional)
+        return spec.maintenanceFraction * initial
     }
 
     /// Account a's charges on every asset it holds, at the spec's ranges (or `ranges`).
@@ -131,14 +190,4 @@ public struct RiskArray: Sendable {
         return assetsOf[a].compactMap { b in ranges[b].map { charge(account: a, asset: b, range: $0) } }
     }
 
-    /// Black–Scholes delta ∂V/∂S of one option (intrinsic's at expiry).
-    static func delta(_ leg: OptionLeg, spot: Double, years: Double, rate: Double) -> Double {
-        let vol = leg.impliedVol
-        guard years > 0, vol > 0 else {
-            if leg.isCall { return spot > leg.strike ? 1 : 0 }
-            return spot < leg.strike ? -1 : 0
-        }
-        let d1 = (log(spot / leg.strike) + (rate + 0.5 * vol * vol) * years) / (vol * years.squareRoot())
-        return leg.isCall ? StandardNormal.cdf(d1) : StandardNormal.cdf(d1) - 1
-    }
 }

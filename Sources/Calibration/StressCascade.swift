@@ -6,8 +6,10 @@ import ScenarioSpec
 /// exogenous move, then the liquidation cascade it sets off, round by round, at one instant (t = 0+:
 /// no time passes, nothing is random).
 ///
-/// Round 0: S_i = S_i,0·(1 + shock_i), implied vols iv·(1 + vol shock). Round r ≥ 1, at the prices S
-/// the previous round left:
+/// Round 0: S_i = S_i,0·(1 + shock_i), implied vols iv·(1 + vol shock), or under the stress's `skew` and
+/// `term` twists iv' = max(iv(S) + skew·k + term·√(30/T_days), 1 %)·(1 + vol shock) with k = ln(K/(S·e^{rT}))
+/// at the prices S of each round (`OptionLeg.twistedVol`, as plain `stress` at round 0). Round r ≥ 1,
+/// at the prices S the previous round left:
 /// 1. every open account with E(S) < M(S) is liquidated, all of them at once in account order (an
 ///    account below maintenance before the stress too): E(S) the equity (`Waterfall.equity`, the
 ///    options repriced with the whole horizon to run), M(S) = Σ notional·MMR of the policy's ladder;
@@ -134,12 +136,17 @@ public struct StressCascade: Sendable {
         penaltyRate = fund.rate
         let exogenousLog = exogenousMove.map { log1p($0) }, shocked = zip(spots, exogenousMove).map { $0 * (1 + $1) }
         let volFactor = ids.map { 1 + stress.volMove($0) }
+        let twists = ids.map { id -> (skew: Double, term: Double)? in
+            let skew = stress.skewMove(id), term = stress.termMove(id)
+            return skew == 0 && term == 0 ? nil : (skew, term)
+        }
         var market = CascadeMarket(depth: w.costs.map { ($0?.depth ?? .infinity) * spec.depthMultiplier },
                                    impactScale: w.vols.map { impact * $0 * (1.0 / 365).squareRoot() }, spots: spots, spec: spec)
         var ledger = FundLedger(fund: fund, accounts: accounts)
         var open = [Bool](repeating: true, count: accounts)
         func equity(_ a: Int, _ s: [Double]) -> Double {
-            w.equity(account: a, assets: w.movedAssets[w.movedAssetStart[a]..<w.movedAssetStart[a + 1]], spot: { s[$0] }, years: horizonYears) { volFactor[$0] }
+            w.equity(account: a, assets: w.movedAssets[w.movedAssetStart[a]..<w.movedAssetStart[a + 1]], spot: { s[$0] }, years: horizonYears,
+                     twist: { twists[$0] }) { volFactor[$0] }
         }
         var prices = shocked, rounds: [Round] = []
         while true {

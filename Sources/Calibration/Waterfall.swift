@@ -44,6 +44,9 @@ struct Waterfall: Sendable {
     let movedAssets: [Int]
     /// The liquidation process of the spec's monitoring (`LiquidationProcesses.make`).
     private(set) var process: any LiquidationProcess
+    /// When set, the requirement is this risk array's maintenance instead of the schedule's
+    /// (`init(scenario:spec:schedule:riskArray:)`).
+    private(set) var riskArray: RiskArray?
 
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule) throws {
         process = HorizonLiquidation()
@@ -65,6 +68,17 @@ struct Waterfall: Sendable {
     init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, process: any LiquidationProcess) throws {
         try self.init(scenario: scenario, spec: spec, schedule: schedule)
         self.process = process
+    }
+
+    /// The waterfall of `policy.portfolio_margin` (README, "Portfolio margin"): an account is
+    /// liquidated when its equity at the horizon is below MM_a of the risk array applied around the
+    /// path's horizon market (`RiskArray.maintenance`: spots S', implied vols × the path's vol factor,
+    /// options' time to expiry τ'), checked at the horizon's end and closed over an independent
+    /// further move (`HorizonLiquidation`) whatever the spec's monitoring; no cascades. `schedule`
+    /// (the policy's ladder) is kept but sets no requirement.
+    init(scenario: Scenario, spec: CalibrationSpec, schedule: MarginSchedule, riskArray: RiskArray) throws {
+        try self.init(scenario: scenario, spec: spec, schedule: schedule, process: HorizonLiquidation())
+        self.riskArray = riskArray
     }
 
     /// `movedAssetStart` and `movedAssets`.
@@ -93,14 +107,16 @@ struct Waterfall: Sendable {
     /// E(S), account a's equity at the spots `spot` with `years` of the horizon still to run (the
     /// horizon T at t = 0, T·(1 − t) at t), USD: today's equity, the linear P&L and the options
     /// repriced, E = E₀ + c_a + Σ_b w_ab·S_b + Σ_legs q·(V(S, iv·volFactor, τ + years) − V₀), τ the leg's
-    /// time to expiry left after the horizon. `assets`: ascending, every asset with w_ab ≠ 0 (others
-    /// add nothing). Used by the cascades (`CascadePath`, `StressCascade`).
-    func equity(account a: Int, assets: some Sequence<Int>, spot: (Int) -> Double, years: Double, volFactor: (Int) -> Double) -> Double {
+    /// time to expiry left after the horizon and iv twisted by the asset's `twist` where it has one
+    /// (`OptionLeg.value`). `assets`: ascending, every asset with w_ab ≠ 0 (others add nothing). Used by
+    /// the cascades (`CascadePath`, `StressCascade`).
+    func equity(account a: Int, assets: some Sequence<Int>, spot: (Int) -> Double, years: Double,
+                twist: (Int) -> (skew: Double, term: Double)?, volFactor: (Int) -> Double) -> Double {
         let n = book.assetCount
         var equity = book.equityNow[a] + book.linearConstants[a]
         for b in assets { equity += book.linearWeights[a * n + b] * spot(b) }
         for leg in book.options(ofAccount: a) {
-            let value = leg.value(spot: spot(leg.asset), volFactor: volFactor(leg.asset), years: leg.remainingYears + years, rate: book.rate)
+            let value = leg.value(spot: spot(leg.asset), volFactor: volFactor(leg.asset), twist: twist(leg.asset), years: leg.remainingYears + years, rate: book.rate)
             equity += leg.quantity * (value - leg.valueNow)
         }
         return equity

@@ -280,8 +280,8 @@ struct MarketKey: Equatable {
 }
 
 /// Units whose standardized shocks ε are the same draws, and whose pass A reads the same tail
-/// level. ε depends on the tails, the correlation and the cap, not on spots, the rate, vol shocks
-/// or — except for filtered historical simulation, whose ε = R/(σ√h) divides by them — the vols.
+/// level. ε depends on the tails, the correlation and the cap, not on spots, the rate, vol shocks,
+/// smile factors or — except for filtered historical simulation, whose ε = R/(σ√h) divides by them — the vols.
 struct StandardizedKey: Equatable {
     let market: Market
     let level: Double
@@ -291,6 +291,7 @@ struct StandardizedKey: Equatable {
         var shocks = market
         shocks.rate = 0
         shocks.volShocks = nil
+        shocks.smileFactors = []
         shocks.stablecoins = []
         let keepsVols = market.tails.shocksDependOnVols
         for i in shocks.assets.indices {

@@ -28,6 +28,8 @@ public enum StreamID: UInt32, Sendable {
     /// the widened mixing law, for the horizon move and for the liquidation move.
     case importanceChoice = 10
     case liquidationImportanceChoice = 11
+    /// The independent normals ζ of the smile factors' skew twists and term moves (`MarketModel.smileFactors`).
+    case smileFactorNormals = 12
 }
 
 /// The random numbers of one Monte Carlo path: a pure function of (seed, path, stream).

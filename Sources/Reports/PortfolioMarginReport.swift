@@ -11,11 +11,16 @@ public struct PortfolioMarginReport {
     /// The study on each section (for the calibrated ranges' intervals); nil or empty: none.
     public let sectionResults: [PortfolioMarginResult]?
     public let confidence: Double
+    /// `evaluate`'s waterfall with the risk array as the requirement, and the ladder's evaluation on
+    /// the same paths beside it (nil: not run, as in `calibrate`).
+    public let waterfall: (array: RiskArrayWaterfall, ladder: PolicyEvaluation)?
 
-    public init(result: PortfolioMarginResult, sections: [PortfolioMarginResult]? = nil, confidence: Double = 0.95) {
+    public init(result: PortfolioMarginResult, sections: [PortfolioMarginResult]? = nil, confidence: Double = 0.95,
+                waterfall: (array: RiskArrayWaterfall, ladder: PolicyEvaluation)? = nil) {
         self.result = result
         sectionResults = sections
         self.confidence = confidence
+        self.waterfall = waterfall
     }
 
     /// The calibrated range of `asset` with its interval where sections give one.
@@ -64,6 +69,12 @@ public struct PortfolioMarginReport {
                                       + (group.count > 3 ? "; … (the ranges table has all)" : ""), bad ? .bad : .good))
             }
         }
+        if let (array, ladder) = waterfall {
+            // Worse than the ladder's beyond noise: the array's expected deficit above the ladder's by more than 1.96 se.
+            let worse = array.expectedDeficit - 1.96 * array.expectedDeficitStandardError > ladder.expectedDeficit
+            lines.append(Headline("Portfolio margin waterfall: expected deficit \(money(array.expectedDeficit)) per path (ladder \(money(ladder.expectedDeficit))), net deficit ES \(percent(ladder.fundConfidence)) \(money(array.fund.expectedShortfall)) (ladder \(money(ladder.fund.expectedShortfall))) with the risk array as the requirement",
+                                  worse ? .bad : .good))
+        }
         return lines
     }
 
@@ -72,17 +83,23 @@ public struct PortfolioMarginReport {
 
     /// The report's section: the accounts' requirements and breach probabilities, the assets' ranges.
     public var reportSections: [ReportSection] {
+        // Under `evaluate`, each account's waterfall under the array: two more columns.
+        let waterfallColumns: [ReportTable.Column] = waterfall == nil ? [] : [.init("P(liquidated)", csv: "liquidation_probability", priority: 2),
+                                                                               .init("E[deficit]", csv: "expected_deficit", priority: 2)]
         let accounts = ReportTable(
             csvName: "portfolio_margin_accounts.csv",
             columns: [.init("account", csv: "account"), .init("asset", csv: "asset"), .init("initial", csv: "initial"), .init("worst point", csv: "worst_loss", priority: 0),
                       .init("binding", csv: "binding"), .init("maintenance", csv: "maintenance"), .init("P(loss > maintenance)", csv: "breach_probability", priority: 2),
-                      .init("± se", csv: "stderr", priority: 2)],
-            rows: result.accounts.flatMap { account -> [[ReportCell]] in
+                      .init("± se", csv: "stderr", priority: 2)] + waterfallColumns,
+            rows: result.accounts.enumerated().flatMap { a, account -> [[ReportCell]] in
                 let verdict: Headline.Verdict = account.breachProbability - 1.96 * account.standardError > result.targetBreachProbability ? .bad : .good
+                let outcome = waterfall.map { $0.array.accounts[a] }
                 let total: [ReportCell] = [.label(account.id), .label("all"), .money(account.initial), .label(""), .label(""), .money(account.maintenance),
                                            ReportCell.number(account.breachProbability, format: "%.3g").flagged(verdict), .number(account.standardError, format: "%.2g")]
+                    + (outcome.map { [.number($0.liquidationProbability, format: "%.4g"), .money($0.expectedDeficit)] } ?? [])
                 return [total] + account.charges.map { c in
                     [.label(""), .label(c.asset), .money(c.initial), .money(c.worstLoss), .label(c.binding), .label(""), .label(""), .label("")]
+                        + waterfallColumns.map { _ in .label("") }
                 }
             })
         var blocks: [ReportBlock] = [
@@ -108,6 +125,27 @@ public struct PortfolioMarginReport {
                             ReportCell.integer(range.uncoverable).flagged(range.uncoverable > 0 ? .bad : nil)]
                 })))
         }
+        if let (array, ladder) = waterfall {
+            blocks.append(.text(["Waterfall with the risk array as the requirement, beside the ladder's on the same paths: an account is liquidated when its equity at the horizon is below its maintenance under the array applied around the path's horizon market (spots and implied vols moved, options' time to expiry less the horizon; checked at the horizon's end), closed over its liquidation period; deficits and penalty income (rate \(String(format: "%g", ladder.penaltyRate))) go to the fund as the ladder's do. Per path, USD."]))
+            func row(_ key: String, _ label: String, _ ladder: ReportCell, _ array: ReportCell, _ se: ReportCell) -> [ReportCell] { ReportCell.quantity(key, label) + [ladder, array, se] }
+            var rows: [[ReportCell]] = [
+                row("expected_liquidations", "expected liquidations per path", .number(ladder.accounts.map(\.liquidationProbability).reduce(0, +), format: "%.4g"),
+                    .number(array.expectedLiquidations, format: "%.4g"), .label("")),
+                row("expected_deficit", "expected deficit per path", .money(ladder.expectedDeficit), .money(array.expectedDeficit), .money(array.expectedDeficitStandardError)),
+                row("expected_penalty_income", "expected penalty income per path", .money(ladder.expectedIncome), .money(array.expectedIncome), .money(array.expectedIncomeStandardError)),
+                row("net_deficit_var", "net deficit VaR \(percent(ladder.fundConfidence))", .money(ladder.fund.valueAtRisk), .money(array.fund.valueAtRisk),
+                    .optionalMoney(array.fund.valueAtRiskStandardError)),
+                row("net_deficit_es", "net deficit ES \(percent(ladder.fundConfidence))", .money(ladder.fund.expectedShortfall), .money(array.fund.expectedShortfall),
+                    .optionalMoney(array.fund.expectedShortfallStandardError)),
+            ]
+            if let p = ladder.fundShortfallProbability, let q = array.fundShortfallProbability {
+                rows.append(row("fund_shortfall_probability", "P(net deficit > balance)", .number(p, format: "%.3g"), .number(q, format: "%.3g"), .label("")))
+            }
+            blocks.append(.table(ReportTable(csvName: "portfolio_margin_waterfall.csv",
+                                             columns: [.csvOnly("key"), .init("quantity", csv: "quantity"), .init("ladder", csv: "ladder"),
+                                                       .init("risk array", csv: "risk_array"), .init("risk array ± se", csv: "risk_array_stderr")],
+                                             rows: rows)))
+        }
         return [ReportSection(heading: "Portfolio margin (risk array)",
                               note: "Calibrated range: the smallest ±spot range of each asset's grid at which no account's loss on that asset over its liquidation period exceeds its maintenance with probability above the target; policy covers: the share of the asset's accounts whose own smallest range is within the policy's; not coverable: accounts no range below ±100 % covers.",
                               blocks: blocks)]
@@ -125,6 +163,20 @@ public struct PortfolioMarginReport {
                                       ("net_delta_charge", .number(c.netDeltaCharge)), ("short_option_charge", .number(c.shortOptionCharge))])
                          }))])
             })),
+            ("waterfall", waterfall.map { array, ladder in
+                .object([("expected_liquidations", .number(array.expectedLiquidations)),
+                         ("expected_deficit", .number(array.expectedDeficit)), ("expected_deficit_stderr", .number(array.expectedDeficitStandardError)),
+                         ("expected_income", .number(array.expectedIncome)), ("expected_income_stderr", .number(array.expectedIncomeStandardError)),
+                         ("fund", .object([("confidence", .number(ladder.fundConfidence)), ("var", .number(array.fund.valueAtRisk)),
+                                           ("es", .number(array.fund.expectedShortfall)),
+                                           ("var_stderr", array.fund.valueAtRiskStandardError.map(JSONValue.number) ?? .null),
+                                           ("es_stderr", array.fund.expectedShortfallStandardError.map(JSONValue.number) ?? .null),
+                                           ("p_deficit_exceeds_balance", array.fundShortfallProbability.map(JSONValue.number) ?? .null)])),
+                         ("accounts", .array(array.accounts.map { a in
+                             .object([("id", .string(a.id)), ("maintenance", .number(a.maintenance)),
+                                      ("liquidation_probability", .number(a.liquidationProbability)), ("expected_deficit", .number(a.expectedDeficit))])
+                         }))])
+            } ?? .null),
             ("ranges", .array(result.ranges.map { r in
                 let (value, interval) = calibrated(r)
                 return .object([("asset", .string(r.asset)), ("policy_range", .number(r.current)), ("calibrated_range", r.reached ? .number(value) : .null),

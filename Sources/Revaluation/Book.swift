@@ -1,4 +1,5 @@
 import CKernels
+import Distributions
 import Foundation
 import ScenarioSpec
 
@@ -145,7 +146,8 @@ public struct OptionLeg: Sendable {
     /// The option's smile when its iv moves with the spot (sticky-moneyness on a slice that is not
     /// flat); nil: its iv is constant under spot moves.
     public private(set) var smile: SmileDynamics?
-    /// `smile` in the kernel's units (variance over τ'), when τ' > 0 (`thresher_subtract_smile_option_profit`).
+    /// `smile` in the kernel's units (variance over τ'), when τ' > 0 and the smile is SVI
+    /// (`thresher_subtract_smile_option_profit`); a grid smile's iv(S') is read per path in Swift.
     package private(set) var smileTerms: ThresherSmileTerms?
 
     /// - Parameter smile: the smile of the option's asset when the option reads its iv from it (nil:
@@ -156,7 +158,7 @@ public struct OptionLeg: Sendable {
         if let smile, smile.dynamics == .stickyMoneyness, !smile.isFlat(years: expiryYears) {
             let dynamics = SmileDynamics(smile: smile, strike: strike, years: expiryYears, spot: spot, rate: rate, impliedVol: impliedVol)
             self.smile = dynamics
-            if remainingYears > 0 { smileTerms = dynamics.kernelTerms(remainingYears: remainingYears) }
+            if remainingYears > 0 { smileTerms = dynamics.kernelTerms(remainingYears: remainingYears) }   // nil for a grid
         }
     }
 
@@ -196,20 +198,54 @@ public struct OptionLeg: Sendable {
     /// The scalar twin of the kernels: one option's value V(S, iv(S)·f, τ) (USD per coin, scalar
     /// Black–Scholes with glibc's erfc; intrinsic at τ ≤ 0) at spot S, implied-vol multiplier f and
     /// `years` τ to expiry, for revaluations outside the chunk kernels (the liquidation step, risk
-    /// arrays); iv(S) moves with S under sticky-moneyness.
-    public func value(spot: Double, volFactor: Double, years: Double, rate: Double) -> Double {
-        BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: impliedVol(atSpot: spot) * volFactor)
+    /// arrays); iv(S) moves with S under sticky-moneyness. With a smile `twist` (a path's smile
+    /// factors, `ShockBuffers.smileTwist`, or a stress's), iv(S) is replaced by `twistedVol` at S.
+    public func value(spot: Double, volFactor: Double, twist: (skew: Double, term: Double)? = nil, years: Double, rate: Double) -> Double {
+        let vol = twist.map { twistedVol(spot: spot, skew: $0.skew, term: $0.term, rate: rate) } ?? impliedVol(atSpot: spot)
+        return BlackScholes.price(isCall: isCall, spot: spot, strike: strike, years: years, rate: rate, vol: vol * volFactor)
     }
 
-    /// The leg under a stress's smile twist at the stressed spot S' (a stress's spot is known, so its
-    /// iv is a constant): iv' = max(iv(S') + skew·k' + term·√(30/T_days), 0.01), k' = ln(K/(S'·e^{rT}))
-    /// the log-moneyness after the move and T_days = 365·T the days to expiry now; the stress's
-    /// relative vol move then scales iv' like any iv. V₀ is unchanged.
+    /// dV/dS, the option's delta at spot S with `years` τ to expiry (coins per coin of the underlying)
+    /// under its smile dynamics, before any vol factor. With iv = iv(S) (`impliedVol(atSpot:)`) and
+    /// d1 = (ln(S/K) + (r + iv²/2)·τ)/(iv·√τ), the Black–Scholes delta is Δ = Φ(d1) for a call and
+    /// Φ(d1) − 1 for a put. A flat iv or a sticky-strike smile keeps iv(K) as S moves: dV/dS = Δ.
+    /// Under sticky-moneyness iv moves with S through k = ln K − rT − ln S, so
+    ///   dV/dS = Δ + vega·∂iv/∂S,  vega = S·φ(d1)·√τ,  ∂iv/∂S = −(∂(iv²)/∂k)/(2·iv·S),
+    ///   i.e. dV/dS = Δ − φ(d1)·√τ·(∂(iv²)/∂k)/(2·iv),
+    /// with ∂(iv²)/∂k = κ·∂w/∂k = κ·Σ λ_s·b_s·(ρ_s + x_s/√(x_s² + σ_s²)), x_s = k − m_s (`SmileDynamics.varianceSlope`).
+    /// With a vol multiplier f (a path's vol factor) the option is priced at f·iv(S): d1 takes f·iv,
+    /// and the sticky-moneyness term is f times the above, −φ(d1)·√τ·f·(∂(iv²)/∂k)/(2·iv).
+    /// At τ ≤ 0 the intrinsic's: 1 or 0 for a call (in or out of the money), −1 or 0 for a put.
+    public func delta(spot: Double, years: Double, rate: Double, volFactor: Double = 1) -> Double {
+        let smileVol = impliedVol(atSpot: spot), vol = smileVol * volFactor
+        guard years > 0, vol > 0 else {
+            if isCall { return spot > strike ? 1 : 0 }
+            return spot < strike ? -1 : 0
+        }
+        let root = years.squareRoot(), d1 = (log(spot / strike) + (rate + 0.5 * vol * vol) * years) / (vol * root)
+        let delta = isCall ? StandardNormal.cdf(d1) : StandardNormal.cdf(d1) - 1
+        guard let smile else { return delta }
+        return delta - StandardNormal.density(d1) * root * volFactor * smile.varianceSlope(logSpot: log(spot)) / (2 * smileVol)
+    }
+
+    /// The implied vol at spot S' under a smile twist, before any vol factor, annualised:
+    /// iv' = max(iv(S') + skew·k' + term·√(30/T_days), 0.01), k' = ln(K/(S'·e^{rT})) the log-moneyness
+    /// after the move and T_days = 365·T the days to expiry now.
     /// - Parameters: skew: vol per unit of log-moneyness; term: vol at 30 days to expiry.
-    public func twisted(spot: Double, skew: Double, term: Double, rate: Double) -> OptionLeg {
+    public func twistedVol(spot: Double, skew: Double, term: Double, rate: Double) -> Double {
         let k = log(strike / spot) - rate * expiryYears
+        return max(impliedVol(atSpot: spot) + skew * k + term * termScale, Self.twistedVolFloor)
+    }
+
+    /// √(30/T_days), the weight of a term move on this option (1 at 30 days to expiry).
+    public var termScale: Double { (30 / (365 * expiryYears)).squareRoot() }
+
+    /// The leg under a stress's smile twist at the stressed spot S' (a stress's spot is known, so its
+    /// iv is a constant): iv' = `twistedVol`; the stress's relative vol move then scales iv' like any
+    /// iv. V₀ is unchanged.
+    public func twisted(spot: Double, skew: Double, term: Double, rate: Double) -> OptionLeg {
         var leg = self
-        leg.setConstantVol(max(impliedVol(atSpot: spot) + skew * k + term * (30 / (365 * expiryYears)).squareRoot(), Self.twistedVolFloor), rate: rate)
+        leg.setConstantVol(twistedVol(spot: spot, skew: skew, term: term, rate: rate), rate: rate)
         return leg
     }
 
@@ -221,17 +257,31 @@ public struct OptionLeg: Sendable {
 /// k' = ln K − rT − ln S' and iv(S')² = κ·w(k', T) = variance + Σ_s (slope_s·x_s + wing_s·√(x_s² + curvature_s)),
 /// x_s = k' − m_s, over the one or two SVI slices of the option's expiry T (`VolSmile.interpolation`)
 /// with their weights λ_s and T folded in (one term when the two share m and σ); κ = iv²/w(k₀, T) makes iv(S) = iv at the spot now (1/T for
-/// an iv from the smile; an iv scaled by a what-if scales the whole smile).
+/// an iv from the smile; an iv scaled by a what-if scales the whole smile). A grid smile keeps the
+/// grid and its rows' weights instead (`grid`): iv(S')² = κ·Σ λ_s·w_s(k') with w_s `VolGrid.row`.
 public struct SmileDynamics: Sendable {
     /// ln K − r·T.
     public let moneynessOffset: Double
     let variance: Double
     let slope: [Double], wing: [Double], center: [Double], curvature: [Double]
+    /// A grid smile's rows of the option's expiry (index, weight λ_s) and κ; nil for SVI (whose terms
+    /// are above; they are empty for a grid).
+    let grid: (surface: VolGrid, rows: [(index: Int, weight: Double)], kappa: Double)?
 
     init(smile: VolSmile, strike: Double, years: Double, spot: Double, rate: Double, impliedVol: Double) {
         moneynessOffset = log(strike) - rate * years
-        let parts = smile.interpolation(years: years)
         let kappa = impliedVol * impliedVol / smile.totalVariance(logMoneyness: moneynessOffset - log(spot), years: years)
+        if let surface = smile.grid {
+            grid = (surface, smile.expiryWeights(years: years), kappa)
+            variance = 0
+            slope = []
+            wing = []
+            center = []
+            curvature = []
+            return
+        }
+        grid = nil
+        let parts = smile.interpolation(years: years)
         variance = kappa * parts.reduce(0) { $0 + $1.weight * $1.slice.a }
         // Two slices with the same vertex m and curvature σ share their root √((k − m)² + σ²): one term.
         let shared = parts.count == 2 && parts[0].slice.m == parts[1].slice.m && parts[0].slice.sigma == parts[1].slice.sigma
@@ -245,6 +295,11 @@ public struct SmileDynamics: Sendable {
     /// iv(S') at ln S' = `logSpot`, annualised.
     public func impliedVol(logSpot: Double) -> Double {
         let k = moneynessOffset - logSpot
+        if let grid {
+            var w = 0.0
+            for row in grid.rows { w += row.weight * grid.surface.row(row.index, k).variance }
+            return (grid.kappa * w).squareRoot()
+        }
         var v = variance
         for s in slope.indices {
             let x = k - center[s]
@@ -253,8 +308,23 @@ public struct SmileDynamics: Sendable {
         return v.squareRoot()
     }
 
-    /// The kernel's terms: variance, slopes and wings × τ' (variance over the years left after the horizon).
-    func kernelTerms(remainingYears tau: Double) -> ThresherSmileTerms {
+    /// ∂(iv²)/∂k at ln S' = `logSpot` (k = ln K − rT − ln S'), per unit of log-moneyness:
+    /// Σ_s (slope_s + wing_s·x_s/√(x_s² + curvature_s)), x_s = k − m_s; for a grid κ·Σ λ_s·∂w_s/∂k.
+    public func varianceSlope(logSpot: Double) -> Double {
+        let k = moneynessOffset - logSpot
+        if let grid { return grid.kappa * grid.rows.reduce(0) { $0 + $1.weight * grid.surface.row($1.index, k).slope } }
+        var slopeSum = 0.0
+        for s in slope.indices {
+            let x = k - center[s]
+            slopeSum += slope[s] + wing[s] * x / (x * x + curvature[s]).squareRoot()
+        }
+        return slopeSum
+    }
+
+    /// The kernel's terms: variance, slopes and wings × τ' (variance over the years left after the
+    /// horizon); nil for a grid smile.
+    func kernelTerms(remainingYears tau: Double) -> ThresherSmileTerms? {
+        guard grid == nil else { return nil }
         func pair(_ x: [Double], _ unused: Double) -> (Double, Double) { (x[0], x.count > 1 ? x[1] : unused) }
         return ThresherSmileTerms(slices: Int32(slope.count), moneynessOffset: moneynessOffset, variance: variance * tau,
                                   slope: pair(slope.map { $0 * tau }, 0), wing: pair(wing.map { $0 * tau }, 0),

@@ -18,6 +18,9 @@ public final class Revaluer {
     package let bookLosses: UnsafeMutablePointer<Double>
     /// The accounts whose losses `losses` holds.
     public private(set) var block: Range<Int> = 0..<0
+    /// Per chunk path, an option's vol multiplier iv'/iv and its reciprocal (`subtractPathVolOptionProfit`).
+    private let pathFactor: UnsafeMutablePointer<Double>
+    private let pathInverse: UnsafeMutablePointer<Double>
 
     /// - Parameter accountsPerBlock: accounts revalued at a time (default: all of them).
     public init(book: Book, capacity: Int, accountsPerBlock: Int? = nil) {
@@ -26,11 +29,15 @@ public final class Revaluer {
         self.accountsPerBlock = max(1, min(accountsPerBlock ?? book.accountCount, book.accountCount))
         losses = .allocate(capacity: self.accountsPerBlock * capacity)
         bookLosses = .allocate(capacity: capacity)
+        pathFactor = .allocate(capacity: capacity)
+        pathInverse = .allocate(capacity: capacity)
     }
 
     deinit {
         losses.deallocate()
         bookLosses.deallocate()
+        pathFactor.deallocate()
+        pathInverse.deallocate()
     }
 
     /// The row of account `a` (which must be in `block`).
@@ -109,7 +116,8 @@ public final class Revaluer {
 
     /// account[j] −= P&L_j and book[j] −= P&L_j with P&L_j = q·(V(S'_j, iv·f_j, τ') − V₀), for one
     /// option over the chunk: the Black–Scholes vector kernel (iv = iv(S'_j) from the smile under
-    /// sticky-moneyness), or the intrinsic value once expired.
+    /// sticky-moneyness, in the kernel for SVI and per path for a grid, `subtractPathVolOptionProfit`,
+    /// as when the chunk twists the asset's smile), or the intrinsic value once expired.
     @inline(__always)
     private func subtractOptionProfit(_ leg: OptionLeg, shocks: ShockBuffers, account: UnsafeMutablePointer<Double>, book: UnsafeMutablePointer<Double>) {
         let m = shocks.count
@@ -123,6 +131,7 @@ public final class Revaluer {
             }
             return
         }
+        if shocks.twistsSmile[leg.asset] { return subtractPathVolOptionProfit(leg, twisted: true, shocks: shocks, account: account, book: book) }
         if let smile = leg.smileTerms {
             withUnsafePointer(to: leg.terms) { terms in
                 withUnsafePointer(to: smile) { smile in
@@ -132,10 +141,39 @@ public final class Revaluer {
             }
             return
         }
+        if leg.smile != nil { return subtractPathVolOptionProfit(leg, twisted: false, shocks: shocks, account: account, book: book) }
         withUnsafePointer(to: leg.terms) { terms in
             thresher_subtract_option_profit(terms, m, spot, shocks.row(shocks.logSpot, asset: leg.asset),
                                             shocks.row(shocks.volFactor, asset: leg.asset),
                                             shocks.row(shocks.inverseVolFactor, asset: leg.asset), account, book)
+        }
+    }
+
+    /// As `subtractOptionProfit` with path j's implied vol computed here: iv'_j = iv(S'_j)·f_j (iv(S'_j)
+    /// the smile's under sticky-moneyness, else the leg's iv) or, `twisted` by the chunk's smile factors
+    /// (`ShockBuffers.smileMoves`), iv'_j = max(iv(S'_j) + skew_j·k'_j + term_j·√(30/T_days), 0.01)·f_j
+    /// (`OptionLeg.twistedVol`; k'_j = ln K − rT − ln S'_j); priced by the flat-iv kernel at the leg's iv
+    /// now with the multiplier g_j = iv'_j/iv and 1/g_j. Per path: one division and, under
+    /// sticky-moneyness, the smile's iv(S'_j) in Swift.
+    private func subtractPathVolOptionProfit(_ leg: OptionLeg, twisted: Bool, shocks: ShockBuffers, account: UnsafeMutablePointer<Double>,
+                                             book: UnsafeMutablePointer<Double>) {
+        let m = shocks.count, i = leg.asset, n = shocks.assetCount
+        let logSpot = shocks.row(shocks.logSpot, asset: i), volFactor = shocks.row(shocks.volFactor, asset: i)
+        let skew = shocks.smileMoves + i * capacity, term = shocks.smileMoves + (n + i) * capacity
+        let offset = log(leg.strike) - self.book.rate * leg.expiryYears, termScale = leg.termScale, iv = leg.impliedVol
+        if let smile = leg.smile {
+            for j in 0..<m { pathFactor[j] = smile.impliedVol(logSpot: logSpot[j]) }
+        } else {
+            pathFactor.initialize(repeating: iv, count: m)
+        }
+        for j in 0..<m {
+            let base = twisted ? max(pathFactor[j] + skew[j] * (offset - logSpot[j]) + term[j] * termScale, OptionLeg.twistedVolFloor) : pathFactor[j]
+            let vol = base * volFactor[j]
+            pathFactor[j] = vol / iv
+            pathInverse[j] = iv / vol
+        }
+        withUnsafePointer(to: leg.terms) { terms in
+            thresher_subtract_option_profit(terms, m, shocks.row(shocks.spot, asset: i), logSpot, pathFactor, pathInverse, account, book)
         }
     }
 }

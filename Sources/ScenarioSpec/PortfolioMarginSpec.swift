@@ -57,6 +57,17 @@ public struct PortfolioMarginSpec: Sendable, Equatable {
     }
 
     static let keys = ["spot_range", "spot_steps", "vol_shift", "dte_power", "extended", "minimum", "maintenance_fraction"]
+
+    /// The array with every spot range × `spotRange` (capped just below ±100 %, 1 − 10⁻⁹) and both
+    /// vol shifts × `volShift` (the down shift capped just below 1, so iv·(1 − shift) stays > 0): a
+    /// `robustness` bump (`robustness.portfolio_margin`).
+    public func bumped(spotRange: Double, volShift: Double) -> PortfolioMarginSpec {
+        var bumped = self
+        bumped.spotRange = self.spotRange.map { $0.map { min($0 * spotRange, 1 - 1e-9) } }
+        bumped.volUp = volUp * volShift
+        bumped.volDown = min(volDown * volShift, 1 - 1e-9)
+        return bumped
+    }
 }
 
 extension PortfolioMarginSpec {

@@ -29,13 +29,23 @@ public struct RobustnessSpec: Sendable, Equatable {
     public var cascades: [CascadeSpec?] = []
     public var multipliers: [Double]
     public var bumps: [Bump]
+    /// Under `policy.portfolio_margin` (`robustness.portfolio_margin`): the multipliers of the array's
+    /// spot ranges and of its vol shifts, each a bumped array evaluated beside the given one.
+    public var arraySpotRange: [Double]
+    public var arrayVolShift: [Double]
 
-    public init(models: [TailModel], monitoring: [LiquidationMonitoring] = [], multipliers: [Double], bumps: [Bump]) {
+    public init(models: [TailModel], monitoring: [LiquidationMonitoring] = [], multipliers: [Double], bumps: [Bump],
+                arraySpotRange: [Double] = RobustnessSpec.defaultArrayMultipliers, arrayVolShift: [Double] = RobustnessSpec.defaultArrayMultipliers) {
         self.models = models
         self.monitoring = monitoring
         self.multipliers = multipliers
         self.bumps = bumps
+        self.arraySpotRange = arraySpotRange
+        self.arrayVolShift = arrayVolShift
     }
+
+    /// The risk array's bumps by default: ×0.8 and ×1.2 of its spot ranges and of its vol shifts.
+    public static let defaultArrayMultipliers = [0.8, 1.2]
 
     public static let defaultMultipliers = [0.5, 0.75, 1, 1.5, 2, 3]
 
@@ -64,7 +74,7 @@ extension RobustnessSpec {
     /// - Parameter assets: the market's asset ids (for a `filtered-historical` model's history columns).
     /// - Parameter horizonDays: the simulation horizon (bounds a monitoring's check step).
     init(node: ConfigNode, path: String, scenarioTails: TailModel, assets: [String], horizonDays: Double, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["models", "monitoring", "cascade", "multipliers", "bumps"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["models", "monitoring", "cascade", "multipliers", "bumps", "portfolio_margin"])
         var defaults = RobustnessSpec.defaults(tails: scenarioTails)
         defaults.models = try r.optional("models") { node, path in
             try p.nonEmptyList(node, path, of: "model").map { item, itemPath in
@@ -121,6 +131,24 @@ extension RobustnessSpec {
                 return values.map { Bump(kind: kind, value: $0) }
             }
         } ?? defaults.bumps
+        if let array = try r.optional("portfolio_margin", { node, path in try FieldReader(node, file: p.file, path: path, known: ["spot_range", "vol_shift"]) }) {
+            // One multiplier in (0, 100], or a list of distinct ones.
+            func multipliers(_ key: String) throws -> [Double]? {
+                try array.optional(key) { node, path in
+                    let items: [(ConfigNode, String)]
+                    if case .sequence = node { items = try p.nonEmptyList(node, path, of: "multiplier") } else { items = [(node, path)] }
+                    var values: [Double] = []
+                    for (item, itemPath) in items {
+                        let value = try p.within(0, 100, openLow: true)(item, itemPath)
+                        guard !values.contains(value) else { throw p.fail(item, itemPath, "\(key) ×\(value) is listed twice") }
+                        values.append(value)
+                    }
+                    return values
+                }
+            }
+            defaults.arraySpotRange = try multipliers("spot_range") ?? defaults.arraySpotRange
+            defaults.arrayVolShift = try multipliers("vol_shift") ?? defaults.arrayVolShift
+        }
         self = defaults
     }
 }

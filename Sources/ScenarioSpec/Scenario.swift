@@ -53,6 +53,10 @@ public struct Market: Sendable, Equatable {
     /// option is priced at its own flat `iv`).
     public var smiles: [VolSmile] = []
 
+    /// `market.smile_factors`: the Monte Carlo skew and term factors of the assets that have them, in
+    /// file order (empty: the Monte Carlo moves no smile's shape).
+    public var smileFactors: [SmileFactors] = []
+
     /// The smile of asset `id`, if the market has one.
     public func smile(of id: String) -> VolSmile? { smiles.first { $0.asset == id } }
 

@@ -103,7 +103,7 @@ extension Simulation {
 
 extension Market {
     init(node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks", "stablecoins", "smiles"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["rate", "assets", "correlation", "tails", "vol_shocks", "stablecoins", "smiles", "smile_factors"])
         rate = try r.optional("rate", p.within(-Limits.rate, Limits.rate, "(annual, continuously compounded)")) ?? 0
         // The ids of the assets, read ahead: a filtered-historical tail model takes their history columns.
         let declaredAssetIDs = r.node("assets").flatMap { node -> [String]? in
@@ -142,6 +142,7 @@ extension Market {
         volShocks = try r.optional("vol_shocks") { try VolShocks(node: $0, path: $1, p) }
         let assets = self.assets
         smiles = try r.optional("smiles") { try VolSmile.all(node: $0, path: $1, assets: assets, p) } ?? []
+        smileFactors = try r.optional("smile_factors") { try SmileFactors.all(node: $0, path: $1, assets: assets, p) } ?? []
         let assetIDs = Set(assets.map(\.id))
         stablecoins = try r.optional("stablecoins") { node, path in
             var seen = Set<String>()

@@ -1,11 +1,11 @@
 import Foundation
 
-/// `market.smiles.<asset>` — an asset's implied-vol surface as raw SVI slices (Gatheral 2004) and its
-/// dynamics under a spot move.
+/// `market.smiles.<asset>` — an asset's implied-vol surface as raw SVI slices (Gatheral 2004) or a
+/// moneyness × expiry grid (`VolGrid`), and its dynamics under a spot move.
 ///
-/// Slice j (expiry Tⱼ years) gives the total implied variance at log-moneyness k = ln(K/F),
-/// F = S·e^{rT} the forward of the option's expiry T at spot S:
-///   wⱼ(k) = a + b·(ρ·(k − m) + √((k − m)² + σ²)),  iv(k, Tⱼ) = √(wⱼ(k)/Tⱼ).
+/// Slice j (expiry Tⱼ years; an SVI slice or a row of the grid) gives the total implied variance at
+/// log-moneyness k = ln(K/F), F = S·e^{rT} the forward of the option's expiry T at spot S:
+///   SVI: wⱼ(k) = a + b·(ρ·(k − m) + √((k − m)² + σ²));  grid: `VolGrid.row`;  iv(k, Tⱼ) = √(wⱼ(k)/Tⱼ).
 /// Between two slices, w is linear in T at fixed k (calendar-arbitrage-free when the slices do not
 /// cross, which validation checks); before the first slice and after the last, the implied vol of the
 /// nearest slice at the same k (w proportional to T, also calendar-free).
@@ -21,38 +21,64 @@ public struct VolSmile: Sendable, Equatable {
 
     public var asset: String
     public var dynamics: Dynamics
-    /// The slices, by strictly increasing expiry.
+    /// The SVI slices, by strictly increasing expiry (empty for a grid smile).
     public var slices: [SVISlice]
+    /// The moneyness × expiry grid of a grid smile (nil for SVI).
+    public var grid: VolGrid?
 
-    public init(asset: String, dynamics: Dynamics, slices: [SVISlice]) {
+    public init(asset: String, dynamics: Dynamics, slices: [SVISlice], grid: VolGrid? = nil) {
         self.asset = asset
         self.dynamics = dynamics
         self.slices = slices
+        self.grid = grid
     }
 
-    /// The slices whose weighted total variances make w(·, T) = Σ weight·wⱼ(·): one slice with weight
-    /// T/Tⱼ outside the slices' expiries (or 1 on a slice's expiry), else the two neighbours with the
-    /// linear-in-T weights (Tⱼ₊₁ − T)/(Tⱼ₊₁ − Tⱼ) and (T − Tⱼ)/(Tⱼ₊₁ − Tⱼ).
+    /// Tⱼ of the slices (SVI slices or grid rows), years.
+    public var expiryYears: [Double] { grid?.expiryYears ?? slices.map(\.expiryYears) }
+
+    /// wⱼ(k), the total variance of slice j (an SVI slice or a grid row) at log-moneyness k.
+    public func sliceVariance(_ j: Int, logMoneyness k: Double) -> Double {
+        grid?.row(j, k).variance ?? slices[j].totalVariance(k)
+    }
+
+    /// The slices whose weighted total variances make w(·, T) = Σ weight·wⱼ(·), by index into
+    /// `expiries` (Tⱼ, years, increasing): one slice with weight T/Tⱼ outside the expiries (or 1 on a
+    /// slice's expiry), else the two neighbours with the linear-in-T weights (Tⱼ₊₁ − T)/(Tⱼ₊₁ − Tⱼ) and
+    /// (T − Tⱼ)/(Tⱼ₊₁ − Tⱼ).
+    static func expiryWeights(_ expiries: [Double], years t: Double) -> [(index: Int, weight: Double)] {
+        let first = expiries[0], last = expiries.count - 1
+        if t <= first { return [(0, t == first ? 1 : t / first)] }
+        if t >= expiries[last] { return [(last, t == expiries[last] ? 1 : t / expiries[last])] }
+        let upper = expiries.firstIndex { $0 >= t }!
+        let high = expiries[upper]
+        if high == t { return [(upper, 1)] }
+        let low = expiries[upper - 1], span = high - low
+        return [(upper - 1, (high - t) / span), (upper, (t - low) / span)]
+    }
+
+    /// The slices' expiries as the scenario gives them, days.
+    public var expiryDays: [Double] { grid?.expiryDays ?? slices.map(\.expiryDays) }
+
+    /// The ATM-forward iv √(wⱼ(0)/Tⱼ) of each slice, annualised.
+    public var atmVols: [Double] { expiryYears.enumerated().map { (sliceVariance($0.offset, logMoneyness: 0) / $0.element).squareRoot() } }
+
+    /// `expiryWeights` of the smile's slices at T years.
+    public func expiryWeights(years t: Double) -> [(index: Int, weight: Double)] { Self.expiryWeights(expiryYears, years: t) }
+
+    /// The SVI slices of `expiryWeights` with their weights (SVI smiles only).
     public func interpolation(years t: Double) -> [(slice: SVISlice, weight: Double)] {
-        let first = slices[0], last = slices[slices.count - 1]
-        if t <= first.expiryYears { return [(first, t == first.expiryYears ? 1 : t / first.expiryYears)] }
-        if t >= last.expiryYears { return [(last, t == last.expiryYears ? 1 : t / last.expiryYears)] }
-        let upper = slices.firstIndex { $0.expiryYears >= t }!
-        let high = slices[upper]
-        if high.expiryYears == t { return [(high, 1)] }
-        let low = slices[upper - 1], span = high.expiryYears - low.expiryYears
-        return [(low, (high.expiryYears - t) / span), (high, (t - low.expiryYears) / span)]
+        expiryWeights(years: t).map { (slices[$0.index], $0.weight) }
     }
 
     /// w(k, T), total implied variance (dimensionless) at log-moneyness k and expiry T years.
     public func totalVariance(logMoneyness k: Double, years t: Double) -> Double {
-        interpolation(years: t).reduce(0) { $0 + $1.weight * $1.slice.totalVariance(k) }
+        expiryWeights(years: t).reduce(0) { $0 + $1.weight * sliceVariance($1.index, logMoneyness: k) }
     }
 
     /// iv(k, T) = √(w(k, T)/T), annualised; outside the slices' expiries √(wⱼ(k)/Tⱼ) of the nearest slice.
     public func impliedVol(logMoneyness k: Double, years t: Double) -> Double {
-        let parts = interpolation(years: t)
-        if parts.count == 1 { return (parts[0].slice.totalVariance(k) / parts[0].slice.expiryYears).squareRoot() }
+        let parts = expiryWeights(years: t)
+        if parts.count == 1 { return (sliceVariance(parts[0].index, logMoneyness: k) / expiryYears[parts[0].index]).squareRoot() }
         return (totalVariance(logMoneyness: k, years: t) / t).squareRoot()
     }
 
@@ -62,9 +88,11 @@ public struct VolSmile: Sendable, Equatable {
         impliedVol(logMoneyness: log(strike / spot) - rate * t, years: t)
     }
 
-    /// Whether w(·, T) does not depend on k (every slice it reads has b = 0): the option's iv is then
-    /// the same under both dynamics and every twist-free move.
-    public func isFlat(years t: Double) -> Bool { interpolation(years: t).allSatisfy { $0.slice.b == 0 } }
+    /// Whether w(·, T) does not depend on k (every slice it reads has b = 0, or every grid row it reads
+    /// has equal vols): the option's iv is then the same under both dynamics and every twist-free move.
+    public func isFlat(years t: Double) -> Bool {
+        expiryWeights(years: t).allSatisfy { grid?.isFlat(row: $0.index) ?? (slices[$0.index].b == 0) }
+    }
 }
 
 /// One raw SVI slice: w(k) = a + b·(ρ·(k − m) + √((k − m)² + σ²)) at expiry `expiryDays` from now.
@@ -121,9 +149,15 @@ extension VolSmile {
     static let butterflySlack = 1e-10, calendarSlack = 1e-12
 
     init(asset: String, node: ConfigNode, path: String, _ p: ScalarParsers) throws {
-        let r = try FieldReader(node, file: p.file, path: path, known: ["dynamics", "svi"])
+        let r = try FieldReader(node, file: p.file, path: path, known: ["dynamics", "svi", "grid"])
         let dynamics = try r.required("dynamics") { try Dynamics(rawValue: p.oneOf($0, $1, Dynamics.allCases.map(\.rawValue)))! }
-        let items = try r.required("svi") { try p.nonEmptyList($0, $1, of: "SVI slice {expiry_days, a, b, rho, m, sigma}") }
+        if let gridNode = r.node("grid") {
+            if r.node("svi") != nil { throw r.error("grid", "give either svi slices or a grid, not both") }
+            self.init(asset: asset, dynamics: dynamics, slices: [], grid: try VolGrid(node: gridNode, path: r.childPath("grid"), p))
+            return
+        }
+        guard r.node("svi") != nil else { throw r.error("svi", "missing required field 'svi' (SVI slices; or give a grid)") }
+        let items = try r.required("svi") { try p.nonEmptyList($0, $1, of: "SVI slice {expiry_days, a, b, rho, m, sigma} (or give a grid)") }
         var slices: [SVISlice] = []
         for (index, (item, itemPath)) in items.enumerated() {
             let s = try FieldReader(item, file: p.file, path: itemPath, known: ["expiry_days", "a", "b", "rho", "m", "sigma"])

@@ -8,6 +8,8 @@ import ScenarioSpec
 ///
 /// Horizon log-returns are r_i = σ_i √h ε_i (h = horizon_days/365) and S'_i = S_i·e^{r_i}. With vol
 /// shocks, ξ_i = ρ ε_i + √(1−ρ²) η_i (η ~ N(0, I) independent) and iv' = iv·exp(vol_of_vol·√h·ξ_i).
+/// With smile factors (`SmileFactors`), an asset's skew twist and term move are
+/// scale·(ρ ε_i + √(1−ρ²) ζ) with ζ ~ N(0, 1) of their own stream.
 public struct MarketModel: Sendable {
     public let assetIDs: [String]
     public var assetCount: Int { assetIDs.count }
@@ -28,6 +30,9 @@ public struct MarketModel: Sendable {
     public let returnScales: [Double]
     /// Lognormal implied-vol shock, if the scenario has one.
     public let volShock: VolShockModel?
+    /// Per asset (market order), its skew and term factors (`market.smile_factors`); nil: none. Empty
+    /// when no asset has any.
+    public let smileFactors: [SmileFactorModel?]
     /// Importance sampling of the mixing variable (`CalibrationSpec.importanceSampling`): each
     /// chunk's `ShockBuffers.importanceWeights` then hold the paths' likelihood ratios. nil: plain
     /// draws (always for tail models without a mixing variable).
@@ -39,6 +44,19 @@ public struct MarketModel: Sendable {
         public let spotCorrelation: Double
         /// √(1 − ρ²).
         public let independentWeight: Double
+
+        /// The factor of annualised volatility `volOfVol` over `horizonYears` h: scale = volOfVol·√h.
+        init(volOfVol: Double, spotCorrelation: Double, horizonYears: Double) {
+            scale = volOfVol * horizonYears.squareRoot()
+            self.spotCorrelation = spotCorrelation
+            independentWeight = (1 - spotCorrelation * spotCorrelation).squareRoot()
+        }
+    }
+
+    /// One asset's skew and term factors over the horizon: skew = skew.scale·ξ_s, term = term.scale·ξ_t.
+    public struct SmileFactorModel: Sendable {
+        public let skew: VolShockModel
+        public let term: VolShockModel
     }
 
     /// Compiles the scenario's market; `horizonDays` overrides the simulation horizon (the
@@ -56,9 +74,12 @@ public struct MarketModel: Sendable {
         spots = market.assets.map(\.spot)
         logSpots = spots.map { log($0) }
         returnScales = market.assets.map { $0.vol * horizonYears.squareRoot() }
-        volShock = market.volShocks.map {
-            VolShockModel(scale: $0.volOfVol * horizonYears.squareRoot(), spotCorrelation: $0.spotCorrelation,
-                          independentWeight: (1 - $0.spotCorrelation * $0.spotCorrelation).squareRoot())
+        volShock = market.volShocks.map { VolShockModel(volOfVol: $0.volOfVol, spotCorrelation: $0.spotCorrelation, horizonYears: horizonYears) }
+        smileFactors = market.smileFactors.isEmpty ? [] : market.assets.map { asset in
+            market.smileFactors.first { $0.asset == asset.id }.map {
+                SmileFactorModel(skew: VolShockModel(volOfVol: $0.skewVol, spotCorrelation: $0.skewSpotCorrelation, horizonYears: horizonYears),
+                                 term: VolShockModel(volOfVol: $0.termVol, spotCorrelation: $0.termSpotCorrelation, horizonYears: horizonYears))
+            }
         }
         self.importance = market.tails.dof == nil ? nil : importance
         shockDistribution = try makeShockDistribution(tails: tails, market: market, seed: seed, choleskyFactor: choleskyFactor,

@@ -22,6 +22,12 @@ public final class ShockBuffers {
     package let volFactor: UnsafeMutablePointer<Double>
     /// Its reciprocal iv/iv' (the option kernel multiplies by it instead of dividing per option).
     package let inverseVolFactor: UnsafeMutablePointer<Double>
+    /// The smile factors' moves (`MarketModel.smileFactors`), 2·assetCount rows: asset i's skew twist
+    /// (vol per unit of log-moneyness) in row i, its term move (vol at 30 days) in row assetCount + i.
+    package let smileMoves: UnsafeMutablePointer<Double>
+    /// Per asset, whether this chunk's `smileMoves` rows of the asset hold moves (it has smile factors
+    /// and the chunk was drawn by `MarketModel.generate`); false: its smile is not twisted.
+    package internal(set) var twistsSmile: [Bool]
     /// Per-path scale of the t mixing, √(ν/W) (or √((ν−2)/W) for the standardized Student-t).
     let mixing: UnsafeMutablePointer<Double>
     /// The uniforms of the χ² product, up to ten rows (ν ≤ 20) of `capacity`.
@@ -43,6 +49,8 @@ public final class ShockBuffers {
         volFactor.initialize(repeating: 1, count: size)
         inverseVolFactor = .allocate(capacity: size)
         inverseVolFactor.initialize(repeating: 1, count: size)
+        smileMoves = .allocate(capacity: 2 * size)
+        twistsSmile = Array(repeating: false, count: assetCount)
         mixing = .allocate(capacity: capacity)
         mixingUniforms = .allocate(capacity: 10 * capacity)
         importanceWeights = .allocate(capacity: capacity)
@@ -54,6 +62,7 @@ public final class ShockBuffers {
         spot.deallocate()
         volFactor.deallocate()
         inverseVolFactor.deallocate()
+        smileMoves.deallocate()
         mixing.deallocate()
         mixingUniforms.deallocate()
         importanceWeights.deallocate()
@@ -85,10 +94,22 @@ extension ShockBuffers {
         return spot[i * capacity + j]
     }
 
+    /// Asset `i`'s skew twist and term move on path `j` of the chunk when the chunk twists its smile
+    /// (`twistsSmile`), else nil.
+    @inline(__always) public func smileTwist(asset i: Int, path j: Int) -> (skew: Double, term: Double)? {
+        twistsSmile[i] ? (smileMoves[i * capacity + j], smileMoves[(assetCount + i) * capacity + j]) : nil
+    }
+
     /// Sets path column `j` to a deterministic market state (a stress): shocked spots and implied-vol
-    /// multipliers per asset. The standardized shocks of that column are left at zero.
-    public func setDeterministicState(column j: Int, spots: [Double], volFactors: [Double]) {
+    /// multipliers per asset (and skew twists and term moves, for the assets of `twists`). The
+    /// standardized shocks of that column are left at zero.
+    public func setDeterministicState(column j: Int, spots: [Double], volFactors: [Double], twists: [Int: (skew: Double, term: Double)] = [:]) {
         precondition(j < capacity && spots.count == assetCount && volFactors.count == assetCount)
+        for (i, twist) in twists {
+            twistsSmile[i] = true
+            smileMoves[i * capacity + j] = twist.skew
+            smileMoves[(assetCount + i) * capacity + j] = twist.term
+        }
         for i in 0..<assetCount {
             spot[i * capacity + j] = spots[i]
             logSpot[i * capacity + j] = log(spots[i])

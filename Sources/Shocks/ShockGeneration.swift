@@ -33,8 +33,8 @@ extension MarketModel {
         }
     }
 
-    /// Fills the whole chunk: standardized shocks, shocked log spot and spot, and (with vol shocks)
-    /// the implied-vol multipliers.
+    /// Fills the whole chunk: standardized shocks, shocked log spot and spot, (with vol shocks) the
+    /// implied-vol multipliers and (with smile factors) the skew twists and term moves.
     public func generate(firstPath: Int, count: Int, into buffers: ShockBuffers, draw: Draw = .horizon) {
         generateStandardized(firstPath: firstPath, count: count, into: buffers, draw: draw)
         let ld = buffers.capacity
@@ -42,13 +42,34 @@ extension MarketModel {
             thresher_shocked_spots(buffers.epsilon + i * ld, returnScales[i], logSpots[i], spots[i],
                                    buffers.logSpot + i * ld, buffers.spot + i * ld, count)
         }
-        guard let volShock, draw == .horizon else { return }
-        // η is drawn into `inverseVolFactor` (as scratch); ξ = ρε + √(1−ρ²)η, f = e^{scale·ξ} and 1/f.
-        let eta = buffers.inverseVolFactor
-        thresher_philox_normals(seed, StreamID.volatilityNormals.rawValue, Int64(firstPath), count, assetCount, eta, ld)
-        for i in 0..<assetCount {
-            thresher_vol_factors(buffers.epsilon + i * ld, eta + i * ld, volShock.spotCorrelation, volShock.independentWeight,
-                                 volShock.scale, buffers.volFactor + i * ld, eta + i * ld, count)
+        guard draw == .horizon else { return }
+        if let volShock {
+            // η is drawn into `inverseVolFactor` (as scratch); ξ = ρε + √(1−ρ²)η, f = e^{scale·ξ} and 1/f.
+            let eta = buffers.inverseVolFactor
+            thresher_philox_normals(seed, StreamID.volatilityNormals.rawValue, Int64(firstPath), count, assetCount, eta, ld)
+            for i in 0..<assetCount {
+                thresher_vol_factors(buffers.epsilon + i * ld, eta + i * ld, volShock.spotCorrelation, volShock.independentWeight,
+                                     volShock.scale, buffers.volFactor + i * ld, eta + i * ld, count)
+            }
+        }
+        if !smileFactors.isEmpty { generateSmileMoves(firstPath: firstPath, count: count, into: buffers) }
+    }
+
+    /// The skew twists and term moves of the chunk (`ShockBuffers.smileMoves`): the normals ζ of
+    /// stream `smileFactorNormals`, 2n per path (normal i the skew's of asset i, normal n + i its
+    /// term's), become scale·(ρ·ε + √(1−ρ²)·ζ) in place for the assets with factors.
+    private func generateSmileMoves(firstPath: Int, count: Int, into buffers: ShockBuffers) {
+        let ld = buffers.capacity, n = assetCount
+        thresher_philox_normals(seed, StreamID.smileFactorNormals.rawValue, Int64(firstPath), count, 2 * n, buffers.smileMoves, ld)
+        for i in 0..<n {
+            buffers.twistsSmile[i] = smileFactors[i] != nil
+            guard let factors = smileFactors[i] else { continue }
+            let epsilon = buffers.epsilon + i * ld
+            func correlate(_ factor: VolShockModel, _ row: UnsafeMutablePointer<Double>) {
+                for j in 0..<count { row[j] = factor.scale * (factor.spotCorrelation * epsilon[j] + factor.independentWeight * row[j]) }
+            }
+            correlate(factors.skew, buffers.smileMoves + i * ld)
+            correlate(factors.term, buffers.smileMoves + (n + i) * ld)
         }
     }
 }

@@ -33,7 +33,7 @@ extension Evaluate: MonteCarloCommand {
     static func label(_ request: RunRequest) -> String { "policy evaluation" }
 
     static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
-        PolicyEvaluator.passes + (scenario.policy?.portfolioMargin != nil ? PortfolioMarginStudy.passes : 0)
+        PolicyEvaluator.passes + PolicyEvaluator.riskArrayPasses(scenario) + (scenario.policy?.portfolioMargin != nil ? PortfolioMarginStudy.passes : 0)
     }
 
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
@@ -43,7 +43,7 @@ extension Evaluate: MonteCarloCommand {
         if scenario.policy?.portfolioMargin != nil {
             let margin = try PortfolioMarginStudy(scenario: scenario, file: file).run(settings: run.settings, ranges: [0..<scenario.simulation.paths],
                                                                                        cancellation: run.cancellation, progress: run.progress)[0]
-            document.append(PortfolioMarginReport(result: margin))
+            document.append(PortfolioMarginReport(result: margin, waterfall: result.underRiskArray.map { ($0, ladder: result) }))
         }
         return document
     }

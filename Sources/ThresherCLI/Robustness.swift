@@ -41,17 +41,24 @@ extension Robustness: MonteCarloCommand {
     static func label(_ request: RunRequest) -> String { "robustness" }
 
     static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
-        try RobustnessAnalyzer(scenario: scenario, file: file).passes(sections: request.sections ?? Sectioning.defaultSections)
+        let analyzer = try RobustnessAnalyzer(scenario: scenario, file: file), sections = request.sections ?? Sectioning.defaultSections
+        return analyzer.passes(sections: sections) + PortfolioMarginRobustness.passes(scenario, spec: analyzer.spec, sections: sections)
     }
 
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
                         presentation: Presentation) throws -> ReportDocument {
         let sections = request.sections ?? Sectioning.defaultSections
-        let result = try RobustnessAnalyzer(scenario: scenario, file: file).run(settings: run.settings, sections: sections, cancellation: run.cancellation,
-                                                                                progress: run.progress)
+        let analyzer = try RobustnessAnalyzer(scenario: scenario, file: file)
+        let result = try analyzer.run(settings: run.settings, sections: sections, cancellation: run.cancellation, progress: run.progress)
         if sections >= 2 && result.base.sections.isEmpty {
             FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(sections) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
         }
-        return RobustnessReport(result: result, overrides: echo, top: presentation.output.topRows, precision: presentation.precision).document
+        var document = RobustnessReport(result: result, overrides: echo, top: presentation.output.topRows, precision: presentation.precision).document
+        if scenario.policy?.portfolioMargin != nil {
+            let array = try PortfolioMarginRobustness(scenario: scenario, spec: analyzer.spec, file: file, sections: sections, settings: run.settings,
+                                                      cancellation: run.cancellation, progress: run.progress)
+            document.append(PortfolioMarginRobustnessReport(study: array))
+        }
+        return document
     }
 }

@@ -34,10 +34,10 @@ func assertRejected(_ yaml: String, path: String, mentioning fragment: String = 
     }
 }
 
-/// A one-account scenario with the given assets block, correlation, tails and positions.
+/// A one-account scenario with the given assets block, correlation, tails, vol shocks, smile factors and positions.
 func scenarioText(paths: Int = 200_000, seed: Int = 7, horizonDays: Double = 1, rate: Double = 0,
                   assets: String = "    - {id: BTC, spot: 50000, vol: 0.8}",
-                  correlation: String = "", tails: String = "{model: gaussian}", volShocks: String = "",
+                  correlation: String = "", tails: String = "{model: gaussian}", volShocks: String = "", smileFactors: String = "",
                   collateral: String = "{USD: 1000000}",
                   positions: String = "        - {type: perp, asset: BTC, quantity: 1}",
                   confidence: String = "[0.99, 0.999]") -> String {
@@ -51,6 +51,7 @@ func scenarioText(paths: Int = 200_000, seed: Int = 7, horizonDays: Double = 1, 
     \(correlation.isEmpty ? "" : "  correlation: \(correlation)")
       tails: \(tails)
     \(volShocks.isEmpty ? "" : "  vol_shocks: \(volShocks)")
+    \(smileFactors.isEmpty ? "" : "  smile_factors: \(smileFactors)")
     portfolio:
       accounts:
         - id: acct

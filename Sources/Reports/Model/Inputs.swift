@@ -27,22 +27,41 @@ enum Inputs {
             }
         }
         if let cap = market.shockCap { tails.append(("cap", .number(cap))) }
-        return .object(fields(scenario, tails: tails) + smilesJSON(market))
+        return .object(fields(scenario, tails: tails) + smilesJSON(market) + smileFactorsJSON(market))
     }
 
     /// `smiles`, only when the market has smiles (every other report is as before): per asset its
-    /// dynamics and SVI slices, as the scenario gives them.
+    /// dynamics and SVI slices or grid, as the scenario gives them.
     static func smilesJSON(_ market: Market) -> [(String, JSONValue)] {
         guard !market.smiles.isEmpty else { return [] }
         return [("smiles", .object(market.smiles.map { smile in
-            (smile.asset, .object([
+            guard let grid = smile.grid else {
+                return (smile.asset, .object([
+                    ("dynamics", .string(smile.dynamics.rawValue)),
+                    ("svi", .array(smile.slices.map { s in
+                        .object([("expiry_days", .number(s.expiryDays)), ("a", .number(s.a)), ("b", .number(s.b)), ("rho", .number(s.rho)),
+                                 ("m", .number(s.m)), ("sigma", .number(s.sigma)),
+                                 ("atm_iv", .number((s.totalVariance(0) / s.expiryYears).squareRoot()))])
+                    })),
+                ]))
+            }
+            return (smile.asset, .object([
                 ("dynamics", .string(smile.dynamics.rawValue)),
-                ("svi", .array(smile.slices.map { s in
-                    .object([("expiry_days", .number(s.expiryDays)), ("a", .number(s.a)), ("b", .number(s.b)), ("rho", .number(s.rho)),
-                             ("m", .number(s.m)), ("sigma", .number(s.sigma)),
-                             ("atm_iv", .number((s.totalVariance(0) / s.expiryYears).squareRoot()))])
-                })),
+                ("grid", .object([("expiry_days", .array(grid.expiryDays.map(JSONValue.number))),
+                                  ("moneyness", .array(grid.moneyness.map(JSONValue.number))),
+                                  ("vols", .array(grid.vols.map { .array($0.map(JSONValue.number)) })),
+                                  ("atm_iv", .array(smile.atmVols.map(JSONValue.number)))])),
             ]))
+        }))]
+    }
+
+    /// `smile_factors`, only when the market has them (every other report is as before): per asset its
+    /// skew and term factors' annualised vols and spot correlations.
+    static func smileFactorsJSON(_ market: Market) -> [(String, JSONValue)] {
+        guard !market.smileFactors.isEmpty else { return [] }
+        return [("smile_factors", .object(market.smileFactors.map { f in
+            (f.asset, .object([("skew_vol", .number(f.skewVol)), ("skew_spot_correlation", .number(f.skewSpotCorrelation)),
+                               ("term_vol", .number(f.termVol)), ("term_spot_correlation", .number(f.termSpotCorrelation))]))
         }))]
     }
 
@@ -82,15 +101,22 @@ enum Inputs {
         // Up to four smiles a line each, more in one line (the JSON report has them all).
         if market.smiles.count > 4 {
             let dynamics = Set(market.smiles.map(\.dynamics.rawValue)).sorted().joined(separator: " or ")
-            let fewest = market.smiles.map(\.slices.count).min()!, most = market.smiles.map(\.slices.count).max()!
+            let counts = market.smiles.map(\.expiryYears.count), fewest = counts.min()!, most = counts.max()!
             let slices = fewest == most ? "\(most)" : "\(fewest)–\(most)"
-            lines.append("implied-vol smiles on \(market.smiles.count) assets (\(dynamics)), \(slices) SVI slice\(most == 1 ? "" : "s") each (inputs.smiles of the JSON report)")
+            let kinds = Set(market.smiles.map { $0.grid == nil ? "SVI slice" : "grid expir" }).sorted()
+            let what = kinds.map { $0 == "SVI slice" ? "SVI slice\(most == 1 ? "" : "s")" : "grid expir\(most == 1 ? "y" : "ies")" }.joined(separator: " or ")
+            lines.append("implied-vol smiles on \(market.smiles.count) assets (\(dynamics)), \(slices) \(what) each (inputs.smiles of the JSON report)")
         }
         for smile in market.smiles where market.smiles.count <= 4 {
-            let days = smile.slices.map(\.expiryDays)
-            let atm = smile.slices.map { String(format: "%.1f%%", 100 * ($0.totalVariance(0) / $0.expiryYears).squareRoot()) }
-            lines.append("implied-vol smile \(smile.asset): \(smile.dynamics.rawValue), \(smile.slices.count) SVI slice\(smile.slices.count == 1 ? "" : "s") "
+            let days = smile.expiryDays, count = days.count
+            let atm = smile.atmVols.map { String(format: "%.1f%%", 100 * $0) }
+            let form = smile.grid.map { "a grid of \(count) expir\(count == 1 ? "y" : "ies") × \($0.moneyness.count) moneyness points K/F" }
+                ?? "\(count) SVI slice\(count == 1 ? "" : "s")"
+            lines.append("implied-vol smile \(smile.asset): \(smile.dynamics.rawValue), \(form) "
                          + "at \(days.map { shortDays($0) }.joined(separator: ", ")) days, ATM-forward iv \(atm.joined(separator: ", "))")
+        }
+        for f in market.smileFactors {
+            lines.append("smile factors \(f.asset): skew vol \(f.skewVol) (spot correlation \(f.skewSpotCorrelation)), term vol \(f.termVol) (spot correlation \(f.termSpotCorrelation))")
         }
         var blocks: [ReportBlock] = [.table(assets)]
         let n = market.assets.count
@@ -107,8 +133,8 @@ enum Inputs {
         // Each smile's slices as iv against K/F on K/F ∈ [e^{−1}, e], 41 points (HTML only).
         for smile in market.smiles {
             let grid = (0...40).map { -1 + Double($0) / 20 }
-            blocks.append(.chart(.percentLines(series: smile.slices.map { slice in
-                ("\(shortDays(slice.expiryDays)) days", grid.map { (exp($0), 100 * (slice.totalVariance($0) / slice.expiryYears).squareRoot()) })
+            blocks.append(.chart(.percentLines(series: zip(smile.expiryDays, smile.expiryYears).enumerated().map { j, expiry in
+                ("\(shortDays(expiry.0)) days", grid.map { (exp($0), 100 * (smile.sliceVariance(j, logMoneyness: $0) / expiry.1).squareRoot()) })
             }, title: "Implied-vol smile of \(smile.asset) (\(smile.dynamics.rawValue))", xLabel: "strike / forward", yLabel: "implied vol, %")))
         }
         return ReportSection(heading: "Inputs", note: "The market this report was computed on (spots after any what-if move).",
