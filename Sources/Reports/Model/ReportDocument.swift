@@ -138,8 +138,8 @@ public struct ReportTable {
         let kept = shownColumns
         func visible(_ rows: ArraySlice<[ReportCell]>) -> [[ReportCell]] { rows.map { row in kept.map { row[$0] } } }
         guard let limit = displayLimit, rows.count > limit else { return (visible(rows[...]), nil) }
-        let whereAll = csvName.map { "every row is in \($0) (--csv DIR)" } ?? "--all shows every row"
-        return (visible(rows.prefix(limit)), "… top \(limit) of \(rows.count) rows shown; \(whereAll), --all shows them here")
+        let whereAll = csvName.map { "every row is in \($0) (--csv DIR), --all shows them here" } ?? "--all shows every row"
+        return (visible(rows.prefix(limit)), "… top \(limit) of \(rows.count) rows shown; \(whereAll)")
     }
 }
 
