@@ -277,7 +277,7 @@ struct BreachCounts: Sendable {
     /// importance sampling (`weights`) also sums their weights per aligned block of paths, then exactly.
     /// - Complexity: O(count).
     mutating func add(_ k: Int, values: UnsafePointer<Double>, above bound: Double, count: Int, weights w: UnsafePointer<Double>?) {
-        for j in 0..<count where values[j] > bound { counts[k] += 1 }
+        counts[k] += thresher_count_beyond(values, count, bound, 1)
         guard let w, !weights.isEmpty else { return }
         addWeights(k, count: count, weights: w) { values[$0] > bound }
     }
