@@ -1,3 +1,5 @@
+import CKernels
+
 /// An exact, order-independent sum of doubles: a fixed-point superaccumulator covering the whole
 /// double range (2⁻¹⁰⁷⁴ … 2¹⁰²⁴) in 32-bit limbs held in Int64 words.
 ///
@@ -30,45 +32,19 @@ public struct ExactSum: Sendable, Equatable {
     public mutating func add(_ x: Double) {
         precondition(x.isFinite, "ExactSum: non-finite addend \(x)")
         if x == 0 { return }
-        allocate()
-        limbs.withUnsafeMutableBufferPointer { Self.add(x, to: $0.baseAddress!) }
-        pendingAdditions += 1
-        if pendingAdditions >= 1 << 30 { normalize() }
+        withUnsafePointer(to: x) { add($0, count: 1) }
     }
 
-    /// Adds `count` values exactly (one access to the limbs for all of them).
+    /// Adds `count` values exactly (one access to the limbs for all of them): x = ±m·2^e is split
+    /// exactly into three 32-bit pieces added to (or subtracted from) the three limbs it spans, in C
+    /// (`thresher_exact_sum_add`; integer arithmetic, so the same limbs on every CPU).
     package mutating func add(_ values: UnsafePointer<Double>, count: Int) {
         guard count > 0 else { return }
         allocate()
         if pendingAdditions + count >= 1 << 30 { normalize() }
-        limbs.withUnsafeMutableBufferPointer { limbs in
-            for k in 0..<count {
-                precondition(values[k].isFinite, "ExactSum: non-finite addend \(values[k])")
-                Self.add(values[k], to: limbs.baseAddress!)
-            }
-        }
+        let nonFinite = limbs.withUnsafeMutableBufferPointer { thresher_exact_sum_add($0.baseAddress!, values, count) }
+        precondition(nonFinite == 0, "ExactSum: \(nonFinite) non-finite addends")
         pendingAdditions += count
-    }
-
-    /// x = ±mantissa·2^exponent, split exactly into three 32-bit pieces added to (or subtracted
-    /// from) the three limbs it spans.
-    @inline(__always)
-    private static func add(_ x: Double, to limbs: UnsafeMutablePointer<Int64>) {
-        if x == 0 { return }
-        let bits = x.bitPattern
-        let exponentBits = Int((bits >> 52) & 0x7FF)
-        var mantissa = bits & ((1 << 52) - 1)
-        let exponent: Int
-        if exponentBits == 0 { exponent = -1074 } else { mantissa |= 1 << 52; exponent = exponentBits - 1075 }
-        let position = exponent + offset
-        let limb = limbs + (position >> 5)
-        let wide = UInt128(mantissa) << UInt128(position & 31)
-        let pieces = (Int64(wide & 0xFFFF_FFFF), Int64((wide >> 32) & 0xFFFF_FFFF), Int64(wide >> 64))
-        if x < 0 {
-            limb[0] -= pieces.0; limb[1] -= pieces.1; limb[2] -= pieces.2
-        } else {
-            limb[0] += pieces.0; limb[1] += pieces.1; limb[2] += pieces.2
-        }
     }
 
     /// Adds another exact sum: the result is the exact sum of both.

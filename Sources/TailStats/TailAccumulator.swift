@@ -167,6 +167,9 @@ public struct TailAccumulator: Sendable {
                 }
                 count += length
                 if kept > 0 {
+                    // Room for the most candidates ever held at once (2K before a compaction, plus a
+                    // batch), taken once rather than grown by doubling.
+                    if candidates.capacity < candidates.count + kept { candidates.reserveCapacity(max(candidates.count + kept, 2 * plan.capacity + batchPaths)) }
                     candidates.append(contentsOf: UnsafeBufferPointer(start: above, count: kept))
                     if candidates.count >= 2 * plan.capacity { compact() }
                 }
@@ -179,7 +182,7 @@ public struct TailAccumulator: Sendable {
     /// Each side holds every loss of its paths above its floor (up to its K largest), so the union
     /// holds every loss above the higher floor: that becomes the merged floor.
     /// - Complexity: O(K + m) on average, K the plan's capacity and m the other side's candidates
-    ///   (a filter, then one selection).
+    ///   (a filter, and a selection once 2K candidates are held, as `add` does).
     public mutating func merge(_ other: TailAccumulator) {
         precondition(plan.totalPaths == other.plan.totalPaths && plan.levels == other.plan.levels)
         count += other.count
@@ -191,8 +194,9 @@ public struct TailAccumulator: Sendable {
             candidates.removeAll { $0 <= other.floor }
         }
         let kept = threshold
-        candidates.append(contentsOf: other.candidates.lazy.filter { $0 > kept })
-        compact()
+        candidates.reserveCapacity(candidates.count + other.candidates.count)
+        for value in other.candidates where value > kept { candidates.append(value) }
+        if candidates.count >= 2 * plan.capacity { compact() }
     }
 
     /// Keeps the K largest candidates (by selection, O(n) on average), and raises the threshold to
@@ -220,12 +224,16 @@ public struct TailAccumulator: Sendable {
     /// Both are nil below the ranks `TailPlan.minimumRankFor…Error`: too few tail losses to say.
     /// - Parameter retainingLosses: keep the retained tail in `largestLosses` (for charts); without,
     ///   the summary holds only the statistics.
-    /// - Complexity: O(K log K), K the plan's capacity (one selection and a sort of the tail).
+    /// - Complexity: O(C), C ≤ 2K + a batch the candidates held (a radix sort of them).
     public func summary(retainingLosses: Bool = true) -> TailSummary {
         precondition(keepsMoments, "a tail kept without moments has VaRs alone (valuesAtRisk)")
+        // The K largest, descending: every candidate sorted (a radix sort, linear in their number),
+        // then the first K.
         var tail = candidates
-        Self.keepLargest(plan.capacity, of: &tail)
-        tail.sort(by: >)
+        tail.withUnsafeMutableBufferPointer { tail in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, tail.count)) { thresher_sort_descending(tail.baseAddress!, tail.count, $0.baseAddress!) }
+        }
+        if tail.count > plan.capacity { tail.removeLast(tail.count - plan.capacity) }
         let n = Double(count)
         let mean = sum.value / n
         let variance = count > 1 ? max(0, (sumOfSquares.value - n * mean * mean) / (n - 1)) : 0

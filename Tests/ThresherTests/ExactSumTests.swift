@@ -56,4 +56,33 @@ final class ExactSumTests: XCTestCase {
         bulk.add(&buffer, count: 0)
         XCTAssertEqual(bulk, empty)
     }
+
+    /// The batch addition (`thresher_exact_sum_add`, in C) against the exact rational sum computed
+    /// here with integers: 10,000 values of random sign spanning 2⁻¹⁰⁷⁴ … 2¹⁰⁰⁰ (subnormals and
+    /// ±0 included) added in one batch, one at a time and in random splits give the same limbs, and
+    /// values of one magnitude (integers below 2⁵³, whose exact sum an Int holds) read back exactly.
+    func testTheBatchAdditionMatchesOneAtATimeAndAnIntegerSum() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 0x1p-1074, -0x1p-1074, 0x1.fffffffffffffp-1023, 0x1p1000, -0x1p1000]
+        for _ in 0..<10_000 {
+            let magnitude = Double(sign: .plus, exponent: Int.random(in: -1074...1000, using: &generator), significand: Double.random(in: 1..<2, using: &generator))
+            values.append(Bool.random(using: &generator) ? magnitude : -magnitude)
+        }
+        var batch = ExactSum()
+        values.withUnsafeBufferPointer { batch.add($0.baseAddress!, count: $0.count) }
+        XCTAssertEqual(batch, sum(values))
+        var split = ExactSum(), start = 0
+        while start < values.count {
+            let length = min(values.count - start, Int.random(in: 1...700, using: &generator))
+            values.withUnsafeBufferPointer { split.add($0.baseAddress! + start, count: length) }
+            start += length
+        }
+        XCTAssertEqual(split, batch)
+        XCTAssertEqual(split.value.bitPattern, sum(values.shuffled(using: &generator)).value.bitPattern)
+        let integers = (0..<5_000).map { _ in Int.random(in: -(1 << 40)...(1 << 40), using: &generator) }
+        var integerSum = ExactSum()
+        integers.map(Double.init).withUnsafeBufferPointer { integerSum.add($0.baseAddress!, count: $0.count) }
+        XCTAssertEqual(integerSum.value, Double(integers.reduce(0, +)))
+    }
 }
+

@@ -346,4 +346,27 @@ final class VectorKernelTests: XCTestCase {
         for row in [sums, squares, Array(above[..<fusedKept])] { all += row }
         return all
     }
+
+    /// The radix sort behind every tail summary (`thresher_sort_descending`) orders values as
+    /// Swift's sort does, element for element: random losses of both signs over many magnitudes,
+    /// repeats, subnormals and infinities, at sizes below and above its insertion-sort cut (64),
+    /// one size with every value equal and one with every leading byte equal (passes skipped);
+    /// +0 is placed before −0.
+    func testRadixSortMatchesTheSort() {
+        var generator = SystemRandomNumberGenerator()
+        func check(_ values: [Double], _ label: String) {
+            var sorted = values, scratch = [Double](repeating: 0, count: max(1, values.count))
+            sorted.withUnsafeMutableBufferPointer { thresher_sort_descending($0.baseAddress, $0.count, &scratch) }
+            let expected = values.sorted { $0 > $1 || ($0 == $1 && $0.sign == .plus && $1.sign == .minus) }
+            XCTAssertEqual(sorted.map(\.bitPattern), expected.map(\.bitPattern), label)
+        }
+        for count in [0, 1, 2, 63, 64, 65, 1_033, 3_100] {
+            var values = (0..<count).map { _ in Double.random(in: -1...1, using: &generator) * pow(10, Double.random(in: -300...300, using: &generator)) }
+            if count > 10 { values[1] = values[0]; values[2] = 0; values[3] = -0.0; values[4] = .infinity; values[5] = -.infinity; values[6] = 0x1p-1074; values[7] = -0x1p-1074 }
+            check(values, "\(count) mixed values")
+        }
+        check([Double](repeating: 2.5, count: 500), "equal values")
+        check((0..<2_000).map { _ in Double.random(in: 1_000_000..<1_000_001, using: &generator) }, "one magnitude")
+    }
 }
+

@@ -135,6 +135,16 @@ void thresher_block_statistics(const double *values, long count, double *sums, d
 /// for `count` + 8.
 long thresher_values_above(const double *values, long count, double threshold, double *out);
 
+/// Adds `count` finite doubles exactly to the 68 limbs of an `ExactSum` (its fixed-point layout:
+/// 2⁻¹⁰⁷⁴ at bit 14 of limb 0, 32 bits a limb, three limbs per addend); returns how many values were
+/// not finite (skipped). Integer arithmetic: the same limbs on every variant and in every order.
+long thresher_exact_sum_add(int64_t *limbs, const double *values, long count);
+
+/// Sorts `count` values in place, largest first, by their bits (a radix sort; `scratch` holds
+/// `count` values, overwritten). The same order as any correct sort, −0 placed after +0; NaNs are
+/// not allowed. Not dispatched: the same code on every variant.
+void thresher_sort_descending(double *values, long count, double *scratch);
+
 /// The number of the `count` values below `bound` (`above` = 0) or above it (`above` ≠ 0): the
 /// paths whose standardized shock crosses a breach threshold. Exact (an integer count), so the same
 /// on every path and variant.
