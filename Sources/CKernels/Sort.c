@@ -7,7 +7,7 @@
 // unsigned integers the way the doubles do (−0 just below +0); their complement orders them
 // largest first. All eight digits' counts come from one read; a pass whose digit is the same for
 // every value (the leading bytes of a tail of similar losses) is skipped. No comparison branches, so
-// no mispredictions: a sort of a thousand random losses costs about a tenth of a comparison sort's.
+// no mispredictions: on W4's tails (about a thousand losses each) a third of a comparison sort's time.
 
 static inline uint64_t descending_key(double x) {
     uint64_t bits;
