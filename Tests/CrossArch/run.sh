@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 K=../../Sources/CKernels
 CLANG=${CLANG:-$(command -v clang || echo /opt/swift/usr/bin/clang)}
-SOURCES="kat.c $K/Philox.c $K/Ziggurat.c $K/ShockTransforms.c $K/BlackScholes.c $K/LinearTails.c $K/KernelsAVX2.c $K/Dispatch.c $K/BuildInfo.c"
+SOURCES="kat.c $K/Philox.c $K/Ziggurat.c $K/ShockTransforms.c $K/BlackScholes.c $K/LinearTails.c $K/KernelsAVX2.c $K/Dispatch.c $K/BuildInfo.c $K/Sort.c $K/ExactSums.c"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 status=0
