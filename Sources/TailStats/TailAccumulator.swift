@@ -167,9 +167,11 @@ public struct TailAccumulator: Sendable {
                 }
                 count += length
                 if kept > 0 {
-                    // Room for the most candidates ever held at once (2K before a compaction, plus a
-                    // batch), taken once rather than grown by doubling.
-                    if candidates.capacity < candidates.count + kept { candidates.reserveCapacity(max(candidates.count + kept, 2 * plan.capacity + batchPaths)) }
+                    // Grown by doubling, but never past the most candidates held at once (2K before a
+                    // compaction, plus a batch): an array that would double to 4K stops there.
+                    if candidates.capacity < candidates.count + kept {
+                        candidates.reserveCapacity(min(max(2 * candidates.capacity, candidates.count + kept), 2 * plan.capacity + batchPaths))
+                    }
                     candidates.append(contentsOf: UnsafeBufferPointer(start: above, count: kept))
                     if candidates.count >= 2 * plan.capacity { compact() }
                 }
