@@ -58,3 +58,43 @@ void thresher_sort_descending(double *values, long count, double *scratch) {
     if (keys != (uint64_t *)values) memcpy(values, keys, (size_t)count * sizeof(uint64_t));
     for (long i = 0; i < count; i++) values[i] = value_of_key(((uint64_t *)values)[i]);
 }
+
+// Most-significant-digit radix selection on the same keys: digit by digit from the top, the bucket
+// that holds the k-th smallest key (the k-th largest value) is found from a histogram of the keys
+// still in play, and only that bucket's keys stay in play. The keys of a tail share their leading
+// bytes, so the first passes keep everything and the third or fourth leaves a handful.
+void thresher_select_largest(double *values, long count, long k, double *scratch) {
+    if (k <= 0 || k >= count) return;
+    uint64_t *play = (uint64_t *)scratch;
+    for (long i = 0; i < count; i++) play[i] = descending_key(values[i]);
+    long inPlay = count, need = k;
+    uint64_t low = 0, high = ~0ULL;   // the keys in play lie in [low, high]
+    for (int d = 7; d >= 0; d--) {
+        long counts[256];
+        memset(counts, 0, sizeof counts);
+        int shift = 8 * d;
+        for (long i = 0; i < inPlay; i++) counts[(play[i] >> shift) & 0xFF]++;
+        long before = 0;
+        int b = 0;
+        while (before + counts[b] < need) { before += counts[b]; b++; }
+        need -= before;
+        uint64_t digitMask = 0xFFULL << shift;
+        low = (low & ~digitMask) | ((uint64_t)b << shift);
+        high = (high & ~digitMask) | ((uint64_t)b << shift);
+        if (counts[b] != inPlay) {
+            long kept = 0;
+            for (long i = 0; i < inPlay; i++) { uint64_t key = play[i]; play[kept] = key; kept += ((key >> shift) & 0xFF) == (uint64_t)b; }
+            inPlay = kept;
+        }
+        if (need == inPlay) break;   // the whole bucket is taken
+    }
+    // Every key below `low`, then `need` of those in [low, high] (equal keys when all 8 digits ran).
+    long out = 0, taken = 0;
+    double *front = scratch;   // the keys are no longer needed
+    for (long i = 0; i < count; i++) {
+        uint64_t key = descending_key(values[i]);
+        if (key < low) front[out++] = values[i];
+        else if (key <= high && taken < need) { front[out++] = values[i]; taken++; }
+    }
+    memcpy(values, front, (size_t)k * sizeof(double));
+}

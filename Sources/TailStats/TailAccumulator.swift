@@ -209,10 +209,13 @@ public struct TailAccumulator: Sendable {
         threshold = candidates.min()!
     }
 
-    /// Shortens `values` to its k largest (in no order) when it holds more.
+    /// Shortens `values` to its k largest (in no order) when it holds more: a radix selection on
+    /// their bits (`thresher_select_largest`; no comparison branches to mispredict).
     private static func keepLargest(_ k: Int, of values: inout [Double]) {
         guard values.count > k else { return }
-        values.withUnsafeMutableBufferPointer { selectLargest(k, in: $0) }
+        values.withUnsafeMutableBufferPointer { values in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count) { thresher_select_largest(values.baseAddress!, values.count, k, $0.baseAddress!) }
+        }
         values.removeLast(values.count - k)
     }
 

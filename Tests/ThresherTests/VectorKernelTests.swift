@@ -368,5 +368,24 @@ final class VectorKernelTests: XCTestCase {
         check([Double](repeating: 2.5, count: 500), "equal values")
         check((0..<2_000).map { _ in Double.random(in: 1_000_000..<1_000_001, using: &generator) }, "one magnitude")
     }
+
+    /// The radix selection (`thresher_select_largest`) keeps the k largest values, as a multiset,
+    /// for every k from 1 to n − 1 on a tail-like sample (one magnitude, repeats) and on values of
+    /// both signs over many magnitudes with ±0 and infinities.
+    func testRadixSelectionKeepsTheLargest() {
+        var generator = SystemRandomNumberGenerator()
+        var tail = (0..<300).map { _ in Double.random(in: 5_000..<5_100, using: &generator) }
+        for i in stride(from: 0, to: 300, by: 7) { tail[i] = tail[0] }
+        var mixed = (0..<300).map { _ in Double.random(in: -1...1, using: &generator) * pow(10, Double.random(in: -300...300, using: &generator)) }
+        mixed[0] = .infinity; mixed[1] = -.infinity; mixed[2] = 0; mixed[3] = -0.0; mixed[4] = mixed[5]
+        for (values, label) in [(tail, "tail"), (mixed, "mixed")] {
+            let descending = values.sorted(by: >)
+            for k in 1..<values.count {
+                var selected = values, scratch = [Double](repeating: 0, count: values.count)
+                thresher_select_largest(&selected, selected.count, k, &scratch)
+                XCTAssertEqual(selected[0..<k].sorted(by: >), Array(descending[0..<k]), "\(label), k = \(k)")
+            }
+        }
+    }
 }
 

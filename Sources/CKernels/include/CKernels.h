@@ -145,6 +145,10 @@ long thresher_exact_sum_add(int64_t *limbs, const double *values, long count);
 /// not allowed. Not dispatched: the same code on every variant.
 void thresher_sort_descending(double *values, long count, double *scratch);
 
+/// Rearranges `values` so that its first k are its k largest, in no order (the rest is overwritten),
+/// by a radix selection on their bits; `scratch` holds `count` values. NaNs are not allowed.
+void thresher_select_largest(double *values, long count, long k, double *scratch);
+
 /// The number of the `count` values below `bound` (`above` = 0) or above it (`above` ≠ 0): the
 /// paths whose standardized shock crosses a breach threshold. Exact (an integer count), so the same
 /// on every path and variant.
