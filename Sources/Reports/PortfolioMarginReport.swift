@@ -138,7 +138,7 @@ public struct PortfolioMarginReport {
             // The members column only where a group is calibrated.
             let grouped = result.ranges.contains(where: \.isGroup)
             let scaleColumns: [ReportTable.Column] = [.init("vol-shift scale", csv: "calibrated_vol_shift_scale")]
-                + (withIntervals ? [.init("scale \(ciTitle) low", csv: "vol_shift_scale_ci_low", priority: 2), .init("scale \(ciTitle) high", csv: "vol_shift_scale_ci_high", priority: 2)] : [])
+                + (withIntervals ? [.init("scale \(ciTitle) low", csv: "vol_shift_scale_ci_low", priority: 0), .init("scale \(ciTitle) high", csv: "vol_shift_scale_ci_high", priority: 0)] : [])
             blocks.append(.table(ReportTable(
                 csvName: "portfolio_margin_ranges.csv",
                 columns: [.init("asset", csv: "asset")] + (grouped ? [.init("members", csv: "members")] : [])
@@ -165,14 +165,17 @@ public struct PortfolioMarginReport {
                 blocks.append(.text(["Sensitivity of the calibrated range: R* at other targets (the policy's vol shifts) and with the vol shifts scaled (target \(probability(p))), on all paths; holders no range covers there are left out, as above."]))
                 blocks.append(.table(ReportTable(
                     csvName: "portfolio_margin_sensitivity.csv",
+                    // The targets in order: p/2, p, 2p.
                     columns: [.init("asset", csv: "asset")]
-                        + first.targets.map { ReportTable.Column("R* at p = \(probability($0.value))", csv: "calibrated_range_p_\(probability($0.value))") }
+                        + first.targets.prefix(1).map { ReportTable.Column("R* at p = \(probability($0.value))", csv: "calibrated_range_p_\(probability($0.value))") }
                         + [.init("R* at p = \(probability(p))", csv: "calibrated_range")]
+                        + first.targets.dropFirst().map { ReportTable.Column("R* at p = \(probability($0.value))", csv: "calibrated_range_p_\(probability($0.value))") }
                         + first.volScales.map { ReportTable.Column("R* at vol ×\(scale($0.value))", csv: "calibrated_range_vol_shift_scale_\(scale($0.value))") },
                     rows: result.ranges.compactMap { range -> [ReportCell]? in
                         guard let sensitivity = range.sensitivity else { return nil }
-                        return [.label(range.asset)] + sensitivity.targets.map { rangeCell($0.calibrated) }
-                            + [rangeCell(range.reached ? range.calibrated : nil)] + sensitivity.volScales.map { rangeCell($0.calibrated) }
+                        return [.label(range.asset)] + sensitivity.targets.prefix(1).map { rangeCell($0.calibrated) }
+                            + [rangeCell(range.reached ? range.calibrated : nil)] + sensitivity.targets.dropFirst().map { rangeCell($0.calibrated) }
+                            + sensitivity.volScales.map { rangeCell($0.calibrated) }
                     })))
             }
         }

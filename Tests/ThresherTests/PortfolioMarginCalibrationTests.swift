@@ -44,7 +44,7 @@ final class PortfolioMarginCalibrationTests: XCTestCase {
         XCTAssertEqual(f * initial(range: policyRange, scale: scale), valueAtRisk, accuracy: 1e-6 * valueAtRisk)
         XCTAssertLessThan(f * initial(range: policyRange, scale: scale - 1e-5), valueAtRisk)
         // The engine's charge at s* is the closed form's.
-        XCTAssertEqual(PortfolioMarginStudy(scenario: scenario).array.charge(account: 0, asset: 0, range: policyRange, volScale: scale).initial,
+        XCTAssertEqual(RiskArray(spec: scenario.policy!.portfolioMargin!, scenario: scenario).charge(account: 0, asset: 0, range: policyRange, volScale: scale).initial,
                        initial(range: policyRange, scale: scale), accuracy: 1e-9 * valueAtRisk)
         // The sensitivity: R* at scale 2 is below R* at 1, which is below R* at 0.5 and 0; at p/2 above, at 2p below.
         let sensitivity = try XCTUnwrap(range.sensitivity)
