@@ -155,10 +155,11 @@ public struct PortfolioMarginStudy: Sendable {
             let needed = study.smallestRanges(level: 0, volScale: 1)
             let coverable = needed.compactMap { $0 }
             let covered = zip(holders, needed).filter { holder, range in range.map { $0 <= array.spec.spotRange[holder.b]! } ?? false }.count
+            let scale = volShifts ? study.volShiftScale() : nil
             return .init(asset: unit.name, members: unit.isGroup ? unit.members.map { assets[$0] } : [],
                          current: unit.members.map { array.spec.spotRange[$0]! }.max()!, calibrated: coverable.max() ?? .nan, reached: !coverable.isEmpty,
                          accounts: holders.count, uncoverable: holders.count - coverable.count, coveredByPolicy: Double(covered) / Double(holders.count),
-                         volShiftScale: volShifts ? study.volShiftScale(needed: needed) : nil,
+                         volShiftScale: scale?.scale, volShiftUncoverable: scale?.uncoverable,
                          sensitivity: sensitivity ? study.sensitivity(targets: otherTargets) : nil)
         }
         return PortfolioMarginResult(paths: paths, elapsedSeconds: elapsed, targetBreachProbability: spec.breachProbability,
@@ -184,22 +185,22 @@ public struct PortfolioMarginStudy: Sendable {
             each { k in study.smallestRange(account: holders[k].a, asset: holders[k].b, valueAtRisk: valuesAtRisk[k][level], volScale: volScale) }
         }
 
-        /// s*: the largest of the coverable holders' (`needed` not nil) smallest vol-shift scales at
-        /// their asset's policy range; no options when no holder has an option on its asset; not
-        /// reached when some coverable holder's is not, or none is coverable.
-        func volShiftScale(needed: [Double?]) -> PortfolioMarginResult.VolShiftScale {
-            guard holders.contains(where: { study.array.holdsOptions(account: $0.a, asset: $0.b) }) else { return .noOptions }
-            guard needed.contains(where: { $0 != nil }) else { return .notReached }
-            // Per holder: nil when not coverable (left out), else its smallest scale (nil inside: none up to s_max).
-            let scales = each { k -> Double?? in
-                needed[k] == nil ? nil : .some(study.smallestVolScale(account: holders[k].a, asset: holders[k].b, valueAtRisk: valuesAtRisk[k][0]))
-            }
-            var largest = 0.0
-            for case .some(let scale) in scales {
-                guard let scale else { return .notReached }
-                largest = max(largest, scale)
-            }
-            return .reached(largest)
+        /// s* and the holders no vol shift covers. A holder is coverable by the shifts when
+        /// f·IM(R_b, s_max) ≥ its VaR at its asset's policy range R_b (`smallestVolScale` not nil; a
+        /// holder covered at s = 0 is); s* is the largest of the coverable holders' smallest scales,
+        /// the smallest s at which all of them are covered, and the others (a perp's shortfall, say,
+        /// that no vol move reaches) are counted apart, as the range calibration counts the holders no
+        /// range covers. `.reached(0)` when every coverable holder is covered at s = 0; `.notReached`
+        /// when no holder is coverable (then every holder is short at s = 0 and the count is all of
+        /// them); `.noOptions` (count nil) when no holder has an option on the asset.
+        func volShiftScale() -> (scale: PortfolioMarginResult.VolShiftScale, uncoverable: Int?) {
+            guard holders.contains(where: { study.array.holdsOptions(account: $0.a, asset: $0.b) }) else { return (.noOptions, nil) }
+            // Per holder: its smallest scale, nil where none up to s_max covers it.
+            let scales = each { k in study.smallestVolScale(account: holders[k].a, asset: holders[k].b, valueAtRisk: valuesAtRisk[k][0]) }
+            let coverable = scales.compactMap { $0 }
+            let uncoverable = scales.count - coverable.count
+            guard let largest = coverable.max() else { return (.notReached, uncoverable) }
+            return (.reached(largest), uncoverable)
         }
 
         /// R* (the largest coverable holder's smallest range; nil where none is coverable) at each of
@@ -400,8 +401,12 @@ public struct PortfolioMarginResult: Sendable {
         public let uncoverable: Int
         /// The share of the holders whose own smallest range is within the policy's.
         public let coveredByPolicy: Double
-        /// The smallest scale of the vol shifts that covers every coverable holder at the policy's range (nil: not searched, as under `robustness`).
+        /// The smallest scale of the vol shifts that, at the policy's range, covers every holder that
+        /// the largest scale searched covers (nil: not searched, as under `robustness`).
         public let volShiftScale: VolShiftScale?
+        /// Holders that even the largest scale searched leaves short at the policy's range (left out
+        /// of the scale, as `uncoverable` is of the range; nil: not searched, or no options).
+        public let volShiftUncoverable: Int?
         /// R* against the target and the vol shifts (the first path range only; nil on sections).
         public let sensitivity: Sensitivity?
     }
@@ -410,7 +415,7 @@ public struct PortfolioMarginResult: Sendable {
     public enum VolShiftScale: Sendable, Equatable {
         /// No holder has an option on the asset (its charge does not depend on the shifts).
         case noOptions
-        /// Even the largest scale searched leaves a coverable holder short (or none is coverable).
+        /// No holder is covered even at the largest scale searched (each is short at every scale).
         case notReached
         case reached(Double)
 

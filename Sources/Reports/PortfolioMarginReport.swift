@@ -137,7 +137,8 @@ public struct PortfolioMarginReport {
             let ciColumns: [ReportTable.Column] = withIntervals ? [.init("\(ciTitle) low", csv: "ci_low"), .init("\(ciTitle) high", csv: "ci_high")] : []
             // The members column only where a group is calibrated.
             let grouped = result.ranges.contains(where: \.isGroup)
-            let scaleColumns: [ReportTable.Column] = [.init("vol-shift scale", csv: "calibrated_vol_shift_scale")]
+            let scaleColumns: [ReportTable.Column] = [.init("vol-shift scale", csv: "calibrated_vol_shift_scale"),
+                                                      .init("not coverable by shifts", csv: "vol_shift_uncoverable")]
                 + (withIntervals ? [.init("scale \(ciTitle) low", csv: "vol_shift_scale_ci_low", priority: 0), .init("scale \(ciTitle) high", csv: "vol_shift_scale_ci_high", priority: 0)] : [])
             blocks.append(.table(ReportTable(
                 csvName: "portfolio_margin_ranges.csv",
@@ -150,7 +151,8 @@ public struct PortfolioMarginReport {
                     let ciCells: [ReportCell] = withIntervals ? [interval.map { .rate($0.low) } ?? .label(""), interval.map { .rate($0.high) } ?? .label("")] : []
                     let (scale, scaleInterval) = calibratedScale(range)
                     let scaleText = self.scaleText(scale)
-                    let scaleCells: [ReportCell] = [ReportCell(text: scaleText, csv: scale?.value.map(csvNumber) ?? scaleText)]
+                    let scaleCells: [ReportCell] = [ReportCell(text: scaleText, csv: scale?.value.map(csvNumber) ?? scaleText),
+                                                    range.volShiftUncoverable.map { ReportCell.integer($0).flagged($0 > 0 ? .bad : nil) } ?? .label("")]
                         + (withIntervals ? [scaleInterval.map { .number($0.low, format: "%.3g") } ?? .label(""), scaleInterval.map { .number($0.high, format: "%.3g") } ?? .label("")] : [])
                     return [.label(range.asset)] + (grouped ? [.label(range.members.joined(separator: " "))] : [])
                         + [ReportCell.rate(range.current).flagged(short ? .bad : nil),
@@ -201,7 +203,7 @@ public struct PortfolioMarginReport {
                                              rows: rows)))
         }
         return [ReportSection(heading: "Portfolio margin (risk array)",
-                              note: "Calibrated range: the smallest ±spot range of each asset's grid at which no account's loss on that asset over its liquidation period exceeds its maintenance with probability above the target (a group: one range, the largest its members' holders need; each asset still revalued alone); policy covers: the share of the asset's accounts whose own smallest range is within the policy's; not coverable: accounts no range below ±100 % covers; vol-shift scale: the smallest multiple of the policy's vol shifts that, at the policy's range, covers every coverable account (0: the range alone does; no options: no account holds one).",
+                              note: "Calibrated range: the smallest ±spot range of each asset's grid at which no account's loss on that asset over its liquidation period exceeds its maintenance with probability above the target (a group: one range, the largest its members' holders need; each asset still revalued alone); policy covers: the share of the asset's accounts whose own smallest range is within the policy's; not coverable: accounts no range below ±100 % covers; vol-shift scale: the smallest multiple of the policy's vol shifts that, at the policy's range, covers every account the largest multiple searched covers (0: the range alone does; not reached: the largest covers none; no options: no account holds one); not coverable by shifts: accounts the largest multiple leaves short (a perp's loss, say), left out of the scale.",
                               blocks: blocks)]
     }
 
@@ -249,6 +251,7 @@ public struct PortfolioMarginReport {
                                 ("covered_by_policy", .number(r.coveredByPolicy)),
                                 ("members", r.isGroup ? .array(r.members.map(JSONValue.string)) : .null),
                                 ("calibrated_vol_shift_scale", scale?.value.map(JSONValue.number) ?? .null), ("vol_shift_scale_status", status),
+                                ("vol_shift_uncoverable", r.volShiftUncoverable.map(JSONValue.integer) ?? .null),
                                 ("vol_shift_scale_interval", scaleInterval.map { .array([.number($0.low), .number($0.high)]) } ?? .null),
                                 ("sensitivity", r.sensitivity.map { .object([("targets", points($0.targets, "breach_probability")),
                                                                              ("vol_shift_scales", points($0.volScales, "scale"))]) } ?? .null)])
@@ -272,8 +275,9 @@ extension PortfolioMarginReport {
                 volShiftNotes[b] = switch scale {
                 case .reached(let s): String(format: "calibrated scale %g at the policy's range", s)
                     + (scaleInterval.map { String(format: " (%.0f %% interval %.4g – %.4g)", 100 * confidence, $0.low, $0.high) } ?? "")
+                    + (range.volShiftUncoverable.map { $0 > 0 ? "; \($0) account\($0 == 1 ? "" : "s") no scale covers left out" : "" } ?? "")
                 case .noOptions: "no options held: the shifts do not matter"
-                case .notReached: "no scale of the shifts meets the target at the policy's range"
+                case .notReached: "no scale of the shifts covers any account at the policy's range"
                 }
             }
             guard range.reached else { notes[b] = "the policy's; no range below ±100 % meets the target"; continue }

@@ -78,6 +78,40 @@ final class PortfolioMarginCalibrationTests: XCTestCase {
         XCTAssertEqual(try PortfolioMarginStudy(scenario: perp).run(settings: RunSettings(threads: 2), ranges: [0..<40_960])[0].ranges[0].volShiftScale, .noOptions)
     }
 
+    /// Two accounts on BTC: a short ATM call alone (its shortfall at the policy's range closes as the
+    /// vol shifts grow) and a long perp alone (its shortfall does not move with the shifts). The perp's
+    /// holder is left out of s* and counted apart: s* is the call's own, as calibrated with the call's
+    /// account alone on the same paths, and one holder is not coverable by the shifts (in the JSON
+    /// and the CSV too); the call alone has none.
+    func testHolderNoVolShiftCoversIsCountedApartFromTheScale() throws {
+        let option = "        - {type: option, asset: BTC, right: call, strike: 50000, expiry_days: 30, quantity: -10, iv: 0.6}"
+        let perpAccount = "\n    - id: perp\n      collateral: {USD: 1000000}\n      positions:\n        - {type: perp, asset: BTC, quantity: 10}"
+        func range(_ positions: String) throws -> (PortfolioMarginResult.AssetRange, PortfolioMarginReport) {
+            let text = scenarioText(paths: 40_960, positions: positions) + calibration()
+                + policy("{spot_range: 0.02, spot_steps: 9, vol_shift: {up: 0.3, down: 0.2}, maintenance_fraction: 0.5}")
+            let result = try PortfolioMarginStudy(scenario: loadScenario(text)).run(settings: RunSettings(threads: 2), ranges: [0..<40_960])[0]
+            return (result.ranges[0], PortfolioMarginReport(result: result))
+        }
+        let (alone, _) = try range(option)
+        let (both, report) = try range(option + perpAccount)
+        guard case .reached(let scale)? = alone.volShiftScale else { return XCTFail("scale \(String(describing: alone.volShiftScale))") }
+        XCTAssertGreaterThan(scale, 0, "the call's account must need the shifts for the test to mean something")
+        XCTAssertEqual(alone.volShiftUncoverable, 0)
+        XCTAssertEqual(both.accounts, 2)
+        XCTAssertLessThan(both.coveredByPolicy, 1, "the perp's account must be short at the policy's range")
+        XCTAssertEqual(both.volShiftScale, .reached(scale))
+        XCTAssertEqual(both.volShiftUncoverable, 1)
+
+        let json = try JSONSerialization.jsonObject(with: Data(report.json.serialized().utf8)) as! [String: Any]
+        let row = (json["ranges"] as! [[String: Any]])[0]
+        XCTAssertEqual(row["vol_shift_uncoverable"] as? Int, 1)
+        XCTAssertEqual(row["vol_shift_scale_status"] as? String, "reached")
+        let tables = report.reportSections.flatMap(\.blocks).compactMap { block -> ReportTable? in if case .table(let t) = block { return t }; return nil }
+        let ranges = try XCTUnwrap(tables.first { $0.csvName == "portfolio_margin_ranges.csv" })
+        let column = try XCTUnwrap(ranges.columns.firstIndex { $0.csvName == "vol_shift_uncoverable" })
+        XCTAssertEqual(ranges.rows[0][column].csv, "1")
+    }
+
     /// One long perp of q coins under gaussian shocks: R*(p') = (1 − e^{s·Φ⁻¹(p')} + I)/f at each
     /// target p' (s = σ√h_liq, I the impact), so R*(p/2) > R*(p) > R*(2p); each matches its closed form
     /// within 4 standard errors of the order statistic (se(R*) = s·e^{s·z}·√(p'(1 − p')/N)/(f·φ(z)),
