@@ -74,13 +74,13 @@ extension CalibrationResult {
     /// `policy` as a scenario `policy:` section (YAML) with a comment naming the run.
     public var policyYAML: String { policyYAML(portfolioMargin: nil) }
 
-    /// `policyYAML` with a `portfolio_margin:` risk array (its spot ranges' notes by asset index).
-    public func policyYAML(portfolioMargin: PortfolioMarginSpec?, spotRangeNotes: [Int: String] = [:]) -> String {
+    /// `policyYAML` with a `portfolio_margin:` risk array (its spot ranges' and vol shifts' notes by asset index).
+    public func policyYAML(portfolioMargin: PortfolioMarginSpec?, spotRangeNotes: [Int: String] = [:], volShiftNotes: [Int: String] = [:]) -> String {
         var policy = self.policy
         policy.portfolioMargin = portfolioMargin
         return policy.yaml(assets: scenario.market.assets.map(\.id),
                            comment: "Calibrated by thresher calibrate: \(scenario.name), \(paths) paths, seed \(scenario.simulation.seed)",
-                           notes: PolicyNotes(spotRanges: spotRangeNotes))
+                           notes: PolicyNotes(spotRanges: spotRangeNotes, volShifts: volShiftNotes))
     }
 }
 
@@ -90,8 +90,8 @@ extension Sectioned where Result == CalibrationResult {
     /// its interval written beside it as a comment, so that nobody reads digits that are noise.
     public var policyYAML: String { policyYAML(portfolioMargin: nil) }
 
-    /// `policyYAML` with a `portfolio_margin:` risk array (its spot ranges' notes by asset index).
-    public func policyYAML(portfolioMargin: PortfolioMarginSpec?, spotRangeNotes: [Int: String] = [:]) -> String {
+    /// `policyYAML` with a `portfolio_margin:` risk array (its spot ranges' and vol shifts' notes by asset index).
+    public func policyYAML(portfolioMargin: PortfolioMarginSpec?, spotRangeNotes: [Int: String] = [:], volShiftNotes: [Int: String] = [:]) -> String {
         func range(_ e: Estimate) -> String? { e.nonNegative.interval.map { "\(e.roundedToInterval($0.low)) – \(e.roundedToInterval($0.high))" } }
         let level = "\(Int((confidence * 100).rounded())) % interval"
         var notes = PolicyNotes()
@@ -109,6 +109,7 @@ extension Sectioned where Result == CalibrationResult {
         notes.liquidationPenalty = range(penalty).map { "\(level) \($0)" }
         notes.insuranceFund = range(fund).map { "ES at \(full.insuranceFund.confidence); \(level) \($0)" }
         notes.spotRanges = spotRangeNotes
+        notes.volShifts = volShiftNotes
         let policy = MarginPolicy(schedule: MarginSchedule(tiers: ladder), liquidationPenalty: penalty.roundedToInterval,
                                   insuranceFund: fund.roundedToInterval, portfolioMargin: portfolioMargin)
         return policy.yaml(assets: full.scenario.market.assets.map(\.id),

@@ -51,7 +51,8 @@ public struct PortfolioMarginRobustness: Sendable {
         func study(_ margin: PortfolioMarginSpec?) throws -> Sectioned<PortfolioMarginResult> {
             var bumped = scenario
             if let margin { bumped.policy?.portfolioMargin = margin }
-            let results = try PortfolioMarginStudy(scenario: bumped, file: file).run(settings: settings, ranges: ranges, cancellation: cancellation, progress: progress)
+            let results = try PortfolioMarginStudy(scenario: bumped, file: file).run(settings: settings, ranges: ranges, volShifts: false, cancellation: cancellation,
+                                                                                        progress: progress)
             return Sectioned(full: results[0], sections: Array(results.dropFirst()), paths: paths)
         }
         base = try study(nil)

@@ -8,7 +8,7 @@ import ScenarioSpec
 /// revalued in full on every point of the array:
 ///
 /// - the grid: spot moves m_k = R_b·(2k/(K − 1) − 1), k = 0 … K − 1 (K = `spot_steps`), each with the
-///   implied vol flat, up (iv·(1 + u·d)) and down (iv·(1 − v·d)) where shifts are given, d = (30/DTE)^power
+///   implied vol flat, up (iv·(1 + u_b·d)) and down (iv·(1 − v_b·d)) where b's shifts (u_b, v_b) are given, d = (30/DTE)^power
 ///   per option (DTE its days to expiry, at least 1);
 /// - the extended moves, each counted at its weight × its loss.
 ///
@@ -77,14 +77,15 @@ public struct RiskArray: Sendable {
             for leg in book.options(ofAccount: a) { held.insert(leg.asset) }
             return held.sorted()
         }
-        policyPoints = spec.spotRange.map { $0.map { Self.points(spec, range: $0) } }
+        policyPoints = spec.spotRange.indices.map { b in spec.spotRange[b].map { Self.points(spec, range: $0, shift: spec.volShifts[b]) } }
     }
 
-    /// The grid's points at half-range `range`, then the extended ones.
-    public func points(range: Double) -> [Point] { Self.points(spec, range: range) }
+    /// Asset b's grid points at half-range `range` with its vol shifts × `volScale`, then the extended ones.
+    public func points(asset b: Int, range: Double, volScale: Double = 1) -> [Point] { Self.points(spec, range: range, shift: spec.volShifts[b].scaled(volScale)) }
 
-    static func points(_ spec: PortfolioMarginSpec, range: Double) -> [Point] {
-        let rows = [1, 0, -1].filter { $0 == 0 || ($0 > 0 ? spec.volUp : spec.volDown) > 0 }
+    /// The grid's points at half-range `range` (a vol row up or down only where `shift` has it), then the extended ones.
+    static func points(_ spec: PortfolioMarginSpec, range: Double, shift: PortfolioMarginSpec.VolShift) -> [Point] {
+        let rows = [1, 0, -1].filter { $0 == 0 || ($0 > 0 ? shift.up : shift.down) > 0 }
         let k = spec.spotSteps
         var points: [Point] = []
         for step in 0..<k {
@@ -120,26 +121,33 @@ public struct RiskArray: Sendable {
     /// Asset b's market now.
     public func marketNow(asset b: Int) -> AssetMarket { AssetMarket(spot: spots[b], volFactor: 1, yearsAfterHorizon: -horizonYears, isNow: true) }
 
-    /// The relative vol shift of an option with `years` to expiry on the up (or down) row:
-    /// +up·(30/DTE)^power (or −down·(30/DTE)^power), DTE = 365·years, at least 1 day.
-    func volShift(up: Bool, years: Double) -> Double {
+    /// The relative vol shift of an option with `years` to expiry on the up (or down) row of an asset
+    /// with shifts `shift`: +up·(30/DTE)^power (or −down·(30/DTE)^power), DTE = 365·years, at least 1 day.
+    func volShift(up: Bool, years: Double, shift: PortfolioMarginSpec.VolShift) -> Double {
         let days = max(1, years * 365)
         let scale = spec.dtePower == 0 ? 1 : pow(30 / days, spec.dtePower)
-        return up ? spec.volUp * scale : -spec.volDown * scale
+        return up ? shift.up * scale : -shift.down * scale
     }
 
-    /// Account a's requirement on asset b with the grid at half-range `range`, applied now.
+    /// Account a's requirement on asset b with the grid at half-range `range` and b's vol shifts ×
+    /// `volScale` (`VolShift.scaled`: the down shift capped just below 1), applied now.
     /// - Complexity: O(points × a's options on b).
-    public func charge(account a: Int, asset b: Int, range: Double) -> AssetCharge {
-        charge(account: a, asset: b, points: points(range: range), around: marketNow(asset: b))
+    public func charge(account a: Int, asset b: Int, range: Double, volScale: Double = 1) -> AssetCharge {
+        let shift = spec.volShifts[b].scaled(volScale)
+        return charge(account: a, asset: b, points: Self.points(spec, range: range, shift: shift), around: marketNow(asset: b), shift: shift)
     }
+
+    /// Whether account a holds an option on asset b (its charge on b then depends on b's vol shifts).
+    public func holdsOptions(account a: Int, asset b: Int) -> Bool { book.options(ofAccount: a).contains { $0.asset == b } }
 
     /// Account a's requirement on asset b over `points`, applied around `market`: the worst point's
     /// loss_ab(m, row) = −weight·(w_ab·S·m + Σ_legs q·(V(S(1 + m), iv(S(1 + m))·f·(1 + shift_row·d), τ) − V(S, iv(S)·f, τ)))
     /// (USD; V(S, iv(S)·f, τ) the book's V₀ now, else repriced), the net-delta minimum c_Δ·|Δ_ab|·S
     /// (options' deltas under the smile's dynamics at iv(S)·f and τ, `OptionLeg.delta`) and the short-option charge c_short·Σ_{short legs} |q|·S.
+    /// The vol rows shift by `shift` (nil: b's, `spec.volShifts[b]`).
     /// - Complexity: O(points × a's options on b).
-    func charge(account a: Int, asset b: Int, points: [Point], around market: AssetMarket) -> AssetCharge {
+    func charge(account a: Int, asset b: Int, points: [Point], around market: AssetMarket, shift: PortfolioMarginSpec.VolShift? = nil) -> AssetCharge {
+        let shift = shift ?? spec.volShifts[b]
         let legs = book.options(ofAccount: a), count = legs.count, spot = market.spot, rate = book.rate
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * count) { scratch in
             // Per option on b, out of the loop over points: τ, its value at the market, and the
@@ -150,8 +158,8 @@ public struct RiskArray: Sendable {
             for (i, leg) in legs.enumerated() where leg.asset == b {
                 years[i] = leg.remainingYears - market.yearsAfterHorizon
                 base[i] = market.isNow ? leg.valueNow : leg.value(spot: spot, volFactor: market.volFactor, years: years[i], rate: rate)
-                up[i] = market.volFactor * (1 + volShift(up: true, years: years[i]))
-                down[i] = market.volFactor * (1 + volShift(up: false, years: years[i]))
+                up[i] = market.volFactor * (1 + volShift(up: true, years: years[i], shift: shift))
+                down[i] = market.volFactor * (1 + volShift(up: false, years: years[i], shift: shift))
                 delta += leg.quantity * leg.delta(spot: spot, years: years[i], rate: rate, volFactor: market.volFactor)
                 if leg.quantity < 0 { shortNotional += -leg.quantity * spot }
             }

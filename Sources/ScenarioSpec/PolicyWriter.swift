@@ -20,22 +20,51 @@ extension MarginPolicy {
         }
         if let liquidationPenalty { lines.append(noted("  liquidation_penalty: \(liquidationPenalty)", notes.liquidationPenalty)) }
         if let insuranceFund { lines.append(noted("  insurance_fund: \(insuranceFund)", notes.insuranceFund)) }
-        if let portfolioMargin { lines += portfolioMargin.yamlLines(assets: assets, notes: notes.spotRanges) }
+        if let portfolioMargin { lines += portfolioMargin.yamlLines(assets: assets, notes: notes.spotRanges, volShiftNotes: notes.volShifts) }
         return lines.joined(separator: "\n") + "\n"
     }
 }
 
 extension PortfolioMarginSpec {
-    /// The `portfolio_margin:` lines of a `policy:` section (indented under it), each asset's range on
-    /// its own line with its note (`notes[asset index]`).
-    func yamlLines(assets: [String], notes: [Int: String]) -> [String] {
-        var lines = ["  portfolio_margin:", "    spot_range:"]
-        for (i, asset) in assets.enumerated() {
-            guard let range = spotRange[i] else { continue }
-            let line = "      \(asset): \(range)"
-            lines.append(notes[i].map { "\(line)  # \($0)" } ?? line)
+    /// The `portfolio_margin:` lines of a `policy:` section (indented under it), in the form
+    /// `PortfolioMarginSpec(node:…)` reads back as the same spec: the groups, then each spot range on
+    /// its own line with its note — under a group's key where all its members have the same range
+    /// (`notes[its first member's index]`), else under each asset's (`notes[asset index]`) — and the
+    /// vol shifts as `{up, down}` where every asset has the same, else per group (members alike) and
+    /// asset, each with its note (`volShiftNotes`, keyed likewise).
+    func yamlLines(assets: [String], notes: [Int: String], volShiftNotes: [Int: String] = [:]) -> [String] {
+        func noted(_ line: String, _ note: String?) -> String { note.map { "\(line)  # \($0)" } ?? line }
+        /// Per group whose members all have the same value, and per asset outside those, key → value: (key, first index, value).
+        func keyed<T: Equatable>(_ values: [T?]) -> [(key: String, index: Int, value: T)] {
+            var out: [(key: String, index: Int, value: T)] = [], written = Set<Int>()
+            for b in assets.indices where !written.contains(b) {
+                if let group = group(of: b), let value = values[b], group.members.allSatisfy({ values[$0] == value }) {
+                    out.append((group.name, b, value))
+                    written.formUnion(group.members)
+                } else if let value = values[b] {
+                    out.append((assets[b], b, value))
+                    written.insert(b)
+                }
+            }
+            return out
         }
-        lines += ["    spot_steps: \(spotSteps)", "    vol_shift: {up: \(volUp), down: \(volDown)}", "    dte_power: \(dtePower)"]
+        var lines = ["  portfolio_margin:"]
+        if !groups.isEmpty {
+            lines.append("    groups:")
+            lines += groups.map { "      \($0.name): [\($0.members.map { assets[$0] }.joined(separator: ", "))]" }
+        }
+        lines.append("    spot_range:")
+        lines += keyed(spotRange).map { noted("      \($0.key): \($0.value)", notes[$0.index]) }
+        lines.append("    spot_steps: \(spotSteps)")
+        if let shift = volShifts.first, volShifts.allSatisfy({ $0 == shift }) {
+            // One line for every asset: the notes joined, each after its asset's or group's name.
+            let joined = volShiftNotes.sorted { $0.key < $1.key }.map { "\(group(of: $0.key)?.name ?? assets[$0.key]): \($0.value)" }.joined(separator: "; ")
+            lines.append(noted("    vol_shift: {up: \(shift.up), down: \(shift.down)}", joined.isEmpty ? nil : joined))
+        } else {
+            lines.append("    vol_shift:")
+            lines += keyed(volShifts.map { Optional($0) }).map { noted("      \($0.key): {up: \($0.value.up), down: \($0.value.down)}", volShiftNotes[$0.index]) }
+        }
+        lines.append("    dte_power: \(dtePower)")
         if !extended.isEmpty {
             let rows = ["down", "flat", "up"]
             lines.append("    extended:")
@@ -52,10 +81,15 @@ public struct PolicyNotes: Sendable {
     public var tiers: [Int: [Int: String]]
     public var liquidationPenalty: String?
     public var insuranceFund: String?
-    /// By asset index: the note of its portfolio-margin spot range.
+    /// By asset index (a group's: its first member's): the note of its portfolio-margin spot range.
     public var spotRanges: [Int: String]
+    /// By asset index likewise: the note of its portfolio-margin vol shifts (where every asset has the
+    /// same shifts, written as one `{up, down}`, the notes joined there, each after its asset's or group's name).
+    public var volShifts: [Int: String]
 
-    public init(tiers: [Int: [Int: String]] = [:], liquidationPenalty: String? = nil, insuranceFund: String? = nil, spotRanges: [Int: String] = [:]) {
+    public init(tiers: [Int: [Int: String]] = [:], liquidationPenalty: String? = nil, insuranceFund: String? = nil, spotRanges: [Int: String] = [:],
+                volShifts: [Int: String] = [:]) {
+        self.volShifts = volShifts
         self.tiers = tiers
         self.liquidationPenalty = liquidationPenalty
         self.insuranceFund = insuranceFund

@@ -67,7 +67,7 @@ extension Calibrate: MonteCarloCommand {
                                                                                               memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
                                                                                               cancellation: run.cancellation,
                                                                                               progress: run.progress)
-        // A portfolio-margined policy: its risk array's spot ranges calibrated too (one more pass).
+        // A portfolio-margined policy: its risk array's spot ranges and vol-shift scales calibrated too (one more pass).
         var margin: PortfolioMarginReport?
         if scenario.policy?.portfolioMargin != nil {
             let ranges = [0..<scenario.simulation.paths] + (Sectioning.ranges(paths: scenario.simulation.paths, sections: effectiveSections(request, scenario: scenario)) ?? [])
@@ -76,10 +76,11 @@ extension Calibrate: MonteCarloCommand {
             margin = PortfolioMarginReport(result: results[0], sections: Array(results.dropFirst()))
         }
         if let policyOut = presentation.policyOut, run.ownsOutput {
-            var array: (spec: PortfolioMarginSpec, notes: [Int: String])?
+            // The calibrated ranges (a group's under its key), the vol shifts as given with their calibrated scales as comments.
+            var array: (spec: PortfolioMarginSpec, notes: [Int: String], volShiftNotes: [Int: String])?
             if let margin, let spec = scenario.policy?.portfolioMargin { array = margin.calibratedArray(spec, assets: scenario.market.assets.map(\.id)) }
-            let yaml = intervals?.policyYAML(portfolioMargin: array?.spec, spotRangeNotes: array?.notes ?? [:])
-                ?? result.policyYAML(portfolioMargin: array?.spec, spotRangeNotes: array?.notes ?? [:])
+            let yaml = intervals?.policyYAML(portfolioMargin: array?.spec, spotRangeNotes: array?.notes ?? [:], volShiftNotes: array?.volShiftNotes ?? [:])
+                ?? result.policyYAML(portfolioMargin: array?.spec, spotRangeNotes: array?.notes ?? [:], volShiftNotes: array?.volShiftNotes ?? [:])
             try OutputFile.write(Data(yaml.utf8), to: policyOut)
         }
         let asked = request.sections ?? Sectioning.defaultSections

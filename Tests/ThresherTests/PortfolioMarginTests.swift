@@ -6,34 +6,43 @@ import Reports
 import ScenarioSpec
 import XCTest
 
+/// A scenario's `calibration:` section for the portfolio-margin tests: target p, 4 hours to liquidate
+/// against `depth`, impact 0.5, one tier.
+func portfolioMarginCalibration(p: Double = 0.01, depth: String = "{BTC: 50000000}") -> String {
+    """
+
+    calibration:
+      breach_probability: \(p)
+      liquidation: {horizon_hours: 4, depth: \(depth), impact: 0.5}
+      tiers: [1000000]
+    """
+}
+
+/// A `policy:` section with one ladder (for `ladder`: an asset or '*') and `portfolio_margin: margin`.
+func portfolioMarginPolicy(_ margin: String, ladder: String = "BTC") -> String {
+    """
+
+    policy:
+      ladder:
+        \(ladder):
+          - {up_to: 1000000, maintenance: 0.05, initial: 0.1}
+      portfolio_margin: \(margin)
+    """
+}
+
+/// Black–Scholes at rate 0, written out here (not the engine's) for the hand computations.
+func handBlackScholes(call: Bool, spot: Double, strike: Double, years: Double, vol: Double) -> Double {
+    let d1 = (log(spot / strike) + 0.5 * vol * vol * years) / (vol * years.squareRoot()), d2 = d1 - vol * years.squareRoot()
+    return call ? spot * StandardNormal.cdf(d1) - strike * StandardNormal.cdf(d2) : strike * StandardNormal.cdf(-d2) - spot * StandardNormal.cdf(-d1)
+}
+
 /// `policy.portfolio_margin`: the risk array against hand computation, its breach probability and
 /// calibrated range against closed forms, its input errors and its `--policy-out` round trip.
 final class PortfolioMarginTests: XCTestCase {
-    func calibration(p: Double = 0.01) -> String {
-        """
-
-        calibration:
-          breach_probability: \(p)
-          liquidation: {horizon_hours: 4, depth: {BTC: 50000000}, impact: 0.5}
-          tiers: [1000000]
-        """
-    }
-
-    func policy(_ margin: String) -> String {
-        """
-
-        policy:
-          ladder:
-            BTC:
-              - {up_to: 1000000, maintenance: 0.05, initial: 0.1}
-          portfolio_margin: \(margin)
-        """
-    }
-
-    /// Black–Scholes, written out here (not the engine's) for the hand computation.
+    func calibration(p: Double = 0.01) -> String { portfolioMarginCalibration(p: p) }
+    func policy(_ margin: String) -> String { portfolioMarginPolicy(margin) }
     func blackScholes(call: Bool, spot: Double, strike: Double, years: Double, vol: Double) -> Double {
-        let d1 = (log(spot / strike) + 0.5 * vol * vol * years) / (vol * years.squareRoot()), d2 = d1 - vol * years.squareRoot()
-        return call ? spot * StandardNormal.cdf(d1) - strike * StandardNormal.cdf(d2) : strike * StandardNormal.cdf(-d2) - spot * StandardNormal.cdf(-d1)
+        handBlackScholes(call: call, spot: spot, strike: strike, years: years, vol: vol)
     }
 
     /// A perp, a short call and a long put on one asset (rate 0): the array's worst loss, its binding
