@@ -226,7 +226,7 @@ struct PortfolioMarginPricer: PathPricer {
                 }
                 // Each option on b at its time to expiry after h_ab: row −= q·(V(S'', iv(S''), τ − h_ab) − V₀).
                 for leg in book.options(ofAccount: a) where leg.asset == b {
-                    ChunkLeg(leg, years: array.yearsNow(leg) - years, rate: book.rate, volScales: [1], valueNow: leg.valueNow)
+                    ChunkLeg(leg, years: array.yearsNow(leg) - years, rate: book.rate, valueNow: leg.valueNow)
                         .subtract(scale: 0, count: m, spot: rows.moved, logSpot: rows.logMoved, factor: rows.ones, inverse: rows.ones, into: row, rows: rows)
                 }
                 for j in 0..<m { total[j] += row[j] }

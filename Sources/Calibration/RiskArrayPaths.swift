@@ -37,14 +37,14 @@ extension RiskArray {
             let weight = book.linearWeights[a * n + b]
             let legs = accountLegs.filter { $0.asset == b }.map { leg -> ChunkLeg in
                 let years = leg.remainingYears
-                let scales = years > 0 ? [1, 1 + volShift(up: true, years: years), 1 + volShift(up: false, years: years)] : []
-                return ChunkLeg(leg, years: years, rate: rate, volScales: scales, valueNow: 0)
+                guard years > 0 else { return ChunkLeg(leg, years: years, rate: rate, valueNow: 0) }
+                return ChunkLeg(leg, years: years, rate: rate, up: 1 + volShift(up: true, years: years), down: 1 + volShift(up: false, years: years), valueNow: 0)
             }
             // B_j, the positions' value at the path's market: the kernel subtracts q·V from 0.
             let base = rows.base
             base.update(repeating: 0, count: m)
-            for leg in legs {
-                leg.subtract(scale: 0, count: m, spot: spot, logSpot: logSpot, factor: factor, inverse: inverse, into: base, rows: rows)
+            for i in legs.indices {
+                legs[i].subtract(scale: 0, count: m, spot: spot, logSpot: logSpot, factor: factor, inverse: inverse, into: base, rows: rows)
             }
             for j in 0..<m { base[j] = -base[j] }
             let worst = rows.worst
@@ -65,10 +65,10 @@ extension RiskArray {
                     let acc = rows.accumulator(r)
                     for j in 0..<m { acc[j] = base[j] - weight * (rows.moved[j] - spot[j]) }
                 }
-                for leg in legs {
-                    leg.prepare(count: m, spot: rows.moved, logSpot: rows.logMoved, factor: factor, inverse: inverse, rows: rows)
+                for i in legs.indices {
+                    legs[i].prepare(count: m, spot: rows.moved, logSpot: rows.logMoved, factor: factor, inverse: inverse, rows: rows)
                     for (r, point) in run.enumerated() {
-                        leg.subtract(scale: point.vol > 0 ? 1 : (point.vol < 0 ? 2 : 0), prepared: true, count: m, spot: rows.moved, logSpot: rows.logMoved,
+                        legs[i].subtract(scale: point.vol > 0 ? 1 : (point.vol < 0 ? 2 : 0), prepared: true, count: m, spot: rows.moved, logSpot: rows.logMoved,
                                      factor: factor, inverse: inverse, into: rows.accumulator(r), rows: rows)
                     }
                 }
@@ -81,48 +81,53 @@ extension RiskArray {
                 }
                 start = end
             }
-            for j in 0..<m {
-                var delta = weight, shortNotional = 0.0
-                for leg in legs {
-                    if spec.netDeltaCharge != 0 {
-                        delta += leg.leg.quantity * leg.leg.delta(spot: spot[j], years: leg.years, rate: rate, volFactor: factor[j])
-                    }
-                    if leg.leg.quantity < 0 { shortNotional += -leg.leg.quantity * spot[j] }
+            // The minimums, option by option (per path in the legs' order, as `charge` sums them).
+            let delta = rows.delta, shortNotional = rows.shortNotional
+            for j in 0..<m { (delta[j], shortNotional[j]) = (weight, 0) }
+            for i in legs.indices {
+                let option = legs[i].leg, q = option.quantity, years = legs[i].years
+                if spec.netDeltaCharge != 0 {
+                    for j in 0..<m { delta[j] += q * option.delta(spot: spot[j], years: years, rate: rate, volFactor: factor[j]) }
                 }
-                let netDelta = spec.netDeltaCharge != 0 ? spec.netDeltaCharge * abs(delta) * spot[j] : 0
-                required[j] += max(worst[j], netDelta) + spec.shortOptionCharge * shortNotional
+                if q < 0 { for j in 0..<m { shortNotional[j] += -q * spot[j] } }
+            }
+            for j in 0..<m {
+                let netDelta = spec.netDeltaCharge != 0 ? spec.netDeltaCharge * abs(delta[j]) * spot[j] : 0
+                required[j] += max(worst[j], netDelta) + spec.shortOptionCharge * shortNotional[j]
             }
         }
         for j in 0..<m { required[j] = spec.maintenanceFraction * required[j] }
     }
 }
 
-/// One option of a chunk's vectorised revaluation: its kernel terms at τ for each of its vol scales
-/// (the risk array's flat, up and down rows, u = 1, 1 + up·d, 1 + down·d; one scale, 1, for a plain
-/// revaluation), its P&L taken against `valueNow` (0 for the risk array's sums of q·V).
+/// One option of a chunk's vectorised revaluation: its kernel terms at τ for each of its three vol
+/// scales (the risk array's flat, up and down rows, u = 1, 1 + up·d, 1 + down·d; all 1 for a plain
+/// revaluation), its P&L taken against `valueNow` (0 for the risk array's sums of q·V). No heap
+/// storage of its own: copies cost no reference counting beyond the leg's smile.
 struct ChunkLeg {
     let leg: OptionLeg
     /// τ, years to expiry; ≤ 0: expired, priced at its intrinsic value.
     let years: Double
-    let terms: [ThresherOptionTerms]
+    private let terms: (ThresherOptionTerms, ThresherOptionTerms, ThresherOptionTerms)
     /// SVI under sticky-moneyness: the smile kernel's terms per scale (`OptionLeg.smileKernelTerms`).
-    let smileTerms: [ThresherSmileTerms]?
+    private let smileTerms: (ThresherSmileTerms, ThresherSmileTerms, ThresherSmileTerms)?
     /// A grid smile under sticky-moneyness: iv(S') is read per path in Swift (`prepare`).
     let readsGrid: Bool
     let valueNow: Double
 
-    init(_ leg: OptionLeg, years: Double, rate: Double, volScales: [Double], valueNow: Double) {
+    init(_ leg: OptionLeg, years: Double, rate: Double, up: Double = 1, down: Double = 1, valueNow: Double) {
         self.leg = leg
         self.years = years
         self.valueNow = valueNow
-        guard years > 0 else {
-            (terms, smileTerms, readsGrid) = ([], nil, false)
-            return
+        let live = max(years, 1e-300)   // the terms of an expired option are never read
+        func scaled(_ u: Double) -> ThresherOptionTerms { leg.kernelTerms(years: live, rate: rate, volScale: u, valueNow: valueNow) }
+        terms = (scaled(1), scaled(up), scaled(down))
+        if years > 0, let flat = leg.smileKernelTerms(years: years, volScale: 1) {
+            smileTerms = (flat, leg.smileKernelTerms(years: years, volScale: up)!, leg.smileKernelTerms(years: years, volScale: down)!)
+        } else {
+            smileTerms = nil
         }
-        terms = volScales.map { leg.kernelTerms(years: years, rate: rate, volScale: $0, valueNow: valueNow) }
-        let svi = volScales.compactMap { leg.smileKernelTerms(years: years, volScale: $0) }
-        smileTerms = svi.isEmpty ? nil : svi
-        readsGrid = leg.smile != nil && smileTerms == nil
+        readsGrid = years > 0 && leg.smile != nil && smileTerms == nil
     }
 
     /// For a grid smile only: `rows.pathFactor`[j] = g_j = iv(S'_j)·f_j/iv and `rows.pathInverse`[j] =
@@ -140,7 +145,7 @@ struct ChunkLeg {
 
     /// acc[j] −= q·(V_j − valueNow) over j < m, V_j the option's price at spot S'_j = spot[j] (ln S'_j =
     /// logSpot[j]) and implied vol iv(S'_j)·f_j·u (f_j = factor[j], 1/f_j = inverse[j], u its scale
-    /// `scale`), with τ = `years` (at τ ≤ 0 the intrinsic value, by scalar code). A grid smile's
+    /// number `scale`: 0 flat, 1 up, 2 down), with τ = `years` (at τ ≤ 0 the intrinsic value, by scalar code). A grid smile's
     /// multipliers come from `prepare` (called here unless `prepared`).
     func subtract(scale: Int, prepared: Bool = false, count m: Int, spot: UnsafePointer<Double>, logSpot: UnsafePointer<Double>,
                   factor: UnsafePointer<Double>, inverse: UnsafePointer<Double>, into acc: UnsafeMutablePointer<Double>, rows: RiskArrayRows) {
@@ -150,9 +155,9 @@ struct ChunkLeg {
             return
         }
         if readsGrid && !prepared { prepare(count: m, spot: spot, logSpot: logSpot, factor: factor, inverse: inverse, rows: rows) }
-        withUnsafePointer(to: terms[scale]) { option in
+        withUnsafePointer(to: scale == 0 ? terms.0 : (scale == 1 ? terms.1 : terms.2)) { option in
             if let smileTerms {
-                withUnsafePointer(to: smileTerms[scale]) { smile in
+                withUnsafePointer(to: scale == 0 ? smileTerms.0 : (scale == 1 ? smileTerms.1 : smileTerms.2)) { smile in
                     thresher_subtract_smile_option_profit(option, smile, m, spot, logSpot, factor, acc, rows.sink)
                 }
             } else if readsGrid {
@@ -172,15 +177,18 @@ final class RiskArrayRows {
     /// B_j, the worst loss so far, the moved spots S_j(1 + m) and their logs, a grid smile's path
     /// multipliers g_j and 1/g_j, vol factors of 1, and the kernels' second output (discarded).
     let base, worst, moved, logMoved, pathFactor, pathInverse, ones, sink: UnsafeMutablePointer<Double>
+    /// Per path, the net delta Δ_bj (coins) and the short options' notional Σ |q|·S_j (USD).
+    let delta, shortNotional: UnsafeMutablePointer<Double>
     /// −profit of the points of one spot move, one row per vol row.
     private let accumulators: UnsafeMutablePointer<Double>
 
     init(capacity: Int) {
         self.capacity = capacity
-        storage = .allocate(capacity: 11 * capacity)
+        storage = .allocate(capacity: 13 * capacity)
         (base, worst, moved, logMoved) = (storage, storage + capacity, storage + 2 * capacity, storage + 3 * capacity)
         (pathFactor, pathInverse, ones, sink) = (storage + 4 * capacity, storage + 5 * capacity, storage + 6 * capacity, storage + 7 * capacity)
-        accumulators = storage + 8 * capacity
+        (delta, shortNotional) = (storage + 8 * capacity, storage + 9 * capacity)
+        accumulators = storage + 10 * capacity
         ones.initialize(repeating: 1, count: capacity)
     }
 

@@ -531,7 +531,8 @@ final class SmileTests: XCTestCase {
 
     /// Arbitrageable and malformed grids are refused, naming the field: a vol spike at the money (the
     /// call price is not convex in K: butterfly arbitrage), a later row below an earlier one (calendar
-    /// arbitrage), a wing steeper than Lee's bound, and the shapes.
+    /// arbitrage), a wing steeper than Lee's bound, and the shapes; grids by strike likewise, and strikes
+    /// not increasing or not positive, both moneyness and strikes, or neither.
     func testArbitrageableGridsAreRefused() {
         let position = "        - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -1}"
         let svi = "svi: [{expiry_days: 30, a: 0.02, b: 0.15, rho: -0.4, m: 0.02, sigma: 0.2}], "
@@ -545,6 +546,17 @@ final class SmileTests: XCTestCase {
             ("expiry_days: [30], moneyness: [1], vols: [[0.7]]", "moneyness", "at least two"),
             ("expiry_days: [60, 30], moneyness: [0.8, 1], vols: [[0.7, 0.5], [0.7, 0.5]]", "expiry_days[1]", "strictly increasing"),
             ("expiry_days: [30], moneyness: [0.8, 1], vols: [[0.7, 0]]", "vols[0][1]", "> 0"),
+            // By strike (USD): the same checks on each row's own nodes, and exactly one of moneyness and strikes.
+            ("expiry_days: [30], strikes: [40000, 50000, 50000], vols: [[0.7, 0.5, 0.6]]", "strikes[2]", "strictly increasing"),
+            ("expiry_days: [30], strikes: [40000, 30000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[1]", "strictly increasing"),
+            ("expiry_days: [30], strikes: [0, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[0]", "> 0"),
+            ("expiry_days: [30], strikes: [-40000, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[0]", "> 0"),
+            ("expiry_days: [30], moneyness: [0.8, 1, 1.25], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes", "not both"),
+            ("expiry_days: [30], vols: [[0.7, 0.5, 0.6]]", "moneyness", "or give strikes"),
+            ("expiry_days: [30], strikes: [40000], vols: [[0.7]]", "strikes", "at least two"),
+            ("expiry_days: [30], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5]]", "vols[0]", "one vol per strike"),
+            ("expiry_days: [30], strikes: [40000, 45000, 50000, 55000, 62500], vols: [[0.5, 0.5, 0.65, 0.5, 0.5]]", "vols[0]", "butterfly arbitrage"),
+            ("expiry_days: [30, 60], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5, 0.6], [0.45, 0.3, 0.4]]", "vols[1]", "calendar arbitrage"),
         ]
         for c in cases {
             assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike, grid: {\(c.grid)}}\n", positions: position),
@@ -633,28 +645,10 @@ final class SmileTests: XCTestCase {
         XCTAssertNil(surface.grid?.moneyness)
     }
 
-    /// Bad strike grids are refused, naming the field and its line: strikes not increasing, not
-    /// positive, both moneyness and strikes, neither, a row of the wrong length, and an arbitrageable
-    /// row (named with its strike).
-    func testBadStrikeGridsAreRefused() {
+    /// A grid by strike refused for butterfly arbitrage names the row, its line and the strike
+    /// (the other bad strike grids: `testArbitrageableGridsAreRefused`).
+    func testStrikeGridErrorNamesTheLineAndStrike() {
         let position = "        - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -1}"
-        let cases: [(grid: String, field: String, fragment: String)] = [
-            ("expiry_days: [30], strikes: [40000, 50000, 50000], vols: [[0.7, 0.5, 0.6]]", "strikes[2]", "strictly increasing"),
-            ("expiry_days: [30], strikes: [40000, 30000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[1]", "strictly increasing"),
-            ("expiry_days: [30], strikes: [0, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[0]", "> 0"),
-            ("expiry_days: [30], strikes: [-40000, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[0]", "> 0"),
-            ("expiry_days: [30], moneyness: [0.8, 1, 1.25], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes", "not both"),
-            ("expiry_days: [30], vols: [[0.7, 0.5, 0.6]]", "moneyness", "or give strikes"),
-            ("expiry_days: [30], strikes: [40000], vols: [[0.7]]", "strikes", "at least two"),
-            ("expiry_days: [30], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5]]", "vols[0]", "one vol per strike"),
-            ("expiry_days: [30], strikes: [40000, 45000, 50000, 55000, 62500], vols: [[0.5, 0.5, 0.65, 0.5, 0.5]]", "vols[0]", "butterfly arbitrage"),
-            ("expiry_days: [30, 60], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5, 0.6], [0.45, 0.3, 0.4]]", "vols[1]", "calendar arbitrage"),
-        ]
-        for c in cases {
-            assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike, grid: {\(c.grid)}}\n", positions: position),
-                           path: "market.smiles.BTC.grid.\(c.field)", mentioning: c.fragment)
-        }
-        // The butterfly error names the strike, and every error its line.
         let text = scenario(smile: "    BTC:\n      dynamics: sticky-strike\n      grid:\n        expiry_days: [30]\n        strikes: [40000, 45000, 50000, 55000, 62500]\n        vols:\n          - [0.5, 0.5, 0.65, 0.5, 0.5]\n",
                             positions: position)
         XCTAssertThrowsError(try loadScenario(text)) { error in
