@@ -94,12 +94,9 @@ struct HorizonLiquidation: LiquidationProcess {
             let losses = buffers.revaluer.lossRow(account: a)
             let equity = book.equityNow[a]
             if let array = waterfall.riskArray {
-                // MM_a of the risk array applied around each path's horizon market.
-                for j in 0..<m {
-                    required[j] = array.maintenance(account: a) {
-                        RiskArray.AssetMarket(spot: spot[$0 * ld + j], volFactor: volFactors[$0 * ld + j], yearsAfterHorizon: 0)
-                    }
-                }
+                // MM_a of the risk array applied around each path's horizon market, all the chunk's
+                // paths at once by the vector kernels.
+                array.maintenance(account: a, around: paths.horizon, count: m, rows: buffers.riskArrayRows, into: required)
             } else {
                 waterfall.requirementRows.fill(required, account: a, spot: spot, stride: ld, count: m,
                                                scratch: (buffers.positionNotional, buffers.positionRate))

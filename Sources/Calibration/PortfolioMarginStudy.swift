@@ -300,7 +300,10 @@ struct PortfolioMarginTotals: PathAccumulator {
     }
 }
 
-/// Revalues each account's positions asset by asset over its liquidation period on a chunk of ε.
+/// Revalues each account's positions asset by asset over its liquidation period on a chunk of ε: per
+/// account a and asset b, S''_j = S·e^{σ_b√h_ab·ε_j} (ln S''_j = ln S + σ_b√h_ab·ε_j) and each option on b
+/// repriced at τ − h_ab by the Black–Scholes vector kernel over the chunk's paths (`ChunkLeg`; the
+/// scalar `OptionLeg.value` to the last bits).
 struct PortfolioMarginPricer: PathPricer {
     let study: PortfolioMarginStudy
 
@@ -309,10 +312,13 @@ struct PortfolioMarginPricer: PathPricer {
         let values: UnsafeMutablePointer<Double>
         let capacity: Int
         let count: Int
+        /// The moved spots, their logs and the kernels' scratch.
+        let kernel: RiskArrayRows
         init(assets: Int, capacity: Int) {
             self.capacity = capacity
             count = assets + 1
             values = .allocate(capacity: count * capacity)
+            kernel = RiskArrayRows(capacity: capacity)
         }
         deinit { values.deallocate() }
     }
@@ -320,7 +326,7 @@ struct PortfolioMarginPricer: PathPricer {
     func makeWorkspace(capacity: Int) -> Rows { Rows(assets: study.model.assetCount, capacity: capacity) }
 
     func price(_ shocks: ShockBuffers, count m: Int, workspace: Rows, into totals: inout PortfolioMarginTotals) {
-        let array = study.array, book = array.book, n = book.assetCount, ld = workspace.capacity
+        let array = study.array, book = array.book, n = book.assetCount, ld = workspace.capacity, rows = workspace.kernel
         let total = workspace.values + n * ld
         let weights: UnsafePointer<Double>? = shocks.isWeighted ? UnsafePointer(shocks.importanceWeights) : nil
         var pair = 0
@@ -328,19 +334,20 @@ struct PortfolioMarginPricer: PathPricer {
             total.update(repeating: 0, count: m)
             for (k, b) in held.enumerated() {
                 let row = workspace.values + k * ld, eps = shocks.row(shocks.epsilon, asset: b)
-                let spot = array.spots[b], weight = book.linearWeights[a * n + b], slippage = study.slippages[a][k]
+                let spot = array.spots[b], logSpot = log(spot), weight = book.linearWeights[a * n + b], slippage = study.slippages[a][k]
                 let years = study.liquidationYears[a][k], scale = study.scenario.market.assets[b].vol * years.squareRoot()
-                // The account's options on b and their time to expiry after h_ab, once per chunk.
-                let legs = book.options(ofAccount: a).filter { $0.asset == b }.map { (leg: $0, yearsAfter: array.yearsNow($0) - years) }
                 for j in 0..<m {
-                    let moved = spot * exp(scale * eps[j])
-                    var profit = weight * (moved - spot)
-                    for (leg, yearsAfter) in legs {
-                        profit += leg.quantity * (leg.value(spot: moved, volFactor: 1, years: yearsAfter, rate: book.rate) - leg.valueNow)
-                    }
-                    row[j] = slippage - profit
-                    total[j] += row[j]
+                    let x = scale * eps[j], moved = spot * exp(x)
+                    rows.moved[j] = moved
+                    rows.logMoved[j] = logSpot + x
+                    row[j] = slippage - weight * (moved - spot)
                 }
+                // Each option on b at its time to expiry after h_ab: row −= q·(V(S'', iv(S''), τ − h_ab) − V₀).
+                for leg in book.options(ofAccount: a) where leg.asset == b {
+                    ChunkLeg(leg, years: array.yearsNow(leg) - years, rate: book.rate, valueNow: leg.valueNow)
+                        .subtract(scale: 0, count: m, spot: rows.moved, logSpot: rows.logMoved, factor: rows.ones, inverse: rows.ones, into: row, rows: rows)
+                }
+                for j in 0..<m { total[j] += row[j] }
                 if let weights {
                     totals.weightedPairLosses[pair].add(row, weights: weights, count: m)
                 } else {

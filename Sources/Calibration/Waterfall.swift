@@ -223,6 +223,9 @@ final class WaterfallBuffers {
     let grossNotional: UnsafeMutablePointer<Double>
     let movedSpot: UnsafeMutablePointer<Double>
     let liquidationYears: UnsafeMutablePointer<Double>
+    /// The risk array's rows across the chunk (`RiskArray.maintenance(account:around:count:rows:into:)`),
+    /// made on first use: only a waterfall under `policy.portfolio_margin` reads them.
+    private(set) lazy var riskArrayRows = RiskArrayRows(capacity: capacity)
     /// The chunk state of each cascade process that settled here (`CascadeLiquidation`), by its identity.
     var cascades: [ObjectIdentifier: CascadeChunk] = [:]
     /// Per cell c of the job and path j of the chunk: the deficit Σ_a max(−E2, 0) at 2c·capacity + j

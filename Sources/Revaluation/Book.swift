@@ -182,10 +182,26 @@ public struct OptionLeg: Sendable {
         impliedVol = vol
         smile = nil
         smileTerms = nil
-        let tau = max(remainingYears, 0), stdDev = vol * tau.squareRoot()
-        terms = ThresherOptionTerms(isCall: isCall ? 1 : 0, halfStdDev: 0.5 * stdDev, inverseStdDev: 1 / stdDev,
-                                    drift: rate * tau - log(strike), discountedStrike: strike * exp(-rate * tau),
-                                    quantity: quantity, valueNow: valueNow)
+        terms = kernelTerms(years: max(remainingYears, 0), rate: rate, volScale: 1, valueNow: valueNow)
+    }
+
+    /// The flat-iv kernel's terms (`thresher_subtract_option_profit`) of this option with `years` τ > 0
+    /// to expiry at its implied vol × `volScale` u (a risk array's vol row, 1 + shift·d): ½·iv·u·√τ,
+    /// 1/(iv·u·√τ), r·τ − ln K, K·e^{−rτ}, q and the value `valueNow` its P&L is taken against (USD per
+    /// coin; 0: the kernel subtracts q·V). At τ = τ', u = 1 and V₀ they are `terms`, bit for bit.
+    package func kernelTerms(years tau: Double, rate: Double, volScale: Double, valueNow: Double) -> ThresherOptionTerms {
+        let stdDev = impliedVol * volScale * tau.squareRoot()
+        return ThresherOptionTerms(isCall: isCall ? 1 : 0, halfStdDev: 0.5 * stdDev, inverseStdDev: 1 / stdDev,
+                                   drift: rate * tau - log(strike), discountedStrike: strike * exp(-rate * tau),
+                                   quantity: quantity, valueNow: valueNow)
+    }
+
+    /// The smile kernel's terms (`thresher_subtract_smile_option_profit`) with `years` τ > 0 to expiry
+    /// and the whole smile scaled by `volScale` u (variance terms × τ·u², so σ'√τ = u·iv(S')·√τ); nil
+    /// unless the option reads an SVI smile under sticky-moneyness (a grid's iv(S') is read in Swift).
+    /// At τ = τ' and u = 1 they are `smileTerms`.
+    package func smileKernelTerms(years tau: Double, volScale: Double) -> ThresherSmileTerms? {
+        smile?.kernelTerms(remainingYears: tau * volScale * volScale)
     }
 
     /// The implied vol at spot S' before any vol factor: the smile's at k' = ln(K/(S'·e^{rT})) under

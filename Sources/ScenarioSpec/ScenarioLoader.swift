@@ -140,8 +140,8 @@ extension Market {
             throw r.error("correlation", "missing required field 'correlation' (needed for \(count) assets): give {matrix: [[…]]} or {uniform: ρ}")
         }
         volShocks = try r.optional("vol_shocks") { try VolShocks(node: $0, path: $1, p) }
-        let assets = self.assets
-        smiles = try r.optional("smiles") { try VolSmile.all(node: $0, path: $1, assets: assets, p) } ?? []
+        let assets = self.assets, rate = self.rate
+        smiles = try r.optional("smiles") { try VolSmile.all(node: $0, path: $1, assets: assets, rate: rate, p) } ?? []
         smileFactors = try r.optional("smile_factors") { try SmileFactors.all(node: $0, path: $1, assets: assets, p) } ?? []
         let assetIDs = Set(assets.map(\.id))
         stablecoins = try r.optional("stablecoins") { node, path in

@@ -1,7 +1,7 @@
 import Foundation
 
-/// `market.smiles.<asset>` — an asset's implied-vol surface as raw SVI slices (Gatheral 2004) or a
-/// moneyness × expiry grid (`VolGrid`), and its dynamics under a spot move.
+/// `market.smiles.<asset>` — an asset's implied-vol surface as raw SVI slices (Gatheral 2004) or an
+/// expiry × moneyness or expiry × strike grid (`VolGrid`), and its dynamics under a spot move.
 ///
 /// Slice j (expiry Tⱼ years; an SVI slice or a row of the grid) gives the total implied variance at
 /// log-moneyness k = ln(K/F), F = S·e^{rT} the forward of the option's expiry T at spot S:
@@ -148,12 +148,13 @@ extension VolSmile {
     /// Slack of the arbitrage checks for rounding: g(k) ≥ −1e-10, w₂(k) ≥ w₁(k) − 1e-12.
     static let butterflySlack = 1e-10, calendarSlack = 1e-12
 
-    init(asset: String, node: ConfigNode, path: String, _ p: ScalarParsers) throws {
+    /// - Parameters: spot: the asset's spot now (USD) and rate: the market's, for a grid by strike.
+    init(asset: String, node: ConfigNode, path: String, spot: Double, rate: Double, _ p: ScalarParsers) throws {
         let r = try FieldReader(node, file: p.file, path: path, known: ["dynamics", "svi", "grid"])
         let dynamics = try r.required("dynamics") { try Dynamics(rawValue: p.oneOf($0, $1, Dynamics.allCases.map(\.rawValue)))! }
         if let gridNode = r.node("grid") {
             if r.node("svi") != nil { throw r.error("grid", "give either svi slices or a grid, not both") }
-            self.init(asset: asset, dynamics: dynamics, slices: [], grid: try VolGrid(node: gridNode, path: r.childPath("grid"), p))
+            self.init(asset: asset, dynamics: dynamics, slices: [], grid: try VolGrid(node: gridNode, path: r.childPath("grid"), spot: spot, rate: rate, p))
             return
         }
         guard r.node("svi") != nil else { throw r.error("svi", "missing required field 'svi' (SVI slices; or give a grid)") }
@@ -194,14 +195,15 @@ extension VolSmile {
         self.init(asset: asset, dynamics: dynamics, slices: slices)
     }
 
-    /// `market.smiles`: a mapping from asset id to its smile, assets in file order.
-    static func all(node: ConfigNode, path: String, assets: [Asset], _ p: ScalarParsers) throws -> [VolSmile] {
+    /// `market.smiles`: a mapping from asset id to its smile, assets in file order; `rate` the
+    /// market's (a grid by strike reads its forwards from it).
+    static func all(node: ConfigNode, path: String, assets: [Asset], rate: Double, _ p: ScalarParsers) throws -> [VolSmile] {
         try p.mapping(node, path).map { entry in
             let entryPath = "\(path).\(entry.key)"
-            guard assets.contains(where: { $0.id == entry.key }) else {
+            guard let asset = assets.first(where: { $0.id == entry.key }) else {
                 throw p.fail(entry.value, entryPath, "unknown asset '\(entry.key)'; known assets: \(assets.map(\.id).joined(separator: ", "))")
             }
-            return try VolSmile(asset: entry.key, node: entry.value, path: entryPath, p)
+            return try VolSmile(asset: entry.key, node: entry.value, path: entryPath, spot: asset.spot, rate: rate, p)
         }
     }
 }

@@ -102,6 +102,25 @@ final class SliceTests: XCTestCase {
                        bits([single.expectedIncome, single.fund.valueAtRisk, single.fund.expectedShortfall]))
     }
 
+    /// `evaluate` under `policy.portfolio_margin` on options that read an SVI smile under
+    /// sticky-moneyness (`riskArrayScenario`: the array's waterfall and its pass priced by the vector
+    /// kernels across each chunk) as 3 slices equals one process, bit for bit.
+    func testRiskArrayWaterfallSlicesMergeToTheSingleProcessFigures() throws {
+        let scenario = try loadScenario(riskArrayScenario(smile: riskArraySmiles[0].1, dynamics: "sticky-moneyness", paths: 3_000, accounts: 3))
+        let evaluator = try PolicyEvaluator(scenario: scenario, file: "test")
+        let single = try XCTUnwrap(evaluator.run(settings: RunSettings(threads: 2)).underRiskArray)
+        let merged = try XCTUnwrap(sliced(3) { try evaluator.run(settings: $0) }.result.underRiskArray)
+        XCTAssertEqual(bits(merged.accounts.flatMap { [$0.liquidationProbability, $0.expectedDeficit, $0.maintenance] }),
+                       bits(single.accounts.flatMap { [$0.liquidationProbability, $0.expectedDeficit, $0.maintenance] }))
+        XCTAssertEqual(bits([merged.expectedDeficit, merged.expectedIncome, merged.fund.valueAtRisk, merged.fund.expectedShortfall]),
+                       bits([single.expectedDeficit, single.expectedIncome, single.fund.valueAtRisk, single.fund.expectedShortfall]))
+        let study = try PortfolioMarginStudy(scenario: scenario)
+        let alone = try study.run(settings: RunSettings(threads: 2), ranges: [0..<3_000])[0]
+        let parts = try sliced(3) { try study.run(settings: $0, ranges: [0..<3_000]) }.result[0]
+        XCTAssertEqual(bits(parts.accounts.map(\.breachProbability)), bits(alone.accounts.map(\.breachProbability)))
+        XCTAssertEqual(bits(parts.ranges.map(\.calibrated)), bits(alone.ranges.map(\.calibrated)))
+    }
+
     /// Slices cover the range once, on 64-path bounds; states round-trip and refuse foreign shapes
     /// and truncation.
     func testSlicesAndStatesAreExact() throws {

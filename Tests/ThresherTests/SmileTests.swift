@@ -471,10 +471,10 @@ final class SmileTests: XCTestCase {
         return h00 * w[i] + h10 * h * slopes[i] + h01 * w[i + 1] + h11 * h * slopes[i + 1]
     }
 
-    /// A flat grid (every vol 0.6, expiries 30 and 365 days) prices like the flat iv 0.6: options on a
-    /// row, between the rows and after the last read iv 0.6 to 1e-12, and the Monte Carlo's mean,
-    /// standard deviation, VaR and ES and the stress loss equal the flat iv's to 1e-12 relative, under
-    /// both dynamics.
+    /// A flat grid (every vol 0.6, expiries 30 and 365 days), by moneyness or by strike, prices like the
+    /// flat iv 0.6: options on a row, between the rows and after the last read iv 0.6 to 1e-12, and the
+    /// Monte Carlo's mean, standard deviation, VaR and ES and the stress loss equal the flat iv's to
+    /// 1e-12 relative, under both dynamics.
     func testFlatGridReproducesFlatIV() throws {
         let flat = """
                 - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -20, iv: 0.6}
@@ -488,7 +488,9 @@ final class SmileTests: XCTestCase {
         let expectedStress = StressTest.evaluate(reference)[0].bookLoss
         func close(_ x: Double, _ y: Double, _ what: String) { XCTAssertEqual(x, y, accuracy: 1e-12 * abs(y), what) }
         for dynamics in ["sticky-strike", "sticky-moneyness"] {
-            let smile = "    BTC: {dynamics: \(dynamics), grid: {expiry_days: [30, 365], moneyness: [0.5, 1, 2], vols: [[0.6, 0.6, 0.6], [0.6, 0.6, 0.6]]}}\n"
+          // By moneyness and by absolute strike (`strikes`, USD: the same flat rows).
+          for columns in ["moneyness: [0.5, 1, 2]", "strikes: [25000, 50000, 100000]"] {
+            let smile = "    BTC: {dynamics: \(dynamics), grid: {expiry_days: [30, 365], \(columns), vols: [[0.6, 0.6, 0.6], [0.6, 0.6, 0.6]]}}\n"
             let smiled = try loadScenario(scenario(smile: smile, positions: flat.replacingOccurrences(of: ", iv: 0.6}", with: "}"), stress: stress))
             for position in smiled.portfolio.accounts[0].positions.prefix(3) {
                 guard case .option(let contract) = position.instrument.pricing(in: PricingContext(spot: 50000, rate: 0, horizonYears: 0))[0] else {
@@ -504,6 +506,7 @@ final class SmileTests: XCTestCase {
                 close(level.expectedShortfall, reference.expectedShortfall, dynamics)
             }
             close(StressTest.evaluate(smiled)[0].bookLoss, expectedStress, dynamics)
+          }
         }
     }
 
@@ -528,7 +531,8 @@ final class SmileTests: XCTestCase {
 
     /// Arbitrageable and malformed grids are refused, naming the field: a vol spike at the money (the
     /// call price is not convex in K: butterfly arbitrage), a later row below an earlier one (calendar
-    /// arbitrage), a wing steeper than Lee's bound, and the shapes.
+    /// arbitrage), a wing steeper than Lee's bound, and the shapes; grids by strike likewise, and strikes
+    /// not increasing or not positive, both moneyness and strikes, or neither.
     func testArbitrageableGridsAreRefused() {
         let position = "        - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -1}"
         let svi = "svi: [{expiry_days: 30, a: 0.02, b: 0.15, rho: -0.4, m: 0.02, sigma: 0.2}], "
@@ -542,6 +546,17 @@ final class SmileTests: XCTestCase {
             ("expiry_days: [30], moneyness: [1], vols: [[0.7]]", "moneyness", "at least two"),
             ("expiry_days: [60, 30], moneyness: [0.8, 1], vols: [[0.7, 0.5], [0.7, 0.5]]", "expiry_days[1]", "strictly increasing"),
             ("expiry_days: [30], moneyness: [0.8, 1], vols: [[0.7, 0]]", "vols[0][1]", "> 0"),
+            // By strike (USD): the same checks on each row's own nodes, and exactly one of moneyness and strikes.
+            ("expiry_days: [30], strikes: [40000, 50000, 50000], vols: [[0.7, 0.5, 0.6]]", "strikes[2]", "strictly increasing"),
+            ("expiry_days: [30], strikes: [40000, 30000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[1]", "strictly increasing"),
+            ("expiry_days: [30], strikes: [0, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[0]", "> 0"),
+            ("expiry_days: [30], strikes: [-40000, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes[0]", "> 0"),
+            ("expiry_days: [30], moneyness: [0.8, 1, 1.25], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5, 0.6]]", "strikes", "not both"),
+            ("expiry_days: [30], vols: [[0.7, 0.5, 0.6]]", "moneyness", "or give strikes"),
+            ("expiry_days: [30], strikes: [40000], vols: [[0.7]]", "strikes", "at least two"),
+            ("expiry_days: [30], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5]]", "vols[0]", "one vol per strike"),
+            ("expiry_days: [30], strikes: [40000, 45000, 50000, 55000, 62500], vols: [[0.5, 0.5, 0.65, 0.5, 0.5]]", "vols[0]", "butterfly arbitrage"),
+            ("expiry_days: [30, 60], strikes: [40000, 50000, 62500], vols: [[0.7, 0.5, 0.6], [0.45, 0.3, 0.4]]", "vols[1]", "calendar arbitrage"),
         ]
         for c in cases {
             assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike, grid: {\(c.grid)}}\n", positions: position),
@@ -550,5 +565,97 @@ final class SmileTests: XCTestCase {
         assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike, \(svi)grid: {expiry_days: [30], moneyness: [0.8, 1], vols: [[0.7, 0.5]]}}\n", positions: position),
                        path: "market.smiles.BTC.grid", mentioning: "not both")
         assertRejected(scenario(smile: "    BTC: {dynamics: sticky-strike}\n", positions: position), path: "market.smiles.BTC.svi", mentioning: "or give a grid")
+    }
+
+    /// A grid by absolute strike whose strikes are Fⱼ·mᵢ is the moneyness grid: with one row at r = 5 %
+    /// (Kᵢ = S·e^{rT}·mᵢ) and with two rows at r = 0 (Fⱼ = S for both), w(k, T) and iv(K, T) equal the
+    /// moneyness grid's to 1e-12 on k ∈ [−1.5, 1.5] (nodes, between them, both wings) at expiries on,
+    /// between and beyond the rows; loaded through `market.smiles`, an option reads the same iv.
+    func testStrikeGridAtForwardTimesMoneynessIsTheMoneynessGrid() throws {
+        let spot = 50000.0, moneyness = [0.8, 0.9, 1, 1.1, 1.25]
+        let cases: [(rate: Double, days: [Double], vols: [[Double]])] = [
+            (0.05, [45], [[0.7, 0.58, 0.5, 0.53, 0.6]]),
+            (0, [30, 90], [[0.7, 0.58, 0.5, 0.53, 0.6], [0.66, 0.57, 0.52, 0.54, 0.58]]),
+        ]
+        for c in cases {
+            let forward = spot * exp(c.rate * c.days[0] / 365)
+            let strikes = moneyness.map { forward * $0 }
+            let byMoneyness = VolGrid(expiryDays: c.days, moneyness: moneyness, vols: c.vols)
+            let byStrike = VolGrid(expiryDays: c.days, strikes: strikes, vols: c.vols, spot: spot, rate: c.rate)
+            for j in c.days.indices {
+                for (a, b) in zip(byStrike.logMoneyness(row: j), byMoneyness.logMoneyness(row: j)) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+            }
+            let smileM = VolSmile(asset: "BTC", dynamics: .stickyStrike, slices: [], grid: byMoneyness)
+            let smileK = VolSmile(asset: "BTC", dynamics: .stickyStrike, slices: [], grid: byStrike)
+            for days in [10.0, c.days[0], 60, 90, 200] {
+                for k in stride(from: -1.5, through: 1.5, by: 0.01) {
+                    let w = smileM.totalVariance(logMoneyness: k, years: days / 365)
+                    XCTAssertEqual(smileK.totalVariance(logMoneyness: k, years: days / 365), w, accuracy: 1e-12 * w, "r \(c.rate) T \(days) k \(k)")
+                }
+                for strike in [30000.0, 41000, 50000, 52000, 61000, 90000] {
+                    let iv = smileM.impliedVol(strike: strike, years: days / 365, spot: spot, rate: c.rate)
+                    XCTAssertEqual(smileK.impliedVol(strike: strike, years: days / 365, spot: spot, rate: c.rate), iv, accuracy: 1e-12 * iv)
+                }
+            }
+            // The same through the scenario: an option without iv reads the strike grid's smile.
+            let rows = c.vols.map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }.joined(separator: ", ")
+            let grid = "expiry_days: [\(c.days.map { "\($0)" }.joined(separator: ", "))], strikes: [\(strikes.map { "\($0)" }.joined(separator: ", "))], vols: [\(rows)]"
+            let text = scenario(smile: "    BTC: {dynamics: sticky-strike, grid: {\(grid)}}\n",
+                                positions: "        - {type: option, asset: BTC, right: put, strike: 46000, expiry_days: 60, quantity: -1}")
+                .replacingOccurrences(of: "rate: 0\n", with: "rate: \(c.rate)\n")
+            let loaded = try loadScenario(text)
+            XCTAssertEqual(loaded.market.rate, c.rate)
+            guard case .option(let contract) = loaded.portfolio.accounts[0].positions[0].instrument.pricing(in: PricingContext(spot: spot, rate: c.rate, horizonYears: 0))[0] else {
+                return XCTFail("not an option")
+            }
+            let iv = smileM.impliedVol(strike: 46000, years: 60.0 / 365, spot: spot, rate: c.rate)
+            XCTAssertEqual(contract.impliedVol, iv, accuracy: 1e-12 * iv, "r \(c.rate)")
+        }
+    }
+
+    /// A put between the nodes of a strike grid at r = 5 % (strikes 40,000, 50,000 and 62,500 on spot
+    /// 50,000: row j's nodes are ln(Kᵢ/S) − r·Tⱼ, the moneyness grid's shifted by −r·Tⱼ): its iv is
+    /// √(w/T) with w linear in T between the rows' hand-interpolated total variances at its
+    /// k = ln(K/S) − r·T, each row read at k + r·Tⱼ on the hand interpolant of `gridTotalVariance`
+    /// (nodes ln 0.8, 0, ln 1.25), to 1e-12; a strike node at its row's expiry reads its quote.
+    func testStrikeGridPutAgainstHandInterpolation() throws {
+        let rate = 0.05, spot = 50000.0, strike = 46000.0, days = 60.0, years = days / 365
+        let smile = """
+            BTC:
+              dynamics: sticky-strike
+              grid:
+                expiry_days: [30, 90]
+                strikes: [40000, 50000, 62500]
+                vols: [[0.7, 0.5, 0.6], [0.66, 0.52, 0.58]]
+        """
+        let text = scenario(smile: smile, positions: "        - {type: option, asset: BTC, right: put, strike: \(strike), expiry_days: \(days), quantity: -1}")
+            .replacingOccurrences(of: "rate: 0\n", with: "rate: \(rate)\n")
+        let loaded = try loadScenario(text)
+        let k = log(strike / spot) - rate * years
+        let lambda = (days - gridDays[0]) / (gridDays[1] - gridDays[0])
+        let w = (1 - lambda) * gridTotalVariance(k + rate * gridDays[0] / 365, row: 0) + lambda * gridTotalVariance(k + rate * gridDays[1] / 365, row: 1)
+        let expected = (w / years).squareRoot()
+        guard case .option(let contract) = loaded.portfolio.accounts[0].positions[0].instrument.pricing(in: PricingContext(spot: spot, rate: rate, horizonYears: 0))[0] else {
+            return XCTFail("not an option")
+        }
+        XCTAssertEqual(contract.impliedVol, expected, accuracy: 1e-12)
+        let surface = try XCTUnwrap(loaded.market.smile(of: "BTC"))
+        XCTAssertEqual(surface.impliedVol(strike: 62500, years: 30.0 / 365, spot: spot, rate: rate), 0.6, accuracy: 1e-14, "a node reads its quote")
+        XCTAssertEqual(surface.grid?.strikes, [40000, 50000, 62500])
+        XCTAssertNil(surface.grid?.moneyness)
+    }
+
+    /// A grid by strike refused for butterfly arbitrage names the row, its line and the strike
+    /// (the other bad strike grids: `testArbitrageableGridsAreRefused`).
+    func testStrikeGridErrorNamesTheLineAndStrike() {
+        let position = "        - {type: option, asset: BTC, right: put, strike: 45000, expiry_days: 30, quantity: -1}"
+        let text = scenario(smile: "    BTC:\n      dynamics: sticky-strike\n      grid:\n        expiry_days: [30]\n        strikes: [40000, 45000, 50000, 55000, 62500]\n        vols:\n          - [0.5, 0.5, 0.65, 0.5, 0.5]\n",
+                            positions: position)
+        XCTAssertThrowsError(try loadScenario(text)) { error in
+            guard let error = error as? ScenarioError else { return XCTFail("\(error)") }
+            XCTAssertTrue(error.message.contains("K = "), error.message)
+            let line = text.components(separatedBy: "\n").firstIndex { $0.contains("- [0.5, 0.5, 0.65") }.map { $0 + 1 }
+            XCTAssertEqual(error.line, line, "\(error)")
+        }
     }
 }

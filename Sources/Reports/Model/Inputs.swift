@@ -48,7 +48,8 @@ enum Inputs {
             return (smile.asset, .object([
                 ("dynamics", .string(smile.dynamics.rawValue)),
                 ("grid", .object([("expiry_days", .array(grid.expiryDays.map(JSONValue.number))),
-                                  ("moneyness", .array(grid.moneyness.map(JSONValue.number))),
+                                  grid.strikes.map { ("strikes", .array($0.map(JSONValue.number))) }
+                                      ?? ("moneyness", .array((grid.moneyness ?? []).map(JSONValue.number))),
                                   ("vols", .array(grid.vols.map { .array($0.map(JSONValue.number)) })),
                                   ("atm_iv", .array(smile.atmVols.map(JSONValue.number)))])),
             ]))
@@ -110,7 +111,7 @@ enum Inputs {
         for smile in market.smiles where market.smiles.count <= 4 {
             let days = smile.expiryDays, count = days.count
             let atm = smile.atmVols.map { String(format: "%.1f%%", 100 * $0) }
-            let form = smile.grid.map { "a grid of \(count) expir\(count == 1 ? "y" : "ies") × \($0.moneyness.count) moneyness points K/F" }
+            let form = smile.grid.map { "a grid of \(count) expir\(count == 1 ? "y" : "ies") × \($0.columnCount) \($0.strikes == nil ? "moneyness points K/F" : "strikes")" }
                 ?? "\(count) SVI slice\(count == 1 ? "" : "s")"
             lines.append("implied-vol smile \(smile.asset): \(smile.dynamics.rawValue), \(form) "
                          + "at \(days.map { shortDays($0) }.joined(separator: ", ")) days, ATM-forward iv \(atm.joined(separator: ", "))")
