@@ -20,7 +20,7 @@ extension RiskArray {
     /// time to expiry τ' (`yearsAfterHorizon` 0) — written to `required[j]`, USD. Per asset b of the
     /// account, with B_j = Σ_legs q·V(S_j, iv(S_j)·f_j, τ') the positions' value there:
     ///   loss_j(m, row) = weight·(B_j − w_ab·S_j·m − Σ_legs q·V(S_j(1 + m), iv(S_j(1 + m))·f_j·u_row, τ')),
-    /// u_row = 1 + shift_row·d (`volShift`), IM_bj = max(max over points of loss_j, c_Δ·|Δ_bj|·S_j)
+    /// u_row = 1 + shift_row·d (`volShift`, with b's shifts `spec.volShifts[b]`), IM_bj = max(max over points of loss_j, c_Δ·|Δ_bj|·S_j)
     /// + c_short·Σ_{short legs} |q|·S_j, and MM_aj = f·Σ_b IM_bj. Δ_bj (`OptionLeg.delta`, scalar per
     /// path) is computed only when c_Δ > 0.
     /// - Complexity: O(count × points × a's options), in vector kernel calls of `count` paths.
@@ -35,10 +35,11 @@ extension RiskArray {
             let spot = horizon.row(horizon.spot, asset: b), logSpot = horizon.row(horizon.logSpot, asset: b)
             let factor = horizon.row(horizon.volFactor, asset: b), inverse = horizon.row(horizon.inverseVolFactor, asset: b)
             let weight = book.linearWeights[a * n + b]
+            let shift = spec.volShifts[b]
             let legs = accountLegs.filter { $0.asset == b }.map { leg -> ChunkLeg in
                 let years = leg.remainingYears
                 guard years > 0 else { return ChunkLeg(leg, years: years, rate: rate, valueNow: 0) }
-                return ChunkLeg(leg, years: years, rate: rate, up: 1 + volShift(up: true, years: years), down: 1 + volShift(up: false, years: years), valueNow: 0)
+                return ChunkLeg(leg, years: years, rate: rate, up: 1 + volShift(up: true, years: years, shift: shift), down: 1 + volShift(up: false, years: years, shift: shift), valueNow: 0)
             }
             // B_j, the positions' value at the path's market: the kernel subtracts q·V from 0.
             let base = rows.base
