@@ -209,13 +209,10 @@ public struct TailAccumulator: Sendable {
         threshold = candidates.min()!
     }
 
-    /// Shortens `values` to its k largest (in no order) when it holds more: a radix selection on
-    /// their bits (`thresher_select_largest`; no comparison branches to mispredict).
+    /// Shortens `values` to its k largest (in no order) when it holds more.
     private static func keepLargest(_ k: Int, of values: inout [Double]) {
         guard values.count > k else { return }
-        values.withUnsafeMutableBufferPointer { values in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count) { thresher_select_largest(values.baseAddress!, values.count, k, $0.baseAddress!) }
-        }
+        values.withUnsafeMutableBufferPointer { selectLargest(k, in: $0) }
         values.removeLast(values.count - k)
     }
 
@@ -354,25 +351,10 @@ public struct TailSummary: Sendable {
 
 }
 
-/// Rearranges `values` so that its first k entries are its k largest (in no order): Hoare-partition
-/// quickselect with a median-of-three pivot.
-/// - Complexity: O(n) on average.
+/// Rearranges `values` so that its first k entries are its k largest (in no order; the entries after
+/// them are left unspecified): the radix selection on the values' bits, `thresher_select_largest`.
+/// - Complexity: O(n), no comparison branches.
 public func selectLargest(_ k: Int, in values: UnsafeMutableBufferPointer<Double>) {
-    var low = 0, high = values.count - 1
-    while low < high {
-        let mid = low + (high - low) / 2
-        // Median of three, ordered descending.
-        if values[mid] > values[low] { values.swapAt(mid, low) }
-        if values[high] > values[low] { values.swapAt(high, low) }
-        if values[high] > values[mid] { values.swapAt(high, mid) }
-        let pivot = values[mid]
-        var i = low, j = high
-        while i <= j {
-            while values[i] > pivot { i += 1 }
-            while values[j] < pivot { j -= 1 }
-            if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
-        }
-        // Now [low, j] ≥ pivot ≥ [i, high]; keep the side holding position k − 1.
-        if k - 1 <= j { high = j } else if k - 1 >= i { low = i } else { return }
-    }
+    guard k > 0, k < values.count else { return }
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count) { thresher_select_largest(values.baseAddress!, values.count, k, $0.baseAddress!) }
 }
