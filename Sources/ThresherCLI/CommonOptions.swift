@@ -21,16 +21,20 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Worker threads (default: the active processors, shared among the MPI ranks on this node). Results do not depend on it.")
     var threads: Int = defaultWorkerThreads
 
-    @Option(help: "Paths per chunk of work, a multiple of 64. Results do not depend on it.")
-    var chunkSize: Int = ChunkPlan.defaultChunkSize
+    @Option(help: "Paths per chunk of work, a multiple of 64 (default: 1024; for books of 1,024 accounts or more up to 8192, as long as every thread gets 8 chunks). Results do not depend on it.")
+    var chunkSize: Int?
 
     func validate() throws {
         if let paths, paths <= 0 || paths > 10_000_000_000 { throw ValidationError("--paths must be in 1 … 10,000,000,000, got \(paths)") }
         if threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
-        if chunkSize <= 0 || chunkSize % 64 != 0 { throw ValidationError("--chunk-size must be a positive multiple of 64, got \(chunkSize)") }
+        if let chunkSize, chunkSize <= 0 || chunkSize % 64 != 0 { throw ValidationError("--chunk-size must be a positive multiple of 64, got \(chunkSize)") }
     }
 
-    var settings: RunSettings { RunSettings(threads: threads, chunkSize: chunkSize) }
+    /// The settings for a run of `paths` paths on a book of `accounts` accounts: `--chunk-size`, or
+    /// `ChunkPlan.automaticChunkSize`.
+    func settings(paths: Int, accounts: Int) -> RunSettings {
+        RunSettings(threads: threads, chunkSize: chunkSize ?? ChunkPlan.automaticChunkSize(paths: paths, threads: threads, accounts: accounts))
+    }
 
     /// Applies --paths and --seed to a loaded scenario.
     func apply(to scenario: inout Scenario) {

@@ -33,7 +33,8 @@ struct MonteCarloRun {
 /// What changes only where a command's output goes or how fast it runs.
 struct Presentation {
     var threads: Int
-    var chunkSize: Int = ChunkPlan.defaultChunkSize
+    /// `--chunk-size`; nil: `ChunkPlan.automaticChunkSize` for the scenario.
+    var chunkSize: Int? = nil
     var output: ReportOptions
     var quiet: Bool
     /// calibrate: `--policy-out`.
@@ -89,7 +90,9 @@ enum MonteCarloCommands {
             case .local(let options): sliced = try options.resolve(request: request, scenario: scenario, digest: digest)
             case .merging(let coordinator): sliced = SlicedRun(coordinator: coordinator, replay: coordinator, writePart: nil)
             }
-            var settings = RunSettings(threads: presentation.threads, chunkSize: presentation.chunkSize)
+            let chunkSize = presentation.chunkSize ?? ChunkPlan.automaticChunkSize(paths: scenario.simulation.paths, threads: presentation.threads,
+                                                                                   accounts: scenario.portfolio.accounts.count)
+            var settings = RunSettings(threads: presentation.threads, chunkSize: chunkSize)
             settings.coordinator = sliced?.coordinator
             try sliced?.coordinator.begin(digest: digest)
             let owner = sliced?.coordinator.ownsOutput ?? true

@@ -9,6 +9,26 @@ public struct ChunkPlan: Sendable {
     public let chunkSize: Int
 
     public static let defaultChunkSize = 1024
+
+    /// Books of at least this many accounts get larger chunks (`automaticChunkSize`).
+    public static let manyAccounts = 1024
+    /// The largest chunk `automaticChunkSize` chooses.
+    public static let largestAutomaticChunkSize = 8192
+
+    /// The chunk size when none is asked for: `defaultChunkSize`, but for a book of many accounts
+    /// (≥ `manyAccounts`) the largest multiple of 1,024 up to `largestAutomaticChunkSize` that still
+    /// gives every worker 8 chunks of the N paths (so the last chunks still balance the threads).
+    ///
+    /// Why: a worker revalues every account of a chunk and folds each account's losses into that
+    /// account's tail, whose state (exact sums, candidates) is out of cache again by the next chunk
+    /// once the book has thousands of accounts. A chunk of 8,192 paths reads it an eighth as often:
+    /// W4 (10⁵ accounts × 10⁵ paths, 2 threads) takes 7.6 s in the engine instead of 10.9 s
+    /// (Benchmarks/README.md, session 36). Results do not depend on the chunk size.
+    public static func automaticChunkSize(paths: Int, threads: Int, accounts: Int) -> Int {
+        guard accounts >= manyAccounts else { return defaultChunkSize }
+        let balanced = paths / (8 * max(threads, 1)) / 1024 * 1024
+        return min(largestAutomaticChunkSize, max(defaultChunkSize, balanced))
+    }
     /// Chunk sizes are multiples of this many paths (the tail aggregators' block, 64 paths).
     public static let alignment = 64
 

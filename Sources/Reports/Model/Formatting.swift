@@ -1,4 +1,5 @@
 import Foundation
+import CFormatting
 import Calibration
 import ScenarioSpec
 import Shocks
@@ -15,9 +16,9 @@ func percent(_ x: Double) -> String {
 public func money(_ x: Double) -> String {
     guard x.isFinite else { return "n/a" }
     if x == 0 { return "0" }
-    if abs(x) < 100 { return String(format: "%.2f", x) }
+    if abs(x) < 100 { return printed("%.2f", x) }
     // Beyond Int's range (≈ 9.2e18) whole dollars are not meaningful digits: six significant ones.
-    guard abs(x) < 0x1p62 else { return String(format: "%.6g", x) }
+    guard abs(x) < 0x1p62 else { return printed("%.6g", x) }
     return (x < 0 ? "-" : "") + grouped(Int(abs(x).rounded()))
 }
 
@@ -52,7 +53,20 @@ public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
 }
 
 /// A rate as a percentage with three significant decimals.
-func rate(_ x: Double) -> String { String(format: "%.3f%%", x * 100) }
+func rate(_ x: Double) -> String { printed("%.3f%%", x * 100) }
+
+/// `String(format: format, x)` for a format with one double conversion, through the C library's
+/// printf directly (`thresher_print_double`; Foundation's `String(format:)` hands a double's
+/// conversion to the same `snprintf` after parsing the format and boxing the argument itself): the
+/// same text, several times faster, which matters in reports with a row per account. Text of 64
+/// bytes or more falls back to `String(format:)`.
+func printed(_ format: String, _ x: Double) -> String {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+        let length = thresher_print_double(buffer.baseAddress!, 64, format, x)
+        guard length >= 0, length < 64 else { return String(format: format, x) }
+        return String(cString: buffer.baseAddress!)
+    }
+}
 
 func tailDescription(_ tails: TailModel) -> String {
     guard case .filteredHistorical(let history) = tails else { return tails.description(historyDays: nil) }

@@ -16,22 +16,51 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// Pretty-printed text (two-space indent), ending in a newline at the top level.
     public func serialized(indent: Int = 0) -> String {
-        let pad = String(repeating: "  ", count: indent + 1), closing = String(repeating: "  ", count: indent)
+        var text = ""
+        write(to: &text, indent: indent)
+        return text
+    }
+
+    /// Appends the pretty-printed text to `text` (one growing string: a report with a row per
+    /// account is written in time linear in its size, not in its size times its depth).
+    private func write(to text: inout String, indent: Int) {
         switch self {
-        case .number(let x): return x.isFinite ? Self.format(x) : "null"
-        case .integer(let n): return String(n)
-        case .string(let s): return Self.quote(s)
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "null"
+        case .number(let x): text += x.isFinite ? Self.format(x) : "null"
+        case .integer(let n): text += String(n)
+        case .string(let s): text += Self.quote(s)
+        case .bool(let b): text += b ? "true" : "false"
+        case .null: text += "null"
         case .array(let items):
-            if items.isEmpty { return "[]" }
+            if items.isEmpty { text += "[]"; return }
             if items.allSatisfy({ if case .number = $0 { return true }; if case .integer = $0 { return true }; return false }) {
-                return "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]"
+                text += "["
+                for (i, item) in items.enumerated() {
+                    if i > 0 { text += ", " }
+                    item.write(to: &text, indent: 0)
+                }
+                text += "]"
+                return
             }
-            return "[\n" + items.map { pad + $0.serialized(indent: indent + 1) }.joined(separator: ",\n") + "\n\(closing)]"
+            let pad = String(repeating: "  ", count: indent + 1)
+            text += "[\n"
+            for (i, item) in items.enumerated() {
+                if i > 0 { text += ",\n" }
+                text += pad
+                item.write(to: &text, indent: indent + 1)
+            }
+            text += "\n" + String(repeating: "  ", count: indent) + "]"
         case .object(let fields):
-            if fields.isEmpty { return "{}" }
-            return "{\n" + fields.map { "\(pad)\(Self.quote($0.0)): \($0.1.serialized(indent: indent + 1))" }.joined(separator: ",\n") + "\n\(closing)}"
+            if fields.isEmpty { text += "{}"; return }
+            let pad = String(repeating: "  ", count: indent + 1)
+            text += "{\n"
+            for (i, (key, value)) in fields.enumerated() {
+                if i > 0 { text += ",\n" }
+                text += pad
+                text += Self.quote(key)
+                text += ": "
+                value.write(to: &text, indent: indent + 1)
+            }
+            text += "\n" + String(repeating: "  ", count: indent) + "}"
         }
     }
 

@@ -177,7 +177,7 @@ public struct ReportCell {
     /// A rate shown as a percentage (three decimals); the fraction in CSV.
     public static func rate(_ x: Double) -> ReportCell { ReportCell(text: Reports.rate(x), csv: csvNumber(x)) }
     /// A number shown with `format` (printf style); full precision in CSV.
-    public static func number(_ x: Double, format: String) -> ReportCell { ReportCell(text: String(format: format, x), csv: csvNumber(x)) }
+    public static func number(_ x: Double, format: String) -> ReportCell { ReportCell(text: printed(format, x), csv: csvNumber(x)) }
     /// The cell coloured by `verdict` (nil: plain).
     public func flagged(_ verdict: Headline.Verdict?) -> ReportCell {
         var cell = self

@@ -1,3 +1,4 @@
+import CFormatting
 /// The CSV form of a report: one RFC 4180 file per table that names one (`ReportTable.csvName`),
 /// with the columns that have a CSV name and machine values (integers as integers, other numbers
 /// in shortest round-trip form, fractions rather than percentages, empty when not finite). Headers
@@ -43,7 +44,8 @@ func csv(header: [String], rows: [[String]]) -> String {
 /// changes no value by more than 5e-13 of itself, far below any Monte Carlo or input precision;
 /// the JSON report keeps every bit.
 func csvNumber(_ x: Double) -> String {
-    guard x.isFinite, let rounded = Double(String(format: "%.12g", x)) else { return "" }
+    guard x.isFinite else { return "" }
+    let rounded = thresher_round_to_significant_digits(x, 12)
     if rounded == rounded.rounded(), abs(rounded) < 0x1p53 { return String(Int64(rounded)) }
     return "\(rounded)"
 }
