@@ -88,13 +88,17 @@ void thresher_select_largest(double *values, long count, long k, double *scratch
         }
         if (need == inPlay) break;   // the whole bucket is taken
     }
-    // Every key below `low`, then `need` of those in [low, high] (equal keys when all 8 digits ran).
+    // Every key below `low`, then the first `need` of those in [low, high] (equal keys when all 8
+    // digits ran), in their order. Branch-free: each value is written and the count advanced only
+    // when it is taken (a tail's keys fall either side of `low` at random, so a branch mispredicts).
     long out = 0, taken = 0;
     double *front = scratch;   // the keys are no longer needed
     for (long i = 0; i < count; i++) {
         uint64_t key = descending_key(values[i]);
-        if (key < low) front[out++] = values[i];
-        else if (key <= high && taken < need) { front[out++] = values[i]; taken++; }
+        long below = key < low, within = (key >= low) & (key <= high) & (taken < need);
+        front[out] = values[i];
+        out += below | within;
+        taken += within;
     }
     memcpy(values, front, (size_t)k * sizeof(double));
 }
