@@ -21,8 +21,16 @@ long thresher_exact_sum_add(int64_t *limbs, const double *values, long count) {
         int64_t *limb = limbs + (position >> 5);
         unsigned __int128 wide = (unsigned __int128)mantissa << (position & 31);
         int64_t p0 = (int64_t)(uint64_t)(wide & 0xFFFFFFFFu), p1 = (int64_t)(uint64_t)((wide >> 32) & 0xFFFFFFFFu), p2 = (int64_t)(uint64_t)(wide >> 64);
-        if (bits >> 63) { limb[0] -= p0; limb[1] -= p1; limb[2] -= p2; }
-        else { limb[0] += p0; limb[1] += p1; limb[2] += p2; }
+        // Negated by the sign's mask (0 or −1) rather than a branch: block sums of losses change
+        // sign at random, and the mispredicted branch cost more than the addition. The limbs are
+        // written through a volatile pointer so that the three stay 8-byte additions: paired into
+        // one 16-byte load and store, the next value's load one limb over cannot be forwarded from
+        // them and stalls.
+        int64_t sign = -(int64_t)(bits >> 63);
+        volatile int64_t *target = limb;
+        target[0] += (p0 ^ sign) - sign;
+        target[1] += (p1 ^ sign) - sign;
+        target[2] += (p2 ^ sign) - sign;
     }
     return nonFinite;
 }
