@@ -36,21 +36,35 @@ static void insertion_descending(double *v, long n) {
 void thresher_sort_descending(double *values, long count, double *scratch) {
     if (count < 64) { insertion_descending(values, count); return; }
     uint64_t *keys = (uint64_t *)values, *other = (uint64_t *)scratch;
-    long counts[8][256];
+    // Two sets of counts, for the even and the odd keys, summed after: the leading digits of a
+    // tail's keys fall in one or two buckets, and one set's increments of a bucket wait on each other.
+    long counts[8][256], odd[8][256];
     memset(counts, 0, sizeof counts);
-    for (long i = 0; i < count; i++) {
+    memset(odd, 0, sizeof odd);
+    long i = 0;
+    for (; i + 2 <= count; i += 2) {
+        uint64_t key = descending_key(values[i]), next = descending_key(values[i + 1]);
+        keys[i] = key;
+        keys[i + 1] = next;
+        for (int d = 0; d < 8; d++) {
+            counts[d][(key >> (8 * d)) & 0xFF]++;
+            odd[d][(next >> (8 * d)) & 0xFF]++;
+        }
+    }
+    for (; i < count; i++) {
         uint64_t key = descending_key(values[i]);
         keys[i] = key;
         for (int d = 0; d < 8; d++) counts[d][(key >> (8 * d)) & 0xFF]++;
     }
+    for (int d = 0; d < 8; d++) for (int b = 0; b < 256; b++) counts[d][b] += odd[d][b];
     for (int d = 0; d < 8; d++) {
         long *c = counts[d];
         // Skipped when one bucket holds every value: the order is already right for this digit.
         if (c[(keys[0] >> (8 * d)) & 0xFF] == count) continue;
         long offset = 0;
         for (int b = 0; b < 256; b++) { long n = c[b]; c[b] = offset; offset += n; }
-        for (long i = 0; i < count; i++) {
-            uint64_t key = keys[i];
+        for (long j = 0; j < count; j++) {
+            uint64_t key = keys[j];
             other[c[(key >> (8 * d)) & 0xFF]++] = key;
         }
         uint64_t *swap = keys; keys = other; other = swap;
@@ -66,14 +80,35 @@ void thresher_sort_descending(double *values, long count, double *scratch) {
 void thresher_select_largest(double *values, long count, long k, double *scratch) {
     if (k <= 0 || k >= count) return;
     uint64_t *play = (uint64_t *)scratch;
-    for (long i = 0; i < count; i++) play[i] = descending_key(values[i]);
+    // The bits where every key agrees (a tail's sign, exponent and leading mantissa bits) decide
+    // nothing: the digits above the highest bit where two keys differ are skipped.
+    uint64_t any = 0, all = ~0ULL;
+    for (long i = 0; i < count; i++) {
+        uint64_t key = descending_key(values[i]);
+        play[i] = key;
+        any |= key;
+        all &= key;
+    }
+    if (any == all) return;   // every value the same: any k of them are the k largest
     long inPlay = count, need = k;
-    uint64_t low = 0, high = ~0ULL;   // the keys in play lie in [low, high]
-    for (int d = 7; d >= 0; d--) {
-        long counts[256];
-        memset(counts, 0, sizeof counts);
+    int top = (63 - __builtin_clzll(any ^ all)) / 8;
+    uint64_t below = ~0ULL >> (8 * (7 - top));   // the bits of the digits top … 0
+    uint64_t low = all & ~below, high = low | below;   // the keys in play lie in [low, high]
+    for (int d = top; d >= 0; d--) {
+        // Four histograms, one per key of every four, summed after: most keys fall in a few
+        // buckets, and one histogram's increments of the same bucket wait on each other.
+        long counts[256], partial[4][256];
+        memset(partial, 0, sizeof partial);
         int shift = 8 * d;
-        for (long i = 0; i < inPlay; i++) counts[(play[i] >> shift) & 0xFF]++;
+        long i = 0;
+        for (; i + 4 <= inPlay; i += 4) {
+            partial[0][(play[i] >> shift) & 0xFF]++;
+            partial[1][(play[i + 1] >> shift) & 0xFF]++;
+            partial[2][(play[i + 2] >> shift) & 0xFF]++;
+            partial[3][(play[i + 3] >> shift) & 0xFF]++;
+        }
+        for (; i < inPlay; i++) partial[0][(play[i] >> shift) & 0xFF]++;
+        for (int b = 0; b < 256; b++) counts[b] = partial[0][b] + partial[1][b] + partial[2][b] + partial[3][b];
         long before = 0;
         int b = 0;
         while (before + counts[b] < need) { before += counts[b]; b++; }
