@@ -24,13 +24,15 @@ public func money(_ x: Double) -> String {
 
 /// 1234567 → "1,234,567".
 func grouped(_ n: Int) -> String {
-    let digits = String(abs(n))
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0, (digits.count - i) % 3 == 0 { out += "," }
-        out.append(ch)
+    let digits = String(n.magnitude).utf8
+    var out: [UInt8] = []
+    out.reserveCapacity(digits.count + digits.count / 3 + 1)
+    if n < 0 { out.append(UInt8(ascii: "-")) }
+    for (i, digit) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
+        out.append(digit)
     }
-    return (n < 0 ? "-" : "") + out
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// "penalty rate ±202 % (≈ 20.5 M paths for ±10 %)" when the estimate's half-width exceeds
