@@ -21,7 +21,7 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Worker threads (default: the active processors, shared among the MPI ranks on this node). Results do not depend on it.")
     var threads: Int = defaultWorkerThreads
 
-    @Option(help: "Paths per chunk of work, a multiple of 64 (default: 1024; for books of 1,024 accounts or more up to 8192, as long as every thread gets 8 chunks). Results do not depend on it.")
+    @Option(help: "Paths per chunk of work, a multiple of 64 (default: 1024; for `run` on a book of 1,024 accounts or more up to 8192, as long as every thread gets 8 chunks). Results do not depend on it.")
     var chunkSize: Int?
 
     func validate() throws {
@@ -30,11 +30,8 @@ struct SimulationOptions: ParsableArguments {
         if let chunkSize, chunkSize <= 0 || chunkSize % 64 != 0 { throw ValidationError("--chunk-size must be a positive multiple of 64, got \(chunkSize)") }
     }
 
-    /// The settings for a run of `paths` paths on a book of `accounts` accounts: `--chunk-size`, or
-    /// `ChunkPlan.automaticChunkSize`.
-    func settings(paths: Int, accounts: Int) -> RunSettings {
-        RunSettings(threads: threads, chunkSize: chunkSize ?? ChunkPlan.automaticChunkSize(paths: paths, threads: threads, accounts: accounts))
-    }
+    /// The settings of `sample`: `--chunk-size`, or `ChunkPlan.defaultChunkSize`.
+    var settings: RunSettings { RunSettings(threads: threads, chunkSize: chunkSize ?? ChunkPlan.defaultChunkSize) }
 
     /// Applies --paths and --seed to a loaded scenario.
     func apply(to scenario: inout Scenario) {

@@ -18,6 +18,14 @@ protocol MonteCarloCommand {
     static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
                         presentation: Presentation) throws -> ReportDocument
+    /// The chunk size without `--chunk-size` (results do not depend on it).
+    static func defaultChunkSize(_ scenario: Scenario, threads: Int) -> Int
+}
+
+extension MonteCarloCommand {
+    /// `ChunkPlan.defaultChunkSize`: the waterfalls of calibrate, evaluate and robustness were not
+    /// measured at larger chunks.
+    static func defaultChunkSize(_ scenario: Scenario, threads: Int) -> Int { ChunkPlan.defaultChunkSize }
 }
 
 /// What a Monte Carlo command computes with besides the scenario: the settings (with the
@@ -90,8 +98,7 @@ enum MonteCarloCommands {
             case .local(let options): sliced = try options.resolve(request: request, scenario: scenario, digest: digest)
             case .merging(let coordinator): sliced = SlicedRun(coordinator: coordinator, replay: coordinator, writePart: nil)
             }
-            let chunkSize = presentation.chunkSize ?? ChunkPlan.automaticChunkSize(paths: scenario.simulation.paths, threads: presentation.threads,
-                                                                                   accounts: scenario.portfolio.accounts.count)
+            let chunkSize = presentation.chunkSize ?? command.defaultChunkSize(scenario, threads: presentation.threads)
             var settings = RunSettings(threads: presentation.threads, chunkSize: chunkSize)
             settings.coordinator = sliced?.coordinator
             try sliced?.coordinator.begin(digest: digest)

@@ -4,6 +4,7 @@ import Foundation
 import MonteCarlo
 import Reports
 import ScenarioSpec
+import WorkerPool
 
 /// `thresher run FILE`: revalue the book on every path, report VaR/ES for the book and each account.
 struct Run: ParsableCommand {
@@ -28,6 +29,12 @@ struct Run: ParsableCommand {
 
 extension Run: MonteCarloCommand {
     static let name = "run"
+
+    /// Larger chunks for books of many accounts (`ChunkPlan.automaticChunkSize`).
+    static func defaultChunkSize(_ scenario: Scenario, threads: Int) -> Int {
+        ChunkPlan.automaticChunkSize(paths: scenario.simulation.paths, threads: threads, accounts: scenario.portfolio.accounts.count)
+    }
+
     static func label(_ request: RunRequest) -> String { "" }
 
     static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {

@@ -41,7 +41,7 @@ struct Sample: ParsableCommand {
             let interrupt = installInterruptHandler(cancellation)
             defer { interrupt.cancel() }
             let csv = URL(fileURLWithPath: out).pathExtension.lowercased() == "csv"
-            try ShockFile.write(model: model, paths: scenario.simulation.paths, settings: simulation.settings(paths: scenario.simulation.paths, accounts: scenario.portfolio.accounts.count), to: out,
+            try ShockFile.write(model: model, paths: scenario.simulation.paths, settings: simulation.settings, to: out,
                                 format: csv ? .csv(assets: scenario.market.assets.map(\.id)) : .npy, cancellation: cancellation)
         }
     }

@@ -15,7 +15,7 @@ public struct ChunkPlan: Sendable {
     /// The largest chunk `automaticChunkSize` chooses.
     public static let largestAutomaticChunkSize = 8192
 
-    /// The chunk size when none is asked for: `defaultChunkSize`, but for a book of many accounts
+    /// `run`'s chunk size when none is asked for: `defaultChunkSize`, but for a book of many accounts
     /// (≥ `manyAccounts`) the largest multiple of 1,024 up to `largestAutomaticChunkSize` that still
     /// gives every worker 8 chunks of the N paths (so the last chunks still balance the threads).
     ///

@@ -13,6 +13,26 @@ final class InstrumentTests: XCTestCase {
         XCTAssertEqual(ChunkPlan.alignment, TailAccumulator.blockSize)
     }
 
+    /// The chunk size without `--chunk-size`: 1,024 paths for books of fewer than 1,024 accounts; for
+    /// more, the largest multiple of 1,024 up to 8,192 that leaves every thread 8 chunks, never
+    /// below 1,024 — and always a multiple of the aggregators' block.
+    func testAutomaticChunkSize() {
+        XCTAssertEqual(ChunkPlan.automaticChunkSize(paths: 100_000, threads: 2, accounts: 1_023), 1_024)
+        XCTAssertEqual(ChunkPlan.automaticChunkSize(paths: 100_000, threads: 2, accounts: 100_000), 6_144)
+        XCTAssertEqual(ChunkPlan.automaticChunkSize(paths: 1_000_000, threads: 2, accounts: 10_000), 8_192)
+        XCTAssertEqual(ChunkPlan.automaticChunkSize(paths: 100_000, threads: 16, accounts: 100_000), 1_024)
+        XCTAssertEqual(ChunkPlan.automaticChunkSize(paths: 20_000, threads: 2, accounts: 10_000), 1_024)
+        XCTAssertEqual(ChunkPlan.automaticChunkSize(paths: 1, threads: 1, accounts: 5_000), 1_024)
+        for paths in [1, 5_000, 65_536, 100_000, 10_000_000] {
+            for threads in [1, 2, 3, 16] {
+                let size = ChunkPlan.automaticChunkSize(paths: paths, threads: threads, accounts: 50_000)
+                XCTAssertEqual(size % ChunkPlan.alignment, 0)
+                XCTAssertTrue((1_024...8_192).contains(size))
+                if size > 1_024 { XCTAssertGreaterThanOrEqual(paths / size, 8 * threads) }
+            }
+        }
+    }
+
     func testRegisteredTypeNamesAreUniqueAndAnUnknownTypeIsNamed() throws {
         let names = InstrumentRegistry.all.map { $0.typeName }
         XCTAssertEqual(Set(names).count, names.count)

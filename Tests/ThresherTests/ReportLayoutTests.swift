@@ -195,4 +195,41 @@ final class ReportLayoutTests: BinaryTestCase {
         XCTAssertEqual(csvNumber(1.0 / 3), "0.333333333333")
         XCTAssertEqual(csvNumber(1e-300), "1e-300")
     }
+
+    /// The reports' printf path (`printed`, C's snprintf) writes what Foundation's `String(format:)`
+    /// writes, and the CSV rounding (`csvNumber`) reads back what Foundation's text of %.12g reads:
+    /// 20,000 seeded doubles of both signs over the whole exponent range, ±0, subnormals, the
+    /// halfway cases of two decimals, and grouped digits at every length.
+    func testPrintedNumbersAreFoundationsText() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state }
+        var values: [Double] = [0, -0.0, 0x1p-1074, -0x1p-1074, .greatestFiniteMagnitude, 0.125, 0.375, 2.675, 1.005, 99.995, -99.995, 1e15, 123_456_789.5]
+        for _ in 0..<10_000 { values.append(Double(bitPattern: next())) }
+        for _ in 0..<10_000 { values.append((Double(next() >> 11) / 0x1p53 - 0.5) * pow(10, Double(next() % 24) - 6)) }
+        for x in values where x.isFinite {
+            for format in ["%.2f", "%.6g", "%.3f%%", "%.12g", "%.4f"] {
+                XCTAssertEqual(printed(format, x), String(format: format, x), "\(format) of \(x.bitPattern)")
+            }
+            let expected = Double(String(format: "%.12g", x))!
+            let rounded = csvNumber(x)
+            XCTAssertEqual(rounded, expected == expected.rounded() && abs(expected) < 0x1p53 ? String(Int64(expected)) : "\(expected)", "csv of \(x.bitPattern)")
+        }
+        for (n, text) in [(0, "0"), (7, "7"), (999, "999"), (1_000, "1,000"), (-12_345, "-12,345"), (123_456, "123,456"), (1_234_567, "1,234,567"),
+                          (Int.min, "-9,223,372,036,854,775,808")] {
+            XCTAssertEqual(grouped(n), text)
+        }
+    }
+
+    /// A report's first non-finite number is named by its path, built only when one is found; the
+    /// JSON text is the same as the recursive rendering's (two-space indent, number arrays on one line).
+    func testJSONPathsAndText() {
+        let document = JSONValue.object([("a", .number(1)), ("b", .array([.object([("c", .number(2))]), .object([("c", .number(.nan))])]))])
+        XCTAssertEqual(document.firstNonFinitePath, "b[1].c")
+        XCTAssertEqual(JSONValue.array([.number(1), .number(.infinity)]).firstNonFinitePath, "[1]")
+        XCTAssertEqual(JSONValue.number(.nan).firstNonFinitePath, "(top level)")
+        XCTAssertNil(JSONValue.object([("x", .array([.integer(3), .null]))]).firstNonFinitePath)
+        let text = JSONValue.object([("id", .string("a\"b")), ("v", .array([.number(1.5), .integer(2)])), ("o", .object([])),
+                                     ("n", .array([.object([("k", .bool(true))])]))]).serialized()
+        XCTAssertEqual(text, "{\n  \"id\": \"a\\\"b\",\n  \"v\": [1.5, 2],\n  \"o\": {},\n  \"n\": [\n    {\n      \"k\": true\n    }\n  ]\n}")
+    }
 }

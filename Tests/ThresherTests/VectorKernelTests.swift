@@ -370,15 +370,18 @@ final class VectorKernelTests: XCTestCase {
     }
 
     /// The radix selection (`thresher_select_largest`) keeps the k largest values, as a multiset,
-    /// for every k from 1 to n − 1 on a tail-like sample (one magnitude, repeats) and on values of
-    /// both signs over many magnitudes with ±0 and infinities.
+    /// for every k from 1 to n − 1 on a tail-like sample (one magnitude, repeats), on values of
+    /// both signs over many magnitudes with ±0 and infinities, on equal values, and on two values
+    /// a last bit apart (every digit but the lowest skipped as agreed).
     func testRadixSelectionKeepsTheLargest() {
         var generator = SystemRandomNumberGenerator()
         var tail = (0..<300).map { _ in Double.random(in: 5_000..<5_100, using: &generator) }
         for i in stride(from: 0, to: 300, by: 7) { tail[i] = tail[0] }
         var mixed = (0..<300).map { _ in Double.random(in: -1...1, using: &generator) * pow(10, Double.random(in: -300...300, using: &generator)) }
         mixed[0] = .infinity; mixed[1] = -.infinity; mixed[2] = 0; mixed[3] = -0.0; mixed[4] = mixed[5]
-        for (values, label) in [(tail, "tail"), (mixed, "mixed")] {
+        let equal = [Double](repeating: 7.25, count: 100)
+        let lastBit = (0..<101).map { i in i % 3 == 0 ? 5_000.5.nextUp : 5_000.5 }
+        for (values, label) in [(tail, "tail"), (mixed, "mixed"), (equal, "equal"), (lastBit, "last bit")] {
             let descending = values.sorted(by: >)
             for k in 1..<values.count {
                 var selected = values, scratch = [Double](repeating: 0, count: values.count)
