@@ -76,7 +76,7 @@ let package = Package(
         // The stores themselves: SQLite (GRDB) and PostgreSQL (postgres-nio), one schema.
         .target(name: "RunStoreBackends", dependencies: ["RunStore", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Reports", dependencies: ["Backtest", "CFormatting", "CKernels", "Calibration", "CommandSupport", "Engine", "History", "RunStore", "ScenarioSpec", "Shocks", "TailStats"]),
+        .target(name: "Reports", dependencies: ["Backtest", "CFormatting", "CKernels", "Calibration", "CommandSupport", "Engine", "History", "LinearAlgebra", "RunStore", "ScenarioSpec", "Shocks", "TailStats"]),
         // `thresher serve`: the what-ifs and Monte Carlo jobs over HTTP, and the risk desk's page.
         .target(name: "Server", dependencies: [
             "Calibration", "CommandSupport", "Engine", "MonteCarlo", "Reports", "Revaluation", "ScenarioSpec", "WorkerPool",

@@ -20,6 +20,12 @@ package func multiplyAccumulate(_ a: UnsafePointer<Double>, rows m: Int, inner k
                 alpha, a, Int32(k), b, Int32(ldb), 1.0, c, Int32(ldc))
 }
 
+/// The kernels OpenBLAS chose for this CPU when it was loaded ("Haswell", "Zen", "SkylakeX",
+/// "Cooperlake", "Sandybridge", …; `OPENBLAS_CORETYPE` overrides the choice). Its kernels round the
+/// products of the correlated shocks and of dense accounts differently, so reports agree to the last
+/// bit only between processes that use the same core (README, "Reproducibility").
+public var blasCore: String { String(cString: openblas_get_corename()) }
+
 /// Make OpenBLAS single-threaded: the Dispatch worker pool owns the cores, each worker calls BLAS
 /// on its own chunk. Only when it is not already: OpenBLAS's setter restarts a pool that was shut
 /// down (see `ensureSingleThreadedBLASEnvironment`).

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import LinearAlgebra
 
 /// What produced a report: the release, the commit of the build and the time it was rendered.
 /// Every report carries it (JSON `thresher`, the terminal's last line, the HTML's footer).
@@ -12,9 +13,13 @@ public enum BuildInfo {
     /// "baseline" (same bits; named so that a report says how it was computed).
     public static var kernels: String { String(cString: thresher_kernel_path()) }
 
-    /// "thresher 0.7.0 (commit 1a2b3c4d5e6f, kernels avx2-fma), 2026-12-02T14:10:00Z".
+    /// The kernels OpenBLAS chose for this CPU (`blasCore`): reports agree to the last bit only where
+    /// it is the same.
+    public static var blas: String { blasCore }
+
+    /// "thresher 0.7.0 (commit 1a2b3c4d5e6f, kernels avx2-fma, OpenBLAS Haswell), 2026-12-02T14:10:00Z".
     public static func line(at date: Date) -> String {
-        "thresher \(version) (commit \(commit), kernels \(kernels)), \(timestamp(date))"
+        "thresher \(version) (commit \(commit), kernels \(kernels), OpenBLAS \(blas)), \(timestamp(date))"
     }
 
     /// ISO 8601 UTC, seconds.
@@ -24,9 +29,9 @@ public enum BuildInfo {
         return formatter.string(from: date)
     }
 
-    /// The JSON `thresher` object: version, commit, kernels, generated_at.
+    /// The JSON `thresher` object: version, commit, kernels, blas, generated_at.
     public static func json(at date: Date) -> JSONValue {
-        .object([("version", .string(version)), ("commit", .string(commit)), ("kernels", .string(kernels)),
+        .object([("version", .string(version)), ("commit", .string(commit)), ("kernels", .string(kernels)), ("blas", .string(blas)),
                  ("generated_at", .string(timestamp(date)))])
     }
 }
