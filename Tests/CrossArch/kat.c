@@ -127,6 +127,24 @@ int main(void) {
     long fusedKept = thresher_linear_tail(COUNT, rows, STRIDE, assets, weights, 3, 0.5, 2, sums, squares, above);
     report("linear tail sums", sums, BLOCKS);
     report("linear tail above", above, fusedKept);
+    // The tails' integer and bit-level kernels: the linear losses (both signs, one magnitude, as a
+    // tail's) sorted; the 1,000 largest selected (reported sorted, as a set); their block sums added
+    // exactly (the limbs, as doubles, are the same integers everywhere).
+    double *sorted = calloc(COUNT, sizeof(double)), *scratch = calloc(COUNT, sizeof(double));
+    memcpy(sorted, out, COUNT * sizeof(double));
+    thresher_sort_descending(sorted, COUNT, scratch);
+    report("radix sort", sorted, COUNT);
+    memcpy(scratch, out, COUNT * sizeof(double));
+    double *selected = calloc(COUNT, sizeof(double));
+    thresher_select_largest(scratch, COUNT, 1000, selected);
+    thresher_sort_descending(scratch, 1000, selected);
+    report("radix selection", scratch, 1000);
+    int64_t limbs[68] = {0};
+    thresher_exact_sum_add(limbs, sums, BLOCKS);
+    thresher_exact_sum_add(limbs, out, COUNT);
+    double limbValues[68];
+    for (int k = 0; k < 68; k++) limbValues[k] = (double)limbs[k];
+    report("exact sum limbs", limbValues, 68);
     fprintf(stderr, "kernel path: %s; %s\n", thresher_kernel_path(), failures ? "KAT FAILED" : "KATs pass");
     return failures != 0;
 }
