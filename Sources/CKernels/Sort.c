@@ -130,9 +130,9 @@ void thresher_select_largest(double *values, long count, long k, double *scratch
     double *front = scratch;   // the keys are no longer needed
     for (long i = 0; i < count; i++) {
         uint64_t key = descending_key(values[i]);
-        long below = key < low, within = (key >= low) & (key <= high) & (taken < need);
+        long under = key < low, within = (key >= low) & (key <= high) & (taken < need);
         front[out] = values[i];
-        out += below | within;
+        out += under | within;
         taken += within;
     }
     memcpy(values, front, (size_t)k * sizeof(double));

@@ -41,7 +41,7 @@ struct MonteCarloRun {
 /// What changes only where a command's output goes or how fast it runs.
 struct Presentation {
     var threads: Int
-    /// `--chunk-size`; nil: `ChunkPlan.automaticChunkSize` for the scenario.
+    /// `--chunk-size`; nil: the command's `defaultChunkSize` for the scenario.
     var chunkSize: Int? = nil
     var output: ReportOptions
     var quiet: Bool
