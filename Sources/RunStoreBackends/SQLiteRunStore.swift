@@ -39,7 +39,8 @@ public final class SQLiteRunStore: ResultsStore {
     /// ("table store_info already exists"), or one's switch of the new file to WAL meets the other's
     /// and fails at once instead of waiting. The runs themselves are written under SQLite's own lock.
     /// - Returns: the lock's descriptor, or nil where the file cannot be made (a read-only folder:
-    ///   the store is then opened without it).
+    ///   the store is then opened without it). Where the file system refuses `flock` (some network
+    ///   file systems) the descriptor is returned unlocked, and the store opens as it did before.
     static func creationLock(_ path: String) -> Int32? {
         let descriptor = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return nil }
