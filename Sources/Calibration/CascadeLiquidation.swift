@@ -69,7 +69,6 @@ struct CascadeLiquidation: LiquidationProcess {
         for a in buffers.accounts {
             let losses = buffers.revaluer.lossRow(account: a), equity = book.equityNow[a], row = buffers.row(account: a)
             for j in 0..<m {
-                buffers.loss[row + j] = losses[j]
                 buffers.finalEquity[row + j] = equity - losses[j]
                 buffers.notional[row + j] = 0
                 buffers.recovered[row + j] = false

@@ -102,12 +102,11 @@ struct HorizonLiquidation: LiquidationProcess {
                                                scratch: (buffers.positionNotional, buffers.positionRate))
             }
             let r = buffers.row(account: a)
-            let loss = buffers.loss + r, liquidated = buffers.liquidated + r
+            let liquidated = buffers.liquidated + r
             let finalEquity = buffers.finalEquity + r, notional = buffers.notional + r, recovered = buffers.recovered + r
             var anyLiquidated = false
             for j in 0..<m {
                 let e1 = equity - losses[j]
-                loss[j] = losses[j]
                 finalEquity[j] = e1
                 notional[j] = 0
                 recovered[j] = false

@@ -78,9 +78,13 @@ struct WaterfallTotals: Sendable {
             for a in buffers.accounts {
                 let i = a - first, r = buffers.row(account: a)
                 // Deficits are summed per aligned block of paths, then exactly: chunk-size invariant.
+                // A block without liquidations adds 0 everywhere: skipped (`ExactSum.add(0)` is a no-op).
                 for block in stride(from: 0, to: m, by: TailAccumulator.blockSize) {
+                    let end = min(block + TailAccumulator.blockSize, m)
+                    var j = buffers.nextLiquidated(row: r, from: block, to: end)
+                    guard j < end else { continue }
                     var blockDeficit = 0.0, blockLiquidations = 0.0, blockUnnecessary = 0.0, timed = 0
-                    for j in block..<min(block + TailAccumulator.blockSize, m) where buffers.liquidated[r + j] {
+                    while j < end {
                         let k = r + j, w = weights?[j] ?? 1
                         liquidations[i] += 1
                         if buffers.recovered[k] { unnecessaryLiquidations[i] += 1; blockUnnecessary += w }
@@ -93,6 +97,7 @@ struct WaterfallTotals: Sendable {
                         }
                         blockDeficit += w * max(-buffers.finalEquity[k], 0)
                         sink.add(notional: buffers.notional[k], equity: buffers.finalEquity[k], weight: w)
+                        j = buffers.nextLiquidated(row: r, from: j + 1, to: end)
                     }
                     if timed > 0 { breachTimes.add(hours: blockHours.baseAddress!, count: timed) }
                     deficits[i].add(blockDeficit)
@@ -171,10 +176,12 @@ struct FundTotals: Sendable {
         let pathDeficit = sums, pathIncome = sums + buffers.capacity
         for a in buffers.accounts {
             let r = buffers.row(account: a)
-            for j in 0..<m where buffers.liquidated[r + j] {
+            var j = buffers.nextLiquidated(row: r, from: 0, to: m)
+            while j < m {
                 let e2 = buffers.finalEquity[r + j]
                 pathDeficit[j] += max(-e2, 0)
                 pathIncome[j] += min(rate * buffers.notional[r + j], max(e2, 0))
+                j = buffers.nextLiquidated(row: r, from: j + 1, to: m)
             }
         }
     }

@@ -101,6 +101,9 @@ struct PathwiseLiquidation: LiquidationProcess {
                     scratch.maximum[k] = s * BridgeExtremes.maximum(end: c, uniform: high[j])
                     (scratch.shift[k], scratch.onGrid[k]) = rule.shift(returnScale: scale, pathScale: s)
                 }
+                var highest = -Double.infinity
+                for spot in UnsafeBufferPointer(start: paths.horizon.spot + i * ld, count: m) where spot > highest { highest = spot }
+                scratch.highestSpot[i] = highest
             }
             scratch.gridReady.update(repeating: false, count: m)
             scratch.prepared = chunk
@@ -127,15 +130,12 @@ struct PathwiseLiquidation: LiquidationProcess {
         }
     }
 
-    /// Account a's rows before its liquidations: the horizon loss, E1 = equity now − loss, and not
-    /// liquidated (notional 0, not recovered).
+    /// Account a's rows before its liquidations: E1 = equity now − the horizon loss, and not
+    /// liquidated (the rows only a liquidation sets are written by it).
     private static func beginRows(account a: Int, equity: Double, count m: Int, _ buffers: WaterfallBuffers) {
-        let losses = buffers.revaluer.lossRow(account: a), row = buffers.row(account: a), finalEquity = buffers.finalEquity + row
-        (buffers.loss + row).update(from: losses, count: m)
+        let losses = buffers.loss + buffers.row(account: a), finalEquity = buffers.finalEquity + buffers.row(account: a)
         for j in 0..<m { finalEquity[j] = equity - losses[j] }
-        (buffers.notional + row).update(repeating: 0, count: m)
-        (buffers.recovered + row).update(repeating: false, count: m)
-        (buffers.liquidated + row).update(repeating: false, count: m)
+        (buffers.liquidated + buffers.row(account: a)).update(repeating: false, count: m)
     }
 
     /// A one-asset account over the chunk: breached where the path's extreme passes its shifted
@@ -149,10 +149,14 @@ struct PathwiseLiquidation: LiquidationProcess {
         let spot = w.model.spots[i], scale = w.model.returnScales[i], equity = w.book.equityNow[a]
         let closing = closing(account: a, w, paths, buffers)
         let minimum = scratch.minimum + i * ld, maximum = scratch.maximum + i * ld, shifts = scratch.shift + i * ld
-        for j in 0..<m {
-            let k = i * ld + j, shift = shifts[j]
+        // The paths that reach a price, flagged without branches, then visited in order.
+        let reached = scratch.reached
+        for j in 0..<m { reached[j] = FlagScan.flag(minimum[j] <= lower - shifts[j]) | FlagScan.flag(maximum[j] >= upper + shifts[j]) }
+        var next = FlagScan.next(reached, from: 0, to: m)
+        while next < m {
+            let j = next, k = i * ld + j, shift = shifts[j]
+            next = FlagScan.next(reached, from: j + 1, to: m)
             let hitsLow = minimum[j] <= lower - shift, hitsHigh = maximum[j] >= upper + shift
-            guard hitsLow || hitsHigh else { continue }
             let s = bridge.scale[j], c = eps[k] / s
             var tau = Double.infinity, level = 0.0
             if hitsLow { (tau, level) = (BridgeExtremes.firstPassageTime(level: (lower - shift) / s, end: c, normal: lowNormals[j], uniform: lowTimes[j]), lower - shift) }

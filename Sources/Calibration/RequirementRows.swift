@@ -51,9 +51,13 @@ struct RequirementRows: Sendable {
 
     /// requirement[j] = Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots
     /// spot[asset·stride + j], for j < m — the same sum, in the same order, as
-    /// `Waterfall.requirement(account:spot:)`.
+    /// `Waterfall.requirement(account:spot:)`. `highestSpot[i]`, where given, is the largest spot of
+    /// asset i over the m paths (NaN-free): since n = perSpot·S + fixed with perSpot ≥ 0 is
+    /// non-decreasing in S (rounding included), no path passes a tier bound that n at that spot does
+    /// not pass, so those bounds' selects are skipped, and a position within its first tier on every
+    /// path is one pass. The bits are those of the full selects.
     func fill(_ requirement: UnsafeMutablePointer<Double>, account a: Int, spot: UnsafePointer<Double>, stride: Int, count m: Int,
-              scratch: (notional: UnsafeMutablePointer<Double>, rate: UnsafeMutablePointer<Double>)) {
+              scratch: (notional: UnsafeMutablePointer<Double>, rate: UnsafeMutablePointer<Double>), highestSpot: UnsafePointer<Double>? = nil) {
         requirement.update(repeating: 0, count: m)
         let (notional, rate) = scratch
         upTo.withUnsafeBufferPointer { upTo in
@@ -61,10 +65,23 @@ struct RequirementRows: Sendable {
                 for q in positionStart[a]..<positionStart[a + 1] {
                     let row = spot + asset[q] * stride, scale = perSpot[q], offset = fixed[q]
                     let first = tierStart[q], last = tierStart[q + 1] - 1
+                    // The bounds some path may pass: all of them unless the highest notional is known
+                    // (a NaN bound on it, e.g. 0·∞, keeps them all).
+                    var passed = last
+                    if let highestSpot, scale >= 0 {
+                        let highest = scale * highestSpot[asset[q]] + offset
+                        passed = first
+                        while passed < last, !(highest <= upTo[passed]) { passed += 1 }
+                    }
+                    if passed == first {
+                        let only = rates[first]
+                        for j in 0..<m { requirement[j] = requirement[j] + (scale * row[j] + offset) * only }
+                        continue
+                    }
                     for j in 0..<m { notional[j] = scale * row[j] + offset }
                     rate.update(repeating: rates[first], count: m)
                     // Branch-free selects, one bound at a time: past bound t, the rate of tier t + 1.
-                    for t in first..<last {
+                    for t in first..<passed {
                         let bound = upTo[t], next = rates[t + 1]
                         for j in 0..<m { rate[j] = notional[j] > bound ? next : rate[j] }
                     }

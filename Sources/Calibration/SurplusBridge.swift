@@ -33,7 +33,7 @@ enum SurplusBridge {
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
         let required = buffers.requirement, closing = process.closing(account: a, w, paths, buffers)
         w.requirementRows.fill(required, account: a, spot: paths.horizon.spot, stride: ld, count: m,
-                               scratch: (buffers.positionNotional, buffers.positionRate))
+                               scratch: (buffers.positionNotional, buffers.positionRate), highestSpot: scratch.highestSpot)
         let deviation = grid.varianceRate.squareRoot(), f0 = grid.surplusNow
         // The account's shift is its widest asset's (`MonitoringRule.shift` of that asset's σ√T).
         let scale = bridge.scale, shift = scratch.shift + grid.widestAsset * ld, onGrid = scratch.onGrid + grid.widestAsset * ld
@@ -48,7 +48,7 @@ enum SurplusBridge {
         let candidates = scratch.crossingPaths, uniform = scratch.crossingUniform, block = UInt32(truncatingIfNeeded: 2 * a)
         let count = reachable(exponent, count: m, into: candidates)
         thresher_philox_uniforms_at(w.model.seed, StreamID.bridgeCrossings.rawValue, block, Int64(paths.horizon.firstPath), candidates, count, uniform)
-        for c in 0..<count where uniform[c] < exp(exponent[Int(candidates[c])]) {
+        for c in 0..<count where mayBreach(uniform: uniform[c], exponent: exponent[Int(candidates[c])]) && uniform[c] < exp(exponent[Int(candidates[c])]) {
             let j = Int(candidates[c]), sd = scale[j] * deviation
             let (level, end) = standardized(surplus: finalEquity[j] - required[j], now: f0, shift: shift[j], deviation: sd)
             // The stream past u: the normal and the uniform of the first-passage time.
@@ -75,6 +75,12 @@ enum SurplusBridge {
             count += exponent[j] > negligibleExponent ? 1 : 0
         }
         return count
+    }
+
+    /// False where u ≥ exp(x) is certain without computing exp: u ≥ 2^⌊log₂ u⌋ ≥ 2^(x·log₂e + 10⁻⁶),
+    /// which exceeds exp(x) and its rounding. `u < exp(x)` decides the rest.
+    @inline(__always) static func mayBreach(uniform u: Double, exponent x: Double) -> Bool {
+        Double(u.exponent) < x * 1.4426950408889634 + 1e-6
     }
 
     /// The breach level b = −(f₀ + shift·sd)/sd and the horizon's y_T = (f_T − f₀)/sd of a path with

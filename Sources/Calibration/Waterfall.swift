@@ -199,11 +199,13 @@ final class WaterfallBuffers {
     let revaluer: Revaluer
     /// The accounts whose rows the buffers hold (`revalue(_:accounts:)`).
     private(set) var accounts: Range<Int> = 0..<0
-    /// Horizon loss, liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i.
+    /// Horizon loss (the revaluer's own rows, `Revaluer.lossRow`, which share this layout),
+    /// liquidation flag, E2 (E1 when not liquidated) and liquidated notional Σ n_i. `notional`,
+    /// `recovered` and `breachHours` are read only where `liquidated` is set.
     let loss: UnsafeMutablePointer<Double>
     let liquidated: UnsafeMutablePointer<Bool>
     /// Liquidated, and e1 + P&L(S' → S'') ≥ the requirement at S'' (an unnecessary liquidation);
-    /// false throughout while `checksRecovery` is off.
+    /// false while `checksRecovery` is off.
     let recovered: UnsafeMutablePointer<Bool>
     /// Whether liquidations check recovery (`recovered`): the requirement at S'' per liquidation.
     /// Only an evaluation reports unnecessary liquidations; calibrate's passes turn it off
@@ -243,7 +245,7 @@ final class WaterfallBuffers {
         accountsPerBlock = min(Self.accountsPerBlock(capacity: capacity), max(waterfall.book.accountCount, 1))
         let size = accountsPerBlock * capacity
         revaluer = Revaluer(book: waterfall.book, capacity: capacity, accountsPerBlock: accountsPerBlock)
-        loss = .allocate(capacity: size)
+        loss = revaluer.losses
         liquidated = .allocate(capacity: size)
         recovered = .allocate(capacity: size)
         finalEquity = .allocate(capacity: size)
@@ -266,6 +268,12 @@ final class WaterfallBuffers {
     /// The offset of account a's rows (a in `accounts`).
     @inline(__always) func row(account a: Int) -> Int { (a - accounts.lowerBound) * capacity }
 
+    /// The first path j in `from ..< to` at which the row at `r` (`row(account:)`) is liquidated;
+    /// `to` where none is (`FlagScan`).
+    @inline(__always) func nextLiquidated(row r: Int, from start: Int, to end: Int) -> Int {
+        FlagScan.next(liquidated + r, from: start, to: end)
+    }
+
     /// Revalues the accounts `block` (at most `accountsPerBlock`) on the chunk's horizon, whose
     /// `revaluer.beginChunk` has run: their rows are the buffers' until the next block.
     func revalue(_ shocks: ShockBuffers, accounts block: Range<Int>) {
@@ -274,7 +282,7 @@ final class WaterfallBuffers {
     }
 
     deinit {
-        for row in [loss, finalEquity, notional, breachHours, requirement, positionNotional, positionRate, pathSums, grossNotional, movedSpot,
+        for row in [finalEquity, notional, breachHours, requirement, positionNotional, positionRate, pathSums, grossNotional, movedSpot,
                     liquidationYears] {
             row.deallocate()
         }
@@ -292,6 +300,9 @@ final class MonitoringBuffers {
     let shift: UnsafeMutablePointer<Double>
     /// Whether the check grid sets the breach time (`MonitoringRule.shift`).
     let onGrid: UnsafeMutablePointer<Bool>
+    /// Per asset, the highest horizon spot over the chunk's paths, NaNs left out (−∞ if all are):
+    /// `RequirementRows.fill` skips the tier bounds no path reaches.
+    let highestSpot: UnsafeMutablePointer<Double>
     /// (steps − 1) × assets rows of grid points (`MarketModel.bridgePoints`), whether path j's are
     /// drawn, and 2n doubles of scratch.
     let gridPoints: UnsafeMutablePointer<Double>
@@ -307,6 +318,8 @@ final class MonitoringBuffers {
     /// with their crossing uniforms (`SurplusBridge`).
     let crossingExponent: UnsafeMutablePointer<Double>
     let crossingPaths: UnsafeMutablePointer<Int32>
+    /// Per path of the chunk, 1 where a one-asset account's liquidation price is reached, else 0.
+    let reached: UnsafeMutablePointer<UInt8>
     let crossingUniform: UnsafeMutablePointer<Double>
 
     /// What the per-asset rows (extremes, shifts) and the drawn grid points were computed for: the
@@ -326,6 +339,7 @@ final class MonitoringBuffers {
         maximum = .allocate(capacity: n * capacity)
         shift = .allocate(capacity: n * capacity)
         onGrid = .allocate(capacity: n * capacity)
+        highestSpot = .allocate(capacity: n)
         gridPoints = .allocate(capacity: max(0, steps - 1) * n * capacity)
         gridReady = .allocate(capacity: capacity)
         gridScratch = .allocate(capacity: 2 * n)
@@ -334,15 +348,17 @@ final class MonitoringBuffers {
         surplus = .allocate(capacity: steps + 1)
         crossingExponent = .allocate(capacity: capacity)
         crossingPaths = .allocate(capacity: capacity)
+        reached = .allocate(capacity: capacity)
         crossingUniform = .allocate(capacity: capacity)
     }
 
     deinit {
-        for row in [minimum, maximum, shift, gridPoints, gridScratch, breachX, breachSpot, surplus, crossingExponent, crossingUniform] {
+        for row in [minimum, maximum, shift, highestSpot, gridPoints, gridScratch, breachX, breachSpot, surplus, crossingExponent, crossingUniform] {
             row.deallocate()
         }
         onGrid.deallocate()
         crossingPaths.deallocate()
+        reached.deallocate()
         gridReady.deallocate()
     }
 }
