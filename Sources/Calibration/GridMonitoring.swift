@@ -59,7 +59,7 @@ enum GridMonitoring {
             return (equity, equity - w.requirement(account: a) { scratch.breachSpot[$0] })
         }
         w.requirementRows.fill(buffers.requirement, account: a, spot: paths.horizon.spot, stride: ld, count: m,
-                               scratch: (buffers.positionNotional, buffers.positionRate), highestSpot: scratch.highestSpot)
+                               scratch: (buffers.positionNotional, buffers.positionRate), spotRange: scratch.spotRange)
         for j in 0..<m {
             let variance = grid.varianceRate * bridge.scale[j] * bridge.scale[j]
             let horizonSurplus = buffers.finalEquity[row + j] - buffers.requirement[j]

@@ -51,13 +51,17 @@ struct RequirementRows: Sendable {
 
     /// requirement[j] = Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots
     /// spot[asset·stride + j], for j < m — the same sum, in the same order, as
-    /// `Waterfall.requirement(account:spot:)`. `highestSpot[i]`, where given, is the largest spot of
-    /// asset i over the m paths (NaN-free): since n = perSpot·S + fixed with perSpot ≥ 0 is
-    /// non-decreasing in S (rounding included), no path passes a tier bound that n at that spot does
-    /// not pass, so those bounds' selects are skipped, and a position within its first tier on every
-    /// path is one pass. The bits are those of the full selects.
+    /// `Waterfall.requirement(account:spot:)`.
+    ///
+    /// `spotRange`, where given, holds each asset's lowest and highest spot over the m paths (NaNs
+    /// left out). n = perSpot·S + fixed with perSpot ≥ 0 is non-decreasing in S, rounding included, so
+    /// each path passes at least the bounds that n at the lowest spot passes and at most those that n
+    /// at the highest passes: when both pass the same bounds, every path has that tier's rate (one
+    /// pass, no selects), and otherwise the bounds the highest does not pass are skipped. A NaN
+    /// notional gives a NaN term whatever its rate. The bits are those of the full selects.
     func fill(_ requirement: UnsafeMutablePointer<Double>, account a: Int, spot: UnsafePointer<Double>, stride: Int, count m: Int,
-              scratch: (notional: UnsafeMutablePointer<Double>, rate: UnsafeMutablePointer<Double>), highestSpot: UnsafePointer<Double>? = nil) {
+              scratch: (notional: UnsafeMutablePointer<Double>, rate: UnsafeMutablePointer<Double>),
+              spotRange: (lowest: UnsafePointer<Double>, highest: UnsafePointer<Double>)? = nil) {
         requirement.update(repeating: 0, count: m)
         let (notional, rate) = scratch
         upTo.withUnsafeBufferPointer { upTo in
@@ -65,18 +69,18 @@ struct RequirementRows: Sendable {
                 for q in positionStart[a]..<positionStart[a + 1] {
                     let row = spot + asset[q] * stride, scale = perSpot[q], offset = fixed[q]
                     let first = tierStart[q], last = tierStart[q + 1] - 1
-                    // The bounds some path may pass: all of them unless the highest notional is known
-                    // (a NaN bound on it, e.g. 0·∞, keeps them all).
+                    // The tiers of the chunk's extreme notionals: one rate for all paths, or the
+                    // bounds some path may pass.
                     var passed = last
-                    if let highestSpot, scale >= 0 {
-                        let highest = scale * highestSpot[asset[q]] + offset
-                        passed = first
-                        while passed < last, !(highest <= upTo[passed]) { passed += 1 }
-                    }
-                    if passed == first {
-                        let only = rates[first]
-                        for j in 0..<m { requirement[j] = requirement[j] + (scale * row[j] + offset) * only }
-                        continue
+                    if let spotRange, scale >= 0 {
+                        let low = Self.tier(notional: scale * spotRange.lowest[asset[q]] + offset, first: first, last: last, upTo: upTo, rates: rates)
+                        let high = Self.tier(notional: scale * spotRange.highest[asset[q]] + offset, first: first, last: last, upTo: upTo, rates: rates)
+                        if let low, let high, low.passed == high.passed {
+                            let only = high.rate
+                            for j in 0..<m { requirement[j] = requirement[j] + (scale * row[j] + offset) * only }
+                            continue
+                        }
+                        if let high { passed = high.beyond }
                     }
                     for j in 0..<m { notional[j] = scale * row[j] + offset }
                     rate.update(repeating: rates[first], count: m)
@@ -89,5 +93,17 @@ struct RequirementRows: Sendable {
                 }
             }
         }
+    }
+
+    /// The selects of one notional n over bounds first..<last: how many it passes, the rate they
+    /// leave (the rate after the last bound passed), and one past the last bound passed (`first`
+    /// where none is); nil for a NaN notional.
+    @inline(__always)
+    private static func tier(notional n: Double, first: Int, last: Int, upTo: UnsafeBufferPointer<Double>, rates: UnsafeBufferPointer<Double>)
+        -> (passed: Int, rate: Double, beyond: Int)? {
+        guard !n.isNaN else { return nil }
+        var passed = 0, rate = rates[first], beyond = first
+        for t in first..<last where n > upTo[t] { passed += 1; rate = rates[t + 1]; beyond = t + 1 }
+        return (passed, rate, beyond)
     }
 }

@@ -31,9 +31,9 @@ enum SurplusBridge {
     static func settle(_ process: PathwiseLiquidation, _ w: Waterfall, account a: Int, count m: Int, _ paths: WaterfallPaths, _ buffers: WaterfallBuffers) {
         let ld = buffers.capacity, grid = process.gridAccounts[a]!
         let bridge = paths.bridge!, scratch = buffers.monitoring!, eps = paths.horizon.epsilon
-        let required = buffers.requirement, closing = process.closing(account: a, w, paths, buffers)
+        let required = buffers.requirement
         w.requirementRows.fill(required, account: a, spot: paths.horizon.spot, stride: ld, count: m,
-                               scratch: (buffers.positionNotional, buffers.positionRate), highestSpot: scratch.highestSpot)
+                               scratch: (buffers.positionNotional, buffers.positionRate), spotRange: scratch.spotRange)
         let deviation = grid.varianceRate.squareRoot(), f0 = grid.surplusNow
         // The account's shift is its widest asset's (`MonitoringRule.shift` of that asset's σ√T).
         let scale = bridge.scale, shift = scratch.shift + grid.widestAsset * ld, onGrid = scratch.onGrid + grid.widestAsset * ld
@@ -47,6 +47,7 @@ enum SurplusBridge {
         // The paths within reach of a breach, and their uniforms u in one call.
         let candidates = scratch.crossingPaths, uniform = scratch.crossingUniform, block = UInt32(truncatingIfNeeded: 2 * a)
         let count = reachable(exponent, count: m, into: candidates)
+        let closing = process.closing(account: a, w, paths, buffers)
         thresher_philox_uniforms_at(w.model.seed, StreamID.bridgeCrossings.rawValue, block, Int64(paths.horizon.firstPath), candidates, count, uniform)
         for c in 0..<count where mayBreach(uniform: uniform[c], exponent: exponent[Int(candidates[c])]) && uniform[c] < exp(exponent[Int(candidates[c])]) {
             let j = Int(candidates[c]), sd = scale[j] * deviation
@@ -72,15 +73,17 @@ enum SurplusBridge {
         var count = 0
         for j in 0..<m {
             paths[count] = Int32(truncatingIfNeeded: j)
-            count += exponent[j] > negligibleExponent ? 1 : 0
+            count &+= exponent[j] > negligibleExponent ? 1 : 0
         }
         return count
     }
 
-    /// False where u ≥ exp(x) is certain without computing exp: u ≥ 2^⌊log₂ u⌋ ≥ 2^(x·log₂e + 10⁻⁶),
-    /// which exceeds exp(x) and its rounding. `u < exp(x)` decides the rest.
+    /// False where u ≥ exp(x) is certain without computing exp, for x > −700 (a candidate's exponent
+    /// exceeds `negligibleExponent`): u ≥ 2^e(u) ≥ 2^(x·log₂e + 10⁻⁶), which exceeds exp(x) and its
+    /// rounding, with e(u) = ⌊log₂ u⌋ read from u's exponent bits (−1023 for 0 and subnormals, which
+    /// then always go on to `u < exp(x)`, as does everything the screen keeps).
     @inline(__always) static func mayBreach(uniform u: Double, exponent x: Double) -> Bool {
-        Double(u.exponent) < x * 1.4426950408889634 + 1e-6
+        Double(Int((u.bitPattern >> 52) & 0x7ff) - 1023) < x * 1.4426950408889634 + 1e-6
     }
 
     /// The breach level b = −(f₀ + shift·sd)/sd and the horizon's y_T = (f_T − f₀)/sd of a path with

@@ -300,9 +300,11 @@ final class MonitoringBuffers {
     let shift: UnsafeMutablePointer<Double>
     /// Whether the check grid sets the breach time (`MonitoringRule.shift`).
     let onGrid: UnsafeMutablePointer<Bool>
-    /// Per asset, the highest horizon spot over the chunk's paths, NaNs left out (−∞ if all are):
-    /// `RequirementRows.fill` skips the tier bounds no path reaches.
+    /// Per asset, the lowest and highest horizon spot over the chunk's paths, NaNs left out (+∞ and
+    /// −∞ if all are): `RequirementRows.fill` skips the tier selects no path needs.
+    let lowestSpot: UnsafeMutablePointer<Double>
     let highestSpot: UnsafeMutablePointer<Double>
+    var spotRange: (lowest: UnsafePointer<Double>, highest: UnsafePointer<Double>) { (UnsafePointer(lowestSpot), UnsafePointer(highestSpot)) }
     /// (steps − 1) × assets rows of grid points (`MarketModel.bridgePoints`), whether path j's are
     /// drawn, and 2n doubles of scratch.
     let gridPoints: UnsafeMutablePointer<Double>
@@ -339,6 +341,7 @@ final class MonitoringBuffers {
         maximum = .allocate(capacity: n * capacity)
         shift = .allocate(capacity: n * capacity)
         onGrid = .allocate(capacity: n * capacity)
+        lowestSpot = .allocate(capacity: n)
         highestSpot = .allocate(capacity: n)
         gridPoints = .allocate(capacity: max(0, steps - 1) * n * capacity)
         gridReady = .allocate(capacity: capacity)
@@ -353,7 +356,7 @@ final class MonitoringBuffers {
     }
 
     deinit {
-        for row in [minimum, maximum, shift, highestSpot, gridPoints, gridScratch, breachX, breachSpot, surplus, crossingExponent, crossingUniform] {
+        for row in [minimum, maximum, shift, lowestSpot, highestSpot, gridPoints, gridScratch, breachX, breachSpot, surplus, crossingExponent, crossingUniform] {
             row.deallocate()
         }
         onGrid.deallocate()
