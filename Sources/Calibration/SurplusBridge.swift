@@ -73,7 +73,8 @@ enum SurplusBridge {
         var count = 0
         for j in 0..<m {
             paths[count] = Int32(truncatingIfNeeded: j)
-            count &+= exponent[j] > negligibleExponent ? 1 : 0
+            // A Bool's byte (0 or 1) added: `? 1 : 0` compiled to a branch, mispredicted at random.
+            count &+= Int(unsafeBitCast(exponent[j] > negligibleExponent, to: UInt8.self))
         }
         return count
     }
