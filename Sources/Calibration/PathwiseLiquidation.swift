@@ -101,12 +101,7 @@ struct PathwiseLiquidation: LiquidationProcess {
                     scratch.maximum[k] = s * BridgeExtremes.maximum(end: c, uniform: high[j])
                     (scratch.shift[k], scratch.onGrid[k]) = rule.shift(returnScale: scale, pathScale: s)
                 }
-                var lowest = Double.infinity, highest = -Double.infinity
-                for spot in UnsafeBufferPointer(start: paths.horizon.spot + i * ld, count: m) {
-                    if spot < lowest { lowest = spot }
-                    if spot > highest { highest = spot }
-                }
-                (scratch.lowestSpot[i], scratch.highestSpot[i]) = (lowest, highest)
+                (scratch.lowestSpot[i], scratch.highestSpot[i]) = RequirementRows.extremes(paths.horizon.spot + i * ld, count: m)
             }
             scratch.gridReady.update(repeating: false, count: m)
             scratch.prepared = chunk

@@ -95,6 +95,17 @@ struct RequirementRows: Sendable {
         }
     }
 
+    /// The lowest and highest of `count` spots, NaNs left out (+∞ and −∞ when all are NaN): the
+    /// `spotRange` of `fill`.
+    static func extremes(_ spots: UnsafePointer<Double>, count: Int) -> (lowest: Double, highest: Double) {
+        var lowest = Double.infinity, highest = -Double.infinity
+        for spot in UnsafeBufferPointer(start: spots, count: count) {
+            if spot < lowest { lowest = spot }
+            if spot > highest { highest = spot }
+        }
+        return (lowest, highest)
+    }
+
     /// The selects of one notional n over bounds first..<last: how many it passes, the rate they
     /// leave (the rate after the last bound passed), and one past the last bound passed (`first`
     /// where none is); nil for a NaN notional.

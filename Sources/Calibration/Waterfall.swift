@@ -13,8 +13,12 @@ struct MarginedPosition: Sendable {
     var side: Side { exposure.side }
 
     init(_ position: Position, market: Market) {
-        asset = market.assetIndex(position.asset)!
-        exposure = position.instrument.margin
+        self.init(asset: market.assetIndex(position.asset)!, exposure: position.instrument.margin)
+    }
+
+    init(asset: Int, exposure: MarginExposure) {
+        self.asset = asset
+        self.exposure = exposure
     }
 }
 
