@@ -14,7 +14,8 @@ enum FlagScan {
         return j
     }
 
-    /// 1 for true, 0 for false: flags combined with `&` and `|` rather than `&&` and `||` keep a
-    /// loop over paths free of branches, so it vectorises.
-    @inline(__always) static func flag(_ x: Bool) -> UInt8 { x ? 1 : 0 }
+    /// 1 for true, 0 for false — the Bool's own byte, so no branch: flags combined with `&` and `|`
+    /// rather than `&&` and `||` keep a loop over paths vectorisable, and a count summed from them
+    /// does not branch (`x ? 1 : 0` compiled to a branch in a compaction loop, mispredicted at random).
+    @inline(__always) static func flag(_ x: Bool) -> UInt8 { unsafeBitCast(x, to: UInt8.self) }
 }

@@ -73,8 +73,7 @@ enum SurplusBridge {
         var count = 0
         for j in 0..<m {
             paths[count] = Int32(truncatingIfNeeded: j)
-            // A Bool's byte (0 or 1) added: `? 1 : 0` compiled to a branch, mispredicted at random.
-            count &+= Int(unsafeBitCast(exponent[j] > negligibleExponent, to: UInt8.self))
+            count &+= Int(FlagScan.flag(exponent[j] > negligibleExponent))
         }
         return count
     }

@@ -15,7 +15,7 @@ public struct Thresher: ParsableCommand {
         file, line and field); 66 input file or results store missing or unreadable; 69 a results store's server cannot be reached; 70 internal or numerical failure; \
         73 an output file cannot be written; 130 interrupted (Ctrl-C).
         """,
-        version: "thresher \(BuildInfo.version) (commit \(BuildInfo.commit), kernels \(BuildInfo.kernels), OpenBLAS \(BuildInfo.blas))\(mpiSupport)",
+        version: "\(BuildInfo.release)\(mpiSupport)",
         subcommands: [Validate.self, Sample.self, Run.self, Stress.self, Calibrate.self, Evaluate.self, Robustness.self, Merge.self, Fit.self, BacktestCommand.self,
                       HistoryCommand.self, Diff.self, Explain.self, Serve.self]
     )

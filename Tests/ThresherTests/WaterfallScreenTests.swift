@@ -3,9 +3,9 @@ import ScenarioSpec
 import XCTest
 @testable import Calibration
 
-/// The waterfall's shortcuts (issue 28, item 5) must change no bit: the requirement rows with the
-/// chunk's spot range against the full tier selects, the eight-at-a-time flag scan against a plain
-/// one, and the crossing screen on u's exponent against exp itself.
+/// The waterfall's shortcuts (issue 28, item 5) must change no bit: the requirement rows, with and
+/// without the chunk's spot range, against the schedule's tier rule; the eight-at-a-time flag scan
+/// against a plain one; and the crossing screen on u's exponent against exp itself.
 final class WaterfallScreenTests: XCTestCase {
     /// A fixed linear congruential generator, so that every run tests the same cases.
     struct Draws {
@@ -44,7 +44,7 @@ final class WaterfallScreenTests: XCTestCase {
             }
             positions.append(account)
         }
-        let rows = RequirementRows(positions: positions, schedule: MarginSchedule(tiers: ladders))
+        let schedule = MarginSchedule(tiers: ladders), rows = RequirementRows(positions: positions, schedule: schedule)
         let m = 301, stride = 304
         let spot = UnsafeMutablePointer<Double>.allocate(capacity: assets * stride)
         defer { spot.deallocate() }
@@ -70,13 +70,14 @@ final class WaterfallScreenTests: XCTestCase {
                       spotRange: (UnsafePointer(lowest), UnsafePointer(highest)))
             for j in 0..<m {
                 XCTAssertEqual(full[j].bitPattern, ranged[j].bitPattern, "account \(a), path \(j)")
-                // The scalar requirement at one path is the same sum (a NaN's sign bit follows the
-                // machine's operand order, which differs between the vector and scalar code; no
-                // report shows it).
-                if j % 50 == 0 {
-                    let scalar = rows.requirement(account: a) { spot[$0 * stride + j] }
-                    XCTAssert(scalar.isNaN ? full[j].isNaN : full[j].bitPattern == scalar.bitPattern, "account \(a), path \(j)")
+                // Against the schedule's own rule (`MarginSchedule.tier`: the first tier with
+                // up_to ≥ n, else the last), summed in the same order. A NaN's sign bit follows the
+                // machine's operand order, which no report shows: NaNs compare as NaN.
+                let reference = positions[a].reduce(0.0) { total, position in
+                    let n = position.notional(spot: spot[position.asset * stride + j])
+                    return total + n * schedule.tier(asset: position.asset, notional: n).maintenance(position.side)
                 }
+                XCTAssert(reference.isNaN ? full[j].isNaN : full[j].bitPattern == reference.bitPattern, "account \(a), path \(j)")
             }
         }
         // Both cases occur: positions whose notional crosses a tier bound within the chunk (the

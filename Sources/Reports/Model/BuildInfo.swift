@@ -17,10 +17,11 @@ public enum BuildInfo {
     /// it is the same.
     public static var blas: String { blasCore }
 
-    /// "thresher 0.7.0 (commit 1a2b3c4d5e6f, kernels avx2-fma, OpenBLAS Haswell), 2026-12-02T14:10:00Z".
-    public static func line(at date: Date) -> String {
-        "thresher \(version) (commit \(commit), kernels \(kernels), OpenBLAS \(blas)), \(timestamp(date))"
-    }
+    /// "thresher 0.7.0 (commit 1a2b3c4d5e6f, kernels avx2-fma, OpenBLAS Haswell)": `--version`'s text.
+    public static var release: String { "thresher \(version) (commit \(commit), kernels \(kernels), OpenBLAS \(blas))" }
+
+    /// `release` and the time: "thresher 0.7.0 (commit …, kernels avx2-fma, OpenBLAS Haswell), 2026-12-02T14:10:00Z".
+    public static func line(at date: Date) -> String { "\(release), \(timestamp(date))" }
 
     /// ISO 8601 UTC, seconds.
     public static func timestamp(_ date: Date) -> String {
