@@ -47,17 +47,23 @@ public struct Calibrator {
     }
 
     /// Passes over the paths of `run(settings:ranges:)` on `threads` workers (a progress total is
-    /// this × paths): pass B's once per group of accounts.
+    /// this × the ranges' paths, rounded up): pass B's once per group of accounts, in each batch of
+    /// ranges (`WaterfallBatches`).
     public func passes(ranges: [Range<Int>], threads: Int, memoryLimit: Int) -> Int {
-        Self.passes(accountGroups: Self.accountGroups(ranges.map { (self, $0) }, accountThresholds: true, settings: RunSettings(threads: threads),
-                                                      memoryLimit: memoryLimit).ranges.count)
+        let units = ranges.map { (self, $0) }, settings = RunSettings(threads: threads), all = ranges.reduce(0) { $0 + $1.count }
+        let work = Self.batches(units, evaluating: [], settings: settings, memoryLimit: memoryLimit).reduce(0) { work, batch in
+            let groups = Self.accountGroups(Array(units[batch.units]), accountThresholds: true, settings: settings, memoryLimit: memoryLimit).ranges.count
+            return work + Self.passes(accountGroups: groups) * ranges[batch.units].reduce(0) { $0 + $1.count }
+        }
+        return (work + all - 1) / max(all, 1)
     }
 
     /// Calibrations of several scenarios (the bumps and models of `thresher robustness`) or path
     /// ranges, sharing their draws: pass A is one job per distinct set of standardized shocks and
     /// breach level, passes B and C one job per market and range — one draw and one revaluation of
     /// each chunk, then one waterfall per calibration (`WaterfallCells`). Each result is the one the
-    /// calibration run alone gives, bit for bit. Three stages in all, whatever the number of units.
+    /// calibration run alone gives, bit for bit. Three stages per batch of units whose waterfalls fit
+    /// within the memory limit (`WaterfallBatches`; one batch for a run spread over processes).
     public static func run(_ units: [(calibrator: Calibrator, paths: Range<Int>)], settings: RunSettings, cancellation: Cancellation? = nil,
                            progress: RunProgress? = nil) throws -> [CalibrationResult] {
         try run(units, evaluating: [], settings: settings, cancellation: cancellation, progress: progress).calibrations
@@ -69,11 +75,37 @@ public struct Calibrator {
     /// its own. `accountThresholds: false` skips the account loss tails (`accounts` comes back
     /// empty), for callers that read only the ladder, the penalty and the fund. Pass B goes over
     /// the paths once per group of accounts (`accountGroups`: the accounts' tails within
-    /// `memoryLimit` bytes); its sums are exact, so the numbers are those of one pass.
+    /// `memoryLimit` bytes); its sums are exact, so the numbers are those of one pass. The
+    /// calibrations, then the evaluations, go in batches whose waterfalls fit within `memoryLimit`
+    /// (`WaterfallBatches`), each batch its three stages; the numbers are the same in any batch.
     static func run(_ units: [(calibrator: Calibrator, paths: Range<Int>)], accountThresholds: Bool = true, evaluating evaluators: [PolicyEvaluator],
                     settings: RunSettings, memoryLimit: Int = AccountGroups.defaultMemoryLimit, cancellation: Cancellation?,
                     progress: RunProgress?) throws -> (calibrations: [CalibrationResult], evaluations: [PolicyEvaluation]) {
         let start = DispatchTime.now()
+        var calibrations: [CalibrationResult] = [], evaluations: [PolicyEvaluation] = []
+        for batch in batches(units, evaluating: evaluators, settings: settings, memoryLimit: memoryLimit) {
+            let results = try runTogether(Array(units[batch.units]), accountThresholds: accountThresholds, evaluating: Array(evaluators[batch.evaluations]),
+                                          settings: settings, memoryLimit: memoryLimit, start: start, cancellation: cancellation, progress: progress)
+            calibrations += results.calibrations
+            evaluations += results.evaluations
+        }
+        return (calibrations, evaluations)
+    }
+
+    /// The batches of `run`: consecutive units, then consecutive evaluations (`WaterfallBatches`).
+    static func batches(_ units: [(calibrator: Calibrator, paths: Range<Int>)], evaluating evaluators: [PolicyEvaluator], settings: RunSettings,
+                        memoryLimit: Int) -> [(units: Range<Int>, evaluations: Range<Int>)] {
+        let cells = WaterfallBatches.ranges(units.map(\.calibrator.scenario) + evaluators.map(\.scenario), settings: settings, memoryLimit: memoryLimit)
+        guard !cells.isEmpty else { return [(0..<0, 0..<0)] }
+        return cells.map { cells in
+            (cells.clamped(to: units.indices), (max(cells.lowerBound, units.count) - units.count)..<(max(cells.upperBound, units.count) - units.count))
+        }
+    }
+
+    /// One batch of `run`, its elapsed time counted from `start`.
+    private static func runTogether(_ units: [(calibrator: Calibrator, paths: Range<Int>)], accountThresholds: Bool, evaluating evaluators: [PolicyEvaluator],
+                                    settings: RunSettings, memoryLimit: Int, start: DispatchTime, cancellation: Cancellation?,
+                                    progress: RunProgress?) throws -> (calibrations: [CalibrationResult], evaluations: [PolicyEvaluation]) {
         let ladders = try estimateLadders(units, settings: settings, cancellation: cancellation, progress: progress)
         let waterfalls = try units.indices.map { k in
             try Waterfall(scenario: units[k].calibrator.scenario, spec: units[k].calibrator.spec, schedule: ladders[k].schedule)
@@ -84,7 +116,7 @@ public struct Calibrator {
 
         // Pass B, group of accounts by group.
         var searches = [PenaltySearchOutcome](repeating: PenaltySearchOutcome(), count: units.count)
-        for group in accountGroups(units, accountThresholds: accountThresholds, settings: settings, memoryLimit: memoryLimit).ranges {
+        for group in units.isEmpty ? [] : accountGroups(units, accountThresholds: accountThresholds, settings: settings, memoryLimit: memoryLimit).ranges {
             let totals = try WaterfallCells.accumulate(groups: WaterfallCells.groups(keys), paths: paths, accounts: group, settings: settings,
                                                        cancellation: cancellation, progress: progress) { k in
                 let spec = units[k].calibrator.spec

@@ -64,7 +64,7 @@ struct CascadeBook: Sendable {
         }
         for q in rows.positionStart[a]..<rows.positionStart[a + 1] {
             let notional = rows.perSpot[q] * spot[rows.asset[q]] + rows.fixed[q], grown = notional * (1 + reach)
-            let first = rows.tierStart[q], last = rows.tierStart[q + 1] - 1
+            let first = rows.tierStart[q], last = rows.tierEnd[q] - 1
             guard last >= first else { continue }
             var rate = rows.rate[first], highest = rate
             for t in first..<last {

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import MonteCarlo
 import ScenarioSpec
@@ -169,19 +170,23 @@ public struct PolicyEvaluator {
         return thresholds
     }
 
-    /// Several evaluations (the cells of `thresher robustness`) in one stage: one job per market,
+    /// Several evaluations (the cells of `thresher robustness`) in one stage per batch of them whose
+    /// waterfalls fit within `memoryLimit` (`WaterfallBatches`; one batch for a run spread over
+    /// processes): one job per market,
     /// each chunk drawn and the book revalued once, then the breach counts, the waterfall under each
     /// policy's ladder and its net deficit at the policy's penalty (`WaterfallCells`). Each result is
     /// the one the evaluation run alone gives, bit for bit.
-    public static func run(_ evaluators: [PolicyEvaluator], settings: RunSettings, cancellation: Cancellation? = nil,
-                           progress: RunProgress? = nil) throws -> [PolicyEvaluation] {
+    public static func run(_ evaluators: [PolicyEvaluator], settings: RunSettings, memoryLimit: Int = AccountGroups.defaultMemoryLimit,
+                           cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> [PolicyEvaluation] {
         let start = DispatchTime.now()
-        let cells = try evaluators.map { try $0.cell() }
-        let groups = WaterfallCells.groups(cells.map(\.key))
-        let totals = try WaterfallCells.accumulate(groups: groups, paths: cells.map(\.key.paths), settings: settings, cancellation: cancellation,
-                                                   progress: progress) { cells[$0].cell }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return evaluators.indices.map { evaluators[$0].result(elapsed: elapsed, cell: cells[$0], totals: totals[$0]) }
+        return try WaterfallBatches.ranges(evaluators.map(\.scenario), settings: settings, memoryLimit: memoryLimit).flatMap { batch in
+            let cells = try evaluators[batch].map { try $0.cell() }
+            let groups = WaterfallCells.groups(cells.map(\.key))
+            let totals = try WaterfallCells.accumulate(groups: groups, paths: cells.map(\.key.paths), settings: settings, cancellation: cancellation,
+                                                       progress: progress) { cells[$0].cell }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            return cells.indices.map { evaluators[batch.lowerBound + $0].result(elapsed: elapsed, cell: cells[$0], totals: totals[$0]) }
+        }
     }
 
     /// One evaluation as a cell of a shared pass: its market and paths (cells with equal keys share

@@ -11,29 +11,44 @@ struct RequirementRows: Sendable {
     let asset: [Int]
     let perSpot: [Double]
     let fixed: [Double]
-    /// Tiers of position q: bounds upTo[tierStart[q]..<tierStart[q + 1]] and its side's rates.
+    /// Tiers of position q: bounds upTo[tierStart[q]..<tierEnd[q]] and its side's rates. The tables
+    /// are its asset's and side's, stored once (2 × assets tables, not one per position): a 10⁵-account
+    /// book's rows take 5 words per position whatever the ladders' lengths.
     let tierStart: [Int]
+    let tierEnd: [Int]
     let upTo: [Double]
     let rate: [Double]
 
     init(positions: [[MarginedPosition]], schedule: MarginSchedule) {
+        // The first tier of each side's table of each asset.
+        var upTo: [Double] = [], rate: [Double] = [], firstTier: [Side: [Int]] = [:]
+        for side in [Side.long, .short] {
+            firstTier[side] = schedule.tiers.map { tiers in
+                let first = upTo.count
+                upTo += tiers.map(\.upTo)
+                rate += tiers.map { $0.maintenance(side) }
+                return first
+            }
+        }
         var positionStart = [0], asset: [Int] = [], perSpot: [Double] = [], fixed: [Double] = []
-        var tierStart = [0], upTo: [Double] = [], rate: [Double] = []
+        var tierStart: [Int] = [], tierEnd: [Int] = []
+        let count = positions.reduce(0) { $0 + $1.count }
+        positionStart.reserveCapacity(positions.count + 1)
+        asset.reserveCapacity(count); tierStart.reserveCapacity(count); tierEnd.reserveCapacity(count)
+        perSpot.reserveCapacity(count); fixed.reserveCapacity(count)
         for account in positions {
             for position in account {
                 asset.append(position.asset)
                 perSpot.append(position.exposure.perSpot)
                 fixed.append(position.exposure.fixed)
-                for tier in schedule.tiers[position.asset] {
-                    upTo.append(tier.upTo)
-                    rate.append(tier.maintenance(position.side))
-                }
-                tierStart.append(upTo.count)
+                let first = firstTier[position.side]![position.asset]
+                tierStart.append(first)
+                tierEnd.append(first + schedule.tiers[position.asset].count)
             }
             positionStart.append(asset.count)
         }
         (self.positionStart, self.asset, self.perSpot, self.fixed) = (positionStart, asset, perSpot, fixed)
-        (self.tierStart, self.upTo, self.rate) = (tierStart, upTo, rate)
+        (self.tierStart, self.tierEnd, self.upTo, self.rate) = (tierStart, tierEnd, upTo, rate)
     }
 
     /// Σ_q n_q·r_q(n_q) over account a's positions in order, n_q at the spots `spot(asset)`: one path
@@ -43,7 +58,7 @@ struct RequirementRows: Sendable {
         for q in positionStart[a]..<positionStart[a + 1] {
             let notional = perSpot[q] * spot(asset[q]) + fixed[q]
             var r = rate[tierStart[q]]
-            for t in tierStart[q]..<(tierStart[q + 1] - 1) where notional > upTo[t] { r = rate[t + 1] }
+            for t in tierStart[q]..<(tierEnd[q] - 1) where notional > upTo[t] { r = rate[t + 1] }
             total = total + notional * r
         }
         return total
@@ -68,7 +83,7 @@ struct RequirementRows: Sendable {
             self.rate.withUnsafeBufferPointer { rates in
                 for q in positionStart[a]..<positionStart[a + 1] {
                     let row = spot + asset[q] * stride, scale = perSpot[q], offset = fixed[q]
-                    let first = tierStart[q], last = tierStart[q + 1] - 1
+                    let first = tierStart[q], last = tierEnd[q] - 1
                     // The tiers of the chunk's extreme notionals: one rate for all paths, or the
                     // bounds some path may pass.
                     var passed = last

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import MonteCarlo
 import ScenarioSpec
@@ -81,18 +82,36 @@ struct RobustnessSchedule {
     var riding: [Int] { evaluations.indices.filter { if case .given = evaluations[$0].policy { return true }; return false } }
     var afterCalibration: [Int] { evaluations.indices.filter { if case .calibrated = evaluations[$0].policy { return true }; return false } }
 
-    /// Passes over all paths (a progress total is `passes` × paths): calibration pass A once per
-    /// distinct set of standardized shocks and breach level, passes B and C once per distinct market,
-    /// and the evaluations that cannot ride in pass C's stage once per distinct market — not once per cell.
-    func passes(paths all: Range<Int>) -> Int {
-        let families = WaterfallCells.groups(calibrations.map { StandardizedKey(market: $0.market, level: 1 - $0.calibration!.breachProbability, paths: all) })
-        func key(_ scenario: Scenario) -> MarketKey {
-            MarketKey(market: scenario.market, paths: all, draws: LiquidationProcesses.draws(scenario.calibration!.monitoring, scenario: scenario),
-                      importance: scenario.activeImportanceSampling)
+    /// Passes over all paths of the study on `ranges` (all paths, then the sections; a progress total
+    /// is `passes` × paths, rounded up): per batch of cells (`WaterfallBatches`), calibration pass A
+    /// once per distinct set of standardized shocks, breach level and range, passes B and C once per
+    /// distinct market and range (pass C's with the evaluations riding in it), then per batch of the
+    /// evaluations that need calibrated policies once per distinct market and range — not once per cell.
+    func passes(ranges: [Range<Int>], settings: RunSettings, memoryLimit: Int) -> Int {
+        func key(_ cell: (scenario: Scenario, paths: Range<Int>)) -> MarketKey {
+            MarketKey(market: cell.scenario.market, paths: cell.paths,
+                      draws: LiquidationProcesses.draws(cell.scenario.calibration!.monitoring, scenario: cell.scenario),
+                      importance: cell.scenario.activeImportanceSampling)
         }
-        let markets = WaterfallCells.groups(calibrations.map(key))
-        let last = WaterfallCells.groups(afterCalibration.map { key(evaluations[$0].scenario) })
-        return families.count + 2 * markets.count + last.count
+        func family(_ cell: (scenario: Scenario, paths: Range<Int>)) -> StandardizedKey {
+            StandardizedKey(market: cell.scenario.market, level: 1 - cell.scenario.calibration!.breachProbability, paths: cell.paths)
+        }
+        /// The paths of one job per distinct key.
+        func work<Key: Equatable>(_ cells: ArraySlice<(scenario: Scenario, paths: Range<Int>)>, _ key: (((scenario: Scenario, paths: Range<Int>))) -> Key) -> Int {
+            let list = Array(cells)
+            return WaterfallCells.groups(list.map(key)).reduce(0) { $0 + list[$1[0]].paths.count }
+        }
+        let units = calibrations.flatMap { scenario in ranges.map { (scenario: scenario, paths: $0) } }
+        let riders = riding.flatMap { e in ranges.map { (scenario: evaluations[e].scenario, paths: $0) } }
+        let after = afterCalibration.flatMap { e in ranges.map { (scenario: evaluations[e].scenario, paths: $0) } }
+        var total = 0
+        for batch in WaterfallBatches.ranges((units + riders).map(\.scenario), settings: settings, memoryLimit: memoryLimit) {
+            let batchUnits = units[batch.clamped(to: units.indices)]
+            total += work(batchUnits, family) + work(batchUnits, key) + work((units + riders)[batch], key)
+        }
+        for batch in WaterfallBatches.ranges(after.map(\.scenario), settings: settings, memoryLimit: memoryLimit) { total += work(after[batch], key) }
+        let all = max(ranges.first?.count ?? 1, 1)
+        return (total + all - 1) / all
     }
 }
 
@@ -113,8 +132,8 @@ public struct RobustnessAnalyzer {
 
     /// Passes over all paths (a progress total is `passes` × paths); see `RobustnessSchedule.passes`.
     /// Sections double them.
-    public func passes(sections: Int = 0) -> Int {
-        schedule.passes(paths: 0..<scenario.simulation.paths) * (sectionRanges(sections).isEmpty ? 1 : 2)
+    public func passes(sections: Int = 0, threads: Int = defaultThreadCount, memoryLimit: Int = AccountGroups.defaultMemoryLimit) -> Int {
+        schedule.passes(ranges: [0..<scenario.simulation.paths] + sectionRanges(sections), settings: RunSettings(threads: threads), memoryLimit: memoryLimit)
     }
 
     /// The `k` sections of the paths (`Sectioning.ranges`), or none when k < 2 or the paths are too few.
@@ -134,7 +153,8 @@ public struct RobustnessAnalyzer {
     /// (twice the work): each section calibrates its own ladders and evaluates them on its own paths,
     /// a replica of the study, so every number and every difference between two cells gets its
     /// sectioning interval (`Sectioned`), the differences paired section by section.
-    public func run(settings: RunSettings, sections: Int = 0, cancellation: Cancellation? = nil, progress: RunProgress? = nil) throws -> RobustnessResult {
+    public func run(settings: RunSettings, sections: Int = 0, memoryLimit: Int = AccountGroups.defaultMemoryLimit, cancellation: Cancellation? = nil,
+                    progress: RunProgress? = nil) throws -> RobustnessResult {
         let start = DispatchTime.now()
         let ranges = [0..<scenario.simulation.paths] + sectionRanges(sections)
         let replicas = ranges.count
@@ -156,9 +176,10 @@ public struct RobustnessAnalyzer {
         let riding = schedule.riding, after = schedule.afterCalibration
         let (calibrations, ridden) = try Calibrator.run(units, accountThresholds: false,
                                                         evaluating: try riding.flatMap { e in try ranges.indices.map { try evaluator(e, range: $0, calibrations: []) } },
-                                                        settings: settings, cancellation: cancellation, progress: progress)
+                                                        settings: settings, memoryLimit: memoryLimit, cancellation: cancellation, progress: progress)
         let last = try after.flatMap { e in try ranges.indices.map { try evaluator(e, range: $0, calibrations: calibrations) } }
-        let evaluated = last.isEmpty ? [] : try PolicyEvaluator.run(last, settings: settings, cancellation: cancellation, progress: progress)
+        let evaluated = last.isEmpty ? [] : try PolicyEvaluator.run(last, settings: settings, memoryLimit: memoryLimit, cancellation: cancellation,
+                                                                    progress: progress)
         func sectioned<T>(_ results: ArraySlice<T>) -> Sectioned<T> {
             Sectioned(full: results.first!, sections: Array(results.dropFirst()), paths: scenario.simulation.paths)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Calibration
+import Engine
 import Foundation
 import MonteCarlo
 import Reports
@@ -42,14 +43,16 @@ extension Robustness: MonteCarloCommand {
 
     static func passes(_ request: RunRequest, scenario: Scenario, file: String, presentation: Presentation) throws -> Int {
         let analyzer = try RobustnessAnalyzer(scenario: scenario, file: file), sections = request.sections ?? Sectioning.defaultSections
-        return analyzer.passes(sections: sections) + PortfolioMarginRobustness.passes(scenario, spec: analyzer.spec, sections: sections)
+        return analyzer.passes(sections: sections, threads: presentation.threads, memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit)
+            + PortfolioMarginRobustness.passes(scenario, spec: analyzer.spec, sections: sections)
     }
 
     static func compute(_ request: RunRequest, scenario: Scenario, file: String, echo: [String], run: MonteCarloRun,
                         presentation: Presentation) throws -> ReportDocument {
         let sections = request.sections ?? Sectioning.defaultSections
         let analyzer = try RobustnessAnalyzer(scenario: scenario, file: file)
-        let result = try analyzer.run(settings: run.settings, sections: sections, cancellation: run.cancellation, progress: run.progress)
+        let result = try analyzer.run(settings: run.settings, sections: sections, memoryLimit: request.memoryLimit ?? AccountGroups.defaultMemoryLimit,
+                                      cancellation: run.cancellation, progress: run.progress)
         if sections >= 2 && result.base.sections.isEmpty {
             FileHandle.standardError.write(Data("warning: \(scenario.simulation.paths) paths are too few for \(sections) sections of ≥ \(Sectioning.minimumSectionPaths) paths: no confidence intervals\n".utf8))
         }

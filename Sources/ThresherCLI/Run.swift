@@ -52,7 +52,7 @@ extension Run: MonteCarloCommand {
 
 /// `--memory-limit`, of every Monte Carlo command.
 struct MemoryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Memory for the accounts' tails (bytes, or with K/M/G/T, e.g. 2G; default 512M). A book whose tails need more is run in groups of accounts, one pass over the paths each (calibrate: its pass B); the numbers are the same.",
+    @Option(help: ArgumentHelp("Memory for the accounts' tails (bytes, or with K/M/G/T, e.g. 2G; default 512M). A book whose tails need more is run in groups of accounts, one pass over the paths each (calibrate: its pass B); calibrate, evaluate and robustness also run their cells' waterfalls in batches that fit in it. The numbers are the same.",
                                valueName: "size"),
             transform: parseMemorySize)
     var memoryLimit: Int = AccountGroups.defaultMemoryLimit

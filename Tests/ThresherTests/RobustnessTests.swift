@@ -134,6 +134,48 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    /// Under a memory limit the cells run in batches (`WaterfallBatches`: here one cell per batch,
+    /// then about three): every number of the study — each calibration, each evaluation, full sample
+    /// and sections — is the one batch's, bit for bit, with the scenario's policy (its evaluations
+    /// ride in the calibrations' batches) and without (evaluated after them). The progress total
+    /// counts the batches' extra draws.
+    func testBatchedCellsGiveTheSameStudy() throws {
+        let settings = RunSettings(threads: 2)
+        let spec = RobustnessSpec(models: [.studentT(dof: 4), .gaussian], multipliers: [0.5, 2],
+                                  bumps: [.init(kind: .vol, value: 1.2), .init(kind: .depth, value: 0.5)])
+        func bits(_ o: RobustnessResult.Outcome) -> [UInt64] {
+            [o.meanBreach, o.maxBreach, o.meanLiquidation, o.meanUnnecessaryLiquidation, o.expectedDeficit, o.expectedIncome,
+             o.fundShortfallProbability ?? -1].map(\.bitPattern)
+        }
+        func bits(_ t: RobustnessResult.Thresholds) -> [UInt64] {
+            (t.named.map(\.value) + t.rungs.flatMap { [$0.long, $0.short] }).map(\.bitPattern)
+        }
+        func bits(_ o: Sectioned<RobustnessResult.Outcome>) -> [UInt64] { ([o.full] + o.sections).flatMap(bits) }
+        func bits(_ t: Sectioned<RobustnessResult.Thresholds>) -> [UInt64] { ([t.full] + t.sections).flatMap(bits) }
+        func fingerprint(_ r: RobustnessResult) -> [UInt64] {
+            bits(r.baseThresholds) + bits(r.base) + r.frontier.flatMap { bits($0.outcome) } + r.matrix.flatMap { $0.flatMap(bits) }
+                + r.sensitivity.flatMap { bits($0.thresholds) + bits($0.basePolicy) }
+        }
+        let text = scenarioText(paths: 4_096, tails: "{model: student-t, dof: 4}", collateral: "{USD: 150000}",
+                                positions: "        - {type: perp, asset: BTC, quantity: 30}") + Self.calibration
+        for policy in ["", Self.policy] {
+            let scenario = try loadScenario(text + policy)
+            let analyzer = try RobustnessAnalyzer(scenario: scenario, spec: spec, file: "test")
+            let whole = try analyzer.run(settings: settings, sections: 2, memoryLimit: .max)
+            XCTAssertEqual(whole.base.sections.count, 2)
+            XCTAssertGreaterThan(whole.base.full.meanLiquidation, 0, "the book must be liquidated on some paths for the comparison to mean something")
+            let cell = WaterfallBatches.bytes(scenario)
+            for limit in [1, 3 * cell] {
+                XCTAssertEqual(fingerprint(try analyzer.run(settings: settings, sections: 2, memoryLimit: limit)), fingerprint(whole), "limit \(limit)")
+            }
+            XCTAssertGreaterThan(analyzer.passes(sections: 2, threads: 2, memoryLimit: 1), analyzer.passes(sections: 2, threads: 2, memoryLimit: .max))
+        }
+        XCTAssertEqual(WaterfallBatches.ranges(Array(repeating: try loadScenario(text), count: 7), settings: settings, memoryLimit: 3 * WaterfallBatches.bytes(try loadScenario(text))),
+                       [0..<3, 3..<6, 6..<7])
+        XCTAssertEqual(WaterfallBatches.ranges(Array(repeating: try loadScenario(text), count: 7), settings: RunSettings(threads: 2, pathRange: 0..<64), memoryLimit: 1),
+                       [0..<7], "a slice is one batch")
+    }
+
     /// Filtered historical simulation joins the model-risk matrix (`robustness.models` names it with
     /// its history, as `market.tails` does): the diagonal gives back the target on every model —
     /// within 3 binomial standard errors for Student-t, and for the bootstrap, whose liquidation move
