@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Revaluation
 import ScenarioSpec
@@ -38,7 +39,7 @@ final class CascadeAccounts {
     /// option leg's |quantity|·S: a bound of its delta's P&L per unit log-move).
     func surplus(account a: Int, spot: UnsafePointer<Double>, at t: Double, path j: Int) -> (f: Double, d: Double) {
         let cascadeBook = process.book
-        guard cascadeBook.hasOptions[a] else { let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: 0); return (s.f, s.d) }
+        guard cascadeBook.hasOptions(a) else { let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: 0); return (s.f, s.d) }
         let book = w.book, n = book.assetCount
         var exposure = 0.0
         for b in process.exogenous.assetsOf[a] { exposure += abs(book.linearWeights[a * n + b]) * spot[b] }
@@ -106,7 +107,7 @@ struct CascadePath {
     /// short), USD, split over a bankrupt account's positions by notional; and their sum.
     var shortfall: [[Double]]
     var instantShortfall = 0.0
-    /// The queues (`CascadeBook.queueList`): per queue q its variation since the full check and its
+    /// The queues (`CascadeBook`'s queue numbers): per queue q its variation since the full check and its
     /// buckets' first entries (bucket b of queue q at heads[q·bucketCount + b]; entries linked by
     /// `QueueEntry.next`, −1 ending a list), the first `firstBucket[q]` buckets empty.
     var queueVariation: [Double]
@@ -315,24 +316,24 @@ struct CascadePath {
         }
         var below: [Int] = [], options: [Int] = []
         let stamp = stamp
-        spotNow.withUnsafeBufferPointer { spotBuffer in
+        spotNow.withUnsafeBufferPointer { spotBuffer in cascadeBook.withRecords { records in
             let spot = spotBuffer.baseAddress!
             // Whether account a is below at the instant's prices; else files it in its queues.
             func visit(_ a: Int) -> Bool {
-                if cascadeBook.hasOptions[a] {
+                let record = records.record(a)
+                if CascadeBook.Records.hasOptions(record) {
                     // Options: no linear bound; visited at every check.
                     guard revalued.surplus(account: a, spot: spot, at: t, path: j).f >= 0 else { return true }
                     options.append(a)
                     return false
                 }
-                let s = cascadeBook.linearSurplus(account: a, spot: spot, reach: share)
+                let s = records.linearSurplus(record, spot: spot, reach: share)
                 guard s.f >= 0 else { return true }
                 let ratio = (s.f - s.steps) / s.d
                 guard ratio < share else { return false }
                 let slack = ratio > -1 ? log1p(ratio) : -Double.infinity
-                let queues = s.steps > 0 ? cascadeBook.allQueueStart[a]..<cascadeBook.allQueueStart[a + 1] : cascadeBook.queueStart[a]..<cascadeBook.queueStart[a + 1]
-                for slot in queues {
-                    let q = s.steps > 0 ? cascadeBook.allQueueList[slot] : cascadeBook.queueList[slot]
+                for listed in CascadeBook.Records.queues(record, all: s.steps > 0) {
+                    let q = Int(listed)
                     let key = queueVariation[q] + slack
                     guard key < limit else { continue }
                     let h = q * buckets + max(firstBucket[q], Int(max(0, key) / width))
@@ -348,10 +349,26 @@ struct CascadePath {
                 if newInstant {
                     for a in exogenousBelow where liquidatedOn[a] != stamp && visit(a) { below.append(a) }
                 }
-                for a in due where liquidatedOn[a] != stamp && visit(a) { below.append(a) }
+                // The due accounts are scattered in the book: their stamps and record starts are
+                // fetched 16 visits ahead, their records 8 ahead (`thresher_prefetch`, a hint).
+                let liquidated = liquidatedOn
+                liquidated.withUnsafeBufferPointer { liquidated in
+                    for (i, a) in due.enumerated() {
+                        if i + 16 < due.count {
+                            thresher_prefetch(liquidated.baseAddress! + due[i + 16])
+                            thresher_prefetch(records.start + due[i + 16])
+                        }
+                        if i + 8 < due.count {
+                            let ahead = records.record(due[i + 8])
+                            thresher_prefetch(ahead)
+                            thresher_prefetch(ahead + 8)
+                        }
+                        if liquidated[a] != stamp && visit(a) { below.append(a) }
+                    }
+                }
                 below.sort()
             }
-        }
+        } }
         optionAccounts = options
         if newInstant { exogenousBelow = [] }
         var breached: [Int] = [], stillBelow: [Int] = []
