@@ -125,10 +125,14 @@ struct CascadeBook: Sendable {
                 let notional = Double(bitPattern: field[0]) * spot[Int(packed & mask)] + Double(bitPattern: field[1]), grown = notional * (1 + reach)
                 field += 3
                 guard last >= first else { continue }
+                // The bounds increase and n ≤ grown (n ≥ 0, reach ≥ 0; a NaN passes none): past the
+                // first bound grown does not pass, neither passes any.
                 var rate = self.rate[first], highest = rate
                 for t in first..<last {
-                    if notional > upTo[t] { rate = self.rate[t + 1] }
-                    if grown > upTo[t] { highest = max(highest, self.rate[t + 1]) }
+                    let bound = upTo[t]
+                    guard grown > bound else { break }
+                    highest = max(highest, self.rate[t + 1])
+                    if notional > bound { rate = self.rate[t + 1] }
                 }
                 requirement += notional * rate
                 steps += grown * (highest - rate)
