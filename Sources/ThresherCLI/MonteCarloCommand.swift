@@ -23,9 +23,12 @@ protocol MonteCarloCommand {
 }
 
 extension MonteCarloCommand {
-    /// `ChunkPlan.defaultChunkSize`: the waterfalls of calibrate, evaluate and robustness were not
-    /// measured at larger chunks.
-    static func defaultChunkSize(_ scenario: Scenario, threads: Int) -> Int { ChunkPlan.defaultChunkSize }
+    /// `ChunkPlan.balancedChunkSize`: `ChunkPlan.defaultChunkSize` (the waterfalls of calibrate,
+    /// evaluate and robustness were not measured at larger chunks), smaller when the paths would
+    /// leave a worker without a chunk.
+    static func defaultChunkSize(_ scenario: Scenario, threads: Int) -> Int {
+        ChunkPlan.balancedChunkSize(paths: scenario.simulation.paths, threads: threads)
+    }
 }
 
 /// What a Monte Carlo command computes with besides the scenario: the settings (with the

@@ -33,6 +33,24 @@ final class InstrumentTests: XCTestCase {
         }
     }
 
+    /// The waterfall commands' default chunk: 1,024, but small enough that every thread has a chunk
+    /// when the paths are fewer than threads × 1,024 — a multiple of 64, never below 64.
+    func testBalancedChunkSize() {
+        XCTAssertEqual(ChunkPlan.balancedChunkSize(paths: 1_000, threads: 2), 512)
+        XCTAssertEqual(ChunkPlan.balancedChunkSize(paths: 10_000, threads: 16), 640)
+        XCTAssertEqual(ChunkPlan.balancedChunkSize(paths: 4_096, threads: 2), 1_024)
+        XCTAssertEqual(ChunkPlan.balancedChunkSize(paths: 1, threads: 8), 64)
+        for paths in [1, 63, 1_000, 2_047, 2_048, 50_000] {
+            for threads in [1, 2, 3, 16] {
+                let size = ChunkPlan.balancedChunkSize(paths: paths, threads: threads)
+                XCTAssertEqual(size % ChunkPlan.alignment, 0)
+                XCTAssertTrue((64...1_024).contains(size))
+                let chunks = (paths + size - 1) / size
+                XCTAssertGreaterThanOrEqual(chunks, min(threads, (paths + 63) / 64), "\(paths) paths, \(threads) threads")
+            }
+        }
+    }
+
     func testRegisteredTypeNamesAreUniqueAndAnUnknownTypeIsNamed() throws {
         let names = InstrumentRegistry.all.map { $0.typeName }
         XCTAssertEqual(Set(names).count, names.count)
