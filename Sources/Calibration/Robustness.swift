@@ -88,16 +88,17 @@ struct RobustnessSchedule {
     /// distinct market and range (pass C's with the evaluations riding in it), then per batch of the
     /// evaluations that need calibrated policies once per distinct market and range — not once per cell.
     func passes(ranges: [Range<Int>], settings: RunSettings, memoryLimit: Int) -> Int {
-        func key(_ cell: (scenario: Scenario, paths: Range<Int>)) -> MarketKey {
+        typealias Cell = (scenario: Scenario, paths: Range<Int>)
+        func key(_ cell: Cell) -> MarketKey {
             MarketKey(market: cell.scenario.market, paths: cell.paths,
                       draws: LiquidationProcesses.draws(cell.scenario.calibration!.monitoring, scenario: cell.scenario),
                       importance: cell.scenario.activeImportanceSampling)
         }
-        func family(_ cell: (scenario: Scenario, paths: Range<Int>)) -> StandardizedKey {
+        func family(_ cell: Cell) -> StandardizedKey {
             StandardizedKey(market: cell.scenario.market, level: 1 - cell.scenario.calibration!.breachProbability, paths: cell.paths)
         }
-        /// The paths of one job per distinct key.
-        func work<Key: Equatable>(_ cells: ArraySlice<(scenario: Scenario, paths: Range<Int>)>, _ key: (((scenario: Scenario, paths: Range<Int>))) -> Key) -> Int {
+        // The paths of one job per distinct key.
+        func work<Key: Equatable>(_ cells: ArraySlice<Cell>, _ key: (Cell) -> Key) -> Int {
             let list = Array(cells)
             return WaterfallCells.groups(list.map(key)).reduce(0) { $0 + list[$1[0]].paths.count }
         }
