@@ -29,6 +29,7 @@ public struct ChunkPlan: Sendable {
         let balanced = paths / (8 * max(threads, 1)) / 1024 * 1024
         return min(largestAutomaticChunkSize, max(defaultChunkSize, balanced))
     }
+
     /// The chunk size of calibrate, evaluate and robustness when none is asked for:
     /// `defaultChunkSize`, but for fewer paths than `threads` such chunks the N/threads paths of a
     /// worker rounded up to a multiple of `alignment`, so that every worker has a chunk (1,000 paths on
