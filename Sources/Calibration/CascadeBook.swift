@@ -72,7 +72,7 @@ struct CascadeBook: Sendable {
     }
 
     /// Whether account a holds options.
-    func hasOptions(_ a: Int) -> Bool { words[recordStart[a] + 1] >> 63 != 0 }
+    func hasOptions(_ a: Int) -> Bool { withRecords { Records.hasOptions($0.record(a)) } }
 
     /// `Records.linearSurplus` of account a.
     func linearSurplus(account a: Int, spot: UnsafePointer<Double>, reach: Double) -> (f: Double, d: Double, steps: Double) {

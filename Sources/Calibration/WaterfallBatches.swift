@@ -22,7 +22,7 @@ enum WaterfallBatches {
         var positions = 0, options = 0
         for account in scenario.portfolio.accounts {
             positions += account.positions.count
-            options += account.positions.filter { $0.instrument is EuropeanOption }.count
+            for position in account.positions where position.instrument is EuropeanOption { options += 1 }
         }
         return accounts * (8 * assets + 400) + positions * 100 + options * 400
     }
@@ -32,9 +32,15 @@ enum WaterfallBatches {
     /// slice of the paths.
     static func ranges(_ scenarios: [Scenario], settings: RunSettings, memoryLimit: Int) -> [Range<Int>] {
         guard settings.coordinator == nil, settings.pathRange == nil else { return scenarios.isEmpty ? [] : [scenarios.indices] }
+        // Cells of one book (the bumps, models and sections of a study share the portfolio's
+        // storage) are sized once (all of them are alive here, so equal storage is the same book).
+        var sizes: [[Int]: Int] = [:]
         var ranges: [Range<Int>] = [], start = 0, held = 0
         for (k, scenario) in scenarios.enumerated() {
-            let size = bytes(scenario)
+            let storage = scenario.portfolio.accounts.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+            let book = [storage, scenario.market.assets.count]
+            let size = sizes[book] ?? bytes(scenario)
+            sizes[book] = size
             if k > start, held + size > memoryLimit {
                 ranges.append(start..<k)
                 (start, held) = (k, 0)
